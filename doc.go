@@ -1,0 +1,43 @@
+// Package stepflow defines data and ML workflows as ordinary Go programs.
+//
+// A flow's state is a struct: every exported field is an artifact, saved
+// after each step and loaded by the steps that follow. Steps are functions
+// (usually methods) on that struct. The graph is declared up front with a
+// Flow builder, checked when the binary starts, and can be drawn, run
+// locally, or compiled to AWS Step Functions + AWS Batch without change.
+//
+// # Declaration
+//
+//	type TrainFlow struct {
+//		Alpha  float64
+//		Shards []string
+//		Shard  string
+//		Score  float64
+//		Best   string
+//	}
+//
+//	func main() {
+//		stepflow.Main(stepflow.New[TrainFlow]("TrainFlow").
+//			Param("alpha", 0.01, "learning rate").
+//			Step("start", (*TrainFlow).Start, stepflow.Foreach("Shards", "train")).
+//			Step("train", (*TrainFlow).Train, stepflow.Next("pick"), stepflow.Retry(2, time.Minute)).
+//			Join("pick", (*TrainFlow).Pick, stepflow.Next("end")).
+//			Step("end", (*TrainFlow).End))
+//	}
+//
+// # Transitions
+//
+// Each step but the one named "end" has exactly one transition: Next (one
+// successor), Branch (run every target in parallel), Foreach (one task per
+// element of a slice field), or Switch (one target chosen by a field's
+// value). Branches and foreaches are closed by a step declared with Join,
+// whose function receives the joined states in split order. Splits nest to
+// any depth.
+//
+// # Rules
+//
+// The flow starts at the step named "start" and ends at the step named
+// "end". Violations of the graph rules (unknown targets, cycles, unbalanced
+// joins, ...) are all reported at once, with a fix for each, by the flow
+// binary's check command and before any run.
+package stepflow

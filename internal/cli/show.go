@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"io"
+
+	"github.com/stepflow/stepflow/internal/graph"
+)
+
+func cmdShow() *Command {
+	var format string
+	return &Command{
+		Name:      "show",
+		UsageLine: "show [--format text|mermaid|dot]",
+		Short:     "print the flow's graph",
+		Long: `Show prints the flow's graph: as readable text (the default), as a Mermaid
+flowchart, or as a Graphviz dot digraph (render with: dot -Tsvg).`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&format, "format", "text", "output format: text, mermaid or dot")
+		},
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			if len(args) > 0 {
+				return Usagef("show takes no arguments, got %q", args)
+			}
+			var render func(io.Writer, *graph.Graph) error
+			switch format {
+			case "text":
+				render = graph.WriteText
+			case "mermaid":
+				render = graph.WriteMermaid
+			case "dot":
+				render = graph.WriteDot
+			default:
+				return Usagef("show: unknown format %q; use text, mermaid or dot", format)
+			}
+			g, err := env.Graph()
+			if err != nil {
+				return err
+			}
+			return render(env.Stdout, g)
+		},
+	}
+}

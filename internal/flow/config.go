@@ -1,0 +1,64 @@
+package flow
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is a value read from a file when a run starts (or a flow is
+// deployed) and frozen into that run: every step sees the same value in
+// the state field Field, whatever happens to the file later.
+type Config struct {
+	Name  string       // flag key: --config NAME=PATH
+	Field string       // state field that receives the value
+	Path  string       // default file; empty: the user must give one
+	Help  string       // one line for --help
+	Type  reflect.Type // Go type of the field
+}
+
+// Load reads path and decodes it into a value of the config's type. The
+// format comes from the extension: .json, .toml, .yaml or .yml. Unknown
+// keys are an error, so a typo in the file does not pass silently.
+func (c *Config) Load(path string) (any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", c.Name, err)
+	}
+	return c.Decode(path, data)
+}
+
+// Decode decodes data, named by path for its format, into the config's type.
+func (c *Config) Decode(path string, data []byte) (any, error) {
+	v := reflect.New(c.Type)
+	var err error
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".json":
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(v.Interface())
+	case ".toml":
+		var md toml.MetaData
+		md, err = toml.Decode(string(data), v.Interface())
+		if err == nil && len(md.Undecoded()) > 0 {
+			err = fmt.Errorf("unknown key %q", md.Undecoded()[0].String())
+		}
+	case ".yaml", ".yml":
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		err = dec.Decode(v.Interface())
+	default:
+		return nil, fmt.Errorf("config %s: file %s has extension %q; use .json, .toml, .yaml or .yml", c.Name, path, ext)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config %s: file %s does not decode into %s: %v", c.Name, path, c.Type, err)
+	}
+	return v.Elem().Interface(), nil
+}

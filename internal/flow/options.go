@@ -1,0 +1,94 @@
+package flow
+
+import "time"
+
+// Options are a step's per-step settings, the equivalents of Metaflow's
+// decorators. None of them depends on AWS; the compiler maps them later.
+type Options struct {
+	Retry     *Retry            // nil: no retry
+	Catch     string            // field that receives the error; empty: no catch
+	Timeout   time.Duration     // zero: no timeout
+	Env       map[string]string // extra environment variables of the task
+	Resources Resources
+	Batch     Batch
+}
+
+// Retry says how often and how soon a failed task is tried again.
+type Retry struct {
+	Times   int           // retries after the first attempt (0..MaxRetries)
+	Delay   time.Duration // wait before the first retry
+	Backoff float64       // multiplier applied to Delay after each retry; 0 or 1: constant
+}
+
+// MaxRetries is the largest retry count: AWS Batch allows 10 attempts.
+const MaxRetries = 9
+
+// MaxTimeout is the largest step timeout, the lifetime of a Step Functions
+// standard execution (one year).
+const MaxTimeout = 365 * 24 * time.Hour
+
+// DelayFor returns the wait before retry number n (1-based).
+func (r *Retry) DelayFor(n int) time.Duration {
+	d := float64(r.Delay)
+	if r.Backoff > 1 {
+		for i := 1; i < n; i++ {
+			d *= r.Backoff
+		}
+	}
+	return time.Duration(d)
+}
+
+// Resources is what a task needs from the machine it runs on. Sizes are
+// strings with a binary or decimal unit ("512MiB", "8GiB", "2GB") or a plain
+// number of MiB ("4096").
+type Resources struct {
+	CPU          float64 // vCPUs; fractions are allowed on Fargate
+	Memory       string  // memory limit
+	GPU          int     // number of GPUs
+	SharedMemory string  // /dev/shm size
+	Disk         string  // ephemeral storage (Fargate) or scratch space
+}
+
+// Batch holds AWS Batch settings of a step. They have no effect on local
+// runs.
+type Batch struct {
+	Image         string            // container image
+	Queue         string            // job queue name or ARN
+	JobRole       string            // IAM role ARN the task assumes
+	ExecutionRole string            // IAM role ARN for ECS (required on Fargate)
+	Platform      string            // "EC2" (default) or "FARGATE"
+	Tmpfs         []Tmpfs           // tmpfs mounts (EC2 only)
+	EFS           []EFSVolume       // EFS volumes
+	HostVolumes   []HostVolume      // host paths mounted into the container (EC2 only)
+	Swap          string            // max swap size (EC2 only)
+	Swappiness    *int              // 0..100 (EC2 only)
+	LogDriver     string            // e.g. "awslogs"
+	LogOptions    map[string]string // options of the log driver
+	Tags          map[string]string // tags of the job
+	Inferentia    int               // number of AWS Inferentia devices
+	Trainium      int               // number of AWS Trainium devices
+	EFA           int               // number of Elastic Fabric Adapter devices
+	Privileged    bool              // run the container privileged (EC2 only)
+}
+
+// Tmpfs is one tmpfs mount.
+type Tmpfs struct {
+	Path string   // mount point in the container
+	Size string   // size, e.g. "1GiB"
+	Opts []string // mount options, e.g. "noexec"
+}
+
+// EFSVolume mounts an EFS file system.
+type EFSVolume struct {
+	FileSystemID string // fs-...
+	Path         string // mount point in the container
+	RootDir      string // directory of the file system to mount; default "/"
+	ReadOnly     bool
+}
+
+// HostVolume mounts a path of the host.
+type HostVolume struct {
+	HostPath string
+	Path     string // mount point in the container
+	ReadOnly bool
+}

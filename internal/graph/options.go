@@ -1,0 +1,252 @@
+package graph
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/flow"
+)
+
+var (
+	envNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	paramNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+)
+
+// ReservedFlags are flag names of `run` and `step-functions trigger` that a
+// parameter or config may not take.
+var ReservedFlags = []string{
+	"help", "h", "run-id", "max-workers", "max-num-splits", "tag", "datastore", "datastore-root",
+	"config", "origin-run-id", "in-process", "quiet", "json", "namespace", "with",
+}
+
+var failureType = reflect.TypeFor[flow.Failure]()
+
+// options checks per-step options, parameters, configs and flow settings.
+func (l *linter) options() {
+	for _, s := range l.f.Steps {
+		l.stepOptions(s)
+	}
+	l.params()
+	l.schedule()
+}
+
+func (l *linter) stepOptions(s *flow.Step) {
+	o := s.Options
+	if r := o.Retry; r != nil {
+		if r.Times < 0 || r.Times > flow.MaxRetries {
+			l.add(s.Name, "retry-range", fmt.Sprintf("use 0 to %d retries (AWS Batch allows 10 attempts)", flow.MaxRetries),
+				"retry count %d is out of range", r.Times)
+		}
+		if r.Delay < 0 {
+			l.add(s.Name, "retry-delay", "use a delay of zero or more", "retry delay %s is negative", r.Delay)
+		}
+		if r.Backoff < 0 || (r.Backoff > 0 && r.Backoff < 1) {
+			l.add(s.Name, "retry-backoff", "use a backoff factor of 1 or more (2 doubles the delay each time)",
+				"retry backoff %g is below 1", r.Backoff)
+		}
+	}
+	if o.Catch != "" {
+		sf, ok := l.f.Field(o.Catch)
+		switch {
+		case !ok:
+			l.add(s.Name, "catch-field", "name an exported field of type string or stepflow.Failure",
+				"catch field %q does not exist in %s", o.Catch, l.typeName())
+		case sf.Type.Kind() != reflect.String && sf.Type != failureType:
+			l.add(s.Name, "catch-field", "use a field of type string or stepflow.Failure",
+				"catch field %q has type %s", o.Catch, sf.Type)
+		}
+		switch s.Transition.Kind {
+		case flow.Foreach, flow.Switch:
+			l.add(s.Name, "catch-kind", "move the risky work to a step before it, and catch there",
+				"catch is not allowed on a %s step: a failed task has no items or case to follow", s.Transition.Kind)
+		}
+	}
+	if o.Timeout < 0 || o.Timeout > flow.MaxTimeout {
+		l.add(s.Name, "timeout-range", "use a timeout between 1s and 8760h (one year)", "timeout %s is out of range", o.Timeout)
+	} else if o.Timeout > 0 && o.Timeout < time.Second {
+		l.add(s.Name, "timeout-range", "use a timeout of at least 1s", "timeout %s is shorter than one second", o.Timeout)
+	}
+	for _, k := range sortedKeys(o.Env) {
+		switch {
+		case !envNameRE.MatchString(k):
+			l.add(s.Name, "env-name", "use letters, digits and underscores, not starting with a digit",
+				"environment variable name %q is not valid", k)
+		case strings.HasPrefix(k, "STEPFLOW_") || strings.HasPrefix(k, "AWS_BATCH_"):
+			l.add(s.Name, "env-reserved", "rename the variable; STEPFLOW_ and AWS_BATCH_ names are set by Stepflow and AWS Batch",
+				"environment variable %q uses a reserved prefix", k)
+		}
+	}
+	l.resources(s)
+	l.batch(s)
+}
+
+func sortedKeys(m map[string]string) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func (l *linter) resources(s *flow.Step) {
+	r := s.Options.Resources
+	if r.CPU < 0 {
+		l.add(s.Name, "resources", "use a positive number of vCPUs", "cpu %g is negative", r.CPU)
+	}
+	if r.GPU < 0 {
+		l.add(s.Name, "resources", "use zero or more GPUs", "gpu %d is negative", r.GPU)
+	}
+	for _, sz := range []struct{ name, v string }{{"memory", r.Memory}, {"shared memory", r.SharedMemory}, {"disk", r.Disk}} {
+		if sz.v == "" {
+			continue
+		}
+		if _, err := flow.ParseMiB(sz.v); err != nil {
+			l.add(s.Name, "resources", "write a size like 512MiB, 8GiB or 4096 (MiB)", "%s: %v", sz.name, err)
+		}
+	}
+}
+
+func (l *linter) batch(s *flow.Step) {
+	b := s.Options.Batch
+	switch b.Platform {
+	case "", "EC2", "FARGATE":
+	default:
+		l.add(s.Name, "batch-platform", `use "EC2" or "FARGATE"`, "platform %q is not known", b.Platform)
+	}
+	if b.Platform == "FARGATE" {
+		ec2Only := []struct {
+			set  bool
+			name string
+		}{
+			{len(b.Tmpfs) > 0, "tmpfs"}, {len(b.HostVolumes) > 0, "host volumes"}, {b.Swap != "", "swap"},
+			{b.Swappiness != nil, "swappiness"}, {b.Privileged, "privileged"}, {s.Options.Resources.GPU > 0, "GPUs"},
+			{b.Inferentia > 0, "Inferentia devices"}, {b.Trainium > 0, "Trainium devices"}, {b.EFA > 0, "EFA devices"},
+			{s.Options.Resources.SharedMemory != "", "shared memory"},
+		}
+		for _, c := range ec2Only {
+			if c.set {
+				l.add(s.Name, "fargate", "remove it or run the step on EC2", "%s are not supported by AWS Batch on Fargate", c.name)
+			}
+		}
+	}
+	if b.Swappiness != nil && (*b.Swappiness < 0 || *b.Swappiness > 100) {
+		l.add(s.Name, "batch-swappiness", "use 0 to 100", "swappiness %d is out of range", *b.Swappiness)
+	}
+	if b.Swap != "" {
+		if _, err := flow.ParseMiB(b.Swap); err != nil {
+			l.add(s.Name, "batch-swap", "write a size like 2GiB", "swap: %v", err)
+		}
+	}
+	for _, t := range b.Tmpfs {
+		if !strings.HasPrefix(t.Path, "/") {
+			l.add(s.Name, "batch-tmpfs", "use an absolute container path", "tmpfs path %q is not absolute", t.Path)
+		}
+		if _, err := flow.ParseMiB(t.Size); err != nil {
+			l.add(s.Name, "batch-tmpfs", "write a size like 1GiB", "tmpfs %s: %v", t.Path, err)
+		}
+	}
+	for _, v := range b.EFS {
+		if !strings.HasPrefix(v.FileSystemID, "fs-") {
+			l.add(s.Name, "batch-efs", "use the file system id, e.g. fs-0123abcd", "EFS file system id %q is not valid", v.FileSystemID)
+		}
+		if !strings.HasPrefix(v.Path, "/") {
+			l.add(s.Name, "batch-efs", "use an absolute container path", "EFS mount path %q is not absolute", v.Path)
+		}
+	}
+	for _, v := range b.HostVolumes {
+		if !strings.HasPrefix(v.HostPath, "/") || !strings.HasPrefix(v.Path, "/") {
+			l.add(s.Name, "batch-host-volume", "use absolute host and container paths", "host volume %q:%q is not absolute", v.HostPath, v.Path)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{{"inferentia", b.Inferentia}, {"trainium", b.Trainium}, {"efa", b.EFA}} {
+		if n.v < 0 {
+			l.add(s.Name, "batch-devices", "use zero or more devices", "%s count %d is negative", n.name, n.v)
+		}
+	}
+	if b.LogDriver == "" && len(b.LogOptions) > 0 {
+		l.add(s.Name, "batch-log", "set LogDriver too (e.g. awslogs)", "log options are set without a log driver")
+	}
+}
+
+func (l *linter) params() {
+	names := map[string]string{} // flag name -> "parameter" or "config"
+	fields := map[string]string{}
+	claim := func(kind, name, field string, typ reflect.Type) {
+		if prev, ok := names[name]; ok {
+			l.add("", "param-clash", fmt.Sprintf("rename one of them"), "%s %q has the same name as a %s", kind, name, prev)
+		}
+		names[name] = kind
+		if !paramNameRE.MatchString(name) {
+			l.add("", "param-name", "use lower-case letters, digits and dashes, starting with a letter (e.g. batch-size)",
+				"%s name %q is not valid", kind, name)
+		}
+		if slices.Contains(ReservedFlags, name) {
+			l.add("", "param-clash", "rename it; the name is a flag of run", "%s %q clashes with a built-in flag", kind, name)
+		}
+		sf, ok := l.f.Field(field)
+		if !ok {
+			l.add("", "param-field", fmt.Sprintf("add an exported field %s to %s, or name the field with stepflow.Field", field, l.typeName()),
+				"%s %q has no field %q to receive its value", kind, name, field)
+			return
+		}
+		if prev, ok := fields[field]; ok {
+			l.add("", "param-clash", "give each parameter and config its own field", "%s %q and %s share field %q", kind, name, prev, field)
+		}
+		fields[field] = fmt.Sprintf("%s %q", kind, name)
+		if typ != nil && sf.Type != typ {
+			l.add("", "param-type", fmt.Sprintf("make the default a %s, or change the field's type", sf.Type),
+				"%s %q has a default of type %s, but field %s is %s", kind, name, typ, field, sf.Type)
+		}
+	}
+	for _, p := range l.f.Params {
+		claim("parameter", p.Name, p.Field, p.Type)
+	}
+	for _, c := range l.f.Configs {
+		claim("config", c.Name, c.Field, nil)
+	}
+}
+
+var cronFieldRE = regexp.MustCompile(`^[0-9A-Za-z*?/,\-LW#]+$`)
+
+func (l *linter) schedule() {
+	sc := l.f.Schedule
+	if sc != nil {
+		fields := strings.Fields(sc.Cron)
+		ok := len(fields) == 5 || len(fields) == 6
+		for _, fl := range fields {
+			ok = ok && cronFieldRE.MatchString(fl)
+		}
+		if !ok {
+			l.add("", "schedule", `write five cron fields: minute hour day-of-month month day-of-week, e.g. "0 3 * * *"`,
+				"schedule %q is not a cron expression", sc.Cron)
+		}
+		if sc.Timezone != "" {
+			if _, err := time.LoadLocation(sc.Timezone); err != nil {
+				l.add("", "schedule", "use an IANA time zone such as Europe/Paris or America/New_York",
+					"schedule time zone %q is not known", sc.Timezone)
+			}
+		}
+		for _, p := range l.f.Params {
+			if p.Required {
+				l.add("", "schedule-param", "give the parameter a default or remove the schedule",
+					"parameter %q is required, but a scheduled run cannot supply it", p.Name)
+			}
+		}
+	}
+	if l.f.Project != "" && !stepNameRE.MatchString(l.f.Project) {
+		l.add("", "project", "use lower-case letters, digits and underscores", "project name %q is not valid", l.f.Project)
+	}
+	for _, t := range l.f.Tags {
+		if t == "" || len(t) > 256 || strings.ContainsAny(t, "\n\r\t") {
+			l.add("", "tag", "use a non-empty single-line tag of at most 256 characters", "tag %q is not valid", t)
+		}
+	}
+}

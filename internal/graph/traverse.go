@@ -1,0 +1,193 @@
+package graph
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// frame is one open split on the path from start: the split step and the
+// branch root taken under it.
+type frame struct{ split, branch string }
+
+type stack []frame
+
+func (s stack) key() string {
+	var b strings.Builder
+	for _, f := range s {
+		b.WriteString(f.split)
+		b.WriteByte('/')
+		b.WriteString(f.branch)
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+func (s stack) describe() string {
+	if len(s) == 0 {
+		return "outside any split"
+	}
+	var parts []string
+	for _, f := range s {
+		parts = append(parts, fmt.Sprintf("branch %s of %s", f.branch, f.split))
+	}
+	return "inside " + strings.Join(parts, ", ")
+}
+
+type traversal struct {
+	l       *linter
+	stacks  map[string]stack          // stack each node was first reached with (for joins: after closing)
+	closes  map[string]string         // join -> split it closes
+	reached map[string]map[string]bool // split -> branch roots that reached its join
+	flagged map[string]bool           // nodes already reported, to keep one message each
+}
+
+// traverse walks the graph from start with the stack of open splits, sets
+// every node's split attributes and matching joins, and reports unbalanced
+// or crossing joins, unreachable steps and steps where branches meet.
+func (l *linter) traverse() {
+	t := &traversal{l: l, stacks: map[string]stack{}, closes: map[string]string{},
+		reached: map[string]map[string]bool{}, flagged: map[string]bool{}}
+	t.visit("start", nil)
+	g := l.g
+	for _, s := range l.f.Steps {
+		if _, ok := t.stacks[s.Name]; !ok {
+			l.add(s.Name, "unreachable", "make some step transition to it, or remove it", "step is not reachable from start")
+		}
+	}
+	for _, s := range l.f.Steps {
+		n := g.Nodes[s.Name]
+		if n.Kind != Split && n.Kind != Foreach {
+			continue
+		}
+		if _, ok := t.stacks[s.Name]; !ok {
+			continue
+		}
+		if n.MatchingJoin == "" {
+			if !t.flagged[s.Name] {
+				l.add(s.Name, "unjoined-split", "make every branch lead to one join step declared with Join", "%s is never joined", n.Kind)
+			}
+			continue
+		}
+		for _, b := range n.Out {
+			if !t.reached[s.Name][b] {
+				l.add(s.Name, "unbalanced-join", fmt.Sprintf("make branch %s lead to join %s", b, n.MatchingJoin),
+					"branch %s does not reach join %q", b, n.MatchingJoin)
+			}
+		}
+	}
+	for name, st := range t.stacks {
+		n := g.Nodes[name]
+		if n.Kind == Join {
+			n.SplitParents = append(stackSplits(st), t.closes[name])
+			n.SplitBranches = append(stackBranches(st), "")
+		} else {
+			n.SplitParents = stackSplits(st)
+			n.SplitBranches = stackBranches(st)
+		}
+	}
+	for _, n := range g.Nodes {
+		for _, p := range n.SplitParents {
+			pn := g.Nodes[p]
+			if pn.Kind == Foreach && pn.MatchingJoin != n.Name {
+				n.InsideForeach = true
+				n.ForeachDepth++
+			}
+		}
+	}
+}
+
+func stackSplits(s stack) []string {
+	out := []string{}
+	for _, f := range s {
+		out = append(out, f.split)
+	}
+	return out
+}
+
+func stackBranches(s stack) []string {
+	out := []string{}
+	for _, f := range s {
+		out = append(out, f.branch)
+	}
+	return out
+}
+
+func (t *traversal) visit(name string, st stack) {
+	l, g := t.l, t.l.g
+	n := g.Nodes[name]
+	if n.Kind == Join {
+		if len(st) == 0 {
+			t.report(name, "join-without-split", "remove Join (declare it with Step) or put it after a Branch or Foreach",
+				"join is reached outside any split, so it has nothing to join")
+			return
+		}
+		top := st[len(st)-1]
+		split := g.Nodes[top.split]
+		if t.reached[top.split] == nil {
+			t.reached[top.split] = map[string]bool{}
+		}
+		t.reached[top.split][top.branch] = true
+		switch {
+		case split.MatchingJoin == "":
+			split.MatchingJoin = name
+		case split.MatchingJoin != name:
+			if !t.flagged[top.split] {
+				t.flagged[top.split] = true
+				l.add(top.split, "crossing-join", "make all branches of the split meet at one join",
+					"%s is closed by two joins, %q and %q", split.Kind, split.MatchingJoin, name)
+			}
+			return
+		}
+		if prev, ok := t.closes[name]; ok && prev != top.split {
+			t.report(name, "crossing-join", "a join closes the innermost open split; join the inner split first",
+				"join closes both %q and %q", prev, top.split)
+			return
+		}
+		t.closes[name] = top.split
+		st = st[:len(st)-1]
+	}
+	if prev, ok := t.stacks[name]; ok {
+		if prev.key() != st.key() {
+			t.mismatch(name, prev, st)
+		}
+		return
+	}
+	t.stacks[name] = slices.Clone(st)
+	if n.Kind == End && len(st) > 0 {
+		t.report(name, "open-split", fmt.Sprintf("join %s before end", st[len(st)-1].split),
+			"end is reached %s, which is never joined", st.describe())
+		return
+	}
+	switch n.Kind {
+	case Split, Foreach:
+		for _, o := range n.Out {
+			t.visit(o, append(slices.Clone(st), frame{split: name, branch: o}))
+		}
+	default:
+		for _, o := range n.Out {
+			t.visit(o, st)
+		}
+	}
+}
+
+// mismatch reports a step reached with two different stacks of open splits.
+func (t *traversal) mismatch(name string, a, b stack) {
+	if len(a) == len(b) && len(a) > 0 && a[:len(a)-1].key() == b[:len(b)-1].key() &&
+		a[len(a)-1].split == b[len(b)-1].split && t.l.g.Nodes[name].Kind != Join {
+		split := a[len(a)-1].split
+		t.report(name, "merge-without-join", fmt.Sprintf("declare %s with Join to merge the branches of %s", name, split),
+			"branches %s and %s of %q meet here, but the step is not a join", a[len(a)-1].branch, b[len(b)-1].branch, split)
+		return
+	}
+	t.report(name, "unbalanced-join", "every path into a step must pass through the same splits and joins",
+		"step is reached %s and also %s", a.describe(), b.describe())
+}
+
+func (t *traversal) report(step, rule, fix, format string, args ...any) {
+	if t.flagged[step] {
+		return
+	}
+	t.flagged[step] = true
+	t.l.add(step, rule, fix, format, args...)
+}
