@@ -72,7 +72,13 @@ type Command struct {
 
 // commands returns the flow binary's commands.
 func commands() []*Command {
-	return []*Command{cmdCheck(), cmdShow()}
+	return []*Command{
+		cmdCheck(),
+		cmdShow(),
+		cmdRun(),
+		cmdResume(),
+		cmdStep(),
+	}
 }
 
 // Main runs the command line of a flow binary and exits.
@@ -188,17 +194,33 @@ func NewFlagSet(name string, env *Env, cmd *Command) *flag.FlagSet {
 	return fs
 }
 
-// ParseFlags parses args and turns flag errors into usage errors.
+// ParseFlags parses args, allowing flags after positional arguments
+// ("step start --run-id X"), and turns flag errors into usage errors. The
+// positional arguments are left in fs.Args().
 func ParseFlags(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
-		return err
+	var pos []string
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return err
+		}
+		if err != nil {
+			return &UsageError{Err: fmt.Errorf("%s: %v; run '%s --help' for the flags", fs.Name(), err, fs.Name())}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
-	if err != nil {
-		return &UsageError{Err: fmt.Errorf("%s: %v; run '%s --help' for the flags", fs.Name(), err, fs.Name())}
-	}
-	return nil
+	// Leave the positional arguments where fs.Args() finds them.
+	return fs.Parse(append([]string{"--"}, pos...))
 }
 
 func printCommands(w io.Writer, c *Command, path []string) {

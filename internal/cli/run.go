@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/user"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/runner"
+)
+
+// runFlags are the flags shared by run and resume.
+type runFlags struct {
+	ds           datastoreFlags
+	maxWorkers   int
+	maxNumSplits int
+	inProcess    bool
+	quiet        bool
+	tags         multiFlag
+}
+
+func (r *runFlags) register(fs *flag.FlagSet) {
+	r.ds.register(fs)
+	fs.IntVar(&r.maxWorkers, "max-workers", 16, "tasks running at once")
+	fs.IntVar(&r.maxNumSplits, "max-num-splits", 100, "widest foreach allowed")
+	fs.BoolVar(&r.inProcess, "in-process", false, "run tasks as goroutines instead of child processes (faster, no crash isolation)")
+	fs.BoolVar(&r.quiet, "quiet", false, "do not print the tasks' output")
+	fs.Var(&r.tags, "tag", "tag the run (repeatable)")
+}
+
+func (r *runFlags) check() error {
+	if r.maxWorkers < 1 {
+		return Usagef("--max-workers %d: use 1 or more", r.maxWorkers)
+	}
+	if r.maxNumSplits < 1 {
+		return Usagef("--max-num-splits %d: use 1 or more", r.maxNumSplits)
+	}
+	return nil
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func cmdRun() *Command {
+	return &Command{
+		Name:      "run",
+		UsageLine: "run [--PARAM value ...] [--config NAME=FILE] [--max-workers N] [--max-num-splits N] [--in-process] [--datastore-root DIR]",
+		Short:     "run the flow on this machine",
+		Long: `Run runs the whole flow on this machine. Each parameter of the flow is a
+flag. Each task runs in its own process through the step command, at most
+--max-workers at a time; artifacts, logs and records go to the datastore
+(default ./.stepflow).
+
+Exit status: 0 when the run succeeded, 1 when it failed, 2 on bad input.`,
+		RawArgs: true,
+		Run:     runRun,
+	}
+}
+
+func runRun(ctx context.Context, env *Env, args []string) error {
+	g, err := env.Graph()
+	if err != nil {
+		return err
+	}
+	var rf runFlags
+	cmd := cmdRun()
+	fs := NewFlagSet(env.Args0+" run", env, cmd)
+	rf.register(fs)
+	params := map[string]*optString{}
+	for _, p := range env.Flow.Params {
+		v := &optString{}
+		params[p.Name] = v
+		usage := p.Help + " (" + p.Kind.String() + ")"
+		if p.Required {
+			usage += ", required"
+		} else if s, err := p.Format(p.Default); err == nil {
+			usage += ", default " + s
+		}
+		fs.Var(v, p.Name, usage)
+	}
+	configs := map[string]string{}
+	fs.Func("config", "config file: NAME=FILE (repeatable)", func(s string) error {
+		name, file, ok := strings.Cut(s, "=")
+		if !ok || name == "" || file == "" {
+			return fmt.Errorf("write NAME=FILE")
+		}
+		configs[name] = file
+		return nil
+	})
+	if err := ParseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return Usagef("run takes no arguments, got %q; parameters are flags (--name value)", fs.Args())
+	}
+	if err := rf.check(); err != nil {
+		return err
+	}
+	values := map[string]string{}
+	for _, p := range env.Flow.Params {
+		v := params[p.Name]
+		switch {
+		case v.set:
+			if _, err := p.Parse(v.v); err != nil {
+				return &UsageError{Err: fmt.Errorf("%v; run '%s run --help' for the parameters", err, env.Args0)}
+			}
+			values[p.Name] = v.v
+		case p.Required:
+			return Usagef("parameter %s is required: give it with --%s (%s)", p.Name, p.Name, p.Help)
+		default:
+			s, err := p.Format(p.Default)
+			if err != nil {
+				return &UsageError{Err: err}
+			}
+			values[p.Name] = s
+		}
+	}
+	store, err := rf.ds.open(env)
+	if err != nil {
+		return err
+	}
+	frozen, err := freezeConfigs(ctx, env, store, configs)
+	if err != nil {
+		return err
+	}
+	run := datastore.Run{Flow: env.Flow.Name, ID: newRunID(), Start: time.Now().UTC(), Params: values,
+		Configs: frozen, Tags: append(append([]string(nil), env.Flow.Tags...), rf.tags...), User: userName(), Runtime: "local"}
+	return startRun(ctx, env, g, store, &rf, run, nil)
+}
+
+// startRun writes the run record and runs the flow.
+func startRun(ctx context.Context, env *Env, g *graph.Graph, store *datastore.Store, rf *runFlags, run datastore.Run, resume *runner.Resume) error {
+	if err := store.PutRun(ctx, run); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the flow binary: %w", err)
+	}
+	r := &runner.Runner{Flow: env.Flow, Graph: g, Store: store, Opts: runner.Options{
+		MaxWorkers: rf.maxWorkers, MaxNumSplits: rf.maxNumSplits, InProcess: rf.inProcess,
+		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved(env)),
+	}}
+	if f, ok := env.Stdout.(*os.File); ok && isTerminal(f) && !rf.quiet {
+		live := &runner.LiveReporter{W: env.Stdout, Order: g.Order}
+		live.Start()
+		r.Reporter = live
+	} else {
+		r.Reporter = &runner.LineReporter{W: env.Stdout, Quiet: rf.quiet}
+	}
+	fmt.Fprintf(env.Stdout, "run %s of %s started\n", run.ID, env.Flow.Name)
+	if err := r.Run(ctx, run.ID, resume); err != nil {
+		var rfe *runner.RunFailedError
+		if errors.As(err, &rfe) {
+			fmt.Fprintf(env.Stderr, "see the task's output with: %s logs %s\n", env.Args0, rfe.Task)
+		}
+		return &FailedError{}
+	}
+	return nil
+}
+
+// freezeConfigs reads every config file and stores its decoded value as a
+// blob, so the run sees one value whatever happens to the file later.
+func freezeConfigs(ctx context.Context, env *Env, store *datastore.Store, given map[string]string) (map[string]string, error) {
+	out := map[string]string{}
+	known := map[string]bool{}
+	for _, c := range env.Flow.Configs {
+		known[c.Name] = true
+		path := c.Path
+		if p, ok := given[c.Name]; ok {
+			path = p
+		}
+		if path == "" {
+			return nil, Usagef("config %s has no file: give one with --config %s=FILE", c.Name, c.Name)
+		}
+		v, err := c.Load(path)
+		if err != nil {
+			return nil, &UsageError{Err: err}
+		}
+		data, _, err := artifact.Encode(reflect.ValueOf(v))
+		if err != nil {
+			return nil, &UsageError{Err: fmt.Errorf("config %s: %w", c.Name, err)}
+		}
+		h, err := store.PutBlob(ctx, data)
+		if err != nil {
+			return nil, err
+		}
+		out[c.Name] = h
+	}
+	for name := range given {
+		if !known[name] {
+			return nil, Usagef("--config %s: the flow has no config named %s", name, name)
+		}
+	}
+	return out, nil
+}
+
+func newRunID() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+func userName() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+func absRoot(root string) string {
+	if strings.Contains(root, "://") {
+		return root
+	}
+	if abs, err := filepathAbs(root); err == nil {
+		return abs
+	}
+	return root
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/task"
+)
+
+// cmdStep is the task contract (docs/task-contract.md): run one attempt of
+// one task. Every flag falls back to its STEPFLOW_* environment variable.
+func cmdStep() *Command {
+	var runID, taskID, attempt, indices, params, caught string
+	var inputs optString
+	var ds datastoreFlags
+	return &Command{
+		Name:      "step",
+		UsageLine: "step STEP --run-id ID [--task-id ID] [--attempt N] [--input-paths P,...] [--datastore-root DIR]",
+		Short:     "run one attempt of one task (the task contract)",
+		Long: `Step runs exactly one attempt of one task: it loads the parents' states,
+runs the step's function, saves the artifacts and writes the attempt record.
+The local runtime and the AWS Batch container both run tasks this way; see
+docs/task-contract.md. Each flag falls back to an environment variable
+(STEPFLOW_RUN_ID, STEPFLOW_TASK_ID, STEPFLOW_ATTEMPT, STEPFLOW_INPUT_PATHS,
+STEPFLOW_INDICES, STEPFLOW_PARAMS, STEPFLOW_CAUGHT, STEPFLOW_DATASTORE_ROOT).
+
+Exit status: 0 when the attempt succeeded or its failure was caught, 1 when
+the step failed, 2 on bad input.`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&runID, "run-id", "", "run id")
+			fs.StringVar(&taskID, "task-id", "", "task id (default: from --indices)")
+			fs.StringVar(&attempt, "attempt", "", "attempt number, 0 for the first try")
+			fs.Var(&inputs, "input-paths", "parent pathspecs run/step/task, comma separated (default: derived)")
+			fs.StringVar(&indices, "indices", "", "foreach index stack, comma separated")
+			fs.StringVar(&params, "params", "", "start step: JSON object of parameter values, to create the run record")
+			fs.StringVar(&caught, "caught", "", "record this failure in the catch field instead of running the step")
+			ds.register(fs)
+		},
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			g, err := env.Graph()
+			if err != nil {
+				return err
+			}
+			fromEnv := func(v *string, name string) {
+				if *v == "" {
+					*v = env.Getenv(name)
+				}
+			}
+			step := ""
+			if len(args) > 0 {
+				step = args[0]
+			}
+			fromEnv(&step, "STEPFLOW_STEP")
+			fromEnv(&runID, "STEPFLOW_RUN_ID")
+			fromEnv(&taskID, "STEPFLOW_TASK_ID")
+			fromEnv(&attempt, "STEPFLOW_ATTEMPT")
+			fromEnv(&indices, "STEPFLOW_INDICES")
+			fromEnv(&params, "STEPFLOW_PARAMS")
+			fromEnv(&caught, "STEPFLOW_CAUGHT")
+			if len(args) > 1 {
+				return Usagef("step takes one step name, got %q", args)
+			}
+			if step == "" || runID == "" {
+				return Usagef("step needs a step name and --run-id (or STEPFLOW_STEP and STEPFLOW_RUN_ID)")
+			}
+			spec := task.Spec{RunID: runID, Step: step, TaskID: taskID, Caught: caught}
+			if attempt != "" {
+				n, err := strconv.Atoi(attempt)
+				if err != nil || n < 0 {
+					return Usagef("--attempt %q is not a non-negative integer", attempt)
+				}
+				spec.Attempt = n
+			}
+			if spec.Indices, err = pathspec.ParseIndices(indices); err != nil {
+				return Usagef("--indices: %v", err)
+			}
+			if inputs.set {
+				spec.Inputs = []string{}
+				for _, p := range strings.Split(inputs.v, ",") {
+					if p != "" {
+						spec.Inputs = append(spec.Inputs, p)
+					}
+				}
+			} else if v, ok := lookupEnv(env, "STEPFLOW_INPUT_PATHS"); ok && v != "" {
+				spec.Inputs = strings.Split(v, ",")
+			}
+			if params != "" {
+				if err := json.Unmarshal([]byte(params), &spec.Params); err != nil {
+					return Usagef("--params is not a JSON object of strings: %v", err)
+				}
+			}
+			if id := env.Getenv("AWS_BATCH_JOB_ID"); id != "" {
+				spec.Env = map[string]string{"AWS_BATCH_JOB_ID": id, "AWS_BATCH_JOB_ATTEMPT": env.Getenv("AWS_BATCH_JOB_ATTEMPT")}
+			}
+			store, err := ds.open(env)
+			if err != nil {
+				return err
+			}
+			ex := &task.Executor{Flow: env.Flow, Graph: g, Store: store, Out: env.Stdout}
+			rec, err := ex.Run(ctx, spec)
+			var bad *task.BadInputError
+			switch {
+			case errors.As(err, &bad):
+				return &UsageError{Err: bad}
+			case err != nil:
+				return err
+			case rec.Status != datastore.StatusSucceeded:
+				fmt.Fprintf(env.Stderr, "%s\n", rec.Error)
+				return &FailedError{}
+			}
+			return nil
+		},
+	}
+}
+
+// optString is a string flag that knows whether it was given, so that an
+// explicitly empty --input-paths means "no inputs", not "derive them".
+type optString struct {
+	v   string
+	set bool
+}
+
+func (o *optString) String() string { return o.v }
+
+func (o *optString) Set(v string) error {
+	o.v, o.set = v, true
+	return nil
+}
+
+func lookupEnv(env *Env, name string) (string, bool) {
+	v := env.Getenv(name)
+	return v, v != ""
+}

@@ -1,0 +1,48 @@
+// Package datastore stores Stepflow runs, task attempts, logs and
+// content-addressed artifact blobs on top of a narrow object Backend.
+//
+// The on-disk (and in-bucket) layout is described in docs/datastore.md.
+package datastore
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// ErrNotFound is returned (wrapped) by a Backend and by Store when an object
+// does not exist. Test with errors.Is.
+var ErrNotFound = errors.New("not found")
+
+// ErrCorrupt is returned (wrapped) by Store when a stored object fails
+// verification: a blob whose header, length or SHA-256 does not match, or a
+// record that is not valid JSON. Test with errors.Is.
+var ErrCorrupt = errors.New("corrupt object")
+
+// Backend stores immutable named objects. Names are slash-separated relative
+// keys ("Flow/runs/..."): non-empty elements, no leading or trailing slash,
+// no "." or ".." elements, and no element starting with "." (backends may use
+// such names for temporary files). Implementations are safe for concurrent use
+// by several goroutines and several processes.
+type Backend interface {
+	// Save stores the bytes read from rd under name, atomically: readers see
+	// either nothing or the whole object. Saving a name that already exists
+	// replaces it with identical semantics (callers only re-save identical
+	// content). If rd returns an error or ctx is cancelled, nothing is stored
+	// and the error is returned.
+	Save(ctx context.Context, name string, rd io.Reader) error
+
+	// Load opens the object; a missing object returns an error for which
+	// errors.Is(err, ErrNotFound). The caller closes the reader.
+	Load(ctx context.Context, name string) (io.ReadCloser, error)
+
+	// Stat returns the object's size in bytes, or an error wrapping
+	// ErrNotFound.
+	Stat(ctx context.Context, name string) (int64, error)
+
+	// List calls fn for every object whose name starts with prefix (a plain
+	// string prefix, not necessarily ending in "/"), in lexical byte order of
+	// names. An error returned by fn stops the listing and is returned as is.
+	// Objects saved concurrently with List may or may not be listed.
+	List(ctx context.Context, prefix string, fn func(name string, size int64) error) error
+}

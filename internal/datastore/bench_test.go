@@ -1,0 +1,101 @@
+package datastore_test
+
+import (
+	"context"
+	"encoding/binary"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+// fillPayload fills b with a realistic artifact: the first randomFrac of it
+// is random bytes (like already-compressed or float noise data) and the rest
+// is CSV-like text (row number, a 2-decimal measurement, a sensor name).
+func fillPayload(b []byte, randomFrac float64) {
+	src := rand.NewChaCha8([32]byte{7})
+	r := rand.New(src)
+	n := int(float64(len(b)) * randomFrac)
+	var buf [8]byte
+	for i := 0; i < n; i += 8 {
+		binary.LittleEndian.PutUint64(buf[:], src.Uint64())
+		copy(b[i:n], buf[:])
+	}
+	line := make([]byte, 0, 64)
+	for i, off := 0, n; off < len(b); i++ {
+		line = strconv.AppendInt(line[:0], int64(i), 10)
+		line = append(line, ',')
+		line = strconv.AppendFloat(line, float64(r.Uint64N(10000))/100, 'f', 2, 64)
+		line = append(line, ",sensor-"...)
+		line = strconv.AppendUint(line, r.Uint64N(16), 10)
+		line = append(line, ",ok\n"...)
+		off += copy(b[off:], line)
+	}
+}
+
+const size256 = 256 << 20
+
+var payload256 []byte
+
+func payload(b *testing.B) []byte {
+	if payload256 == nil {
+		payload256 = make([]byte, size256)
+		fillPayload(payload256, 0.5)
+	}
+	return payload256
+}
+
+// BenchmarkPlainWrite256MiB is the baseline: os.WriteFile of the payload.
+func BenchmarkPlainWrite256MiB(b *testing.B) {
+	data := payload(b)
+	dir := b.TempDir()
+	b.SetBytes(size256)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if err := os.WriteFile(filepath.Join(dir, strconv.Itoa(i)), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSaveLoad256MiB is PutBlob followed by GetBlob of the payload into
+// a fresh store each iteration (so PutBlob really writes).
+func BenchmarkSaveLoad256MiB(b *testing.B) {
+	benchSaveLoad(b, true, true)
+}
+
+// BenchmarkSave256MiB and BenchmarkLoad256MiB split the pair.
+func BenchmarkSave256MiB(b *testing.B) { benchSaveLoad(b, true, false) }
+
+func BenchmarkLoad256MiB(b *testing.B) { benchSaveLoad(b, false, true) }
+
+func benchSaveLoad(b *testing.B, save, load bool) {
+	data := payload(b)
+	ctx := context.Background()
+	b.SetBytes(size256)
+	s, _ := newStore(b)
+	hash, err := "", error(nil)
+	if !save {
+		if hash, err = s.PutBlob(ctx, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if save {
+			b.StopTimer()
+			s, _ = newStore(b)
+			b.StartTimer()
+			if hash, err = s.PutBlob(ctx, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if load {
+			got, err := s.GetBlob(ctx, hash)
+			if err != nil || len(got) != size256 {
+				b.Fatal(len(got), err)
+			}
+		}
+	}
+}

@@ -1,0 +1,284 @@
+package datastore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"runtime"
+
+	"github.com/klauspost/compress/s2"
+)
+
+// Blob format: a 20-byte header followed by the payload.
+//
+//	offset 0  4 bytes  magic "SFB1"
+//	offset 4  1 byte   codec: 0 = raw, 1 = s2 stream (framed, with per-chunk CRC)
+//	offset 5  3 bytes  reserved, zero
+//	offset 8  8 bytes  uncompressed length, little endian
+//	offset 16 4 bytes  CRC-32C of bytes 0..15, little endian
+//
+// The blob's name is the SHA-256 of the uncompressed bytes, which GetBlob
+// verifies after decoding.
+const (
+	blobMagic      = "SFB1"
+	blobHeaderSize = 20
+	codecRaw       = 0
+	codecS2        = 1
+	// maxBlobSize bounds the length a header may claim, so a damaged header
+	// with a valid checksum can still not trigger an absurd allocation.
+	maxBlobSize = 1 << 40
+	// chunkSize is the unit of pipelined decode-and-hash in GetBlob.
+	chunkSize = 4 << 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func blobHeader(codec byte, size int) []byte {
+	h := make([]byte, blobHeaderSize)
+	copy(h, blobMagic)
+	h[4] = codec
+	binary.LittleEndian.PutUint64(h[8:], uint64(size))
+	binary.LittleEndian.PutUint32(h[16:], crc32.Checksum(h[:16], castagnoli))
+	return h
+}
+
+func parseBlobHeader(h []byte) (codec byte, size int64, err error) {
+	if len(h) != blobHeaderSize || string(h[:4]) != blobMagic {
+		return 0, 0, errors.New("bad magic")
+	}
+	if crc32.Checksum(h[:16], castagnoli) != binary.LittleEndian.Uint32(h[16:]) {
+		return 0, 0, errors.New("header checksum mismatch")
+	}
+	codec = h[4]
+	if codec != codecRaw && codec != codecS2 {
+		return 0, 0, fmt.Errorf("unknown codec %d", codec)
+	}
+	u := binary.LittleEndian.Uint64(h[8:])
+	if u > maxBlobSize {
+		return 0, 0, fmt.Errorf("implausible length %d", u)
+	}
+	return codec, int64(u), nil
+}
+
+// chooseCodec stores data raw when a sample does not compress: it s2-encodes
+// up to four 64 KiB windows spread over data and keeps raw if they shrink by
+// less than 5%. Small blobs (records of a few bytes) are stored raw too.
+func chooseCodec(data []byte) byte {
+	const window = 64 << 10
+	if len(data) < 512 {
+		return codecRaw
+	}
+	var in, out int
+	var dst []byte
+	n := 4
+	if len(data) <= n*window {
+		n = 1
+	}
+	for i := range n {
+		off := (len(data) - window) / max(n-1, 1) * i
+		if n == 1 {
+			off = 0
+		}
+		w := data[off:min(off+window, len(data))]
+		dst = s2.Encode(dst[:cap(dst)], w)
+		in += len(w)
+		out += len(dst)
+	}
+	if out*100 > in*95 {
+		return codecRaw
+	}
+	return codecS2
+}
+
+// BlobHash returns the content address of data: its hex SHA-256.
+func BlobHash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Store) blobKey(hash string) string {
+	return s.flow + "/blobs/" + hash[:2] + "/" + hash
+}
+
+func checkHash(hash string) error {
+	if len(hash) != 64 {
+		return fmt.Errorf("invalid blob hash %q: want 64 hex digits", hash)
+	}
+	if _, err := hex.DecodeString(hash); err != nil {
+		return fmt.Errorf("invalid blob hash %q: %w", hash, err)
+	}
+	return nil
+}
+
+// PutBlob stores data content-addressed and returns its hash (hex SHA-256 of
+// data). The write is skipped when a blob with that hash already exists. The
+// stored form is compressed with s2 unless a sample shows data to be
+// incompressible; the codec is recorded in the blob header. data is streamed
+// to the backend without an extra full copy.
+func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
+	hash := BlobHash(data)
+	key := s.blobKey(hash)
+	if size, err := s.b.Stat(ctx, key); err == nil && size >= blobHeaderSize {
+		return hash, nil
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", fmt.Errorf("put blob %s: %w", key, err)
+	}
+	codec := chooseCodec(data)
+	var rd io.Reader
+	if codec == codecRaw {
+		rd = io.MultiReader(bytes.NewReader(blobHeader(codec, len(data))), bytes.NewReader(data))
+	} else {
+		pr, pw := io.Pipe()
+		defer pr.Close() // unblocks the encoder if Save stops reading early
+		go func() {
+			if _, err := pw.Write(blobHeader(codec, len(data))); err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+			w := s2.NewWriter(pw, s2.WriterConcurrency(runtime.GOMAXPROCS(0)))
+			err := w.EncodeBuffer(data) // no copy of data; it is not modified
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			pw.CloseWithError(err) // nil error closes normally
+		}()
+		rd = pr
+	}
+	if err := s.b.Save(ctx, key, rd); err != nil {
+		return "", fmt.Errorf("put blob %s: %w", key, err)
+	}
+	return hash, nil
+}
+
+// GetBlob loads, decompresses and verifies the blob with the given hash.
+// A missing blob gives an error wrapping ErrNotFound; a damaged one (bad
+// header, truncated, trailing data, undecodable, or hash mismatch) gives an
+// error naming the blob key and wrapping ErrCorrupt. Decoding and SHA-256
+// verification run concurrently, chunk by chunk, into one output buffer.
+func (s *Store) GetBlob(ctx context.Context, hash string) ([]byte, error) {
+	if err := checkHash(hash); err != nil {
+		return nil, fmt.Errorf("get blob: %w", err)
+	}
+	key := s.blobKey(hash)
+	rc, err := s.b.Load(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("get blob %s: %w", key, err)
+	}
+	defer rc.Close()
+	corrupt := func(format string, args ...any) error {
+		return fmt.Errorf("get blob %s: %w: %s", key, ErrCorrupt, fmt.Sprintf(format, args...))
+	}
+	hdr := make([]byte, blobHeaderSize)
+	if _, err := io.ReadFull(rc, hdr); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, corrupt("truncated header")
+		}
+		return nil, fmt.Errorf("get blob %s: %w", key, err)
+	}
+	codec, size, err := parseBlobHeader(hdr)
+	if err != nil {
+		return nil, corrupt("%v", err)
+	}
+	if codec == codecRaw {
+		// Cheap early check of truncation before allocating.
+		stored, err := s.b.Stat(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("get blob %s: %w", key, err)
+		}
+		if stored-blobHeaderSize != size {
+			return nil, corrupt("stored length %d, header says %d", stored-blobHeaderSize, size)
+		}
+	}
+	tr := &trackReader{r: rc}
+	var src io.Reader = tr
+	if codec == codecS2 {
+		src = s2.NewReader(tr)
+	}
+	out, err := readVerified(ctx, src, size, hash)
+	if err != nil {
+		// Errors of the backend's reader and cancellation are reported as
+		// they are; anything else (short data, decoder errors, hash
+		// mismatch) means the stored bytes are bad.
+		if (tr.err != nil && tr.err != io.EOF && errors.Is(err, tr.err)) || ctx.Err() != nil {
+			return nil, fmt.Errorf("get blob %s: %w", key, err)
+		}
+		return nil, corrupt("%v", err)
+	}
+	return out, nil
+}
+
+var (
+	errMismatch = errors.New("content does not match its SHA-256")
+	errTrailing = errors.New("trailing data after declared length")
+)
+
+// trackReader remembers the first error of the reader it wraps, so GetBlob
+// can tell I/O errors from decoding errors.
+type trackReader struct {
+	r   io.Reader
+	err error
+}
+
+func (t *trackReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && t.err == nil {
+		t.err = err
+	}
+	return n, err
+}
+
+// readVerified reads exactly size bytes from src, checks that nothing
+// follows, and verifies their SHA-256 against want. Reading (and decoding) of
+// chunk i+1 overlaps hashing of chunk i.
+func readVerified(ctx context.Context, src io.Reader, size int64, want string) ([]byte, error) {
+	// The header (and so size) is CRC-protected, so one allocation of the
+	// declared size is safe against accidental corruption.
+	out := make([]byte, size)
+	chunks := make(chan []byte, 2)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		for off := int64(0); off < size; {
+			if err := ctx.Err(); err != nil {
+				errc <- err
+				return
+			}
+			c := out[off:min(off+chunkSize, size)]
+			if _, err := io.ReadFull(src, c); err != nil {
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				errc <- err
+				return
+			}
+			off += int64(len(c))
+			chunks <- c
+		}
+		var one [1]byte
+		switch n, err := io.ReadFull(src, one[:]); {
+		case n > 0:
+			errc <- errTrailing
+		case err == io.EOF:
+			errc <- nil
+		default:
+			errc <- err
+		}
+	}()
+	h := sha256.New()
+	for c := range chunks {
+		h.Write(c)
+	}
+	if err := <-errc; err != nil {
+		return nil, err
+	}
+	if hex.EncodeToString(h.Sum(nil)) != want {
+		return nil, errMismatch
+	}
+	return out, nil
+}

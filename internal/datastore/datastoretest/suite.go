@@ -1,0 +1,278 @@
+// Package datastoretest is the conformance suite every datastore.Backend
+// passes. A backend's test calls Run with a constructor of empty backends.
+package datastoretest
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stepflow/stepflow/internal/datastore"
+)
+
+// Run runs the conformance suite. newBackend returns a new, empty backend
+// each time it is called.
+func Run(t *testing.T, newBackend func(t *testing.T) datastore.Backend) {
+	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, newBackend(t)) })
+	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newBackend(t)) })
+	t.Run("List", func(t *testing.T) { testList(t, newBackend(t)) })
+	t.Run("Overwrite", func(t *testing.T) { testOverwrite(t, newBackend(t)) })
+	t.Run("ConcurrentSaveSameName", func(t *testing.T) { testConcurrentSave(t, newBackend(t)) })
+	t.Run("Large", func(t *testing.T) { testLarge(t, newBackend(t)) })
+	t.Run("FailedSave", func(t *testing.T) { testFailedSave(t, newBackend(t)) })
+	t.Run("Cancelled", func(t *testing.T) { testCancelled(t, newBackend(t)) })
+}
+
+func save(t *testing.T, b datastore.Backend, name string, data []byte) {
+	t.Helper()
+	if err := b.Save(context.Background(), name, bytes.NewReader(data)); err != nil {
+		t.Fatalf("Save(%q): %v", name, err)
+	}
+}
+
+func load(t *testing.T, b datastore.Backend, name string) []byte {
+	t.Helper()
+	rc, err := b.Load(context.Background(), name)
+	if err != nil {
+		t.Fatalf("Load(%q): %v", name, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("Load(%q): read: %v", name, err)
+	}
+	return data
+}
+
+func testRoundTrip(t *testing.T, b datastore.Backend) {
+	ctx := context.Background()
+	cases := map[string][]byte{
+		"f/a":                        []byte("hello"),
+		"f/empty":                    {},
+		"Flow/runs/1/start/0/1/x.js": []byte(`{"a":1}`),
+		"Flow/runs/1/end/3-1-2/0/y":  bytes.Repeat([]byte{0, 1, 2}, 1000),
+	}
+	for name, data := range cases {
+		save(t, b, name, data)
+	}
+	for name, data := range cases {
+		if got := load(t, b, name); !bytes.Equal(got, data) {
+			t.Errorf("Load(%q) = %d bytes, want %d", name, len(got), len(data))
+		}
+		size, err := b.Stat(ctx, name)
+		if err != nil || size != int64(len(data)) {
+			t.Errorf("Stat(%q) = %d, %v; want %d, nil", name, size, err, len(data))
+		}
+	}
+}
+
+func testNotFound(t *testing.T, b datastore.Backend) {
+	ctx := context.Background()
+	save(t, b, "a/b/c", []byte("x"))
+	for _, name := range []string{"missing", "a/missing", "a/b", "a/b/c/d"} {
+		if _, err := b.Load(ctx, name); !errors.Is(err, datastore.ErrNotFound) {
+			t.Errorf("Load(%q) error = %v, want ErrNotFound", name, err)
+		}
+		if _, err := b.Stat(ctx, name); !errors.Is(err, datastore.ErrNotFound) {
+			t.Errorf("Stat(%q) error = %v, want ErrNotFound", name, err)
+		}
+	}
+}
+
+func list(t *testing.T, b datastore.Backend, prefix string) []string {
+	t.Helper()
+	var names []string
+	err := b.List(context.Background(), prefix, func(name string, size int64) error {
+		names = append(names, fmt.Sprintf("%s:%d", name, size))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("List(%q): %v", prefix, err)
+	}
+	return names
+}
+
+func testList(t *testing.T, b datastore.Backend) {
+	// Names chosen so directory-walk order differs from lexical order.
+	names := []string{"f/a.txt", "f/a/b", "f/a/c/d", "f/a-1", "f/ab", "f/b", "g/a", "f0"}
+	for i, n := range slices.Backward(names) {
+		save(t, b, n, bytes.Repeat([]byte("x"), i))
+	}
+	want := func(ns ...string) []string {
+		var out []string
+		for _, n := range ns {
+			out = append(out, fmt.Sprintf("%s:%d", n, slices.Index(names, n)))
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, tc := range []struct {
+		prefix string
+		want   []string
+	}{
+		{"", want(names...)},
+		{"f/", want("f/a.txt", "f/a/b", "f/a/c/d", "f/a-1", "f/ab", "f/b")},
+		{"f/a", want("f/a.txt", "f/a/b", "f/a/c/d", "f/a-1", "f/ab")},
+		{"f/a/", want("f/a/b", "f/a/c/d")},
+		{"f", want("f/a.txt", "f/a/b", "f/a/c/d", "f/a-1", "f/ab", "f/b", "f0")},
+		{"f/a/c/d", want("f/a/c/d")},
+		{"nope/", nil},
+		{"f/zz", nil},
+	} {
+		got := list(t, b, tc.prefix)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("List(%q) = %q, want %q", tc.prefix, got, tc.want)
+		}
+		if !slices.IsSorted(got) {
+			t.Errorf("List(%q) not sorted: %q", tc.prefix, got)
+		}
+	}
+	// An error from fn stops the listing and is returned.
+	stop := errors.New("stop")
+	n := 0
+	err := b.List(context.Background(), "f/", func(string, int64) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("List with failing fn: err=%v calls=%d; want stop, 1", err, n)
+	}
+}
+
+func testOverwrite(t *testing.T, b datastore.Backend) {
+	data := []byte("same content")
+	save(t, b, "o/x", data)
+	save(t, b, "o/x", data)
+	if got := load(t, b, "o/x"); !bytes.Equal(got, data) {
+		t.Errorf("after re-save: %q", got)
+	}
+	if got := list(t, b, "o/"); len(got) != 1 {
+		t.Errorf("after re-save List = %q, want one object", got)
+	}
+}
+
+func testConcurrentSave(t *testing.T, b datastore.Backend) {
+	data := make([]byte, 256<<10)
+	fillRandom(data, 1)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			errs <- b.Save(context.Background(), "c/same", bytes.NewReader(data))
+		})
+	}
+	// Readers racing the writers see nothing or the whole object.
+	for range 20 {
+		rc, err := b.Load(context.Background(), "c/same")
+		if errors.Is(err, datastore.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("concurrent Load saw %d bytes (err %v), want whole object", len(got), err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent Save: %v", err)
+		}
+	}
+	if got := load(t, b, "c/same"); !bytes.Equal(got, data) {
+		t.Errorf("after concurrent saves: got %d bytes", len(got))
+	}
+	if got := list(t, b, "c/"); len(got) != 1 {
+		t.Errorf("after concurrent saves List = %q, want one object", got)
+	}
+}
+
+func testLarge(t *testing.T, b datastore.Backend) {
+	data := make([]byte, 5<<20+123)
+	fillRandom(data, 2)
+	save(t, b, "big/one", data)
+	if got := load(t, b, "big/one"); !bytes.Equal(got, data) {
+		t.Errorf("large object: got %d bytes, want %d", len(got), len(data))
+	}
+}
+
+type failingReader struct{ n int }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, errors.New("reader broke")
+	}
+	n := min(len(p), r.n)
+	r.n -= n
+	return n, nil
+}
+
+func testFailedSave(t *testing.T, b datastore.Backend) {
+	ctx := context.Background()
+	if err := b.Save(ctx, "fail/x", &failingReader{n: 1000}); err == nil {
+		t.Fatal("Save with failing reader succeeded")
+	}
+	if _, err := b.Stat(ctx, "fail/x"); !errors.Is(err, datastore.ErrNotFound) {
+		t.Errorf("after failed Save, Stat error = %v, want ErrNotFound", err)
+	}
+	if got := list(t, b, ""); len(got) != 0 {
+		t.Errorf("after failed Save, List = %q, want nothing", got)
+	}
+	// A failed re-save leaves the existing object intact.
+	save(t, b, "fail/y", []byte("keep"))
+	if err := b.Save(ctx, "fail/y", &failingReader{n: 2}); err == nil {
+		t.Fatal("Save with failing reader succeeded")
+	}
+	if got := load(t, b, "fail/y"); string(got) != "keep" {
+		t.Errorf("after failed re-save: %q, want %q", got, "keep")
+	}
+}
+
+func testCancelled(t *testing.T, b datastore.Backend) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := b.Save(ctx, "cx/a", strings.NewReader("x")); !errors.Is(err, context.Canceled) {
+		t.Errorf("Save with cancelled context: %v, want context.Canceled", err)
+	}
+	if _, err := b.Stat(context.Background(), "cx/a"); !errors.Is(err, datastore.ErrNotFound) {
+		t.Errorf("cancelled Save stored an object (Stat err %v)", err)
+	}
+	save(t, b, "cx/b", []byte("x"))
+	if err := b.List(ctx, "", func(string, int64) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("List with cancelled context: %v, want context.Canceled", err)
+	}
+	// Cancellation during a streaming save stores nothing.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write(make([]byte, 1000))
+		cancel2()
+		pw.Write(make([]byte, 1000))
+		pw.Close()
+	}()
+	if err := b.Save(ctx2, "cx/c", pr); err == nil {
+		t.Error("Save cancelled mid-stream succeeded")
+	}
+	pr.Close()
+	if _, err := b.Stat(context.Background(), "cx/c"); !errors.Is(err, datastore.ErrNotFound) {
+		t.Errorf("Save cancelled mid-stream stored an object (Stat err %v)", err)
+	}
+}
+
+func fillRandom(b []byte, seed uint64) {
+	r := rand.NewChaCha8([32]byte{byte(seed)})
+	var buf [8]byte
+	for i := 0; i < len(b); i += 8 {
+		binary.LittleEndian.PutUint64(buf[:], r.Uint64())
+		copy(b[i:], buf[:])
+	}
+}

@@ -1,0 +1,418 @@
+package datastore
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Run is the record of one run, written once when the run starts, at
+// "<flow>/runs/<run>/run.json".
+type Run struct {
+	Flow    string            `json:"flow"`
+	ID      string            `json:"id"`
+	Start   time.Time         `json:"start"`
+	Params  map[string]string `json:"params,omitempty"`  // parameter name -> formatted value
+	Configs map[string]string `json:"configs,omitempty"` // config name -> blob hash of the frozen value
+	// Origin is the run id a resumed run was cloned from, or "".
+	Origin     string   `json:"origin,omitempty"`
+	ResumeStep string   `json:"resume_step,omitempty"`
+	User       string   `json:"user,omitempty"`
+	Tags       []string `json:"tags,omitempty"`
+	Runtime    string   `json:"runtime"` // "local" | "step-functions"
+}
+
+// RunEnd is the record written once when a run ends, at
+// "<flow>/runs/<run>/end.json". It is absent while the run is going and
+// after a crash.
+type RunEnd struct {
+	Status string    `json:"status"` // "succeeded" | "failed"
+	End    time.Time `json:"end"`
+	Error  string    `json:"error,omitempty"`
+}
+
+// ArtifactRef points from an attempt to the blob holding one artifact.
+type ArtifactRef struct {
+	Hash     string `json:"hash"`     // blob hash (hex SHA-256 of the encoded bytes)
+	Encoding string `json:"encoding"` // artifact encoding: "json" | "bytes"
+	Size     int64  `json:"size"`     // encoded (uncompressed) size in bytes
+	Type     string `json:"type"`     // Go type name of the field
+}
+
+// Attempt is the record of one finished task attempt, written last, at
+// "<flow>/runs/<run>/<step>/<task>/<attempt>/attempt.json": its presence means
+// the attempt finished.
+type Attempt struct {
+	Run       string                 `json:"run"`
+	Step      string                 `json:"step"`
+	Task      string                 `json:"task"`
+	Attempt   int                    `json:"attempt"`
+	Status    string                 `json:"status"` // "succeeded" | "failed"
+	Start     time.Time              `json:"start"`
+	End       time.Time              `json:"end"`
+	ExitCode  int                    `json:"exit_code"`
+	Error     string                 `json:"error,omitempty"`
+	Artifacts map[string]ArtifactRef `json:"artifacts,omitempty"`
+	// Inputs are the parent pathspecs "run/step/task".
+	Inputs []string `json:"inputs,omitempty"`
+	// Indices is the foreach index stack.
+	Indices []int `json:"indices,omitempty"`
+	// ForeachWidth is set by foreach steps: the number of child tasks.
+	ForeachWidth int `json:"foreach_width,omitempty"`
+	// SwitchTarget is set by switch steps: the chosen step.
+	SwitchTarget string `json:"switch_target,omitempty"`
+	// Origin is the origin pathspec when the attempt was cloned from another
+	// run by resume, else "".
+	Origin string `json:"origin,omitempty"`
+	// Caught is the failure recorded in the step's catch field when this
+	// attempt ran the catch path instead of the step.
+	Caught string `json:"caught,omitempty"`
+	// Env holds facts about where the attempt ran (AWS_BATCH_JOB_ID, ...).
+	Env map[string]string `json:"env,omitempty"`
+}
+
+// The statuses of runs and attempts.
+const (
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+)
+
+// IsNotFound reports whether err says an object does not exist.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// Store reads and writes the records, logs and blobs of one flow on a
+// Backend. It is safe for concurrent use; records are written once and never
+// rewritten, so it needs no locking and suits object stores like S3.
+type Store struct {
+	b    Backend
+	flow string
+}
+
+// NewStore returns a Store for flow on b.
+func NewStore(b Backend, flow string) *Store {
+	return &Store{b: b, flow: flow}
+}
+
+// Flow returns the flow name.
+func (s *Store) Flow() string { return s.flow }
+
+// Backend returns the underlying backend.
+func (s *Store) Backend() Backend { return s.b }
+
+// checkElem validates one path element (flow, run id, step, task id).
+func checkElem(kind, v string) error {
+	if v == "" || strings.ContainsAny(v, "/\\\x00") || strings.HasPrefix(v, ".") {
+		return fmt.Errorf("invalid %s %q: must be non-empty, without '/', '\\' or a leading '.'", kind, v)
+	}
+	return nil
+}
+
+func (s *Store) runDir(run string) (string, error) {
+	if err := checkElem("flow name", s.flow); err != nil {
+		return "", err
+	}
+	if err := checkElem("run id", run); err != nil {
+		return "", err
+	}
+	return s.flow + "/runs/" + run + "/", nil
+}
+
+func (s *Store) attemptDir(run, step, task string, attempt int) (string, error) {
+	dir, err := s.runDir(run)
+	if err != nil {
+		return "", err
+	}
+	if err := checkElem("step name", step); err != nil {
+		return "", err
+	}
+	if err := checkElem("task id", task); err != nil {
+		return "", err
+	}
+	if attempt < 0 {
+		return "", fmt.Errorf("invalid attempt %d: must be >= 0", attempt)
+	}
+	return dir + step + "/" + task + "/" + strconv.Itoa(attempt) + "/", nil
+}
+
+func (s *Store) putJSON(ctx context.Context, key string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	data = append(data, '\n')
+	if err := s.b.Save(ctx, key, bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+func (s *Store) getJSON(ctx context.Context, key string, v any) error {
+	rc, err := s.b.Load(ctx, key)
+	if err != nil {
+		return fmt.Errorf("get %s: %w", key, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return fmt.Errorf("get %s: %w", key, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("get %s: %w: %v", key, ErrCorrupt, err)
+	}
+	return nil
+}
+
+// PutRun writes the run record. It is written once, when the run starts.
+func (s *Store) PutRun(ctx context.Context, r Run) error {
+	dir, err := s.runDir(r.ID)
+	if err != nil {
+		return fmt.Errorf("put run: %w", err)
+	}
+	if r.Flow != "" && r.Flow != s.flow {
+		return fmt.Errorf("put run %s: record is for flow %q, store is for flow %q", r.ID, r.Flow, s.flow)
+	}
+	r.Flow = s.flow
+	return s.putJSON(ctx, dir+"run.json", r)
+}
+
+// PutRunEnd writes the run's end record. It is written once, when the run
+// ends.
+func (s *Store) PutRunEnd(ctx context.Context, run string, e RunEnd) error {
+	dir, err := s.runDir(run)
+	if err != nil {
+		return fmt.Errorf("put run end: %w", err)
+	}
+	return s.putJSON(ctx, dir+"end.json", e)
+}
+
+// Run returns the run record and its end record, or a nil *RunEnd while the
+// run is going (or after it crashed). A missing run wraps ErrNotFound.
+func (s *Store) Run(ctx context.Context, id string) (Run, *RunEnd, error) {
+	dir, err := s.runDir(id)
+	if err != nil {
+		return Run{}, nil, fmt.Errorf("get run: %w", err)
+	}
+	var r Run
+	if err := s.getJSON(ctx, dir+"run.json", &r); err != nil {
+		return Run{}, nil, err
+	}
+	var e RunEnd
+	switch err := s.getJSON(ctx, dir+"end.json", &e); {
+	case errors.Is(err, ErrNotFound):
+		return r, nil, nil
+	case err != nil:
+		return Run{}, nil, err
+	}
+	return r, &e, nil
+}
+
+// Runs returns the flow's run records, newest first (by Start, then by ID
+// descending).
+//
+// It lists every object under "<flow>/runs/", so its cost grows with the
+// number of tasks stored, not just runs.
+func (s *Store) Runs(ctx context.Context) ([]Run, error) {
+	if err := checkElem("flow name", s.flow); err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	prefix := s.flow + "/runs/"
+	var ids []string
+	err := s.b.List(ctx, prefix, func(name string, _ int64) error {
+		rest := strings.TrimPrefix(name, prefix)
+		if id, ok := strings.CutSuffix(rest, "/run.json"); ok && !strings.Contains(id, "/") {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list runs of %s: %w", s.flow, err)
+	}
+	runs := make([]Run, 0, len(ids))
+	for _, id := range ids {
+		var r Run
+		if err := s.getJSON(ctx, prefix+id+"/run.json", &r); err != nil {
+			return nil, err
+		}
+		runs = append(runs, r)
+	}
+	slices.SortStableFunc(runs, func(a, b Run) int {
+		if c := b.Start.Compare(a.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return runs, nil
+}
+
+// PutAttempt writes the attempt record. Write it last, after the attempt's
+// blobs and logs: its presence means the attempt finished.
+func (s *Store) PutAttempt(ctx context.Context, a Attempt) error {
+	dir, err := s.attemptDir(a.Run, a.Step, a.Task, a.Attempt)
+	if err != nil {
+		return fmt.Errorf("put attempt: %w", err)
+	}
+	return s.putJSON(ctx, dir+"attempt.json", a)
+}
+
+// Attempt returns one attempt record; a missing one (not finished, or never
+// started) wraps ErrNotFound.
+func (s *Store) Attempt(ctx context.Context, run, step, task string, attempt int) (Attempt, error) {
+	dir, err := s.attemptDir(run, step, task, attempt)
+	if err != nil {
+		return Attempt{}, fmt.Errorf("get attempt: %w", err)
+	}
+	var a Attempt
+	if err := s.getJSON(ctx, dir+"attempt.json", &a); err != nil {
+		return Attempt{}, err
+	}
+	return a, nil
+}
+
+// LatestAttempt returns the finished attempt with the highest attempt number,
+// whatever its status, or an error wrapping ErrNotFound if none finished.
+func (s *Store) LatestAttempt(ctx context.Context, run, step, task string) (Attempt, error) {
+	dir, err := s.attemptDir(run, step, task, 0)
+	if err != nil {
+		return Attempt{}, fmt.Errorf("get latest attempt: %w", err)
+	}
+	dir = strings.TrimSuffix(dir, "0/")
+	latest := -1
+	err = s.b.List(ctx, dir, func(name string, _ int64) error {
+		num, ok := strings.CutSuffix(strings.TrimPrefix(name, dir), "/attempt.json")
+		if !ok {
+			return nil
+		}
+		if n, err := strconv.Atoi(num); err == nil && n >= 0 && strconv.Itoa(n) == num {
+			latest = max(latest, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return Attempt{}, fmt.Errorf("get latest attempt of %s: %w", dir, err)
+	}
+	if latest < 0 {
+		return Attempt{}, fmt.Errorf("get latest attempt of %s%s/%s/%s: %w", s.flow+"/runs/", run, step, task, ErrNotFound)
+	}
+	return s.Attempt(ctx, run, step, task, latest)
+}
+
+// Steps returns the names of the steps of run that have stored any attempt
+// object, sorted.
+func (s *Store) Steps(ctx context.Context, run string) ([]string, error) {
+	dir, err := s.runDir(run)
+	if err != nil {
+		return nil, fmt.Errorf("list steps: %w", err)
+	}
+	var steps []string
+	err = s.b.List(ctx, dir, func(name string, _ int64) error {
+		// <step>/<task>/<attempt>/<file>
+		parts := strings.Split(strings.TrimPrefix(name, dir), "/")
+		if len(parts) == 4 && (len(steps) == 0 || steps[len(steps)-1] != parts[0]) {
+			steps = append(steps, parts[0])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list steps of %s: %w", dir, err)
+	}
+	slices.Sort(steps)
+	return slices.Compact(steps), nil
+}
+
+// Tasks returns the task ids of step in run, in numeric order of their
+// foreach index paths ("2" < "10", "3-1-2" < "3-10").
+func (s *Store) Tasks(ctx context.Context, run, step string) ([]string, error) {
+	dir, err := s.runDir(run)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	if err := checkElem("step name", step); err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	dir += step + "/"
+	var tasks []string
+	err = s.b.List(ctx, dir, func(name string, _ int64) error {
+		parts := strings.Split(strings.TrimPrefix(name, dir), "/")
+		if len(parts) == 3 && (len(tasks) == 0 || tasks[len(tasks)-1] != parts[0]) {
+			tasks = append(tasks, parts[0])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tasks of %s: %w", dir, err)
+	}
+	slices.SortFunc(tasks, CompareTaskIDs)
+	return slices.Compact(tasks), nil
+}
+
+// CompareTaskIDs orders task ids by their "-"-separated parts, numerically
+// when both parts are decimal numbers and lexically otherwise.
+func CompareTaskIDs(a, b string) int {
+	pa, pb := strings.Split(a, "-"), strings.Split(b, "-")
+	for i := range min(len(pa), len(pb)) {
+		na, ea := strconv.ParseUint(pa[i], 10, 64)
+		nb, eb := strconv.ParseUint(pb[i], 10, 64)
+		var c int
+		if ea == nil && eb == nil {
+			c = cmp.Compare(na, nb)
+		} else {
+			c = strings.Compare(pa[i], pb[i])
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	if c := cmp.Compare(len(pa), len(pb)); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+func logName(stream string) (string, error) {
+	if stream != "stdout" && stream != "stderr" {
+		return "", fmt.Errorf("invalid log stream %q: want \"stdout\" or \"stderr\"", stream)
+	}
+	return stream + ".log", nil
+}
+
+// PutLog stores one output stream ("stdout" or "stderr") of an attempt.
+func (s *Store) PutLog(ctx context.Context, run, step, task string, attempt int, stream string, rd io.Reader) error {
+	dir, err := s.attemptDir(run, step, task, attempt)
+	if err != nil {
+		return fmt.Errorf("put log: %w", err)
+	}
+	file, err := logName(stream)
+	if err != nil {
+		return fmt.Errorf("put log: %w", err)
+	}
+	if err := s.b.Save(ctx, dir+file, rd); err != nil {
+		return fmt.Errorf("put log: %w", err)
+	}
+	return nil
+}
+
+// Log opens one output stream ("stdout" or "stderr") of an attempt; a
+// missing log wraps ErrNotFound. The caller closes the reader.
+func (s *Store) Log(ctx context.Context, run, step, task string, attempt int, stream string) (io.ReadCloser, error) {
+	dir, err := s.attemptDir(run, step, task, attempt)
+	if err != nil {
+		return nil, fmt.Errorf("get log: %w", err)
+	}
+	file, err := logName(stream)
+	if err != nil {
+		return nil, fmt.Errorf("get log: %w", err)
+	}
+	rc, err := s.b.Load(ctx, dir+file)
+	if err != nil {
+		return nil, fmt.Errorf("get log: %w", err)
+	}
+	return rc, nil
+}

@@ -1,0 +1,256 @@
+package datastore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/datastore/local"
+)
+
+func newStore(t testing.TB) (*datastore.Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := local.New(dir, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return datastore.NewStore(b, "Flow"), dir
+}
+
+func TestBlobRoundTrip(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	random := make([]byte, 300<<10)
+	fillPayload(random, 1) // all random: stored raw
+	text := bytes.Repeat([]byte("stepflow,1.25,ok\n"), 20000)
+	mixed := make([]byte, 1<<20)
+	fillPayload(mixed, 0.5)
+	for name, data := range map[string][]byte{
+		"empty": {}, "small": []byte(`{"a":1}`), "random": random, "text": text, "mixed": mixed,
+	} {
+		h, err := s.PutBlob(ctx, data)
+		if err != nil {
+			t.Fatalf("%s: PutBlob: %v", name, err)
+		}
+		if h != datastore.BlobHash(data) {
+			t.Errorf("%s: hash %s, want %s", name, h, datastore.BlobHash(data))
+		}
+		// A second put is a no-op returning the same hash.
+		if h2, err := s.PutBlob(ctx, data); err != nil || h2 != h {
+			t.Errorf("%s: second PutBlob = %s, %v", name, h2, err)
+		}
+		got, err := s.GetBlob(ctx, h)
+		if err != nil {
+			t.Fatalf("%s: GetBlob: %v", name, err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Errorf("%s: GetBlob returned %d bytes, want %d", name, len(got), len(data))
+		}
+	}
+	// Compressible data is stored compressed.
+	size, err := s.Backend().Stat(ctx, "Flow/blobs/"+datastore.BlobHash(text)[:2]+"/"+datastore.BlobHash(text))
+	if err != nil || size > int64(len(text))/4 {
+		t.Errorf("text blob stored as %d bytes (err %v), want compressed below %d", size, err, len(text)/4)
+	}
+	if _, err := s.GetBlob(ctx, strings.Repeat("ab", 32)); !errors.Is(err, datastore.ErrNotFound) {
+		t.Errorf("GetBlob(missing) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.GetBlob(ctx, "../x"); err == nil {
+		t.Error("GetBlob(invalid hash) succeeded")
+	}
+}
+
+func TestBlobCorruption(t *testing.T) {
+	ctx := context.Background()
+	compressible := bytes.Repeat([]byte("a compressible artifact line\n"), 50000)
+	random := make([]byte, 200<<10)
+	fillPayload(random, 1)
+	type damage struct {
+		name string
+		fn   func(b []byte) []byte
+	}
+	damages := []damage{
+		{"flip header", func(b []byte) []byte { b[9] ^= 1; return b }},
+		{"flip middle", func(b []byte) []byte { b[len(b)/2] ^= 0x40; return b }},
+		{"flip last", func(b []byte) []byte { b[len(b)-1] ^= 1; return b }},
+		{"truncate half", func(b []byte) []byte { return b[:len(b)/2] }},
+		{"truncate header", func(b []byte) []byte { return b[:7] }},
+		{"empty", func(b []byte) []byte { return b[:0] }},
+		{"trailing data", func(b []byte) []byte { return append(b, b[len(b)-10:]...) }},
+	}
+	for _, kind := range []struct {
+		name string
+		data []byte
+	}{{"s2", compressible}, {"raw", random}} {
+		for _, d := range damages {
+			t.Run(kind.name+"/"+d.name, func(t *testing.T) {
+				s, dir := newStore(t)
+				h, err := s.PutBlob(ctx, kind.data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				key := "Flow/blobs/" + h[:2] + "/" + h
+				p := filepath.Join(dir, filepath.FromSlash(key))
+				b, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, d.fn(b), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				_, err = s.GetBlob(ctx, h)
+				if !errors.Is(err, datastore.ErrCorrupt) {
+					t.Fatalf("GetBlob of damaged blob: %v, want ErrCorrupt", err)
+				}
+				if !strings.Contains(err.Error(), key) {
+					t.Errorf("error %q does not name the blob %s", err, key)
+				}
+			})
+		}
+	}
+}
+
+func TestRecords(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i, id := range []string{"r1", "r2", "r3"} {
+		r := datastore.Run{ID: id, Start: t0.Add(time.Duration(i%2) * time.Hour), Runtime: "local",
+			Params: map[string]string{"alpha": "0.5"}, Tags: []string{"x"}}
+		if err := s.PutRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutRun(ctx, datastore.Run{Flow: "Other", ID: "r9"}); err == nil {
+		t.Error("PutRun with another flow succeeded")
+	}
+	r, end, err := s.Run(ctx, "r1")
+	if err != nil || end != nil || r.Flow != "Flow" || r.Params["alpha"] != "0.5" || !r.Start.Equal(t0) {
+		t.Fatalf("Run(r1) = %+v, %v, %v", r, end, err)
+	}
+	if err := s.PutRunEnd(ctx, "r1", datastore.RunEnd{Status: "succeeded", End: t0.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, end, err = s.Run(ctx, "r1"); err != nil || end == nil || end.Status != "succeeded" {
+		t.Fatalf("Run(r1) end = %+v, %v", end, err)
+	}
+	if _, _, err := s.Run(ctx, "nope"); !errors.Is(err, datastore.ErrNotFound) {
+		t.Errorf("Run(nope) = %v, want ErrNotFound", err)
+	}
+	if _, _, err := s.Run(ctx, "../x"); err == nil {
+		t.Error("Run(../x) succeeded")
+	}
+
+	// Attempts and tasks.
+	for _, a := range []datastore.Attempt{
+		{Run: "r2", Step: "start", Task: "0", Attempt: 0, Status: "succeeded", ForeachWidth: 12},
+		{Run: "r2", Step: "body", Task: "10", Attempt: 0, Status: "failed"},
+		{Run: "r2", Step: "body", Task: "10", Attempt: 1, Status: "failed"},
+		{Run: "r2", Step: "body", Task: "10", Attempt: 2, Status: "succeeded",
+			Artifacts: map[string]datastore.ArtifactRef{"x": {Hash: "h", Encoding: "json", Size: 1, Type: "int"}},
+			Indices:   []int{10}, Inputs: []string{"r2/start/0"}},
+		{Run: "r2", Step: "body", Task: "2", Attempt: 0, Status: "succeeded"},
+		{Run: "r2", Step: "body", Task: "3-10-1", Attempt: 0, Status: "succeeded"},
+		{Run: "r2", Step: "body", Task: "3-2", Attempt: 0, Status: "succeeded"},
+	} {
+		if err := s.PutAttempt(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Attempt 10 sorts after 9 and 2 numerically.
+	for n := 3; n <= 10; n++ {
+		if err := s.PutAttempt(ctx, datastore.Attempt{Run: "r2", Step: "body", Task: "2", Attempt: n, Status: "failed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := s.LatestAttempt(ctx, "r2", "body", "10")
+	if err != nil || a.Attempt != 2 || a.Status != "succeeded" || a.Artifacts["x"].Type != "int" || a.Inputs[0] != "r2/start/0" {
+		t.Errorf("LatestAttempt(body/10) = %+v, %v", a, err)
+	}
+	if a, err := s.LatestAttempt(ctx, "r2", "body", "2"); err != nil || a.Attempt != 10 {
+		t.Errorf("LatestAttempt(body/2) = %d, %v; want 10", a.Attempt, err)
+	}
+	if _, err := s.LatestAttempt(ctx, "r2", "body", "99"); !errors.Is(err, datastore.ErrNotFound) {
+		t.Errorf("LatestAttempt(missing) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Attempt(ctx, "r2", "body", "10", 5); !errors.Is(err, datastore.ErrNotFound) {
+		t.Errorf("Attempt(missing) = %v, want ErrNotFound", err)
+	}
+	if got, err := s.Attempt(ctx, "r2", "start", "0", 0); err != nil || got.ForeachWidth != 12 {
+		t.Errorf("Attempt(start/0/0) = %+v, %v", got, err)
+	}
+	steps, err := s.Steps(ctx, "r2")
+	if want := []string{"body", "start"}; err != nil || !slices.Equal(steps, want) {
+		t.Errorf("Steps = %q, %v; want %q", steps, err, want)
+	}
+	tasks, err := s.Tasks(ctx, "r2", "body")
+	if want := []string{"2", "3-2", "3-10-1", "10"}; err != nil || !slices.Equal(tasks, want) {
+		t.Errorf("Tasks = %q, %v; want %q", tasks, err, want)
+	}
+
+	// Runs are newest first; ties by id descending. r2 started an hour later.
+	runs, err := s.Runs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range runs {
+		ids = append(ids, r.ID)
+	}
+	if want := []string{"r2", "r3", "r1"}; !slices.Equal(ids, want) {
+		t.Errorf("Runs = %q, want %q", ids, want)
+	}
+
+	// Logs.
+	if err := s.PutLog(ctx, "r2", "body", "2", 0, "stdout", strings.NewReader("hello\n")); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := s.Log(ctx, "r2", "body", "2", 0, "stdout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(out) != "hello\n" {
+		t.Errorf("Log = %q", out)
+	}
+	if _, err := s.Log(ctx, "r2", "body", "2", 0, "stderr"); !errors.Is(err, datastore.ErrNotFound) {
+		t.Errorf("Log(missing) = %v, want ErrNotFound", err)
+	}
+	if err := s.PutLog(ctx, "r2", "body", "2", 0, "other", strings.NewReader("")); err == nil {
+		t.Error("PutLog(other stream) succeeded")
+	}
+}
+
+func TestCorruptRecord(t *testing.T) {
+	s, dir := newStore(t)
+	ctx := context.Background()
+	if err := s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "s", Task: "0", Status: "succeeded"}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "Flow", "runs", "r", "s", "0", "0", "attempt.json")
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Attempt(ctx, "r", "s", "0", 0)
+	if !errors.Is(err, datastore.ErrCorrupt) || !strings.Contains(err.Error(), "Flow/runs/r/s/0/0/attempt.json") {
+		t.Errorf("Attempt(empty file) = %v, want ErrCorrupt naming the key", err)
+	}
+}
+
+func TestCompareTaskIDs(t *testing.T) {
+	ids := []string{"10", "3-10", "3-2-1", "3", "2", "a", "3-2"}
+	slices.SortFunc(ids, datastore.CompareTaskIDs)
+	if want := []string{"2", "3", "3-2", "3-2-1", "3-10", "10", "a"}; !slices.Equal(ids, want) {
+		t.Errorf("sorted = %q, want %q", ids, want)
+	}
+}

@@ -1,0 +1,59 @@
+package runner
+
+import (
+	"strings"
+
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/pathspec"
+)
+
+// RerunSet returns the steps a resume from step runs again: step and every
+// step reachable from it. An empty step reruns nothing that succeeded.
+func RerunSet(g *graph.Graph, step string) map[string]bool {
+	set := map[string]bool{}
+	if step == "" {
+		return set
+	}
+	var visit func(string)
+	visit = func(n string) {
+		if set[n] {
+			return
+		}
+		set[n] = true
+		for _, o := range g.Node(n).Out {
+			visit(o)
+		}
+	}
+	visit(step)
+	return set
+}
+
+// clone reuses the origin's successful attempt of the same task, if any, by
+// writing a record in the new run that points at the same blobs. It
+// returns nil when the task must run.
+func (s *sched) clone(j *Job) (*datastore.Attempt, error) {
+	origin := pathspec.Task(s.resume.Origin, j.Step.Name, j.ID)
+	a, err := s.r.Store.LatestAttempt(s.ctx, origin.Run, origin.Step, origin.Task)
+	if err != nil {
+		if datastore.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if a.Status != datastore.StatusSucceeded {
+		return nil, nil
+	}
+	c := a
+	c.Run = s.run
+	c.Attempt = 0
+	c.Origin = origin.String()
+	c.Inputs = make([]string, len(a.Inputs))
+	for i, in := range a.Inputs {
+		c.Inputs[i] = s.run + strings.TrimPrefix(in, s.resume.Origin)
+	}
+	if err := s.r.Store.PutAttempt(s.ctx, c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}

@@ -1,0 +1,241 @@
+package task
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"reflect"
+
+	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/pathspec"
+)
+
+// taskState is the flow state a step runs on, with where it came from.
+type taskState struct {
+	state     reflect.Value                   // *T
+	inputs    []any                           // joins: the parents' states (*T), in split order
+	inherited map[string]datastore.ArtifactRef // field -> ref the value was loaded from
+	item      any
+	hasItem   bool
+}
+
+// loader reads states from the datastore, decoding each blob once.
+type loader struct {
+	store *datastore.Store
+	flow  *flow.Flow
+	blobs map[string][]byte
+}
+
+func (l *loader) blob(ctx context.Context, hash string) ([]byte, error) {
+	if b, ok := l.blobs[hash]; ok {
+		return b, nil
+	}
+	b, err := l.store.GetBlob(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	l.blobs[hash] = b
+	return b, nil
+}
+
+// succeeded returns the latest attempt of a task if it succeeded, or nil.
+func (l *loader) succeeded(ctx context.Context, p pathspec.Pathspec) (*datastore.Attempt, error) {
+	a, err := l.store.LatestAttempt(ctx, p.Run, p.Step, p.Task)
+	if err != nil {
+		if datastore.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if a.Status != datastore.StatusSucceeded {
+		return nil, nil
+	}
+	return &a, nil
+}
+
+// load decodes the state of a finished task into a new *T.
+func (l *loader) load(ctx context.Context, ps string) (reflect.Value, *datastore.Attempt, error) {
+	p, err := pathspec.Parse(ps, 3)
+	if err != nil {
+		return reflect.Value{}, nil, &BadInputError{Err: err}
+	}
+	rec, err := l.succeeded(ctx, p)
+	if err != nil {
+		return reflect.Value{}, nil, fmt.Errorf("load input %s: %w", ps, err)
+	}
+	if rec == nil {
+		return reflect.Value{}, nil, badInput("input %s has no successful attempt in the datastore", ps)
+	}
+	state := reflect.New(l.flow.StateType)
+	for _, sf := range l.flow.Fields() {
+		ref, ok := rec.Artifacts[sf.Name]
+		if !ok {
+			continue
+		}
+		if err := l.decode(ctx, ref, state.Elem().FieldByIndex(sf.Index)); err != nil {
+			return reflect.Value{}, nil, fmt.Errorf("load artifact %s of %s: %w", sf.Name, ps, err)
+		}
+	}
+	return state, rec, nil
+}
+
+func (l *loader) decode(ctx context.Context, ref datastore.ArtifactRef, field reflect.Value) error {
+	data, err := l.blob(ctx, ref.Hash)
+	if err != nil {
+		return err
+	}
+	return artifact.Decode(data, ref.Encoding, field.Addr())
+}
+
+// prepare resolves the inputs and builds the state the step runs on.
+func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spec *Spec, rec *datastore.Attempt) (*taskState, error) {
+	if spec.Inputs == nil {
+		in, err := e.deriveInputs(ctx, l, node, spec)
+		if err != nil {
+			return nil, err
+		}
+		spec.Inputs = in
+	}
+	rec.Inputs = spec.Inputs
+	st := &taskState{inherited: map[string]datastore.ArtifactRef{}}
+	switch {
+	case node.Name == e.Graph.Start:
+		if len(spec.Inputs) != 0 {
+			return nil, badInput("the start step takes no inputs, got %v", spec.Inputs)
+		}
+		st.state = reflect.New(e.Flow.StateType)
+		if err := e.applyRun(ctx, l, spec, st.state); err != nil {
+			return nil, err
+		}
+	case node.Kind == graph.Join:
+		st.state = reflect.New(e.Flow.StateType)
+		refs := make([]map[string]datastore.ArtifactRef, len(spec.Inputs))
+		for i, ps := range spec.Inputs {
+			s, r, err := l.load(ctx, ps)
+			if err != nil {
+				return nil, err
+			}
+			st.inputs = append(st.inputs, s.Interface())
+			refs[i] = r.Artifacts
+		}
+		// A join starts with every artifact its inputs agree on.
+		for _, sf := range e.Flow.Fields() {
+			ref, ok := agreed(refs, sf.Name)
+			if !ok {
+				continue
+			}
+			if err := l.decode(ctx, ref, st.state.Elem().FieldByIndex(sf.Index)); err != nil {
+				return nil, fmt.Errorf("load artifact %s: %w", sf.Name, err)
+			}
+			st.inherited[sf.Name] = ref
+		}
+	default:
+		if len(spec.Inputs) != 1 {
+			return nil, badInput("step %s takes exactly one input, got %d (%v)", node.Name, len(spec.Inputs), spec.Inputs)
+		}
+		s, r, err := l.load(ctx, spec.Inputs[0])
+		if err != nil {
+			return nil, err
+		}
+		st.state = s
+		for k, v := range r.Artifacts {
+			st.inherited[k] = v
+		}
+	}
+	if fe := e.Graph.ForeachParents(node); len(fe) > 0 {
+		f := e.Graph.Node(fe[len(fe)-1])
+		items := st.state.Elem().FieldByName(f.Step.Transition.Field)
+		if i := spec.Indices[len(spec.Indices)-1]; items.IsValid() && i < items.Len() {
+			st.item, st.hasItem = items.Index(i).Interface(), true
+		}
+	}
+	return st, nil
+}
+
+// agreed returns the ref of field when every input has the same one.
+func agreed(refs []map[string]datastore.ArtifactRef, field string) (datastore.ArtifactRef, bool) {
+	if len(refs) == 0 {
+		return datastore.ArtifactRef{}, false
+	}
+	first, ok := refs[0][field]
+	if !ok {
+		return first, false
+	}
+	for _, r := range refs[1:] {
+		if x, ok := r[field]; !ok || x.Hash != first.Hash || x.Encoding != first.Encoding {
+			return first, false
+		}
+	}
+	return first, true
+}
+
+// applyRun sets the parameters and configs of the run on the start state,
+// creating the run record first when it does not exist (a cloud run).
+func (e *Executor) applyRun(ctx context.Context, l *loader, spec *Spec, state reflect.Value) error {
+	run, _, err := e.Store.Run(ctx, spec.RunID)
+	if err != nil {
+		if !datastore.IsNotFound(err) || spec.Params == nil {
+			return fmt.Errorf("run %s: %w", spec.RunID, err)
+		}
+		run = datastore.Run{Flow: e.Flow.Name, ID: spec.RunID, Start: e.now(), Params: spec.Params, Runtime: "step-functions"}
+		if err := e.Store.PutRun(ctx, run); err != nil {
+			return err
+		}
+	}
+	for _, p := range e.Flow.Params {
+		fv := state.Elem().FieldByName(p.Field)
+		s, ok := run.Params[p.Name]
+		switch {
+		case ok:
+			v, err := p.Parse(s)
+			if err != nil {
+				return &BadInputError{Err: err}
+			}
+			fv.Set(reflect.ValueOf(v))
+		case p.Required:
+			return badInput("parameter %s is required; give it with --%s", p.Name, p.Name)
+		case p.Default != nil:
+			fv.Set(reflect.ValueOf(p.Default))
+		}
+	}
+	for _, c := range e.Flow.Configs {
+		h, ok := run.Configs[c.Name]
+		if !ok {
+			continue
+		}
+		if err := l.decode(ctx, datastore.ArtifactRef{Hash: h, Encoding: "json"}, state.Elem().FieldByName(c.Field)); err != nil {
+			return fmt.Errorf("config %s: %w", c.Name, err)
+		}
+	}
+	return nil
+}
+
+// save writes the artifacts that changed and fills rec.Artifacts. An
+// artifact whose encoding hashes to the ref it was loaded from is not
+// written again.
+func (e *Executor) save(ctx context.Context, l *loader, st *taskState, rec *datastore.Attempt) error {
+	rec.Artifacts = map[string]datastore.ArtifactRef{}
+	for _, sf := range e.Flow.Fields() {
+		fv := st.state.Elem().FieldByIndex(sf.Index)
+		data, enc, err := artifact.Encode(fv)
+		if err != nil {
+			return fmt.Errorf("artifact %s: %w", sf.Name, err)
+		}
+		sum := sha256.Sum256(data)
+		h := hex.EncodeToString(sum[:])
+		if old, ok := st.inherited[sf.Name]; ok && old.Hash == h && old.Encoding == enc {
+			rec.Artifacts[sf.Name] = old
+			continue
+		}
+		got, err := e.Store.PutBlob(ctx, data)
+		if err != nil {
+			return fmt.Errorf("save artifact %s: %w", sf.Name, err)
+		}
+		rec.Artifacts[sf.Name] = datastore.ArtifactRef{Hash: got, Encoding: enc, Size: int64(len(data)), Type: sf.Type.String()}
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+// Package task runs exactly one attempt of one task: it loads the parents'
+// states from the datastore, runs the step's function, saves the artifacts
+// and writes the attempt record. It is the task contract of
+// docs/task-contract.md; the local runtime and the AWS Batch container both
+// go through it.
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"runtime/debug"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/pathspec"
+)
+
+// Spec identifies one task attempt and its inputs.
+type Spec struct {
+	RunID   string
+	Step    string
+	TaskID  string   // derived from Indices when empty
+	Indices []int    // foreach index stack, outermost first
+	Attempt int      // 0 for the first try
+	Inputs  []string // parent pathspecs run/step/task; derived when nil
+	// Params creates the run record when it is missing (a cloud run's
+	// start step): parameter name to formatted value.
+	Params map[string]string
+	// Caught, when not empty, skips the user code and records this failure
+	// in the step's catch field.
+	Caught string
+	// Env is extra information recorded with the attempt (AWS Batch job id).
+	Env map[string]string
+}
+
+// Executor runs task attempts of one flow against one datastore.
+type Executor struct {
+	Flow  *flow.Flow
+	Graph *graph.Graph
+	Store *datastore.Store
+	Out   io.Writer // receives Context.Printf output; nil means os.Stdout
+	Now   func() time.Time
+}
+
+// BadInputError is a task spec that cannot run: unknown step, wrong task id,
+// missing inputs. The step command exits 2 on it.
+type BadInputError struct{ Err error }
+
+func (e *BadInputError) Error() string { return e.Err.Error() }
+func (e *BadInputError) Unwrap() error { return e.Err }
+
+func badInput(format string, args ...any) error {
+	return &BadInputError{Err: fmt.Errorf(format, args...)}
+}
+
+func (e *Executor) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// Run executes one attempt and writes its record. A failure of the user
+// code is not an error: it is a record with Status "failed". Errors are bad
+// input (*BadInputError) or a datastore that cannot be read or written.
+func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, error) {
+	node := e.Graph.Node(spec.Step)
+	if node == nil {
+		return nil, badInput("step %q does not exist in flow %s; steps: %v", spec.Step, e.Flow.Name, e.Graph.Order)
+	}
+	if len(spec.Indices) != node.ForeachDepth {
+		if spec.Indices == nil && spec.TaskID != "" {
+			idx, err := pathspec.Indices(spec.TaskID, node.ForeachDepth)
+			if err != nil {
+				return nil, &BadInputError{Err: err}
+			}
+			spec.Indices = idx
+		} else {
+			return nil, badInput("step %s runs inside %d foreach(es), so it needs %d indices; got %v",
+				spec.Step, node.ForeachDepth, node.ForeachDepth, spec.Indices)
+		}
+	}
+	id := pathspec.TaskID(spec.Indices)
+	if spec.TaskID != "" && spec.TaskID != id {
+		return nil, badInput("task id %q does not match the indices %v (expected %q)", spec.TaskID, spec.Indices, id)
+	}
+	spec.TaskID = id
+	if spec.Attempt < 0 {
+		return nil, badInput("attempt %d is negative", spec.Attempt)
+	}
+
+	rec := &datastore.Attempt{
+		Run: spec.RunID, Step: spec.Step, Task: spec.TaskID, Attempt: spec.Attempt,
+		Indices: spec.Indices, Start: e.now(), Env: spec.Env,
+	}
+	l := &loader{store: e.Store, flow: e.Flow, blobs: map[string][]byte{}}
+	st, err := e.prepare(ctx, l, node, &spec, rec)
+	if err != nil {
+		return nil, err
+	}
+
+	var runErr error
+	if spec.Caught != "" {
+		runErr = e.catch(node, st, spec)
+	} else {
+		runErr = e.call(ctx, node, st, spec)
+	}
+	if runErr == nil {
+		runErr = e.transition(node, st.state, rec)
+	}
+	if runErr == nil {
+		runErr = e.save(ctx, l, st, rec)
+		if errors.Is(runErr, context.Canceled) {
+			return nil, runErr
+		}
+	}
+	rec.End = e.now()
+	if runErr != nil {
+		rec.Status = datastore.StatusFailed
+		rec.ExitCode = 1
+		rec.Error = runErr.Error()
+		rec.Artifacts = nil
+	} else {
+		rec.Status = datastore.StatusSucceeded
+	}
+	if err := e.Store.PutAttempt(ctx, *rec); err != nil {
+		return nil, fmt.Errorf("task %s: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
+	}
+	return rec, nil
+}
+
+// call runs the user function, turning panics and timeouts into errors.
+func (e *Executor) call(ctx context.Context, node *graph.Node, st *taskState, spec Spec) error {
+	if timeout := node.Step.Options.Timeout; timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	info := flow.TaskInfo{
+		Flow: e.Flow.Name, RunID: spec.RunID, Step: spec.Step, TaskID: spec.TaskID,
+		Attempt: spec.Attempt, Indices: spec.Indices, Item: st.item, HasItem: st.hasItem,
+	}
+	c := flow.NewContext(ctx, info, e.Out)
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			}
+		}()
+		done <- node.Step.Func(c, st.state.Interface(), st.inputs)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("step %s: %w", spec.Step, err)
+		}
+		return nil
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("step %s timed out after %s", spec.Step, node.Step.Options.Timeout)
+		}
+		return fmt.Errorf("step %s was interrupted: %w", spec.Step, ctx.Err())
+	}
+}
+
+// catch records a failure in the step's catch field instead of running it.
+func (e *Executor) catch(node *graph.Node, st *taskState, spec Spec) error {
+	field := node.Step.Options.Catch
+	if field == "" {
+		return fmt.Errorf("step %s has no Catch option, so a failure cannot be caught", spec.Step)
+	}
+	fv := st.state.Elem().FieldByName(field)
+	switch v := any(flow.Failure{Step: spec.Step, Error: spec.Caught, Attempts: spec.Attempt}); {
+	case fv.Type() == reflect.TypeOf(v):
+		fv.Set(reflect.ValueOf(v))
+	default:
+		fv.SetString(spec.Caught)
+	}
+	return nil
+}
+
+// transition records the foreach width or the chosen switch target.
+func (e *Executor) transition(node *graph.Node, state reflect.Value, rec *datastore.Attempt) error {
+	t := node.Step.Transition
+	switch t.Kind {
+	case flow.Foreach:
+		rec.ForeachWidth = state.Elem().FieldByName(t.Field).Len()
+	case flow.Switch:
+		v := fmt.Sprint(state.Elem().FieldByName(t.Field).Interface())
+		for _, c := range t.Cases {
+			if c.Value == v {
+				rec.SwitchTarget = c.Target
+				return nil
+			}
+		}
+		var vals []string
+		for _, c := range t.Cases {
+			vals = append(vals, c.Value)
+		}
+		return fmt.Errorf("step %s: switch on %s: value %q matches no case (cases: %v); set %s to one of them or add a case",
+			node.Name, t.Field, v, vals, t.Field)
+	}
+	return nil
+}
