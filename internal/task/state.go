@@ -16,18 +16,28 @@ import (
 
 // taskState is the flow state a step runs on, with where it came from.
 type taskState struct {
-	state     reflect.Value                   // *T
-	inputs    []any                           // joins: the parents' states (*T), in split order
+	state     reflect.Value                    // *T
+	inputs    []any                            // joins: the parents' states (*T), in split order
 	inherited map[string]datastore.ArtifactRef // field -> ref the value was loaded from
+	snaps     map[string]artifact.Snapshot     // field -> its value as loaded
 	item      any
 	hasItem   bool
 }
 
-// loader reads states from the datastore, decoding each blob once.
+// loader reads states from the datastore, fetching each blob once.
 type loader struct {
 	store *datastore.Store
 	flow  *flow.Flow
 	blobs map[string][]byte
+	// shared holds decoded values by blob hash and type, for join inputs:
+	// inputs that carry the same artifact share one decoded value, so a
+	// join over 10,000 tasks holds one copy of what they inherited.
+	shared map[sharedKey]reflect.Value
+}
+
+type sharedKey struct {
+	hash string
+	typ  reflect.Type
 }
 
 func (l *loader) blob(ctx context.Context, hash string) ([]byte, error) {
@@ -57,8 +67,10 @@ func (l *loader) succeeded(ctx context.Context, p pathspec.Pathspec) (*datastore
 	return &a, nil
 }
 
-// load decodes the state of a finished task into a new *T.
-func (l *loader) load(ctx context.Context, ps string) (reflect.Value, *datastore.Attempt, error) {
+// load decodes the state of a finished task into a new *T. With shared,
+// artifact values are shared with other states loaded the same way (join
+// inputs, which are read-only).
+func (l *loader) load(ctx context.Context, ps string, shared bool) (reflect.Value, *datastore.Attempt, error) {
 	p, err := pathspec.Parse(ps, 3)
 	if err != nil {
 		return reflect.Value{}, nil, &BadInputError{Err: err}
@@ -76,11 +88,36 @@ func (l *loader) load(ctx context.Context, ps string) (reflect.Value, *datastore
 		if !ok {
 			continue
 		}
-		if err := l.decode(ctx, ref, state.Elem().FieldByIndex(sf.Index)); err != nil {
+		field := state.Elem().FieldByIndex(sf.Index)
+		var err error
+		if shared {
+			err = l.decodeShared(ctx, ref, field)
+		} else {
+			err = l.decode(ctx, ref, field)
+		}
+		if err != nil {
 			return reflect.Value{}, nil, fmt.Errorf("load artifact %s of %s: %w", sf.Name, ps, err)
 		}
 	}
 	return state, rec, nil
+}
+
+// decodeShared sets field to the value decoded for the same blob before,
+// decoding it on first use.
+func (l *loader) decodeShared(ctx context.Context, ref datastore.ArtifactRef, field reflect.Value) error {
+	k := sharedKey{ref.Hash + "/" + ref.Encoding, field.Type()}
+	if v, ok := l.shared[k]; ok {
+		field.Set(v)
+		return nil
+	}
+	if err := l.decode(ctx, ref, field); err != nil {
+		return err
+	}
+	if l.shared == nil {
+		l.shared = map[sharedKey]reflect.Value{}
+	}
+	l.shared[k] = field
+	return nil
 }
 
 func (l *loader) decode(ctx context.Context, ref datastore.ArtifactRef, field reflect.Value) error {
@@ -115,7 +152,7 @@ func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spe
 		st.state = reflect.New(e.Flow.StateType)
 		refs := make([]map[string]datastore.ArtifactRef, len(spec.Inputs))
 		for i, ps := range spec.Inputs {
-			s, r, err := l.load(ctx, ps)
+			s, r, err := l.load(ctx, ps, true)
 			if err != nil {
 				return nil, err
 			}
@@ -137,13 +174,19 @@ func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spe
 		if len(spec.Inputs) != 1 {
 			return nil, badInput("step %s takes exactly one input, got %d (%v)", node.Name, len(spec.Inputs), spec.Inputs)
 		}
-		s, r, err := l.load(ctx, spec.Inputs[0])
+		s, r, err := l.load(ctx, spec.Inputs[0], false)
 		if err != nil {
 			return nil, err
 		}
 		st.state = s
 		for k, v := range r.Artifacts {
 			st.inherited[k] = v
+		}
+	}
+	st.snaps = map[string]artifact.Snapshot{}
+	for name := range st.inherited {
+		if snap, ok := artifact.Snap(st.state.Elem().FieldByName(name)); ok {
+			st.snaps[name] = snap
 		}
 	}
 	if fe := e.Graph.ForeachParents(node); len(fe) > 0 {
@@ -215,12 +258,17 @@ func (e *Executor) applyRun(ctx context.Context, l *loader, spec *Spec, state re
 }
 
 // save writes the artifacts that changed and fills rec.Artifacts. An
-// artifact whose encoding hashes to the ref it was loaded from is not
-// written again.
+// inherited artifact that the step left alone keeps its ref: plain data is
+// compared with its snapshot and not encoded again; other values are
+// encoded, and not written when they hash to the ref they came from.
 func (e *Executor) save(ctx context.Context, l *loader, st *taskState, rec *datastore.Attempt) error {
 	rec.Artifacts = map[string]datastore.ArtifactRef{}
 	for _, sf := range e.Flow.Fields() {
 		fv := st.state.Elem().FieldByIndex(sf.Index)
+		if snap, ok := st.snaps[sf.Name]; ok && snap.Unchanged(fv) {
+			rec.Artifacts[sf.Name] = st.inherited[sf.Name]
+			continue
+		}
 		data, enc, err := artifact.Encode(fv)
 		if err != nil {
 			return fmt.Errorf("artifact %s: %w", sf.Name, err)

@@ -1,0 +1,41 @@
+package runner_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// benchForeach runs noopflow with a foreach of n no-op tasks, end to end,
+// and reports the wall time per task and the runtime's peak memory.
+//
+//	go test -run XXX -bench Foreach -benchtime 3x ./internal/runner/
+func benchForeach(b *testing.B, n int, extra ...string) {
+	tasks := float64(n + 3) // start, n items, join, end
+	var wall time.Duration
+	var rss int64
+	for i := 0; i < b.N; i++ {
+		root := b.TempDir()
+		args := append([]string{"run", "--n", strconv.Itoa(n), "--max-num-splits", strconv.Itoa(n),
+			"--quiet", "--datastore-root", root}, extra...)
+		cmd := exec.Command(filepath.Join(bins, "noopflow"), args...)
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%v\n%s", err, out)
+		}
+		wall += time.Since(start)
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > rss {
+			rss = ru.Maxrss
+		}
+	}
+	b.ReportMetric(float64(wall.Milliseconds())/float64(b.N)/tasks, "ms/task")
+	b.ReportMetric(float64(wall.Seconds())/float64(b.N), "s/run")
+	b.ReportMetric(float64(rss)/1024, "peak-MiB")
+}
+
+func BenchmarkForeach1000(b *testing.B)          { benchForeach(b, 1000) }
+func BenchmarkForeach1000InProcess(b *testing.B) { benchForeach(b, 1000, "--in-process") }
+func BenchmarkForeach10000(b *testing.B)         { benchForeach(b, 10000) }

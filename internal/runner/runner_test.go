@@ -1,0 +1,378 @@
+package runner_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/datastore/local"
+)
+
+// bins holds the test flows, built once.
+var bins string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "stepflow-runner-test")
+	if err != nil {
+		panic(err)
+	}
+	bins = dir
+	for _, name := range []string{"faultflow", "noopflow"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./testdata/"+name)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n", name, err)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is one finished invocation of a flow binary.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// flowRun runs a test flow binary with a datastore in root.
+func flowRun(t *testing.T, root, bin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bins, bin), append(args, "--datastore-root", root)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func store(t *testing.T, root, flow string) *datastore.Store {
+	t.Helper()
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return datastore.NewStore(b, flow)
+}
+
+// latestRun returns the newest run and its end record.
+func latestRun(t *testing.T, s *datastore.Store) (datastore.Run, *datastore.RunEnd) {
+	t.Helper()
+	runs, err := s.Runs(context.Background())
+	if err != nil || len(runs) == 0 {
+		t.Fatalf("no runs: %v", err)
+	}
+	r, end, err := s.Run(context.Background(), runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, end
+}
+
+// artifacts decodes the artifacts of a task's latest attempt into a map of
+// JSON values.
+func artifacts(t *testing.T, s *datastore.Store, run, step, task string) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	a, err := s.LatestAttempt(ctx, run, step, task)
+	if err != nil {
+		t.Fatalf("%s/%s/%s: %v", run, step, task, err)
+	}
+	out := map[string]any{}
+	for name, ref := range a.Artifacts {
+		data, err := s.GetBlob(ctx, ref.Hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if ref.Encoding == artifact.JSON {
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			v = data
+		}
+		out[name] = v
+	}
+	return out
+}
+
+func modes() map[string][]string {
+	return map[string][]string{"child": nil, "in-process": {"--in-process"}}
+}
+
+func TestRetryDelayAndAttempt(t *testing.T) {
+	for mode, extra := range modes() {
+		t.Run(mode, func(t *testing.T) {
+			root := t.TempDir()
+			r := flowRun(t, root, "faultflow", append([]string{"run", "--fail-till", "2"}, extra...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			s := store(t, root, "FaultFlow")
+			run, end := latestRun(t, s)
+			if end == nil || end.Status != "succeeded" {
+				t.Fatalf("run end %+v", end)
+			}
+			got := artifacts(t, s, run.ID, "end", "0")
+			if got["Attempt"] != 2.0 || got["Total"] != 30.0 || got["Done"] != true {
+				t.Fatalf("final artifacts %v", got)
+			}
+			ctx := context.Background()
+			var prev datastore.Attempt
+			for i, wantDelay := range []time.Duration{0, 200 * time.Millisecond, 400 * time.Millisecond} {
+				a, err := s.Attempt(ctx, run.ID, "flaky", "0", i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantStatus := "failed"
+				if i == 2 {
+					wantStatus = "succeeded"
+				}
+				if a.Status != wantStatus {
+					t.Errorf("attempt %d: status %s, want %s", i, a.Status, wantStatus)
+				}
+				if i > 0 && a.Start.Sub(prev.End) < wantDelay {
+					t.Errorf("attempt %d started %s after attempt %d ended; want at least %s", i, a.Start.Sub(prev.End), i-1, wantDelay)
+				}
+				prev = a
+			}
+		})
+	}
+}
+
+func TestCatch(t *testing.T) {
+	cases := []struct {
+		risky, want string
+		childOnly   bool
+	}{
+		{"fail", "risky failure", false},
+		{"panic", "assignment to entry in nil map", false},
+		{"exit", "exited with status 3", true},
+		{"hang", "timed out after 1s", true},
+	}
+	for mode, extra := range modes() {
+		for _, c := range cases {
+			if c.childOnly && mode != "child" {
+				continue // os.Exit and an endless step cannot be isolated in-process
+			}
+			t.Run(mode+"/"+c.risky, func(t *testing.T) {
+				root := t.TempDir()
+				r := flowRun(t, root, "faultflow", append([]string{"run", "--risky", c.risky}, extra...)...)
+				if r.code != 0 {
+					t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+				}
+				s := store(t, root, "FaultFlow")
+				run, _ := latestRun(t, s)
+				caught, _ := artifacts(t, s, run.ID, "end", "0")["Caught"].(map[string]any)
+				if caught["Step"] != "risky" || !strings.Contains(fmt.Sprint(caught["Error"]), c.want) {
+					t.Fatalf("Caught = %v, want an error containing %q", caught, c.want)
+				}
+				failed, err := s.Attempt(context.Background(), run.ID, "risky", "0", 0)
+				if err != nil || failed.Status != "failed" || !strings.Contains(failed.Error, c.want) {
+					t.Fatalf("failed attempt %+v %v", failed, err)
+				}
+			})
+		}
+	}
+}
+
+func TestFailedRun(t *testing.T) {
+	root := t.TempDir()
+	r := flowRun(t, root, "faultflow", "run", "--fragile", "fail")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "logs ") || !strings.Contains(r.stdout, "fragile failure") {
+		t.Errorf("output does not name the failure:\n%s%s", r.stdout, r.stderr)
+	}
+	s := store(t, root, "FaultFlow")
+	run, end := latestRun(t, s)
+	if end == nil || end.Status != "failed" || !strings.Contains(end.Error, run.ID+"/fragile/0") {
+		t.Fatalf("run end %+v", end)
+	}
+	if _, err := s.LatestAttempt(context.Background(), run.ID, "end", "0"); !datastore.IsNotFound(err) {
+		t.Fatalf("end ran after a failure: %v", err)
+	}
+}
+
+func TestBadParameter(t *testing.T) {
+	root := t.TempDir()
+	r := flowRun(t, root, "faultflow", "run", "--n", "many")
+	if r.code != 2 || !strings.Contains(r.stderr, `parameter n: value "many" is not an integer`) {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	r = flowRun(t, root, "faultflow", "resume", "--origin-run-id", "nope")
+	if r.code != 2 || !strings.Contains(r.stderr, "run nope of flow FaultFlow does not exist") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	r = flowRun(t, root, "faultflow", "run", "--max-num-splits", "2")
+	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "has 4 items, more than --max-num-splits 2") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestConcurrentRuns(t *testing.T) {
+	root := t.TempDir()
+	done := make(chan result, 2)
+	for i := 0; i < 2; i++ {
+		go func() { done <- flowRun(t, root, "faultflow", "run", "--n", "6") }()
+	}
+	for i := 0; i < 2; i++ {
+		if r := <-done; r.code != 0 {
+			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	}
+	s := store(t, root, "FaultFlow")
+	runs, err := s.Runs(context.Background())
+	if err != nil || len(runs) != 2 || runs[0].ID == runs[1].ID {
+		t.Fatalf("runs %v %v", runs, err)
+	}
+	for _, r := range runs {
+		if got := artifacts(t, s, r.ID, "end", "0")["Total"]; got != 91.0 {
+			t.Errorf("run %s: Total %v, want 91", r.ID, got)
+		}
+	}
+}
+
+// TestInterruptThenResume stops a run mid-foreach with Ctrl-C (SIGINT) or
+// kill -9, resumes it, and checks the result equals an uninterrupted run.
+func TestInterruptThenResume(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			root := t.TempDir()
+			s := store(t, root, "FaultFlow")
+			args := []string{"run", "--n", "8", "--sleep", "300ms", "--max-workers", "2", "--datastore-root", root}
+			cmd := exec.Command(filepath.Join(bins, "faultflow"), args...)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Wait until some foreach tasks have finished.
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				n := 0
+				filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+					if err == nil && strings.Contains(p, "/work/") && info.Name() == "attempt.json" {
+						n++
+					}
+					return nil
+				})
+				if n >= 2 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no task finished in time\n%s", out.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			if sig == syscall.SIGINT {
+				if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+					t.Fatalf("interrupted run: %v, want exit 1\n%s", err, out.String())
+				}
+				_, end := latestRun(t, s)
+				if end == nil || end.Status != "failed" {
+					t.Fatalf("interrupted run end %+v", end)
+				}
+			} else {
+				time.Sleep(500 * time.Millisecond) // let orphaned tasks finish
+			}
+			origin, _ := latestRun(t, s)
+			r := flowRun(t, root, "faultflow", "resume")
+			if r.code != 0 {
+				t.Fatalf("resume: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stdout, "reused") {
+				t.Errorf("resume reused nothing:\n%s", r.stdout)
+			}
+			resumed, end := latestRun(t, s)
+			if resumed.Origin != origin.ID || end == nil || end.Status != "succeeded" {
+				t.Fatalf("resumed run %+v end %+v", resumed, end)
+			}
+			got := artifacts(t, s, resumed.ID, "end", "0")
+			freshRoot := t.TempDir()
+			if fresh := flowRun(t, freshRoot, "faultflow", "run", "--n", "8", "--sleep", "300ms"); fresh.code != 0 {
+				t.Fatal(fresh.stderr)
+			}
+			fs := store(t, freshRoot, "FaultFlow")
+			freshRun, _ := latestRun(t, fs)
+			want := artifacts(t, fs, freshRun.ID, "end", "0")
+			if fmt.Sprint(got) != fmt.Sprint(want) || got["Total"] != 204.0 {
+				t.Fatalf("resumed final artifacts\n%v\nwant (uninterrupted run)\n%v", got, want)
+			}
+		})
+	}
+}
+
+func TestResumeFromStep(t *testing.T) {
+	root := t.TempDir()
+	if r := flowRun(t, root, "faultflow", "run"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	s := store(t, root, "FaultFlow")
+	origin, _ := latestRun(t, s)
+	r := flowRun(t, root, "faultflow", "resume", "--origin-run-id", origin.ID, "flaky")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	resumed, _ := latestRun(t, s)
+	if resumed.ResumeStep != "flaky" {
+		t.Errorf("resume step %q", resumed.ResumeStep)
+	}
+	ctx := context.Background()
+	for step, reused := range map[string]bool{"start": true, "join": true, "flaky": false, "end": false} {
+		a, err := s.LatestAttempt(ctx, resumed.ID, step, "0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (a.Origin != "") != reused {
+			t.Errorf("step %s: origin %q, want reused=%v", step, a.Origin, reused)
+		}
+	}
+}
+
+func TestCorruptBlobDetected(t *testing.T) {
+	root := t.TempDir()
+	if r := flowRun(t, root, "faultflow", "run"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	s := store(t, root, "FaultFlow")
+	run, _ := latestRun(t, s)
+	a, err := s.LatestAttempt(context.Background(), run.ID, "fragile", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := a.Artifacts["Total"].Hash
+	path := filepath.Join(root, "FaultFlow", "blobs", h[:2], h)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-1] ^= 0xff
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := flowRun(t, root, "faultflow", "step", "end", "--run-id", run.ID, "--attempt", "1")
+	if r.code != 1 || !strings.Contains(r.stderr, h) || !strings.Contains(r.stderr, "corrupt") {
+		t.Fatalf("exit %d, want 1 and an error naming blob %s:\n%s", r.code, h, r.stderr)
+	}
+}
