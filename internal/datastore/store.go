@@ -180,7 +180,11 @@ func (s *Store) PutRun(ctx context.Context, r Run) error {
 		return fmt.Errorf("put run %s: record is for flow %q, store is for flow %q", r.ID, r.Flow, s.flow)
 	}
 	r.Flow = s.flow
-	return s.putJSON(ctx, dir+"run.json", r)
+	if err := s.putJSON(ctx, dir+"run.json", r); err != nil {
+		return err
+	}
+	// The index lets Runs list runs without walking every task's objects.
+	return s.b.Save(ctx, s.flow+"/index/"+r.ID, strings.NewReader(""))
 }
 
 // PutRunEnd writes the run's end record. It is written once, when the run
@@ -225,11 +229,8 @@ func (s *Store) Runs(ctx context.Context) ([]Run, error) {
 	}
 	prefix := s.flow + "/runs/"
 	var ids []string
-	err := s.b.List(ctx, prefix, func(name string, _ int64) error {
-		rest := strings.TrimPrefix(name, prefix)
-		if id, ok := strings.CutSuffix(rest, "/run.json"); ok && !strings.Contains(id, "/") {
-			ids = append(ids, id)
-		}
+	err := s.b.List(ctx, s.flow+"/index/", func(name string, _ int64) error {
+		ids = append(ids, strings.TrimPrefix(name, s.flow+"/index/"))
 		return nil
 	})
 	if err != nil {
