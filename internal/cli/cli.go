@@ -78,6 +78,7 @@ func commands() []*Command {
 		cmdRun(),
 		cmdResume(),
 		cmdStep(),
+		cmdLogs(), cmdDump(), cmdRuns(),
 	}
 }
 

@@ -1,0 +1,219 @@
+// Package client reads what Stepflow runs leave in a datastore: flows, runs,
+// steps, tasks, artifact values and task logs. It never writes.
+//
+// A Client is opened on a datastore root (the directory local runs write to,
+// ./.stepflow by default). From there:
+//
+//	c, err := client.Open(".stepflow")
+//	run, err := c.Flow("TrainFlow").Run(ctx, "latest")
+//	task, err := run.Task(ctx, "pick", "0")
+//	a, err := task.Artifact(ctx, "Best")
+//	var best string
+//	err = a.Value(&best)
+//
+// Everything is read from the stored records alone: no flow code and no
+// graph is needed, so the client (and the stepflow inspector built on it)
+// reads runs of any flow.
+//
+// Errors for things that do not exist (a flow, run, step, task, attempt,
+// artifact or log) wrap ErrNotFound and name what was missing.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/datastore/local"
+)
+
+// ErrNotFound is wrapped by every error about a flow, run, step, task,
+// attempt, artifact or log that does not exist. Test with errors.Is.
+var ErrNotFound = datastore.ErrNotFound
+
+// Latest is the run id that names the newest run of a flow.
+const Latest = "latest"
+
+// Statuses of runs, tasks and steps.
+const (
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+	// StatusRunning means that no end was recorded: the run or task is still
+	// going, or the process running it was killed before it could record
+	// one (a crash). The datastore cannot tell the two apart; a crashed run
+	// stays "running" until it is resumed as a new run.
+	StatusRunning = "running"
+)
+
+// Client reads one datastore root. It is safe for concurrent use.
+type Client struct {
+	root string
+	b    datastore.Backend
+}
+
+// Open returns a Client reading the datastore at root, a local directory.
+// It fails if root does not exist (the error wraps ErrNotFound); it never
+// creates anything.
+func Open(root string) (*Client, error) {
+	if strings.HasPrefix(root, "s3://") {
+		return nil, fmt.Errorf("datastore root %s: reading an S3 datastore is not supported yet; use a local directory", root)
+	}
+	if root == "" {
+		return nil, errors.New("datastore root is empty; give a directory (the default is .stepflow)")
+	}
+	fi, err := os.Stat(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, notFound("datastore root %s does not exist (no run has written to it)", root)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("datastore root %s: %w", root, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("datastore root %s is not a directory", root)
+	}
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return &Client{root: root, b: b}, nil
+}
+
+// Root returns the datastore root the client reads, as given to Open.
+func (c *Client) Root() string { return c.root }
+
+// Flows returns the names of the flows that have runs in the datastore,
+// sorted.
+func (c *Client) Flows(ctx context.Context) ([]string, error) {
+	entries, err := os.ReadDir(c.root)
+	if err != nil {
+		return nil, fmt.Errorf("list flows in %s: %w", c.root, err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(c.root, e.Name(), "runs")); err == nil && fi.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names, ctx.Err()
+}
+
+// Flow returns the flow named name. It does no I/O: a flow without runs
+// has no runs, and Flow.Exists tells whether it has any.
+func (c *Client) Flow(name string) *Flow {
+	return &Flow{c: c, name: name, s: datastore.NewStore(c.b, name)}
+}
+
+// Flow is one flow of a datastore.
+type Flow struct {
+	c    *Client
+	name string
+	s    *datastore.Store
+}
+
+// Name returns the flow's name.
+func (f *Flow) Name() string { return f.name }
+
+// Exists reports whether the flow has anything in the datastore.
+func (f *Flow) Exists(ctx context.Context) (bool, error) {
+	flows, err := f.c.Flows(ctx)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(flows, f.name), nil
+}
+
+// Runs returns the flow's runs, newest first. A flow without runs has none
+// (and no error).
+func (f *Flow) Runs(ctx context.Context) ([]*Run, error) {
+	recs, err := f.s.Runs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]*Run, 0, len(recs))
+	for _, r := range recs {
+		run, err := f.load(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, run)
+	}
+	return runs, nil
+}
+
+// Run returns the run with the given id; the id "latest" names the newest
+// run. A missing run's error wraps ErrNotFound.
+func (f *Flow) Run(ctx context.Context, id string) (*Run, error) {
+	if id == Latest {
+		runs, err := f.s.Runs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(runs) == 0 {
+			return nil, notFound("flow %s has no runs in datastore %s", f.name, f.c.root)
+		}
+		id = runs[0].ID
+	}
+	if err := checkName("run id", id); err != nil {
+		return nil, err
+	}
+	run, err := f.load(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFound("flow %s has no run %q in datastore %s", f.name, id, f.c.root)
+	}
+	return run, err
+}
+
+// load reads a run's record and end record.
+func (f *Flow) load(ctx context.Context, id string) (*Run, error) {
+	rec, end, err := f.s.Run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	run := &Run{
+		f:          f,
+		Flow:       f.name,
+		ID:         rec.ID,
+		Status:     StatusRunning,
+		Start:      rec.Start,
+		Params:     rec.Params,
+		Origin:     rec.Origin,
+		ResumeStep: rec.ResumeStep,
+		User:       rec.User,
+		Tags:       rec.Tags,
+		Runtime:    rec.Runtime,
+	}
+	if end != nil {
+		run.Status, run.End, run.Error = end.Status, end.End, end.Error
+	}
+	return run, nil
+}
+
+// checkName rejects path elements that could escape the datastore layout,
+// with a message for users (the datastore rejects them too, less kindly).
+func checkName(kind, v string) error {
+	if v == "" || strings.ContainsAny(v, "/\\\x00") || strings.HasPrefix(v, ".") {
+		return notFound("%s %q is not valid: it must be non-empty, without '/' or '\\', and not start with '.'", kind, v)
+	}
+	return nil
+}
+
+// notFoundError is a message about something missing; it matches
+// ErrNotFound without repeating "not found" in the text.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string        { return e.msg }
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
+
+func notFound(format string, args ...any) error {
+	return &notFoundError{msg: fmt.Sprintf(format, args...)}
+}

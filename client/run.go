@@ -1,0 +1,207 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/datastore"
+)
+
+// Run is one run of a flow, as recorded when it started and, once it ended,
+// when it ended.
+type Run struct {
+	Flow string
+	ID   string
+	// Status is StatusSucceeded or StatusFailed once the run ended, else
+	// StatusRunning (going, or crashed before recording its end).
+	Status string
+	Start  time.Time
+	End    time.Time // zero while Status is StatusRunning
+	Error  string    // why a failed run failed
+	// Params are the run's parameter values, formatted as strings.
+	Params map[string]string
+	// Origin is the id of the run a resumed run reused tasks from, and
+	// ResumeStep the step it resumed at; both are empty for a fresh run.
+	Origin     string
+	ResumeStep string
+	User       string
+	Tags       []string
+	Runtime    string // "local" or "step-functions"
+
+	f *Flow
+}
+
+// Pathspec returns "Flow/Run".
+func (r *Run) Pathspec() string { return r.Flow + "/" + r.ID }
+
+// Duration returns how long the run took, or 0 while it has no end.
+func (r *Run) Duration() time.Duration {
+	if r.End.IsZero() {
+		return 0
+	}
+	return r.End.Sub(r.Start)
+}
+
+// Steps returns the steps that have stored at least one task, sorted by
+// name. (The stored records hold no graph; order them by their tasks'
+// start times for a run-order view.)
+func (r *Run) Steps(ctx context.Context) ([]*Step, error) {
+	names, err := r.f.s.Steps(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	steps := make([]*Step, len(names))
+	for i, n := range names {
+		steps[i] = &Step{Flow: r.Flow, Run: r.ID, Name: n, f: r.f}
+	}
+	return steps, nil
+}
+
+// Step returns the named step; a step without any stored task is not found.
+func (r *Run) Step(ctx context.Context, name string) (*Step, error) {
+	if err := checkName("step name", name); err != nil {
+		return nil, err
+	}
+	names, err := r.f.s.Steps(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(names, name) {
+		return nil, notFound("run %s has no step %q (its steps: %s)", r.Pathspec(), name, listOf(names))
+	}
+	return &Step{Flow: r.Flow, Run: r.ID, Name: name, f: r.f}, nil
+}
+
+// Task returns the task id of step: r.Step then Step.Task.
+func (r *Run) Task(ctx context.Context, step, id string) (*Task, error) {
+	s, err := r.Step(ctx, step)
+	if err != nil {
+		return nil, err
+	}
+	return s.Task(ctx, id)
+}
+
+// Step is one step of a run.
+type Step struct {
+	Flow string
+	Run  string
+	Name string
+
+	f *Flow
+}
+
+// Pathspec returns "Flow/Run/Step".
+func (s *Step) Pathspec() string { return s.Flow + "/" + s.Run + "/" + s.Name }
+
+// Tasks returns the step's tasks, in numeric order of their foreach index
+// stacks ("2" before "10", "3-1-2" before "3-10"), each as of its latest
+// finished attempt.
+func (s *Step) Tasks(ctx context.Context) ([]*Task, error) {
+	ids, err := s.f.s.Tasks(ctx, s.Run, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	tasks := make([]*Task, len(ids))
+	errs := make([]error, len(ids))
+	// Each task is a listing and a read: overlap a few.
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(len(ids), 8) {
+		wg.Go(func() {
+			for i := range next {
+				tasks[i], errs[i] = s.latest(ctx, ids[i])
+			}
+		})
+	}
+	for i := range ids {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return tasks, nil
+}
+
+// Task returns the task with the given id as of its latest finished attempt.
+// A task whose first attempt has stored something but not finished has
+// Status StatusRunning and Attempt 0.
+func (s *Step) Task(ctx context.Context, id string) (*Task, error) {
+	if err := checkName("task id", id); err != nil {
+		return nil, err
+	}
+	t, err := s.latest(ctx, id)
+	if err == nil && t.Status == StatusRunning {
+		// No finished attempt: the task exists only if it stored something.
+		ids, lerr := s.f.s.Tasks(ctx, s.Run, s.Name)
+		if lerr != nil {
+			return nil, lerr
+		}
+		if !slices.Contains(ids, id) {
+			return nil, notFound("step %s has no task %q (its tasks: %s)", s.Pathspec(), id, listOf(ids))
+		}
+	}
+	return t, err
+}
+
+// TaskAttempt returns the task as of one attempt (0 is the first), finished
+// or not; an attempt with no record is not found.
+func (s *Step) TaskAttempt(ctx context.Context, id string, attempt int) (*Task, error) {
+	if err := checkName("task id", id); err != nil {
+		return nil, err
+	}
+	if attempt < 0 {
+		return nil, notFound("attempt %d of task %s/%s is not valid: attempts count from 0", attempt, s.Pathspec(), id)
+	}
+	a, err := s.f.s.Attempt(ctx, s.Run, s.Name, id, attempt)
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFound("task %s/%s has no finished attempt %d", s.Pathspec(), id, attempt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.task(id, a), nil
+}
+
+// latest reads the latest finished attempt of a task, or returns a running
+// task when none finished.
+func (s *Step) latest(ctx context.Context, id string) (*Task, error) {
+	a, err := s.f.s.LatestAttempt(ctx, s.Run, s.Name, id)
+	if errors.Is(err, ErrNotFound) {
+		return &Task{Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id, Status: StatusRunning, f: s.f}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.task(id, a), nil
+}
+
+// task makes a Task of an attempt record.
+func (s *Step) task(id string, a datastore.Attempt) *Task {
+	return &Task{
+		Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id,
+		Attempt: a.Attempt, Status: a.Status, Start: a.Start, End: a.End,
+		ExitCode: a.ExitCode, Error: a.Error, Inputs: a.Inputs, Indices: a.Indices,
+		ForeachWidth: a.ForeachWidth, SwitchTarget: a.SwitchTarget, Origin: a.Origin,
+		refs: a.Artifacts, f: s.f,
+	}
+}
+
+// listOf renders names for a message, eliding long lists.
+func listOf(names []string) string {
+	const show = 10
+	switch {
+	case len(names) == 0:
+		return "none"
+	case len(names) > show:
+		return strings.Join(names[:show], ", ") + fmt.Sprintf(", … %d more", len(names)-show)
+	default:
+		return strings.Join(names, ", ")
+	}
+}

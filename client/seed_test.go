@@ -1,0 +1,133 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/datastore/local"
+)
+
+// t0 is the start of the seeded runs.
+var t0 = time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+
+// seedTask is one attempt to write.
+type seedTask struct {
+	step, task string
+	attempt    int
+	status     string
+	start, end time.Duration // after the run's start
+	err        string
+	indices    []int
+	width      int
+	artifacts  map[string]any
+	stdout     string
+	stderr     string
+	noRecord   bool // logs only: an attempt still going
+}
+
+// seedRun writes one run of flow under root.
+func seedRun(root, flow, id string, start time.Time, status string, dur time.Duration, tasks []seedTask) error {
+	ctx := context.Background()
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		return err
+	}
+	s := datastore.NewStore(b, flow)
+	if err := s.PutRun(ctx, datastore.Run{Flow: flow, ID: id, Start: start, Params: map[string]string{"alpha": "0.5"}, Runtime: "local"}); err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		for stream, text := range map[string]string{"stdout": t.stdout, "stderr": t.stderr} {
+			if text != "" {
+				if err := s.PutLog(ctx, id, t.step, t.task, t.attempt, stream, strings.NewReader(text)); err != nil {
+					return err
+				}
+			}
+		}
+		if t.noRecord {
+			continue
+		}
+		a := datastore.Attempt{
+			Run: id, Step: t.step, Task: t.task, Attempt: t.attempt, Status: t.status,
+			Start: start.Add(t.start), End: start.Add(t.end), Error: t.err,
+			Indices: t.indices, ForeachWidth: t.width, Artifacts: map[string]datastore.ArtifactRef{},
+		}
+		if t.status == datastore.StatusFailed {
+			a.ExitCode = 1
+		}
+		for name, v := range t.artifacts {
+			data, enc, err := artifact.Encode(reflect.ValueOf(v))
+			if err != nil {
+				return fmt.Errorf("artifact %s: %w", name, err)
+			}
+			hash, err := s.PutBlob(ctx, data)
+			if err != nil {
+				return err
+			}
+			a.Artifacts[name] = datastore.ArtifactRef{Hash: hash, Encoding: enc, Size: int64(len(data)), Type: reflect.TypeOf(v).String()}
+		}
+		if err := s.PutAttempt(ctx, a); err != nil {
+			return err
+		}
+	}
+	if status != "" {
+		return s.PutRunEnd(ctx, id, datastore.RunEnd{Status: status, End: start.Add(dur)})
+	}
+	return nil
+}
+
+// Model is a struct artifact.
+type Model struct {
+	Name   string
+	Scores map[string]float64
+}
+
+// seed writes HelloFlow with three runs (succeeded, failed, running) and
+// OtherFlow with one.
+func seed(root string) error {
+	sec := time.Second
+	ok := datastore.StatusSucceeded
+	failed := datastore.StatusFailed
+	start := seedTask{step: "start", task: "0", status: ok, end: sec / 2, width: 2,
+		artifacts: map[string]any{"Alpha": 0.5, "Shards": []string{"eu", "us"}}, stdout: "starting\n"}
+	err := seedRun(root, "HelloFlow", "r1", t0, ok, 4*sec, []seedTask{
+		start,
+		{step: "train", task: "0", indices: []int{0}, status: ok, start: sec, end: 2 * sec,
+			artifacts: map[string]any{"Alpha": 0.5, "Shard": "eu", "Score": 0.9}, stdout: "training eu\n"},
+		{step: "train", task: "1", indices: []int{1}, status: failed, start: sec, end: 2 * sec,
+			err: "fit us: diverged", stdout: "training us\n", stderr: "diverged\n"},
+		{step: "train", task: "1", attempt: 1, indices: []int{1}, status: ok, start: 2 * sec, end: 3 * sec,
+			artifacts: map[string]any{"Alpha": 0.5, "Shard": "us", "Score": 0.7}, stdout: "training us again\n"},
+		{step: "end", task: "0", status: ok, start: 3 * sec, end: 4 * sec,
+			artifacts: map[string]any{
+				"Alpha": 0.5, "Best": "eu", "Raw": []byte("\x00\x01hello"),
+				"Model": Model{Name: "eu", Scores: map[string]float64{"eu": 0.9, "us": 0.7}},
+			}},
+	})
+	if err != nil {
+		return err
+	}
+	err = seedRun(root, "HelloFlow", "r2", t0.Add(time.Hour), failed, 2*sec, []seedTask{
+		start,
+		{step: "train", task: "0", indices: []int{0}, status: failed, start: sec, end: 2 * sec,
+			err: "boom", stderr: "panic: boom\n"},
+	})
+	if err != nil {
+		return err
+	}
+	err = seedRun(root, "HelloFlow", "r3", t0.Add(2*time.Hour), "", 0, []seedTask{
+		start,
+		{step: "train", task: "2", indices: []int{2}, status: ok, start: sec, end: 2 * sec},
+		{step: "train", task: "10", indices: []int{10}, status: ok, start: sec, end: 2 * sec},
+		{step: "train", task: "11", noRecord: true, stdout: "halfway\n"},
+	})
+	if err != nil {
+		return err
+	}
+	return seedRun(root, "OtherFlow", "o1", t0, ok, sec, []seedTask{{step: "start", task: "0", status: ok}})
+}

@@ -1,0 +1,155 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/datastore"
+)
+
+// Names of a task's output streams, for Task.Log.
+const (
+	Stdout = "stdout"
+	Stderr = "stderr"
+)
+
+// Task is one task of a step, as of one attempt (by default its latest
+// finished attempt).
+type Task struct {
+	Flow string
+	Run  string
+	Step string
+	ID   string // "0" outside a foreach, else the index stack joined by "-"
+
+	// Attempt is the attempt number (0 for the first try) the other fields
+	// describe.
+	Attempt int
+	// Status is StatusSucceeded or StatusFailed, or StatusRunning when no
+	// attempt finished yet.
+	Status   string
+	Start    time.Time
+	End      time.Time
+	ExitCode int
+	Error    string // why a failed attempt failed
+	// Inputs are the parent tasks' pathspecs "run/step/task".
+	Inputs []string
+	// Indices is the task's foreach index stack, outermost first.
+	Indices []int
+	// ForeachWidth is the number of tasks a foreach step started.
+	ForeachWidth int
+	// SwitchTarget is the step a switch step chose.
+	SwitchTarget string
+	// Origin is the pathspec of the task this one was reused from by resume,
+	// or "".
+	Origin string
+
+	refs map[string]datastore.ArtifactRef
+	f    *Flow
+}
+
+// Pathspec returns "Flow/Run/Step/Task".
+func (t *Task) Pathspec() string { return t.Flow + "/" + t.Run + "/" + t.Step + "/" + t.ID }
+
+// Duration returns how long the attempt took, or 0 if it did not finish.
+func (t *Task) Duration() time.Duration {
+	if t.End.IsZero() || t.Start.IsZero() {
+		return 0
+	}
+	return t.End.Sub(t.Start)
+}
+
+// Artifacts returns the names of the attempt's artifacts, sorted.
+func (t *Task) Artifacts() []string {
+	names := make([]string, 0, len(t.refs))
+	for n := range t.refs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Artifact reads the named artifact of the attempt. The whole encoded value
+// is read (and verified) once; Value, JSON and String then decode it.
+func (t *Task) Artifact(ctx context.Context, name string) (*Artifact, error) {
+	ref, ok := t.refs[name]
+	if !ok {
+		return nil, notFound("task %s (attempt %d) has no artifact %q (its artifacts: %s)",
+			t.Pathspec(), t.Attempt, name, listOf(t.Artifacts()))
+	}
+	data, err := t.f.s.GetBlob(ctx, ref.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), err)
+	}
+	return &Artifact{
+		Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash,
+		task: t.Pathspec(), data: data,
+	}, nil
+}
+
+// Log opens one output stream (Stdout or Stderr) of an attempt of the task;
+// attempt < 0 means t.Attempt. The caller closes the reader.
+func (t *Task) Log(ctx context.Context, attempt int, stream string) (io.ReadCloser, error) {
+	if stream != Stdout && stream != Stderr {
+		return nil, fmt.Errorf("log stream %q is not valid: use %q or %q", stream, Stdout, Stderr)
+	}
+	if attempt < 0 {
+		attempt = t.Attempt
+	}
+	rc, err := t.f.s.Log(ctx, t.Run, t.Step, t.ID, attempt, stream)
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFound("task %s has no %s log for attempt %d", t.Pathspec(), stream, attempt)
+	}
+	return rc, err
+}
+
+// Artifact is one artifact value of a task.
+type Artifact struct {
+	Name     string
+	Type     string // the Go type of the flow's field, e.g. "[]string"
+	Encoding string // "json" (encoding/json) or "bytes" (raw []byte)
+	Size     int64  // encoded size in bytes
+	Hash     string // content hash of the encoded value
+
+	task string
+	data []byte
+}
+
+// Value decodes the artifact into ptr, a non-nil pointer to a value of the
+// field's type or of any type its JSON fits (a struct with a subset of the
+// fields, map[string]any, ...). A "bytes" artifact decodes into a *[]byte
+// or a *any.
+func (a *Artifact) Value(ptr any) error {
+	if p, ok := ptr.(*any); ok && p != nil && a.Encoding == artifact.Bytes {
+		*p = slices.Clone(a.data)
+		return nil
+	}
+	if err := artifact.Decode(a.data, a.Encoding, reflect.ValueOf(ptr)); err != nil {
+		return fmt.Errorf("artifact %s of %s: %w", a.Name, a.task, err)
+	}
+	return nil
+}
+
+// Bytes returns the encoded value: JSON text, or the raw bytes of a "bytes"
+// artifact. The caller must not modify it.
+func (a *Artifact) Bytes() []byte { return a.data }
+
+// JSON returns the value as JSON: the stored JSON itself, or for a "bytes"
+// artifact the base64 string encoding/json gives a []byte.
+func (a *Artifact) JSON() json.RawMessage {
+	if a.Encoding == artifact.JSON && json.Valid(a.data) {
+		return json.RawMessage(a.data)
+	}
+	b, _ := json.Marshal(a.data) // a []byte always marshals
+	return b
+}
+
+// String renders the value for people: indented JSON, or a size and hex
+// preview of a "bytes" artifact.
+func (a *Artifact) String() string { return artifact.Pretty(a.data, a.Encoding) }
