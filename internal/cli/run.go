@@ -169,6 +169,7 @@ func startRun(ctx context.Context, env *Env, g *graph.Graph, store *datastore.St
 		}
 		return &FailedError{}
 	}
+	fmt.Fprintf(env.Stdout, "artifacts: %s dump %s/%s/0\n", env.Args0, run.ID, g.End)
 	return nil
 }
 
