@@ -199,11 +199,16 @@ func NewFlagSet(name string, env *Env, cmd *Command) *flag.FlagSet {
 // ("step start --run-id X"), and turns flag errors into usage errors. The
 // positional arguments are left in fs.Args().
 func ParseFlags(fs *flag.FlagSet, args []string) error {
+	// The flag package calls Usage itself on -h and on every error: print
+	// it here instead, once, and only for -h (an error prints one line).
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	var pos []string
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			usage()
 			return err
 		}
 		if err != nil {

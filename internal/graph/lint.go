@@ -139,6 +139,12 @@ func (l *linter) transitions() {
 			if d := dup(t.Targets); d != "" {
 				l.add(s.Name, "branch-duplicate", "list each branch once", "Branch lists %q twice", d)
 			}
+			for _, target := range t.Targets {
+				if c := f.Step(target); c != nil && c.IsJoin {
+					l.add(s.Name, "branch-into-join", "put at least one step in every branch, between the split and its join",
+						"branch goes directly into join %q", c.Name)
+				}
+			}
 		case flow.Foreach:
 			l.foreachField(s)
 		case flow.Switch:

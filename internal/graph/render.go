@@ -112,6 +112,9 @@ func WriteText(w io.Writer, g *Graph) error {
 				if err != nil {
 					s = fmt.Sprint(p.Default)
 				}
+				if s == "" {
+					s = `""`
+				}
 				def = "default " + s
 			}
 			fmt.Fprintf(bw, "  --%s %s (%s) -> %s: %s\n", p.Name, p.Kind, def, p.Field, p.Help)
@@ -151,30 +154,40 @@ func edgeLabel(n *Node, target string) string {
 	return ""
 }
 
+// mermaidID is the Mermaid node id of a step. Ids are prefixed because
+// some step names ("end", "style", "class", "graph") are Mermaid keywords.
+func mermaidID(name string) string { return "s_" + name }
+
+// mermaidText quotes a label for Mermaid, which has no backslash escapes.
+func mermaidText(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, "#quot;") + `"`
+}
+
 // WriteMermaid writes the graph as a Mermaid flowchart.
 func WriteMermaid(w io.Writer, g *Graph) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintln(bw, "flowchart TD")
 	for _, name := range g.Order {
 		n := g.Nodes[name]
+		id := mermaidID(name)
 		switch n.Kind {
 		case Switch:
-			fmt.Fprintf(bw, "    %s{%s}\n", name, name)
+			fmt.Fprintf(bw, "    %s{%s}\n", id, name)
 		case Split, Foreach:
-			fmt.Fprintf(bw, "    %s[/%s/]\n", name, name)
+			fmt.Fprintf(bw, "    %s[/%s/]\n", id, name)
 		case Join:
-			fmt.Fprintf(bw, "    %s[\\%s\\]\n", name, name)
+			fmt.Fprintf(bw, "    %s[\\%s\\]\n", id, name)
 		default:
-			fmt.Fprintf(bw, "    %s([%s])\n", name, name)
+			fmt.Fprintf(bw, "    %s([%s])\n", id, name)
 		}
 	}
 	for _, name := range g.Order {
 		n := g.Nodes[name]
 		for _, o := range n.Out {
 			if l := edgeLabel(n, o); l != "" {
-				fmt.Fprintf(bw, "    %s -->|%q| %s\n", name, l, o)
+				fmt.Fprintf(bw, "    %s -->|%s| %s\n", mermaidID(name), mermaidText(l), mermaidID(o))
 			} else {
-				fmt.Fprintf(bw, "    %s --> %s\n", name, o)
+				fmt.Fprintf(bw, "    %s --> %s\n", mermaidID(name), mermaidID(o))
 			}
 		}
 	}

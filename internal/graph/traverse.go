@@ -8,7 +8,10 @@ import (
 
 // frame is one open split on the path from start: the split step and the
 // branch root taken under it.
-type frame struct{ split, branch string }
+type frame struct {
+	split, branch string
+	foreach       bool // split is a foreach
+}
 
 type stack []frame
 
@@ -29,17 +32,29 @@ func (s stack) describe() string {
 	}
 	var parts []string
 	for _, f := range s {
-		parts = append(parts, fmt.Sprintf("branch %s of %s", f.branch, f.split))
+		if f.foreach {
+			parts = append(parts, fmt.Sprintf("the foreach of %s", f.split))
+		} else {
+			parts = append(parts, fmt.Sprintf("branch %s of %s", f.branch, f.split))
+		}
 	}
 	return "inside " + strings.Join(parts, ", ")
 }
 
 type traversal struct {
 	l       *linter
-	stacks  map[string]stack          // stack each node was first reached with (for joins: after closing)
-	closes  map[string]string         // join -> split it closes
+	stacks  map[string]stack           // stack each node was first reached with (for joins: after closing)
+	closes  map[string]string          // join -> split it closes
 	reached map[string]map[string]bool // split -> branch roots that reached its join
-	flagged map[string]bool           // nodes already reported, to keep one message each
+	flagged map[string]bool            // nodes already reported, to keep one message each
+	merged  map[string]bool            // splits whose branches meet at a non-join (reported there)
+	open    []openSplit                // ends reached inside a split, reported after the walk
+}
+
+// openSplit is an end step reached while a split is still open.
+type openSplit struct {
+	split string
+	st    stack
 }
 
 // traverse walks the graph from start with the stack of open splits, sets
@@ -47,11 +62,35 @@ type traversal struct {
 // or crossing joins, unreachable steps and steps where branches meet.
 func (l *linter) traverse() {
 	t := &traversal{l: l, stacks: map[string]stack{}, closes: map[string]string{},
-		reached: map[string]map[string]bool{}, flagged: map[string]bool{}}
+		reached: map[string]map[string]bool{}, flagged: map[string]bool{}, merged: map[string]bool{}}
 	t.visit("start", nil)
 	g := l.g
+	// An end reached inside a split is reported once, unless the split's
+	// branches were already reported meeting at a non-join step.
+	openReported := map[string]bool{}
+	for _, o := range t.open {
+		if !t.merged[o.split] && !openReported[o.split] {
+			openReported[o.split] = true
+			l.add("end", "open-split", fmt.Sprintf("join %s before end", o.split),
+				"end is reached %s, which is never joined", o.st.describe())
+		}
+	}
+	// Reachability is plain graph reachability: the walk above stops early
+	// at steps it reports, and their successors are reachable all the same.
+	reachable := map[string]bool{}
+	var mark func(string)
+	mark = func(n string) {
+		if reachable[n] {
+			return
+		}
+		reachable[n] = true
+		for _, o := range g.Nodes[n].Out {
+			mark(o)
+		}
+	}
+	mark("start")
 	for _, s := range l.f.Steps {
-		if _, ok := t.stacks[s.Name]; !ok {
+		if !reachable[s.Name] {
 			l.add(s.Name, "unreachable", "make some step transition to it, or remove it", "step is not reachable from start")
 		}
 	}
@@ -64,7 +103,7 @@ func (l *linter) traverse() {
 			continue
 		}
 		if n.MatchingJoin == "" {
-			if !t.flagged[s.Name] {
+			if !t.flagged[s.Name] && !t.merged[s.Name] && !openReported[s.Name] {
 				l.add(s.Name, "unjoined-split", "make every branch lead to one join step declared with Join", "%s is never joined", n.Kind)
 			}
 			continue
@@ -148,6 +187,11 @@ func (t *traversal) visit(name string, st stack) {
 		st = st[:len(st)-1]
 	}
 	if prev, ok := t.stacks[name]; ok {
+		if n.Kind == End && len(st) > 0 && len(prev) > 0 {
+			// Both arrivals are inside open splits: report those, not a merge.
+			t.open = append(t.open, openSplit{split: st[len(st)-1].split, st: slices.Clone(st)})
+			return
+		}
 		if prev.key() != st.key() {
 			t.mismatch(name, prev, st)
 		}
@@ -155,14 +199,13 @@ func (t *traversal) visit(name string, st stack) {
 	}
 	t.stacks[name] = slices.Clone(st)
 	if n.Kind == End && len(st) > 0 {
-		t.report(name, "open-split", fmt.Sprintf("join %s before end", st[len(st)-1].split),
-			"end is reached %s, which is never joined", st.describe())
+		t.open = append(t.open, openSplit{split: st[len(st)-1].split, st: slices.Clone(st)})
 		return
 	}
 	switch n.Kind {
 	case Split, Foreach:
 		for _, o := range n.Out {
-			t.visit(o, append(slices.Clone(st), frame{split: name, branch: o}))
+			t.visit(o, append(slices.Clone(st), frame{split: name, branch: o, foreach: n.Kind == Foreach}))
 		}
 	default:
 		for _, o := range n.Out {
@@ -176,6 +219,7 @@ func (t *traversal) mismatch(name string, a, b stack) {
 	if len(a) == len(b) && len(a) > 0 && a[:len(a)-1].key() == b[:len(b)-1].key() &&
 		a[len(a)-1].split == b[len(b)-1].split && t.l.g.Nodes[name].Kind != Join {
 		split := a[len(a)-1].split
+		t.merged[split] = true
 		t.report(name, "merge-without-join", fmt.Sprintf("declare %s with Join to merge the branches of %s", name, split),
 			"branches %s and %s of %q meet here, but the step is not a join", a[len(a)-1].branch, b[len(b)-1].branch, split)
 		return

@@ -1,0 +1,155 @@
+package graph_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepflow/stepflow"
+	"github.com/stepflow/stepflow/internal/graph"
+)
+
+// renderFlow has every node kind: a branch with a foreach in one branch
+// and a switch in the other, options, parameters, a config and a schedule.
+func renderGraph(t *testing.T) *graph.Graph {
+	t.Helper()
+	def := stepflow.New[st]("RenderFlow").
+		Param("mode", "x", "which way").
+		Param("count", 3, "how many").
+		Param("label", "", "a label", stepflow.Field("Tag")).
+		Param("wait", 90*time.Second, "pause").
+		Config("settings", "conf/s.json", "the settings", stepflow.Field("Data")).
+		Step("start", fn, branch("fan", "pick"), stepflow.Env{"B": "2", "A": "1"}).
+		Step("fan", fn, foreach("Items", "work")).
+		Step("work", fn, next("join_fan"), stepflow.Retry(2, time.Second).WithBackoff(2), stepflow.Timeout(time.Hour),
+			stepflow.Resources{CPU: 2, Memory: "4GiB", GPU: 1}, stepflow.Batch{Image: "img:1"}).
+		Join("join_fan", jn, next("join")).
+		Step("pick", fn, stepflow.Switch("Mode", cases("x", "p", "y", "q", "say \"hi\"", "q"))).
+		Step("p", fn, next("join"), stepflow.Catch("Err")).
+		Step("q", fn, next("join")).
+		Join("join", jn, next("end")).
+		Step("end", fn).
+		Schedule("0 3 * * *", "Europe/Paris").Definition()
+	g, err := graph.New(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+const wantText = `flow RenderFlow
+
+steps:
+  start       branch -> fan, pick  [env A,B]
+    fan       foreach Items -> work
+      work    -> join_fan  [retry 2 after 1s x2, timeout 1h0m0s, cpu 2, memory 4GiB, gpu 1, image img:1]
+    join_fan  join of fan -> join
+    pick      switch Mode {say "hi": q, x: p, y: q}
+    p         -> join  [catch Err]
+    q         -> join
+  join        join of start -> end
+  end         end
+
+parameters:
+  --mode string (default x) -> Mode: which way
+  --count int (default 3) -> Count: how many
+  --label string (default "") -> Tag: a label
+  --wait duration (default 1m30s) -> Wait: pause
+
+configs:
+  --config settings=conf/s.json -> Data: the settings
+
+schedule: 0 3 * * * (Europe/Paris)
+`
+
+const wantMermaid = `flowchart TD
+    s_start[/start/]
+    s_fan[/fan/]
+    s_work([work])
+    s_join_fan[\join_fan\]
+    s_pick{pick}
+    s_p([p])
+    s_q([q])
+    s_join[\join\]
+    s_end([end])
+    s_start --> s_fan
+    s_start --> s_pick
+    s_fan -->|"foreach Items"| s_work
+    s_work --> s_join_fan
+    s_join_fan --> s_join
+    s_pick -->|"Mode = say #quot;hi#quot; | y"| s_q
+    s_pick -->|"Mode = x"| s_p
+    s_p --> s_join
+    s_q --> s_join
+    s_join --> s_end
+`
+
+const wantDot = `digraph "RenderFlow" {
+    rankdir=TB;
+    node [fontname="Helvetica", shape=box, style=rounded];
+    "start" [label="start", shape=trapezium, style=solid];
+    "fan" [label="fan", shape=trapezium, style=solid];
+    "work" [label="work"];
+    "join_fan" [label="join_fan", shape=invtrapezium, style=solid];
+    "pick" [label="pick", shape=diamond, style=solid];
+    "p" [label="p"];
+    "q" [label="q"];
+    "join" [label="join", shape=invtrapezium, style=solid];
+    "end" [label="end"];
+    "start" -> "fan";
+    "start" -> "pick";
+    "fan" -> "work" [label="foreach Items"];
+    "work" -> "join_fan";
+    "join_fan" -> "join";
+    "pick" -> "q" [label="Mode = say \"hi\" | y"];
+    "pick" -> "p" [label="Mode = x"];
+    "p" -> "join";
+    "q" -> "join";
+    "join" -> "end";
+}
+`
+
+func TestRender(t *testing.T) {
+	g := renderGraph(t)
+	for _, tc := range []struct {
+		name  string
+		write func(*bytes.Buffer, *graph.Graph) error
+		want  string
+	}{
+		{"text", func(b *bytes.Buffer, g *graph.Graph) error { return graph.WriteText(b, g) }, wantText},
+		{"mermaid", func(b *bytes.Buffer, g *graph.Graph) error { return graph.WriteMermaid(b, g) }, wantMermaid},
+		{"dot", func(b *bytes.Buffer, g *graph.Graph) error { return graph.WriteDot(b, g) }, wantDot},
+	} {
+		var b bytes.Buffer
+		if err := tc.write(&b, g); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if b.String() != tc.want {
+			t.Errorf("%s output:\n%s\nwant:\n%s", tc.name, b.String(), tc.want)
+		}
+		// Rendering is deterministic.
+		var b2 bytes.Buffer
+		tc.write(&b2, g)
+		if b2.String() != b.String() {
+			t.Errorf("%s: two renderings differ", tc.name)
+		}
+	}
+}
+
+// A step named like a Mermaid keyword does not break the flowchart.
+func TestMermaidKeywords(t *testing.T) {
+	def := newFlow().Step("start", fn, next("style")).Step("style", fn, next("class")).
+		Step("class", fn, next("end")).Step("end", fn).Definition()
+	g, err := graph.New(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	graph.WriteMermaid(&b, g)
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n")[1:] {
+		if !strings.HasPrefix(strings.TrimSpace(line), "s_") {
+			t.Errorf("line %q does not start with a prefixed id", line)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The test command of Stepflow: bash scripts/test.sh
+#
+# On a fresh Debian machine (as root) it installs what the tests need
+# (Graphviz; Node.js and the npm test tools pinned in package-lock.json),
+# then checks formatting, runs go vet and runs every Go test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+if ! command -v go >/dev/null; then
+	echo "scripts/test.sh: the go command is not installed; install Go $(sed -n 's/^go //p' go.mod) from https://go.dev/dl/" >&2
+	exit 1
+fi
+
+# System packages, installed only when missing (apt-get update only then).
+missing=()
+command -v dot >/dev/null || missing+=(graphviz)
+if [[ -f package.json ]] && ! command -v npm >/dev/null; then
+	missing+=(nodejs npm)
+fi
+if ((${#missing[@]} > 0)); then
+	step "installing ${missing[*]}"
+	sudo=()
+	if [[ $(id -u) -ne 0 ]]; then
+		sudo=(sudo)
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	"${sudo[@]}" apt-get update -qq
+	"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm test tools, reinstalled only when package.json or the lockfile changed.
+if [[ -f package.json ]]; then
+	stamp=node_modules/.stepflow-npm-ci
+	want=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)
+	if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+		step "npm ci"
+		npm ci --no-audit --no-fund
+		echo "$want" >"$stamp"
+	fi
+fi
+
+step "gofmt -l ."
+unformatted=$(gofmt -l . | grep -v '^node_modules/' || true)
+if [[ -n $unformatted ]]; then
+	echo "these files need gofmt -w:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
+step "go vet ./..."
+go vet ./...
+
+step "go test ./..."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+go test -timeout 20m ./... 2>&1 | tee "$log" || status=$?
+
+ok=$(grep -c '^ok' "$log" || true)
+failed=$(grep -cE '^FAIL[[:space:]]+[^[:space:]]' "$log" || true)
+notests=$(grep -c 'no test files' "$log" || true)
+step "summary: $ok packages passed, $failed failed, $notests without tests"
+if ((status != 0)); then
+	grep -E '^(FAIL|--- FAIL)' "$log" >&2 || true
+	echo "FAIL" >&2
+	exit "$status"
+fi
+echo "PASS"
