@@ -79,6 +79,7 @@ func commands() []*Command {
 		cmdResume(),
 		cmdStep(),
 		cmdLogs(), cmdDump(), cmdRuns(),
+		cmdStepFunctions(),
 	}
 }
 

@@ -1,0 +1,163 @@
+package batch
+
+import (
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stepflow/stepflow/internal/flow"
+)
+
+var defaults = Defaults{Flow: "TestFlow", Image: "img", JobRole: "arn:aws:iam::1:role/task"}
+
+func TestQuote(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatal("sh is needed to check quoting")
+	}
+	for _, s := range []string{"", "plain", "a b", "$HOME", "`id`", "$(id)", "it's", `"dq"`, "new\nline", `back\slash`, "'", "''", "-n", "*", "; rm -rf /", "\t tab"} {
+		out, err := exec.Command(sh, "-c", "printf '%s' "+Quote(s)).Output()
+		if err != nil {
+			t.Fatalf("sh on %q: %v", s, err)
+		}
+		if string(out) != s {
+			t.Errorf("Quote(%q) through sh gave %q", s, out)
+		}
+	}
+}
+
+func TestBootstrapFetchesAndRuns(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatal("sh is needed")
+	}
+	dir := t.TempDir()
+	pkg := dir + "/pkg"
+	// A fake code package: prints its arguments and the step.
+	if err := writeFile(pkg, "#!/bin/sh\necho \"ran $1 $2\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	cmd := Command("Flow'; echo pwned; '")
+	if cmd[0] != "sh" || cmd[4] != "Ref::code_url" {
+		t.Fatalf("command: %q", cmd)
+	}
+	c := exec.Command(sh, "-c", cmd[2], cmd[3], "file://"+pkg)
+	c.Env = []string{"TMPDIR=" + dir, "STEPFLOW_STEP=train", "PATH=/usr/bin:/bin"}
+	out, err := c.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "ran step train" {
+		t.Fatalf("bootstrap: %v: %q", err, out)
+	}
+	c = exec.Command(sh, "-c", cmd[2], cmd[3], "ftp://x")
+	c.Env = []string{"TMPDIR=" + dir, "STEPFLOW_STEP=train"}
+	if out, err := c.CombinedOutput(); err == nil || !strings.Contains(string(out), "cannot fetch") {
+		t.Errorf("unknown URL scheme: %v %q", err, out)
+	}
+}
+
+func writeFile(p, s string) error {
+	return exec.Command("sh", "-c", `printf '%s' "$1" > "$2" && chmod +x "$2"`, "sh", s, p).Run()
+}
+
+func TestBuild(t *testing.T) {
+	swap := 10
+	o := flow.Options{
+		Resources: flow.Resources{CPU: 4, Memory: "8GiB", GPU: 1, SharedMemory: "1GiB"},
+		Batch: flow.Batch{Swap: "2GiB", Swappiness: &swap, Tmpfs: []flow.Tmpfs{{Path: "/scratch", Size: "1GiB"}},
+			EFS: []flow.EFSVolume{{FileSystemID: "fs-1", Path: "/mnt/efs", ReadOnly: true}}, HostVolumes: []flow.HostVolume{{HostPath: "/data", Path: "/data"}},
+			Inferentia: 2, EFA: 1, LogDriver: "awslogs", LogOptions: map[string]string{"awslogs-group": "g"}, Privileged: true},
+	}
+	jd, _, err := Build("train", o, defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := jd.ContainerProperties
+	if len(cp.ResourceRequirements) != 3 || cp.ResourceRequirements[1].Value != "8192" || cp.ResourceRequirements[2].Type != "GPU" {
+		t.Errorf("resources: %+v", cp.ResourceRequirements)
+	}
+	lp := cp.LinuxParameters
+	if lp.SharedMemorySize != 1024 || *lp.MaxSwap != 2048 || *lp.Swappiness != 10 || len(lp.Tmpfs) != 1 || len(lp.Devices) != 3 {
+		t.Errorf("linux parameters: %+v", lp)
+	}
+	if len(cp.Volumes) != 2 || len(cp.MountPoints) != 2 || !cp.Privileged || cp.LogConfiguration.LogDriver != "awslogs" {
+		t.Errorf("container: %+v", cp)
+	}
+	if jd.PlatformCapabilities[0] != "EC2" || jd.RetryStrategy.Attempts != 1 || !strings.HasPrefix(jd.JobDefinitionName, "TestFlow-") {
+		t.Errorf("definition: %+v", jd)
+	}
+	// Same content, same name; different content, different name.
+	jd2, _, _ := Build("other", o, defaults)
+	o.Resources.CPU = 8
+	jd3, _, _ := Build("train", o, defaults)
+	if jd2.JobDefinitionName != jd.JobDefinitionName || jd3.JobDefinitionName == jd.JobDefinitionName {
+		t.Errorf("names: %s %s %s", jd.JobDefinitionName, jd2.JobDefinitionName, jd3.JobDefinitionName)
+	}
+	f, _, err := Build("report", flow.Options{Resources: flow.Resources{CPU: 0.5, Memory: "1GiB", Disk: "30GiB"},
+		Batch: flow.Batch{Platform: "FARGATE", ExecutionRole: "arn:aws:iam::1:role/ecs"}}, defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.PlatformCapabilities[0] != "FARGATE" || f.ContainerProperties.EphemeralStorage.SizeInGiB != 30 || f.ContainerProperties.ExecutionRoleArn == "" {
+		t.Errorf("fargate: %+v", f)
+	}
+	_, warns, err := Build("x", flow.Options{Resources: flow.Resources{Disk: "50GiB"}}, defaults)
+	if err != nil || len(warns) != 1 {
+		t.Errorf("disk on EC2: %v %v", warns, err)
+	}
+}
+
+func TestRefused(t *testing.T) {
+	fg := func(b flow.Batch) flow.Batch {
+		b.Platform = "FARGATE"
+		b.ExecutionRole = "arn:aws:iam::1:role/ecs"
+		return b
+	}
+	swap := 10
+	bad := 200
+	cases := []struct {
+		name string
+		o    flow.Options
+		want string
+	}{
+		{"tmpfs on fargate", flow.Options{Batch: fg(flow.Batch{Tmpfs: []flow.Tmpfs{{Path: "/t", Size: "1GiB"}}})}, "tmpfs: not supported by AWS Batch on Fargate"},
+		{"gpu on fargate", flow.Options{Resources: flow.Resources{GPU: 1}, Batch: fg(flow.Batch{})}, "GPUs are not supported"},
+		{"shm on fargate", flow.Options{Resources: flow.Resources{SharedMemory: "1GiB"}, Batch: fg(flow.Batch{})}, "shared memory: not supported"},
+		{"swap on fargate", flow.Options{Batch: fg(flow.Batch{Swap: "1GiB"})}, "swap: not supported"},
+		{"privileged on fargate", flow.Options{Batch: fg(flow.Batch{Privileged: true})}, "privileged: not supported"},
+		{"host volume on fargate", flow.Options{Batch: fg(flow.Batch{HostVolumes: []flow.HostVolume{{HostPath: "/a", Path: "/a"}}})}, "host volumes: not supported"},
+		{"efa on fargate", flow.Options{Batch: fg(flow.Batch{EFA: 1})}, "EFA devices: not supported"},
+		{"inferentia on fargate", flow.Options{Batch: fg(flow.Batch{Inferentia: 1})}, "Inferentia/Trainium devices: not supported"},
+		{"fargate without execution role", flow.Options{Batch: flow.Batch{Platform: "FARGATE"}}, "needs an execution role"},
+		{"fargate size", flow.Options{Resources: flow.Resources{CPU: 1, Memory: "16GiB"}, Batch: fg(flow.Batch{})}, "is not a Fargate size"},
+		{"fargate disk", flow.Options{Resources: flow.Resources{Disk: "10GiB"}, Batch: fg(flow.Batch{})}, "outside the Fargate ephemeral storage range"},
+		{"fargate log driver", flow.Options{Batch: fg(flow.Batch{LogDriver: "syslog"})}, `log driver "syslog" is not supported by AWS Batch on FARGATE`},
+		{"unknown log driver", flow.Options{Batch: flow.Batch{LogDriver: "nope"}}, "is not supported by AWS Batch on EC2"},
+		{"log options without driver", flow.Options{Batch: flow.Batch{LogOptions: map[string]string{"a": "b"}}}, "without a log driver"},
+		{"fractional cpu on ec2", flow.Options{Resources: flow.Resources{CPU: 0.5}}, "fractional"},
+		{"tiny memory", flow.Options{Resources: flow.Resources{Memory: "2MiB"}}, "below the AWS Batch minimum"},
+		{"inferentia and trainium", flow.Options{Batch: flow.Batch{Inferentia: 1, Trainium: 1}}, "not both"},
+		{"swappiness without swap", flow.Options{Batch: flow.Batch{Swappiness: &swap}}, "swappiness is set without swap"},
+		{"swappiness range", flow.Options{Batch: flow.Batch{Swap: "1GiB", Swappiness: &bad}}, "out of range"},
+		{"relative tmpfs", flow.Options{Batch: flow.Batch{Tmpfs: []flow.Tmpfs{{Path: "t", Size: "1GiB"}}}}, "not absolute"},
+		{"bad efs id", flow.Options{Batch: flow.Batch{EFS: []flow.EFSVolume{{FileSystemID: "x", Path: "/m"}}}}, "EFS file system id"},
+		{"two mounts at one path", flow.Options{Batch: flow.Batch{EFS: []flow.EFSVolume{{FileSystemID: "fs-1", Path: "/m"}, {FileSystemID: "fs-2", Path: "/m"}}}}, "two volumes are mounted at /m"},
+		{"unknown platform", flow.Options{Batch: flow.Batch{Platform: "LAMBDA"}}, "platform \"LAMBDA\""},
+		{"no image", flow.Options{}, "no container image"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := defaults
+			if tc.name == "no image" {
+				d.Image = ""
+			}
+			_, _, err := Build("train", tc.o, d)
+			var es Errors
+			if !errors.As(err, &es) {
+				t.Fatalf("accepted; want an error containing %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "step train: ") {
+				t.Errorf("error %q does not name the step and contain %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,65 @@
+package codepkg
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stepflow/stepflow/internal/datastore/local"
+)
+
+func TestBuildPublish(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(wd, "..", "..", "..")
+	ctx := context.Background()
+	p, err := Build(ctx, root, "./examples/hello", Target{"linux", "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(p.Binary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Machine != elf.EM_X86_64 {
+		t.Errorf("machine %v, want x86-64", f.Machine)
+	}
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			t.Error("binary is dynamically linked")
+		}
+	}
+	again, err := Build(ctx, root, "./examples/hello", Target{"linux", "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.SHA256 != p.SHA256 {
+		t.Errorf("two builds of the same source differ: %s vs %s", p.SHA256, again.SHA256)
+	}
+	b, err := local.New(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := Publish(ctx, b, "HelloFlow", p)
+	if err != nil || !up {
+		t.Fatalf("first publish: uploaded=%v err=%v", up, err)
+	}
+	up, err = Publish(ctx, b, "HelloFlow", again)
+	if err != nil || up {
+		t.Fatalf("second publish of the same binary: uploaded=%v err=%v", up, err)
+	}
+}
+
+func TestParseArch(t *testing.T) {
+	if _, err := ParseArch("sparc"); err == nil {
+		t.Error("sparc accepted")
+	}
+	if tg, err := ParseArch("aarch64"); err != nil || tg.Arch != "arm64" {
+		t.Errorf("aarch64: %v %v", tg, err)
+	}
+}

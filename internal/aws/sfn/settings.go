@@ -1,0 +1,238 @@
+package sfn
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Settings are the deploy settings of a flow on AWS. They come from flags,
+// STEPFLOW_* environment variables and a JSON config file, in that order of
+// precedence (see Load). A step's own stepflow.Batch options override the
+// queue, image and roles.
+type Settings struct {
+	Region        string // AWS region, e.g. us-east-1
+	Partition     string // aws, aws-cn, aws-us-gov; default: from SFNRole, else Region
+	Queue         string // AWS Batch job queue (name or ARN)
+	Image         string // container image holding nothing but a shell, aws CLI or curl
+	JobRole       string // IAM role ARN the tasks assume (S3 datastore, DynamoDB)
+	ExecutionRole string // IAM role ARN for ECS; required on Fargate
+	SFNRole       string // IAM role ARN of the state machine (deploy only)
+	SchedulerRole string // IAM role ARN EventBridge Scheduler assumes (deploy only)
+	DynamoDBTable string // bookkeeping table: foreach widths and switch targets
+	DatastoreRoot string // s3://bucket/prefix
+	CodeURL       string // URL of the code package; default <DatastoreRoot>/code/<Flow>/flow
+	Branch        string // optional deployment branch, part of the state machine name
+
+	WorkflowTimeout time.Duration // execution timeout; 0: none (a year, the AWS maximum)
+	MaxWorkers      int           // MaxConcurrency of every foreach Map; 0: DefaultMaxWorkers
+	DistributedMap  bool          // use DISTRIBUTED Maps (child executions) for every foreach
+}
+
+// DefaultMaxWorkers is the MaxConcurrency of a foreach Map by default.
+const DefaultMaxWorkers = 100
+
+// setting describes one setting: how a user sets it.
+type setting struct {
+	key  string // config file key
+	flag string
+	env  string
+	get  func(*Settings) *string
+}
+
+var settingList = []setting{
+	{"region", "region", "STEPFLOW_REGION", func(s *Settings) *string { return &s.Region }},
+	{"partition", "partition", "STEPFLOW_PARTITION", func(s *Settings) *string { return &s.Partition }},
+	{"batch_queue", "queue", "STEPFLOW_BATCH_QUEUE", func(s *Settings) *string { return &s.Queue }},
+	{"batch_image", "image", "STEPFLOW_BATCH_IMAGE", func(s *Settings) *string { return &s.Image }},
+	{"batch_job_role", "job-role", "STEPFLOW_BATCH_JOB_ROLE", func(s *Settings) *string { return &s.JobRole }},
+	{"batch_execution_role", "execution-role", "STEPFLOW_BATCH_EXECUTION_ROLE", func(s *Settings) *string { return &s.ExecutionRole }},
+	{"sfn_role", "sfn-role", "STEPFLOW_SFN_ROLE", func(s *Settings) *string { return &s.SFNRole }},
+	{"scheduler_role", "scheduler-role", "STEPFLOW_SCHEDULER_ROLE", func(s *Settings) *string { return &s.SchedulerRole }},
+	{"dynamodb_table", "dynamodb-table", "STEPFLOW_DYNAMODB_TABLE", func(s *Settings) *string { return &s.DynamoDBTable }},
+	{"datastore_root", "datastore-root", "STEPFLOW_DATASTORE_ROOT", func(s *Settings) *string { return &s.DatastoreRoot }},
+	{"code_url", "code-url", "STEPFLOW_CODE_URL", func(s *Settings) *string { return &s.CodeURL }},
+	{"branch", "branch", "STEPFLOW_BRANCH", func(s *Settings) *string { return &s.Branch }},
+}
+
+// SettingFlags lists the flag name, config key and environment variable of
+// each string setting, for the CLI to declare its flags.
+func SettingFlags() [][3]string {
+	var out [][3]string
+	for _, s := range settingList {
+		out = append(out, [3]string{s.flag, s.key, s.env})
+	}
+	return out
+}
+
+// Field returns a pointer to the string setting named by flag, or nil.
+func (s *Settings) Field(flag string) *string {
+	for _, st := range settingList {
+		if st.flag == flag {
+			return st.get(s)
+		}
+	}
+	return nil
+}
+
+// how tells a user how to set the setting of a flag.
+func how(flag string) string {
+	for _, s := range settingList {
+		if s.flag == flag {
+			return fmt.Sprintf("--%s, %s or %q in the config file", s.flag, s.env, s.key)
+		}
+	}
+	return "--" + flag
+}
+
+// ConfigPath returns the config file: $STEPFLOW_CONFIG, else
+// ~/.stepflow/config.json (home from $HOME).
+func ConfigPath(getenv func(string) string) string {
+	if p := getenv("STEPFLOW_CONFIG"); p != "" {
+		return p
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".stepflow", "config.json")
+	}
+	return ""
+}
+
+// Load fills the settings that flags left empty from the environment, then
+// from the config file (read with readFile; a missing default file is not
+// an error, a missing $STEPFLOW_CONFIG is). Numeric config keys:
+// "workflow_timeout" (a duration such as "48h"), "max_workers" (a number),
+// "distributed_map" (a boolean).
+func Load(flags Settings, getenv func(string) string, readFile func(string) ([]byte, error)) (Settings, error) {
+	s := flags
+	var file map[string]any
+	if p := ConfigPath(getenv); p != "" && readFile != nil {
+		data, err := readFile(p)
+		switch {
+		case err == nil:
+			if err := json.Unmarshal(data, &file); err != nil {
+				return s, fmt.Errorf("config file %s is not a JSON object: %v; fix it or point STEPFLOW_CONFIG elsewhere", p, err)
+			}
+		case errors.Is(err, fs.ErrNotExist) && getenv("STEPFLOW_CONFIG") == "":
+		default:
+			return s, fmt.Errorf("config file %s: %v; create it or unset STEPFLOW_CONFIG", p, err)
+		}
+	}
+	known := map[string]bool{"workflow_timeout": true, "max_workers": true, "distributed_map": true}
+	for _, st := range settingList {
+		known[st.key] = true
+		p := st.get(&s)
+		if *p != "" {
+			continue
+		}
+		if v := getenv(st.env); v != "" {
+			*p = v
+			continue
+		}
+		if v, ok := file[st.key]; ok {
+			str, ok := v.(string)
+			if !ok {
+				return s, fmt.Errorf("config file %s: %q must be a string", ConfigPath(getenv), st.key)
+			}
+			*p = str
+		}
+	}
+	for k := range file {
+		if !known[k] {
+			return s, fmt.Errorf("config file %s: unknown key %q; known keys: %s", ConfigPath(getenv), k, strings.Join(configKeys(), ", "))
+		}
+	}
+	if s.WorkflowTimeout == 0 {
+		if v, ok := file["workflow_timeout"]; ok {
+			str, _ := v.(string)
+			d, err := time.ParseDuration(str)
+			if err != nil {
+				return s, fmt.Errorf("config file %s: workflow_timeout %v is not a duration such as \"48h\"", ConfigPath(getenv), v)
+			}
+			s.WorkflowTimeout = d
+		}
+	}
+	if s.MaxWorkers == 0 {
+		if v, ok := file["max_workers"]; ok {
+			n, ok := v.(float64)
+			if !ok || n != float64(int(n)) {
+				return s, fmt.Errorf("config file %s: max_workers %v is not a whole number", ConfigPath(getenv), v)
+			}
+			s.MaxWorkers = int(n)
+		}
+	}
+	if !s.DistributedMap {
+		if v, ok := file["distributed_map"]; ok {
+			b, ok := v.(bool)
+			if !ok {
+				return s, fmt.Errorf("config file %s: distributed_map %v is not true or false", ConfigPath(getenv), v)
+			}
+			s.DistributedMap = b
+		}
+	}
+	return s, nil
+}
+
+func configKeys() []string {
+	var ks []string
+	for _, st := range settingList {
+		ks = append(ks, st.key)
+	}
+	return append(ks, "workflow_timeout", "max_workers", "distributed_map")
+}
+
+// MissingError lists every setting the flow needs that is not set.
+type MissingError struct {
+	Flow    string
+	Missing []Missing
+}
+
+// Missing is one missing setting.
+type Missing struct {
+	Flag string // the setting's flag name
+	Why  string // what needs it
+}
+
+func (e *MissingError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "flow %s cannot be compiled for AWS Step Functions: %d setting(s) missing:", e.Flow, len(e.Missing))
+	for _, m := range e.Missing {
+		fmt.Fprintf(&b, "\n  %s (%s): set it with %s", m.Flag, m.Why, how(m.Flag))
+	}
+	return b.String()
+}
+
+// partition returns the AWS partition of the settings.
+func (s *Settings) partition() string {
+	if s.Partition != "" {
+		return s.Partition
+	}
+	if f := strings.Split(s.SFNRole, ":"); len(f) > 2 && f[0] == "arn" && f[1] != "" {
+		return f[1]
+	}
+	switch {
+	case strings.HasPrefix(s.Region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(s.Region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(s.Region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(s.Region, "us-iso-"):
+		return "aws-iso"
+	}
+	return "aws"
+}
+
+// account returns the AWS account id from the SFN role ARN, or "".
+func (s *Settings) account() string {
+	if f := strings.Split(s.SFNRole, ":"); len(f) > 4 && f[0] == "arn" {
+		if _, err := strconv.ParseUint(f[4], 10, 64); err == nil {
+			return f[4]
+		}
+	}
+	return ""
+}

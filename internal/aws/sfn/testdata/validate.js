@@ -1,0 +1,34 @@
+// validate.js checks Amazon States Language definitions with asl-validator,
+// path checks and ARN checks on. Usage: node validate.js FILE...
+// It prints "ok FILE" or "invalid FILE" followed by one error per line, and
+// exits 1 when any file is invalid (2 when asl-validator is missing).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+let validator;
+try {
+  // Resolve from the repository root (node_modules installed by npm ci).
+  const root = path.resolve(__dirname, '..', '..', '..', '..');
+  validator = require(require.resolve('asl-validator', { paths: [root, process.cwd()] }));
+} catch (e) {
+  console.error('asl-validator is not installed; run `npm ci` at the repository root: ' + e.message);
+  process.exit(2);
+}
+
+let bad = 0;
+for (const file of process.argv.slice(2)) {
+  const def = JSON.parse(fs.readFileSync(file, 'utf8'));
+  // The validator mutates its argument: give it a deep clone.
+  const res = validator(structuredClone(def), { checkPaths: true, checkArn: true });
+  if (res.isValid) {
+    console.log('ok ' + file);
+    continue;
+  }
+  bad++;
+  console.log('invalid ' + file);
+  for (const err of res.errors) {
+    console.log('  ' + (err['Error code'] || '') + ' ' + JSON.stringify(err));
+  }
+}
+process.exit(bad > 0 ? 1 : 0);
