@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"flag"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/datastore/s3"
 )
 
 // DefaultDatastoreRoot is where local runs keep their data.
@@ -39,10 +42,18 @@ func (d *datastoreFlags) open(env *Env) (*datastore.Store, error) {
 	return datastore.NewStore(b, env.Flow.Name), nil
 }
 
-// openBackend opens the backend a root names: a directory for now.
+// openBackend opens the backend a root names: s3://bucket[/prefix] (settings
+// from STEPFLOW_S3_ENDPOINT, STEPFLOW_S3_PATH_STYLE, STEPFLOW_REGION or
+// AWS_REGION and the AWS SDK's default chain; see docs/datastore.md) or a
+// directory.
 func openBackend(root string) (datastore.Backend, error) {
 	if strings.HasPrefix(root, "s3://") {
-		return nil, Usagef("datastore root %s: the S3 datastore is not available in this build yet; use a directory", root)
+		// FromEnv makes no request: its errors are all configuration errors.
+		b, err := s3.FromEnv(context.Background(), root, os.Getenv)
+		if err != nil {
+			return nil, Usagef("datastore root %s: %v", root, err)
+		}
+		return b, nil
 	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
