@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stepflow/stepflow/internal/datastore/seed"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,7 +20,7 @@ import (
 func open(t *testing.T) *client.Client {
 	t.Helper()
 	root := t.TempDir()
-	if err := seed(root); err != nil {
+	if err := seed.Write(root); err != nil {
 		t.Fatal(err)
 	}
 	c, err := client.Open(root)
@@ -68,7 +69,7 @@ func TestFlowsAndRuns(t *testing.T) {
 		t.Errorf("Run(latest) = %+v, %v", latest, err)
 	}
 	r1, err := f.Run(ctx, "r1")
-	if err != nil || r1.Params["alpha"] != "0.5" || r1.Pathspec() != "HelloFlow/r1" || !r1.Start.Equal(t0) {
+	if err != nil || r1.Params["alpha"] != "0.5" || r1.Pathspec() != "HelloFlow/r1" || !r1.Start.Equal(seed.T0) {
 		t.Errorf("Run(r1) = %+v, %v", r1, err)
 	}
 
@@ -151,7 +152,7 @@ func TestArtifacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m Model
+	var m seed.Model
 	if err := a.Value(&m); err != nil || m.Name != "eu" || m.Scores["us"] != 0.7 {
 		t.Errorf("Value(Model) = %+v, %v", m, err)
 	}
@@ -162,7 +163,7 @@ func TestArtifacts(t *testing.T) {
 	if got := string(a.JSON()); got != `{"Name":"eu","Scores":{"eu":0.9,"us":0.7}}` {
 		t.Errorf("JSON = %s", got)
 	}
-	if a.Type != "client_test.Model" || a.Encoding != "json" {
+	if a.Type != "seed.Model" || a.Encoding != "json" {
 		t.Errorf("Type, Encoding = %q, %q", a.Type, a.Encoding)
 	}
 	var wrong int
@@ -233,7 +234,7 @@ func ExampleClient() {
 		panic(err)
 	}
 	defer os.RemoveAll(root)
-	if err := seed(root); err != nil { // a few runs of HelloFlow
+	if err := seed.Write(root); err != nil { // a few runs of HelloFlow
 		panic(err)
 	}
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/stepflow/stepflow/internal/datastore/seed"
 	"os"
 	"testing"
 
@@ -19,7 +20,7 @@ func TestMain(m *testing.M) {
 				fmt.Fprintln(os.Stderr, "usage: seed DIR")
 				os.Exit(2)
 			}
-			if err := seed(os.Args[1]); err != nil {
+			if err := seed.Write(os.Args[1]); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)
 			}

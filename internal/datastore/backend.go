@@ -7,7 +7,9 @@ package datastore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 )
 
 // ErrNotFound is returned (wrapped) by a Backend and by Store when an object
@@ -45,4 +47,24 @@ type Backend interface {
 	// names. An error returned by fn stops the listing and is returned as is.
 	// Objects saved concurrently with List may or may not be listed.
 	List(ctx context.Context, prefix string, fn func(name string, size int64) error) error
+}
+
+// CheckName validates an object name as the Backend contract defines it:
+// non-empty slash-separated elements, none empty, none starting with '.',
+// none holding a backslash or NUL. Backends call it before touching storage.
+func CheckName(name string) error {
+	if name == "" {
+		return errors.New("invalid object name: empty")
+	}
+	for _, el := range strings.Split(name, "/") {
+		switch {
+		case el == "":
+			return fmt.Errorf("invalid object name %q: empty path element", name)
+		case strings.HasPrefix(el, "."):
+			return fmt.Errorf("invalid object name %q: element %q starts with '.'", name, el)
+		case strings.ContainsAny(el, "\\\x00"):
+			return fmt.Errorf("invalid object name %q: element %q contains '\\' or NUL", name, el)
+		}
+	}
+	return nil
 }

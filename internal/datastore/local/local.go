@@ -66,24 +66,6 @@ func New(root string, opts Options) (*Backend, error) {
 // Root returns the absolute root directory.
 func (b *Backend) Root() string { return b.root }
 
-// checkName validates an object name (see datastore.Backend).
-func checkName(name string) error {
-	if name == "" {
-		return errors.New("invalid object name: empty")
-	}
-	for _, el := range strings.Split(name, "/") {
-		switch {
-		case el == "":
-			return fmt.Errorf("invalid object name %q: empty path element", name)
-		case strings.HasPrefix(el, "."):
-			return fmt.Errorf("invalid object name %q: element %q starts with '.'", name, el)
-		case strings.ContainsAny(el, "\\\x00"):
-			return fmt.Errorf("invalid object name %q: element %q contains '\\' or NUL", name, el)
-		}
-	}
-	return nil
-}
-
 func (b *Backend) path(name string) string {
 	return filepath.Join(b.root, filepath.FromSlash(name))
 }
@@ -103,7 +85,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 
 // Save implements datastore.Backend.
 func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err error) {
-	if err := checkName(name); err != nil {
+	if err := datastore.CheckName(name); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -179,7 +161,7 @@ var errIsDir = errors.New("is a directory")
 
 // Load implements datastore.Backend.
 func (b *Backend) Load(ctx context.Context, name string) (io.ReadCloser, error) {
-	if err := checkName(name); err != nil {
+	if err := datastore.CheckName(name); err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -201,7 +183,7 @@ func (b *Backend) Load(ctx context.Context, name string) (io.ReadCloser, error) 
 
 // Stat implements datastore.Backend.
 func (b *Backend) Stat(ctx context.Context, name string) (int64, error) {
-	if err := checkName(name); err != nil {
+	if err := datastore.CheckName(name); err != nil {
 		return 0, fmt.Errorf("stat: %w", err)
 	}
 	if err := ctx.Err(); err != nil {

@@ -149,7 +149,7 @@ func ParseRoot(root string) (bucket, prefix string, err error) {
 	}
 	prefix = strings.TrimSuffix(prefix, "/")
 	if prefix != "" {
-		if err := checkName(prefix); err != nil {
+		if err := datastore.CheckName(prefix); err != nil {
 			return "", "", fmt.Errorf("S3 datastore root %q: prefix: %w", root, err)
 		}
 	}
@@ -168,24 +168,6 @@ func checkBucket(b string) error {
 	for _, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
 			return fmt.Errorf("bucket name %q: invalid character %q", b, c)
-		}
-	}
-	return nil
-}
-
-// checkName validates an object name (see datastore.Backend).
-func checkName(name string) error {
-	if name == "" {
-		return errors.New("invalid object name: empty")
-	}
-	for _, el := range strings.Split(name, "/") {
-		switch {
-		case el == "":
-			return fmt.Errorf("invalid object name %q: empty path element", name)
-		case strings.HasPrefix(el, "."):
-			return fmt.Errorf("invalid object name %q: element %q starts with '.'", name, el)
-		case strings.ContainsAny(el, "\\\x00"):
-			return fmt.Errorf("invalid object name %q: element %q contains '\\' or NUL", name, el)
 		}
 	}
 	return nil
@@ -234,7 +216,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	}
 	prefix := strings.Trim(cfg.Prefix, "/")
 	if prefix != "" {
-		if err := checkName(prefix); err != nil {
+		if err := datastore.CheckName(prefix); err != nil {
 			return nil, fmt.Errorf("S3 datastore: prefix: %w", err)
 		}
 		prefix += "/"
@@ -347,7 +329,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // sign, checksum and retry it over plain HTTP too); a longer stream is sent
 // as a multipart upload, aborted on any error.
 func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) error {
-	if err := checkName(name); err != nil {
+	if err := datastore.CheckName(name); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -529,7 +511,7 @@ func isNotFound(err error) bool {
 
 // Load implements datastore.Backend.
 func (b *Backend) Load(ctx context.Context, name string) (io.ReadCloser, error) {
-	if err := checkName(name); err != nil {
+	if err := datastore.CheckName(name); err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -550,7 +532,7 @@ func (b *Backend) Load(ctx context.Context, name string) (io.ReadCloser, error) 
 
 // Stat implements datastore.Backend.
 func (b *Backend) Stat(ctx context.Context, name string) (int64, error) {
-	if err := checkName(name); err != nil {
+	if err := datastore.CheckName(name); err != nil {
 		return 0, fmt.Errorf("stat: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -592,7 +574,7 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(name string, 
 		}
 		for _, obj := range page.Contents {
 			name, ok := strings.CutPrefix(aws.ToString(obj.Key), b.keyPrefix)
-			if !ok || checkName(name) != nil {
+			if !ok || datastore.CheckName(name) != nil {
 				continue
 			}
 			if name <= last && last != "" {

@@ -1,4 +1,7 @@
-package client_test
+// Package seed writes a fixed, deterministic datastore for tests of the
+// inspection tools: runs that succeeded (with a retry), failed and are still
+// running, plus a second flow.
+package seed
 
 import (
 	"context"
@@ -12,8 +15,8 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore/local"
 )
 
-// t0 is the start of the seeded runs.
-var t0 = time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+// T0 is the start of the seeded runs.
+var T0 = time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
 
 // seedTask is one attempt to write.
 type seedTask struct {
@@ -87,15 +90,15 @@ type Model struct {
 	Scores map[string]float64
 }
 
-// seed writes HelloFlow with three runs (succeeded, failed, running) and
+// Write writes HelloFlow with three runs (succeeded, failed, running) and
 // OtherFlow with one.
-func seed(root string) error {
+func Write(root string) error {
 	sec := time.Second
 	ok := datastore.StatusSucceeded
 	failed := datastore.StatusFailed
 	start := seedTask{step: "start", task: "0", status: ok, end: sec / 2, width: 2,
 		artifacts: map[string]any{"Alpha": 0.5, "Shards": []string{"eu", "us"}}, stdout: "starting\n"}
-	err := seedRun(root, "HelloFlow", "r1", t0, ok, 4*sec, []seedTask{
+	err := seedRun(root, "HelloFlow", "r1", T0, ok, 4*sec, []seedTask{
 		start,
 		{step: "train", task: "0", indices: []int{0}, status: ok, start: sec, end: 2 * sec,
 			artifacts: map[string]any{"Alpha": 0.5, "Shard": "eu", "Score": 0.9}, stdout: "training eu\n"},
@@ -112,7 +115,7 @@ func seed(root string) error {
 	if err != nil {
 		return err
 	}
-	err = seedRun(root, "HelloFlow", "r2", t0.Add(time.Hour), failed, 2*sec, []seedTask{
+	err = seedRun(root, "HelloFlow", "r2", T0.Add(time.Hour), failed, 2*sec, []seedTask{
 		start,
 		{step: "train", task: "0", indices: []int{0}, status: failed, start: sec, end: 2 * sec,
 			err: "boom", stderr: "panic: boom\n"},
@@ -120,7 +123,7 @@ func seed(root string) error {
 	if err != nil {
 		return err
 	}
-	err = seedRun(root, "HelloFlow", "r3", t0.Add(2*time.Hour), "", 0, []seedTask{
+	err = seedRun(root, "HelloFlow", "r3", T0.Add(2*time.Hour), "", 0, []seedTask{
 		start,
 		{step: "train", task: "2", indices: []int{2}, status: ok, start: sec, end: 2 * sec},
 		{step: "train", task: "10", indices: []int{10}, status: ok, start: sec, end: 2 * sec},
@@ -129,5 +132,5 @@ func seed(root string) error {
 	if err != nil {
 		return err
 	}
-	return seedRun(root, "OtherFlow", "o1", t0, ok, sec, []seedTask{{step: "start", task: "0", status: ok}})
+	return seedRun(root, "OtherFlow", "o1", T0, ok, sec, []seedTask{{step: "start", task: "0", status: ok}})
 }
