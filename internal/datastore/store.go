@@ -253,6 +253,19 @@ func (s *Store) Runs(ctx context.Context) ([]Run, error) {
 	return runs, nil
 }
 
+// Succeeded returns the latest attempt of a task when it succeeded; ok is
+// false when the task has no attempt or its latest one failed.
+func (s *Store) Succeeded(ctx context.Context, run, step, task string) (a Attempt, ok bool, err error) {
+	a, err = s.LatestAttempt(ctx, run, step, task)
+	if errors.Is(err, ErrNotFound) {
+		return Attempt{}, false, nil
+	}
+	if err != nil {
+		return Attempt{}, false, err
+	}
+	return a, a.Status == StatusSucceeded, nil
+}
+
 // PutAttempt writes the attempt record. Write it last, after the attempt's
 // blobs and logs: its presence means the attempt finished.
 func (s *Store) PutAttempt(ctx context.Context, a Attempt) error {

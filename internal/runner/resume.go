@@ -34,15 +34,9 @@ func RerunSet(g *graph.Graph, step string) map[string]bool {
 // returns nil when the task must run.
 func (s *sched) clone(j *Job) (*datastore.Attempt, error) {
 	origin := pathspec.Task(s.resume.Origin, j.Step.Name, j.ID)
-	a, err := s.r.Store.LatestAttempt(s.ctx, origin.Run, origin.Step, origin.Task)
-	if err != nil {
-		if datastore.IsNotFound(err) {
-			return nil, nil
-		}
+	a, ok, err := s.r.Store.Succeeded(s.ctx, origin.Run, origin.Step, origin.Task)
+	if !ok {
 		return nil, err
-	}
-	if a.Status != datastore.StatusSucceeded {
-		return nil, nil
 	}
 	c := a
 	c.Run = s.run

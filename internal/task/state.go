@@ -54,15 +54,9 @@ func (l *loader) blob(ctx context.Context, hash string) ([]byte, error) {
 
 // succeeded returns the latest attempt of a task if it succeeded, or nil.
 func (l *loader) succeeded(ctx context.Context, p pathspec.Pathspec) (*datastore.Attempt, error) {
-	a, err := l.store.LatestAttempt(ctx, p.Run, p.Step, p.Task)
-	if err != nil {
-		if datastore.IsNotFound(err) {
-			return nil, nil
-		}
+	a, ok, err := l.store.Succeeded(ctx, p.Run, p.Step, p.Task)
+	if !ok {
 		return nil, err
-	}
-	if a.Status != datastore.StatusSucceeded {
-		return nil, nil
 	}
 	return &a, nil
 }
