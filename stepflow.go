@@ -1,6 +1,8 @@
 package stepflow
 
 import (
+	"path/filepath"
+	"runtime"
 	"time"
 	_ "time/tzdata" // schedules name IANA time zones; keep the binary self-contained
 
@@ -51,7 +53,15 @@ func New[T any](name string) *Flow[T] { return flow.NewBuilder[T](name) }
 
 // Main runs the flow binary's command line (run, check, show, step, ...)
 // and exits. Call it from the flow program's main function.
-func Main[T any](f *Flow[T]) { cli.Main(f.Definition()) }
+func Main[T any](f *Flow[T]) {
+	// The caller's file locates the flow's source, from which the AWS
+	// build and the code package are compiled.
+	dir := ""
+	if _, file, _, ok := runtime.Caller(1); ok && filepath.IsAbs(file) {
+		dir = filepath.Dir(file)
+	}
+	cli.Main(f.Definition(), dir)
+}
 
 // Next makes the step continue with one successor.
 func Next(step string) StepOption {

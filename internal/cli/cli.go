@@ -33,6 +33,9 @@ type Env struct {
 	Stderr io.Writer
 	Getenv func(string) string
 	Args0  string // program name for messages
+	// SourceDir is the directory of the flow's main package, when known:
+	// the AWS build and the code package are compiled from it.
+	SourceDir string
 
 	graph    *graph.Graph
 	graphErr error
@@ -83,18 +86,26 @@ func commands() []*Command {
 	}
 }
 
-// Main runs the command line of a flow binary and exits.
-func Main(f *flow.Flow) {
+// Main runs the command line of a flow binary and exits. sourceDir is the
+// directory of the flow's main package, when known ("" otherwise).
+func Main(f *flow.Flow, sourceDir string) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Run(ctx, f, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := run(ctx, &Env{Flow: f, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
+		Args0: progName(f), SourceDir: sourceDir}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
 
 // Run runs the command line args for flow f and returns the exit code.
 func Run(ctx context.Context, f *flow.Flow, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	env := &Env{Flow: f, Stdout: stdout, Stderr: stderr, Getenv: getenv, Args0: progName(f)}
+	return run(ctx, &Env{Flow: f, Stdout: stdout, Stderr: stderr, Getenv: getenv, Args0: progName(f)}, args)
+}
+
+func run(ctx context.Context, env *Env, args []string) int {
 	err := dispatch(ctx, env, &Command{Name: env.Args0, Commands: commands()}, nil, args)
+	if errors.Is(err, errNeedAWS) {
+		err = reexecAWS(ctx, env, args)
+	}
 	return report(env, err)
 }
 

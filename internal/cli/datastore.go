@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"context"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
-	"github.com/stepflow/stepflow/internal/datastore/s3"
 )
 
 // DefaultDatastoreRoot is where local runs keep their data.
@@ -42,18 +39,13 @@ func (d *datastoreFlags) open(env *Env) (*datastore.Store, error) {
 	return datastore.NewStore(b, env.Flow.Name), nil
 }
 
-// openBackend opens the backend a root names: s3://bucket[/prefix] (settings
-// from STEPFLOW_S3_ENDPOINT, STEPFLOW_S3_PATH_STYLE, STEPFLOW_REGION or
-// AWS_REGION and the AWS SDK's default chain; see docs/datastore.md) or a
-// directory.
+// openBackend opens the backend a root names: s3://bucket[/prefix] (in the
+// AWS build; settings from STEPFLOW_S3_ENDPOINT, STEPFLOW_S3_PATH_STYLE,
+// STEPFLOW_REGION or AWS_REGION and the AWS SDK's default chain; see
+// docs/datastore.md) or a directory.
 func openBackend(root string) (datastore.Backend, error) {
 	if strings.HasPrefix(root, "s3://") {
-		// FromEnv makes no request: its errors are all configuration errors.
-		b, err := s3.FromEnv(context.Background(), root, os.Getenv)
-		if err != nil {
-			return nil, Usagef("datastore root %s: %v", root, err)
-		}
-		return b, nil
+		return openS3(root)
 	}
 	abs, err := filepath.Abs(root)
 	if err != nil {

@@ -72,7 +72,7 @@ func Build(ctx context.Context, dir, pkg string, t Target) (*Package, error) {
 	}
 	defer os.RemoveAll(tmp)
 	out := filepath.Join(tmp, "flow")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "stepflow_aws", "-trimpath", "-buildvcs=false",
 		"-ldflags=-s -w -buildid=", "-o", out, pkg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+t.OS, "GOARCH="+t.Arch, "GOFLAGS=-mod=readonly")
