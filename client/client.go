@@ -57,12 +57,21 @@ type Client struct {
 	b    datastore.Backend
 }
 
+// Backend is the storage a Client reads: a local directory (Open) or an S3
+// bucket (package client/s3client).
+type Backend = datastore.Backend
+
+// New returns a Client reading the datastore in b; root names it in
+// messages.
+func New(root string, b Backend) *Client { return &Client{root: root, b: b} }
+
 // Open returns a Client reading the datastore at root, a local directory.
 // It fails if root does not exist (the error wraps ErrNotFound); it never
-// creates anything.
+// creates anything. For s3:// roots use package client/s3client, which
+// links the AWS SDK.
 func Open(root string) (*Client, error) {
 	if strings.HasPrefix(root, "s3://") {
-		return nil, fmt.Errorf("datastore root %s: reading an S3 datastore is not supported yet; use a local directory", root)
+		return nil, fmt.Errorf("datastore root %s: open S3 datastores with package github.com/stepflow/stepflow/client/s3client", root)
 	}
 	if root == "" {
 		return nil, errors.New("datastore root is empty; give a directory (the default is .stepflow)")

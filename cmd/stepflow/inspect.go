@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/client/s3client"
 	"github.com/stepflow/stepflow/internal/cli"
 	"github.com/stepflow/stepflow/internal/pathspec"
 )
@@ -64,7 +65,12 @@ func (r *rootFlag) resolved() string {
 
 // open opens the datastore; a missing one is a usage error.
 func (r *rootFlag) open() (*client.Client, error) {
-	c, err := client.Open(r.resolved())
+	root := r.resolved()
+	open := client.Open
+	if strings.HasPrefix(root, "s3://") {
+		open = func(root string) (*client.Client, error) { return s3client.Open(context.Background(), root) }
+	}
+	c, err := open(root)
 	if errors.Is(err, client.ErrNotFound) {
 		return nil, cli.Usagef("%v; point --datastore-root (or STEPFLOW_DATASTORE_ROOT) at the directory your runs use", err)
 	}

@@ -7,10 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/pathspec"
 )
 
@@ -75,7 +77,17 @@ type Inspector struct {
 // datastore root wraps client.ErrNotFound.
 func flowInspector(env *Env, ds *datastoreFlags) (*Inspector, error) {
 	root := ds.resolved(env)
-	c, err := client.Open(root)
+	var c *client.Client
+	var err error
+	if strings.HasPrefix(root, "s3://") {
+		var b datastore.Backend
+		if b, err = openS3(root); err != nil {
+			return nil, err
+		}
+		c = client.New(root, b)
+	} else {
+		c, err = client.Open(root)
+	}
 	if errors.Is(err, client.ErrNotFound) {
 		return nil, &UsageError{Err: fmt.Errorf("%w; start a run with '%s run', or point --datastore-root (or STEPFLOW_DATASTORE_ROOT) at the datastore", err, env.Args0)}
 	}
