@@ -26,13 +26,15 @@ func TestOpen(t *testing.T) {
 	if _, err := raw.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String("flows")}); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("STEPFLOW_S3_ENDPOINT", fake.URL)
+	t.Setenv("STEPFLOW_S3_ENDPOINT", fake.URL) // s3client.Open reads the process environment
 	t.Setenv("STEPFLOW_S3_PATH_STYLE", "true")
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	b, err := s3.FromEnv(ctx, "s3://flows/team", func(k string) string { return map[string]string{
-		"STEPFLOW_S3_ENDPOINT": fake.URL, "STEPFLOW_S3_PATH_STYLE": "true", "AWS_REGION": "us-east-1"}[k] })
+	b, err := s3.FromEnv(ctx, "s3://flows/team", func(k string) string {
+		return map[string]string{
+			"STEPFLOW_S3_ENDPOINT": fake.URL, "STEPFLOW_S3_PATH_STYLE": "true", "AWS_REGION": "us-east-1"}[k]
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
