@@ -187,12 +187,10 @@ func FormatDuration(d time.Duration) string {
 }
 
 func writeJSON(w io.Writer, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(data, '\n'))
-	return err
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // readable output: "<", ">" and "&" as they are
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // Task resolves a task pathspec (run "latest" is the newest run) to its

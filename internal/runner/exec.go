@@ -184,10 +184,15 @@ func lastLine(b []byte) string {
 
 // inProcess runs attempts as goroutines of the runtime's own process. It is
 // faster, but offers no crash isolation, and a timed-out step keeps running
-// in the background until the run ends.
+// in the background until the run ends. A step with Env options runs in a
+// child process all the same: environment variables belong to a process,
+// and tasks running side by side may need different values.
 type inProcess struct{ r *Runner }
 
 func (p *inProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt, error) {
+	if len(j.Step.Step.Options.Env) > 0 {
+		return (&childProcess{r: p.r}).Execute(ctx, j)
+	}
 	var out bytes.Buffer
 	w := &lineWriter{fn: func(line []byte) { p.r.Reporter.Output(j, "stdout", line) }, buf: &out}
 	ex := &task.Executor{Flow: p.r.Flow, Graph: p.r.Graph, Store: p.r.Store, Out: w}
