@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/user"
 	"reflect"
 	"strings"
 	"time"
@@ -215,11 +214,16 @@ func newRunID() string {
 	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
 
+// userName names who started a run. It reads the environment rather than
+// os/user, whose cgo lookup would make every flow binary dynamically linked
+// and slower to start.
 func userName() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
+	for _, k := range []string{"USER", "LOGNAME"} {
+		if u := os.Getenv(k); u != "" {
+			return u
+		}
 	}
-	return os.Getenv("USER")
+	return fmt.Sprintf("uid%d", os.Getuid())
 }
 
 func absRoot(root string) string {
