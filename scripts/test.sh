@@ -17,6 +17,7 @@ fi
 # System packages, installed only when missing (apt-get update only then).
 missing=()
 command -v dot >/dev/null || missing+=(graphviz)
+command -v aws >/dev/null || missing+=(awscli)
 if [[ -f package.json ]] && ! command -v npm >/dev/null; then
 	missing+=(nodejs npm)
 fi

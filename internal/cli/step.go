@@ -31,6 +31,12 @@ docs/task-contract.md. Each flag falls back to an environment variable
 (STEPFLOW_RUN_ID, STEPFLOW_TASK_ID, STEPFLOW_ATTEMPT, STEPFLOW_INPUT_PATHS,
 STEPFLOW_INDICES, STEPFLOW_PARAMS, STEPFLOW_CAUGHT, STEPFLOW_DATASTORE_ROOT).
 
+With STEPFLOW_CAPTURE_LOGS=1 (set by the AWS Batch job definitions) the
+attempt runs in a child process: its stdout and stderr are passed through
+and saved with the attempt, a child that dies without a record (crash,
+signal) gets a failed one, and a successful foreach or switch task writes
+its DynamoDB bookkeeping item (STEPFLOW_DYNAMODB_TABLE).
+
 Exit status: 0 when the attempt succeeded or its failure was caught, 1 when
 the step failed, 2 on bad input.`,
 		Flags: func(fs *flag.FlagSet) {
@@ -57,6 +63,7 @@ the step failed, 2 on bad input.`,
 			if len(args) > 0 {
 				step = args[0]
 			}
+			caughtFlag := caught
 			fromEnv(&step, "STEPFLOW_STEP")
 			fromEnv(&runID, "STEPFLOW_RUN_ID")
 			fromEnv(&taskID, "STEPFLOW_TASK_ID")
@@ -70,7 +77,9 @@ the step failed, 2 on bad input.`,
 			if step == "" || runID == "" {
 				return Usagef("step needs a step name and --run-id (or STEPFLOW_STEP and STEPFLOW_RUN_ID)")
 			}
-			spec := task.Spec{RunID: runID, Step: step, TaskID: taskID, Caught: caught}
+			// STEPFLOW_CAUGHT is the error name the state machine caught
+			// (States.TaskFailed); --caught is the message itself.
+			spec := task.Spec{RunID: runID, Step: step, TaskID: taskID, Caught: caught, CaughtIsName: caughtFlag == "" && caught != ""}
 			if attempt != "" {
 				n, err := strconv.Atoi(attempt)
 				if err != nil || n < 0 {
@@ -104,6 +113,22 @@ the step failed, 2 on bad input.`,
 				return err
 			}
 			ex := &task.Executor{Flow: env.Flow, Graph: g, Store: store, Out: env.Stdout}
+			switch env.Getenv(EnvCaptureLogs) {
+			case "1":
+				// No parent runtime (AWS Batch): run the attempt in a child
+				// process and keep its output and its crashes.
+				return superviseStep(ctx, env, ex, spec, childStepArgs(spec, indices, inputs, caughtFlag, params, ds.resolved(env)))
+			case supervisedChild:
+				// A task of a cloud run: the state machine reads the
+				// bookkeeping item. (A local run never writes one, even
+				// with STEPFLOW_DYNAMODB_TABLE exported for deploys.)
+				if ex.Bookkeeper, err = openBookkeeper(ctx, env.Getenv); err != nil {
+					if errors.Is(err, errNeedAWS) {
+						return err
+					}
+					return Usagef("%v", err)
+				}
+			}
 			rec, err := ex.Run(ctx, spec)
 			var bad *task.BadInputError
 			switch {

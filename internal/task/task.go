@@ -34,6 +34,11 @@ type Spec struct {
 	// Caught, when not empty, skips the user code and records this failure
 	// in the step's catch field.
 	Caught string
+	// CaughtIsName says Caught is only an error name (a cloud run's
+	// STEPFLOW_CAUGHT, e.g. States.TaskFailed): the message of the task's
+	// latest failed attempt in the datastore is recorded instead, when
+	// there is one, and the catch attempt is numbered after it.
+	CaughtIsName bool
 	// Env is extra information recorded with the attempt (AWS Batch job id).
 	Env map[string]string
 }
@@ -45,6 +50,16 @@ type Executor struct {
 	Store *datastore.Store
 	Out   io.Writer // receives Context.Printf output; nil means os.Stdout
 	Now   func() time.Time
+	// Bookkeeper, when set, is told about every successful attempt of a
+	// foreach or switch step, after its record is written (a cloud run's
+	// DynamoDB item, docs/state-machine.md). Its error fails Run.
+	Bookkeeper Bookkeeper
+}
+
+// Bookkeeper records what the orchestrator needs to know to go on after a
+// foreach step (rec.ForeachWidth) or a switch step (rec.SwitchTarget).
+type Bookkeeper interface {
+	Transition(ctx context.Context, kind flow.TransitionKind, rec *datastore.Attempt) error
 }
 
 // BadInputError is a task spec that cannot run: unknown step, wrong task id,
@@ -93,6 +108,11 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 	if spec.Attempt < 0 {
 		return nil, badInput("attempt %d is negative", spec.Attempt)
 	}
+	if spec.Caught != "" && spec.CaughtIsName {
+		if err := e.ResolveCaught(ctx, &spec); err != nil {
+			return nil, err
+		}
+	}
 
 	rec := &datastore.Attempt{
 		Run: spec.RunID, Step: spec.Step, Task: spec.TaskID, Attempt: spec.Attempt,
@@ -131,7 +151,33 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 	if err := e.Store.PutAttempt(ctx, *rec); err != nil {
 		return nil, fmt.Errorf("task %s: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
 	}
+	if k := node.Step.Transition.Kind; e.Bookkeeper != nil && rec.Status == datastore.StatusSucceeded && (k == flow.Foreach || k == flow.Switch) {
+		if err := e.Bookkeeper.Transition(ctx, k, rec); err != nil {
+			return rec, fmt.Errorf("task %s: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
+		}
+	}
 	return rec, nil
+}
+
+// ResolveCaught replaces an error name in spec.Caught with the message of
+// the task's latest attempt when that attempt failed, and numbers the catch
+// attempt after it (so it never overwrites a record, whatever number the
+// orchestrator gave it).
+func (e *Executor) ResolveCaught(ctx context.Context, spec *Spec) error {
+	a, err := e.Store.LatestAttempt(ctx, spec.RunID, spec.Step, spec.TaskID)
+	if datastore.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the failure to catch: %w", err)
+	}
+	if a.Status == datastore.StatusFailed && a.Error != "" {
+		spec.Caught = a.Error
+	}
+	if a.Attempt >= spec.Attempt {
+		spec.Attempt = a.Attempt + 1
+	}
+	return nil
 }
 
 // call runs the user function, turning panics and timeouts into errors.

@@ -1,8 +1,12 @@
 package batch
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -159,5 +163,61 @@ func TestRefused(t *testing.T) {
 				t.Errorf("error %q does not name the step and contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestBootstrapCachesContentAddressed: a URL ending in the package's
+// SHA-256 is fetched once per machine ($TMPDIR) and checked; s3:// URLs go
+// through the aws CLI with the S3-compatible endpoint when one is set.
+func TestBootstrapCachesContentAddressed(t *testing.T) {
+	dir := t.TempDir()
+	body := "#!/bin/sh\necho \"ran $1 $2\"\n"
+	sum := fmt.Sprintf("%x", sha256.Sum256([]byte(body)))
+	src := filepath.Join(dir, "code", sum)
+	if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(src, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A fake aws CLI: logs its arguments, copies the file named by the
+	// s3 URL's key from dir/code.
+	bin := filepath.Join(dir, "bin")
+	os.MkdirAll(bin, 0o755)
+	fake := "#!/bin/sh\necho \"$@\" >> \"$AWS_LOG\"\nfor a; do dst=$a; done\nkey=$(basename \"$(eval echo \\${$(($#-1))})\")\ncp \"$CODE_DIR/$key\" \"$dst\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "aws"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, "tmp")
+	os.MkdirAll(tmp, 0o755)
+	cmd := Command("Flow")
+	run := func(url string, extra ...string) (string, error) {
+		c := exec.Command("sh", "-c", cmd[2], cmd[3], url)
+		c.Env = append([]string{"TMPDIR=" + tmp, "STEPFLOW_STEP=train", "PATH=" + bin + ":/usr/bin:/bin",
+			"AWS_LOG=" + filepath.Join(dir, "aws.log"), "CODE_DIR=" + filepath.Dir(src)}, extra...)
+		out, err := c.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	url := "s3://bucket/flows/Flow/code/" + sum
+	for i := 0; i < 2; i++ {
+		if out, err := run(url, "STEPFLOW_S3_ENDPOINT=http://127.0.0.1:9 x"); err != nil || out != "ran step train" {
+			t.Fatalf("run %d: %v %q", i, err, out)
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "aws.log"))
+	if got := strings.TrimSpace(string(log)); got != "--endpoint-url http://127.0.0.1:9 x s3 cp --only-show-errors "+url+" "+got[strings.LastIndex(got, " ")+1:] || strings.Count(got, "\n") != 0 {
+		t.Errorf("aws calls (want one, with the endpoint):\n%s", log)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "stepflow-Flow-"+sum)); err != nil {
+		t.Errorf("not cached by content address: %v", err)
+	}
+	// A package that does not match its address is refused.
+	bad := strings.Repeat("0", 64)
+	os.WriteFile(filepath.Join(filepath.Dir(src), bad), []byte(body), 0o644)
+	if out, err := run("file://" + filepath.Join(filepath.Dir(src), bad)); err == nil || !strings.Contains(out, "has SHA-256 "+sum) {
+		t.Errorf("mismatched package: %v %q", err, out)
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 1 {
+		t.Errorf("TMPDIR holds %d files, want the one cached binary", len(ents))
 	}
 }

@@ -155,6 +155,11 @@ const (
 	DefaultMemoryMiB = 4096
 )
 
+// EnvCaptureLogs is set to 1 in every job definition: the step command
+// then runs the attempt in a child process, saves its stdout and stderr
+// with the attempt and records a crash (docs/task-contract.md).
+const EnvCaptureLogs = "STEPFLOW_CAPTURE_LOGS"
+
 // CodeURLParam is the Batch parameter that holds the code package URL; the
 // job command reads it as Ref::code_url.
 const CodeURLParam = "code_url"
@@ -234,7 +239,9 @@ func (b *builder) build(o flow.Options, d Defaults) *JobDefinition {
 		Command:          Command(d.Flow),
 		JobRoleArn:       first(bo.JobRole, d.JobRole),
 		ExecutionRoleArn: first(bo.ExecutionRole, d.ExecutionRole),
-		Environment:      slices.Clone(d.Env),
+		// No runtime watches a Batch task: the step command supervises
+		// itself (saves its output, records its crash).
+		Environment: append(slices.Clone(d.Env), KeyValuePair{Name: EnvCaptureLogs, Value: "1"}),
 	}
 	if cp.Image == "" {
 		b.fail("set the image with --image, STEPFLOW_BATCH_IMAGE or stepflow.Batch{Image: ...}", "no container image")

@@ -1,0 +1,568 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/aws/codepkg"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/datastore/s3"
+)
+
+const (
+	repoRoot = "../../.."
+	module   = "github.com/stepflow/stepflow"
+	bucket   = "stepflow-e2e"
+	prefix   = "flows"
+	table    = "stepflow-e2e"
+	region   = "us-east-1"
+	// maxJobs is the emulated compute environment's capacity: at most this
+	// many jobs run at once (2 cores).
+	maxJobs = 3
+)
+
+// world is the emulated AWS account: one S3 bucket (gofakes3), one
+// DynamoDB table (dynalite), and a "machine" directory that Batch jobs
+// share as $TMPDIR. It is started once for the package.
+type world struct {
+	dir      string
+	s3URL    string
+	ddbURL   string
+	backend  *s3.Backend
+	ddb      *dynamodb.Client
+	node     string
+	jobEnv   map[string]string
+	stop     []func()
+	packages sync.Map // import path -> *flowOnce
+}
+
+var theWorld *world
+
+func TestMain(m *testing.M) {
+	// The flows are built by go build subprocesses, which the test cache
+	// does not see: stat every source file so that a change to any of them
+	// invalidates a cached result.
+	filepath.WalkDir(repoRoot, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) && p != repoRoot {
+			return filepath.SkipDir
+		}
+		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".go") || p == filepath.Join(repoRoot, "go.mod")) {
+			os.Stat(p)
+		}
+		return nil
+	})
+	code := m.Run()
+	if theWorld != nil {
+		for _, f := range theWorld.stop {
+			f()
+		}
+	}
+	os.Exit(code)
+}
+
+var worldOnce sync.Once
+var worldErr error
+
+// getWorld starts the emulators on first use. It fails the test, never
+// skips it, when a tool is missing.
+func getWorld(t *testing.T) *world {
+	t.Helper()
+	worldOnce.Do(func() {
+		theWorld, worldErr = startWorld()
+		if worldErr != nil && theWorld != nil {
+			for _, f := range theWorld.stop {
+				f()
+			}
+			theWorld = nil
+		}
+	})
+	if worldErr != nil {
+		t.Fatal(worldErr)
+	}
+	return theWorld
+}
+
+// startWorld returns the world even on error, so what started can be
+// stopped.
+func startWorld() (w *world, err error) {
+	w = &world{}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return w, fmt.Errorf("node is not installed; the end-to-end tests need Node.js and `npm ci` at the repository root (bash scripts/test.sh installs both)")
+	}
+	w.node = node
+	for _, p := range []string{"node_modules/aws-local-stepfunctions", "node_modules/dynalite/cli.js"} {
+		if _, err := os.Stat(filepath.Join(repoRoot, p)); err != nil {
+			return w, fmt.Errorf("%s is missing; run `npm ci` at the repository root", p)
+		}
+	}
+	if _, err := exec.LookPath("aws"); err != nil {
+		return w, fmt.Errorf("the aws CLI is not installed; the Batch jobs' bootstrap fetches the code package with it (apt-get install awscli; bash scripts/test.sh installs it)")
+	}
+	w.dir, err = os.MkdirTemp("", "stepflow-e2e-")
+	if err != nil {
+		return w, err
+	}
+	w.stop = append(w.stop, func() { os.RemoveAll(w.dir) })
+	for _, d := range []string{"machine", "logs", "aws"} {
+		if err := os.MkdirAll(filepath.Join(w.dir, d), 0o755); err != nil {
+			return w, err
+		}
+	}
+
+	// S3: gofakes3 in process, plain HTTP, path style.
+	ts := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	w.stop = append(w.stop, ts.Close)
+	w.s3URL = ts.URL
+	ctx := context.Background()
+	creds := credentials.NewStaticCredentialsProvider("AKIDE2E", "secrete2e", "")
+	w.backend, err = s3.New(ctx, s3.Config{Bucket: bucket, Prefix: prefix, Region: region, Endpoint: ts.URL, PathStyle: true, Credentials: creds})
+	if err != nil {
+		return w, err
+	}
+	if _, err := w.backend.Client().CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		return w, fmt.Errorf("create bucket: %w", err)
+	}
+
+	// DynamoDB: dynalite on a free loopback port.
+	if err := w.startDynalite(); err != nil {
+		return w, err
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithCredentialsProvider(creds))
+	if err != nil {
+		return w, err
+	}
+	w.ddb = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(w.ddbURL) })
+	if _, err := w.ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pathspec"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pathspec"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	}); err != nil {
+		return w, fmt.Errorf("create table: %w", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		out, err := w.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if err == nil && out.Table.TableStatus == ddbtypes.TableStatusActive {
+			break
+		}
+		if time.Now().After(deadline) {
+			return w, fmt.Errorf("table %s is not active: %v", table, err)
+		}
+	}
+
+	// What a Batch container gets besides its job definition and
+	// overrides: the role's credentials, and (emulation only) where the
+	// S3 and DynamoDB endpoints are. The host's AWS_* and STEPFLOW_*
+	// settings do not leak in.
+	w.jobEnv = map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "STEPFLOW_") {
+			continue
+		}
+		w.jobEnv[k] = v
+	}
+	for k, v := range map[string]string{
+		"TMPDIR":                      filepath.Join(w.dir, "machine"),
+		"AWS_ACCESS_KEY_ID":           "AKIDE2E",
+		"AWS_SECRET_ACCESS_KEY":       "secrete2e",
+		"AWS_CONFIG_FILE":             filepath.Join(w.dir, "aws", "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(w.dir, "aws", "credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"STEPFLOW_S3_ENDPOINT":        w.s3URL,
+		"STEPFLOW_S3_PATH_STYLE":      "true",
+		"STEPFLOW_DYNAMODB_ENDPOINT":  w.ddbURL,
+	} {
+		w.jobEnv[k] = v
+	}
+	// The aws CLI addresses gofakes3 path style.
+	if err := os.WriteFile(filepath.Join(w.dir, "aws", "config"), []byte("[default]\ns3 =\n    addressing_style = path\n"), 0o644); err != nil {
+		return w, err
+	}
+	return w, nil
+}
+
+func (w *world) startDynalite() error {
+	var last error
+	for range 3 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		cmd := exec.Command(w.node, filepath.Join(repoRoot, "node_modules/dynalite/cli.js"), "--host", "127.0.0.1", "--port", fmt.Sprint(port),
+			"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("start dynalite: %w", err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		url := fmt.Sprintf("http://127.0.0.1:%d", port)
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			select {
+			case <-exited:
+				last = fmt.Errorf("dynalite exited: %s", stderr.String())
+			default:
+			}
+			if last != nil {
+				break
+			}
+			if resp, err := http.Get(url); err == nil {
+				resp.Body.Close()
+				w.ddbURL = url
+				w.stop = append(w.stop, func() { cmd.Process.Kill(); <-exited })
+				return nil
+			}
+		}
+		if last == nil {
+			last = fmt.Errorf("dynalite did not answer on %s", url)
+		}
+		cmd.Process.Kill()
+		<-exited
+	}
+	return last
+}
+
+// flowPkg is a flow built for this machine, published as a code package.
+type flowPkg struct {
+	flow    string // the flow's name
+	bin     string // the binary, for local runs and compiling
+	codeURL string // s3://bucket/prefix/<flow>/code/<sha256>
+}
+
+type flowOnce struct {
+	once sync.Once
+	p    *flowPkg
+	err  error
+}
+
+// build cross-compiles pkg (an import path) with codepkg.Build for this
+// machine (linux/amd64 on CI) and publishes it into the fake S3.
+func (w *world) build(t *testing.T, pkg string) *flowPkg {
+	t.Helper()
+	v, _ := w.packages.LoadOrStore(pkg, &flowOnce{})
+	fo := v.(*flowOnce)
+	fo.once.Do(func() { fo.p, fo.err = w.buildOnce(pkg) })
+	if fo.err != nil {
+		t.Fatal(fo.err)
+	}
+	return fo.p
+}
+
+func (w *world) buildOnce(pkg string) (*flowPkg, error) {
+	ctx := context.Background()
+	target := codepkg.Target{OS: runtime.GOOS, Arch: runtime.GOARCH}
+	if target.OS != "linux" {
+		return nil, fmt.Errorf("the end-to-end tests run Linux code packages as local processes; this is %s", target.OS)
+	}
+	p, err := codepkg.Build(ctx, repoRoot, pkg, target)
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(w.dir, "bin", filepath.Base(pkg))
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(bin, p.Binary, 0o755); err != nil {
+		return nil, err
+	}
+	out, err := exec.Command(bin, "check").Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s check: %v", pkg, err)
+	}
+	var name string
+	if _, err := fmt.Sscanf(string(out), "flow %s is valid", &name); err != nil {
+		return nil, fmt.Errorf("%s check: %q: %v", pkg, out, err)
+	}
+	if _, err := codepkg.Publish(ctx, w.backend, name, p); err != nil {
+		return nil, err
+	}
+	return &flowPkg{flow: name, bin: bin, codeURL: fmt.Sprintf("s3://%s/%s/%s", bucket, prefix, p.Key(name))}, nil
+}
+
+// compiled is the output of step-functions create --only-json.
+type compiled struct {
+	definition     json.RawMessage
+	jobDefinitions json.RawMessage
+}
+
+func (w *world) compile(t *testing.T, fp *flowPkg) compiled {
+	t.Helper()
+	out := t.TempDir()
+	cmd := exec.Command(fp.bin, "step-functions", "create", "--only-json", "--output-dir", out,
+		"--code-url", fp.codeURL, "--max-workers", "8")
+	cmd.Dir = repoRoot
+	cmd.Env = []string{
+		"HOME=" + out, "PATH=" + os.Getenv("PATH"),
+		"STEPFLOW_REGION=" + region,
+		"STEPFLOW_DATASTORE_ROOT=s3://" + bucket + "/" + prefix,
+		"STEPFLOW_BATCH_QUEUE=stepflow-queue",
+		"STEPFLOW_BATCH_IMAGE=public.ecr.aws/aws-cli/aws-cli:2.22.0",
+		"STEPFLOW_BATCH_JOB_ROLE=arn:aws:iam::123456789012:role/stepflow-task",
+		"STEPFLOW_BATCH_EXECUTION_ROLE=arn:aws:iam::123456789012:role/stepflow-ecs",
+		"STEPFLOW_DYNAMODB_TABLE=" + table,
+	}
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s step-functions create: %v\n%s", fp.flow, err, b)
+	}
+	var c compiled
+	var err error
+	if c.definition, err = os.ReadFile(filepath.Join(out, "state-machine.json")); err != nil {
+		t.Fatal(err)
+	}
+	if c.jobDefinitions, err = os.ReadFile(filepath.Join(out, "job-definitions.json")); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// job is one Batch job the emulator ran.
+type job struct {
+	State     string `json:"state"`
+	JobID     string `json:"jobId"`
+	Step      string `json:"step"`
+	TaskID    string `json:"taskId"`
+	Attempt   string `json:"attempt"`
+	Caught    string `json:"caught"`
+	ExitCode  *int   `json:"exitCode"`
+	QueuedAt  int64  `json:"queuedAt"`
+	StartedAt int64  `json:"startedAt"`
+	StoppedAt int64  `json:"stoppedAt"`
+	Tail      string `json:"tail"`
+}
+
+// execution is the outcome of one emulated execution.
+type execution struct {
+	Status   string          `json:"status"`
+	Output   json.RawMessage `json:"output"`
+	Error    string          `json:"error"`
+	Cause    string          `json:"cause"`
+	Jobs     []job           `json:"jobs"`
+	GetItems int             `json:"getItems"`
+	Millis   int64           `json:"millis"`
+	name     string
+}
+
+func (e *execution) runID() string { return "sfn-" + e.name }
+
+type execOpts struct {
+	// realRetryDelays keeps the definition's retry intervals (otherwise
+	// every retry waits 0 s).
+	realRetryDelays bool
+}
+
+var execSeq struct {
+	sync.Mutex
+	n int
+}
+
+// execute runs the compiled state machine once with input (the
+// StartExecution input) and returns the outcome.
+func (w *world) execute(t *testing.T, c compiled, input any, o execOpts) *execution {
+	t.Helper()
+	execSeq.Lock()
+	execSeq.n++
+	name := fmt.Sprintf("%s-%d-%d", strings.ReplaceAll(strings.ToLower(t.Name()), "/", "-"), time.Now().UnixNano()%1e6, execSeq.n)
+	execSeq.Unlock()
+	logDir := filepath.Join(w.dir, "logs", name)
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	req := map[string]any{
+		"definition":       c.definition,
+		"jobDefinitions":   c.jobDefinitions,
+		"input":            input,
+		"executionName":    name,
+		"env":              w.jobEnv,
+		"dynamodbEndpoint": w.ddbURL,
+		"realRetryDelays":  o.realRetryDelays,
+		"maxJobs":          maxJobs,
+		"logDir":           logDir,
+	}
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqFile := filepath.Join(logDir, "request.json")
+	if err := os.WriteFile(reqFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, w.node, "testdata/sfn.cjs", reqFile)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("emulator: %v\n%s", err, stderr.String())
+	}
+	var e execution
+	if err := json.Unmarshal(stdout.Bytes(), &e); err != nil {
+		t.Fatalf("emulator output: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	e.name = name
+	t.Logf("execution %s: %s in %v (%d jobs, %d getItem)", name, e.Status, time.Since(start).Round(time.Millisecond), len(e.Jobs), e.GetItems)
+	return &e
+}
+
+// store is the flow's datastore in the fake S3.
+func (w *world) store(fp *flowPkg) *datastore.Store { return datastore.NewStore(w.backend, fp.flow) }
+
+// localRun runs the flow with the local runtime into a fresh directory and
+// returns its store and run id.
+func localRun(t *testing.T, fp *flowPkg, args ...string) (*datastore.Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command(fp.bin, append([]string{"run", "--datastore-root", dir}, args...)...)
+	cmd.Dir = repoRoot
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "STEPFLOW_") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("local run %v: %v\n%s", args, err, out)
+	}
+	b, err := local.New(dir, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := datastore.NewStore(b, fp.flow)
+	runs, err := st.Runs(context.Background())
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("local runs: %v %v", runs, err)
+	}
+	return st, runs[0].ID
+}
+
+// taskState is what a task left: its latest attempt and its artifacts,
+// decoded.
+type taskState struct {
+	attempt   int
+	status    string
+	artifacts map[string]any
+}
+
+func readTasks(t *testing.T, st *datastore.Store, run string) map[string]taskState {
+	t.Helper()
+	ctx := context.Background()
+	steps, err := st.Steps(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]taskState{}
+	for _, step := range steps {
+		tasks, err := st.Tasks(ctx, run, step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, task := range tasks {
+			a, err := st.LatestAttempt(ctx, run, step, task)
+			if err != nil {
+				t.Fatalf("%s/%s/%s: %v", run, step, task, err)
+			}
+			ts := taskState{attempt: a.Attempt, status: a.Status, artifacts: map[string]any{}}
+			for name, ref := range a.Artifacts {
+				data, err := st.GetBlob(ctx, ref.Hash)
+				if err != nil {
+					t.Fatalf("%s/%s/%s artifact %s: %v", run, step, task, name, err)
+				}
+				var v any
+				if ref.Encoding == artifact.Bytes {
+					v = data
+				} else if err := json.Unmarshal(data, &v); err != nil {
+					t.Fatalf("%s/%s/%s artifact %s: %v", run, step, task, name, err)
+				}
+				ts.artifacts[name] = v
+			}
+			out[step+"/"+task] = ts
+		}
+	}
+	return out
+}
+
+// sameArtifacts compares every task of two runs: the same tasks, the same
+// latest attempt number and status, the same decoded artifact values.
+func sameArtifacts(t *testing.T, local *datastore.Store, localRun string, cloud *datastore.Store, cloudRun string) {
+	t.Helper()
+	want := readTasks(t, local, localRun)
+	got := readTasks(t, cloud, cloudRun)
+	var keys []string
+	for k := range want {
+		keys = append(keys, k)
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("task %s ran in Step Functions, not locally", k)
+		}
+	}
+	sort.Strings(keys)
+	if len(keys) == 0 {
+		t.Fatal("the local run has no tasks")
+	}
+	for _, k := range keys {
+		w, g := want[k], got[k]
+		if _, ok := got[k]; !ok {
+			t.Errorf("task %s ran locally, not in Step Functions", k)
+			continue
+		}
+		if w.status != g.status || w.attempt != g.attempt {
+			t.Errorf("task %s: latest attempt %d %s in Step Functions, %d %s locally", k, g.attempt, g.status, w.attempt, w.status)
+		}
+		if !reflect.DeepEqual(w.artifacts, g.artifacts) {
+			for name := range w.artifacts {
+				if !reflect.DeepEqual(w.artifacts[name], g.artifacts[name]) {
+					t.Errorf("task %s artifact %s: %s in Step Functions, %s locally", k, name, show(g.artifacts[name]), show(w.artifacts[name]))
+				}
+			}
+			for name := range g.artifacts {
+				if _, ok := w.artifacts[name]; !ok {
+					t.Errorf("task %s: artifact %s only in Step Functions", k, name)
+				}
+			}
+		}
+	}
+}
+
+func show(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if len(b) > 300 {
+		return string(b[:300]) + "..."
+	}
+	return string(b)
+}

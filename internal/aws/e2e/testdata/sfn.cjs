@@ -1,0 +1,308 @@
+// sfn.cjs runs one execution of a compiled state machine with
+// aws-local-stepfunctions, serving its Task states like AWS would:
+//
+//   arn:<partition>:states:::batch:submitJob.sync  -> a local "AWS Batch":
+//     the job definition merged with ContainerOverrides, Ref:: parameters
+//     substituted, AWS_BATCH_JOB_ID/AWS_BATCH_JOB_ATTEMPT set, the job's
+//     real command run as a local process, a DescribeJobs-shaped result
+//     (or States.TaskFailed with a Batch-shaped Cause);
+//   arn:<partition>:states:::dynamodb:getItem      -> DynamoDB's JSON
+//     protocol over HTTP (dynalite).
+//
+// Handlers are found by walking the definition (Parallel branches and Map
+// processors included); nothing depends on a flow or a state name.
+//
+// Usage: node sfn.cjs REQUEST.json > RESULT.json, where REQUEST is
+//   {definition, jobDefinitions, input, executionName, env, dynamodbEndpoint,
+//    realRetryDelays, maxJobs, logDir}
+// and RESULT is {status, output, error, cause, jobs, getItems, millis}.
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const { spawn } = require('node:child_process');
+const Module = require('node:module');
+
+// Node 20 has no Promise.withResolvers, which the library calls.
+if (typeof Promise.withResolvers !== 'function') {
+  Promise.withResolvers = function () {
+    let resolve, reject;
+    const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+    return { promise, resolve, reject };
+  };
+}
+
+// loadEmulator loads aws-local-stepfunctions 3.0.0 with two fixes that make
+// it behave like AWS Step Functions:
+//   - $$.State (Name, EnteredTime, RetryCount) exists: the library does not
+//     track it, and Stepflow passes $$.State.RetryCount as the attempt;
+//   - a Task without TimeoutSeconds has no 60 s limit (AWS's default is
+//     99999999 s; Node timers stop at 2^31-1 ms, about 24 days, and
+//     overflow to 1 ms beyond);
+//   - States.JsonToString keeps the backslashes of the JSON it produces:
+//     the library strips every backslash from every intrinsic's string
+//     result (meant for escaped literals), which corrupts a JSON string
+//     holding escaped quotes ({"weights":"{\"a\":2}"}).
+// Each patch must match exactly once, so a different library version fails
+// loudly instead of silently running unpatched.
+function loadEmulator() {
+  const file = require.resolve('aws-local-stepfunctions');
+  let src = fs.readFileSync(file, 'utf8');
+  const patch = (from, to) => {
+    const n = src.split(from).length - 1;
+    if (n !== 1) throw new Error(`aws-local-stepfunctions: expected one "${from}" in ${file}, found ${n}`);
+    src = src.replace(from, to);
+  };
+  patch('const processedInput = this.processInput(input, context);',
+    'this.enteredTime ??= new Date().toISOString();\n' +
+    'context.State = { Name: this.stateName, EnteredTime: this.enteredTime, RetryCount: this.retrierAttempts.reduce((a, b) => a + b, 0) };\n' +
+    'const processedInput = this.processInput(input, context);');
+  patch('var DEFAULT_TIMEOUT_SECONDS = 60;', 'var DEFAULT_TIMEOUT_SECONDS = 2147483;');
+  patch('if (typeof result === "string") {\n      result = result.replaceAll("\\\\", "");',
+    'if (typeof result === "string" && this.funcDefinition.name !== "States.JsonToString") {\n      result = result.replaceAll("\\\\", "");');
+  const m = new Module(file, module);
+  m.filename = file;
+  m.paths = Module._nodeModulePaths(path.dirname(file));
+  m._compile(src, file);
+  return m.exports;
+}
+
+const req = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const { StateMachine } = loadEmulator();
+
+const BATCH = /^arn:[a-z-]+:states:::batch:submitJob\.sync$/;
+const GET_ITEM = /^arn:[a-z-]+:states:::dynamodb:getItem$/;
+
+// A counting semaphore: the compute environment's capacity. Jobs beyond it
+// wait RUNNABLE, as in AWS Batch.
+function semaphore(n) {
+  let free = n;
+  const waiting = [];
+  return {
+    async acquire() {
+      if (free > 0) { free--; return; }
+      await new Promise((resolve) => waiting.push(resolve));
+    },
+    release() {
+      const next = waiting.shift();
+      if (next) next(); else free++;
+    },
+  };
+}
+const capacity = semaphore(req.maxJobs || 2);
+
+function fail(name, message) {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+// findJobDefinition accepts a name, name:revision or an ARN, like SubmitJob.
+function findJobDefinition(ref) {
+  let name = String(ref);
+  const m = /^arn:[^:]+:batch:[^:]*:[^:]*:job-definition\/(.+)$/.exec(name);
+  if (m) name = m[1];
+  name = name.replace(/:\d+$/, '');
+  return req.jobDefinitions.find((d) => d.jobDefinitionName === name);
+}
+
+const jobs = [];
+
+async function submitJobSync(stateName, input) {
+  const queuedAt = Date.now();
+  const jd = findJobDefinition(input.JobDefinition);
+  if (!jd) throw fail('Batch.ClientException', `JobDefinition ${input.JobDefinition} does not exist`);
+  for (const k of ['JobName', 'JobQueue']) {
+    if (typeof input[k] !== 'string' || input[k] === '') throw fail('Batch.ClientException', `${k} is required`);
+  }
+  const ov = input.ContainerOverrides || {};
+  if (JSON.stringify(ov).length > 8192) {
+    throw fail('Batch.ClientException', 'Container Overrides length must be at most 8192');
+  }
+  const cp = jd.containerProperties;
+  const env = {};
+  for (const kv of cp.environment || []) env[kv.name] = kv.value;
+  for (const kv of ov.Environment || []) {
+    if (typeof kv.Name !== 'string' || typeof kv.Value !== 'string') {
+      throw fail('Batch.ClientException', `environment variable ${JSON.stringify(kv)}: Name and Value must be strings`);
+    }
+    if (kv.Name.startsWith('AWS_BATCH')) {
+      throw fail('Batch.ClientException', `environment variable ${kv.Name}: names starting with AWS_BATCH are reserved`);
+    }
+    env[kv.Name] = kv.Value;
+  }
+  const resources = {};
+  for (const r of cp.resourceRequirements || []) resources[r.type] = r.value;
+  for (const r of ov.ResourceRequirements || []) resources[r.Type] = r.Value;
+  const params = { ...(jd.parameters || {}), ...(input.Parameters || {}) };
+  const command = (ov.Command || cp.command).map((a) =>
+    a.replace(/Ref::([A-Za-z0-9_]+)/g, (whole, k) => (k in params ? params[k] : whole)));
+  const timeout = (input.Timeout && input.Timeout.AttemptDurationSeconds) || (jd.timeout && jd.timeout.attemptDurationSeconds);
+  const jobId = crypto.randomUUID();
+  const logStream = `${jd.jobDefinitionName}/default/${jobId}`;
+  const job = {
+    state: stateName, jobId, jobName: input.JobName,
+    step: env.STEPFLOW_STEP, taskId: env.STEPFLOW_TASK_ID, attempt: env.STEPFLOW_ATTEMPT, caught: env.STEPFLOW_CAUGHT,
+    queuedAt,
+  };
+  jobs.push(job);
+
+  await capacity.acquire();
+  job.startedAt = Date.now();
+  let exitCode, signal, reason = 'Essential container in task exited';
+  const logFile = path.join(req.logDir, logStream.replaceAll('/', '_') + '.log');
+  const tail = [];
+  try {
+    const childEnv = {
+      ...req.env, ...env,
+      AWS_BATCH_JOB_ID: jobId, AWS_BATCH_JOB_ATTEMPT: '1',
+      AWS_BATCH_JQ_NAME: input.JobQueue, AWS_BATCH_CE_NAME: 'stepflow-e2e',
+    };
+    const out = fs.openSync(logFile, 'w');
+    await new Promise((resolve, reject) => {
+      const p = spawn(command[0], command.slice(1), { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const sink = (chunk) => {
+        fs.writeSync(out, chunk);
+        tail.push(chunk);
+        while (tail.length > 20) tail.shift();
+      };
+      p.stdout.on('data', sink);
+      p.stderr.on('data', sink);
+      let timer;
+      if (timeout) {
+        timer = setTimeout(() => {
+          reason = 'Job attempt duration exceeded timeout';
+          p.kill('SIGTERM');
+          setTimeout(() => p.kill('SIGKILL'), 2000).unref();
+        }, timeout * 1000);
+      }
+      p.on('error', reject);
+      p.on('close', (code, sig) => {
+        clearTimeout(timer);
+        exitCode = code;
+        signal = sig;
+        resolve();
+      });
+    });
+    fs.closeSync(out);
+  } finally {
+    capacity.release();
+  }
+  job.stoppedAt = Date.now();
+  job.exitCode = exitCode;
+  const succeeded = exitCode === 0;
+  const container = {
+    Image: cp.image, Command: command, JobRoleArn: cp.jobRoleArn, ExitCode: exitCode ?? 128,
+    Environment: Object.entries(env).map(([Name, Value]) => ({ Name, Value })),
+    ResourceRequirements: Object.entries(resources).map(([Type, Value]) => ({ Type, Value })),
+    LogStreamName: logStream,
+  };
+  if (!succeeded) container.Reason = signal ? `killed by ${signal}` : `exit status ${exitCode}`;
+  const description = {
+    JobArn: `arn:aws:batch:us-east-1:123456789012:job/${jobId}`,
+    JobName: input.JobName, JobId: jobId, JobQueue: input.JobQueue,
+    Status: succeeded ? 'SUCCEEDED' : 'FAILED',
+    StatusReason: reason,
+    Attempts: [{
+      Container: { ExitCode: container.ExitCode, LogStreamName: logStream, Reason: container.Reason },
+      StartedAt: job.startedAt, StoppedAt: job.stoppedAt, StatusReason: reason,
+    }],
+    CreatedAt: queuedAt, StartedAt: job.startedAt, StoppedAt: job.stoppedAt,
+    DependsOn: [], JobDefinition: `arn:aws:batch:us-east-1:123456789012:job-definition/${jd.jobDefinitionName}:1`,
+    Parameters: params, Container: container, Tags: input.Tags || {},
+    PropagateTags: jd.propagateTags, PlatformCapabilities: jd.platformCapabilities,
+  };
+  if (!succeeded) {
+    job.tail = Buffer.concat(tail).toString('utf8').slice(-2000);
+    throw fail('States.TaskFailed', JSON.stringify(description));
+  }
+  return description;
+}
+
+let getItems = 0;
+async function getItem(input) {
+  getItems++;
+  const res = await fetch(req.dynamodbEndpoint, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-amz-json-1.0',
+      'X-Amz-Target': 'DynamoDB_20120810.GetItem',
+      // dynalite wants a well-formed signature header; it checks no secret.
+      Authorization: 'AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0',
+      'X-Amz-Date': new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, ''),
+    },
+    body: JSON.stringify(input),
+  });
+  const body = await res.json();
+  if (!res.ok) {
+    const type = String(body.__type || 'UnknownError').split('#').pop();
+    throw fail(`DynamoDB.${type}`, body.message || body.Message || JSON.stringify(body));
+  }
+  return body;
+}
+
+// Walk the definition and serve every Task state.
+const handlers = {};
+const retrying = {};
+function walk(states) {
+  for (const [name, st] of Object.entries(states)) {
+    if (st.Retry) retrying[name] = 0;
+    switch (st.Type) {
+      case 'Task': {
+        let h;
+        if (BATCH.test(st.Resource)) h = (input) => submitJobSync(name, input);
+        else if (GET_ITEM.test(st.Resource)) h = (input) => getItem(input);
+        else throw new Error(`state ${name}: resource ${st.Resource} is not emulated`);
+        if (handlers[name] && handlers[name].resource !== st.Resource) {
+          throw new Error(`two Task states named ${name} with different resources`);
+        }
+        handlers[name] = Object.assign(h, { resource: st.Resource });
+        break;
+      }
+      case 'Parallel':
+        for (const b of st.Branches) walk(b.States);
+        break;
+      case 'Map':
+        walk((st.ItemProcessor || st.Iterator).States);
+        break;
+    }
+  }
+}
+walk(req.definition.States);
+
+async function main() {
+  const started = Date.now();
+  const sm = new StateMachine(req.definition, { validationOptions: { checkPaths: false } });
+  const execution = sm.run(req.input, {
+    context: {
+      Execution: {
+        Id: `arn:aws:states:us-east-1:123456789012:execution:stepflow:${req.executionName}`,
+        Name: req.executionName,
+        RoleArn: 'arn:aws:iam::123456789012:role/stepflow-sfn',
+      },
+    },
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      retryIntervalOverrides: req.realRetryDelays ? {} : retrying,
+    },
+  });
+  const out = { jobs, millis: 0 };
+  try {
+    out.output = await execution.result;
+    out.status = 'SUCCEEDED';
+  } catch (e) {
+    out.status = 'FAILED';
+    const c = e.cause || e;
+    out.error = c.name;
+    out.cause = c.message;
+  }
+  out.getItems = getItems;
+  out.millis = Date.now() - started;
+  process.stdout.write(JSON.stringify(out));
+}
+
+main().catch((e) => {
+  process.stderr.write(String(e && e.stack || e) + '\n');
+  process.exit(1);
+});
