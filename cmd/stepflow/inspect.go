@@ -40,7 +40,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 }
 
 func commands(root *rootFlag) []*cli.Command {
-	return []*cli.Command{cmdFlows(root), cmdRuns(root), cmdShow(root), cmdLogs(root), cmdDump(root)}
+	return []*cli.Command{cmdFlows(root), cmdRuns(root), cmdShow(root), cmdLogs(root), cmdDump(root), cmdConfigure()}
 }
 
 // rootFlag selects the datastore.

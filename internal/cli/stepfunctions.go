@@ -2,25 +2,48 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stepflow/stepflow/internal/aws/batch"
 	"github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/pathspec"
 )
 
-// cmdStepFunctions is the step-functions command group: compile (and
-// later deploy and operate) the flow on AWS Step Functions + AWS Batch.
+// cmdStepFunctions is the step-functions command group: compile, deploy
+// and operate the flow on AWS Step Functions + AWS Batch. The commands
+// that call AWS run in the AWS build of the flow binary (sfnaws.go).
 func cmdStepFunctions() *Command {
 	return &Command{
-		Name:     "step-functions",
-		Short:    "compile the flow for AWS Step Functions and AWS Batch",
-		Commands: []*Command{cmdSFNCreate()},
+		Name:  "step-functions",
+		Short: "deploy and operate the flow on AWS Step Functions and AWS Batch",
+		Commands: []*Command{cmdSFNCreate(), cmdSFNTrigger(), cmdSFNListRuns(),
+			cmdSFNRun("status", "show a run's progress, step by step",
+				`Status shows a run on AWS Step Functions: its status, and per step how many
+tasks started, succeeded, failed and are running (from the execution history)
+and what the datastore holds for it.`, nil),
+			cmdSFNLogs(),
+			cmdSFNRun("terminate", "stop a running run",
+				`Terminate stops a running run (StopExecution). Stopping a run of another
+user's deployment needs --authorize production:<token>.`,
+				func(fs *flag.FlagSet, req *sfnRequest) {
+					fs.StringVar(&req.Authorize, "authorize", "", "production token of a deployment made by another user")
+				}),
+			cmdSFNRun("resume", "resume a failed run in the cloud (redrive)",
+				`Resume redrives a failed, timed out or terminated run on AWS Step Functions:
+the run keeps its id and task ids, the states that succeeded are not run again,
+and the records of earlier attempts stay in the datastore. Step Functions can
+redrive a run up to 14 days after it ended; for an older run resume it locally
+with 'resume --origin-run-id RUN'.`, nil),
+			cmdSFNDelete()},
 	}
 }
 
@@ -47,47 +70,136 @@ func (v durationOrSeconds) Set(s string) error {
 	return nil
 }
 
+// sfnRequest is a step-functions command that calls AWS, run by sfnAWS
+// (sfnaws.go in the AWS build; the plain build re-runs the command there).
+type sfnRequest struct {
+	Cmd      string // create, trigger, list-runs, status, logs, terminate, delete, resume
+	Settings sfn.Settings
+
+	// create
+	CodePackage string // a prebuilt code package (linux binary); "": cross-compile the flow
+	Arch        string
+	Authorize   string
+	NewToken    bool
+	Tags        map[string]string
+	LogHistory  bool
+
+	Params  map[string]string // trigger
+	Status  string            // list-runs
+	Run     string            // status, logs, terminate, resume
+	Step    string            // logs
+	Task    string            // logs
+	Attempt int               // logs
+	Stream  string            // logs
+	Force   bool              // delete
+}
+
+// settingFlags declares the settings flags on fs, except those in skip
+// (names taken by the flow's parameters in trigger).
+func settingFlags(fs *flag.FlagSet, s *sfn.Settings, skip map[string]bool) {
+	for _, f := range sfn.SettingFlags() {
+		if !skip[f[0]] {
+			fs.StringVar(s.Field(f[0]), f[0], "", fmt.Sprintf("setting %s (env %s)", f[1], f[2]))
+		}
+	}
+}
+
+// loadSettings completes the flags' settings from the environment and the
+// config file; the region falls back to AWS_REGION and AWS_DEFAULT_REGION.
+func loadSettings(env *Env, flags sfn.Settings) (sfn.Settings, error) {
+	s, err := sfn.Load(flags, env.Getenv, os.ReadFile)
+	if err != nil {
+		return s, &UsageError{Err: err}
+	}
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if s.Region == "" {
+			s.Region = env.Getenv(k)
+		}
+	}
+	return s, nil
+}
+
+// tagsFlag collects --tag KEY=VALUE.
+type tagsFlag map[string]string
+
+func (t tagsFlag) String() string { return "" }
+
+func (t tagsFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	switch {
+	case !ok || k == "":
+		return fmt.Errorf("%q: write KEY=VALUE", v)
+	case len(k) > 128 || len(val) > 256:
+		return fmt.Errorf("%q: keys have at most 128 characters, values at most 256", v)
+	case strings.HasPrefix(strings.ToLower(k), "aws:") || strings.HasPrefix(k, "stepflow:"):
+		return fmt.Errorf("%q: the aws: and stepflow: prefixes are reserved", v)
+	}
+	t[k] = val
+	return nil
+}
+
 func cmdSFNCreate() *Command {
 	var onlyJSON bool
 	var outDir string
 	var flags sfn.Settings
+	req := sfnRequest{Cmd: "create", Tags: map[string]string{}}
 	return &Command{
 		Name:      "create",
-		UsageLine: "create --only-json [--output-dir DIR] [--workflow-timeout 48h] [--max-workers N] [--distributed-map] [settings flags]",
-		Short:     "compile the flow to a state machine and Batch job definitions",
-		Long: `Create compiles the flow to an Amazon States Language definition, the AWS
-Batch job definitions its steps run as, and its schedule. With --only-json it
-prints the definition (or, with --output-dir, writes state-machine.json,
-job-definitions.json and schedule.json there) and calls no AWS API.
+		UsageLine: "create [--only-json [--output-dir DIR]] [--authorize TOKEN] [--new-token] [--tag K=V] [--log-execution-history] [--code-package FILE] [--workflow-timeout 48h] [--max-workers N] [--distributed-map] [settings flags]",
+		Short:     "deploy the flow (or, with --only-json, compile it)",
+		Long: `Create deploys the flow to AWS Step Functions and AWS Batch: it uploads the
+code package (the flow cross-compiled for linux, or --code-package FILE) to
+<datastore-root>/<Flow>/code/<sha256>, registers the job definitions that do not
+exist yet, creates or updates the state machine, and creates, updates or deletes
+its EventBridge Scheduler schedule. What is already as wanted is left alone: a
+second deploy of an unchanged flow changes nothing. It prints what it did, one
+line per resource.
+
+The first deploy mints a production token, stored in the state machine's tags
+and passed to every task as STEPFLOW_PRODUCTION_TOKEN. Redeploying a flow that
+another user deployed needs --authorize production:<token>; --new-token
+rotates the token.
+
+With --only-json it compiles only: it prints the definition (or, with
+--output-dir, writes state-machine.json, job-definitions.json and schedule.json
+there) and calls no AWS API.
 
 Settings come from the flags, else STEPFLOW_* environment variables, else the
-JSON config file ($STEPFLOW_CONFIG or ~/.stepflow/config.json). Every missing
-setting the flow needs is named in one message. The state machine's shape and
-the contract with the task are in docs/state-machine.md.`,
+JSON config file ($STEPFLOW_CONFIG or ~/.stepflow/config.json; write it with
+'stepflow configure aws'). Every missing setting is named in one message. See
+docs/deploy.md and docs/state-machine.md.`,
 		Flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&onlyJSON, "only-json", false, "compile only: print (or write) the JSON, call no AWS API")
 			fs.StringVar(&outDir, "output-dir", "", "write state-machine.json, job-definitions.json and schedule.json to this directory")
 			fs.Var(durationOrSeconds{&flags.WorkflowTimeout}, "workflow-timeout", "execution timeout (48h, or seconds); also the lifetime of bookkeeping items")
 			fs.IntVar(&flags.MaxWorkers, "max-workers", 0, fmt.Sprintf("MaxConcurrency of every foreach Map (default %d)", sfn.DefaultMaxWorkers))
 			fs.BoolVar(&flags.DistributedMap, "distributed-map", false, "run every foreach as a DISTRIBUTED Map (child executions)")
-			for _, s := range sfn.SettingFlags() {
-				fs.StringVar(flags.Field(s[0]), s[0], "", fmt.Sprintf("setting %s (env %s)", s[1], s[2]))
-			}
+			fs.StringVar(&req.Authorize, "authorize", "", "production token of a deployment made by another user")
+			fs.BoolVar(&req.NewToken, "new-token", false, "rotate the production token (a new production namespace)")
+			fs.Var(tagsFlag(req.Tags), "tag", "tag the state machine: KEY=VALUE (repeatable)")
+			fs.BoolVar(&req.LogHistory, "log-execution-history", false, "log the execution history to the CloudWatch Logs group of --log-group-arn")
+			fs.StringVar(&req.CodePackage, "code-package", "", "use this prebuilt linux binary of the flow as the code package")
+			fs.StringVar(&req.Arch, "arch", "amd64", "architecture of the AWS Batch hosts: amd64 or arm64")
+			settingFlags(fs, &flags, nil)
 		},
 		Run: func(ctx context.Context, env *Env, args []string) error {
 			if len(args) > 0 {
 				return Usagef("step-functions create takes no arguments, got %q", args)
 			}
-			if !onlyJSON {
-				return Usagef("deploying is not built yet; use --only-json to compile the flow without deploying it")
-			}
 			g, err := env.Graph()
 			if err != nil {
 				return err
 			}
-			s, err := sfn.Load(flags, env.Getenv, os.ReadFile)
+			s, err := loadSettings(env, flags)
 			if err != nil {
-				return &UsageError{Err: err}
+				return err
+			}
+			if !onlyJSON {
+				if outDir != "" {
+					return Usagef("--output-dir writes the compiled JSON: use it with --only-json")
+				}
+				req.Settings = s
+				return sfnAWS(ctx, env, &req)
 			}
 			res, err := sfn.Compile(g, s)
 			if err != nil {
@@ -103,6 +215,228 @@ the contract with the task are in docs/state-machine.md.`,
 				return err
 			}
 			return writeCompiled(outDir, res)
+		},
+	}
+}
+
+// MaxParamsChars is the room for the parameters (the JSON of every value,
+// defaults merged, as an environment value) in the start task's container
+// overrides: AWS Batch's 8,192 characters less what the other variables take
+// at most.
+const MaxParamsChars = sfn.MaxOverrides - 2048
+
+func cmdSFNTrigger() *Command {
+	return &Command{
+		Name:      "trigger",
+		UsageLine: "trigger [--PARAM value ...] [settings flags]",
+		Short:     "start a run of the deployed flow",
+		Long: `Trigger starts a run of the deployed state machine and prints its run id
+(sfn-<execution name>). Each parameter of the flow is a flag; values are checked
+here against the parameter's type, required parameters must be given, and the
+input must fit the AWS limits. Parameters not given take the defaults deployed
+with the flow.`,
+		RawArgs: true,
+		Run:     runSFNTrigger,
+	}
+}
+
+// sfnValue is a flag value that records whether it was set.
+type sfnValue struct {
+	v   string
+	set bool
+}
+
+func (o *sfnValue) String() string     { return o.v }
+func (o *sfnValue) Set(v string) error { o.v, o.set = v, true; return nil }
+
+func runSFNTrigger(ctx context.Context, env *Env, args []string) error {
+	if _, err := env.Graph(); err != nil {
+		return err
+	}
+	var flags sfn.Settings
+	cmd := cmdSFNTrigger()
+	fs := NewFlagSet(env.Args0+" step-functions trigger", env, cmd)
+	params := map[string]*sfnValue{}
+	skip := map[string]bool{}
+	for _, p := range env.Flow.Params {
+		v := &sfnValue{}
+		params[p.Name] = v
+		skip[p.Name] = true
+		usage := p.Help + " (" + p.Kind.String() + ")"
+		if p.Required {
+			usage += ", required"
+		} else if s, err := p.Format(p.Default); err == nil {
+			usage += ", deployed default " + s
+		}
+		fs.Var(v, p.Name, usage)
+	}
+	settingFlags(fs, &flags, skip)
+	if err := ParseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return Usagef("trigger takes no arguments, got %q; parameters are flags (--name value)", fs.Args())
+	}
+	given := map[string]string{}
+	merged := map[string]string{}
+	for _, p := range env.Flow.Params {
+		v := params[p.Name]
+		switch {
+		case v.set:
+			if _, err := p.Parse(v.v); err != nil {
+				return &UsageError{Err: fmt.Errorf("%v; run '%s step-functions trigger --help' for the parameters", err, env.Args0)}
+			}
+			given[p.Name], merged[p.Name] = v.v, v.v
+		case p.Required:
+			return Usagef("parameter %s is required: give it with --%s (%s)", p.Name, p.Name, p.Help)
+		case p.Default != nil:
+			if s, err := p.Format(p.Default); err == nil {
+				merged[p.Name] = s
+			}
+		}
+	}
+	js, _ := json.Marshal(merged)
+	quoted, _ := json.Marshal(string(js))
+	if len(quoted) > MaxParamsChars {
+		return Usagef("the parameter values take %d characters in the start task's container overrides, over the %d that fit (AWS Batch allows 8,192 for all of them); pass large values in a file on S3 and give its URL", len(quoted), MaxParamsChars)
+	}
+	s, err := loadSettings(env, flags)
+	if err != nil {
+		return err
+	}
+	return sfnAWS(ctx, env, &sfnRequest{Cmd: "trigger", Settings: s, Params: given})
+}
+
+// runStatuses are the execution statuses list-runs filters on.
+var runStatuses = []string{"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"}
+
+func cmdSFNListRuns() *Command {
+	var flags sfn.Settings
+	req := sfnRequest{Cmd: "list-runs"}
+	return &Command{
+		Name:      "list-runs",
+		UsageLine: "list-runs [--status S] [settings flags]",
+		Short:     "list the runs of the deployed flow, newest first",
+		Long: `List-runs lists the executions of the deployed state machine, newest first:
+run id, status, start and stop time (UTC). --status keeps one status: ` + strings.Join(runStatuses, ", ") + `.`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&req.Status, "status", "", "only runs with this status")
+			settingFlags(fs, &flags, nil)
+		},
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			if len(args) > 0 {
+				return Usagef("list-runs takes no arguments, got %q", args)
+			}
+			req.Status = strings.ToUpper(strings.ReplaceAll(req.Status, "-", "_"))
+			if req.Status != "" && !slices.Contains(runStatuses, req.Status) {
+				return Usagef("--status %q is not a run status; use one of %s", req.Status, strings.Join(runStatuses, ", "))
+			}
+			s, err := loadSettings(env, flags)
+			if err != nil {
+				return err
+			}
+			req.Settings = s
+			return sfnAWS(ctx, env, &req)
+		},
+	}
+}
+
+// cmdSFNRun is a command taking one run id: status, terminate, resume.
+func cmdSFNRun(name, short, long string, extra func(fs *flag.FlagSet, req *sfnRequest)) *Command {
+	var flags sfn.Settings
+	req := sfnRequest{Cmd: name}
+	return &Command{
+		Name:      name,
+		UsageLine: name + " [flags] RUN",
+		Short:     short,
+		Long:      long,
+		Flags: func(fs *flag.FlagSet) {
+			if extra != nil {
+				extra(fs, &req)
+			}
+			settingFlags(fs, &flags, nil)
+		},
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			if len(args) != 1 {
+				return Usagef("%s takes one run id (sfn-...), got %d arguments; list the runs with '%s step-functions list-runs'", name, len(args), env.Args0)
+			}
+			if !strings.HasPrefix(args[0], "sfn-") || len(args[0]) == 4 {
+				return Usagef("run id %q is not a Step Functions run: their ids begin with \"sfn-\" (list them with '%s step-functions list-runs')", args[0], env.Args0)
+			}
+			s, err := loadSettings(env, flags)
+			if err != nil {
+				return err
+			}
+			req.Settings, req.Run = s, args[0]
+			return sfnAWS(ctx, env, &req)
+		},
+	}
+}
+
+func cmdSFNLogs() *Command {
+	var flags sfn.Settings
+	req := sfnRequest{Cmd: "logs"}
+	return &Command{
+		Name:      "logs",
+		UsageLine: "logs [--attempt N] [--stream stdout|stderr] [settings flags] RUN/STEP/TASK",
+		Short:     "print a cloud task's output",
+		Long: `Logs prints what a task of a run on AWS wrote: the logs saved in the datastore
+(--datastore-root, s3://...) with the task's attempt, and when the datastore has
+none (the task was killed before saving them, or is still running) the
+CloudWatch Logs stream of its AWS Batch job, found through the execution
+history.`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.IntVar(&req.Attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
+			fs.StringVar(&req.Stream, "stream", "", "print only this stream: stdout or stderr")
+			settingFlags(fs, &flags, nil)
+		},
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			if len(args) != 1 {
+				return Usagef("logs takes one RUN/STEP/TASK, got %d arguments", len(args))
+			}
+			ps, err := pathspec.Parse(args[0], 3)
+			if err != nil {
+				return &UsageError{Err: err}
+			}
+			if !strings.HasPrefix(ps.Run, "sfn-") {
+				return Usagef("run id %q is not a Step Functions run: their ids begin with \"sfn-\"; for a local run use '%s logs'", ps.Run, env.Args0)
+			}
+			s, err := loadSettings(env, flags)
+			if err != nil {
+				return err
+			}
+			req.Settings, req.Run, req.Step, req.Task = s, ps.Run, ps.Step, ps.Task
+			return sfnAWS(ctx, env, &req)
+		},
+	}
+}
+
+func cmdSFNDelete() *Command {
+	var flags sfn.Settings
+	req := sfnRequest{Cmd: "delete"}
+	return &Command{
+		Name:      "delete",
+		UsageLine: "delete [--force] [--authorize TOKEN] [settings flags]",
+		Short:     "delete the deployed state machine and its schedule",
+		Long: `Delete deletes the flow's schedule and state machine. It refuses while runs are
+in flight unless --force (the runs then go on until they end). Job
+definitions and the code package stay (running jobs may use them). Deleting
+another user's deployment needs --authorize production:<token>.`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&req.Force, "force", false, "delete even with runs in flight")
+			fs.StringVar(&req.Authorize, "authorize", "", "production token of a deployment made by another user")
+			settingFlags(fs, &flags, nil)
+		},
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			if len(args) > 0 {
+				return Usagef("delete takes no arguments, got %q", args)
+			}
+			s, err := loadSettings(env, flags)
+			if err != nil {
+				return err
+			}
+			req.Settings = s
+			return sfnAWS(ctx, env, &req)
 		},
 	}
 }

@@ -103,3 +103,10 @@ func Publish(ctx context.Context, b datastore.Backend, flow string, p *Package) 
 	}
 	return true, nil
 }
+
+// FromBinary makes a package of a prebuilt binary for t (step-functions
+// create --code-package FILE).
+func FromBinary(bin []byte, t Target) *Package {
+	sum := sha256.Sum256(bin)
+	return &Package{Binary: bin, SHA256: hex.EncodeToString(sum[:]), Target: t}
+}

@@ -54,6 +54,9 @@ const (
 	EnvDynamoDBTable = "STEPFLOW_DYNAMODB_TABLE"
 	EnvTTLSeconds    = "STEPFLOW_DYNAMODB_TTL_SECONDS"
 	EnvFlow          = "STEPFLOW_FLOW"
+	// EnvProductionToken is the deployment's production token (set by
+	// step-functions create): the production namespace of its runs.
+	EnvProductionToken = "STEPFLOW_PRODUCTION_TOKEN"
 )
 
 // QueueAllowance is added to a step's attempt duration to make the Task
@@ -236,6 +239,9 @@ func (c *compiler) jobDefinitions() error {
 		env = append(env, batch.KeyValuePair{Name: EnvDynamoDBTable, Value: c.s.DynamoDBTable},
 			batch.KeyValuePair{Name: EnvTTLSeconds, Value: strconv.FormatInt(c.ttlSeconds(), 10)})
 	}
+	if c.s.ProductionToken != "" {
+		env = append(env, batch.KeyValuePair{Name: EnvProductionToken, Value: c.s.ProductionToken})
+	}
 	if c.s.Region != "" {
 		env = append(env, batch.KeyValuePair{Name: "AWS_REGION", Value: c.s.Region},
 			batch.KeyValuePair{Name: "AWS_DEFAULT_REGION", Value: c.s.Region})
@@ -259,19 +265,30 @@ func (c *compiler) jobDefinitions() error {
 	return errors.Join(errs...)
 }
 
-// machineName is the state machine name: [project-][branch-]Flow, at most
-// 80 characters.
-func (c *compiler) machineName() string {
+// machineName is the state machine name.
+func (c *compiler) machineName() string { return MachineName(c.f, c.s) }
+
+// MachineName is the state machine name of flow f:
+// [prefix_][project-][branch-]Flow, at most 80 characters.
+func MachineName(f *flow.Flow, s Settings) string {
 	var parts []string
-	if c.f.Project != "" {
-		parts = append(parts, c.f.Project)
+	if f.Project != "" {
+		parts = append(parts, f.Project)
 	}
-	if c.s.Branch != "" {
-		parts = append(parts, sanitize(c.s.Branch))
+	if s.Branch != "" {
+		parts = append(parts, sanitize(s.Branch))
 	}
-	parts = append(parts, c.f.Name)
-	return shorten(strings.Join(parts, "-"), MaxName)
+	parts = append(parts, f.Name)
+	name := strings.Join(parts, "-")
+	if p := sanitize(s.NamePrefix); p != "" && !strings.HasPrefix(name, p+"_") {
+		name = p + "_" + name
+	}
+	return shorten(name, MaxName)
 }
+
+// ScheduleName is the EventBridge Scheduler schedule name of a state
+// machine.
+func ScheduleName(machine string) string { return shorten(machine, maxScheduleName) }
 
 func sanitize(s string) string {
 	return strings.Map(func(r rune) rune {

@@ -28,6 +28,20 @@ type Settings struct {
 	DatastoreRoot string // s3://bucket/prefix
 	CodeURL       string // URL of the code package; default <DatastoreRoot>/code/<Flow>/flow
 	Branch        string // optional deployment branch, part of the state machine name
+	NamePrefix    string // optional prefix of the state machine (and schedule) name
+
+	// Deploy and operations only (internal/aws/deploy).
+	LogGroupARN string // CloudWatch Logs group ARN for --log-execution-history
+	// Endpoint overrides, for tests and AWS-compatible services; empty: AWS.
+	SFNEndpoint       string
+	BatchEndpoint     string
+	SchedulerEndpoint string
+	LogsEndpoint      string
+	S3Endpoint        string
+
+	// ProductionToken is set by the deploy (never by the user): it becomes
+	// STEPFLOW_PRODUCTION_TOKEN in every job definition.
+	ProductionToken string
 
 	WorkflowTimeout time.Duration // execution timeout; 0: none (a year, the AWS maximum)
 	MaxWorkers      int           // MaxConcurrency of every foreach Map; 0: DefaultMaxWorkers
@@ -58,6 +72,13 @@ var settingList = []setting{
 	{"datastore_root", "datastore-root", "STEPFLOW_DATASTORE_ROOT", func(s *Settings) *string { return &s.DatastoreRoot }},
 	{"code_url", "code-url", "STEPFLOW_CODE_URL", func(s *Settings) *string { return &s.CodeURL }},
 	{"branch", "branch", "STEPFLOW_BRANCH", func(s *Settings) *string { return &s.Branch }},
+	{"name_prefix", "name-prefix", "STEPFLOW_NAME_PREFIX", func(s *Settings) *string { return &s.NamePrefix }},
+	{"sfn_log_group_arn", "log-group-arn", "STEPFLOW_SFN_LOG_GROUP_ARN", func(s *Settings) *string { return &s.LogGroupARN }},
+	{"sfn_endpoint", "sfn-endpoint", "STEPFLOW_SFN_ENDPOINT", func(s *Settings) *string { return &s.SFNEndpoint }},
+	{"batch_endpoint", "batch-endpoint", "STEPFLOW_BATCH_ENDPOINT", func(s *Settings) *string { return &s.BatchEndpoint }},
+	{"scheduler_endpoint", "scheduler-endpoint", "STEPFLOW_SCHEDULER_ENDPOINT", func(s *Settings) *string { return &s.SchedulerEndpoint }},
+	{"logs_endpoint", "logs-endpoint", "STEPFLOW_LOGS_ENDPOINT", func(s *Settings) *string { return &s.LogsEndpoint }},
+	{"s3_endpoint", "s3-endpoint", "STEPFLOW_S3_ENDPOINT", func(s *Settings) *string { return &s.S3Endpoint }},
 }
 
 // SettingFlags lists the flag name, config key and environment variable of
@@ -79,6 +100,25 @@ func (s *Settings) Field(flag string) *string {
 	}
 	return nil
 }
+
+// SettingInfo describes one string setting for "stepflow configure".
+type SettingInfo struct {
+	Key  string // config file key
+	Flag string // flag name
+	Env  string // environment variable
+}
+
+// SettingInfos lists every string setting, in config file order.
+func SettingInfos() []SettingInfo {
+	var out []SettingInfo
+	for _, s := range settingList {
+		out = append(out, SettingInfo{s.key, s.flag, s.env})
+	}
+	return out
+}
+
+// How tells a user how to set the setting of a flag.
+func How(flag string) string { return how(flag) }
 
 // how tells a user how to set the setting of a flag.
 func how(flag string) string {
@@ -189,6 +229,9 @@ func configKeys() []string {
 type MissingError struct {
 	Flow    string
 	Missing []Missing
+	// Doing is what the settings are missing for; default "be compiled
+	// for AWS Step Functions".
+	Doing string
 }
 
 // Missing is one missing setting.
@@ -199,12 +242,19 @@ type Missing struct {
 
 func (e *MissingError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "flow %s cannot be compiled for AWS Step Functions: %d setting(s) missing:", e.Flow, len(e.Missing))
+	doing := e.Doing
+	if doing == "" {
+		doing = "be compiled for AWS Step Functions"
+	}
+	fmt.Fprintf(&b, "flow %s cannot %s: %d setting(s) missing:", e.Flow, doing, len(e.Missing))
 	for _, m := range e.Missing {
 		fmt.Fprintf(&b, "\n  %s (%s): set it with %s", m.Flag, m.Why, how(m.Flag))
 	}
 	return b.String()
 }
+
+// PartitionName returns the AWS partition of the settings.
+func (s *Settings) PartitionName() string { return s.partition() }
 
 // partition returns the AWS partition of the settings.
 func (s *Settings) partition() string {

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/cli"
+)
+
+// configureStdin is where configure reads the answers (tests replace it).
+var configureStdin io.Reader = os.Stdin
+
+// prompts are the settings "configure aws" asks for, in order, with what
+// each is for. Every other setting (the endpoint overrides, partition,
+// code URL, branch, name prefix) can still be written with --set.
+var prompts = []struct{ key, what string }{
+	{"region", "AWS region, e.g. us-east-1"},
+	{"datastore_root", "S3 datastore root, s3://bucket/prefix"},
+	{"batch_queue", "AWS Batch job queue (name or ARN)"},
+	{"batch_image", "container image of the tasks (a shell and the aws CLI)"},
+	{"batch_job_role", "IAM role ARN the tasks run as"},
+	{"batch_execution_role", "IAM role ARN of ECS (Fargate only; empty for EC2)"},
+	{"sfn_role", "IAM role ARN the state machines run as"},
+	{"scheduler_role", "IAM role ARN EventBridge Scheduler starts scheduled runs with"},
+	{"dynamodb_table", "DynamoDB table for foreach and switch bookkeeping"},
+	{"sfn_log_group_arn", "CloudWatch Logs group ARN for --log-execution-history (optional)"},
+}
+
+func cmdConfigure() *cli.Command {
+	var outputs string
+	var sets multi
+	aws := &cli.Command{
+		Name:      "aws",
+		UsageLine: "aws [--from-outputs FILE] [--set KEY=VALUE ...]",
+		Short:     "write the AWS settings of step-functions commands",
+		Long: `Configure aws writes the AWS settings that the step-functions commands of every
+flow binary read to the JSON config file ($STEPFLOW_CONFIG, else
+~/.stepflow/config.json). It asks for each setting on standard input, showing
+the current value in brackets: an empty answer keeps it, "-" removes it.
+
+--from-outputs FILE takes the values from the outputs of the CloudFormation
+stack of deploy/cloudformation/stepflow.yaml (the JSON that 'aws cloudformation
+describe-stacks --query Stacks[0].Outputs' prints) and asks nothing; --set
+KEY=VALUE sets one key (any config key, e.g. sfn_endpoint) and asks nothing.
+Environment variables (STEPFLOW_*) and flags still override the file.`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&outputs, "from-outputs", "", "CloudFormation stack outputs (JSON) to take the values from")
+			fs.Var(&sets, "set", "set KEY=VALUE without asking (repeatable)")
+		},
+		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			if len(args) > 0 {
+				return cli.Usagef("configure aws takes no arguments, got %q", args)
+			}
+			return configureAWS(env, outputs, sets)
+		},
+	}
+	return &cli.Command{Name: "configure", Short: "write the configuration file", Commands: []*cli.Command{aws}}
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func configureAWS(env *cli.Env, outputs string, sets []string) error {
+	path := sfn.ConfigPath(env.Getenv)
+	if path == "" {
+		return cli.Usagef("no place for the config file: set STEPFLOW_CONFIG or HOME")
+	}
+	cfg := map[string]any{}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(data, &cfg); err != nil {
+			return cli.Usagef("config file %s is not a JSON object: %v; fix or remove it", path, err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	known := map[string]bool{}
+	for _, s := range sfn.SettingInfos() {
+		known[s.Key] = true
+	}
+	set := func(k, v string) error {
+		if !known[k] {
+			var keys []string
+			for k := range known {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			return cli.Usagef("%q is not a setting; known keys: %s", k, strings.Join(keys, ", "))
+		}
+		if err := checkSetting(k, v); err != nil {
+			return &cli.UsageError{Err: err}
+		}
+		if v == "" {
+			delete(cfg, k)
+		} else {
+			cfg[k] = v
+		}
+		return nil
+	}
+	switch {
+	case outputs != "" || len(sets) > 0:
+		if outputs != "" {
+			vals, err := stackOutputs(outputs)
+			if err != nil {
+				return err
+			}
+			for _, k := range sortedKeys(vals) {
+				if err := set(k, vals[k]); err != nil {
+					return err
+				}
+			}
+		}
+		for _, kv := range sets {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return cli.Usagef("--set %q: write KEY=VALUE", kv)
+			}
+			if err := set(k, v); err != nil {
+				return err
+			}
+		}
+	default:
+		in := bufio.NewScanner(configureStdin)
+		for _, p := range prompts {
+			cur, _ := cfg[p.key].(string)
+			for {
+				fmt.Fprintf(env.Stdout, "%s (%s) [%s]: ", p.key, p.what, cur)
+				if !in.Scan() {
+					fmt.Fprintln(env.Stdout)
+					return cli.Usagef("configure aws: input ended before %s was answered; nothing written", p.key)
+				}
+				ans := strings.TrimSpace(in.Text())
+				if ans == "" {
+					ans = cur
+				} else if ans == "-" {
+					ans = ""
+				}
+				if err := set(p.key, ans); err != nil {
+					fmt.Fprintf(env.Stdout, "%v; try again\n", err)
+					continue
+				}
+				break
+			}
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	out, _ := json.MarshalIndent(cfg, "", "  ")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(out, '\n'), 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s\n", path)
+	return nil
+}
+
+// checkSetting refuses values that cannot be right.
+func checkSetting(k, v string) error {
+	switch {
+	case v == "":
+	case k == "datastore_root" && (!strings.HasPrefix(v, "s3://") || len(v) == len("s3://")):
+		return fmt.Errorf("%s %q is not an S3 URL; write s3://bucket/prefix", k, v)
+	case strings.HasSuffix(k, "_role") || k == "sfn_log_group_arn":
+		if !strings.HasPrefix(v, "arn:") {
+			return fmt.Errorf("%s %q is not an ARN; write arn:aws:...", k, v)
+		}
+	case strings.HasSuffix(k, "_endpoint") && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://"):
+		return fmt.Errorf("%s %q is not an http(s) URL", k, v)
+	}
+	return nil
+}
+
+// stackOutputs reads CloudFormation outputs [{OutputKey, OutputValue}]
+// and maps each key to a config key: "DatastoreRoot" -> "datastore_root".
+// Outputs that are not settings are ignored.
+func stackOutputs(file string) (map[string]string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, cli.Usagef("--from-outputs: %v", err)
+	}
+	var outs []struct{ OutputKey, OutputValue string }
+	if err := json.Unmarshal(data, &outs); err != nil {
+		return nil, cli.Usagef("--from-outputs %s: not the JSON list of stack outputs (aws cloudformation describe-stacks --query Stacks[0].Outputs): %v", file, err)
+	}
+	known := map[string]bool{}
+	for _, s := range sfn.SettingInfos() {
+		known[s.Key] = true
+	}
+	vals := map[string]string{}
+	for _, o := range outs {
+		var b strings.Builder
+		for i, r := range o.OutputKey {
+			if r >= 'A' && r <= 'Z' {
+				if i > 0 {
+					b.WriteByte('_')
+				}
+				r += 'a' - 'A'
+			}
+			b.WriteRune(r)
+		}
+		if k := b.String(); known[k] {
+			vals[k] = o.OutputValue
+		}
+	}
+	if len(vals) == 0 {
+		return nil, cli.Usagef("--from-outputs %s: no output names a setting (DatastoreRoot, BatchQueue, SfnRole, ...)", file)
+	}
+	return vals, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

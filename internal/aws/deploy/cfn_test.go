@@ -1,0 +1,37 @@
+package deploy_test
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	awssfn "github.com/stepflow/stepflow/internal/aws/sfn"
+)
+
+// Every output of the CloudFormation template names a config key, so
+// 'stepflow configure aws --from-outputs' takes them all.
+func TestTemplateOutputsAreSettings(t *testing.T) {
+	data, err := os.ReadFile("../../../deploy/cloudformation/stepflow.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, outputs, ok := strings.Cut(string(data), "\nOutputs:\n")
+	if !ok {
+		t.Fatal("no Outputs section")
+	}
+	known := map[string]bool{}
+	for _, s := range awssfn.SettingInfos() {
+		known[s.Key] = true
+	}
+	names := regexp.MustCompile(`(?m)^  ([A-Za-z]+):$`).FindAllStringSubmatch(outputs, -1)
+	if len(names) < 9 {
+		t.Fatalf("found %d outputs", len(names))
+	}
+	for _, m := range names {
+		key := strings.ToLower(regexp.MustCompile(`([a-z])([A-Z])`).ReplaceAllString(m[1], "${1}_${2}"))
+		if !known[key] {
+			t.Errorf("output %s maps to %q, which is not a config key", m[1], key)
+		}
+	}
+}

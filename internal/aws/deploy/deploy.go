@@ -1,0 +1,422 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	batchsdk "github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
+	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/stepflow/stepflow/internal/aws/batch"
+	"github.com/stepflow/stepflow/internal/aws/codepkg"
+	awssfn "github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/graph"
+)
+
+// Options are the inputs of Create.
+type Options struct {
+	Graph    *graph.Graph
+	Settings awssfn.Settings // loaded (flags, environment, config file)
+	// Code is the code package; CodeStore the datastore backend at
+	// Settings.DatastoreRoot it is uploaded to.
+	Code      *codepkg.Package
+	CodeStore datastore.Backend
+
+	User      string // the deployer, recorded as the owner
+	Authorize string // --authorize: the production token of another owner's deployment
+	NewToken  bool   // --new-token: rotate the production token
+	TokenDir  string // local token cache ("": none)
+	Tags      map[string]string
+	// LogExecutionHistory turns on the state machine's logging (level
+	// ALL, with execution data) to Settings.LogGroupARN.
+	LogExecutionHistory bool
+
+	Out io.Writer // one line per resource: what was done
+}
+
+// Deployment is an existing state machine and what Stepflow stored on it.
+type Deployment struct {
+	Name, Arn, Status string
+	Flow, Token       string
+	Owner             string
+	Definition        string
+	RoleArn           string
+	Logging           *sfntypes.LoggingConfiguration
+	Tags              map[string]string
+}
+
+// Check returns every setting Create needs that is missing, in one
+// *awssfn.MissingError (nil when none is): the compiler's own, then the
+// deploy's (region, sfn-role, scheduler-role for a scheduled flow,
+// log-group-arn with --log-execution-history).
+func Check(g *graph.Graph, s awssfn.Settings, logging bool) (*awssfn.Result, error) {
+	var miss []awssfn.Missing
+	res, err := awssfn.Compile(g, s)
+	if me, ok := err.(*awssfn.MissingError); ok {
+		miss = append(miss, me.Missing...)
+	} else if err != nil {
+		return nil, err
+	}
+	if s.Region == "" {
+		miss = append(miss, awssfn.Missing{Flag: "region", Why: "the AWS region to deploy to"})
+	}
+	if s.SFNRole == "" {
+		miss = append(miss, awssfn.Missing{Flag: "sfn-role", Why: "the IAM role the state machine runs as"})
+	}
+	if g.Flow.Schedule != nil && s.SchedulerRole == "" {
+		miss = append(miss, awssfn.Missing{Flag: "scheduler-role", Why: "the IAM role EventBridge Scheduler starts the scheduled runs with"})
+	}
+	if logging && s.LogGroupARN == "" {
+		miss = append(miss, awssfn.Missing{Flag: "log-group-arn", Why: "--log-execution-history sends the execution history to this CloudWatch Logs group"})
+	}
+	if len(miss) > 0 {
+		return nil, &awssfn.MissingError{Flow: g.Flow.Name, Missing: miss, Doing: "be deployed to AWS Step Functions"}
+	}
+	return res, nil
+}
+
+// CodeURL is the URL of a code package under the datastore root:
+// <root>/<flow>/code/<sha256>.
+func CodeURL(root, flow string, p *codepkg.Package) string {
+	return strings.TrimSuffix(root, "/") + "/" + p.Key(flow)
+}
+
+// Create deploys the flow: it uploads the code package, registers the job
+// definitions that do not exist yet, creates or updates the state machine
+// and its tags, and creates, updates or deletes its schedule. It changes
+// nothing that is already as wanted, and prints one line per resource.
+func Create(ctx context.Context, c *Clients, o Options) error {
+	if _, err := Check(o.Graph, o.Settings, o.LogExecutionHistory); err != nil {
+		return err
+	}
+	s := o.Settings
+	f := o.Graph.Flow
+	name := awssfn.MachineName(f, s)
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+
+	// The existing deployment: who owns it, its token.
+	d, err := Find(ctx, c, name)
+	if err != nil {
+		return err
+	}
+	if d != nil {
+		if d.Status == "DELETING" {
+			return userf("state machine %s is being deleted; wait until AWS has finished deleting it (usually a minute), then deploy again", name)
+		}
+		if d.Flow == "" {
+			return userf("a state machine named %s exists and was not deployed by Stepflow (it has no %s tag); choose another name with --branch or --name-prefix", name, TagFlow)
+		}
+		if d.Flow != f.Name {
+			return userf("state machine %s belongs to flow %s, not %s; choose another name with --branch or --name-prefix", name, d.Flow, f.Name)
+		}
+	}
+	cached := readToken(o.TokenDir, name)
+	if err := authorize(d, o.User, o.Authorize, cached, "redeploy"); err != nil {
+		return err
+	}
+	token, tokenState := "", "minted"
+	switch {
+	case d != nil && d.Token != "" && !o.NewToken:
+		token, tokenState = d.Token, "unchanged"
+	case d != nil && d.Token != "":
+		token, tokenState = NewToken(name), "rotated"
+	default:
+		token = NewToken(name)
+	}
+
+	// The code package.
+	uploaded, err := codepkg.Publish(ctx, o.CodeStore, f.Name, o.Code)
+	if err != nil {
+		return err
+	}
+	s.CodeURL = CodeURL(s.DatastoreRoot, f.Name, o.Code)
+	fmt.Fprintf(out, "code package %s: %s\n", s.CodeURL, map[bool]string{true: "uploaded", false: "unchanged"}[uploaded])
+
+	s.ProductionToken = token
+	res, err := awssfn.Compile(o.Graph, s)
+	if err != nil {
+		return err
+	}
+
+	// Job definitions: content-hash names, so one that exists is current.
+	for _, jd := range res.JobDefinitions {
+		state, err := registerJobDefinition(ctx, c, jd)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "job definition %s: %s\n", jd.JobDefinitionName, state)
+	}
+
+	// The state machine.
+	var def bytes.Buffer
+	if err := json.Compact(&def, res.Definition); err != nil {
+		return err
+	}
+	tags := map[string]string{}
+	for k, v := range o.Tags {
+		tags[k] = v
+	}
+	tags[TagFlow], tags[TagToken], tags[TagOwner] = f.Name, token, o.User
+	want := &Deployment{Name: name, Definition: def.String(), RoleArn: s.SFNRole, Logging: loggingConfig(o.LogExecutionHistory, s.LogGroupARN), Tags: tags}
+	arn, state, err := putStateMachine(ctx, c, d, want)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "state machine %s: %s\n", name, state)
+
+	// The schedule.
+	state, err = putSchedule(ctx, c, res.Schedule, awssfn.ScheduleName(name), arn, s.SchedulerRole)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "schedule %s: %s\n", awssfn.ScheduleName(name), state)
+
+	if err := writeToken(o.TokenDir, name, token); err != nil {
+		return fmt.Errorf("cache the production token: %w", err)
+	}
+	fmt.Fprintf(out, "production token: %s%s (%s)\n", TokenPrefix, token, tokenState)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(out, "warning: %s\n", w)
+	}
+	return nil
+}
+
+// loggingConfig is the state machine's logging: ALL with execution data to
+// the log group with --log-execution-history, else OFF.
+func loggingConfig(on bool, group string) *sfntypes.LoggingConfiguration {
+	if !on {
+		return &sfntypes.LoggingConfiguration{Level: sfntypes.LogLevelOff}
+	}
+	if !strings.HasSuffix(group, ":*") {
+		group += ":*" // Step Functions wants the log group's ARN with its stream wildcard
+	}
+	return &sfntypes.LoggingConfiguration{Level: sfntypes.LogLevelAll, IncludeExecutionData: true,
+		Destinations: []sfntypes.LogDestination{{CloudWatchLogsLogGroup: &sfntypes.CloudWatchLogsLogGroup{LogGroupArn: aws.String(group)}}}}
+}
+
+func sameLogging(a, b *sfntypes.LoggingConfiguration) bool {
+	norm := func(l *sfntypes.LoggingConfiguration) string {
+		if l == nil || l.Level == "" || l.Level == sfntypes.LogLevelOff {
+			return "OFF"
+		}
+		var ds []string
+		for _, d := range l.Destinations {
+			if d.CloudWatchLogsLogGroup != nil {
+				ds = append(ds, aws.ToString(d.CloudWatchLogsLogGroup.LogGroupArn))
+			}
+		}
+		return fmt.Sprintf("%s %v %v", l.Level, l.IncludeExecutionData, ds)
+	}
+	return norm(a) == norm(b)
+}
+
+// registerJobDefinition registers jd unless an ACTIVE definition of its
+// name exists (its name is the hash of its content).
+func registerJobDefinition(ctx context.Context, c *Clients, jd *batch.JobDefinition) (string, error) {
+	got, err := c.Batch.DescribeJobDefinitions(ctx, &batchsdk.DescribeJobDefinitionsInput{
+		JobDefinitionName: aws.String(jd.JobDefinitionName), Status: aws.String("ACTIVE")})
+	if err != nil {
+		return "", awsErr("describe job definition "+jd.JobDefinitionName, err)
+	}
+	if len(got.JobDefinitions) > 0 {
+		return "unchanged", nil
+	}
+	in, err := RegisterInput(jd)
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.Batch.RegisterJobDefinition(ctx, in); err != nil {
+		return "", awsErr("register job definition "+jd.JobDefinitionName, err)
+	}
+	return "registered", nil
+}
+
+// RegisterInput converts a compiled job definition (the RegisterJobDefinition
+// request in its wire form) to the SDK's input: the SDK's input structs have
+// no JSON tags and encoding/json matches the wire names to their fields
+// case-insensitively; an unknown key is an error, so nothing is dropped.
+func RegisterInput(jd *batch.JobDefinition) (*batchsdk.RegisterJobDefinitionInput, error) {
+	data, err := json.Marshal(jd)
+	if err != nil {
+		return nil, err
+	}
+	var in batchsdk.RegisterJobDefinitionInput
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, fmt.Errorf("job definition %s does not convert to the AWS SDK's request: %v", jd.JobDefinitionName, err)
+	}
+	return &in, nil
+}
+
+// Find returns the state machine named name with its tags, or nil.
+func Find(ctx context.Context, c *Clients, name string) (*Deployment, error) {
+	arn, err := findArn(ctx, c, name)
+	if err != nil || arn == "" {
+		return nil, err
+	}
+	got, err := c.SFN.DescribeStateMachine(ctx, &sfnsdk.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
+	if errCode(err) == "StateMachineDoesNotExist" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, awsErr("describe state machine "+name, err)
+	}
+	d := &Deployment{Name: name, Arn: arn, Status: string(got.Status), Definition: aws.ToString(got.Definition),
+		RoleArn: aws.ToString(got.RoleArn), Logging: got.LoggingConfiguration, Tags: map[string]string{}}
+	tags, err := c.SFN.ListTagsForResource(ctx, &sfnsdk.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+	if err != nil {
+		return nil, awsErr("list the tags of state machine "+name, err)
+	}
+	for _, t := range tags.Tags {
+		d.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	d.Flow, d.Token, d.Owner = d.Tags[TagFlow], d.Tags[TagToken], d.Tags[TagOwner]
+	return d, nil
+}
+
+// findArn looks the state machine up by name.
+func findArn(ctx context.Context, c *Clients, name string) (string, error) {
+	p := sfnsdk.NewListStateMachinesPaginator(c.SFN, &sfnsdk.ListStateMachinesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", awsErr("list state machines", err)
+		}
+		for _, m := range page.StateMachines {
+			if aws.ToString(m.Name) == name {
+				return aws.ToString(m.StateMachineArn), nil
+			}
+		}
+	}
+	return "", nil
+}
+
+func sfnTags(m map[string]string) []sfntypes.Tag {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []sfntypes.Tag
+	for _, k := range keys {
+		out = append(out, sfntypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return out
+}
+
+// putStateMachine creates the state machine, or updates what differs.
+func putStateMachine(ctx context.Context, c *Clients, have, want *Deployment) (arn, state string, err error) {
+	if have == nil {
+		out, err := c.SFN.CreateStateMachine(ctx, &sfnsdk.CreateStateMachineInput{
+			Name: aws.String(want.Name), Definition: aws.String(want.Definition), RoleArn: aws.String(want.RoleArn),
+			Type: sfntypes.StateMachineTypeStandard, LoggingConfiguration: want.Logging, Tags: sfnTags(want.Tags)})
+		switch errCode(err) {
+		case "":
+			return aws.ToString(out.StateMachineArn), "created", nil
+		case "StateMachineAlreadyExists": // created meanwhile: update it
+			if have, err = Find(ctx, c, want.Name); err != nil {
+				return "", "", err
+			}
+			if have == nil {
+				return "", "", fmt.Errorf("state machine %s exists but cannot be found; deploy again", want.Name)
+			}
+		case "StateMachineDeleting":
+			return "", "", userf("state machine %s is being deleted; wait until AWS has finished deleting it (usually a minute), then deploy again", want.Name)
+		default:
+			return "", "", awsErr("create state machine "+want.Name, err)
+		}
+	}
+	var did []string
+	if have.Definition != want.Definition || have.RoleArn != want.RoleArn || !sameLogging(have.Logging, want.Logging) {
+		_, err := c.SFN.UpdateStateMachine(ctx, &sfnsdk.UpdateStateMachineInput{StateMachineArn: aws.String(have.Arn),
+			Definition: aws.String(want.Definition), RoleArn: aws.String(want.RoleArn), LoggingConfiguration: want.Logging})
+		if errCode(err) == "StateMachineDeleting" {
+			return "", "", userf("state machine %s is being deleted; wait until AWS has finished deleting it (usually a minute), then deploy again", want.Name)
+		}
+		if err != nil {
+			return "", "", awsErr("update state machine "+want.Name, err)
+		}
+		did = append(did, "definition")
+	}
+	changed := map[string]string{}
+	for k, v := range want.Tags {
+		if old, ok := have.Tags[k]; !ok || old != v {
+			changed[k] = v
+		}
+	}
+	if len(changed) > 0 {
+		if _, err := c.SFN.TagResource(ctx, &sfnsdk.TagResourceInput{ResourceArn: aws.String(have.Arn), Tags: sfnTags(changed)}); err != nil {
+			return "", "", awsErr("tag state machine "+want.Name, err)
+		}
+		did = append(did, "tags")
+	}
+	if len(did) == 0 {
+		return have.Arn, "unchanged", nil
+	}
+	return have.Arn, "updated (" + strings.Join(did, ", ") + ")", nil
+}
+
+// putSchedule makes the schedule match want (nil: no schedule).
+func putSchedule(ctx context.Context, c *Clients, want *awssfn.Schedule, name, machineArn, role string) (string, error) {
+	have, err := c.Scheduler.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(name)})
+	if errCode(err) == "ResourceNotFoundException" {
+		have, err = nil, nil
+	}
+	if err != nil {
+		return "", awsErr("get schedule "+name, err)
+	}
+	if want == nil {
+		if have == nil {
+			return "none", nil
+		}
+		if _, err := c.Scheduler.DeleteSchedule(ctx, &scheduler.DeleteScheduleInput{Name: aws.String(name)}); err != nil && errCode(err) != "ResourceNotFoundException" {
+			return "", awsErr("delete schedule "+name, err)
+		}
+		return "deleted (the flow has no schedule)", nil
+	}
+	target := &schedtypes.Target{Arn: aws.String(machineArn), RoleArn: aws.String(role), Input: aws.String(want.Target.Input)}
+	if want.Target.RoleArn != "" {
+		target.RoleArn = aws.String(want.Target.RoleArn)
+	}
+	fw := &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowMode(want.FlexibleTimeWindow.Mode)}
+	summary := want.ScheduleExpression + " " + want.ScheduleExpressionTimezone
+	if have == nil {
+		_, err := c.Scheduler.CreateSchedule(ctx, &scheduler.CreateScheduleInput{Name: aws.String(name),
+			ScheduleExpression: aws.String(want.ScheduleExpression), ScheduleExpressionTimezone: aws.String(want.ScheduleExpressionTimezone),
+			Description: aws.String(want.Description), State: schedtypes.ScheduleState(want.State), FlexibleTimeWindow: fw, Target: target})
+		if err != nil {
+			return "", awsErr("create schedule "+name, err)
+		}
+		return "created (" + summary + ")", nil
+	}
+	same := aws.ToString(have.ScheduleExpression) == want.ScheduleExpression &&
+		aws.ToString(have.ScheduleExpressionTimezone) == want.ScheduleExpressionTimezone &&
+		aws.ToString(have.Description) == want.Description && string(have.State) == want.State &&
+		have.FlexibleTimeWindow != nil && have.FlexibleTimeWindow.Mode == fw.Mode &&
+		have.Target != nil && aws.ToString(have.Target.Arn) == machineArn && aws.ToString(have.Target.RoleArn) == aws.ToString(target.RoleArn) &&
+		aws.ToString(have.Target.Input) == want.Target.Input
+	if same {
+		return "unchanged", nil
+	}
+	_, err = c.Scheduler.UpdateSchedule(ctx, &scheduler.UpdateScheduleInput{Name: aws.String(name),
+		ScheduleExpression: aws.String(want.ScheduleExpression), ScheduleExpressionTimezone: aws.String(want.ScheduleExpressionTimezone),
+		Description: aws.String(want.Description), State: schedtypes.ScheduleState(want.State), FlexibleTimeWindow: fw, Target: target})
+	if err != nil {
+		return "", awsErr("update schedule "+name, err)
+	}
+	return "updated (" + summary + ")", nil
+}

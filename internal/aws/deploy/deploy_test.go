@@ -1,0 +1,429 @@
+package deploy_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/stepflow/stepflow"
+	"github.com/stepflow/stepflow/internal/aws/awstest"
+	"github.com/stepflow/stepflow/internal/aws/codepkg"
+	"github.com/stepflow/stepflow/internal/aws/deploy"
+	awssfn "github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/graph"
+)
+
+type testFlow struct {
+	Name  string
+	Items []int
+	Item  int
+}
+
+func (f *testFlow) step(c *stepflow.Context) error { return nil }
+
+func (f *testFlow) join(c *stepflow.Context, in []*testFlow) error { return nil }
+
+func testGraph(t *testing.T, scheduled bool) *graph.Graph {
+	t.Helper()
+	b := stepflow.New[testFlow]("TestFlow").
+		Param("name", "world", "who").
+		Step("start", (*testFlow).step, stepflow.Next("end")).
+		Step("end", (*testFlow).step)
+	if scheduled {
+		b = b.Schedule("0 3 * * *", "Europe/Paris")
+	}
+	g, err := graph.New(b.Definition())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func settings(f *awstest.Fake) awssfn.Settings {
+	return awssfn.Settings{
+		Region: awstest.Region, Queue: "queue", Image: "img", JobRole: "arn:aws:iam::123456789012:role/job",
+		SFNRole: "arn:aws:iam::123456789012:role/sfn", SchedulerRole: "arn:aws:iam::123456789012:role/scheduler",
+		DatastoreRoot: "s3://bucket/root", LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:sfn",
+		SFNEndpoint: f.URL, BatchEndpoint: f.URL, SchedulerEndpoint: f.URL, LogsEndpoint: f.URL,
+	}
+}
+
+type env struct {
+	f    *awstest.Fake
+	c    *deploy.Clients
+	opts deploy.Options
+	out  *bytes.Buffer
+}
+
+func setup(t *testing.T, scheduled bool) *env {
+	t.Helper()
+	f := awstest.New()
+	t.Cleanup(f.Close)
+	s := settings(f)
+	c, err := deploy.NewClients(context.Background(), s, deploy.ClientOptions{
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+		MaxBackoff:  5 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := local.New(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &bytes.Buffer{}
+	return &env{f: f, c: c, out: out, opts: deploy.Options{
+		Graph: testGraph(t, scheduled), Settings: s, Code: codepkg.FromBinary([]byte("binary"), codepkg.DefaultTarget),
+		CodeStore: store, User: "alice", TokenDir: t.TempDir(), Out: out,
+	}}
+}
+
+func (e *env) create(t *testing.T) error {
+	t.Helper()
+	e.out.Reset()
+	e.f.Reset()
+	return deploy.Create(context.Background(), e.c, e.opts)
+}
+
+func TestCreateIsIdempotent(t *testing.T) {
+	e := setup(t, true)
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"batch registerjobdefinition", "sfn CreateStateMachine", "scheduler CreateSchedule"}
+	if got := e.f.Writes(); !slices.Equal(got, want) {
+		t.Errorf("first deploy wrote %q, want %q", got, want)
+	}
+	for _, line := range []string{"code package s3://bucket/root/TestFlow/code/", ": uploaded", "state machine TestFlow: created", "schedule TestFlow: created (cron(0 3 * * ? *) Europe/Paris)", "(minted)"} {
+		if !strings.Contains(e.out.String(), line) {
+			t.Errorf("output lacks %q:\n%s", line, e.out)
+		}
+	}
+	m := e.f.Machine("TestFlow")
+	if m.Tags[deploy.TagOwner] != "alice" || m.Tags[deploy.TagFlow] != "TestFlow" || m.Tags[deploy.TagToken] == "" {
+		t.Errorf("tags %v", m.Tags)
+	}
+	if !strings.Contains(m.Definition, `"code_url":"s3://bucket/root/TestFlow/code/`) {
+		t.Errorf("definition does not use the content-addressed code URL:\n%s", m.Definition)
+	}
+	sc := e.f.Schedule("TestFlow")
+	if *sc.Target.Arn != m.Arn || *sc.Target.RoleArn != e.opts.Settings.SchedulerRole {
+		t.Errorf("schedule target %+v", sc.Target)
+	}
+
+	// Unchanged: reads only.
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	if w := e.f.Writes(); len(w) > 0 {
+		t.Errorf("second deploy of an unchanged flow wrote %q", w)
+	}
+	for _, line := range []string{": unchanged\n", "state machine TestFlow: unchanged", "schedule TestFlow: unchanged", "(unchanged)"} {
+		if !strings.Contains(e.out.String(), line) {
+			t.Errorf("output lacks %q:\n%s", line, e.out)
+		}
+	}
+
+	// Logging on: the state machine is updated, nothing else.
+	e.opts.LogExecutionHistory = true
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.f.Writes(); !slices.Equal(got, []string{"sfn UpdateStateMachine"}) {
+		t.Errorf("logging change wrote %q", got)
+	}
+	for _, r := range e.f.Requests() {
+		if in, ok := r.Input.(*sfnsdk.UpdateStateMachineInput); ok {
+			l := in.LoggingConfiguration
+			if l.Level != "ALL" || !l.IncludeExecutionData || *l.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn != e.opts.Settings.LogGroupARN+":*" {
+				t.Errorf("logging %+v", l)
+			}
+		}
+	}
+
+	// The flow loses its schedule: the schedule is deleted.
+	e.opts.Graph = testGraph(t, false)
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.f.Writes(); !slices.Equal(got, []string{"scheduler DeleteSchedule"}) {
+		t.Errorf("unscheduled flow wrote %q", got)
+	}
+	if e.f.Schedule("TestFlow") != nil {
+		t.Error("schedule not deleted")
+	}
+}
+
+func TestCreateReportsEveryMissingSetting(t *testing.T) {
+	e := setup(t, true)
+	e.opts.Settings.Queue, e.opts.Settings.SFNRole, e.opts.Settings.SchedulerRole, e.opts.Settings.LogGroupARN = "", "", "", ""
+	e.opts.LogExecutionHistory = true
+	err := e.create(t)
+	var me *awssfn.MissingError
+	if !errors.As(err, &me) {
+		t.Fatalf("got %v, want a MissingError", err)
+	}
+	for _, s := range []string{"queue", "sfn-role", "scheduler-role", "log-group-arn", "STEPFLOW_SFN_ROLE", "cannot be deployed"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("message lacks %q:\n%v", s, err)
+		}
+	}
+	if n := len(e.f.Requests()); n > 0 {
+		t.Errorf("%d requests sent before the settings were complete", n)
+	}
+}
+
+func TestAWSErrors(t *testing.T) {
+	e := setup(t, false)
+
+	// Throttling is retried with backoff.
+	e.f.Fail("ListStateMachines", "ThrottlingException", 2)
+	if err := e.create(t); err != nil {
+		t.Fatalf("throttled twice then accepted: %v", err)
+	}
+	if n := e.f.Count("ListStateMachines"); n != 3 {
+		t.Errorf("ListStateMachines sent %d times, want 3 (two throttled, retried)", n)
+	}
+
+	// Access denied is not retried, and names the fix.
+	e.f.Fail("ListTagsForResource", "AccessDeniedException", 1)
+	err := e.create(t)
+	var ue *deploy.UserError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "docs/iam.md") {
+		t.Errorf("access denied: got %v", err)
+	}
+	if n := e.f.Count("ListTagsForResource"); n != 1 {
+		t.Errorf("access denied retried: %d requests", n)
+	}
+
+	// A state machine being deleted.
+	e.f.SetMachineStatus("TestFlow", "DELETING")
+	if err := e.create(t); !errors.As(err, &ue) || !strings.Contains(err.Error(), "being deleted") {
+		t.Errorf("deleting: got %v", err)
+	}
+}
+
+func TestCreateRaces(t *testing.T) {
+	e := setup(t, false)
+	// Another deploy creates the state machine between the lookup and the
+	// create: StateMachineAlreadyExists, then an update of the other's.
+	e.f.Before = func(op string) {
+		if op == "CreateStateMachine" && e.f.Machine("TestFlow") == nil {
+			e.f.AddMachine("TestFlow", `{"StartAt":"x","States":{"x":{"Type":"Succeed"}}}`, "arn:aws:iam::123456789012:role/sfn",
+				map[string]string{deploy.TagFlow: "TestFlow", deploy.TagOwner: "alice", deploy.TagToken: "t"})
+		}
+	}
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(e.out.String(), "state machine TestFlow: updated (definition, tags)") {
+		t.Errorf("output:\n%s", e.out)
+	}
+	if got := e.f.Writes(); !slices.Equal(got, []string{"batch registerjobdefinition", "sfn CreateStateMachine", "sfn UpdateStateMachine", "sfn TagResource"}) {
+		t.Errorf("writes %q", got)
+	}
+	// Deleted meanwhile: StateMachineDeleting from the create.
+	e2 := setup(t, false)
+	e2.f.Fail("CreateStateMachine", "StateMachineDeleting", 1)
+	var ue *deploy.UserError
+	if err := e2.create(t); !errors.As(err, &ue) || !strings.Contains(err.Error(), "being deleted") {
+		t.Errorf("deleting: %v", err)
+	}
+}
+
+func TestProductionTokens(t *testing.T) {
+	e := setup(t, false)
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.f.Machine("TestFlow").Tags[deploy.TagToken]
+	if !strings.HasPrefix(tok, "testflow-") {
+		t.Errorf("token %q", tok)
+	}
+	if !strings.Contains(e.out.String(), "production token: production:"+tok+" (minted)") {
+		t.Errorf("output:\n%s", e.out)
+	}
+	// The token reaches the tasks: the job definition's environment.
+	jdEnv := func() string {
+		var s []string
+		for _, r := range e.f.Requests() {
+			if r.Op == "registerjobdefinition" {
+				data, _ := json.Marshal(r.Input)
+				s = append(s, string(data))
+			}
+		}
+		return strings.Join(s, "\n")
+	}
+	if !strings.Contains(jdEnv(), `"Name":"STEPFLOW_PRODUCTION_TOKEN","Value":"`+tok+`"`) {
+		t.Errorf("job definition lacks the token:\n%s", jdEnv())
+	}
+
+	// Another user, no token (and none cached): refused.
+	aliceDir, bobDir := e.opts.TokenDir, t.TempDir()
+	e.opts.User, e.opts.TokenDir = "bob", bobDir
+	err := e.create(t)
+	if err == nil || !strings.Contains(err.Error(), "deployed by alice") || !strings.Contains(err.Error(), "--authorize") {
+		t.Fatalf("bob without a token: %v", err)
+	}
+	if w := e.f.Writes(); len(w) > 0 {
+		t.Errorf("refused deploy wrote %q", w)
+	}
+	// A wrong token: refused.
+	e.opts.Authorize = "production:wrong"
+	if err := e.create(t); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Fatalf("bob with a wrong token: %v", err)
+	}
+	// The right token: allowed; bob becomes the owner, the token stays.
+	e.opts.Authorize = "production:" + tok
+	if err := e.create(t); err != nil {
+		t.Fatalf("bob with the token: %v", err)
+	}
+	if m := e.f.Machine("TestFlow"); m.Tags[deploy.TagOwner] != "bob" || m.Tags[deploy.TagToken] != tok {
+		t.Errorf("tags after bob's deploy: %v", m.Tags)
+	}
+	// Rotation: a new token, new job definitions with it.
+	e.opts.Authorize, e.opts.NewToken = "", true
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	tok2 := e.f.Machine("TestFlow").Tags[deploy.TagToken]
+	if tok2 == tok || !strings.Contains(e.out.String(), "(rotated)") || !strings.Contains(jdEnv(), tok2) {
+		t.Errorf("rotation: %q -> %q\n%s", tok, tok2, e.out)
+	}
+	// alice's old token no longer works.
+	e.opts.User, e.opts.NewToken, e.opts.Authorize = "alice", false, "production:"+tok
+	if err := e.create(t); err == nil {
+		t.Error("the old token still authorizes")
+	}
+	// carol has bob's token in her cache: allowed without --authorize.
+	e.opts.User, e.opts.Authorize, e.opts.TokenDir = "carol", "", bobDir
+	if err := e.create(t); err != nil {
+		t.Errorf("cached token: %v", err)
+	}
+	// dave has alice's stale token in his cache: refused.
+	e.opts.User, e.opts.TokenDir = "dave", aliceDir
+	if err := e.create(t); err == nil {
+		t.Error("a stale cached token authorizes")
+	}
+}
+
+func TestOperations(t *testing.T) {
+	e := setup(t, false)
+	ctx := context.Background()
+	ops := &deploy.Ops{C: e.c, Machine: "TestFlow", Flow: "TestFlow", Prog: "testflow"}
+	var ue *deploy.UserError
+	if _, err := ops.Trigger(ctx, nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), "not deployed") {
+		t.Errorf("trigger before deploy: %v", err)
+	}
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	run1, err := ops.Trigger(ctx, map[string]string{"name": "ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := e.f.Execution(strings.TrimPrefix(run1, "sfn-"))
+	if ex == nil || ex.Input != `{"Parameters":{"name":"ada"}}` {
+		t.Fatalf("execution %+v", ex)
+	}
+	run2, _ := ops.Trigger(ctx, nil)
+	if e.f.Execution(strings.TrimPrefix(run2, "sfn-")).Input != `{"Parameters":{}}` {
+		t.Error("input without parameters")
+	}
+	runs, err := ops.ListRuns(ctx, "")
+	if err != nil || len(runs) != 2 || runs[0].ID != run2 {
+		t.Fatalf("list-runs: %v %+v", err, runs)
+	}
+
+	// Status from the history.
+	e.f.Progress(strings.TrimPrefix(run1, "sfn-"), "start", "0", "succeeded")
+	e.f.Progress(strings.TrimPrefix(run1, "sfn-"), "end", "0", "running")
+	st, err := ops.Status(ctx, run1, []string{"start", "end"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Status != "RUNNING" || len(st.Steps) != 2 || st.Steps[0].Succeeded != 1 || st.Steps[1].Running != 1 {
+		t.Errorf("status %+v %+v %+v", st, st.Steps[0], st.Steps[1])
+	}
+	if _, err := ops.Status(ctx, "sfn-nope", nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("status of an unknown run: %v", err)
+	}
+
+	// Logs of the running job, from CloudWatch.
+	job, err := ops.BatchJob(ctx, run1, "end", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	if err := ops.CloudLogs(ctx, job, &logs); err != nil || logs.String() != "end 0 log line 1\nend 0 log line 2\n" {
+		t.Errorf("logs %q, %v", logs.String(), err)
+	}
+
+	// Delete refuses while runs are in flight.
+	if _, err := ops.Delete(ctx, false, "alice", "", "", "TestFlow"); !errors.As(err, &ue) || !strings.Contains(err.Error(), "in flight") {
+		t.Errorf("delete with runs in flight: %v", err)
+	}
+
+	// Terminate; then resume (redrive).
+	if _, err := ops.Terminate(ctx, run1, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Terminate(ctx, run1, "alice", "", ""); err == nil || !strings.Contains(err.Error(), "not running") {
+		t.Errorf("terminate twice: %v", err)
+	}
+	if err := ops.Resume(ctx, run1, awstest.Epoch.Add(time.Hour)); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if e.f.Execution(strings.TrimPrefix(run1, "sfn-")).RedriveCount != 1 {
+		t.Error("not redriven")
+	}
+	// Too old: refused before asking AWS; AWS's own refusal is explained too.
+	e.f.Finish(strings.TrimPrefix(run2, "sfn-"), "FAILED", 15*24*time.Hour)
+	err = ops.Resume(ctx, run2, awstest.Epoch.Add(time.Hour))
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "more than 14 days") || !strings.Contains(err.Error(), "resume --origin-run-id "+run2) {
+		t.Errorf("resume of an old run: %v", err)
+	}
+	err = ops.Resume(ctx, run2, awstest.Epoch.Add(-14*24*time.Hour)) // our clock says recent: AWS refuses
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cannot be redriven") || e.f.Count("RedriveExecution") != 2 || !strings.Contains(err.Error(), "ended more than 14 days ago") {
+		t.Errorf("AWS refuses the redrive: %v", err)
+	}
+
+	// Delete with --force.
+	did, err := ops.Delete(ctx, true, "alice", "", "", "TestFlow")
+	if err != nil || e.f.Machine("TestFlow") != nil {
+		t.Errorf("delete --force: %v %q", err, did)
+	}
+	// Another user cannot delete without the token.
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Delete(ctx, true, "mallory", "", "", "TestFlow"); err == nil || !strings.Contains(err.Error(), "--authorize") {
+		t.Errorf("delete by another user: %v", err)
+	}
+}
+
+func TestRegisterInputKeepsEveryField(t *testing.T) {
+	e := setup(t, false)
+	res, err := awssfn.Compile(e.opts.Graph, e.opts.Settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, jd := range res.JobDefinitions {
+		in, err := deploy.RegisterInput(jd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *in.JobDefinitionName != jd.JobDefinitionName || *in.ContainerProperties.Image != "img" || len(in.ContainerProperties.Command) != len(jd.ContainerProperties.Command) {
+			t.Errorf("converted %+v", in)
+		}
+	}
+}

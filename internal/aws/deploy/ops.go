@@ -1,0 +1,430 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	batchsdk "github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+// MaxInput is the largest execution input Step Functions accepts.
+const MaxInput = 256 << 10
+
+// RedriveWindow is how long after its end Step Functions can redrive an
+// execution.
+const RedriveWindow = 14 * 24 * time.Hour
+
+// RunPrefix starts the id of every run on Step Functions.
+const RunPrefix = "sfn-"
+
+// Ops operates the deployment of one flow.
+type Ops struct {
+	C       *Clients
+	Machine string // state machine name
+	Flow    string
+	Prog    string // the flow binary's name, for suggested commands
+}
+
+// deployed returns the deployment, or a message saying to deploy first.
+func (o *Ops) deployed(ctx context.Context) (*Deployment, error) {
+	d, err := Find(ctx, o.C, o.Machine)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, userf("flow %s is not deployed: no state machine %s in region %s; deploy it with '%s step-functions create'", o.Flow, o.Machine, o.C.Region, o.Prog)
+	}
+	return d, nil
+}
+
+// execArn is the ARN of the execution of run id on the state machine.
+func execArn(machineArn, runID string) string {
+	return strings.Replace(machineArn, ":stateMachine:", ":execution:", 1) + ":" + strings.TrimPrefix(runID, RunPrefix)
+}
+
+// CheckRunID refuses a run id that is not a Step Functions run.
+func CheckRunID(id string) error {
+	if !strings.HasPrefix(id, RunPrefix) || len(id) == len(RunPrefix) {
+		return userf("run id %q is not a Step Functions run: their ids begin with %q (list them with 'step-functions list-runs')", id, RunPrefix)
+	}
+	return nil
+}
+
+// Input is the execution input of a run with parameters params (name ->
+// value in the format the run flags take), as docs/state-machine.md says.
+func Input(params map[string]string) (string, error) {
+	if params == nil {
+		params = map[string]string{}
+	}
+	data, err := json.Marshal(map[string]any{"Parameters": params})
+	if err != nil {
+		return "", err
+	}
+	if len(data) > MaxInput {
+		return "", userf("the parameters take %d bytes of execution input, over the AWS Step Functions limit of %d; pass large values in a file on S3 and give its URL", len(data), MaxInput)
+	}
+	return string(data), nil
+}
+
+// Trigger starts a run with the parameters and returns its run id.
+func (o *Ops) Trigger(ctx context.Context, params map[string]string) (string, error) {
+	input, err := Input(params)
+	if err != nil {
+		return "", err
+	}
+	d, err := o.deployed(ctx)
+	if err != nil {
+		return "", err
+	}
+	out, err := o.C.SFN.StartExecution(ctx, &sfnsdk.StartExecutionInput{StateMachineArn: aws.String(d.Arn), Input: aws.String(input)})
+	if err != nil {
+		return "", awsErr("start a run of "+o.Machine, err)
+	}
+	arn := aws.ToString(out.ExecutionArn)
+	return RunPrefix + arn[strings.LastIndex(arn, ":")+1:], nil
+}
+
+// Run is one execution.
+type Run struct {
+	ID          string
+	Status      string
+	Start, Stop time.Time
+}
+
+// ListRuns lists the runs, newest first, with status (RUNNING, SUCCEEDED,
+// FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE) or all when status is "".
+func (o *Ops) ListRuns(ctx context.Context, status string) ([]Run, error) {
+	d, err := o.deployed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return listRuns(ctx, o.C, d.Arn, status, 0)
+}
+
+func listRuns(ctx context.Context, c *Clients, machineArn, status string, limit int) ([]Run, error) {
+	in := &sfnsdk.ListExecutionsInput{StateMachineArn: aws.String(machineArn), StatusFilter: sfntypes.ExecutionStatus(status)}
+	if limit > 0 {
+		in.MaxResults = int32(limit)
+	}
+	var runs []Run
+	p := sfnsdk.NewListExecutionsPaginator(c.SFN, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, awsErr("list the runs", err)
+		}
+		for _, e := range page.Executions {
+			runs = append(runs, Run{ID: RunPrefix + aws.ToString(e.Name), Status: string(e.Status), Start: aws.ToTime(e.StartDate), Stop: aws.ToTime(e.StopDate)})
+		}
+		if limit > 0 && len(runs) >= limit {
+			break
+		}
+	}
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Start.After(runs[j].Start) })
+	return runs, nil
+}
+
+// execution describes a run, with a clear message for an unknown one.
+func (o *Ops) execution(ctx context.Context, d *Deployment, runID string) (*sfnsdk.DescribeExecutionOutput, error) {
+	if err := CheckRunID(runID); err != nil {
+		return nil, err
+	}
+	out, err := o.C.SFN.DescribeExecution(ctx, &sfnsdk.DescribeExecutionInput{ExecutionArn: aws.String(execArn(d.Arn, runID))})
+	if errCode(err) == "ExecutionDoesNotExist" {
+		return nil, userf("run %s does not exist on state machine %s; list the runs with '%s step-functions list-runs'", runID, o.Machine, o.Prog)
+	}
+	if err != nil {
+		return nil, awsErr("describe run "+runID, err)
+	}
+	return out, nil
+}
+
+// StepProgress counts a step's Task state events of one execution.
+type StepProgress struct {
+	Step      string
+	Started   int // Task state entered
+	Succeeded int
+	Failed    int // failed attempts (retried or not)
+	Running   int // entered and not ended
+}
+
+// RunStatus is a run's state from the execution history.
+type RunStatus struct {
+	Run
+	Redrives int
+	Steps    []*StepProgress // in the order first seen
+	Error    string          // the failure, if any
+}
+
+// Status reads a run's state from its execution history. steps are the
+// flow's step names: other states (helpers) are not counted.
+func (o *Ops) Status(ctx context.Context, runID string, steps []string) (*RunStatus, error) {
+	d, err := o.deployed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := o.execution(ctx, d, runID)
+	if err != nil {
+		return nil, err
+	}
+	st := &RunStatus{Run: Run{ID: runID, Status: string(ex.Status), Start: aws.ToTime(ex.StartDate), Stop: aws.ToTime(ex.StopDate)},
+		Redrives: int(aws.ToInt32(ex.RedriveCount))}
+	if ex.Error != nil {
+		st.Error = aws.ToString(ex.Error) + ": " + aws.ToString(ex.Cause)
+	}
+	isStep := map[string]bool{}
+	for _, s := range steps {
+		isStep[s] = true
+	}
+	byName := map[string]*StepProgress{}
+	stateOf := map[int64]string{} // event id -> state name, following previousEventId
+	err = history(ctx, o.C, execArn(d.Arn, runID), func(e sfntypes.HistoryEvent) {
+		name := ""
+		if e.StateEnteredEventDetails != nil {
+			name = aws.ToString(e.StateEnteredEventDetails.Name)
+		} else {
+			name = stateOf[e.PreviousEventId]
+		}
+		stateOf[e.Id] = name
+		if !isStep[name] {
+			return
+		}
+		p := byName[name]
+		if p == nil {
+			p = &StepProgress{Step: name}
+			byName[name] = p
+			st.Steps = append(st.Steps, p)
+		}
+		switch e.Type {
+		case sfntypes.HistoryEventTypeTaskStateEntered:
+			p.Started++
+			p.Running++
+		case sfntypes.HistoryEventTypeTaskStateExited:
+			p.Running--
+		case sfntypes.HistoryEventTypeTaskSucceeded:
+			p.Succeeded++
+		case sfntypes.HistoryEventTypeTaskFailed, sfntypes.HistoryEventTypeTaskTimedOut, sfntypes.HistoryEventTypeTaskSubmitFailed, sfntypes.HistoryEventTypeTaskStartFailed:
+			p.Failed++
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range st.Steps {
+		if st.Status != "RUNNING" || p.Running < 0 {
+			p.Running = 0
+		}
+	}
+	return st, nil
+}
+
+func history(ctx context.Context, c *Clients, arn string, fn func(sfntypes.HistoryEvent)) error {
+	p := sfnsdk.NewGetExecutionHistoryPaginator(c.SFN, &sfnsdk.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return awsErr("read the execution history", err)
+		}
+		for _, e := range page.Events {
+			fn(e)
+		}
+	}
+	return nil
+}
+
+// Terminate stops a running run.
+func (o *Ops) Terminate(ctx context.Context, runID, user, authorizeToken, tokenDir string) (time.Time, error) {
+	d, err := o.deployed(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if err := authorize(d, user, authorizeToken, readToken(tokenDir, o.Machine), "terminate runs of"); err != nil {
+		return time.Time{}, err
+	}
+	ex, err := o.execution(ctx, d, runID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if ex.Status != sfntypes.ExecutionStatusRunning {
+		return time.Time{}, userf("run %s is not running (it is %s); nothing to terminate", runID, ex.Status)
+	}
+	out, err := o.C.SFN.StopExecution(ctx, &sfnsdk.StopExecutionInput{ExecutionArn: ex.ExecutionArn,
+		Error: aws.String("Stepflow.Terminated"), Cause: aws.String("terminated by " + user + " with step-functions terminate")})
+	if errCode(err) == "ExecutionDoesNotExist" {
+		return time.Time{}, userf("run %s does not exist on state machine %s", runID, o.Machine)
+	}
+	if err != nil {
+		return time.Time{}, awsErr("terminate run "+runID, err)
+	}
+	return aws.ToTime(out.StopDate), nil
+}
+
+// Resume redrives a failed, timed out or aborted run: Step Functions
+// reruns it from the states that did not succeed, with the same execution
+// name, so the run id and every task id stay, finished tasks are not run
+// again and the records of earlier attempts are kept.
+func (o *Ops) Resume(ctx context.Context, runID string, now time.Time) error {
+	d, err := o.deployed(ctx)
+	if err != nil {
+		return err
+	}
+	ex, err := o.execution(ctx, d, runID)
+	if err != nil {
+		return err
+	}
+	local := fmt.Sprintf("resume it locally instead, reusing its successful tasks: STEPFLOW_DATASTORE_ROOT=<datastore root> %s resume --origin-run-id %s", o.Prog, runID)
+	switch ex.Status {
+	case sfntypes.ExecutionStatusRunning:
+		return userf("run %s is still running; it can be resumed once it has failed, timed out or been terminated", runID)
+	case sfntypes.ExecutionStatusSucceeded:
+		return userf("run %s succeeded; there is nothing to resume", runID)
+	}
+	if stop := aws.ToTime(ex.StopDate); !now.IsZero() && !stop.IsZero() && now.Sub(stop) > RedriveWindow {
+		return userf("run %s cannot be redriven on AWS Step Functions: it ended on %s, more than 14 days ago; %s", runID, stop.UTC().Format(time.RFC3339), local)
+	}
+	_, err = o.C.SFN.RedriveExecution(ctx, &sfnsdk.RedriveExecutionInput{ExecutionArn: ex.ExecutionArn})
+	switch errCode(err) {
+	case "":
+		return nil
+	case "ExecutionNotRedrivable":
+		msg := err.Error()
+		if i := strings.LastIndex(msg, "ExecutionNotRedrivable: "); i >= 0 {
+			msg = msg[i+len("ExecutionNotRedrivable: "):]
+		}
+		return userf("run %s cannot be redriven on AWS Step Functions (%s); %s", runID, msg, local)
+	case "ExecutionDoesNotExist":
+		return userf("run %s does not exist on state machine %s", runID, o.Machine)
+	}
+	return awsErr("redrive run "+runID, err)
+}
+
+// Delete deletes the schedule and the state machine. It refuses while runs
+// are in flight unless force (they then go on until they end).
+func (o *Ops) Delete(ctx context.Context, force bool, user, authorizeToken, tokenDir, schedule string) ([]string, error) {
+	d, err := o.deployed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(d, user, authorizeToken, readToken(tokenDir, o.Machine), "delete"); err != nil {
+		return nil, err
+	}
+	running, err := listRuns(ctx, o.C, d.Arn, "RUNNING", 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(running) > 0 && !force {
+		return nil, userf("state machine %s has runs in flight (e.g. %s); wait for them, stop them with '%s step-functions terminate RUN', or delete anyway with --force (the runs go on until they end)", o.Machine, running[0].ID, o.Prog)
+	}
+	var did []string
+	if _, err := o.C.Scheduler.DeleteSchedule(ctx, &scheduler.DeleteScheduleInput{Name: aws.String(schedule)}); err == nil {
+		did = append(did, "schedule "+schedule+": deleted")
+	} else if errCode(err) != "ResourceNotFoundException" {
+		return nil, awsErr("delete schedule "+schedule, err)
+	}
+	if _, err := o.C.SFN.DeleteStateMachine(ctx, &sfnsdk.DeleteStateMachineInput{StateMachineArn: aws.String(d.Arn)}); err != nil {
+		return did, awsErr("delete state machine "+o.Machine, err)
+	}
+	removeToken(tokenDir, o.Machine)
+	did = append(did, "state machine "+o.Machine+": deleted")
+	if len(running) > 0 {
+		did = append(did, "runs in flight go on until they end (AWS deletes the state machine then)")
+	}
+	return did, nil
+}
+
+// BatchJob finds the Batch job of a task of a run from the execution
+// history: the TaskScheduled event whose container environment names the
+// step and task, followed (through previousEventId) by the TaskSubmitted
+// event that holds the job id. The latest attempt wins.
+func (o *Ops) BatchJob(ctx context.Context, runID, step, task string) (string, error) {
+	d, err := o.deployed(ctx)
+	if err != nil {
+		return "", err
+	}
+	if _, err := o.execution(ctx, d, runID); err != nil {
+		return "", err
+	}
+	scheduled := map[int64]bool{} // TaskScheduled of the task, then its TaskStarted
+	job := ""
+	err = history(ctx, o.C, execArn(d.Arn, runID), func(e sfntypes.HistoryEvent) {
+		switch {
+		case e.TaskScheduledEventDetails != nil:
+			var p struct {
+				ContainerOverrides struct {
+					Environment []struct{ Name, Value string }
+				}
+			}
+			if json.Unmarshal([]byte(aws.ToString(e.TaskScheduledEventDetails.Parameters)), &p) != nil {
+				return
+			}
+			env := map[string]string{}
+			for _, kv := range p.ContainerOverrides.Environment {
+				env[kv.Name] = kv.Value
+			}
+			if env["STEPFLOW_STEP"] == step && env["STEPFLOW_TASK_ID"] == task {
+				scheduled[e.Id] = true
+			}
+		case e.Type == sfntypes.HistoryEventTypeTaskStarted && scheduled[e.PreviousEventId]:
+			scheduled[e.Id] = true
+		case e.TaskSubmittedEventDetails != nil && scheduled[e.PreviousEventId]:
+			var out struct{ JobId string }
+			if json.Unmarshal([]byte(aws.ToString(e.TaskSubmittedEventDetails.Output)), &out) == nil && out.JobId != "" {
+				job = out.JobId
+			}
+		}
+	})
+	if err != nil {
+		return "", err
+	}
+	if job == "" {
+		return "", userf("task %s/%s/%s has no AWS Batch job in the execution history (it has not started, or it is not a task of this run)", runID, step, task)
+	}
+	return job, nil
+}
+
+// CloudLogs copies a Batch job's CloudWatch Logs (its awslogs stream) to w.
+func (o *Ops) CloudLogs(ctx context.Context, jobID string, w io.Writer) error {
+	out, err := o.C.Batch.DescribeJobs(ctx, &batchsdk.DescribeJobsInput{Jobs: []string{jobID}})
+	if err != nil {
+		return awsErr("describe AWS Batch job "+jobID, err)
+	}
+	if len(out.Jobs) == 0 || out.Jobs[0].Container == nil || aws.ToString(out.Jobs[0].Container.LogStreamName) == "" {
+		return userf("AWS Batch job %s has no CloudWatch log stream (it has not started, or AWS Batch no longer keeps it)", jobID)
+	}
+	ct := out.Jobs[0].Container
+	group := "/aws/batch/job"
+	if lc := ct.LogConfiguration; lc != nil && lc.LogDriver == "awslogs" && lc.Options["awslogs-group"] != "" {
+		group = lc.Options["awslogs-group"]
+	}
+	in := &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: ct.LogStreamName, StartFromHead: aws.Bool(true)}
+	for {
+		page, err := o.C.Logs.GetLogEvents(ctx, in)
+		if err != nil {
+			return awsErr("read CloudWatch Logs "+group+" "+aws.ToString(ct.LogStreamName), err)
+		}
+		for _, e := range page.Events {
+			msg := aws.ToString(e.Message)
+			if !strings.HasSuffix(msg, "\n") {
+				msg += "\n"
+			}
+			if _, err := io.WriteString(w, msg); err != nil {
+				return err
+			}
+		}
+		// The last page repeats its forward token.
+		if page.NextForwardToken == nil || aws.ToString(page.NextForwardToken) == aws.ToString(in.NextToken) {
+			return nil
+		}
+		in.NextToken = page.NextForwardToken
+	}
+}

@@ -1,0 +1,200 @@
+package deploy_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/stepflow/stepflow/internal/aws/awstest"
+	"github.com/stepflow/stepflow/internal/aws/deploy"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/datastore/s3"
+)
+
+// The step-functions commands of a flow binary, end to end, as txtar
+// scripts (testdata/script): the AWS build of examples/hello and
+// examples/params against a fresh awstest.Fake and an in-process gofakes3
+// per script, reached through the STEPFLOW_*_ENDPOINT settings.
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "stepflow-deploy-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binDir = filepath.Join(dir, "bin")
+	cmd := exec.Command("go", "build", "-tags", "stepflow_aws", "-o", binDir+string(filepath.Separator), "./examples/hello", "./examples/params")
+	cmd.Dir = filepath.Join("..", "..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the flow binaries: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+var fakes sync.Map // FAKE_ID -> *awstest.Fake
+
+var (
+	tokenRE  = regexp.MustCompile(`\b(production:[a-z0-9_.-]+)-[a-z0-9]{8}\b`)
+	jobDefRE = regexp.MustCompile(`\b([A-Za-z0-9_]+)-[0-9a-f]{16}\b`)
+)
+
+func TestScripts(t *testing.T) {
+	var n int
+	var mu sync.Mutex
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") != "",
+		Setup: func(env *testscript.Env) error {
+			f := awstest.New()
+			s3b := s3mem.New()
+			if err := s3b.CreateBucket("bucket"); err != nil {
+				return err
+			}
+			s3 := httptest.NewServer(gofakes3.New(s3b).Server())
+			env.Defer(func() { f.Close(); s3.Close() })
+			mu.Lock()
+			n++
+			id := strconv.Itoa(n)
+			mu.Unlock()
+			fakes.Store(id, f)
+			for k, v := range map[string]string{
+				"PATH":                        binDir + string(os.PathListSeparator) + env.Getenv("PATH"),
+				"FAKE_ID":                     id,
+				"HOME":                        env.WorkDir,
+				"USER":                        "alice",
+				"TZ":                          "UTC",
+				"AWS_ACCESS_KEY_ID":           "AKID",
+				"AWS_SECRET_ACCESS_KEY":       "SECRET",
+				"AWS_EC2_METADATA_DISABLED":   "true",
+				"STEPFLOW_REGION":             awstest.Region,
+				"STEPFLOW_SFN_ENDPOINT":       f.URL,
+				"STEPFLOW_BATCH_ENDPOINT":     f.URL,
+				"STEPFLOW_SCHEDULER_ENDPOINT": f.URL,
+				"STEPFLOW_LOGS_ENDPOINT":      f.URL,
+				"STEPFLOW_S3_ENDPOINT":        s3.URL,
+				"STEPFLOW_DATASTORE_ROOT":     "s3://bucket/root",
+				"STEPFLOW_BATCH_QUEUE":        "queue",
+				"STEPFLOW_BATCH_IMAGE":        "public.ecr.aws/docker/library/alpine:3",
+				"STEPFLOW_BATCH_JOB_ROLE":     "arn:aws:iam::123456789012:role/stepflow-job",
+				"STEPFLOW_SFN_ROLE":           "arn:aws:iam::123456789012:role/stepflow-sfn",
+				"STEPFLOW_SCHEDULER_ROLE":     "arn:aws:iam::123456789012:role/stepflow-scheduler",
+				"STEPFLOW_DYNAMODB_TABLE":     "stepflow",
+				"STEPFLOW_SFN_LOG_GROUP_ARN":  "",
+			} {
+				env.Setenv(k, v)
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"fake":     cmdFake,
+			"cmptoken": cmdCmpToken,
+		},
+	})
+}
+
+// fake OP ARGS drives the script's fake:
+//
+//	fake writes                         print the writes since the last reset, then reset
+//	fake fail OP CODE N                 fail the next N requests of OP with CODE
+//	fake progress EXEC STEP TASK OUTCOME simulate a task (succeeded, failed, running)
+//	fake finish EXEC STATUS [DAYS-AGO]  end an execution
+//	fake token MACHINE                  set $TOKEN to the machine's production token
+//	fake seed RUN STEP TASK             save a succeeded attempt 0 of HelloFlow with logs in the S3 datastore
+func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
+	v, _ := fakes.Load(ts.Getenv("FAKE_ID"))
+	f := v.(*awstest.Fake)
+	if len(args) == 0 {
+		ts.Fatalf("usage: fake writes|fail|progress|finish|token ...")
+	}
+	var err error
+	switch args[0] {
+	case "writes":
+		out := ts.Stdout() // replaces stdout even when nothing is written
+		for _, w := range f.Writes() {
+			fmt.Fprintln(out, w)
+		}
+		f.Reset()
+	case "fail":
+		n, _ := strconv.Atoi(args[3])
+		f.Fail(args[1], args[2], n)
+	case "progress":
+		err = f.Progress(args[1], args[2], args[3], args[4])
+	case "finish":
+		days := 0
+		if len(args) > 3 {
+			days, _ = strconv.Atoi(args[3])
+		}
+		err = f.Finish(args[1], args[2], time.Duration(days)*24*time.Hour)
+	case "seed":
+		err = seed(ts, args[1], args[2], args[3])
+	case "token":
+		m := f.Machine(args[1])
+		if m == nil {
+			ts.Fatalf("no state machine %s", args[1])
+		}
+		ts.Setenv("TOKEN", m.Tags[deploy.TagToken])
+	default:
+		ts.Fatalf("unknown fake command %q", args[0])
+	}
+	if err != nil {
+		ts.Fatalf("fake %s: %v", args[0], err)
+	}
+}
+
+// cmptoken FILE GOLDEN compares FILE (stdout, stderr or a file) with
+// GOLDEN after replacing every production token's random part with TOKEN
+// and the hash in job definition names with JOBDEF (it changes with the
+// job command).
+func cmdCmpToken(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: cmptoken FILE GOLDEN")
+	}
+	got := tokenRE.ReplaceAllString(ts.ReadFile(args[0]), "$1-TOKEN")
+	got = jobDefRE.ReplaceAllString(got, "$1-JOBDEF")
+	want := ts.ReadFile(args[1])
+	if got != want {
+		ts.Fatalf("%s differs from %s:\n--- got\n%s--- want\n%s", args[0], args[1], got, want)
+	}
+}
+
+// seed saves a succeeded attempt with its logs in the script's S3 datastore.
+func seed(ts *testscript.TestScript, run, step, task string) error {
+	ctx := context.Background()
+	b, err := s3.New(ctx, s3.Config{Bucket: "bucket", Prefix: "root", Endpoint: ts.Getenv("STEPFLOW_S3_ENDPOINT"), PathStyle: true,
+		Region: awstest.Region, Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
+	if err != nil {
+		return err
+	}
+	st := datastore.NewStore(b, "HelloFlow")
+	if err := st.PutRun(ctx, datastore.Run{Flow: "HelloFlow", ID: run, Start: awstest.Epoch, Runtime: "step-functions"}); err != nil {
+		return err
+	}
+	if err := st.PutLog(ctx, run, step, task, 0, "stdout", strings.NewReader("from the datastore: "+step+"\n")); err != nil {
+		return err
+	}
+	return st.PutAttempt(ctx, datastore.Attempt{Run: run, Step: step, Task: task, Attempt: 0, Status: datastore.StatusSucceeded,
+		Start: awstest.Epoch, End: awstest.Epoch.Add(time.Second)})
+}
