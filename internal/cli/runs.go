@@ -238,23 +238,12 @@ func RunCommands(ctx context.Context, env *Env, cmds []*Command, args []string) 
 	return report(env, dispatch(ctx, env, &Command{Name: env.Args0, Commands: cmds}, nil, args))
 }
 
-// ParseInterspersed parses the flags in args that follow positional
-// arguments ("dump RUN/STEP/TASK --json"), which the flag package leaves
-// unparsed, and returns the positional arguments. "--" ends the flags.
+// ParseInterspersed parses args with ParseFlags, which accepts flags after
+// positional arguments ("dump RUN/STEP/TASK --json"), and returns the
+// positional arguments.
 func ParseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for len(args) > 0 {
-		switch a := args[0]; {
-		case a == "--":
-			return append(pos, args[1:]...), nil
-		case len(a) > 1 && a[0] == '-':
-			if err := ParseFlags(fs, args); err != nil {
-				return nil, err
-			}
-			args = fs.Args()
-		default:
-			pos, args = append(pos, a), args[1:]
-		}
+	if err := ParseFlags(fs, args); err != nil {
+		return nil, err
 	}
-	return pos, nil
+	return fs.Args(), nil
 }
