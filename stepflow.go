@@ -1,8 +1,10 @@
 package stepflow
 
 import (
+	"maps"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 	_ "time/tzdata" // schedules name IANA time zones; keep the binary self-contained
 
@@ -84,9 +86,9 @@ func Foreach(field, step string) StepOption {
 // value is formatted with fmt.Sprint). A value with no case fails the task.
 func Switch(field string, cases Cases) StepOption {
 	t := flow.Transition{Kind: flow.Switch, Field: field}
-	for _, v := range sortedCaseValues(cases) {
+	for _, v := range slices.Sorted(maps.Keys(cases)) {
 		t.Cases = append(t.Cases, flow.Case{Value: v, Target: cases[v]})
-		if !contains(t.Targets, cases[v]) {
+		if !slices.Contains(t.Targets, cases[v]) {
 			t.Targets = append(t.Targets, cases[v])
 		}
 	}
