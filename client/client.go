@@ -47,7 +47,9 @@ const (
 	// StatusRunning means that no end was recorded: the run or task is still
 	// going, or the process running it was killed before it could record
 	// one (a crash). The datastore cannot tell the two apart; a crashed run
-	// stays "running" until it is resumed as a new run.
+	// stays "running" until it is resumed as a new run. A run on AWS Step
+	// Functions records its end only when it succeeds: a failed or stopped
+	// one stays "running" here (its execution status is authoritative).
 	StatusRunning = "running"
 )
 

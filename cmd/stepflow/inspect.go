@@ -187,7 +187,9 @@ func cmdRuns(root *rootFlag) *cli.Command {
 		Short:     "list a flow's runs, newest first",
 		Long: `Runs lists a flow's runs, newest first: id, status, start (local time) and
 duration. A run with no recorded end is "running": it is going, or its runtime
-was killed before recording the end. With --json it prints a JSON array.`,
+was killed before recording the end. A run on AWS Step Functions records its
+end only when it succeeds: the flow's 'step-functions status RUN' tells the
+others. With --json it prints a JSON array.`,
 		Flags: func(fs *flag.FlagSet) {
 			flags = fs
 			root.register(fs)

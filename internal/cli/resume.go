@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"flag"
+	"strings"
 	"time"
 
 	"github.com/stepflow/stepflow/internal/datastore"
@@ -67,9 +68,21 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 				return err
 			}
 			run := datastore.Run{Flow: env.Flow.Name, ID: newRunID(), Start: time.Now().UTC(), Params: orun.Params,
-				Configs: orun.Configs, Tags: append(orun.Tags, rf.tags...), User: userName(), Runtime: "local",
+				Configs: orun.Configs, Tags: append(localTags(orun.Tags), rf.tags...), User: userName(), Runtime: "local",
 				Origin: origin, ResumeStep: step}
 			return startRun(ctx, env, g, store, &rf, run, &runner.Resume{Origin: origin, Rerun: runner.RerunSet(g, step)})
 		},
 	}
+}
+
+// localTags drops the production namespace tag of a cloud run: a local
+// resume of it is not a production run.
+func localTags(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if !strings.HasPrefix(t, "production:") {
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,15 +93,8 @@ func runRun(ctx context.Context, env *Env, args []string) error {
 		}
 		fs.Var(v, p.Name, usage)
 	}
-	configs := map[string]string{}
-	fs.Func("config", "config file: NAME=FILE (repeatable)", func(s string) error {
-		name, file, ok := strings.Cut(s, "=")
-		if !ok || name == "" || file == "" {
-			return fmt.Errorf("write NAME=FILE")
-		}
-		configs[name] = file
-		return nil
-	})
+	configs := configFlag{}
+	fs.Var(configs, "config", "config file: NAME=FILE (repeatable)")
 	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
@@ -172,10 +168,36 @@ func startRun(ctx context.Context, env *Env, g *graph.Graph, store *datastore.St
 	return nil
 }
 
-// freezeConfigs reads every config file and stores its decoded value as a
-// blob, so the run sees one value whatever happens to the file later.
-func freezeConfigs(ctx context.Context, env *Env, store *datastore.Store, given map[string]string) (map[string]string, error) {
-	out := map[string]string{}
+// configFlag collects --config NAME=FILE (run, step-functions create).
+type configFlag map[string]string
+
+func (c configFlag) String() string { return "" }
+
+func (c configFlag) Set(s string) error {
+	name, file, ok := strings.Cut(s, "=")
+	if !ok || name == "" || file == "" {
+		return fmt.Errorf("write NAME=FILE")
+	}
+	c[name] = file
+	return nil
+}
+
+// frozenConfig is the value of one config as a run freezes it: the
+// artifact encoding of the decoded file, and its blob hash.
+type frozenConfig struct {
+	Name string
+	Hash string // datastore.BlobHash(Data)
+	Data []byte
+}
+
+// encodeConfigs reads every config of the flow, from its default file or
+// the one given with --config NAME=FILE, decodes it into the config's type
+// and encodes it as an artifact, in declaration order. It writes nothing:
+// a local run stores the blobs (freezeConfigs), step-functions create
+// compiles their hashes into the definition and uploads them when it
+// deploys. Every problem is a *UsageError naming the config.
+func encodeConfigs(env *Env, given map[string]string) ([]frozenConfig, error) {
+	var out []frozenConfig
 	known := map[string]bool{}
 	for _, c := range env.Flow.Configs {
 		known[c.Name] = true
@@ -188,22 +210,39 @@ func freezeConfigs(ctx context.Context, env *Env, store *datastore.Store, given 
 		}
 		v, err := c.Load(path)
 		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				err = fmt.Errorf("%w; give the file with --config %s=FILE", err, c.Name)
+			}
 			return nil, &UsageError{Err: err}
 		}
 		data, _, err := artifact.Encode(reflect.ValueOf(v))
 		if err != nil {
 			return nil, &UsageError{Err: fmt.Errorf("config %s: %w", c.Name, err)}
 		}
-		h, err := store.PutBlob(ctx, data)
+		out = append(out, frozenConfig{Name: c.Name, Hash: datastore.BlobHash(data), Data: data})
+	}
+	for _, name := range slices.Sorted(maps.Keys(given)) {
+		if !known[name] {
+			return nil, Usagef("--config %s: the flow has no config named %s", name, name)
+		}
+	}
+	return out, nil
+}
+
+// freezeConfigs reads every config file and stores its decoded value as a
+// blob, so the run sees one value whatever happens to the file later.
+func freezeConfigs(ctx context.Context, env *Env, store *datastore.Store, given map[string]string) (map[string]string, error) {
+	frozen, err := encodeConfigs(env, given)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, c := range frozen {
+		h, err := store.PutBlob(ctx, c.Data)
 		if err != nil {
 			return nil, err
 		}
 		out[c.Name] = h
-	}
-	for name := range given {
-		if !known[name] {
-			return nil, Usagef("--config %s: the flow has no config named %s", name, name)
-		}
 	}
 	return out, nil
 }

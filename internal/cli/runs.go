@@ -32,7 +32,9 @@ func cmdRuns() *Command {
 		Short:     "list the flow's runs, newest first",
 		Long: `Runs lists the flow's runs in the datastore, newest first: id, status, start
 (local time) and duration. A run with no recorded end is "running": it is going,
-or its runtime was killed before recording the end (resume it).
+or its runtime was killed before recording the end (resume it). A run on AWS
+Step Functions records its end only when it succeeds: for the others, ask
+'step-functions status RUN' or 'step-functions list-runs'.
 
 With --json it prints a JSON array of run objects instead.`,
 		Flags: func(fs *flag.FlagSet) {

@@ -117,7 +117,11 @@ func sfnRun(ctx context.Context, env *Env, req *sfnRequest) error {
 		if err != nil {
 			return err
 		}
-		err = deploy.Create(ctx, c, deploy.Options{Graph: g, Settings: s, Code: pkg, CodeStore: store,
+		var configs []deploy.ConfigBlob
+		for _, fc := range req.Configs {
+			configs = append(configs, deploy.ConfigBlob{Name: fc.Name, Data: fc.Data})
+		}
+		err = deploy.Create(ctx, c, deploy.Options{Graph: g, Settings: s, Code: pkg, CodeStore: store, Configs: configs,
 			User: sfnUser(env), Authorize: req.Authorize, NewToken: req.NewToken, TokenDir: tokenDir(env),
 			Tags: req.Tags, LogExecutionHistory: req.LogHistory, Out: out})
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stepflow/stepflow/internal/aws/sfn"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/pathspec"
 	"github.com/stepflow/stepflow/internal/task"
@@ -17,7 +18,7 @@ import (
 // cmdStep is the task contract (docs/task-contract.md): run one attempt of
 // one task. Every flag falls back to its STEPFLOW_* environment variable.
 func cmdStep() *Command {
-	var runID, taskID, attempt, indices, params, caught string
+	var runID, taskID, attempt, indices, params, configs, caught string
 	var inputs optString
 	var ds datastoreFlags
 	return &Command{
@@ -29,13 +30,17 @@ runs the step's function, saves the artifacts and writes the attempt record.
 The local runtime and the AWS Batch container both run tasks this way; see
 docs/task-contract.md. Each flag falls back to an environment variable
 (STEPFLOW_RUN_ID, STEPFLOW_TASK_ID, STEPFLOW_ATTEMPT, STEPFLOW_INPUT_PATHS,
-STEPFLOW_INDICES, STEPFLOW_PARAMS, STEPFLOW_CAUGHT, STEPFLOW_DATASTORE_ROOT).
+STEPFLOW_INDICES, STEPFLOW_PARAMS, STEPFLOW_CONFIGS, STEPFLOW_CAUGHT,
+STEPFLOW_DATASTORE_ROOT).
 
 With STEPFLOW_CAPTURE_LOGS=1 (set by the AWS Batch job definitions) the
 attempt runs in a child process: its stdout and stderr are passed through
 and saved with the attempt, a child that dies without a record (crash,
-signal) gets a failed one, and a successful foreach or switch task writes
-its DynamoDB bookkeeping item (STEPFLOW_DYNAMODB_TABLE).
+signal) gets a failed one, a successful foreach or switch task writes
+its DynamoDB bookkeeping item (STEPFLOW_DYNAMODB_TABLE), the start task
+tags the run record it creates production:<token>
+(STEPFLOW_PRODUCTION_TOKEN), and a successful end task writes the run's
+end record.
 
 Exit status: 0 when the attempt succeeded or its failure was caught, 1 when
 the step failed, 2 on bad input.`,
@@ -46,6 +51,7 @@ the step failed, 2 on bad input.`,
 			fs.Var(&inputs, "input-paths", "parent pathspecs run/step/task, comma separated (default: derived)")
 			fs.StringVar(&indices, "indices", "", "foreach index stack, comma separated")
 			fs.StringVar(&params, "params", "", "start step: JSON object of parameter values, to create the run record")
+			fs.StringVar(&configs, "configs", "", "start step: JSON object of config name to blob hash, for the run record it creates")
 			fs.StringVar(&caught, "caught", "", "record this failure in the catch field instead of running the step")
 			ds.register(fs)
 		},
@@ -70,6 +76,7 @@ the step failed, 2 on bad input.`,
 			fromEnv(&attempt, "STEPFLOW_ATTEMPT")
 			fromEnv(&indices, "STEPFLOW_INDICES")
 			fromEnv(&params, "STEPFLOW_PARAMS")
+			fromEnv(&configs, "STEPFLOW_CONFIGS")
 			fromEnv(&caught, "STEPFLOW_CAUGHT")
 			if len(args) > 1 {
 				return Usagef("step takes one step name, got %q", args)
@@ -105,6 +112,11 @@ the step failed, 2 on bad input.`,
 					return Usagef("--params is not a JSON object of strings: %v", err)
 				}
 			}
+			if configs != "" {
+				if err := json.Unmarshal([]byte(configs), &spec.Configs); err != nil {
+					return Usagef("--configs is not a JSON object of config name to blob hash: %v", err)
+				}
+			}
 			if id := env.Getenv("AWS_BATCH_JOB_ID"); id != "" {
 				spec.Env = map[string]string{"AWS_BATCH_JOB_ID": id, "AWS_BATCH_JOB_ATTEMPT": env.Getenv("AWS_BATCH_JOB_ATTEMPT")}
 			}
@@ -117,7 +129,7 @@ the step failed, 2 on bad input.`,
 			case "1":
 				// No parent runtime (AWS Batch): run the attempt in a child
 				// process and keep its output and its crashes.
-				return superviseStep(ctx, env, ex, spec, childStepArgs(spec, indices, inputs, caughtFlag, params, ds.resolved(env)))
+				return superviseStep(ctx, env, ex, spec, childStepArgs(spec, indices, inputs, caughtFlag, params, configs, ds.resolved(env)))
 			case supervisedChild:
 				// A task of a cloud run: the state machine reads the
 				// bookkeeping item. (A local run never writes one, even
@@ -127,6 +139,11 @@ the step failed, 2 on bad input.`,
 						return err
 					}
 					return Usagef("%v", err)
+				}
+				// The deployment's production namespace, on the run
+				// record the start task creates.
+				if tok := env.Getenv(sfn.EnvProductionToken); tok != "" {
+					spec.Tags = []string{ProductionTagPrefix + tok}
 				}
 			}
 			rec, err := ex.Run(ctx, spec)
@@ -144,6 +161,10 @@ the step failed, 2 on bad input.`,
 		},
 	}
 }
+
+// ProductionTagPrefix begins the run tag naming a cloud run's production
+// namespace: production:<token>.
+const ProductionTagPrefix = "production:"
 
 // optString is a string flag that knows whether it was given, so that an
 // explicitly empty --input-paths means "no inputs", not "derive them".

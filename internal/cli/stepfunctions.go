@@ -83,6 +83,7 @@ type sfnRequest struct {
 	NewToken    bool
 	Tags        map[string]string
 	LogHistory  bool
+	Configs     []frozenConfig // the flow's configs; their hashes are in Settings.Configs
 
 	Params  map[string]string // trigger
 	Status  string            // list-runs
@@ -142,10 +143,11 @@ func cmdSFNCreate() *Command {
 	var onlyJSON bool
 	var outDir string
 	var flags sfn.Settings
+	configs := configFlag{}
 	req := sfnRequest{Cmd: "create", Tags: map[string]string{}}
 	return &Command{
 		Name:      "create",
-		UsageLine: "create [--only-json [--output-dir DIR]] [--authorize TOKEN] [--new-token] [--tag K=V] [--log-execution-history] [--code-package FILE] [--workflow-timeout 48h] [--max-workers N] [--distributed-map] [settings flags]",
+		UsageLine: "create [--only-json [--output-dir DIR]] [--config NAME=FILE] [--authorize TOKEN] [--new-token] [--tag K=V] [--log-execution-history] [--code-package FILE] [--workflow-timeout 48h] [--max-workers N] [--distributed-map] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
 		Short:     "deploy the flow (or, with --only-json, compile it)",
 		Long: `Create deploys the flow to AWS Step Functions and AWS Batch: it uploads the
 code package (the flow cross-compiled for linux, or --code-package FILE) to
@@ -160,6 +162,12 @@ and passed to every task as STEPFLOW_PRODUCTION_TOKEN. Redeploying a flow that
 another user deployed needs --authorize production:<token>; --new-token
 rotates the token.
 
+The flow's configs are read now, from their default files or --config
+NAME=FILE as 'run' reads them, and frozen into the deployment: the definition
+names each value by its hash and the deploy uploads it to the datastore, so
+every run of the deployment sees these values. A changed config file needs a
+new deploy.
+
 With --only-json it compiles only: it prints the definition (or, with
 --output-dir, writes state-machine.json, job-definitions.json and schedule.json
 there) and calls no AWS API.
@@ -173,13 +181,18 @@ docs/deploy.md and docs/state-machine.md.`,
 			fs.StringVar(&outDir, "output-dir", "", "write state-machine.json, job-definitions.json and schedule.json to this directory")
 			fs.Var(durationOrSeconds{&flags.WorkflowTimeout}, "workflow-timeout", "execution timeout (48h, or seconds); also the lifetime of bookkeeping items")
 			fs.IntVar(&flags.MaxWorkers, "max-workers", 0, fmt.Sprintf("MaxConcurrency of every foreach Map (default %d)", sfn.DefaultMaxWorkers))
-			fs.BoolVar(&flags.DistributedMap, "distributed-map", false, "run every foreach as a DISTRIBUTED Map (child executions)")
+			fs.BoolVar(&flags.DistributedMap, "distributed-map", false, "run every foreach as a chunked DISTRIBUTED Map (child executions)")
+			fs.IntVar(&flags.DistributedMapThreshold, "distributed-map-threshold", 0,
+				fmt.Sprintf("widest top-level foreach run as one INLINE Map; wider ones run chunked in a DISTRIBUTED Map (1 to 1000; default automatic, at most %d; env STEPFLOW_DISTRIBUTED_MAP_THRESHOLD)", sfn.DefaultDistributedMapThreshold))
+			fs.IntVar(&flags.ForeachChunk, "foreach-chunk", 0,
+				fmt.Sprintf("items per chunk (child execution) of a DISTRIBUTED foreach (1 to 1000; default automatic, at most %d; env STEPFLOW_FOREACH_CHUNK)", sfn.DefaultForeachChunk))
 			fs.StringVar(&req.Authorize, "authorize", "", "production token of a deployment made by another user")
 			fs.BoolVar(&req.NewToken, "new-token", false, "rotate the production token (a new production namespace)")
 			fs.Var(tagsFlag(req.Tags), "tag", "tag the state machine: KEY=VALUE (repeatable)")
 			fs.BoolVar(&req.LogHistory, "log-execution-history", false, "log the execution history to the CloudWatch Logs group of --log-group-arn")
 			fs.StringVar(&req.CodePackage, "code-package", "", "use this prebuilt linux binary of the flow as the code package")
 			fs.StringVar(&req.Arch, "arch", "amd64", "architecture of the AWS Batch hosts: amd64 or arm64")
+			fs.Var(configs, "config", "config file: NAME=FILE (repeatable); default: the config's own path")
 			settingFlags(fs, &flags, nil)
 		},
 		Run: func(ctx context.Context, env *Env, args []string) error {
@@ -194,6 +207,19 @@ docs/deploy.md and docs/state-machine.md.`,
 			if err != nil {
 				return err
 			}
+			// The configs, frozen as a local run freezes them: only their
+			// hashes go into the definition (nothing is written here).
+			frozen, err := encodeConfigs(env, configs)
+			if err != nil {
+				return err
+			}
+			if len(frozen) > 0 {
+				s.Configs = map[string]string{}
+				for _, c := range frozen {
+					s.Configs[c.Name] = c.Hash
+				}
+			}
+			req.Configs = frozen
 			if !onlyJSON {
 				if outDir != "" {
 					return Usagef("--output-dir writes the compiled JSON: use it with --only-json")
@@ -222,8 +248,8 @@ docs/deploy.md and docs/state-machine.md.`,
 // MaxParamsChars is the room for the parameters (the JSON of every value,
 // defaults merged, as an environment value) in the start task's container
 // overrides: AWS Batch's 8,192 characters less what the other variables take
-// at most.
-const MaxParamsChars = sfn.MaxOverrides - 2048
+// at most (the compiler checks that they leave this room).
+const MaxParamsChars = sfn.MaxParamsChars
 
 func cmdSFNTrigger() *Command {
 	return &Command{

@@ -143,6 +143,11 @@ func superviseStep(ctx context.Context, env *Env, ex *task.Executor, spec task.S
 	}
 	switch {
 	case code == 0:
+		// The end task of a cloud run ends the run: the end record comes
+		// after the attempt record and the logs.
+		if err := ex.EndRun(bg, &rec); err != nil {
+			return err
+		}
 		return nil
 	case code == ExitUsage:
 		return &UsageError{Err: fmt.Errorf("the task refused its input: %s", tail.last())}
@@ -154,7 +159,7 @@ func superviseStep(ctx context.Context, env *Env, ex *task.Executor, spec task.S
 // (everything but --attempt, which the supervisor adds). The rest of the
 // task contract reaches it through the inherited environment;
 // STEPFLOW_CAUGHT keeps its meaning (an error name) that way.
-func childStepArgs(spec task.Spec, indices string, inputs optString, caughtFlag, params, root string) []string {
+func childStepArgs(spec task.Spec, indices string, inputs optString, caughtFlag, params, configs, root string) []string {
 	args := []string{"step", spec.Step, "--run-id", spec.RunID, "--datastore-root", root}
 	if spec.TaskID != "" {
 		args = append(args, "--task-id", spec.TaskID)
@@ -170,6 +175,9 @@ func childStepArgs(spec task.Spec, indices string, inputs optString, caughtFlag,
 	}
 	if params != "" {
 		args = append(args, "--params", params)
+	}
+	if configs != "" {
+		args = append(args, "--configs", configs)
 	}
 	return args
 }

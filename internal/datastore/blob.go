@@ -116,6 +116,22 @@ func checkHash(hash string) error {
 	return nil
 }
 
+// HasBlob reports whether the blob with the given hash is stored (as
+// PutBlob decides whether to skip the write).
+func (s *Store) HasBlob(ctx context.Context, hash string) (bool, error) {
+	if err := checkHash(hash); err != nil {
+		return false, err
+	}
+	size, err := s.b.Stat(ctx, s.blobKey(hash))
+	switch {
+	case err == nil:
+		return size >= blobHeaderSize, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("stat blob %s: %w", s.blobKey(hash), err)
+}
+
 // PutBlob stores data content-addressed and returns its hash (hex SHA-256 of
 // data). The write is skipped when a blob with that hash already exists. The
 // stored form is compressed with s2 unless a sample shows data to be

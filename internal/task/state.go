@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
@@ -218,7 +219,19 @@ func (e *Executor) applyRun(ctx context.Context, l *loader, spec *Spec, state re
 		if !datastore.IsNotFound(err) || spec.Params == nil {
 			return fmt.Errorf("run %s: %w", spec.RunID, err)
 		}
-		run = datastore.Run{Flow: e.Flow.Name, ID: spec.RunID, Start: e.now(), Params: spec.Params, Runtime: "step-functions"}
+		for _, c := range e.Flow.Configs {
+			if _, ok := spec.Configs[c.Name]; !ok {
+				return badInput("config %s has no frozen value (STEPFLOW_CONFIGS names %d of the flow's %d configs); deploy the flow again with step-functions create", c.Name, len(spec.Configs), len(e.Flow.Configs))
+			}
+		}
+		var tags []string
+		for _, t := range append(append([]string(nil), e.Flow.Tags...), spec.Tags...) {
+			if !slices.Contains(tags, t) {
+				tags = append(tags, t)
+			}
+		}
+		run = datastore.Run{Flow: e.Flow.Name, ID: spec.RunID, Start: e.now(), Params: spec.Params, Configs: spec.Configs,
+			Tags: tags, Runtime: "step-functions"}
 		if err := e.Store.PutRun(ctx, run); err != nil {
 			return err
 		}

@@ -31,6 +31,13 @@ type Spec struct {
 	// Params creates the run record when it is missing (a cloud run's
 	// start step): parameter name to formatted value.
 	Params map[string]string
+	// Configs go into the run record created with Params: config name to
+	// blob hash of the value frozen into the deployment
+	// (STEPFLOW_CONFIGS). Every config of the flow must be there.
+	Configs map[string]string
+	// Tags go into the run record created with Params, after the flow's
+	// own tags (a cloud run: production:<token>).
+	Tags []string
 	// Caught, when not empty, skips the user code and records this failure
 	// in the step's catch field.
 	Caught string
@@ -157,6 +164,26 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 		}
 	}
 	return rec, nil
+}
+
+// EndRun writes the run's end record (succeeded) when rec is a successful
+// attempt of the end step, and does nothing otherwise. The local runtime
+// records the end of its runs itself; a cloud run has nothing watching it,
+// so its end task calls this after its attempt record (and logs) are
+// written. A run that fails in the cloud gets no end record: the
+// execution's status is the authority (docs/state-machine.md).
+func (e *Executor) EndRun(ctx context.Context, rec *datastore.Attempt) error {
+	if rec == nil || rec.Status != datastore.StatusSucceeded || rec.Step != e.Graph.End {
+		return nil
+	}
+	end := rec.End
+	if end.IsZero() {
+		end = e.now()
+	}
+	if err := e.Store.PutRunEnd(ctx, rec.Run, datastore.RunEnd{Status: datastore.StatusSucceeded, End: end.UTC()}); err != nil {
+		return fmt.Errorf("run %s: record its end: %w", rec.Run, err)
+	}
+	return nil
 }
 
 // ResolveCaught replaces an error name in spec.Caught with the message of

@@ -31,6 +31,11 @@ type Options struct {
 	// Settings.DatastoreRoot it is uploaded to.
 	Code      *codepkg.Package
 	CodeStore datastore.Backend
+	// Configs are the flow's configs frozen into the deployment, encoded
+	// as a run freezes them; Settings.Configs holds their hashes. Create
+	// uploads each to the flow's blobs in CodeStore before it touches the
+	// state machine.
+	Configs []ConfigBlob
 
 	User      string // the deployer, recorded as the owner
 	Authorize string // --authorize: the production token of another owner's deployment
@@ -42,6 +47,13 @@ type Options struct {
 	LogExecutionHistory bool
 
 	Out io.Writer // one line per resource: what was done
+}
+
+// ConfigBlob is the encoded value of one config (artifact encoding, the
+// bytes datastore.BlobHash names).
+type ConfigBlob struct {
+	Name string
+	Data []byte
 }
 
 // Deployment is an existing state machine and what Stepflow stored on it.
@@ -145,6 +157,12 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	s.CodeURL = CodeURL(s.DatastoreRoot, f.Name, o.Code)
 	fmt.Fprintf(out, "code package %s: %s\n", s.CodeURL, map[bool]string{true: "uploaded", false: "unchanged"}[uploaded])
 
+	// The configs: the blobs the start task records in each run record,
+	// there before any run of the new definition can start.
+	if err := uploadConfigs(ctx, datastore.NewStore(o.CodeStore, f.Name), s, o.Configs, out); err != nil {
+		return err
+	}
+
 	s.ProductionToken = token
 	res, err := awssfn.Compile(o.Graph, s)
 	if err != nil {
@@ -190,6 +208,33 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	fmt.Fprintf(out, "production token: %s%s (%s)\n", TokenPrefix, token, tokenState)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(out, "warning: %s\n", w)
+	}
+	return nil
+}
+
+// uploadConfigs stores each config blob in the flow's datastore unless it
+// is there, after checking that the blobs are the ones s.Configs names.
+func uploadConfigs(ctx context.Context, st *datastore.Store, s awssfn.Settings, blobs []ConfigBlob, out io.Writer) error {
+	if len(blobs) != len(s.Configs) {
+		return fmt.Errorf("deploy: %d config blobs for %d frozen configs", len(blobs), len(s.Configs))
+	}
+	for _, b := range blobs {
+		h := datastore.BlobHash(b.Data)
+		if want, ok := s.Configs[b.Name]; !ok || want != h {
+			return fmt.Errorf("deploy: config %s: blob %s is not the frozen value %q", b.Name, h, want)
+		}
+		state := "unchanged"
+		ok, err := st.HasBlob(ctx, h)
+		if err != nil {
+			return fmt.Errorf("config %s: %w", b.Name, err)
+		}
+		if !ok {
+			if _, err := st.PutBlob(ctx, b.Data); err != nil {
+				return fmt.Errorf("upload config %s: %w", b.Name, err)
+			}
+			state = "uploaded"
+		}
+		fmt.Fprintf(out, "config %s (blob %s): %s\n", b.Name, h, state)
 	}
 	return nil
 }

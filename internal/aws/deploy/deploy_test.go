@@ -18,6 +18,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/codepkg"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
 	awssfn "github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/graph"
 )
@@ -425,5 +426,70 @@ func TestRegisterInputKeepsEveryField(t *testing.T) {
 		if *in.JobDefinitionName != jd.JobDefinitionName || *in.ContainerProperties.Image != "img" || len(in.ContainerProperties.Command) != len(jd.ContainerProperties.Command) {
 			t.Errorf("converted %+v", in)
 		}
+	}
+}
+
+type configFlow struct {
+	Settings struct{ Prefix string }
+}
+
+func (f *configFlow) step(c *stepflow.Context) error { return nil }
+
+// Create uploads the frozen configs into the flow's blobs before it
+// touches the state machine, whose start task names them; a second deploy
+// finds them there.
+func TestCreateUploadsConfigs(t *testing.T) {
+	e := setup(t, false)
+	g, err := graph.New(stepflow.New[configFlow]("ConfigFlow").
+		Config("settings", "settings.json", "prefix").
+		Step("start", (*configFlow).step, stepflow.Next("end")).
+		Step("end", (*configFlow).step).Definition())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte(`{"Prefix":">> "}`)
+	h := datastore.BlobHash(data)
+	e.opts.Graph = g
+	e.opts.Settings.Configs = map[string]string{"settings": h}
+	e.opts.Configs = []deploy.ConfigBlob{{Name: "settings", Data: data}}
+	st := datastore.NewStore(e.opts.CodeStore, "ConfigFlow")
+	ctx := context.Background()
+
+	// The state machine cannot be created: the config is uploaded anyway,
+	// before it.
+	e.f.Fail("CreateStateMachine", "AccessDeniedException", 1)
+	if err := e.create(t); err == nil {
+		t.Fatal("the injected AccessDeniedException did not fail the deploy")
+	}
+	if got, err := st.GetBlob(ctx, h); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("config blob after a failed deploy: %q %v", got, err)
+	}
+	if !strings.Contains(e.out.String(), "config settings (blob "+h+"): uploaded\n") {
+		t.Errorf("output:\n%s", e.out)
+	}
+
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(e.out.String(), "config settings (blob "+h+"): unchanged\n") {
+		t.Errorf("output:\n%s", e.out)
+	}
+	m := e.f.Machine("ConfigFlow")
+	if want := `{"Name":"STEPFLOW_CONFIGS","Value":"{\"settings\":\"` + h + `\"}"}`; !strings.Contains(m.Definition, want) {
+		t.Errorf("definition lacks %s:\n%s", want, m.Definition)
+	}
+
+	// Blobs that are not the frozen values, or no value for a config:
+	// refused before any write.
+	e.opts.Configs = []deploy.ConfigBlob{{Name: "settings", Data: []byte(`{"Prefix":"other"}`)}}
+	if err := e.create(t); err == nil || !strings.Contains(err.Error(), "config settings") {
+		t.Errorf("mismatched blob: %v", err)
+	}
+	e.opts.Settings.Configs, e.opts.Configs = nil, nil
+	if err := e.create(t); err == nil || !strings.Contains(err.Error(), "config settings has no frozen value") {
+		t.Errorf("no frozen config: %v", err)
+	}
+	if w := e.f.Writes(); len(w) > 0 {
+		t.Errorf("refused deploys wrote %q", w)
 	}
 }

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,15 +36,10 @@ func TestExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Configs are not passed to cloud runs yet (docs/state-machine.md):
-	// the local run of params gets an empty config so both runs see the
-	// zero value.
-	emptyConfig := filepath.Join(t.TempDir(), "empty.toml")
-	if err := os.WriteFile(emptyConfig, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	// Both runs of params read the real config, examples/params/settings.toml
+	// (its default path, relative to the repository root).
 	special := map[string]exampleCase{
-		"params": {params: map[string]string{"name": "ada", "count": "5"}, local: []string{"--config", "settings=" + emptyConfig}},
+		"params": {params: map[string]string{"name": "ada", "count": "5"}},
 	}
 	var cases []exampleCase
 	for _, e := range ents {
@@ -70,15 +67,16 @@ func TestExamples(t *testing.T) {
 			if c.params != nil {
 				input = map[string]any{"Parameters": c.params}
 			}
+			ls, lrun := localRun(t, fp, append(flagArgs(c.params), c.local...)...)
+			cloud := w.store(fp)
+			copyConfigs(t, def, ls, cloud)
 			e := w.execute(t, def, input, execOpts{})
 			if e.Status != "SUCCEEDED" {
 				t.Fatalf("execution %s: %s: %.2000s\njobs: %+v", e.Status, e.Error, e.Cause, e.Jobs)
 			}
-			ls, lrun := localRun(t, fp, append(flagArgs(c.params), c.local...)...)
-			cloud := w.store(fp)
 			sameArtifacts(t, ls, lrun, cloud, e.runID())
 			ctx := context.Background()
-			run, _, err := cloud.Run(ctx, e.runID())
+			run, end, err := cloud.Run(ctx, e.runID())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,6 +86,17 @@ func TestExamples(t *testing.T) {
 			}
 			if run.Runtime != "step-functions" || !equalMaps(run.Params, lr.Params) {
 				t.Errorf("run record: runtime %q params %v; local params %v", run.Runtime, run.Params, lr.Params)
+			}
+			if !equalMaps(run.Configs, lr.Configs) {
+				t.Errorf("run record: configs %v; local configs %v", run.Configs, lr.Configs)
+			}
+			if !slices.Contains(run.Tags, "production:"+productionToken) {
+				t.Errorf("run record: tags %v lack production:%s", run.Tags, productionToken)
+			}
+			// The end task recorded the run's end, after its attempt.
+			endTask, err := cloud.LatestAttempt(ctx, e.runID(), "end", "0")
+			if err != nil || end == nil || end.Status != datastore.StatusSucceeded || end.End.Before(endTask.End.Add(-time.Second)) {
+				t.Errorf("end record %+v (end task %+v, %v)", end, endTask, err)
 			}
 			// Every job saved its output with its attempt.
 			for _, j := range e.Jobs {
@@ -111,7 +120,8 @@ func TestExamples(t *testing.T) {
 }
 
 // checkParams: the params example prints its summary (stdout saved from
-// the Batch job), fails compute once (retried) and catches risky.
+// the Batch job) built from its config, fails compute once (retried) and
+// catches risky.
 func checkParams(t *testing.T, cloud *datastore.Store, e *execution) {
 	ctx := context.Background()
 	rd, err := cloud.Log(ctx, e.runID(), "end", "0", 0, "stdout")
@@ -120,7 +130,8 @@ func checkParams(t *testing.T, cloud *datastore.Store, e *execution) {
 	}
 	b, _ := io.ReadAll(rd)
 	rd.Close()
-	if !strings.Contains(string(b), "hello, ada | score 10 | wait 90s") {
+	// The config (prefix ">> ", scale 4) reached the cloud run: 5*4*0.5 + 2*5.
+	if !strings.Contains(string(b), ">> hello, ada | score 20 | wait 90s") {
 		t.Errorf("stdout of end: %q", b)
 	}
 	first, err := cloud.Attempt(ctx, e.runID(), "compute", "0", 0)
@@ -130,6 +141,54 @@ func checkParams(t *testing.T, cloud *datastore.Store, e *execution) {
 	caught, err := cloud.Attempt(ctx, e.runID(), "risky", "0", 1)
 	if err != nil || caught.Status != datastore.StatusSucceeded {
 		t.Errorf("risky catch attempt 1: %+v %v", caught, err)
+	}
+}
+
+// copyConfigs does what step-functions create does besides compiling
+// (the harness compiles with --only-json): it puts the blobs of the
+// configs the definition names (STEPFLOW_CONFIGS) into the cloud
+// datastore. It copies them from the local run, which froze the same
+// files: a hash that the local run did not store means the two encode
+// the config differently, and fails the test.
+func copyConfigs(t *testing.T, def compiled, local, cloud *datastore.Store) {
+	t.Helper()
+	var doc any
+	if err := json.Unmarshal(def.definition, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var values []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x["Name"] == "STEPFLOW_CONFIGS" {
+				values = append(values, x["Value"].(string))
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	ctx := context.Background()
+	for _, v := range values {
+		var hashes map[string]string
+		if err := json.Unmarshal([]byte(v), &hashes); err != nil {
+			t.Fatalf("STEPFLOW_CONFIGS %q: %v", v, err)
+		}
+		for name, h := range hashes {
+			data, err := local.GetBlob(ctx, h)
+			if err != nil {
+				t.Fatalf("config %s: the definition names blob %s, which the local run did not store: %v", name, h, err)
+			}
+			if _, err := cloud.PutBlob(ctx, data); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
 
@@ -278,6 +337,11 @@ func TestFailsForGood(t *testing.T) {
 	if _, err := cloud.LatestAttempt(ctx, e.runID(), "end", "0"); !datastore.IsNotFound(err) {
 		t.Errorf("end ran after the failure: %v", err)
 	}
+	// A failed cloud run has no end record: the execution's status is the
+	// authority (step-functions status, list-runs).
+	if _, end, err := cloud.Run(ctx, e.runID()); err != nil || end != nil {
+		t.Errorf("failed run: end record %+v, %v; want none", end, err)
+	}
 }
 
 // TestWideForeach: a foreach of 500 items; the width travels through
@@ -323,4 +387,63 @@ func TestWideForeach(t *testing.T) {
 		t.Errorf("ttl %s is %v from now", ttl.Value, life)
 	}
 	t.Logf("%d tasks in %v", len(e.Jobs), time.Since(start).Round(time.Millisecond))
+}
+
+// TestChunkedForeach: with a threshold of 3 and chunks of 4, a foreach of
+// 10 items runs chunked (3 chunks in a DISTRIBUTED Map, which the emulator
+// runs inline; the last chunk skips indices 10 and 11) and one of 3 runs
+// inline: each leaves what a local run leaves.
+func TestChunkedForeach(t *testing.T) {
+	w := getWorld(t)
+	fp := w.build(t, faultflow)
+	def := w.compile(t, fp, "STEPFLOW_DISTRIBUTED_MAP_THRESHOLD=3", "--foreach-chunk=4")
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, def.definition); err != nil {
+		t.Fatal(err)
+	}
+	var d struct{ States map[string]json.RawMessage }
+	if err := json.Unmarshal(compact.Bytes(), &d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(d.States["start.Mode"]), `"NumericGreaterThan":3`) || !strings.Contains(string(d.States["start.Chunks"]), "-1), 4)") {
+		t.Fatalf("not compiled with threshold 3 and chunk 4: %s %s", d.States["start.Mode"], d.States["start.Chunks"])
+	}
+	for _, c := range []struct {
+		n     string
+		state string // the Task state of the work items
+	}{{"10", "work.Dist"}, {"3", "work"}} {
+		t.Run("n="+c.n, func(t *testing.T) {
+			params := map[string]string{"n": c.n}
+			e := w.execute(t, def, map[string]any{"Parameters": params}, execOpts{})
+			if e.Status != "SUCCEEDED" {
+				t.Fatalf("execution %s: %s: %.2000s", e.Status, e.Error, e.Cause)
+			}
+			var ids []string
+			for _, j := range e.Jobs {
+				if j.Step == "work" {
+					ids = append(ids, j.TaskID)
+					if j.State != c.state {
+						t.Errorf("work/%s ran in state %s, want %s", j.TaskID, j.State, c.state)
+					}
+				}
+			}
+			slices.Sort(ids)
+			var want []string
+			n := atoi(t, c.n)
+			for i := range n {
+				want = append(want, strconv.Itoa(i))
+			}
+			slices.Sort(want)
+			if !slices.Equal(ids, want) {
+				t.Errorf("work task ids %v, want %v", ids, want)
+			}
+			ls, lrun := localRun(t, fp, flagArgs(params)...)
+			sameArtifacts(t, ls, lrun, w.store(fp), e.runID())
+			var out map[string]any
+			// The Maps' results never enter the payload.
+			if err := json.Unmarshal(e.Output, &out); err != nil || len(out) != 2 || out["RunId"] != e.runID() || out["TaskId"] != "0" {
+				t.Errorf("execution output %s (%v), want {RunId, TaskId}", e.Output, err)
+			}
+		})
+	}
 }

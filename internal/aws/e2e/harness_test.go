@@ -64,6 +64,9 @@ type world struct {
 
 var theWorld *world
 
+// productionToken is the deployment's production token the jobs see.
+const productionToken = "e2eflow-abcd1234"
+
 func TestMain(m *testing.M) {
 	// The flows are built by go build subprocesses, which the test cache
 	// does not see: stat every source file so that a change to any of them
@@ -199,6 +202,8 @@ func startWorld() (w *world, err error) {
 		"STEPFLOW_S3_ENDPOINT":        w.s3URL,
 		"STEPFLOW_S3_PATH_STYLE":      "true",
 		"STEPFLOW_DYNAMODB_ENDPOINT":  w.ddbURL,
+		// What a deploy puts in every job definition (--only-json does not).
+		"STEPFLOW_PRODUCTION_TOKEN": productionToken,
 	} {
 		w.jobEnv[k] = v
 	}
@@ -316,11 +321,21 @@ type compiled struct {
 	jobDefinitions json.RawMessage
 }
 
-func (w *world) compile(t *testing.T, fp *flowPkg) compiled {
+// compile runs step-functions create --only-json on the flow; extra are
+// more flags, or environment variables (NAME=value).
+func (w *world) compile(t *testing.T, fp *flowPkg, extra ...string) compiled {
 	t.Helper()
 	out := t.TempDir()
-	cmd := exec.Command(fp.bin, "step-functions", "create", "--only-json", "--output-dir", out,
-		"--code-url", fp.codeURL, "--max-workers", "8")
+	args := []string{"step-functions", "create", "--only-json", "--output-dir", out, "--code-url", fp.codeURL, "--max-workers", "8"}
+	var env []string
+	for _, x := range extra {
+		if strings.HasPrefix(x, "-") {
+			args = append(args, x)
+		} else {
+			env = append(env, x)
+		}
+	}
+	cmd := exec.Command(fp.bin, args...)
 	cmd.Dir = repoRoot
 	cmd.Env = []string{
 		"HOME=" + out, "PATH=" + os.Getenv("PATH"),
@@ -332,6 +347,7 @@ func (w *world) compile(t *testing.T, fp *flowPkg) compiled {
 		"STEPFLOW_BATCH_EXECUTION_ROLE=arn:aws:iam::123456789012:role/stepflow-ecs",
 		"STEPFLOW_DYNAMODB_TABLE=" + table,
 	}
+	cmd.Env = append(cmd.Env, env...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s step-functions create: %v\n%s", fp.flow, err, b)
 	}

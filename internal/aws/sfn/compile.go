@@ -9,6 +9,7 @@ package sfn
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -49,6 +50,7 @@ const (
 	EnvTaskID        = "STEPFLOW_TASK_ID"
 	EnvAttempt       = "STEPFLOW_ATTEMPT"
 	EnvParams        = "STEPFLOW_PARAMS"
+	EnvConfigs       = "STEPFLOW_CONFIGS" // start task: JSON object, config name -> blob hash (Settings.Configs), a literal
 	EnvCaught        = "STEPFLOW_CAUGHT"
 	EnvDatastoreRoot = "STEPFLOW_DATASTORE_ROOT"
 	EnvDynamoDBTable = "STEPFLOW_DYNAMODB_TABLE"
@@ -199,6 +201,7 @@ func (c *compiler) check() error {
 	if s.MaxWorkers == 0 {
 		s.MaxWorkers = DefaultMaxWorkers
 	}
+	errs = append(errs, c.checkForeach()...)
 	switch c.part {
 	case "aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b":
 	default:
@@ -207,7 +210,49 @@ func (c *compiler) check() error {
 	if s.CodeURL == "" {
 		s.CodeURL = strings.TrimSuffix(s.DatastoreRoot, "/") + "/code/" + f.Name + "/flow"
 	}
+	known := map[string]bool{}
+	for _, cf := range f.Configs {
+		known[cf.Name] = true
+		switch h, ok := s.Configs[cf.Name]; {
+		case !ok:
+			bad("config %s has no frozen value: step-functions create reads it from its file (--config %s=FILE)", cf.Name, cf.Name)
+		case !isBlobHash(h):
+			bad("config %s: %q is not a blob hash (64 lower-case hex digits)", cf.Name, h)
+		}
+	}
+	for _, name := range sortedKeys(s.Configs) {
+		if !known[name] {
+			bad("flow %s has no config named %s", f.Name, name)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// isBlobHash reports whether h is a hex SHA-256, as datastore.BlobHash
+// writes it.
+func isBlobHash(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for _, r := range h {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// configsJSON is the value of STEPFLOW_CONFIGS: the frozen configs as a
+// JSON object, keys sorted; "" when the flow has none.
+func (c *compiler) configsJSON() string {
+	if len(c.s.Configs) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(c.s.Configs) // keys sorted, values plain hex
+	if err != nil {
+		panic(err) // a map of strings always marshals
+	}
+	return string(b)
 }
 
 // bookkeeping reports whether the flow has a foreach or a switch.
@@ -428,40 +473,7 @@ func (c *compiler) arn(service string) string {
 	return fmt.Sprintf("arn:%s:states:::%s", c.part, service)
 }
 
-// foreach adds the foreach step's Task, the width lookup, the empty check,
-// the item list and the Map.
-func (c *compiler) foreach(states *obj, n *graph.Node, in, exit string) {
-	width, has, items, mapName := helper(n.Name, "Width"), helper(n.Name, "HasItems"), helper(n.Name, "Items"), helper(n.Name, "Map")
-	c.task(states, n, in, kv{"Next", width})
-	*states = append(*states, kv{width, append(c.getItem(n.Name, AttrWidth, "N", "Width"), kv{"Next", has})})
-	*states = append(*states, kv{has, obj{{"Type", "Choice"},
-		{"Choices", []any{obj{{"Variable", "$.Foreach.Width"}, {"StringEquals", "0"}, {"Next", sn(n.MatchingJoin)}}}},
-		{"Default", items}}})
-	*states = append(*states, kv{items, obj{{"Type", "Pass"}, {"Parameters", obj{
-		{"Payload", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"}}},
-		{"Items.$", "States.ArrayRange(0, States.MathAdd(States.StringToJson($.Foreach.Width), -1), 1)"},
-	}}, {"Next", mapName}}})
-	taskID := "States.Format('{}-{}', $.Payload.TaskId, $$.Map.Item.Value)"
-	if n.ForeachDepth == 0 {
-		taskID = "States.Format('{}', $$.Map.Item.Value)"
-	}
-	body := obj{}
-	c.scope(&body, n.Out[0], n.MatchingJoin)
-	mode := obj{{"Mode", "INLINE"}}
-	if c.s.DistributedMap {
-		mode = obj{{"Mode", "DISTRIBUTED"}, {"ExecutionType", "STANDARD"}}
-	}
-	m := obj{{"Type", "Map"}, {"ItemsPath", "$.Items"},
-		{"ItemSelector", obj{{"RunId.$", "$.Payload.RunId"}, {"TaskId.$", taskID}}},
-		{"MaxConcurrency", c.s.MaxWorkers},
-		{"ItemProcessor", obj{{"ProcessorConfig", mode}, {"StartAt", sn(n.Out[0])}, {"States", body}}},
-	}
-	if c.s.DistributedMap {
-		m = append(m, kv{"Label", sanitize(shorten(n.Name, 40))})
-	}
-	m = append(m, kv{"ResultPath", nil}, kv{"OutputPath", "$.Payload"}, next(n.MatchingJoin, exit))
-	*states = append(*states, kv{mapName, m})
-}
+// The foreach step's states (c.foreach) are built in foreach.go.
 
 // switchStep adds the switch step's Task, the target lookup and the Choice.
 func (c *compiler) switchStep(states *obj, n *graph.Node, in, exit string) {
@@ -540,6 +552,9 @@ func (c *compiler) submit(n *graph.Node, in, attempt, caught string) obj {
 	}
 	if n.Name == c.g.Start {
 		env = append(env, obj{{"Name", EnvParams}, {"Value.$", "$.Params"}})
+		if cfg := c.configsJSON(); cfg != "" {
+			env = append(env, obj{{"Name", EnvConfigs}, {"Value", cfg}})
+		}
 	}
 	if caught != "" {
 		env = append(env, obj{{"Name", EnvCaught}, {"Value.$", caught}})

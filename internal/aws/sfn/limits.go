@@ -24,6 +24,13 @@ const (
 	maxStepName      = graph.MaxNameLen
 )
 
+// MaxParamsChars is the room for the parameters in the start task's
+// container overrides (STEPFLOW_PARAMS, as its JSON string value): what
+// step-functions trigger admits. The start task's other variables (the
+// frozen configs, stepflow.Env) must fit in the rest, checked at compile
+// time.
+const MaxParamsChars = MaxOverrides - 2048
+
 // worstTaskID is the longest task id at a foreach depth.
 func worstTaskID(depth int) string {
 	if depth == 0 {
@@ -117,6 +124,16 @@ func (c *compiler) limits(n *graph.Node, params obj, userTags map[string]string,
 	}
 	if sz := itemSize(n.ForeachDepth); sz > MaxItem {
 		c.fail(n.Name, "DynamoDB item", "reduce the foreach nesting", "the bookkeeping item takes up to %d bytes, over the limit of %d", sz, MaxItem)
+	}
+	if n.Name == c.g.Start && len(ov) <= MaxOverrides {
+		// The parameters given at trigger time take up to MaxParamsChars:
+		// the rest (frozen configs, the step's Env) must leave that room.
+		defaults, _ := marshal(c.worstValue("$.Params", 0))
+		if fixed := len(ov) - len(defaults); fixed+MaxParamsChars > MaxOverrides {
+			c.fail(n.Name, "container overrides", "shorten the start step's environment (stepflow.Env) or use fewer configs",
+				"the start task's container overrides take %d characters without the parameters (configs and environment included), leaving %d of AWS Batch's %d for the parameters, fewer than the %d that step-functions trigger admits",
+				fixed, MaxOverrides-fixed, MaxOverrides, MaxParamsChars)
+		}
 	}
 }
 

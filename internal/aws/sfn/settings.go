@@ -43,10 +43,37 @@ type Settings struct {
 	// STEPFLOW_PRODUCTION_TOKEN in every job definition.
 	ProductionToken string
 
+	// Configs are the flow's configs frozen into the deployment: config
+	// name -> blob hash of the encoded value (datastore.BlobHash), one per
+	// config of the flow. The CLI reads and encodes the files (as a local
+	// run does); the start task gets them as STEPFLOW_CONFIGS and records
+	// them in the run record. The deploy uploads the blobs.
+	Configs map[string]string
+
 	WorkflowTimeout time.Duration // execution timeout; 0: none (a year, the AWS maximum)
 	MaxWorkers      int           // MaxConcurrency of every foreach Map; 0: DefaultMaxWorkers
 	DistributedMap  bool          // use DISTRIBUTED Maps (child executions) for every foreach
+
+	// DistributedMapThreshold is the widest top-level foreach that runs as
+	// one INLINE Map; wider ones run chunked in a DISTRIBUTED Map (chosen
+	// at run time). 0: automatic, DefaultDistributedMapThreshold lowered
+	// for foreach bodies that take many history events. 1 to 1000.
+	DistributedMapThreshold int
+	// ForeachChunk is the number of items of one chunk of a chunked
+	// foreach (one child execution each). 0: automatic,
+	// DefaultForeachChunk lowered for foreach bodies that take many history
+	// events. 1 to 1000.
+	ForeachChunk int
 }
+
+// DefaultDistributedMapThreshold and DefaultForeachChunk are the largest
+// values: States.ArrayRange returns at most 1,000 items. The automatic
+// values lower them so that history events stay within budget
+// (docs/state-machine.md, "Wide foreach").
+const (
+	DefaultDistributedMapThreshold = 1000
+	DefaultForeachChunk            = 1000
+)
 
 // DefaultMaxWorkers is the MaxConcurrency of a foreach Map by default.
 const DefaultMaxWorkers = 100
@@ -146,7 +173,9 @@ func ConfigPath(getenv func(string) string) string {
 // from the config file (read with readFile; a missing default file is not
 // an error, a missing $STEPFLOW_CONFIG is). Numeric config keys:
 // "workflow_timeout" (a duration such as "48h"), "max_workers" (a number),
-// "distributed_map" (a boolean).
+// "distributed_map" (a boolean), "distributed_map_threshold" and
+// "foreach_chunk" (numbers; also from STEPFLOW_DISTRIBUTED_MAP_THRESHOLD and
+// STEPFLOW_FOREACH_CHUNK).
 func Load(flags Settings, getenv func(string) string, readFile func(string) ([]byte, error)) (Settings, error) {
 	s := flags
 	var file map[string]any
@@ -162,7 +191,8 @@ func Load(flags Settings, getenv func(string) string, readFile func(string) ([]b
 			return s, fmt.Errorf("config file %s: %v; create it or unset STEPFLOW_CONFIG", p, err)
 		}
 	}
-	known := map[string]bool{"workflow_timeout": true, "max_workers": true, "distributed_map": true}
+	known := map[string]bool{"workflow_timeout": true, "max_workers": true, "distributed_map": true,
+		"distributed_map_threshold": true, "foreach_chunk": true}
 	for _, st := range settingList {
 		known[st.key] = true
 		p := st.get(&s)
@@ -205,6 +235,29 @@ func Load(flags Settings, getenv func(string) string, readFile func(string) ([]b
 			s.MaxWorkers = int(n)
 		}
 	}
+	for _, n := range []struct {
+		p        *int
+		env, key string
+	}{{&s.DistributedMapThreshold, "STEPFLOW_DISTRIBUTED_MAP_THRESHOLD", "distributed_map_threshold"}, {&s.ForeachChunk, "STEPFLOW_FOREACH_CHUNK", "foreach_chunk"}} {
+		if *n.p != 0 {
+			continue
+		}
+		if v := getenv(n.env); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil {
+				return s, fmt.Errorf("%s=%q is not a whole number", n.env, v)
+			}
+			*n.p = i
+			continue
+		}
+		if v, ok := file[n.key]; ok {
+			f, ok := v.(float64)
+			if !ok || f != float64(int(f)) {
+				return s, fmt.Errorf("config file %s: %s %v is not a whole number", ConfigPath(getenv), n.key, v)
+			}
+			*n.p = int(f)
+		}
+	}
 	if !s.DistributedMap {
 		if v, ok := file["distributed_map"]; ok {
 			b, ok := v.(bool)
@@ -222,7 +275,7 @@ func configKeys() []string {
 	for _, st := range settingList {
 		ks = append(ks, st.key)
 	}
-	return append(ks, "workflow_timeout", "max_workers", "distributed_map")
+	return append(ks, "workflow_timeout", "max_workers", "distributed_map", "distributed_map_threshold", "foreach_chunk")
 }
 
 // MissingError lists every setting the flow needs that is not set.

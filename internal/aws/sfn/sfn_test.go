@@ -6,9 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -251,6 +253,11 @@ func TestBigFlowsValidate(t *testing.T) {
 		paths = append(paths, p)
 	}
 	t.Logf("1,000-step definition: %d bytes compact, %d indented", lin.DefinitionSize, len(lin.Definition))
+	for _, name := range []string{"nested10.json", "nested10-distributed.json"} {
+		var b bytes.Buffer
+		json.Compact(&b, files[name])
+		t.Logf("%s: %d bytes compact", name, b.Len())
+	}
 	validate(t, paths...)
 	// The innermost task id is built from ten indices.
 	if d := string(files["nested10.json"]); !strings.Contains(d, `"TaskId.$": "States.Format('{}-{}', $.Payload.TaskId, $$.Map.Item.Value)"`) ||
@@ -475,5 +482,203 @@ func BenchmarkCompile1000Steps(b *testing.B) {
 		if _, err := sfn.Compile(g, s); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// wide returns a flow with one top-level foreach (a body of two steps) and
+// a nested one below it.
+func wide() *flow.Flow {
+	return stepflow.New[S]("WideFlow").
+		Step("start", noop, stepflow.Foreach("Items", "outer")).
+		Step("outer", noop, stepflow.Next("prep"), stepflow.Catch("Caught")).
+		Step("prep", noop, stepflow.Foreach("Items", "inner")).
+		Step("inner", noop, stepflow.Next("inner_join")).
+		Join("inner_join", join, stepflow.Next("outer_join")).
+		Join("outer_join", join, stepflow.Next("end")).
+		Step("end", noop).Definition()
+}
+
+// stateNames collects every state name of a decoded definition (branches
+// and Map processors included), counting duplicates.
+func stateNames(states map[string]any, into map[string]int) {
+	for name, v := range states {
+		into[name]++
+		st := v.(map[string]any)
+		if p, ok := st["ItemProcessor"].(map[string]any); ok {
+			stateNames(p["States"].(map[string]any), into)
+		}
+		if bs, ok := st["Branches"].([]any); ok {
+			for _, b := range bs {
+				stateNames(b.(map[string]any)["States"].(map[string]any), into)
+			}
+		}
+	}
+}
+
+// TestWideForeach checks the chunked foreach: a run-time choice between
+// the inline Map and the chunked DISTRIBUTED Map at the top level, inline
+// only below, chunked only with --distributed-map; unique state names;
+// asl-validator accepts every shape.
+func TestWideForeach(t *testing.T) {
+	low := testSettings()
+	low.DistributedMapThreshold, low.ForeachChunk = 3, 4
+	dist := testSettings()
+	dist.DistributedMap = true
+	defs := map[string]*sfn.Result{
+		"wide-default.json":     compile(t, wide(), testSettings()),
+		"wide-low.json":         compile(t, wide(), low),
+		"wide-distributed.json": compile(t, wide(), dist),
+		"nested3-low.json":      compile(t, nested(3), low),
+	}
+	dir := t.TempDir()
+	var paths []string
+	for name, r := range defs {
+		var def struct{ States map[string]any }
+		if err := json.Unmarshal(r.Definition, &def); err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]int{}
+		stateNames(def.States, names)
+		for n, k := range names {
+			if k > 1 {
+				t.Errorf("%s: state %s appears %d times", name, n, k)
+			}
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, r.Definition, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+		t.Logf("%s: %d bytes compact", name, r.DefinitionSize)
+	}
+	validate(t, paths...)
+
+	var def struct {
+		States map[string]map[string]any
+	}
+	if err := json.Unmarshal(defs["wide-low.json"].Definition, &def); err != nil {
+		t.Fatal(err)
+	}
+	mode := def.States["start.Mode"]
+	rules := mode["Choices"].([]any)
+	if len(rules) != 2 || mode["Default"] != "start.Items" {
+		t.Fatalf("start.Mode: %v", mode)
+	}
+	if r := rules[0].(map[string]any); r["NumericGreaterThan"] != 4000.0 || r["Next"] != "start.TooWide" {
+		t.Errorf("too-wide rule: %v (want 1,000 chunks of 4)", r)
+	}
+	if r := rules[1].(map[string]any); r["NumericGreaterThan"] != 3.0 || r["Next"] != "start.Chunks" {
+		t.Errorf("threshold rule: %v", r)
+	}
+	if got := def.States["start.Chunks"]["Parameters"].(map[string]any)["Chunks.$"]; got != "States.ArrayRange(0, States.MathAdd($.Width, -1), 4)" {
+		t.Errorf("chunk starts: %v", got)
+	}
+	outer := def.States["start.Chunked"]
+	cfg := outer["ItemProcessor"].(map[string]any)["ProcessorConfig"].(map[string]any)
+	if cfg["Mode"] != "DISTRIBUTED" || cfg["ExecutionType"] != "STANDARD" || outer["Label"] != "start" ||
+		outer["ResultPath"] != nil || outer["OutputPath"] != "$.Payload" || outer["ToleratedFailurePercentage"] != 0.0 {
+		t.Errorf("start.Chunked: %v", outer)
+	}
+	if _, ok := outer["ResultPath"]; !ok {
+		t.Error("start.Chunked has no ResultPath: its result would replace the payload")
+	}
+	sel := fmt.Sprint(outer["ItemSelector"])
+	if !strings.Contains(sel, "RunId.$:$.Payload.RunId") || strings.Contains(sel, "Execution") {
+		t.Errorf("the run id is not threaded into the child executions: %s", sel)
+	}
+	child := outer["ItemProcessor"].(map[string]any)["States"].(map[string]any)
+	each := child["start.Each"].(map[string]any)
+	if got := each["ItemSelector"].(map[string]any)["Payload"].(map[string]any)["TaskId.$"]; got != "States.Format('{}', $$.Map.Item.Value)" {
+		t.Errorf("chunked task id: %v", got)
+	}
+	if got := child["start.Chunk"].(map[string]any)["Parameters"].(map[string]any)["Items.$"]; got != "States.ArrayRange($.Start, States.MathAdd($.Start, 3), 1)" {
+		t.Errorf("chunk items: %v", got)
+	}
+	item := each["ItemProcessor"].(map[string]any)["States"].(map[string]any)
+	in := item["start.InRange"].(map[string]any)
+	rule := in["Choices"].([]any)[0].(map[string]any)
+	if rule["NumericGreaterThanEqualsPath"] != "$.Width" || rule["Next"] != "start.Skip" || in["Default"] != "outer.Dist" || in["OutputPath"] != "$.Payload" {
+		t.Errorf("start.InRange: %v", in)
+	}
+	if item["start.Skip"].(map[string]any)["Type"] != "Succeed" || item["outer.Caught.Dist"] == nil || item["prep.Dist"] == nil {
+		t.Errorf("chunk item states: %v", slices.Sorted(maps.Keys(item)))
+	}
+	// The nested foreach is inline only, in both copies.
+	if item["prep.Mode.Dist"] != nil || item["prep.Map.Dist"] == nil || def.States["start.Map"]["ItemProcessor"].(map[string]any)["States"].(map[string]any)["prep.Map"] == nil {
+		t.Error("the nested foreach is not inline only")
+	}
+	// The inline path is today's Map.
+	if im := def.States["start.Map"]; im["ItemProcessor"].(map[string]any)["ProcessorConfig"].(map[string]any)["Mode"] != "INLINE" || im["MaxConcurrency"] != 100.0 {
+		t.Errorf("start.Map: %v", im)
+	}
+	// 100 workers: 3 chunks at once of 33 items each.
+	if outer["MaxConcurrency"] != 3.0 || each["MaxConcurrency"] != 33.0 {
+		t.Errorf("concurrency %v × %v, want 3 × 33", outer["MaxConcurrency"], each["MaxConcurrency"])
+	}
+
+	// --distributed-map: chunked only, at every depth, no copy.
+	def.States = nil
+	if err := json.Unmarshal(defs["wide-distributed.json"].Definition, &def); err != nil {
+		t.Fatal(err)
+	}
+	if m := def.States["start.Mode"]; len(m["Choices"].([]any)) != 1 || m["Default"] != "start.Chunks" || def.States["start.Map"] != nil {
+		t.Errorf("--distributed-map: start.Mode %v", m)
+	}
+	d := string(defs["wide-distributed.json"].Definition)
+	if strings.Contains(d, ".Dist\"") || !strings.Contains(d, `"prep.Chunked"`) {
+		t.Error("--distributed-map: the body is copied, or the nested foreach is not chunked")
+	}
+	// Automatic sizes: one item of this body takes 45 events (outer and
+	// its catch handler 6 each, prep 6, its getItem 5, HasItems and Items
+	// 2 each, the nested Map 4 + 2 + inner 6, inner_join 6), so an inline
+	// item 47 and a chunked one 49: threshold 10,000/47 = 212, chunk
+	// 20,000/49 = 408.
+	if d := string(defs["wide-default.json"].Definition); !strings.Contains(d, `"NumericGreaterThan": 408000`) || !strings.Contains(d, `"NumericGreaterThan": 212,`) {
+		t.Error("automatic threshold and chunk are not 212 and 408")
+	}
+	// A body of one Batch step: 1,000 and 1,000.
+	one := stepflow.New[S]("OneFlow").Step("start", noop, stepflow.Foreach("Items", "work")).Step("work", noop, stepflow.Next("join")).
+		Join("join", join, stepflow.Next("end")).Step("end", noop).Definition()
+	if d := string(compile(t, one, testSettings()).Definition); !strings.Contains(d, `"NumericGreaterThan": 1000000`) || !strings.Contains(d, `"NumericGreaterThan": 1000,`) {
+		t.Error("default threshold and chunk of a one-step body are not 1,000")
+	}
+}
+
+func TestForeachSettingsRange(t *testing.T) {
+	for _, tc := range []struct {
+		threshold, chunk int
+		want             string
+	}{{1001, 0, "distributed map threshold 1001"}, {-1, 0, "distributed map threshold -1"}, {0, 1001, "foreach chunk 1001"}, {0, -5, "foreach chunk -5"}} {
+		s := testSettings()
+		s.DistributedMapThreshold, s.ForeachChunk = tc.threshold, tc.chunk
+		if _, err := sfn.Compile(mustGraph(t, wide()), s); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("threshold %d chunk %d: %v", tc.threshold, tc.chunk, err)
+		}
+	}
+	// A chunk that overflows a child execution's history is warned about.
+	s := testSettings()
+	s.ForeachChunk = 1000
+	r := compile(t, nested(4), s)
+	if len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "history events") {
+		t.Errorf("warnings: %v", r.Warnings)
+	}
+}
+
+func TestLoadForeachSettings(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.json")
+	os.WriteFile(cfg, []byte(`{"distributed_map_threshold": 200, "foreach_chunk": 500}`), 0o644)
+	env := map[string]string{"STEPFLOW_CONFIG": cfg, "STEPFLOW_FOREACH_CHUNK": "250"}
+	s, err := sfn.Load(sfn.Settings{}, func(k string) string { return env[k] }, os.ReadFile)
+	if err != nil || s.DistributedMapThreshold != 200 || s.ForeachChunk != 250 {
+		t.Errorf("settings %d %d: %v", s.DistributedMapThreshold, s.ForeachChunk, err)
+	}
+	s, err = sfn.Load(sfn.Settings{DistributedMapThreshold: 7}, func(k string) string { return env[k] }, os.ReadFile)
+	if err != nil || s.DistributedMapThreshold != 7 {
+		t.Errorf("the flag does not win: %d %v", s.DistributedMapThreshold, err)
+	}
+	env["STEPFLOW_DISTRIBUTED_MAP_THRESHOLD"] = "many"
+	if _, err := sfn.Load(sfn.Settings{}, func(k string) string { return env[k] }, os.ReadFile); err == nil || !strings.Contains(err.Error(), "STEPFLOW_DISTRIBUTED_MAP_THRESHOLD") {
+		t.Errorf("bad number: %v", err)
 	}
 }
