@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -48,7 +50,7 @@ the step failed, 2 on bad input.`,
 			fs.StringVar(&runID, "run-id", "", "run id")
 			fs.StringVar(&taskID, "task-id", "", "task id (default: from --indices)")
 			fs.StringVar(&attempt, "attempt", "", "attempt number, 0 for the first try")
-			fs.Var(&inputs, "input-paths", "parent pathspecs run/step/task, comma separated (default: derived)")
+			fs.Var(&inputs, "input-paths", "parent pathspecs run/step/task, comma separated; - reads them from standard input (default: derived)")
 			fs.StringVar(&indices, "indices", "", "foreach index stack, comma separated")
 			fs.StringVar(&params, "params", "", "start step: JSON object of parameter values, to create the run record")
 			fs.StringVar(&configs, "configs", "", "start step: JSON object of config name to blob hash, for the run record it creates")
@@ -98,6 +100,14 @@ the step failed, 2 on bad input.`,
 				return Usagef("--indices: %v", err)
 			}
 			if inputs.set {
+				if inputs.v == "-" {
+					// A wide join's inputs do not fit on a command line.
+					data, err := io.ReadAll(os.Stdin)
+					if err != nil {
+						return fmt.Errorf("read --input-paths from standard input: %w", err)
+					}
+					inputs.v = strings.TrimSpace(string(data))
+				}
 				spec.Inputs = []string{}
 				for _, p := range strings.Split(inputs.v, ",") {
 					if p != "" {

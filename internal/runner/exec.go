@@ -19,6 +19,9 @@ import (
 	"github.com/stepflow/stepflow/internal/task"
 )
 
+// maxArgInputs is the longest --input-paths passed as an argument.
+const maxArgInputs = 32 << 10
+
 // killGrace is how long an interrupted task gets between SIGTERM and SIGKILL.
 const killGrace = 2 * time.Second
 
@@ -29,8 +32,14 @@ type childProcess struct{ r *Runner }
 
 func (c *childProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt, error) {
 	r := c.r
+	inputs := strings.Join(j.Inputs, ",")
 	args := []string{"step", j.Step.Name, "--run-id", j.Run, "--task-id", j.ID,
-		"--attempt", strconv.Itoa(j.Attempt), "--input-paths", strings.Join(j.Inputs, ",")}
+		"--attempt", strconv.Itoa(j.Attempt), "--input-paths", inputs}
+	if len(inputs) > maxArgInputs {
+		// Linux limits one argument to 128 KiB: a wide join reads its
+		// inputs from standard input instead.
+		args[len(args)-1] = "-"
+	}
 	if r.Opts.DatastoreRoot != "" {
 		args = append(args, "--datastore-root", r.Opts.DatastoreRoot)
 	}
@@ -43,6 +52,9 @@ func (c *childProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt,
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if len(inputs) > maxArgInputs {
+		cmd.Stdin = strings.NewReader(inputs)
+	}
 	var stdout, stderr bytes.Buffer
 	outPipe, err := cmd.StdoutPipe()
 	if err != nil {

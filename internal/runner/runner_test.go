@@ -376,3 +376,25 @@ func TestCorruptBlobDetected(t *testing.T) {
 		t.Fatalf("exit %d, want 1 and an error naming blob %s:\n%s", r.code, h, r.stderr)
 	}
 }
+
+// A join of a wide foreach gets more input paths than fit in one command-line
+// argument; they reach the task on its standard input.
+func TestWideJoinInputs(t *testing.T) {
+	root := t.TempDir()
+	r := flowRun(t, root, "noopflow", "run", "--n", "1500", "--max-num-splits", "1500", "--quiet")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	s := store(t, root, "NoopFlow")
+	run, _ := latestRun(t, s)
+	a, err := s.LatestAttempt(context.Background(), run.ID, "join", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Inputs) != 1500 || a.Inputs[1499] != run.ID+"/noop/1499" {
+		t.Fatalf("join inputs: %d, last %q", len(a.Inputs), a.Inputs[len(a.Inputs)-1])
+	}
+	if got := artifacts(t, s, run.ID, "end", "0")["Count"]; got != 1500.0 {
+		t.Errorf("Count = %v, want 1500", got)
+	}
+}
