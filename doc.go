@@ -31,8 +31,10 @@
 // successor), Branch (run every target in parallel), Foreach (one task per
 // element of a slice field), or Switch (one target chosen by a field's
 // value). Branches and foreaches are closed by a step declared with Join,
-// whose function receives the joined states in split order. Splits nest to
-// any depth.
+// whose function receives the joined states in split order (treat them as
+// read-only). A join's own state starts with the artifacts all its inputs
+// share unchanged; MergeArtifacts merges the others that agree and names
+// those that conflict. Splits nest to any depth.
 //
 // # Rules
 //
