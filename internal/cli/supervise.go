@@ -116,20 +116,18 @@ func superviseStep(ctx context.Context, env *Env, ex *task.Executor, spec task.S
 			fmt.Fprintf(env.Stderr, "%s: save the %s of the task: %v\n", env.Args0, l.name, err)
 		}
 	}
-	code := exitStatus(werr)
+	code := task.ExitStatus(werr)
 	rec, err := store.Attempt(bg, spec.RunID, spec.Step, spec.TaskID, spec.Attempt)
 	switch {
 	case err == nil:
 	case datastore.IsNotFound(err) && code != 0:
 		if reason == "" {
-			reason = "task process " + describeExit(werr)
+			reason = task.DescribeExit(werr)
 		}
 		if t := tail.last(); t != "" {
 			reason += ": " + t
 		}
-		rec = datastore.Attempt{Run: spec.RunID, Step: spec.Step, Task: spec.TaskID, Attempt: spec.Attempt,
-			Status: datastore.StatusFailed, Start: start, End: time.Now(), ExitCode: code, Error: reason,
-			Inputs: spec.Inputs, Indices: spec.Indices, Env: spec.Env}
+		rec = task.CrashRecord(spec, start, code, reason)
 		if ex.Graph.Node(spec.Step) == nil {
 			break // an unknown step has no place in the datastore
 		}
@@ -196,39 +194,6 @@ func withoutEnv(env []string, names ...string) []string {
 		}
 	}
 	return out
-}
-
-// exitStatus is the child's exit code, 128+N for a signal N, -1 when it
-// could not be waited for.
-func exitStatus(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ee.ExitCode() >= 0 {
-			return ee.ExitCode()
-		}
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return -1
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
-}
-
-func describeExit(err error) string {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return "was killed by signal " + ws.Signal().String()
-		}
-		return fmt.Sprintf("exited with status %d without recording its result", ee.ExitCode())
-	}
-	if err != nil {
-		return err.Error()
-	}
-	return "exited without recording its result"
 }
 
 // spool keeps a stream in a temporary file, so a chatty task does not

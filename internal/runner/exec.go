@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -112,24 +111,23 @@ func (c *childProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt,
 		return nil, err
 	}
 	// The child died without a record, or was killed: record the failure.
-	code := exitCode(werr)
+	code := task.ExitStatus(werr)
 	if code == 2 && reason == "" {
 		// Bad input: the step command printed why on stderr.
 		return nil, fmt.Errorf("step command refused the task: %s", lastLine(stderr.Bytes()))
 	}
 	if reason == "" {
-		reason = fmt.Sprintf("task process %s", describeExit(werr))
+		reason = task.DescribeExit(werr)
 		if tail := lastLine(stderr.Bytes()); tail != "" {
 			reason += ": " + tail
 		}
 	}
-	rec := &datastore.Attempt{Run: j.Run, Step: j.Step.Name, Task: j.ID, Attempt: j.Attempt,
-		Status: datastore.StatusFailed, Start: start, End: time.Now(), ExitCode: code,
-		Error: reason, Inputs: j.Inputs, Indices: j.Indices}
-	if err := r.Store.PutAttempt(bg, *rec); err != nil {
+	rec := task.CrashRecord(task.Spec{RunID: j.Run, Step: j.Step.Name, TaskID: j.ID, Attempt: j.Attempt,
+		Inputs: j.Inputs, Indices: j.Indices}, start, code, reason)
+	if err := r.Store.PutAttempt(bg, rec); err != nil {
 		return nil, err
 	}
-	return rec, nil
+	return &rec, nil
 }
 
 func (c *childProcess) pump(j *Job, stream string, rd io.Reader, buf *bytes.Buffer) {
@@ -159,34 +157,6 @@ func (c *childProcess) saveLogs(ctx context.Context, j *Job, stdout, stderr *byt
 		}
 	}
 	return nil
-}
-
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ee.ExitCode() >= 0 {
-			return ee.ExitCode()
-		}
-		return 128 + int(ee.Sys().(syscall.WaitStatus).Signal())
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
-}
-
-func describeExit(err error) string {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return "was killed by signal " + ws.Signal().String()
-		}
-		return fmt.Sprintf("exited with status %d without recording its result", ee.ExitCode())
-	}
-	if err != nil {
-		return err.Error()
-	}
-	return "exited without recording its result"
 }
 
 func lastLine(b []byte) string {
