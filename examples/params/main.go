@@ -112,7 +112,7 @@ func main() {
 		Param("verbose", false, "print more").
 		Param("wait", 90*time.Second, "how long the job may wait").
 		Param("weights", Weights{A: 2, B: 5}, "JSON weights, e.g. {\"a\":2,\"b\":5}").
-		Param("name", "", "who to greet (required)", stepflow.Required()).
+		Param("name", "", "who to greet", stepflow.Required()).
 		Config("settings", "examples/params/settings.toml", "prefix and scale (TOML)").
 		Step("start", (*ParamsFlow).Start, stepflow.Next("compute"),
 			stepflow.Env{"PARAMS_STYLE": "plain"},
