@@ -3,10 +3,15 @@ package task
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/pathspec"
 )
+
+// deriveWorkers bounds the concurrent lookups of a foreach join's inputs.
+const deriveWorkers = 16
 
 // deriveInputs computes a task's parent pathspecs from the graph and the
 // datastore (docs/task-contract.md, "Input paths when not given").
@@ -43,13 +48,30 @@ func (e *Executor) deriveInputs(ctx context.Context, l *loader, node *graph.Node
 			if fa == nil {
 				return nil, badInput("join %s: foreach task %s has no successful attempt", node.Name, fp)
 			}
-			out := make([]string, 0, fa.ForeachWidth)
-			for i := 0; i < fa.ForeachWidth; i++ {
-				p, err := first(node.In, append(append([]int(nil), spec.Indices...), i))
+			// One lookup per item: on S3 each is a request or two, so a
+			// wide join looks them up side by side.
+			out := make([]string, fa.ForeachWidth)
+			errs := make([]error, fa.ForeachWidth)
+			next := make(chan int)
+			var wg sync.WaitGroup
+			for w := 0; w < min(deriveWorkers, fa.ForeachWidth); w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range next {
+						out[i], errs[i] = first(node.In, append(slices.Clone(spec.Indices), i))
+					}
+				}()
+			}
+			for i := range fa.ForeachWidth {
+				next <- i
+			}
+			close(next)
+			wg.Wait()
+			for _, err := range errs {
 				if err != nil {
-					return nil, err
+					return nil, err // the first, in index order
 				}
-				out = append(out, p)
 			}
 			return out, nil
 		}
