@@ -80,7 +80,7 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 func localTags(tags []string) []string {
 	var out []string
 	for _, t := range tags {
-		if !strings.HasPrefix(t, "production:") {
+		if !strings.HasPrefix(t, ProductionTagPrefix) {
 			out = append(out, t)
 		}
 	}
