@@ -131,19 +131,14 @@ func parsePath(s string, minParts, maxParts int, form, example string) (string, 
 const taskForm, taskExample = "FLOW/RUN/STEP/TASK", "HelloFlow/latest/train/3"
 
 func cmdFlows(root *rootFlag) *cli.Command {
-	var flags *flag.FlagSet
 	return &cli.Command{
 		Name:      "flows",
 		UsageLine: "flows [--datastore-root DIR]",
 		Short:     "list the flows in the datastore",
 		Long: `Flows lists the flows that have runs in the datastore, with their number of runs
 and their latest run.`,
-		Flags: func(fs *flag.FlagSet) { flags = fs; root.register(fs) },
+		Flags: func(fs *flag.FlagSet) { root.register(fs) },
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
-			args, err := cli.ParseInterspersed(flags, args)
-			if err != nil {
-				return err
-			}
 			if len(args) > 0 {
 				return cli.Usagef("flows takes no arguments, got %q", args)
 			}
@@ -179,7 +174,6 @@ and their latest run.`,
 }
 
 func cmdRuns(root *rootFlag) *cli.Command {
-	var flags *flag.FlagSet
 	var asJSON bool
 	return &cli.Command{
 		Name:      "runs",
@@ -191,15 +185,10 @@ was killed before recording the end. A run on AWS Step Functions records its
 end only when it succeeds: the flow's 'step-functions status RUN' tells the
 others. With --json it prints a JSON array.`,
 		Flags: func(fs *flag.FlagSet) {
-			flags = fs
 			root.register(fs)
 			fs.BoolVar(&asJSON, "json", false, "print a JSON array")
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
-			args, err := cli.ParseInterspersed(flags, args)
-			if err != nil {
-				return err
-			}
 			if len(args) != 1 || strings.Contains(args[0], "/") || args[0] == "" {
 				return cli.Usagef("runs takes one FLOW name, got %q; list the flows with '%s flows'", args, prog)
 			}
@@ -214,7 +203,6 @@ others. With --json it prints a JSON array.`,
 
 func cmdLogs(root *rootFlag) *cli.Command {
 	var (
-		flags   *flag.FlagSet
 		attempt int
 		stream  string
 	)
@@ -226,16 +214,11 @@ func cmdLogs(root *rootFlag) *cli.Command {
 stderr. The attempt is the latest finished one unless --attempt N (0 for the
 first) is given; --stream prints only one of the two. RUN may be "latest".`,
 		Flags: func(fs *flag.FlagSet) {
-			flags = fs
 			root.register(fs)
 			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
 			fs.StringVar(&stream, "stream", "", "print only this stream: stdout or stderr")
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
-			args, err := cli.ParseInterspersed(flags, args)
-			if err != nil {
-				return err
-			}
 			if len(args) != 1 {
 				return cli.Usagef("logs takes one %s, got %d arguments; run '%s logs --help'", taskForm, len(args), prog)
 			}
@@ -254,7 +237,6 @@ first) is given; --stream prints only one of the two. RUN may be "latest".`,
 
 func cmdDump(root *rootFlag) *cli.Command {
 	var (
-		flags   *flag.FlagSet
 		asJSON  bool
 		attempt int
 	)
@@ -268,16 +250,11 @@ size and a hex preview). With ARTIFACT it prints only that value. With --json
 it prints a JSON object of artifact name to value (with ARTIFACT, just the
 value). RUN may be "latest".`,
 		Flags: func(fs *flag.FlagSet) {
-			flags = fs
 			root.register(fs)
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
-			args, err := cli.ParseInterspersed(flags, args)
-			if err != nil {
-				return err
-			}
 			if len(args) < 1 || len(args) > 2 {
 				return cli.Usagef("dump takes %s and an optional ARTIFACT, got %d arguments; run '%s dump --help'", taskForm, len(args), prog)
 			}

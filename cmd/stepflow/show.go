@@ -19,7 +19,6 @@ import (
 )
 
 func cmdShow(root *rootFlag) *cli.Command {
-	var flags *flag.FlagSet
 	return &cli.Command{
 		Name:      "show",
 		UsageLine: "show [--datastore-root DIR] FLOW[/RUN[/STEP]]",
@@ -32,12 +31,8 @@ failed are listed with their error.
 With FLOW/RUN/STEP it lists the step's tasks instead: id, status, attempt,
 start and duration. Everything comes from the stored records; no flow code is
 needed. RUN may be "latest".`,
-		Flags: func(fs *flag.FlagSet) { flags = fs; root.register(fs) },
+		Flags: func(fs *flag.FlagSet) { root.register(fs) },
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
-			args, err := cli.ParseInterspersed(flags, args)
-			if err != nil {
-				return err
-			}
 			if len(args) != 1 {
 				return cli.Usagef("show takes one FLOW/RUN (or FLOW, or FLOW/RUN/STEP), got %d arguments", len(args))
 			}

@@ -14,7 +14,6 @@ import (
 
 func cmdDump() *Command {
 	var (
-		flags   *flag.FlagSet
 		ds      datastoreFlags
 		asJSON  bool
 		attempt int
@@ -30,16 +29,11 @@ size and a hex preview). With ARTIFACT it prints only that value.
 With --json it prints a JSON object of artifact name to value (with ARTIFACT,
 just the value). RUN may be "latest", the newest run.`,
 		Flags: func(fs *flag.FlagSet) {
-			flags = fs
 			ds.register(fs)
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
 		},
 		Run: func(ctx context.Context, env *Env, args []string) error {
-			args, err := ParseInterspersed(flags, args)
-			if err != nil {
-				return err
-			}
 			if len(args) < 1 || len(args) > 2 {
 				return Usagef("dump takes RUN/STEP/TASK and an optional ARTIFACT, got %d arguments; run '%s dump --help'", len(args), env.Args0)
 			}

@@ -12,7 +12,6 @@ import (
 
 func cmdLogs() *Command {
 	var (
-		flags   *flag.FlagSet
 		ds      datastoreFlags
 		attempt int
 		stream  string
@@ -26,16 +25,11 @@ stderr. The attempt is the latest finished one unless --attempt N (0 for the
 first) is given; --stream prints only one of the two. RUN may be "latest", the
 newest run.`,
 		Flags: func(fs *flag.FlagSet) {
-			flags = fs
 			ds.register(fs)
 			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
 			fs.StringVar(&stream, "stream", "", "print only this stream: stdout or stderr")
 		},
 		Run: func(ctx context.Context, env *Env, args []string) error {
-			args, err := ParseInterspersed(flags, args)
-			if err != nil {
-				return err
-			}
 			if len(args) != 1 {
 				return Usagef("logs takes one RUN/STEP/TASK, got %d arguments; run '%s logs --help'", len(args), env.Args0)
 			}

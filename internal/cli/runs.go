@@ -22,7 +22,6 @@ import (
 
 func cmdRuns() *Command {
 	var (
-		flags  *flag.FlagSet
 		ds     datastoreFlags
 		asJSON bool
 	)
@@ -38,15 +37,10 @@ Step Functions records its end only when it succeeds: for the others, ask
 
 With --json it prints a JSON array of run objects instead.`,
 		Flags: func(fs *flag.FlagSet) {
-			flags = fs
 			ds.register(fs)
 			fs.BoolVar(&asJSON, "json", false, "print a JSON array")
 		},
 		Run: func(ctx context.Context, env *Env, args []string) error {
-			args, err := ParseInterspersed(flags, args)
-			if err != nil {
-				return err
-			}
 			if len(args) > 0 {
 				return Usagef("runs takes no arguments, got %q; run '%s runs --help'", args, env.Args0)
 			}
@@ -238,14 +232,4 @@ func (in *Inspector) usage(err error, fix string) error {
 // binary. env.Flow may be nil when no command uses it.
 func RunCommands(ctx context.Context, env *Env, cmds []*Command, args []string) int {
 	return report(env, dispatch(ctx, env, &Command{Name: env.Args0, Commands: cmds}, nil, args))
-}
-
-// ParseInterspersed parses args with ParseFlags, which accepts flags after
-// positional arguments ("dump RUN/STEP/TASK --json"), and returns the
-// positional arguments.
-func ParseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	if err := ParseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	return fs.Args(), nil
 }
