@@ -398,3 +398,27 @@ func TestWideJoinInputs(t *testing.T) {
 		t.Errorf("Count = %v, want 1500", got)
 	}
 }
+
+// A foreach over an empty slice goes straight to its join, which continues
+// from the foreach task's state (parameters included).
+func TestEmptyForeach(t *testing.T) {
+	for mode, extra := range modes() {
+		t.Run(mode, func(t *testing.T) {
+			root := t.TempDir()
+			r := flowRun(t, root, "faultflow", append([]string{"run", "--n", "0", "--risky", "fail"}, extra...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			s := store(t, root, "FaultFlow")
+			run, _ := latestRun(t, s)
+			got := artifacts(t, s, run.ID, "end", "0")
+			caught, _ := got["Caught"].(map[string]any)
+			if got["Risky"] != "fail" || got["Total"] != 0.0 || caught["Step"] != "risky" {
+				t.Fatalf("final artifacts %v", got)
+			}
+			if _, err := s.LatestAttempt(context.Background(), run.ID, "work", "0"); !datastore.IsNotFound(err) {
+				t.Errorf("a work task ran: %v", err)
+			}
+		})
+	}
+}

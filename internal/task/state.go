@@ -143,6 +143,18 @@ func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spe
 		if err := e.applyRun(ctx, l, spec, st.state); err != nil {
 			return nil, err
 		}
+	case node.Kind == graph.Join && len(spec.Inputs) == 0:
+		// A foreach over an empty slice: the join has nothing to join and
+		// continues from the foreach task's state.
+		split := pathspec.Task(spec.RunID, node.Split(), pathspec.TaskID(spec.Indices)).String()
+		s, r, err := l.load(ctx, split, false)
+		if err != nil {
+			return nil, err
+		}
+		st.state = s
+		for k, v := range r.Artifacts {
+			st.inherited[k] = v
+		}
 	case node.Kind == graph.Join:
 		st.state = reflect.New(e.Flow.StateType)
 		refs := make([]map[string]datastore.ArtifactRef, len(spec.Inputs))

@@ -411,7 +411,7 @@ func TestChunkedForeach(t *testing.T) {
 	for _, c := range []struct {
 		n     string
 		state string // the Task state of the work items
-	}{{"10", "work.Dist"}, {"3", "work"}} {
+	}{{"10", "work.Dist"}, {"3", "work"}, {"0", ""}} {
 		t.Run("n="+c.n, func(t *testing.T) {
 			params := map[string]string{"n": c.n}
 			e := w.execute(t, def, map[string]any{"Parameters": params}, execOpts{})

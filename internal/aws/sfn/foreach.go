@@ -129,7 +129,11 @@ func (c *compiler) foreach(states *obj, n *graph.Node, in, exit string) {
 	if n.ForeachDepth == 0 && !c.s.DistributedMap {
 		chunked = true
 	}
-	choice := obj{{"Variable", "$.Foreach.Width"}, {"StringEquals", "0"}, {"Next", sn(n.MatchingJoin)}}
+	// No items: straight to the join, with the payload cleared of the width.
+	empty := helper(n.Name, "Empty")
+	choice := obj{{"Variable", "$.Foreach.Width"}, {"StringEquals", "0"}, {"Next", empty}}
+	*states = append(*states, kv{empty, obj{{"Type", "Pass"},
+		{"Parameters", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"}}}, {"Next", sn(n.MatchingJoin)}}})
 	if !chunked {
 		// Nested: one INLINE Map, at most 1,000 items (States.ArrayRange).
 		items := helper(n.Name, "Items")

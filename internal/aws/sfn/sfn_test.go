@@ -628,13 +628,13 @@ func TestWideForeach(t *testing.T) {
 	if strings.Contains(d, ".Dist\"") || !strings.Contains(d, `"prep.Chunked"`) {
 		t.Error("--distributed-map: the body is copied, or the nested foreach is not chunked")
 	}
-	// Automatic sizes: one item of this body takes 45 events (outer and
-	// its catch handler 6 each, prep 6, its getItem 5, HasItems and Items
-	// 2 each, the nested Map 4 + 2 + inner 6, inner_join 6), so an inline
-	// item 47 and a chunked one 49: threshold 10,000/47 = 212, chunk
-	// 20,000/49 = 408.
-	if d := string(defs["wide-default.json"].Definition); !strings.Contains(d, `"NumericGreaterThan": 408000`) || !strings.Contains(d, `"NumericGreaterThan": 212,`) {
-		t.Error("automatic threshold and chunk are not 212 and 408")
+	// Automatic sizes: one item of this body takes 47 events (outer and
+	// its catch handler 6 each, prep 6, its getItem 5, HasItems, Empty and
+	// Items 2 each, the nested Map 4 + 2 + inner 6, inner_join 6), so an
+	// inline item 49 and a chunked one 51: threshold 10,000/49 = 204,
+	// chunk 20,000/51 = 392.
+	if d := string(defs["wide-default.json"].Definition); !strings.Contains(d, `"NumericGreaterThan": 392000`) || !strings.Contains(d, `"NumericGreaterThan": 204,`) {
+		t.Error("automatic threshold and chunk are not 204 and 392")
 	}
 	// A body of one Batch step: 1,000 and 1,000.
 	one := stepflow.New[S]("OneFlow").Step("start", noop, stepflow.Foreach("Items", "work")).Step("work", noop, stepflow.Next("join")).
