@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	bins = dir
-	for _, name := range []string{"faultflow", "noopflow"} {
+	for _, name := range []string{"faultflow", "noopflow", "shapesflow"} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./testdata/"+name)
 		cmd.Stderr = os.Stderr
 		if err := cmd.Run(); err != nil {
@@ -418,6 +418,24 @@ func TestEmptyForeach(t *testing.T) {
 			}
 			if _, err := s.LatestAttempt(context.Background(), run.ID, "work", "0"); !datastore.IsNotFound(err) {
 				t.Errorf("a work task ran: %v", err)
+			}
+		})
+	}
+}
+
+// Switches inside a foreach and inside a branch, and nested branches, join
+// their inputs in split order whichever case ran.
+func TestShapes(t *testing.T) {
+	for mode, extra := range modes() {
+		t.Run(mode, func(t *testing.T) {
+			root := t.TempDir()
+			if r := flowRun(t, root, "shapesflow", append([]string{"run"}, extra...)...); r.code != 0 {
+				t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			s := store(t, root, "ShapesFlow")
+			run, _ := latestRun(t, s)
+			if got, want := artifacts(t, s, run.ID, "end", "0")["Report"], "go,flow,AWS!,step | left-down | right | r1+r2"; got != want {
+				t.Errorf("Report = %v, want %q", got, want)
 			}
 		})
 	}

@@ -447,3 +447,22 @@ func TestChunkedForeach(t *testing.T) {
 		})
 	}
 }
+
+// TestShapes: a switch inside a foreach whose cases meet at the foreach's
+// join, a switch inside a branch whose cases meet at the branch's join, and
+// a branch nested in a branch, on Step Functions as locally.
+func TestShapes(t *testing.T) {
+	w := getWorld(t)
+	fp := w.build(t, module+"/internal/runner/testdata/shapesflow")
+	e := w.execute(t, w.compile(t, fp), map[string]any{}, execOpts{})
+	if e.Status != "SUCCEEDED" {
+		t.Fatalf("execution %s: %s: %.2000s", e.Status, e.Error, e.Cause)
+	}
+	ls, lrun := localRun(t, fp)
+	cloud := w.store(fp)
+	sameArtifacts(t, ls, lrun, cloud, e.runID())
+	end := readTasks(t, cloud, e.runID())["end/0"]
+	if want := "go,flow,AWS!,step | left-down | right | r1+r2"; end.artifacts["Report"] != want {
+		t.Errorf("Report = %v, want %q", end.artifacts["Report"], want)
+	}
+}
