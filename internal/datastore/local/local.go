@@ -70,19 +70,6 @@ func (b *Backend) path(name string) string {
 	return filepath.Join(b.root, filepath.FromSlash(name))
 }
 
-// ctxReader fails reads once its context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // Save implements datastore.Backend.
 func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err error) {
 	if err := datastore.CheckName(name); err != nil {
@@ -107,7 +94,7 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 			os.Remove(tmp)
 		}
 	}()
-	if _, err = io.Copy(f, ctxReader{ctx, rd}); err != nil {
+	if _, err = io.Copy(f, datastore.ContextReader(ctx, rd)); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	if b.opts.Sync {

@@ -311,19 +311,6 @@ func (b *Backend) Key(name string) string { return b.keyPrefix + name }
 // url names an object in errors.
 func (b *Backend) url(name string) string { return "s3://" + b.bucket + "/" + b.Key(name) }
 
-// ctxReader fails reads once its context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // Save implements datastore.Backend. Up to MultipartThreshold bytes are read
 // into memory and sent with one PutObject (a seekable body, so the SDK can
 // sign, checksum and retry it over plain HTTP too); a longer stream is sent
@@ -335,7 +322,7 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
-	src := ctxReader{ctx, rd}
+	src := datastore.ContextReader(ctx, rd)
 	var buf bytes.Buffer
 	if _, err := io.CopyN(&buf, src, b.threshold+1); err != nil && err != io.EOF {
 		return fmt.Errorf("save %s: %w", name, err)
