@@ -386,7 +386,7 @@ func cmdSFNRun(name, short, long string, extra func(fs *flag.FlagSet, req *sfnRe
 			if len(args) != 1 {
 				return Usagef("%s takes one run id (sfn-...), got %d arguments; list the runs with '%s step-functions list-runs'", name, len(args), env.Args0)
 			}
-			if !strings.HasPrefix(args[0], "sfn-") || len(args[0]) == 4 {
+			if !isCloudRun(args[0]) {
 				return Usagef("run id %q is not a Step Functions run: their ids begin with \"sfn-\" (list them with '%s step-functions list-runs')", args[0], env.Args0)
 			}
 			s, err := loadSettings(env, flags)
@@ -424,7 +424,7 @@ history.`,
 			if err != nil {
 				return &UsageError{Err: err}
 			}
-			if !strings.HasPrefix(ps.Run, "sfn-") {
+			if !isCloudRun(ps.Run) {
 				return Usagef("run id %q is not a Step Functions run: their ids begin with \"sfn-\"; for a local run use '%s logs'", ps.Run, env.Args0)
 			}
 			s, err := loadSettings(env, flags)
@@ -499,3 +499,7 @@ func writeCompiled(dir string, res *sfn.Result) error {
 	}
 	return nil
 }
+
+// isCloudRun reports whether a run id names a Step Functions run: "sfn-"
+// and the execution name.
+func isCloudRun(id string) bool { return strings.HasPrefix(id, "sfn-") && len(id) > len("sfn-") }
