@@ -33,14 +33,29 @@ if ((${#missing[@]} > 0)); then
 fi
 
 # npm test tools, reinstalled only when package.json or the lockfile changed.
+# The lockfile pins a Node.js (the optional node-<os>-<arch> packages, one of
+# which fits this machine) that satisfies the tools' engines
+# (aws-local-stepfunctions 3 needs Node >= 22; Debian ships 20). It is
+# installed first, on its own, and the tools are then installed by npm
+# running under it, so npm checks their engines against the Node.js the
+# tests use (node_modules/.bin/node), not against the system's.
 if [[ -f package.json ]]; then
 	stamp=node_modules/.stepflow-npm-ci
 	want=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)
 	if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
-		step "npm ci"
-		npm ci --no-audit --no-fund
+		step "npm ci (the pinned Node.js, then the test tools under it)"
+		npm ci --omit=dev --no-audit --no-fund
+		if [[ ! -x node_modules/.bin/node ]]; then
+			echo "scripts/test.sh: package-lock.json pins no Node.js for $(uname -s)/$(uname -m); add node-<os>-<arch> to optionalDependencies" >&2
+			exit 1
+		fi
+		pinned=$(mktemp -d)
+		cp node_modules/.bin/node "$pinned/node" # npm ci removes node_modules first
+		PATH="$pinned:$PATH" npm ci --no-audit --no-fund
+		rm -rf "$pinned"
 		echo "$want" >"$stamp"
 	fi
+	echo "Node.js for the tests: node_modules/.bin/node $(node_modules/.bin/node --version)"
 fi
 
 step "gofmt -l ."
