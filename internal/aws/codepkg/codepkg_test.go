@@ -11,6 +11,12 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore/local"
 )
 
+// TestBuildPublish checks what Build's settings do (a static, reproducible
+// binary for the target) and that Publish uploads a package once. It
+// builds testdata/tiny, not a flow: a flow would compile the whole AWS SDK
+// once more with Build's settings (-trimpath, CGO_ENABLED=0), which took
+// most of this test's 81 s on a loaded machine, and check nothing more.
+// The end-to-end tests (package e2e) run flows published as code packages.
 func TestBuildPublish(t *testing.T) {
 	wd, err := os.Getwd()
 	if err != nil {
@@ -18,7 +24,8 @@ func TestBuildPublish(t *testing.T) {
 	}
 	root := filepath.Join(wd, "..", "..", "..")
 	ctx := context.Background()
-	p, err := Build(ctx, root, "./examples/hello", Target{"linux", "amd64"})
+	const tiny = "./internal/aws/codepkg/testdata/tiny"
+	p, err := Build(ctx, root, tiny, Target{"linux", "amd64"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +41,7 @@ func TestBuildPublish(t *testing.T) {
 			t.Error("binary is dynamically linked")
 		}
 	}
-	again, err := Build(ctx, root, "./examples/hello", Target{"linux", "amd64"})
+	again, err := Build(ctx, root, tiny, Target{"linux", "amd64"})
 	if err != nil {
 		t.Fatal(err)
 	}
