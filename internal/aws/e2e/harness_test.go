@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -33,6 +32,8 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/datastore/s3"
+	"github.com/stepflow/stepflow/internal/testbin"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 const (
@@ -60,6 +61,7 @@ type world struct {
 	jobEnv   map[string]string
 	stop     []func()
 	packages sync.Map // import path -> *flowOnce
+	dynalite *testproc.Proc
 }
 
 var theWorld *world
@@ -92,10 +94,18 @@ func TestMain(m *testing.M) {
 var worldOnce sync.Once
 var worldErr error
 
+// ci reports whether the tests run in CI ($CI set, as CI services do),
+// where nothing may be skipped.
+func ci() bool { v := os.Getenv("CI"); return v != "" && v != "false" && v != "0" }
+
 // getWorld starts the emulators on first use. It fails the test, never
-// skips it, when a tool is missing.
+// skips it, when a tool is missing. With go test -short (outside CI) it
+// skips the test: these are the slow end-to-end runs.
 func getWorld(t *testing.T) *world {
 	t.Helper()
+	if testing.Short() && !ci() {
+		t.Skip("an end-to-end run on emulated AWS; go test -short skips it (never in CI)")
+	}
 	worldOnce.Do(func() {
 		theWorld, worldErr = startWorld()
 		if worldErr != nil && theWorld != nil {
@@ -115,11 +125,9 @@ func getWorld(t *testing.T) *world {
 // stopped.
 func startWorld() (w *world, err error) {
 	w = &world{}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return w, fmt.Errorf("node is not installed; the end-to-end tests need Node.js and `npm ci` at the repository root (bash scripts/test.sh installs both)")
+	if w.node, err = testproc.Node(repoRoot); err != nil {
+		return w, err
 	}
-	w.node = node
 	for _, p := range []string{"node_modules/aws-local-stepfunctions", "node_modules/dynalite/cli.js"} {
 		if _, err := os.Stat(filepath.Join(repoRoot, p)); err != nil {
 			return w, fmt.Errorf("%s is missing; run `npm ci` at the repository root", p)
@@ -170,7 +178,7 @@ func startWorld() (w *world, err error) {
 	}); err != nil {
 		return w, fmt.Errorf("create table: %w", err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(testproc.StartTimeout()); ; time.Sleep(10 * time.Millisecond) {
 		out, err := w.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 		if err == nil && out.Table.TableStatus == ddbtypes.TableStatusActive {
 			break
@@ -214,9 +222,11 @@ func startWorld() (w *world, err error) {
 	return w, nil
 }
 
+// startDynalite starts dynalite on a free loopback port (another one if
+// it loses the port to someone else between choosing and binding it).
 func (w *world) startDynalite() error {
 	var last error
-	for range 3 {
+	for i := range 3 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
@@ -225,35 +235,18 @@ func (w *world) startDynalite() error {
 		l.Close()
 		cmd := exec.Command(w.node, filepath.Join(repoRoot, "node_modules/dynalite/cli.js"), "--host", "127.0.0.1", "--port", fmt.Sprint(port),
 			"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			return fmt.Errorf("start dynalite: %w", err)
+		p, err := testproc.Start("dynalite", cmd, filepath.Join(w.dir, "logs", fmt.Sprintf("dynalite-%d.log", i)))
+		if err != nil {
+			return err
 		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
 		url := fmt.Sprintf("http://127.0.0.1:%d", port)
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			select {
-			case <-exited:
-				last = fmt.Errorf("dynalite exited: %s", stderr.String())
-			default:
-			}
-			if last != nil {
-				break
-			}
-			if resp, err := http.Get(url); err == nil {
-				resp.Body.Close()
-				w.ddbURL = url
-				w.stop = append(w.stop, func() { cmd.Process.Kill(); <-exited })
-				return nil
-			}
+		if last = p.WaitHTTP(url, testproc.StartTimeout()); last == nil {
+			w.ddbURL = url
+			w.dynalite = p
+			w.stop = append(w.stop, p.Stop)
+			return nil
 		}
-		if last == nil {
-			last = fmt.Errorf("dynalite did not answer on %s", url)
-		}
-		cmd.Process.Kill()
-		<-exited
+		p.Stop()
 	}
 	return last
 }
@@ -271,8 +264,22 @@ type flowOnce struct {
 	err  error
 }
 
-// build cross-compiles pkg (an import path) with codepkg.Build for this
-// machine (linux/amd64 on CI) and publishes it into the fake S3.
+// flows are the flows the tests run: every example, and two test flows of
+// the runner.
+var flows = []string{module + "/examples/...", faultflow, module + "/internal/runner/testdata/shapesflow"}
+
+var bins struct {
+	once sync.Once
+	m    map[string]string
+	err  error
+}
+
+// build returns pkg (an import path) built and published into the fake S3
+// as a code package. The flows are built for this machine, all at once
+// (testbin: shared with the other test packages, cached on disk), with the
+// AWS build tag: a code package for Batch is the same program
+// cross-compiled as a static binary (codepkg.Build, tested in package
+// codepkg), and this "Batch" runs on this machine.
 func (w *world) build(t *testing.T, pkg string) *flowPkg {
 	t.Helper()
 	v, _ := w.packages.LoadOrStore(pkg, &flowOnce{})
@@ -286,21 +293,22 @@ func (w *world) build(t *testing.T, pkg string) *flowPkg {
 
 func (w *world) buildOnce(pkg string) (*flowPkg, error) {
 	ctx := context.Background()
-	target := codepkg.Target{OS: runtime.GOOS, Arch: runtime.GOARCH}
-	if target.OS != "linux" {
-		return nil, fmt.Errorf("the end-to-end tests run Linux code packages as local processes; this is %s", target.OS)
+	if runtime.GOOS != "linux" {
+		return nil, fmt.Errorf("the end-to-end tests run Linux code packages as local processes; this is %s", runtime.GOOS)
 	}
-	p, err := codepkg.Build(ctx, repoRoot, pkg, target)
+	bins.once.Do(func() { bins.m, bins.err = testbin.Build(testbin.Options{Tags: []string{"stepflow_aws"}}, flows...) })
+	if bins.err != nil {
+		return nil, bins.err
+	}
+	bin, ok := bins.m[pkg]
+	if !ok {
+		return nil, fmt.Errorf("%s is not one of the flows the harness builds (%v)", pkg, flows)
+	}
+	b, err := os.ReadFile(bin)
 	if err != nil {
 		return nil, err
 	}
-	bin := filepath.Join(w.dir, "bin", filepath.Base(pkg))
-	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(bin, p.Binary, 0o755); err != nil {
-		return nil, err
-	}
+	p := codepkg.FromBinary(b, codepkg.Target{OS: runtime.GOOS, Arch: runtime.GOARCH})
 	out, err := exec.Command(bin, "check").Output()
 	if err != nil {
 		return nil, fmt.Errorf("%s check: %v", pkg, err)
@@ -433,13 +441,15 @@ func (w *world) execute(t *testing.T, c compiled, input any, o execOpts) *execut
 	if err := os.WriteFile(reqFile, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// Generous: a loaded machine is slow, and go test's -timeout (with
+	// testproc killing the emulator and its jobs) is the backstop.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, w.node, "testdata/sfn.cjs", reqFile)
+	cmd := exec.Command(w.node, "testdata/sfn.cjs", reqFile)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := testproc.Run(ctx, "aws-local-stepfunctions", cmd); err != nil {
 		t.Fatalf("emulator: %v\n%s", err, stderr.String())
 	}
 	var e execution

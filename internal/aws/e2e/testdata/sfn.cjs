@@ -24,13 +24,11 @@ const crypto = require('node:crypto');
 const { spawn } = require('node:child_process');
 const Module = require('node:module');
 
-// Node 20 has no Promise.withResolvers, which the library calls.
+// aws-local-stepfunctions 3 needs Node.js >= 22 (it calls
+// Promise.withResolvers): the harness runs the Node.js pinned in
+// package-lock.json, node_modules/.bin/node.
 if (typeof Promise.withResolvers !== 'function') {
-  Promise.withResolvers = function () {
-    let resolve, reject;
-    const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
-    return { promise, resolve, reject };
-  };
+  throw new Error(`aws-local-stepfunctions needs Node.js >= 22, this is ${process.version}; use node_modules/.bin/node (npm ci)`);
 }
 
 // loadEmulator loads aws-local-stepfunctions 3.0.0 with two fixes that make
