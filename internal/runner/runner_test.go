@@ -16,9 +16,11 @@ import (
 	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/testbin"
 )
 
-// bins holds the test flows, built once.
+// bins holds the test flows, built once (testbin: shared with other test
+// packages, cached on disk), in a directory of links by name.
 var bins string
 
 func TestMain(m *testing.M) {
@@ -26,14 +28,14 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	bins = dir
+	bins = filepath.Join(dir, "bin")
+	var pkgs []string
 	for _, name := range []string{"faultflow", "noopflow", "shapesflow"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./testdata/"+name)
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n", name, err)
-			os.Exit(1)
-		}
+		pkgs = append(pkgs, "./internal/runner/testdata/"+name)
+	}
+	if err := testbin.Dir(bins, testbin.Options{}, pkgs...); err != nil {
+		fmt.Fprintf(os.Stderr, "build the test flows: %v\n", err)
+		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -24,6 +23,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/deploy"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/s3"
+	"github.com/stepflow/stepflow/internal/testbin"
 )
 
 // The step-functions commands of a flow binary, end to end, as txtar
@@ -45,10 +45,9 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binDir = filepath.Join(dir, "bin")
-	cmd := exec.Command("go", "build", "-tags", "stepflow_aws", "-o", binDir+string(filepath.Separator), "./examples/hello", "./examples/params")
-	cmd.Dir = filepath.Join("..", "..", "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the flow binaries: %v\n%s", err, out)
+	// The AWS build, shared with the other test packages (testbin).
+	if err := testbin.Dir(binDir, testbin.Options{Tags: []string{"stepflow_aws"}}, "./examples/hello", "./examples/params"); err != nil {
+		fmt.Fprintf(os.Stderr, "building the flow binaries: %v\n", err)
 		return 1
 	}
 	return m.Run()

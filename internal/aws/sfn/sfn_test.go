@@ -20,6 +20,8 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/sfn"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/testbin"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/golden")
@@ -65,22 +67,22 @@ func examples(t testing.TB) []string {
 	return out
 }
 
-// compiledExamples builds every example once and compiles it with
+// compiledExamples builds every example once (testbin: shared with the
+// other test packages) and compiles it with
 // `step-functions create --only-json --output-dir`; it returns the output
 // directory of each.
 func compiledExamples(t *testing.T) map[string]string {
 	t.Helper()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "bin") + string(filepath.Separator)
-	cmd := exec.Command("go", "build", "-o", bin, "./examples/...")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./examples/...: %v\n%s", err, out)
-	}
+	bins := testbin.MustBuild(t, testbin.Options{}, "./examples/...")
 	dirs := map[string]string{}
 	for _, ex := range examples(t) {
 		out := filepath.Join(tmp, "out", ex)
-		cmd := exec.Command(filepath.Join(bin, ex), "step-functions", "create", "--only-json", "--output-dir", out)
+		bin, ok := bins["github.com/stepflow/stepflow/examples/"+ex]
+		if !ok {
+			t.Fatalf("example %s was not built (%v)", ex, bins)
+		}
+		cmd := exec.Command(bin, "step-functions", "create", "--only-json", "--output-dir", out)
 		cmd.Dir = root // the params example reads its config relative to the root
 		cmd.Env = append([]string{"HOME=" + tmp, "PATH=" + os.Getenv("PATH")}, settingsEnv...)
 		var stderr bytes.Buffer
@@ -97,9 +99,9 @@ func compiledExamples(t *testing.T) map[string]string {
 // fails, never skips, when node or asl-validator is missing.
 func validate(t *testing.T, files ...string) {
 	t.Helper()
-	node, err := exec.LookPath("node")
+	node, err := testproc.Node(root)
 	if err != nil {
-		t.Fatalf("node is not installed; it is needed to validate state machines (apt-get install nodejs, then npm ci at the repository root)")
+		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(root, "node_modules", "asl-validator")); err != nil {
 		t.Fatalf("asl-validator is not installed; run `npm ci` at the repository root")
