@@ -4,6 +4,9 @@
 # On a fresh Debian machine (as root) it installs what the tests need
 # (Graphviz; Node.js and the npm test tools pinned in package-lock.json),
 # then checks formatting, runs go vet and runs every Go test.
+#
+# Arguments go to go test, e.g. bash scripts/test.sh -count=1 (ignore cached
+# results) or -run; CI passes none.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,7 +84,7 @@ trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/testsummary" ./internal/tools/testsummary
 start=$SECONDS
 set +e
-go test -json -timeout 60m ./... 2>&1 | tee "$tmp/test.json" | "$tmp/testsummary"
+go test -json -timeout 60m "$@" ./... 2>&1 | tee "$tmp/test.json" | "$tmp/testsummary"
 statuses=("${PIPESTATUS[@]}")
 set -e
 echo "go test took $((SECONDS - start)) s"
