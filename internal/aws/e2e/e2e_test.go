@@ -31,6 +31,7 @@ type exampleCase struct {
 // TestExamples runs every example in emulated Step Functions and locally
 // and compares what every task left in the datastore.
 func TestExamples(t *testing.T) {
+	t.Parallel()
 	w := getWorld(t)
 	ents, err := os.ReadDir(filepath.Join(repoRoot, "examples"))
 	if err != nil {
@@ -61,6 +62,7 @@ func TestExamples(t *testing.T) {
 			sub += "/" + strings.Join(flagArgs(c.params), "")
 		}
 		t.Run(sub, func(t *testing.T) {
+			t.Parallel() // go test -parallel (GOMAXPROCS) at a time
 			fp := w.build(t, module+"/examples/"+c.name)
 			def := w.compile(t, fp)
 			var input any = map[string]any{}
@@ -348,6 +350,7 @@ func TestFailsForGood(t *testing.T) {
 // DynamoDB (the item checked here), every task runs once, the join sees
 // all of them.
 func TestWideForeach(t *testing.T) {
+	t.Parallel() // 500 jobs, three at a time: overlaps with other tests
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
 	const n = 500
