@@ -3,6 +3,7 @@ package codepkg
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"debug/elf"
 	"os"
 	"path/filepath"
@@ -11,12 +12,13 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore/local"
 )
 
-// TestBuildPublish checks what Build's settings do (a static, reproducible
-// binary for the target) and that Publish uploads a package once. It
+// TestBuildPublish checks Build's settings (a static, reproducible binary
+// for the target: cgo off, -trimpath, the AWS build tag, read from the
+// binary's build information) and that Publish uploads a package once. It
 // builds testdata/tiny, not a flow: a flow would compile the whole AWS SDK
-// once more with Build's settings (-trimpath, CGO_ENABLED=0), which took
-// most of this test's 81 s on a loaded machine, and check nothing more.
-// The end-to-end tests (package e2e) run flows published as code packages.
+// once more with these settings, which took most of this test's 81 s on a
+// loaded machine, and check nothing more. The end-to-end tests (package
+// e2e) run flows published as code packages.
 func TestBuildPublish(t *testing.T) {
 	wd, err := os.Getwd()
 	if err != nil {
@@ -39,6 +41,19 @@ func TestBuildPublish(t *testing.T) {
 	for _, prog := range f.Progs {
 		if prog.Type == elf.PT_INTERP {
 			t.Error("binary is dynamically linked")
+		}
+	}
+	bi, err := buildinfo.Read(bytes.NewReader(p.Binary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	for k, v := range map[string]string{"CGO_ENABLED": "0", "-trimpath": "true", "-tags": "stepflow_aws", "GOOS": "linux", "GOARCH": "amd64"} {
+		if settings[k] != v {
+			t.Errorf("build setting %s=%q, want %q (all: %v)", k, settings[k], v, bi.Settings)
 		}
 	}
 	again, err := Build(ctx, root, tiny, Target{"linux", "amd64"})
