@@ -10,7 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s (at %d s)\n' "$*" "$SECONDS"; }
+
+tmp=$(mktemp -d)
+# On an early exit, let a background npm ci finish (not write into
+# node_modules after the script has ended).
+trap 'if [[ -n ${npm_pid:-} ]]; then wait "$npm_pid" 2>/dev/null || true; fi; rm -rf "$tmp"' EXIT
 
 if ! command -v go >/dev/null; then
 	echo "scripts/test.sh: the go command is not installed; install Go $(sed -n 's/^go //p' go.mod) from https://go.dev/dl/" >&2
@@ -42,27 +47,32 @@ fi
 # installed first, on its own, and the tools are then installed by npm
 # running under it, so npm checks their engines against the Node.js the
 # tests use (node_modules/.bin/node), not against the system's.
+# npm works in the background while gofmt and go vet use the CPU.
+npm_install() {
+	npm ci --omit=dev --no-audit --no-fund
+	if [[ ! -x node_modules/.bin/node ]]; then
+		echo "scripts/test.sh: package-lock.json pins no Node.js for $(uname -s)/$(uname -m); add node-<os>-<arch> to optionalDependencies" >&2
+		return 1
+	fi
+	local pinned
+	pinned=$(mktemp -d)
+	cp node_modules/.bin/node "$pinned/node" # npm ci removes node_modules first
+	PATH="$pinned:$PATH" npm ci --no-audit --no-fund
+	rm -rf "$pinned"
+}
+npm_pid=
 if [[ -f package.json ]]; then
 	stamp=node_modules/.stepflow-npm-ci
 	want=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)
 	if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
-		step "npm ci (the pinned Node.js, then the test tools under it)"
-		npm ci --omit=dev --no-audit --no-fund
-		if [[ ! -x node_modules/.bin/node ]]; then
-			echo "scripts/test.sh: package-lock.json pins no Node.js for $(uname -s)/$(uname -m); add node-<os>-<arch> to optionalDependencies" >&2
-			exit 1
-		fi
-		pinned=$(mktemp -d)
-		cp node_modules/.bin/node "$pinned/node" # npm ci removes node_modules first
-		PATH="$pinned:$PATH" npm ci --no-audit --no-fund
-		rm -rf "$pinned"
-		echo "$want" >"$stamp"
+		step "npm ci, in the background (the pinned Node.js, then the test tools under it)"
+		npm_install >"$tmp/npm.log" 2>&1 &
+		npm_pid=$!
 	fi
-	echo "Node.js for the tests: node_modules/.bin/node $(node_modules/.bin/node --version)"
 fi
 
 step "gofmt -l ."
-unformatted=$(gofmt -l . | grep -v '^node_modules/' || true)
+unformatted=$(find . \( -name node_modules -o -name '.?*' \) -prune -o -name '*.go' -print | xargs -r gofmt -l)
 if [[ -n $unformatted ]]; then
 	echo "these files need gofmt -w:" >&2
 	echo "$unformatted" >&2
@@ -72,6 +82,22 @@ fi
 step "go vet ./..."
 go vet ./...
 
+if [[ -n $npm_pid ]]; then
+	step "npm ci (waiting for it)"
+	npm_status=0
+	wait "$npm_pid" || npm_status=$?
+	cat "$tmp/npm.log"
+	if ((npm_status != 0)); then
+		echo "scripts/test.sh: npm ci failed" >&2
+		exit 1
+	fi
+	npm_pid=
+	echo "$want" >"$stamp"
+fi
+if [[ -f package.json ]]; then
+	echo "Node.js for the tests: node_modules/.bin/node $(node_modules/.bin/node --version)"
+fi
+
 step "go test ./..."
 # Every test runs, the emulated-AWS end-to-end runs included (no -short:
 # CI skips nothing). The timeout is generous: on a busy 2-core machine the
@@ -79,15 +105,13 @@ step "go test ./..."
 # process (internal/testproc). internal/tools/testsummary turns the JSON
 # stream back into go test's usual output (ok/FAIL lines, failed tests'
 # output), then prints each package's time and the slowest tests.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/testsummary" ./internal/tools/testsummary
 start=$SECONDS
 set +e
 go test -json -timeout 60m "$@" ./... 2>&1 | tee "$tmp/test.json" | "$tmp/testsummary"
 statuses=("${PIPESTATUS[@]}")
 set -e
-echo "go test took $((SECONDS - start)) s"
+echo "go test took $((SECONDS - start)) s; scripts/test.sh $SECONDS s in all"
 if ((statuses[0] != 0 || statuses[2] != 0)); then
 	echo "FAIL" >&2
 	exit 1
