@@ -249,7 +249,9 @@ func TestRetry(t *testing.T) {
 	}
 	delay := time.Duration(flaky[1].QueuedAt-flaky[0].StoppedAt) * time.Millisecond
 	t.Logf("retry delay %v", delay)
-	if delay < time.Second || delay > 5*time.Second {
+	// The upper bound is loose: on a loaded machine the emulator (one Node.js
+	// event loop) may take seconds to notice the exit and queue the retry.
+	if delay < time.Second || delay > 30*time.Second {
 		t.Errorf("flaky was retried after %v, want about 1s (IntervalSeconds 1)", delay)
 	}
 	cloud := w.store(fp)
