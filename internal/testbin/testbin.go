@@ -126,8 +126,9 @@ func CacheDir() string {
 	return filepath.Join(os.TempDir(), fmt.Sprintf("stepflow-testbin-%d", os.Getuid()))
 }
 
-// keep is how many versions of one binary the cache keeps.
-const keep = 3
+// keep is how many versions of one binary the cache keeps (an AWS build
+// of a flow is about 30 MB).
+const keep = 2
 
 // maxAge is how long an unused version stays.
 const maxAge = 24 * time.Hour

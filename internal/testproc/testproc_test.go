@@ -23,10 +23,12 @@ func TestHelperProcess(t *testing.T) {
 	if os.Getenv("STEPFLOW_TESTPROC_HELPER") == "" {
 		return
 	}
-	pids := filepath.Join(t.TempDir(), "pids")
+	// The parent's directory: the helper's own t.TempDir would outlive it.
+	dir := os.Getenv("STEPFLOW_TESTPROC_DIR")
+	pids := filepath.Join(dir, "pids")
 	// sh, and a grandchild sleep that only the process group kill reaches.
 	cmd := exec.Command("/bin/sh", "-c", `sleep 600 & echo $! > "$0"; wait`, pids)
-	p, err := testproc.Start("sleeper", cmd, filepath.Join(t.TempDir(), "sleeper.log"))
+	p, err := testproc.Start("sleeper", cmd, filepath.Join(dir, "sleeper.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func TestDiesWithTestProcess(t *testing.T) {
 				args = append(args, "-test.timeout=1s")
 			}
 			cmd := exec.Command(os.Args[0], args...)
-			cmd.Env = append(os.Environ(), "STEPFLOW_TESTPROC_HELPER="+how)
+			cmd.Env = append(os.Environ(), "STEPFLOW_TESTPROC_HELPER="+how, "STEPFLOW_TESTPROC_DIR="+t.TempDir())
 			out, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)

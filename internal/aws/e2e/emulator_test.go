@@ -21,7 +21,8 @@ func TestHelperDynalite(t *testing.T) {
 	if os.Getenv("STEPFLOW_E2E_HELPER") == "" {
 		return
 	}
-	w := &world{dir: t.TempDir()}
+	// The parent's directory: the helper's own t.TempDir would outlive it.
+	w := &world{dir: os.Getenv("STEPFLOW_E2E_HELPER_DIR")}
 	var err error
 	if w.node, err = testproc.Node(repoRoot); err != nil {
 		t.Fatal(err)
@@ -40,7 +41,7 @@ func TestHelperDynalite(t *testing.T) {
 // see package testproc).
 func TestEmulatorDiesWithTest(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperDynalite$", "-test.v")
-	cmd.Env = append(os.Environ(), "STEPFLOW_E2E_HELPER=1")
+	cmd.Env = append(os.Environ(), "STEPFLOW_E2E_HELPER=1", "STEPFLOW_E2E_HELPER_DIR="+t.TempDir())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
