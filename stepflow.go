@@ -2,14 +2,12 @@ package stepflow
 
 import (
 	"maps"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"time"
 	_ "time/tzdata" // schedules name IANA time zones; keep the binary self-contained
 
-	"github.com/stepflow/stepflow/internal/cli"
 	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/flowcmd"
 )
 
 // Flow declares a flow over the state struct T. Build one with New.
@@ -56,13 +54,7 @@ func New[T any](name string) *Flow[T] { return flow.NewBuilder[T](name) }
 // Main runs the flow binary's command line (run, check, show, step, ...)
 // and exits. Call it from the flow program's main function.
 func Main[T any](f *Flow[T]) {
-	// The caller's file locates the flow's source, from which the AWS
-	// build and the code package are compiled.
-	dir := ""
-	if _, file, _, ok := runtime.Caller(1); ok && filepath.IsAbs(file) {
-		dir = filepath.Dir(file)
-	}
-	cli.Main(f.Definition(), dir)
+	flowcmd.Main(f.Definition())
 }
 
 // Next makes the step continue with one successor.

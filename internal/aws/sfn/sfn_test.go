@@ -72,10 +72,10 @@ func compiledExamples(t *testing.T) map[string]string {
 	t.Helper()
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin") + string(filepath.Separator)
-	cmd := exec.Command("go", "build", "-o", bin, "./examples/...")
+	cmd := exec.Command("go", "build", "-tags", "stepflow_aws", "-o", bin, "./examples/...")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./examples/...: %v\n%s", err, out)
+		t.Fatalf("go build -tags stepflow_aws ./examples/...: %v\n%s", err, out)
 	}
 	dirs := map[string]string{}
 	for _, ex := range examples(t) {

@@ -42,6 +42,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 // Defaults of Config.
@@ -206,6 +207,19 @@ func FromEnv(ctx context.Context, root string, getenv func(string) string) (*Bac
 		}
 	}
 	return New(ctx, cfg)
+}
+
+// A program that imports this package opens s3://bucket/prefix roots with
+// datastore.Open; the settings come from FromEnv's variables.
+func init() {
+	datastore.Register("s3", func(ctx context.Context, root string, getenv func(string) string) (datastore.Backend, error) {
+		b, err := FromEnv(ctx, root, getenv)
+		if err != nil {
+			// FromEnv makes no request: its errors are all configuration errors.
+			return nil, usage.Errorf("datastore root %s: %v", root, err)
+		}
+		return b, nil
+	})
 }
 
 // New returns a Backend for cfg. It makes no request: a missing bucket or
@@ -572,6 +586,36 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(name string, 
 				return fmt.Errorf("list %q: %w", prefix, err)
 			}
 			if err := fn(name, aws.ToInt64(obj.Size)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Dirs lists one level with the "/" delimiter: the common prefixes below
+// prefix, in lexical order.
+func (b *Backend) Dirs(ctx context.Context, prefix string, fn func(elem string) error) error {
+	if prefix != "" && (!strings.HasSuffix(prefix, "/") || datastore.CheckName(strings.TrimSuffix(prefix, "/")) != nil) {
+		return fmt.Errorf("list directories of %q: invalid prefix; use \"\" or slash-separated elements ending in \"/\"", prefix)
+	}
+	pages := awss3.NewListObjectsV2Paginator(b.client, &awss3.ListObjectsV2Input{
+		Bucket:    &b.bucket,
+		Prefix:    aws.String(b.keyPrefix + prefix),
+		Delimiter: aws.String("/"),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list directories of %q in s3://%s/%s: %w", prefix, b.bucket, b.keyPrefix, err)
+		}
+		for _, cp := range page.CommonPrefixes {
+			rest, ok := strings.CutPrefix(aws.ToString(cp.Prefix), b.keyPrefix+prefix)
+			elem := strings.TrimSuffix(rest, "/")
+			if !ok || elem == "" || strings.Contains(elem, "/") || datastore.CheckName(elem) != nil {
+				continue
+			}
+			if err := fn(elem); err != nil {
 				return err
 			}
 		}
