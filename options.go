@@ -228,3 +228,11 @@ func Required() ParamOption {
 func Field(name string) ParamOption {
 	return paramOpt(func(p *flow.ParamSettings) { p.Field = name })
 }
+
+// The settings are step options.
+var (
+	_ StepOption = RetryPolicy{}
+	_ StepOption = Resources{}
+	_ StepOption = Batch{}
+	_ StepOption = Env{}
+)
