@@ -15,7 +15,7 @@ import (
 func intStep(*int, *stepflow.Context) error { return nil }
 
 // tail ends a flow under construction: a -> end.
-func tail(b *stepflow.Flow[st]) *flow.Flow { return b.Step("end", fn).Definition() }
+func tail(b *stepflow.Flow[st]) *flow.Flow { return flow.MustDefinitionOf(b.Step("end", fn)) }
 
 // ok is a minimal valid flow whose start step takes opts.
 func ok(opts ...stepflow.StepOption) *stepflow.Flow[st] {
@@ -51,10 +51,10 @@ var lintCases = []struct {
 		return tail(newFlow().Step("start", fn, next(long)).Step(long, fn, next("end")))
 	}, []string{"step-name"}, "step name is 65 characters long; shorten it to at most 64"},
 	{"invalid flow name", func() *flow.Flow {
-		return stepflow.New[st]("my flow").Step("start", fn, next("end")).Step("end", fn).Definition()
+		return flow.MustDefinitionOf(stepflow.New[st]("my flow").Step("start", fn, next("end")).Step("end", fn))
 	}, []string{"flow-name"}, `flow name "my flow" is not valid`},
 	{"state type not a struct", func() *flow.Flow {
-		return stepflow.New[int]("IntFlow").Step("start", intStep, stepflow.Next("end")).Step("end", intStep).Definition()
+		return flow.MustDefinitionOf(stepflow.New[int]("IntFlow").Step("start", intStep, stepflow.Next("end")).Step("end", intStep))
 	}, []string{"definition"}, "the flow state int is not a struct"},
 	{"nil step function", func() *flow.Flow {
 		return tail(newFlow().Step("start", fn, next("a")).Step("a", nil, next("end")))
@@ -84,14 +84,14 @@ var lintCases = []struct {
 		return tail(newFlow().Step("begin", fn, next("end")))
 	}, []string{"no-start"}, "the flow has no start step"},
 	{"missing end", func() *flow.Flow {
-		return newFlow().Step("start", fn, next("finish")).Step("finish", fn).Definition()
+		return flow.MustDefinitionOf(newFlow().Step("start", fn, next("finish")).Step("finish", fn))
 	}, []string{"no-end", "no-transition"}, "the flow has no end step"},
 	{"end with transition", func() *flow.Flow {
-		return newFlow().Step("start", fn, next("a")).Step("a", fn, next("end")).Step("end", fn, next("a")).Definition()
+		return flow.MustDefinitionOf(newFlow().Step("start", fn, next("a")).Step("a", fn, next("end")).Step("end", fn, next("a")))
 	}, []string{"end-transition"}, "the end step has a next transition"},
 	{"end as join", func() *flow.Flow {
-		return newFlow().Step("start", fn, branch("a", "b")).Step("a", fn, next("end")).Step("b", fn, next("end")).
-			Join("end", jn).Definition()
+		return flow.MustDefinitionOf(newFlow().Step("start", fn, branch("a", "b")).Step("a", fn, next("end")).Step("b", fn, next("end")).
+			Join("end", jn))
 	}, []string{"end-join"}, "the end step is declared as a join"},
 	{"step without transition", func() *flow.Flow {
 		return tail(newFlow().Step("start", fn, next("a")).Step("a", fn))
@@ -343,13 +343,13 @@ func TestLint(t *testing.T) {
 
 // Every violation of a flow is reported at once.
 func TestLintReportsAll(t *testing.T) {
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Param("count", "x", "").
 		Step("start", fn, branch("a", "b"), stepflow.Retry(20, 0)).
 		Step("a", fn, next("nowhere")).
 		Step("b", nil, next("join")).
 		Join("join", jn, next("end")).
-		Step("end", fn).Definition()
+		Step("end", fn))
 	_, err := graph.New(def)
 	var le *graph.LintError
 	if !errors.As(err, &le) {
@@ -372,7 +372,7 @@ func TestLintReportsAll(t *testing.T) {
 // Every option and flow setting used correctly passes the linter.
 func TestLintValidOptions(t *testing.T) {
 	swap := 60
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Param("mode", "x", "", stepflow.Required()).
 		Param("count", 3, "").
 		Config("settings", "s.json", "", stepflow.Field("Data")).
@@ -386,7 +386,7 @@ func TestLintValidOptions(t *testing.T) {
 		Step("a", fn, next("end"), stepflow.Catch("Fail"),
 			stepflow.Batch{Platform: "FARGATE", EFS: []stepflow.EFSVolume{{FileSystemID: "fs-2", Path: "/efs"}}}).
 		Step("end", fn).
-		Project("my_project").Tags("a", "b").Definition()
+		Project("my_project").Tags("a", "b"))
 	if _, err := graph.New(def); err != nil {
 		t.Fatal(err)
 	}

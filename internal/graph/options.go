@@ -23,6 +23,7 @@ var ReservedFlags = []string{
 	"config", "origin-run-id", "in-process", "quiet", "json", "namespace", "with",
 }
 
+// failureType has the fields of stepflow.Failure, which converts to it.
 var failureType = reflect.TypeFor[flow.Failure]()
 
 // options checks per-step options, parameters, configs and flow settings.
@@ -55,7 +56,7 @@ func (l *linter) stepOptions(s *flow.Step) {
 		case !ok:
 			l.add(s.Name, "catch-field", "name an exported field of type string or stepflow.Failure",
 				"catch field %q does not exist in %s", o.Catch, l.typeName())
-		case sf.Type.Kind() != reflect.String && sf.Type != failureType:
+		case sf.Type.Kind() != reflect.String && !(sf.Type.Kind() == reflect.Struct && failureType.ConvertibleTo(sf.Type)):
 			l.add(s.Name, "catch-field", "use a field of type string or stepflow.Failure",
 				"catch field %q has type %s", o.Catch, sf.Type)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/task"
 )
@@ -26,15 +27,15 @@ type cloudState struct {
 
 func cloudExecutor(t *testing.T) *task.Executor {
 	t.Helper()
-	f := stepflow.New[cloudState]("CloudFlow").
+	f := flow.MustDefinitionOf(stepflow.New[cloudState]("CloudFlow").
 		Config("settings", "settings.json", "prefix").
 		Step("start", func(s *cloudState, c *stepflow.Context) error {
 			s.Greeting = s.Settings.Prefix + "hello"
 			return nil
 		}, stepflow.Next("end")).
 		Step("end", func(s *cloudState, c *stepflow.Context) error { return nil }).
-		Tags("team").
-		Definition()
+		Tags("team"))
+
 	g, err := graph.New(f)
 	if err != nil {
 		t.Fatal(err)

@@ -249,9 +249,10 @@ func (e *Executor) catch(node *graph.Node, st *taskState, spec Spec) error {
 		return fmt.Errorf("step %s has no Catch option, so a failure cannot be caught", spec.Step)
 	}
 	fv := st.state.Elem().FieldByName(field)
-	switch v := any(flow.Failure{Step: spec.Step, Error: spec.Caught, Attempts: spec.Attempt}); {
-	case fv.Type() == reflect.TypeOf(v):
-		fv.Set(reflect.ValueOf(v))
+	// A Failure field: stepflow.Failure has flow.Failure's fields.
+	switch v := reflect.ValueOf(flow.Failure{Step: spec.Step, Error: spec.Caught, Attempts: spec.Attempt}); {
+	case fv.Kind() == reflect.Struct && v.Type().ConvertibleTo(fv.Type()):
+		fv.Set(v.Convert(fv.Type()))
 	default:
 		fv.SetString(spec.Caught)
 	}

@@ -20,6 +20,7 @@ import (
 	awssfn "github.com/stepflow/stepflow/internal/aws/sfn"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 )
 
@@ -42,7 +43,7 @@ func testGraph(t *testing.T, scheduled bool) *graph.Graph {
 	if scheduled {
 		b = b.Schedule("0 3 * * *", "Europe/Paris")
 	}
-	g, err := graph.New(b.Definition())
+	g, err := graph.New(flow.MustDefinitionOf(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,10 +441,10 @@ func (f *configFlow) step(c *stepflow.Context) error { return nil }
 // finds them there.
 func TestCreateUploadsConfigs(t *testing.T) {
 	e := setup(t, false)
-	g, err := graph.New(stepflow.New[configFlow]("ConfigFlow").
+	g, err := graph.New(flow.MustDefinitionOf(stepflow.New[configFlow]("ConfigFlow").
 		Config("settings", "settings.json", "prefix").
 		Step("start", (*configFlow).step, stepflow.Next("end")).
-		Step("end", (*configFlow).step).Definition())
+		Step("end", (*configFlow).step)))
 	if err != nil {
 		t.Fatal(err)
 	}

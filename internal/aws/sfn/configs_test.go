@@ -8,6 +8,7 @@ import (
 
 	"github.com/stepflow/stepflow"
 	"github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/flow"
 )
 
 type cfgState struct {
@@ -61,11 +62,12 @@ func taskEnv(t *testing.T, def []byte, state string) map[string]string {
 // literal JSON object; no other task gets them; every config needs a
 // valid hash and no unknown one is accepted.
 func TestConfigsInStartTask(t *testing.T) {
-	f := stepflow.New[cfgState]("CfgFlow").
+	f := flow.MustDefinitionOf(stepflow.New[cfgState]("CfgFlow").
 		Config("settings", "settings.toml", "prefix").
 		Config("limits", "limits.json", "limits").
 		Step("start", cfgNoop, stepflow.Next("end"), stepflow.Catch("Failure")).
-		Step("end", cfgNoop).Definition()
+		Step("end", cfgNoop))
+
 	s := testSettings()
 	s.Configs = map[string]string{"settings": hashA, "limits": hashB}
 	r := compile(t, f, s)
@@ -127,8 +129,9 @@ func TestStartOverridesLeaveRoomForParams(t *testing.T) {
 		} else {
 			middleOpts = append(middleOpts, stepflow.Env{"BIG": big})
 		}
-		f := stepflow.New[S]("RoomFlow").Step("start", noop, startOpts...).
-			Step("middle", noop, middleOpts...).Step("end", noop).Definition()
+		f := flow.MustDefinitionOf(stepflow.New[S]("RoomFlow").Step("start", noop, startOpts...).
+			Step("middle", noop, middleOpts...).Step("end", noop))
+
 		_, err := sfn.Compile(mustGraph(t, f), testSettings())
 		var e *sfn.Error
 		switch {

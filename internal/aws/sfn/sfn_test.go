@@ -200,7 +200,7 @@ func linear(n int) *flow.Flow {
 		prev = name
 	}
 	b.Step(prev, noop, stepflow.Next("end")).Step("end", noop)
-	return b.Definition()
+	return flow.MustDefinitionOf(b)
 }
 
 // nested returns a flow of depth nested foreaches.
@@ -221,7 +221,7 @@ func nested(depth int) *flow.Flow {
 		b.Join(fmt.Sprintf("join_%d", i), join, stepflow.Next(nxt))
 	}
 	b.Step("end", noop)
-	return b.Definition()
+	return flow.MustDefinitionOf(b)
 }
 
 func compile(t testing.TB, f *flow.Flow, s sfn.Settings) *sfn.Result {
@@ -289,7 +289,7 @@ func TestShapes(t *testing.T) {
 			stepflow.Retry(2, 1500*time.Millisecond).WithBackoff(3), stepflow.Timeout(10*time.Second),
 			stepflow.Env{"LOOKS_LIKE_PATH": "$.RunId"}).
 		Step("end", noop)
-	r := compile(t, b.Definition(), testSettings())
+	r := compile(t, flow.MustDefinitionOf(b), testSettings())
 	var def struct {
 		States map[string]map[string]any
 	}
@@ -423,8 +423,9 @@ func TestLimits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tc.flow
 			if f == nil {
-				f = stepflow.New[S]("LimitFlow").Step("start", noop, append([]stepflow.StepOption{stepflow.Next("end")}, tc.opts...)...).
-					Step("end", noop).Definition()
+				f = flow.MustDefinitionOf(stepflow.New[S]("LimitFlow").Step("start", noop, append([]stepflow.StepOption{stepflow.Next("end")}, tc.opts...)...).
+					Step("end", noop))
+
 			}
 			s := testSettings()
 			if tc.set != nil {
@@ -488,14 +489,15 @@ func BenchmarkCompile1000Steps(b *testing.B) {
 // wide returns a flow with one top-level foreach (a body of two steps) and
 // a nested one below it.
 func wide() *flow.Flow {
-	return stepflow.New[S]("WideFlow").
+	return flow.MustDefinitionOf(stepflow.New[S]("WideFlow").
 		Step("start", noop, stepflow.Foreach("Items", "outer")).
 		Step("outer", noop, stepflow.Next("prep"), stepflow.Catch("Caught")).
 		Step("prep", noop, stepflow.Foreach("Items", "inner")).
 		Step("inner", noop, stepflow.Next("inner_join")).
 		Join("inner_join", join, stepflow.Next("outer_join")).
 		Join("outer_join", join, stepflow.Next("end")).
-		Step("end", noop).Definition()
+		Step("end", noop))
+
 }
 
 // stateNames collects every state name of a decoded definition (branches
@@ -637,8 +639,9 @@ func TestWideForeach(t *testing.T) {
 		t.Error("automatic threshold and chunk are not 204 and 392")
 	}
 	// A body of one Batch step: 1,000 and 1,000.
-	one := stepflow.New[S]("OneFlow").Step("start", noop, stepflow.Foreach("Items", "work")).Step("work", noop, stepflow.Next("join")).
-		Join("join", join, stepflow.Next("end")).Step("end", noop).Definition()
+	one := flow.MustDefinitionOf(stepflow.New[S]("OneFlow").Step("start", noop, stepflow.Foreach("Items", "work")).Step("work", noop, stepflow.Next("join")).
+		Join("join", join, stepflow.Next("end")).Step("end", noop))
+
 	if d := string(compile(t, one, testSettings()).Definition); !strings.Contains(d, `"NumericGreaterThan": 1000000`) || !strings.Contains(d, `"NumericGreaterThan": 1000,`) {
 		t.Error("default threshold and chunk of a one-step body are not 1,000")
 	}
