@@ -22,7 +22,7 @@ import (
 
 	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/datastore"
-	_ "github.com/stepflow/stepflow/internal/datastore/s3" // s3:// for the tests
+	_ "github.com/stepflow/stepflow/internal/datastore/s3store" // s3:// for the tests
 	"github.com/stepflow/stepflow/internal/datastore/seed"
 )
 

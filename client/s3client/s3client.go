@@ -8,7 +8,7 @@ package s3client
 import (
 	"context"
 	"github.com/stepflow/stepflow/client"
-	_ "github.com/stepflow/stepflow/internal/datastore/s3" // registers s3://
+	_ "github.com/stepflow/stepflow/internal/datastore/s3store" // registers s3://
 )
 
 // Open returns a client reading the datastore at root, s3://bucket[/prefix];

@@ -14,7 +14,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/usage"
 )
@@ -75,7 +75,7 @@ func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func configureAWS(env *command.Env, outputs string, sets []string) error {
-	path := sfn.ConfigPath(env.Getenv)
+	path := statemachine.ConfigPath(env.Getenv)
 	if path == "" {
 		return usage.Errorf("no place for the config file: set STEPFLOW_CONFIG or HOME")
 	}
@@ -90,7 +90,7 @@ func configureAWS(env *command.Env, outputs string, sets []string) error {
 		return err
 	}
 	known := map[string]bool{}
-	for _, s := range sfn.SettingInfos() {
+	for _, s := range statemachine.SettingInfos() {
 		known[s.Key] = true
 	}
 	set := func(k, v string) error {
@@ -202,7 +202,7 @@ func stackOutputs(file string) (map[string]string, error) {
 		return nil, usage.Errorf("--from-outputs %s: not the JSON list of stack outputs (aws cloudformation describe-stacks --query Stacks[0].Outputs): %v", file, err)
 	}
 	known := map[string]bool{}
-	for _, s := range sfn.SettingInfos() {
+	for _, s := range statemachine.SettingInfos() {
 		known[s.Key] = true
 	}
 	vals := map[string]string{}

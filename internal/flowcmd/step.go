@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/pathspec"
@@ -151,7 +151,7 @@ the step failed, 2 on bad input.`,
 				}
 				// The deployment's production namespace, on the run
 				// record the start task creates.
-				if tok := env.Getenv(sfn.EnvProductionToken); tok != "" {
+				if tok := env.Getenv(statemachine.EnvProductionToken); tok != "" {
 					spec.Tags = []string{ProductionTagPrefix + tok}
 				}
 			}

@@ -22,7 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/smithy-go"
 
-	awssfn "github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 )
 
 // Clients are the AWS clients deploy and operations use.
@@ -49,7 +49,7 @@ type ClientOptions struct {
 // overrides (s.SFNEndpoint, ...; tests and AWS-compatible services) and the
 // SDK's default credential chain. The HTTP client is the SDK's own (with
 // AWS_CA_BUNDLE honoured); nothing here replaces it.
-func NewClients(ctx context.Context, s awssfn.Settings, o ClientOptions) (*Clients, error) {
+func NewClients(ctx context.Context, s statemachine.Settings, o ClientOptions) (*Clients, error) {
 	var opts []func(*config.LoadOptions) error
 	if s.Region != "" {
 		opts = append(opts, config.WithRegion(s.Region))
@@ -62,7 +62,7 @@ func NewClients(ctx context.Context, s awssfn.Settings, o ClientOptions) (*Clien
 		return nil, fmt.Errorf("load the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, &awssfn.MissingError{Doing: "reach AWS", Missing: []awssfn.Missing{{Flag: "region", Why: "the AWS region of the deployment"}}}
+		return nil, &statemachine.MissingError{Doing: "reach AWS", Missing: []statemachine.Missing{{Flag: "region", Why: "the AWS region of the deployment"}}}
 	}
 	retryer := func() aws.Retryer {
 		return retry.NewStandard(func(so *retry.StandardOptions) {

@@ -17,7 +17,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/awstest"
 	"github.com/stepflow/stepflow/internal/aws/codepkg"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
-	awssfn "github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/flow"
@@ -50,8 +50,8 @@ func testGraph(t *testing.T, scheduled bool) *graph.Graph {
 	return g
 }
 
-func settings(f *awstest.Fake) awssfn.Settings {
-	return awssfn.Settings{
+func settings(f *awstest.Fake) statemachine.Settings {
+	return statemachine.Settings{
 		Region: awstest.Region, Queue: "queue", Image: "img", JobRole: "arn:aws:iam::123456789012:role/job",
 		SFNRole: "arn:aws:iam::123456789012:role/sfn", SchedulerRole: "arn:aws:iam::123456789012:role/scheduler",
 		DatastoreRoot: "s3://bucket/root", LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:sfn",
@@ -170,7 +170,7 @@ func TestCreateReportsEveryMissingSetting(t *testing.T) {
 	e.opts.Settings.Queue, e.opts.Settings.SFNRole, e.opts.Settings.SchedulerRole, e.opts.Settings.LogGroupARN = "", "", "", ""
 	e.opts.LogExecutionHistory = true
 	err := e.create(t)
-	var me *awssfn.MissingError
+	var me *statemachine.MissingError
 	if !errors.As(err, &me) {
 		t.Fatalf("got %v, want a MissingError", err)
 	}
@@ -415,7 +415,7 @@ func TestOperations(t *testing.T) {
 
 func TestRegisterInputKeepsEveryField(t *testing.T) {
 	e := setup(t, false)
-	res, err := awssfn.Compile(e.opts.Graph, e.opts.Settings)
+	res, err := statemachine.Compile(e.opts.Graph, e.opts.Settings)
 	if err != nil {
 		t.Fatal(err)
 	}

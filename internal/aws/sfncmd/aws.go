@@ -13,10 +13,10 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/bookkeeping"
 	"github.com/stepflow/stepflow/internal/aws/codepkg"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
-	"github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/datastore"
-	"github.com/stepflow/stepflow/internal/datastore/s3"
+	"github.com/stepflow/stepflow/internal/datastore/s3store"
 	"github.com/stepflow/stepflow/internal/flowcmd"
 	"github.com/stepflow/stepflow/internal/inspect"
 	"github.com/stepflow/stepflow/internal/pathspec"
@@ -44,7 +44,7 @@ func init() {
 // fixes bad input (exit 2).
 func userError(err error) error {
 	var ue *deploy.UserError
-	var me *sfn.MissingError
+	var me *statemachine.MissingError
 	if errors.As(err, &ue) || errors.As(err, &me) {
 		return usage.Wrap(err)
 	}
@@ -67,7 +67,7 @@ func tokenDir(env *command.Env) string {
 	if d := env.Getenv("STEPFLOW_TOKEN_HOME"); d != "" {
 		return d
 	}
-	if p := sfn.ConfigPath(env.Getenv); p != "" {
+	if p := statemachine.ConfigPath(env.Getenv); p != "" {
 		return filepath.Join(filepath.Dir(p), "tokens")
 	}
 	return ""
@@ -75,11 +75,11 @@ func tokenDir(env *command.Env) string {
 
 // openS3Store opens the S3 datastore of the settings: its endpoint and
 // region from the settings, else the environment.
-func openS3Store(ctx context.Context, env *command.Env, flow string, s sfn.Settings) (*s3.Backend, error) {
+func openS3Store(ctx context.Context, env *command.Env, flow string, s statemachine.Settings) (*s3store.Backend, error) {
 	if s.DatastoreRoot == "" {
-		return nil, &sfn.MissingError{Flow: flow, Doing: "reach its datastore", Missing: []sfn.Missing{{Flag: "datastore-root", Why: "where the tasks keep artifacts and logs, s3://bucket/prefix"}}}
+		return nil, &statemachine.MissingError{Flow: flow, Doing: "reach its datastore", Missing: []statemachine.Missing{{Flag: "datastore-root", Why: "where the tasks keep artifacts and logs, s3://bucket/prefix"}}}
 	}
-	b, err := s3.FromEnv(ctx, s.DatastoreRoot, s3Env(env, s))
+	b, err := s3store.FromEnv(ctx, s.DatastoreRoot, s3Env(env, s))
 	if err != nil {
 		return nil, usage.Errorf("datastore root %s: %v", s.DatastoreRoot, err)
 	}
@@ -98,20 +98,20 @@ type createOptions struct {
 }
 
 // connect checks the settings every operation needs and makes the clients.
-func connect(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Settings) (*deploy.Ops, error) {
+func connect(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings) (*deploy.Ops, error) {
 	if s.Region == "" {
-		return nil, usage.Wrap(&sfn.MissingError{Flow: f.Def.Name, Doing: "be reached on AWS Step Functions", Missing: []sfn.Missing{{Flag: "region", Why: "the AWS region of the deployment"}}})
+		return nil, usage.Wrap(&statemachine.MissingError{Flow: f.Def.Name, Doing: "be reached on AWS Step Functions", Missing: []statemachine.Missing{{Flag: "region", Why: "the AWS region of the deployment"}}})
 	}
 	c, err := deploy.NewClients(ctx, s, deploy.ClientOptions{})
 	if err != nil {
 		return nil, err
 	}
-	return &deploy.Ops{C: c, Machine: sfn.MachineName(f.Def, s), Flow: f.Def.Name, Prog: env.Args0}, nil
+	return &deploy.Ops{C: c, Machine: statemachine.MachineName(f.Def, s), Flow: f.Def.Name, Prog: env.Args0}, nil
 }
 
 // create deploys the flow: code package, configs, job definitions, state
 // machine and schedule.
-func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Settings, o createOptions) error {
+func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, o createOptions) error {
 	g, err := f.Graph()
 	if err != nil {
 		return err
@@ -142,7 +142,7 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Settin
 	if err != nil {
 		return userError(err)
 	}
-	machine := sfn.MachineName(f.Def, s)
+	machine := statemachine.MachineName(f.Def, s)
 	if f.Def.Schedule != nil {
 		fmt.Fprintf(env.Stdout, "flow %s is deployed as %s; its schedule starts runs, and '%s step-functions trigger' starts one now\n", f.Def.Name, machine, env.Args0)
 	} else {
@@ -152,7 +152,7 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Settin
 }
 
 // trigger starts a run with the given parameter values.
-func trigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Settings, params map[string]string) error {
+func trigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, params map[string]string) error {
 	ops, err := connect(ctx, env, f, s)
 	if err != nil {
 		return err
@@ -167,7 +167,7 @@ func trigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Setti
 }
 
 // listRuns prints the deployment's executions, newest first.
-func listRuns(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Settings, status string) error {
+func listRuns(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, status string) error {
 	ops, err := connect(ctx, env, f, s)
 	if err != nil {
 		return err
@@ -193,7 +193,7 @@ func listRuns(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Sett
 }
 
 // onRun runs status, terminate or resume on one run.
-func onRun(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Settings, cmd, run string, o runOptions) error {
+func onRun(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, cmd, run string, o runOptions) error {
 	ops, err := connect(ctx, env, f, s)
 	if err != nil {
 		return err
@@ -225,12 +225,12 @@ func onRun(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Setting
 }
 
 // del deletes the schedule and the state machine.
-func del(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Settings, force bool, authorize string) error {
+func del(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, force bool, authorize string) error {
 	ops, err := connect(ctx, env, f, s)
 	if err != nil {
 		return err
 	}
-	did, err := ops.Delete(ctx, force, sfnUser(env), authorize, tokenDir(env), sfn.ScheduleName(ops.Machine))
+	did, err := ops.Delete(ctx, force, sfnUser(env), authorize, tokenDir(env), statemachine.ScheduleName(ops.Machine))
 	for _, l := range did {
 		fmt.Fprintln(env.Stdout, l)
 	}
@@ -271,7 +271,7 @@ func codePackage(ctx context.Context, env *command.Env, o createOptions) (*codep
 
 // status prints a run's progress: the execution history, and what the
 // datastore holds.
-func status(ctx context.Context, env *command.Env, f *flowcmd.Flow, ops *deploy.Ops, steps []string, s sfn.Settings, run string) error {
+func status(ctx context.Context, env *command.Env, f *flowcmd.Flow, ops *deploy.Ops, steps []string, s statemachine.Settings, run string) error {
 	st, err := ops.Status(ctx, run, steps)
 	if err != nil {
 		return err
@@ -326,7 +326,7 @@ func datastoreView(ctx context.Context, store *datastore.Store, run, step string
 }
 
 // logs prints a task's logs from the datastore, else CloudWatch Logs.
-func logs(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Settings, ps pathspec.Pathspec, attempt int, stream string) error {
+func logs(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, ps pathspec.Pathspec, attempt int, stream string) error {
 	ops, err := connect(ctx, env, f, s)
 	if err != nil {
 		return err
@@ -352,20 +352,20 @@ func logs(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Settings
 
 // s3Env is the environment of the S3 datastore of the settings: its
 // endpoint and region from the settings, else the environment.
-func s3Env(env *command.Env, s sfn.Settings) func(string) string {
+func s3Env(env *command.Env, s statemachine.Settings) func(string) string {
 	getenv := func(k string) string {
 		switch {
-		case k == s3.EnvEndpoint && s.S3Endpoint != "":
+		case k == s3store.EnvEndpoint && s.S3Endpoint != "":
 			return s.S3Endpoint
-		case k == s3.EnvRegion && s.Region != "":
+		case k == s3store.EnvRegion && s.Region != "":
 			return s.Region
 		}
 		return env.Getenv(k)
 	}
-	if s.S3Endpoint != "" && env.Getenv(s3.EnvPathStyle) == "" {
+	if s.S3Endpoint != "" && env.Getenv(s3store.EnvPathStyle) == "" {
 		inner := getenv
 		getenv = func(k string) string {
-			if k == s3.EnvPathStyle {
+			if k == s3store.EnvPathStyle {
 				return "true" // S3-compatible stores want path-style addressing
 			}
 			return inner(k)
@@ -375,9 +375,9 @@ func s3Env(env *command.Env, s sfn.Settings) func(string) string {
 }
 
 // openClient reads the deployment's datastore with its settings.
-func openClient(ctx context.Context, env *command.Env, f *flowcmd.Flow, s sfn.Settings) (*client.Client, error) {
+func openClient(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings) (*client.Client, error) {
 	if s.DatastoreRoot == "" {
-		return nil, &sfn.MissingError{Flow: f.Def.Name, Doing: "reach its datastore", Missing: []sfn.Missing{{Flag: "datastore-root", Why: "where the tasks keep artifacts and logs, s3://bucket/prefix"}}}
+		return nil, &statemachine.MissingError{Flow: f.Def.Name, Doing: "reach its datastore", Missing: []statemachine.Missing{{Flag: "datastore-root", Why: "where the tasks keep artifacts and logs, s3://bucket/prefix"}}}
 	}
 	return client.Open(ctx, s.DatastoreRoot, client.WithEnv(s3Env(env, s)))
 }

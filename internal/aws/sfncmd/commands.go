@@ -20,8 +20,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stepflow/stepflow/internal/aws/batch"
-	"github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/aws/jobdef"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/flowcmd"
 	"github.com/stepflow/stepflow/internal/pathspec"
@@ -82,8 +82,8 @@ func (v durationOrSeconds) Set(s string) error {
 
 // settingFlags declares the settings flags on fs, except those in skip
 // (names taken by the flow's parameters in trigger).
-func settingFlags(fs *flag.FlagSet, s *sfn.Settings, skip map[string]bool) {
-	for _, f := range sfn.SettingFlags() {
+func settingFlags(fs *flag.FlagSet, s *statemachine.Settings, skip map[string]bool) {
+	for _, f := range statemachine.SettingFlags() {
 		if !skip[f[0]] {
 			fs.StringVar(s.Field(f[0]), f[0], "", fmt.Sprintf("setting %s (env %s)", f[1], f[2]))
 		}
@@ -92,8 +92,8 @@ func settingFlags(fs *flag.FlagSet, s *sfn.Settings, skip map[string]bool) {
 
 // loadSettings completes the flags' settings from the environment and the
 // config file; the region falls back to AWS_REGION and AWS_DEFAULT_REGION.
-func loadSettings(env *command.Env, flags sfn.Settings) (sfn.Settings, error) {
-	s, err := sfn.Load(flags, env.Getenv, os.ReadFile)
+func loadSettings(env *command.Env, flags statemachine.Settings) (statemachine.Settings, error) {
+	s, err := statemachine.Load(flags, env.Getenv, os.ReadFile)
 	if err != nil {
 		return s, usage.Wrap(err)
 	}
@@ -127,7 +127,7 @@ func (t tagsFlag) Set(v string) error {
 func cmdSFNCreate(f *flowcmd.Flow) *command.Command {
 	var onlyJSON bool
 	var outDir string
-	var flags sfn.Settings
+	var flags statemachine.Settings
 	configs := flowcmd.ConfigFlag{}
 	o := createOptions{tags: map[string]string{}}
 	return &command.Command{
@@ -165,12 +165,12 @@ docs/deploy.md and docs/state-machine.md.`,
 			fs.BoolVar(&onlyJSON, "only-json", false, "compile only: print (or write) the JSON, call no AWS API")
 			fs.StringVar(&outDir, "output-dir", "", "write state-machine.json, job-definitions.json and schedule.json to this directory")
 			fs.Var(durationOrSeconds{&flags.WorkflowTimeout}, "workflow-timeout", "execution timeout (48h, or seconds); also the lifetime of bookkeeping items")
-			fs.IntVar(&flags.MaxWorkers, "max-workers", 0, fmt.Sprintf("MaxConcurrency of every foreach Map (default %d)", sfn.DefaultMaxWorkers))
+			fs.IntVar(&flags.MaxWorkers, "max-workers", 0, fmt.Sprintf("MaxConcurrency of every foreach Map (default %d)", statemachine.DefaultMaxWorkers))
 			fs.BoolVar(&flags.DistributedMap, "distributed-map", false, "run every foreach as a chunked DISTRIBUTED Map (child executions)")
 			fs.IntVar(&flags.DistributedMapThreshold, "distributed-map-threshold", 0,
-				fmt.Sprintf("widest top-level foreach run as one INLINE Map; wider ones run chunked in a DISTRIBUTED Map (1 to 1000; default automatic, at most %d; env STEPFLOW_DISTRIBUTED_MAP_THRESHOLD)", sfn.DefaultDistributedMapThreshold))
+				fmt.Sprintf("widest top-level foreach run as one INLINE Map; wider ones run chunked in a DISTRIBUTED Map (1 to 1000; default automatic, at most %d; env STEPFLOW_DISTRIBUTED_MAP_THRESHOLD)", statemachine.DefaultDistributedMapThreshold))
 			fs.IntVar(&flags.ForeachChunk, "foreach-chunk", 0,
-				fmt.Sprintf("items per chunk (child execution) of a DISTRIBUTED foreach (1 to 1000; default automatic, at most %d; env STEPFLOW_FOREACH_CHUNK)", sfn.DefaultForeachChunk))
+				fmt.Sprintf("items per chunk (child execution) of a DISTRIBUTED foreach (1 to 1000; default automatic, at most %d; env STEPFLOW_FOREACH_CHUNK)", statemachine.DefaultForeachChunk))
 			fs.StringVar(&o.authorize, "authorize", "", "production token of a deployment made by another user")
 			fs.BoolVar(&o.newToken, "new-token", false, "rotate the production token (a new production namespace)")
 			fs.Var(tagsFlag(o.tags), "tag", "tag the state machine: KEY=VALUE (repeatable)")
@@ -211,7 +211,7 @@ docs/deploy.md and docs/state-machine.md.`,
 				}
 				return create(ctx, env, f, s, o)
 			}
-			res, err := sfn.Compile(g, s)
+			res, err := statemachine.Compile(g, s)
 			if err != nil {
 				// Every compile error is a problem of the flow or its
 				// settings, which the user fixes.
@@ -233,7 +233,7 @@ docs/deploy.md and docs/state-machine.md.`,
 // defaults merged, as an environment value) in the start task's container
 // overrides: AWS Batch's 8,192 characters less what the other variables take
 // at most (the compiler checks that they leave this room).
-const MaxParamsChars = sfn.MaxParamsChars
+const MaxParamsChars = statemachine.MaxParamsChars
 
 func cmdSFNTrigger(f *flowcmd.Flow) *command.Command {
 	return &command.Command{
@@ -265,7 +265,7 @@ func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args 
 	if _, err := f.Graph(); err != nil {
 		return err
 	}
-	var flags sfn.Settings
+	var flags statemachine.Settings
 	cmd := cmdSFNTrigger(f)
 	fs := command.NewFlagSet(env.Args0+" step-functions trigger", env, cmd)
 	params := map[string]*sfnValue{}
@@ -323,7 +323,7 @@ func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args 
 var runStatuses = []string{"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"}
 
 func cmdSFNListRuns(f *flowcmd.Flow) *command.Command {
-	var flags sfn.Settings
+	var flags statemachine.Settings
 	var status string
 	return &command.Command{
 		Name:      "list-runs",
@@ -357,7 +357,7 @@ type runOptions struct{ authorize string }
 
 // cmdSFNRun is a command taking one run id: status, terminate, resume.
 func cmdSFNRun(f *flowcmd.Flow, name, short, long string, extra func(fs *flag.FlagSet, o *runOptions)) *command.Command {
-	var flags sfn.Settings
+	var flags statemachine.Settings
 	var o runOptions
 	return &command.Command{
 		Name:      name,
@@ -387,7 +387,7 @@ func cmdSFNRun(f *flowcmd.Flow, name, short, long string, extra func(fs *flag.Fl
 }
 
 func cmdSFNLogs(f *flowcmd.Flow) *command.Command {
-	var flags sfn.Settings
+	var flags statemachine.Settings
 	var attempt int
 	var stream string
 	return &command.Command{
@@ -425,7 +425,7 @@ history.`,
 }
 
 func cmdSFNDelete(f *flowcmd.Flow) *command.Command {
-	var flags sfn.Settings
+	var flags statemachine.Settings
 	var force bool
 	var authorize string
 	return &command.Command{
@@ -455,17 +455,17 @@ another user's deployment needs --authorize production:<token>.`,
 }
 
 // writeCompiled writes the compiled files to dir, each atomically.
-func writeCompiled(dir string, res *sfn.Result) error {
+func writeCompiled(dir string, res *statemachine.Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	jds, err := batch.Marshal(res.JobDefinitions)
+	jds, err := jobdef.Marshal(res.JobDefinitions)
 	if err != nil {
 		return err
 	}
 	files := map[string][]byte{"state-machine.json": res.Definition, "job-definitions.json": jds}
 	if res.Schedule != nil {
-		if files["schedule.json"], err = batch.Marshal(res.Schedule); err != nil {
+		if files["schedule.json"], err = jobdef.Marshal(res.Schedule); err != nil {
 			return err
 		}
 	} else if err := os.Remove(filepath.Join(dir, "schedule.json")); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -1,4 +1,4 @@
-package s3_test
+package s3store_test
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/datastoretest"
-	"github.com/stepflow/stepflow/internal/datastore/s3"
+	"github.com/stepflow/stepflow/internal/datastore/s3store"
 )
 
 // fake is an in-process gofakes3 server on plain HTTP that records requests
@@ -92,7 +92,7 @@ func (f *fake) reset() {
 var bucketSeq atomic.Int64
 
 // newBackend returns a backend on a new bucket of f, created by the test.
-func newBackend(t *testing.T, f *fake, cfg s3.Config) *s3.Backend {
+func newBackend(t *testing.T, f *fake, cfg s3store.Config) *s3store.Backend {
 	t.Helper()
 	if cfg.Bucket == "" {
 		cfg.Bucket = fmt.Sprintf("bucket-%d", bucketSeq.Add(1))
@@ -104,7 +104,7 @@ func newBackend(t *testing.T, f *fake, cfg s3.Config) *s3.Backend {
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = 5 * time.Millisecond
 	}
-	b, err := s3.New(context.Background(), cfg)
+	b, err := s3store.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,12 +117,12 @@ func newBackend(t *testing.T, f *fake, cfg s3.Config) *s3.Backend {
 func TestConformance(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  s3.Config
+		cfg  s3store.Config
 	}{
-		{"Default", s3.Config{}},
-		{"Prefix", s3.Config{Prefix: "some/prefix"}},
+		{"Default", s3store.Config{}},
+		{"Prefix", s3store.Config{Prefix: "some/prefix"}},
 		// Everything over 100 bytes goes through a multipart upload.
-		{"Multipart", s3.Config{Prefix: "p", MultipartThreshold: 100, PartSize: s3.MinPartSize, Concurrency: 2}},
+		{"Multipart", s3store.Config{Prefix: "p", MultipartThreshold: 100, PartSize: s3store.MinPartSize, Concurrency: 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t)
@@ -138,8 +138,8 @@ func TestConformance(t *testing.T) {
 func TestPrefixIsolation(t *testing.T) {
 	f := newFake(t)
 	ctx := context.Background()
-	a := newBackend(t, f, s3.Config{Bucket: "shared", Prefix: "a"})
-	b, err := s3.New(ctx, s3.Config{Bucket: "shared", Prefix: "a/b", Endpoint: f.URL, PathStyle: true,
+	a := newBackend(t, f, s3store.Config{Bucket: "shared", Prefix: "a"})
+	b, err := s3store.New(ctx, s3store.Config{Bucket: "shared", Prefix: "a/b", Endpoint: f.URL, PathStyle: true,
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ func TestParseRoot(t *testing.T) {
 		{"s3://bucket/.x", "", "", "starts with '.'"},
 		{"s3://bucket/p?versionId=1", "", "", "query strings"},
 	} {
-		bucket, prefix, err := s3.ParseRoot(tc.root)
+		bucket, prefix, err := s3store.ParseRoot(tc.root)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("ParseRoot(%q) error = %v, want it to contain %q", tc.root, err, tc.err)
@@ -214,7 +214,7 @@ func TestFromEnv(t *testing.T) {
 		"STEPFLOW_S3_PATH_STYLE": "true",
 		"AWS_REGION":             "eu-west-1",
 	}
-	b, err := s3.FromEnv(ctx, "s3://env-bucket/pre/fix", func(k string) string { return env[k] })
+	b, err := s3store.FromEnv(ctx, "s3://env-bucket/pre/fix", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestFromEnv(t *testing.T) {
 		t.Errorf("region %q, want eu-west-1", got)
 	}
 	env["STEPFLOW_REGION"] = "ap-south-1"
-	b, err = s3.FromEnv(ctx, "s3://env-bucket/pre/fix", func(k string) string { return env[k] })
+	b, err = s3store.FromEnv(ctx, "s3://env-bucket/pre/fix", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,11 +240,11 @@ func TestFromEnv(t *testing.T) {
 	}
 
 	env["STEPFLOW_S3_PATH_STYLE"] = "maybe"
-	if _, err := s3.FromEnv(ctx, "s3://env-bucket", func(k string) string { return env[k] }); err == nil ||
+	if _, err := s3store.FromEnv(ctx, "s3://env-bucket", func(k string) string { return env[k] }); err == nil ||
 		!strings.Contains(err.Error(), "STEPFLOW_S3_PATH_STYLE") {
 		t.Errorf("bad path style: %v", err)
 	}
-	if _, err := s3.FromEnv(ctx, "s3://", func(string) string { return "" }); err == nil {
+	if _, err := s3store.FromEnv(ctx, "s3://", func(string) string { return "" }); err == nil {
 		t.Error("FromEnv with empty bucket succeeded")
 	}
 	// No region anywhere (and AWS, not a custom endpoint): a clear error.
@@ -253,12 +253,12 @@ func TestFromEnv(t *testing.T) {
 	t.Setenv("AWS_PROFILE", "")
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-	if _, err := s3.FromEnv(ctx, "s3://bucket", func(string) string { return "" }); err == nil ||
+	if _, err := s3store.FromEnv(ctx, "s3://bucket", func(string) string { return "" }); err == nil ||
 		!strings.Contains(err.Error(), "no region: set STEPFLOW_REGION or AWS_REGION") {
 		t.Errorf("no region: %v", err)
 	}
 	env = map[string]string{"STEPFLOW_S3_ENDPOINT": "localhost:9000"}
-	if _, err := s3.FromEnv(ctx, "s3://bucket", func(k string) string { return env[k] }); err == nil ||
+	if _, err := s3store.FromEnv(ctx, "s3://bucket", func(k string) string { return env[k] }); err == nil ||
 		!strings.Contains(err.Error(), "http://") {
 		t.Errorf("endpoint without scheme: %v", err)
 	}
@@ -267,7 +267,7 @@ func TestFromEnv(t *testing.T) {
 func TestNotFound(t *testing.T) {
 	ctx := context.Background()
 	f := newFake(t)
-	b := newBackend(t, f, s3.Config{Prefix: "pre"})
+	b := newBackend(t, f, s3store.Config{Prefix: "pre"})
 	_, err := b.Load(ctx, "no/such/key")
 	if !errors.Is(err, datastore.ErrNotFound) {
 		t.Fatalf("Load missing: %v, want ErrNotFound", err)
@@ -280,7 +280,7 @@ func TestNotFound(t *testing.T) {
 	}
 
 	// A missing bucket is a configuration error, not a missing object.
-	nb, err := s3.New(ctx, s3.Config{Bucket: "no-such-bucket", Endpoint: f.URL, PathStyle: true, Region: "us-east-1",
+	nb, err := s3store.New(ctx, s3store.Config{Bucket: "no-such-bucket", Endpoint: f.URL, PathStyle: true, Region: "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), MaxBackoff: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +293,7 @@ func TestNotFound(t *testing.T) {
 }
 
 func TestInvalidNames(t *testing.T) {
-	b := newBackend(t, newFake(t), s3.Config{})
+	b := newBackend(t, newFake(t), s3store.Config{})
 	ctx := context.Background()
 	for _, name := range []string{"", "/abs", "a//b", "a/../b", "a/./b", "a/", ".hidden", "a/.tmp-x"} {
 		if err := b.Save(ctx, name, strings.NewReader("x")); err == nil {
@@ -308,16 +308,16 @@ func TestInvalidNames(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
-		cfg s3.Config
+		cfg s3store.Config
 		err string
 	}{
-		{s3.Config{}, "empty bucket name"},
-		{s3.Config{Bucket: "b-1", Prefix: "a/../b"}, "prefix"},
-		{s3.Config{Bucket: "b-1", Region: "r", PartSize: 1 << 20}, "part size"},
-		{s3.Config{Bucket: "b-1", Region: "r", MultipartThreshold: 6 << 30}, "multipart threshold"},
-		{s3.Config{Bucket: "b-1", Region: "r", Concurrency: -1}, "concurrency"},
+		{s3store.Config{}, "empty bucket name"},
+		{s3store.Config{Bucket: "b-1", Prefix: "a/../b"}, "prefix"},
+		{s3store.Config{Bucket: "b-1", Region: "r", PartSize: 1 << 20}, "part size"},
+		{s3store.Config{Bucket: "b-1", Region: "r", MultipartThreshold: 6 << 30}, "multipart threshold"},
+		{s3store.Config{Bucket: "b-1", Region: "r", Concurrency: -1}, "concurrency"},
 	} {
-		if _, err := s3.New(ctx, tc.cfg); err == nil || !strings.Contains(err.Error(), tc.err) {
+		if _, err := s3store.New(ctx, tc.cfg); err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("New(%+v) error = %v, want %q", tc.cfg, err, tc.err)
 		}
 	}
@@ -341,7 +341,7 @@ func pattern(n int) []byte {
 func TestMultipart(t *testing.T) {
 	ctx := context.Background()
 	f := newFake(t)
-	b := newBackend(t, f, s3.Config{Prefix: "mp", MultipartThreshold: 6 << 20, PartSize: 5 << 20})
+	b := newBackend(t, f, s3store.Config{Prefix: "mp", MultipartThreshold: 6 << 20, PartSize: 5 << 20})
 	data := pattern(20<<20 + 7)
 	f.reset()
 	pr, pw := io.Pipe()
@@ -395,7 +395,7 @@ func TestMultipart(t *testing.T) {
 func TestMultipartAbort(t *testing.T) {
 	ctx := context.Background()
 	f := newFake(t)
-	b := newBackend(t, f, s3.Config{MultipartThreshold: 1 << 20, PartSize: 5 << 20})
+	b := newBackend(t, f, s3store.Config{MultipartThreshold: 1 << 20, PartSize: 5 << 20})
 	if err := b.Save(ctx, "x", strings.NewReader("keep")); err != nil {
 		t.Fatal(err)
 	}
@@ -436,7 +436,7 @@ func (r iotestErrReader) Read([]byte) (int, error) { return 0, r.err }
 func TestThrottlingRetried(t *testing.T) {
 	ctx := context.Background()
 	f := newFake(t)
-	b := newBackend(t, f, s3.Config{MaxAttempts: 5, MultipartThreshold: 1 << 20, PartSize: 5 << 20})
+	b := newBackend(t, f, s3store.Config{MaxAttempts: 5, MultipartThreshold: 1 << 20, PartSize: 5 << 20})
 	var left atomic.Int64
 	f.mu.Lock()
 	f.throttle = func(r *http.Request) bool {
@@ -478,7 +478,7 @@ func TestThrottlingRetried(t *testing.T) {
 func TestStoreDetectsCorruption(t *testing.T) {
 	ctx := context.Background()
 	f := newFake(t)
-	b := newBackend(t, f, s3.Config{Prefix: "root"})
+	b := newBackend(t, f, s3store.Config{Prefix: "root"})
 	st := datastore.NewStore(b, "Flow")
 	for _, tc := range []struct {
 		name string

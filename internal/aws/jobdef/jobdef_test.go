@@ -1,4 +1,4 @@
-package batch
+package jobdef
 
 import (
 	"crypto/sha256"

@@ -1,4 +1,4 @@
-package sfn
+package statemachine
 
 import (
 	"fmt"

@@ -17,7 +17,7 @@
 //
 // Credentials come from the SDK's default chain (environment, shared files,
 // web identity, ECS/Batch container role, EC2 instance role).
-package s3
+package s3store
 
 import (
 	"bytes"

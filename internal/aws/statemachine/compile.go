@@ -4,7 +4,7 @@
 // pure: no AWS call, no file written, and the same input always gives the
 // same bytes. docs/state-machine.md describes the shape of the output and
 // the contract with the task side.
-package sfn
+package statemachine
 
 import (
 	"crypto/sha256"
@@ -18,19 +18,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stepflow/stepflow/internal/aws/batch"
+	"github.com/stepflow/stepflow/internal/aws/jobdef"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 )
 
 // Result is a compiled flow.
 type Result struct {
-	Name           string                 // state machine name
-	Definition     []byte                 // ASL, indented JSON with a final newline
-	DefinitionSize int                    // bytes of the compact form, the one sent to AWS
-	JobDefinitions []*batch.JobDefinition // one per distinct container, sorted by name
-	Schedule       *Schedule              // nil when the flow has no schedule
-	Warnings       []string               // options without effect on AWS
+	Name           string                  // state machine name
+	Definition     []byte                  // ASL, indented JSON with a final newline
+	DefinitionSize int                     // bytes of the compact form, the one sent to AWS
+	JobDefinitions []*jobdef.JobDefinition // one per distinct container, sorted by name
+	Schedule       *Schedule               // nil when the flow has no schedule
+	Warnings       []string                // options without effect on AWS
 }
 
 // Names of payload fields and the DynamoDB item attributes (see
@@ -79,9 +79,9 @@ const maxExecution = 365 * 24 * time.Hour
 
 // Compile compiles the flow of g. Errors are *MissingError (settings),
 // *Error or errors.Join of them (a step that cannot be compiled or breaks an
-// AWS limit), or batch.Errors.
+// AWS limit), or jobdef.Errors.
 func Compile(g *graph.Graph, s Settings) (*Result, error) {
-	c := &compiler{g: g, f: g.Flow, s: s, part: s.partition(), jds: map[string]*batch.JobDefinition{}, jdOf: map[string]string{}}
+	c := &compiler{g: g, f: g.Flow, s: s, part: s.partition(), jds: map[string]*jobdef.JobDefinition{}, jdOf: map[string]string{}}
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -140,8 +140,8 @@ type compiler struct {
 	f     *flow.Flow
 	s     Settings
 	part  string
-	jds   map[string]*batch.JobDefinition // by name
-	jdOf  map[string]string               // step -> job definition name
+	jds   map[string]*jobdef.JobDefinition // by name
+	jdOf  map[string]string                // step -> job definition name
 	errs  []error
 	warns []string
 }
@@ -276,26 +276,26 @@ func (c *compiler) ttlSeconds() int64 {
 
 // jobDefinitions builds the job definition of every step.
 func (c *compiler) jobDefinitions() error {
-	env := []batch.KeyValuePair{
+	env := []jobdef.KeyValuePair{
 		{Name: EnvFlow, Value: c.f.Name},
 		{Name: EnvDatastoreRoot, Value: c.s.DatastoreRoot},
 	}
 	if c.bookkeeping() {
-		env = append(env, batch.KeyValuePair{Name: EnvDynamoDBTable, Value: c.s.DynamoDBTable},
-			batch.KeyValuePair{Name: EnvTTLSeconds, Value: strconv.FormatInt(c.ttlSeconds(), 10)})
+		env = append(env, jobdef.KeyValuePair{Name: EnvDynamoDBTable, Value: c.s.DynamoDBTable},
+			jobdef.KeyValuePair{Name: EnvTTLSeconds, Value: strconv.FormatInt(c.ttlSeconds(), 10)})
 	}
 	if c.s.ProductionToken != "" {
-		env = append(env, batch.KeyValuePair{Name: EnvProductionToken, Value: c.s.ProductionToken})
+		env = append(env, jobdef.KeyValuePair{Name: EnvProductionToken, Value: c.s.ProductionToken})
 	}
 	if c.s.Region != "" {
-		env = append(env, batch.KeyValuePair{Name: "AWS_REGION", Value: c.s.Region},
-			batch.KeyValuePair{Name: "AWS_DEFAULT_REGION", Value: c.s.Region})
+		env = append(env, jobdef.KeyValuePair{Name: "AWS_REGION", Value: c.s.Region},
+			jobdef.KeyValuePair{Name: "AWS_DEFAULT_REGION", Value: c.s.Region})
 	}
-	d := batch.Defaults{Flow: c.f.Name, Image: c.s.Image, JobRole: c.s.JobRole, ExecutionRole: c.s.ExecutionRole, Env: env}
+	d := jobdef.Defaults{Flow: c.f.Name, Image: c.s.Image, JobRole: c.s.JobRole, ExecutionRole: c.s.ExecutionRole, Env: env}
 	var errs []error
 	for _, name := range c.g.Order {
 		st := c.g.Node(name).Step
-		jd, warns, err := batch.Build(name, st.Options, d)
+		jd, warns, err := jobdef.Build(name, st.Options, d)
 		c.warns = append(c.warns, warns...)
 		if err != nil {
 			errs = append(errs, err)
@@ -576,7 +576,7 @@ func (c *compiler) submit(n *graph.Node, in, attempt, caught string) obj {
 		{"JobName", shorten(c.f.Name+"-"+n.Name, 128)},
 		{"JobQueue", queue},
 		{"JobDefinition", c.jdOf[n.Name]},
-		{"Parameters", obj{{batch.CodeURLParam, c.s.CodeURL}}},
+		{"Parameters", obj{{jobdef.CodeURLParam, c.s.CodeURL}}},
 		{"ContainerOverrides", obj{{"Environment", env}}},
 	}
 	var timeout int64

@@ -1,4 +1,4 @@
-package sfn_test
+package statemachine_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/stepflow/stepflow"
-	"github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/flow"
 )
 
@@ -47,11 +47,11 @@ func taskEnv(t *testing.T, def []byte, state string) map[string]string {
 	for i, kv := range st.Parameters.ContainerOverrides.Environment {
 		name := kv["Name"]
 		out[name] = kv["Value"]
-		if name == sfn.EnvConfigs {
+		if name == statemachine.EnvConfigs {
 			// Right after the parameters.
 			prev := st.Parameters.ContainerOverrides.Environment[i-1]["Name"]
-			if prev != sfn.EnvParams {
-				t.Errorf("%s: %s follows %s, not %s", state, sfn.EnvConfigs, prev, sfn.EnvParams)
+			if prev != statemachine.EnvParams {
+				t.Errorf("%s: %s follows %s, not %s", state, statemachine.EnvConfigs, prev, statemachine.EnvParams)
 			}
 		}
 	}
@@ -73,11 +73,11 @@ func TestConfigsInStartTask(t *testing.T) {
 	r := compile(t, f, s)
 	want := `{"limits":"` + hashB + `","settings":"` + hashA + `"}`
 	for _, state := range []string{"start", "start.Caught"} {
-		if got := taskEnv(t, r.Definition, state)[sfn.EnvConfigs]; got != want {
-			t.Errorf("%s: %s = %q, want %q", state, sfn.EnvConfigs, got, want)
+		if got := taskEnv(t, r.Definition, state)[statemachine.EnvConfigs]; got != want {
+			t.Errorf("%s: %s = %q, want %q", state, statemachine.EnvConfigs, got, want)
 		}
 	}
-	if _, ok := taskEnv(t, r.Definition, "end")[sfn.EnvConfigs]; ok {
+	if _, ok := taskEnv(t, r.Definition, "end")[statemachine.EnvConfigs]; ok {
 		t.Error("the end task gets the configs")
 	}
 	again := compile(t, f, s)
@@ -104,20 +104,20 @@ func TestConfigsInStartTask(t *testing.T) {
 	} {
 		s := testSettings()
 		s.Configs = tc.configs
-		_, err := sfn.Compile(mustGraph(t, f), s)
+		_, err := statemachine.Compile(mustGraph(t, f), s)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want %q", tc.name, err, tc.want)
 		}
 	}
 
 	// A flow without configs has no STEPFLOW_CONFIGS.
-	if _, ok := taskEnv(t, compile(t, linear(2), testSettings()).Definition, "start")[sfn.EnvConfigs]; ok {
+	if _, ok := taskEnv(t, compile(t, linear(2), testSettings()).Definition, "start")[statemachine.EnvConfigs]; ok {
 		t.Error("a flow without configs gets STEPFLOW_CONFIGS")
 	}
 }
 
 // The start task's overrides must leave the parameters the room
-// step-functions trigger admits (sfn.MaxParamsChars), whatever the
+// step-functions trigger admits (statemachine.MaxParamsChars), whatever the
 // configs and the step's environment take; other steps need not.
 func TestStartOverridesLeaveRoomForParams(t *testing.T) {
 	big := strings.Repeat("v", 2500) // fits 8,192 alone, not with 6,144 of parameters
@@ -132,8 +132,8 @@ func TestStartOverridesLeaveRoomForParams(t *testing.T) {
 		f := flow.MustDefinitionOf(stepflow.New[S]("RoomFlow").Step("start", noop, startOpts...).
 			Step("middle", noop, middleOpts...).Step("end", noop))
 
-		_, err := sfn.Compile(mustGraph(t, f), testSettings())
-		var e *sfn.Error
+		_, err := statemachine.Compile(mustGraph(t, f), testSettings())
+		var e *statemachine.Error
 		switch {
 		case !onStart && err != nil:
 			t.Errorf("a big environment on another step: %v", err)

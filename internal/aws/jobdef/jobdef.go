@@ -3,7 +3,7 @@
 // content, in the shape of the RegisterJobDefinition request. It is pure: it
 // makes no AWS call. Combinations that AWS Batch rejects are refused here,
 // at compile time, with a message that names the step.
-package batch
+package jobdef
 
 import (
 	"bytes"

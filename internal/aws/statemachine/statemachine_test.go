@@ -1,4 +1,4 @@
-package sfn_test
+package statemachine_test
 
 import (
 	"bytes"
@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow"
-	"github.com/stepflow/stepflow/internal/aws/batch"
-	"github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/aws/jobdef"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 )
@@ -39,8 +39,8 @@ var settingsEnv = []string{
 	"STEPFLOW_DYNAMODB_TABLE=stepflow-bookkeeping",
 }
 
-func testSettings() sfn.Settings {
-	return sfn.Settings{
+func testSettings() statemachine.Settings {
+	return statemachine.Settings{
 		Region: "us-east-1", DatastoreRoot: "s3://stepflow-bucket/flows", Queue: "stepflow-queue",
 		Image: "debian:bookworm-slim", JobRole: "arn:aws:iam::123456789012:role/stepflow-task",
 		ExecutionRole: "arn:aws:iam::123456789012:role/stepflow-ecs", DynamoDBTable: "stepflow-bookkeeping",
@@ -224,9 +224,9 @@ func nested(depth int) *flow.Flow {
 	return flow.MustDefinitionOf(b)
 }
 
-func compile(t testing.TB, f *flow.Flow, s sfn.Settings) *sfn.Result {
+func compile(t testing.TB, f *flow.Flow, s statemachine.Settings) *statemachine.Result {
 	t.Helper()
-	r, err := sfn.Compile(mustGraph(t, f), s)
+	r, err := statemachine.Compile(mustGraph(t, f), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,8 +272,8 @@ func TestDeterministic(t *testing.T) {
 	if !bytes.Equal(a.Definition, b.Definition) {
 		t.Fatal("two compilations of the same flow differ")
 	}
-	ja, _ := batch.Marshal(a.JobDefinitions)
-	jb, _ := batch.Marshal(b.JobDefinitions)
+	ja, _ := jobdef.Marshal(a.JobDefinitions)
+	jb, _ := jobdef.Marshal(b.JobDefinitions)
 	if !bytes.Equal(ja, jb) {
 		t.Fatal("job definitions differ between two compilations")
 	}
@@ -339,7 +339,7 @@ func TestNames(t *testing.T) {
 	s := testSettings()
 	s.Branch = strings.Repeat("feature-branch-", 6)
 	r := compile(t, linear(3), s)
-	if len(r.Name) > sfn.MaxName || !strings.HasPrefix(r.Name, "feature-branch-") {
+	if len(r.Name) > statemachine.MaxName || !strings.HasPrefix(r.Name, "feature-branch-") {
 		t.Errorf("state machine name %q (%d chars)", r.Name, len(r.Name))
 	}
 	if r2 := compile(t, linear(3), s); r2.Name != r.Name {
@@ -348,8 +348,8 @@ func TestNames(t *testing.T) {
 }
 
 func TestMissingSettings(t *testing.T) {
-	_, err := sfn.Compile(mustGraph(t, nested(1)), sfn.Settings{})
-	var me *sfn.MissingError
+	_, err := statemachine.Compile(mustGraph(t, nested(1)), statemachine.Settings{})
+	var me *statemachine.MissingError
 	if !errors.As(err, &me) {
 		t.Fatalf("got %v, want a MissingError", err)
 	}
@@ -362,12 +362,12 @@ func TestMissingSettings(t *testing.T) {
 	// A linear flow needs no table.
 	s := testSettings()
 	s.DynamoDBTable = ""
-	if _, err := sfn.Compile(mustGraph(t, linear(3)), s); err != nil {
+	if _, err := statemachine.Compile(mustGraph(t, linear(3)), s); err != nil {
 		t.Errorf("linear flow without a table: %v", err)
 	}
 	s = testSettings()
 	s.DatastoreRoot = "./.stepflow"
-	if _, err := sfn.Compile(mustGraph(t, linear(3)), s); err == nil || !strings.Contains(err.Error(), "not an S3 URL") {
+	if _, err := statemachine.Compile(mustGraph(t, linear(3)), s); err == nil || !strings.Contains(err.Error(), "not an S3 URL") {
 		t.Errorf("local datastore root: %v", err)
 	}
 }
@@ -377,7 +377,7 @@ func TestLoadSettings(t *testing.T) {
 	cfg := filepath.Join(dir, "config.json")
 	os.WriteFile(cfg, []byte(`{"batch_queue": "from-file", "batch_image": "img-file", "workflow_timeout": "48h", "max_workers": 7}`), 0o644)
 	env := map[string]string{"STEPFLOW_CONFIG": cfg, "STEPFLOW_BATCH_IMAGE": "img-env"}
-	s, err := sfn.Load(sfn.Settings{Region: "eu-west-1"}, func(k string) string { return env[k] }, os.ReadFile)
+	s, err := statemachine.Load(statemachine.Settings{Region: "eu-west-1"}, func(k string) string { return env[k] }, os.ReadFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,11 +385,11 @@ func TestLoadSettings(t *testing.T) {
 		t.Errorf("settings: %+v", s)
 	}
 	os.WriteFile(cfg, []byte(`{"batch_queu": "typo"}`), 0o644)
-	if _, err := sfn.Load(sfn.Settings{}, func(k string) string { return env[k] }, os.ReadFile); err == nil || !strings.Contains(err.Error(), `unknown key "batch_queu"`) {
+	if _, err := statemachine.Load(statemachine.Settings{}, func(k string) string { return env[k] }, os.ReadFile); err == nil || !strings.Contains(err.Error(), `unknown key "batch_queu"`) {
 		t.Errorf("typo in config: %v", err)
 	}
 	env["STEPFLOW_CONFIG"] = filepath.Join(dir, "missing.json")
-	if _, err := sfn.Load(sfn.Settings{}, func(k string) string { return env[k] }, os.ReadFile); err == nil {
+	if _, err := statemachine.Load(statemachine.Settings{}, func(k string) string { return env[k] }, os.ReadFile); err == nil {
 		t.Error("a missing $STEPFLOW_CONFIG is not reported")
 	}
 }
@@ -407,13 +407,13 @@ func TestLimits(t *testing.T) {
 	cases := []struct {
 		name  string
 		opts  []stepflow.StepOption
-		set   func(*sfn.Settings)
+		set   func(*statemachine.Settings)
 		flow  *flow.Flow
 		limit string
 	}{
 		{name: "overrides", opts: []stepflow.StepOption{stepflow.Env{"BIG": big(9000)}}, limit: "container overrides"},
 		{name: "submit", opts: []stepflow.StepOption{stepflow.Env{"BIG": big(7000)}, stepflow.Batch{Tags: manyTags}},
-			set: func(s *sfn.Settings) { s.CodeURL = "s3://b/" + big(12000) }, limit: "SubmitJob payload"},
+			set: func(s *statemachine.Settings) { s.CodeURL = "s3://b/" + big(12000) }, limit: "SubmitJob payload"},
 		{name: "tag count", opts: []stepflow.StepOption{stepflow.Batch{Tags: tooManyTags}}, limit: "Batch tags"},
 		{name: "tag key", opts: []stepflow.StepOption{stepflow.Batch{Tags: map[string]string{"aws:x": "y"}}}, limit: "Batch tags"},
 		{name: "tag value", opts: []stepflow.StepOption{stepflow.Batch{Tags: map[string]string{"k": big(300)}}}, limit: "Batch tags"},
@@ -431,8 +431,8 @@ func TestLimits(t *testing.T) {
 			if tc.set != nil {
 				tc.set(&s)
 			}
-			_, err := sfn.Compile(mustGraph(t, f), s)
-			var e *sfn.Error
+			_, err := statemachine.Compile(mustGraph(t, f), s)
+			var e *statemachine.Error
 			if !errors.As(err, &e) || e.Limit != tc.limit {
 				t.Fatalf("got %v, want a %s error", err, tc.limit)
 			}
@@ -463,13 +463,13 @@ func TestAWSCron(t *testing.T) {
 		"0 3 * * ? 2030": "0 3 * * ? 2030",
 		"30 2 * * 7":     "30 2 ? * 1 *",
 	} {
-		got, err := sfn.AWSCron(in)
+		got, err := statemachine.AWSCron(in)
 		if err != nil || got != want {
 			t.Errorf("AWSCron(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"0 3 1 * 1", "0 3 * *", "0 0 * * 5-0"} {
-		if _, err := sfn.AWSCron(bad); err == nil {
+		if _, err := statemachine.AWSCron(bad); err == nil {
 			t.Errorf("AWSCron(%q) accepted", bad)
 		}
 	}
@@ -480,7 +480,7 @@ func BenchmarkCompile1000Steps(b *testing.B) {
 	s := testSettings()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := sfn.Compile(g, s); err != nil {
+		if _, err := statemachine.Compile(g, s); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -526,7 +526,7 @@ func TestWideForeach(t *testing.T) {
 	low.DistributedMapThreshold, low.ForeachChunk = 3, 4
 	dist := testSettings()
 	dist.DistributedMap = true
-	defs := map[string]*sfn.Result{
+	defs := map[string]*statemachine.Result{
 		"wide-default.json":     compile(t, wide(), testSettings()),
 		"wide-low.json":         compile(t, wide(), low),
 		"wide-distributed.json": compile(t, wide(), dist),
@@ -654,7 +654,7 @@ func TestForeachSettingsRange(t *testing.T) {
 	}{{1001, 0, "distributed map threshold 1001"}, {-1, 0, "distributed map threshold -1"}, {0, 1001, "foreach chunk 1001"}, {0, -5, "foreach chunk -5"}} {
 		s := testSettings()
 		s.DistributedMapThreshold, s.ForeachChunk = tc.threshold, tc.chunk
-		if _, err := sfn.Compile(mustGraph(t, wide()), s); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := statemachine.Compile(mustGraph(t, wide()), s); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("threshold %d chunk %d: %v", tc.threshold, tc.chunk, err)
 		}
 	}
@@ -672,16 +672,16 @@ func TestLoadForeachSettings(t *testing.T) {
 	cfg := filepath.Join(dir, "config.json")
 	os.WriteFile(cfg, []byte(`{"distributed_map_threshold": 200, "foreach_chunk": 500}`), 0o644)
 	env := map[string]string{"STEPFLOW_CONFIG": cfg, "STEPFLOW_FOREACH_CHUNK": "250"}
-	s, err := sfn.Load(sfn.Settings{}, func(k string) string { return env[k] }, os.ReadFile)
+	s, err := statemachine.Load(statemachine.Settings{}, func(k string) string { return env[k] }, os.ReadFile)
 	if err != nil || s.DistributedMapThreshold != 200 || s.ForeachChunk != 250 {
 		t.Errorf("settings %d %d: %v", s.DistributedMapThreshold, s.ForeachChunk, err)
 	}
-	s, err = sfn.Load(sfn.Settings{DistributedMapThreshold: 7}, func(k string) string { return env[k] }, os.ReadFile)
+	s, err = statemachine.Load(statemachine.Settings{DistributedMapThreshold: 7}, func(k string) string { return env[k] }, os.ReadFile)
 	if err != nil || s.DistributedMapThreshold != 7 {
 		t.Errorf("the flag does not win: %d %v", s.DistributedMapThreshold, err)
 	}
 	env["STEPFLOW_DISTRIBUTED_MAP_THRESHOLD"] = "many"
-	if _, err := sfn.Load(sfn.Settings{}, func(k string) string { return env[k] }, os.ReadFile); err == nil || !strings.Contains(err.Error(), "STEPFLOW_DISTRIBUTED_MAP_THRESHOLD") {
+	if _, err := statemachine.Load(statemachine.Settings{}, func(k string) string { return env[k] }, os.ReadFile); err == nil || !strings.Contains(err.Error(), "STEPFLOW_DISTRIBUTED_MAP_THRESHOLD") {
 		t.Errorf("bad number: %v", err)
 	}
 }
