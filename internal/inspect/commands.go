@@ -113,6 +113,16 @@ func (sc Scope) taskPath(arg string) (string, pathspec.Pathspec, error) {
 	return parsePath(arg, 3, 3, "FLOW/RUN/STEP/TASK", "HelloFlow/latest/train/3")
 }
 
+// task parses a task pathspec of the scope and opens its flow.
+func (sc Scope) task(ctx context.Context, env *command.Env, arg string) (*Inspector, pathspec.Pathspec, error) {
+	flow, ps, err := sc.taskPath(arg)
+	if err != nil {
+		return nil, ps, err
+	}
+	in, err := sc.inspector(ctx, env, flow)
+	return in, ps, err
+}
+
 func (sc Scope) taskForm() string {
 	if sc.Flow != "" {
 		return "RUN/STEP/TASK"
@@ -260,11 +270,7 @@ value). RUN may be "latest", the newest run.`,
 			if len(args) < 1 || len(args) > 2 {
 				return usage.Errorf("dump takes %s and an optional ARTIFACT, got %d arguments; run '%s dump --help'", form, len(args), env.Args0)
 			}
-			flow, ps, err := sc.taskPath(args[0])
-			if err != nil {
-				return err
-			}
-			in, err := sc.inspector(ctx, env, flow)
+			in, ps, err := sc.task(ctx, env, args[0])
 			if err != nil {
 				return err
 			}
@@ -300,11 +306,7 @@ newest run.`,
 			if len(args) != 1 {
 				return usage.Errorf("logs takes one %s, got %d arguments; run '%s logs --help'", form, len(args), env.Args0)
 			}
-			flow, ps, err := sc.taskPath(args[0])
-			if err != nil {
-				return err
-			}
-			in, err := sc.inspector(ctx, env, flow)
+			in, ps, err := sc.task(ctx, env, args[0])
 			if err != nil {
 				return err
 			}
