@@ -106,8 +106,8 @@ func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Res
 			return nil, fmt.Errorf("supervise the task: %w", err)
 		}
 	}
-	spec := Spec{RunID: inv.RunID, Step: inv.Step, TaskID: inv.TaskID, Indices: inv.Indices,
-		Attempt: inv.Attempt, Inputs: inv.Inputs, Env: s.AttemptEnv}
+	spec := SpecOf(inv)
+	spec.Env = s.AttemptEnv
 	if spec.TaskID == "" {
 		spec.TaskID = pathspec.TaskID(spec.Indices)
 	}
@@ -317,4 +317,10 @@ func (t *tailBuffer) last() string {
 	defer t.mu.Unlock()
 	lines := strings.Split(strings.TrimSpace(string(bytes.ToValidUTF8(t.b, nil))), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// SpecOf is the task spec of a step invocation.
+func SpecOf(inv taskcontract.Invocation) Spec {
+	return Spec{RunID: inv.RunID, Step: inv.Step, TaskID: inv.TaskID, Indices: inv.Indices, Attempt: inv.Attempt,
+		Inputs: inv.Inputs, Params: inv.Params, Configs: inv.Configs, Caught: inv.Caught, CaughtIsName: inv.CaughtIsName}
 }
