@@ -1,6 +1,10 @@
 package jobdef
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/stepflow/stepflow/internal/taskcontract"
+)
 
 // Command returns the job definition's command: a POSIX sh script that
 // fetches the code package (the flow's own static binary) from the URL in
@@ -58,7 +62,7 @@ func Bootstrap(flowName string) string {
 		`mv -f -- "$tmp" "$bin"`,
 		`trap - EXIT`,
 		`fi`,
-		`exec "$bin" step "$STEPFLOW_STEP"`,
+		`exec "$bin" step "$` + taskcontract.EnvStep + `"`,
 	}
 	return strings.Join(lines, "\n") + "\n"
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/taskcontract"
 )
 
 // JobDefinition mirrors the RegisterJobDefinition request (camelCase, as
@@ -158,7 +159,7 @@ const (
 // EnvCaptureLogs is set to 1 in every job definition: the step command
 // then runs the attempt in a child process, saves its stdout and stderr
 // with the attempt and records a crash (docs/task-contract.md).
-const EnvCaptureLogs = "STEPFLOW_CAPTURE_LOGS"
+const EnvCaptureLogs = taskcontract.EnvCaptureLogs
 
 // CodeURLParam is the Batch parameter that holds the code package URL; the
 // job command reads it as Ref::code_url.
@@ -241,7 +242,7 @@ func (b *builder) build(o flow.Options, d Defaults) *JobDefinition {
 		ExecutionRoleArn: first(bo.ExecutionRole, d.ExecutionRole),
 		// No runtime watches a Batch task: the step command supervises
 		// itself (saves its output, records its crash).
-		Environment: append(slices.Clone(d.Env), KeyValuePair{Name: EnvCaptureLogs, Value: "1"}),
+		Environment: append(slices.Clone(d.Env), KeyValuePair{Name: EnvCaptureLogs, Value: taskcontract.CaptureLogs}),
 	}
 	if cp.Image == "" {
 		b.fail("set the image with --image, STEPFLOW_BATCH_IMAGE or stepflow.Batch{Image: ...}", "no container image")

@@ -21,6 +21,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/jobdef"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/taskcontract"
 )
 
 // Result is a compiled flow.
@@ -43,22 +44,23 @@ const (
 )
 
 // Environment variables the compiled state machine and job definitions set
-// for the task (on top of docs/task-contract.md).
+// for the task: the task contract's (internal/taskcontract,
+// docs/task-contract.md).
 const (
-	EnvRunID         = "STEPFLOW_RUN_ID"
-	EnvStep          = "STEPFLOW_STEP"
-	EnvTaskID        = "STEPFLOW_TASK_ID"
-	EnvAttempt       = "STEPFLOW_ATTEMPT"
-	EnvParams        = "STEPFLOW_PARAMS"
-	EnvConfigs       = "STEPFLOW_CONFIGS" // start task: JSON object, config name -> blob hash (Settings.Configs), a literal
-	EnvCaught        = "STEPFLOW_CAUGHT"
-	EnvDatastoreRoot = "STEPFLOW_DATASTORE_ROOT"
-	EnvDynamoDBTable = "STEPFLOW_DYNAMODB_TABLE"
-	EnvTTLSeconds    = "STEPFLOW_DYNAMODB_TTL_SECONDS"
-	EnvFlow          = "STEPFLOW_FLOW"
+	EnvRunID         = taskcontract.EnvRunID
+	EnvStep          = taskcontract.EnvStep
+	EnvTaskID        = taskcontract.EnvTaskID
+	EnvAttempt       = taskcontract.EnvAttempt
+	EnvParams        = taskcontract.EnvParams
+	EnvConfigs       = taskcontract.EnvConfigs // start task: JSON object, config name -> blob hash (Settings.Configs), a literal
+	EnvCaught        = taskcontract.EnvCaught
+	EnvDatastoreRoot = taskcontract.EnvDatastoreRoot
+	EnvDynamoDBTable = taskcontract.EnvDynamoDBTable
+	EnvTTLSeconds    = taskcontract.EnvTTLSeconds
+	EnvFlow          = taskcontract.EnvFlow
 	// EnvProductionToken is the deployment's production token (set by
 	// step-functions create): the production namespace of its runs.
-	EnvProductionToken = "STEPFLOW_PRODUCTION_TOKEN"
+	EnvProductionToken = taskcontract.EnvProductionToken
 )
 
 // QueueAllowance is added to a step's attempt duration to make the Task
