@@ -77,17 +77,15 @@ const redriveMargin = 15 * 24 * time.Hour
 // maxExecution is the longest Standard execution.
 const maxExecution = 365 * 24 * time.Hour
 
-// Compile compiles the flow of g. Errors are *MissingError (settings),
+// Compile compiles the flow of g. Errors are *MissingError (settings), or
 // *Error or errors.Join of them (a step that cannot be compiled or breaks an
-// AWS limit), or jobdef.Errors.
+// AWS limit). The step options obey the rules of AWS Batch: g is linted.
 func Compile(g *graph.Graph, s Settings) (*Result, error) {
 	c := &compiler{g: g, f: g.Flow, s: s, part: s.partition(), jds: map[string]*jobdef.JobDefinition{}, jdOf: map[string]string{}}
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	if err := c.jobDefinitions(); err != nil {
-		return nil, err
-	}
+	c.jobDefinitions()
 	states := c.init()
 	c.scope(&states, g.Start, "")
 	if len(c.errs) > 0 {
@@ -275,7 +273,7 @@ func (c *compiler) ttlSeconds() int64 {
 }
 
 // jobDefinitions builds the job definition of every step.
-func (c *compiler) jobDefinitions() error {
+func (c *compiler) jobDefinitions() {
 	env := []jobdef.KeyValuePair{
 		{Name: EnvFlow, Value: c.f.Name},
 		{Name: EnvDatastoreRoot, Value: c.s.DatastoreRoot},
@@ -292,22 +290,12 @@ func (c *compiler) jobDefinitions() error {
 			jobdef.KeyValuePair{Name: "AWS_DEFAULT_REGION", Value: c.s.Region})
 	}
 	d := jobdef.Defaults{Flow: c.f.Name, Image: c.s.Image, JobRole: c.s.JobRole, ExecutionRole: c.s.ExecutionRole, Env: env}
-	var errs []error
 	for _, name := range c.g.Order {
-		st := c.g.Node(name).Step
-		jd, warns, err := jobdef.Build(name, st.Options, d)
+		jd, warns := jobdef.Build(name, c.g.Node(name).Step.Options, d)
 		c.warns = append(c.warns, warns...)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if a := jd.RetryStrategy.Attempts; a < 1 || a > MaxBatchAttempts {
-			errs = append(errs, &Error{Step: name, Limit: "Batch attempts", Problem: fmt.Sprintf("%d attempts", a), Fix: "use 1 to 10"})
-		}
 		c.jds[jd.JobDefinitionName] = jd
 		c.jdOf[name] = jd.JobDefinitionName
 	}
-	return errors.Join(errs...)
 }
 
 // machineName is the state machine name.
@@ -501,9 +489,6 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 	retry := []any{obj{{"ErrorEquals", []string{"Batch.AWSBatchException"}}, {"IntervalSeconds", 2}, {"MaxAttempts", 10},
 		{"BackoffRate", 2}, {"MaxDelaySeconds", 60}, {"JitterStrategy", "FULL"}}}
 	if r := o.Retry; r != nil && r.Times > 0 {
-		if r.Times+1 > MaxBatchAttempts {
-			c.fail(n.Name, "Batch attempts", "use at most 9 retries", "%d retries make %d attempts, over the limit of %d", r.Times, r.Times+1, MaxBatchAttempts)
-		}
 		interval := int64(math.Ceil(r.Delay.Seconds()))
 		if interval < 1 {
 			interval = 1

@@ -9,19 +9,18 @@ import (
 
 // AWS limits checked at compile time.
 const (
-	MaxName          = 80        // state and state machine names
-	MaxDefinition    = 1 << 20   // state machine definition, bytes (compact JSON)
-	MaxOverrides     = 8192      // SubmitJob containerOverrides, characters
-	MaxSubmit        = 30 << 10  // SubmitJob request, bytes
-	MaxBatchAttempts = 10        // AWS Batch attempts of one job
-	MaxItem          = 400 << 10 // DynamoDB item, bytes
-	MaxTags          = 50        // tags of a Batch job
-	MaxTagKey        = 128       // characters of a tag key
-	MaxTagValue      = 256       // characters of a tag value
-	maxRunID         = 4 + 80    // "sfn-" + execution name
-	maxIndex         = 10        // digits of one foreach index (below 2^31)
-	maxError         = 256       // an error name in a caught error
-	maxStepName      = graph.MaxNameLen
+	MaxName       = 80        // state and state machine names
+	MaxDefinition = 1 << 20   // state machine definition, bytes (compact JSON)
+	MaxOverrides  = 8192      // SubmitJob containerOverrides, characters
+	MaxSubmit     = 30 << 10  // SubmitJob request, bytes
+	MaxItem       = 400 << 10 // DynamoDB item, bytes
+	MaxTags       = 50        // tags of a Batch job
+	MaxTagKey     = 128       // characters of a tag key
+	MaxTagValue   = 256       // characters of a tag value
+	maxRunID      = 4 + 80    // "sfn-" + execution name
+	maxIndex      = 10        // digits of one foreach index (below 2^31)
+	maxError      = 256       // an error name in a caught error
+	maxStepName   = graph.MaxNameLen
 )
 
 // MaxParamsChars is the room for the parameters in the start task's
