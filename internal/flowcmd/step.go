@@ -3,7 +3,6 @@ package flowcmd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -156,11 +155,8 @@ the step failed, 2 on bad input.`,
 				}
 			}
 			rec, err := ex.Run(ctx, spec)
-			var bad *task.BadInputError
 			switch {
-			case errors.As(err, &bad):
-				return usage.Wrap(bad)
-			case err != nil:
+			case err != nil: // bad input is a *usage.Error (exit 2)
 				return err
 			case rec.Status != datastore.StatusSucceeded:
 				fmt.Fprintf(env.Stderr, "%s\n", rec.Error)

@@ -18,6 +18,7 @@ import (
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 // Spec identifies one task attempt and its inputs.
@@ -69,16 +70,15 @@ type Bookkeeper interface {
 	Transition(ctx context.Context, kind flow.TransitionKind, rec *datastore.Attempt) error
 }
 
-// BadInputError is a task spec that cannot run: unknown step, wrong task id,
-// missing inputs. The step command exits 2 on it.
-type BadInputError struct{ Err error }
+// BadInputError is the bad-input error of the whole program: a task spec
+// that cannot run (unknown step, wrong task id, missing inputs) is a
+// *usage.Error, and the step command exits 2 on it.
+//
+// Deprecated: use usage.Error; this alias stays only until Run builds its
+// errors with usage.Wrap.
+type BadInputError = usage.Error
 
-func (e *BadInputError) Error() string { return e.Err.Error() }
-func (e *BadInputError) Unwrap() error { return e.Err }
-
-func badInput(format string, args ...any) error {
-	return &BadInputError{Err: fmt.Errorf(format, args...)}
-}
+func badInput(format string, args ...any) error { return usage.Errorf(format, args...) }
 
 func (e *Executor) now() time.Time {
 	if e.Now != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -21,6 +22,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 // Options are the inputs of Create.
@@ -68,13 +70,13 @@ type Deployment struct {
 }
 
 // Check returns every setting Create needs that is missing, in one
-// *statemachine.MissingError (nil when none is): the compiler's own, then the
+// *statemachine.MissingError, as bad input (nil when none is): the compiler's own, then the
 // deploy's (region, sfn-role, scheduler-role for a scheduled flow,
 // log-group-arn with --log-execution-history).
 func Check(g *graph.Graph, s statemachine.Settings, logging bool) (*statemachine.Result, error) {
 	var miss []statemachine.Missing
 	res, err := statemachine.Compile(g, s)
-	if me, ok := err.(*statemachine.MissingError); ok {
+	if me := (*statemachine.MissingError)(nil); errors.As(err, &me) {
 		miss = append(miss, me.Missing...)
 	} else if err != nil {
 		return nil, err
@@ -92,7 +94,7 @@ func Check(g *graph.Graph, s statemachine.Settings, logging bool) (*statemachine
 		miss = append(miss, statemachine.Missing{Flag: "log-group-arn", Why: "--log-execution-history sends the execution history to this CloudWatch Logs group"})
 	}
 	if len(miss) > 0 {
-		return nil, &statemachine.MissingError{Flow: g.Flow.Name, Missing: miss, Doing: "be deployed to AWS Step Functions"}
+		return nil, usage.Wrap(&statemachine.MissingError{Flow: g.Flow.Name, Missing: miss, Doing: "be deployed to AWS Step Functions"})
 	}
 	return res, nil
 }
