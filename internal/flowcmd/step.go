@@ -169,7 +169,7 @@ the step failed, 2 on bad input.`,
 
 // ProductionTagPrefix begins the run tag naming a cloud run's production
 // namespace: production:<token>.
-const ProductionTagPrefix = "production:"
+const ProductionTagPrefix = statemachine.ProductionPrefix
 
 // optString is a string flag that knows whether it was given, so that an
 // explicitly empty --input-paths means "no inputs", not "derive them".

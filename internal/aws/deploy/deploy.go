@@ -207,7 +207,7 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	if err := writeToken(o.TokenDir, name, token); err != nil {
 		return fmt.Errorf("cache the production token: %w", err)
 	}
-	fmt.Fprintf(out, "production token: %s%s (%s)\n", TokenPrefix, token, tokenState)
+	fmt.Fprintf(out, "production token: %s%s (%s)\n", statemachine.ProductionPrefix, token, tokenState)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(out, "warning: %s\n", w)
 	}

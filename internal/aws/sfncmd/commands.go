@@ -374,8 +374,8 @@ func cmdSFNRun(f *flowcmd.Flow, name, short, long string, extra func(fs *flag.Fl
 			if len(args) != 1 {
 				return usage.Errorf("%s takes one run id (sfn-...), got %d arguments; list the runs with '%s step-functions list-runs'", name, len(args), env.Args0)
 			}
-			if !isCloudRun(args[0]) {
-				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with \"sfn-\" (list them with '%s step-functions list-runs')", args[0], env.Args0)
+			if !statemachine.IsRunID(args[0]) {
+				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q (list them with '%s step-functions list-runs')", args[0], statemachine.RunPrefix, env.Args0)
 			}
 			s, err := loadSettings(env, flags)
 			if err != nil {
@@ -412,8 +412,8 @@ history.`,
 			if err != nil {
 				return usage.Wrap(err)
 			}
-			if !isCloudRun(ps.Run) {
-				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with \"sfn-\"; for a local run use '%s logs'", ps.Run, env.Args0)
+			if !statemachine.IsRunID(ps.Run) {
+				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q; for a local run use '%s logs'", ps.Run, statemachine.RunPrefix, env.Args0)
 			}
 			s, err := loadSettings(env, flags)
 			if err != nil {
@@ -486,7 +486,3 @@ func writeCompiled(dir string, res *statemachine.Result) error {
 	}
 	return nil
 }
-
-// isCloudRun reports whether a run id names a Step Functions run: "sfn-"
-// and the execution name.
-func isCloudRun(id string) bool { return strings.HasPrefix(id, "sfn-") && len(id) > len("sfn-") }

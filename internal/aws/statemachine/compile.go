@@ -62,6 +62,18 @@ const (
 	EnvProductionToken = "STEPFLOW_PRODUCTION_TOKEN"
 )
 
+// RunPrefix starts the id of every run on Step Functions: "sfn-" and the
+// execution name.
+const RunPrefix = "sfn-"
+
+// IsRunID reports whether id names a Step Functions run: RunPrefix and a
+// non-empty execution name.
+func IsRunID(id string) bool { return strings.HasPrefix(id, RunPrefix) && len(id) > len(RunPrefix) }
+
+// ProductionPrefix begins a production token as users see it and the run
+// tag naming a cloud run's production namespace: production:<token>.
+const ProductionPrefix = "production:"
+
 // QueueAllowance is added to a step's attempt duration to make the Task
 // state's TimeoutSeconds: time to wait in the job queue and start.
 const QueueAllowance = time.Hour
@@ -377,7 +389,7 @@ func (c *compiler) init() obj {
 		{given, obj{{"Type", "Pass"}, {"Parameters", obj{{"Defaults", defaults}, {"Given.$", "$.Parameters"}}}, {"Next", merge}}},
 		{dflt, obj{{"Type", "Pass"}, {"Parameters", obj{{"Defaults", defaults}, {"Given", obj{}}}}, {"Next", merge}}},
 		{merge, obj{{"Type", "Pass"}, {"Parameters", obj{
-			{"Payload", obj{{"RunId.$", "States.Format('sfn-{}', $$.Execution.Name)"}, {"TaskId", "0"}}},
+			{"Payload", obj{{"RunId.$", "States.Format('" + RunPrefix + "{}', $$.Execution.Name)"}, {"TaskId", "0"}}},
 			{"Params.$", "States.JsonToString(States.JsonMerge($.Defaults, $.Given, false))"},
 		}}, {"Next", sn(c.g.Start)}}},
 	}
