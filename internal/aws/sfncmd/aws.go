@@ -12,6 +12,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/bookkeeping"
 	"github.com/stepflow/stepflow/internal/aws/codepkg"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
+	"github.com/stepflow/stepflow/internal/aws/settings"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/datastore"
@@ -55,7 +56,7 @@ func tokenDir(env *command.Env) string {
 	if d := env.Getenv("STEPFLOW_TOKEN_HOME"); d != "" {
 		return d
 	}
-	if p := statemachine.ConfigPath(env.Getenv); p != "" {
+	if p := settings.ConfigPath(env.Getenv); p != "" {
 		return filepath.Join(filepath.Dir(p), "tokens")
 	}
 	return ""

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow/internal/aws/jobdef"
+	"github.com/stepflow/stepflow/internal/aws/settings"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/flowcmd"
@@ -93,7 +94,7 @@ func settingFlags(fs *flag.FlagSet, s *statemachine.Settings, skip map[string]bo
 // loadSettings completes the flags' settings from the environment and the
 // config file; the region falls back to AWS_REGION and AWS_DEFAULT_REGION.
 func loadSettings(env *command.Env, flags statemachine.Settings) (statemachine.Settings, error) {
-	s, err := statemachine.Load(flags, env.Getenv, os.ReadFile)
+	s, err := settings.Load(flags, env.Getenv, os.ReadFile)
 	if err != nil {
 		return s, usage.Wrap(err)
 	}
