@@ -120,36 +120,7 @@ func (l *linter) batch(s *flow.Step) {
 	if b.Swap != "" {
 		l.batchSize(s, "batch-swap", "write a size like 2GiB", "swap", b.Swap)
 	}
-	for _, t := range b.Tmpfs {
-		if !strings.HasPrefix(t.Path, "/") {
-			l.add(s.Name, "batch-tmpfs", "use an absolute container path", "tmpfs path %q is not absolute", t.Path)
-		}
-		if n, ok := l.batchSize(s, "batch-tmpfs", "write a size like 1GiB", "tmpfs "+t.Path, t.Size); ok && n <= 0 {
-			l.add(s.Name, "batch-tmpfs", "give the tmpfs a positive size", "tmpfs %s has no size", t.Path)
-		}
-	}
-	mounts := map[string]bool{}
-	mount := func(path string) {
-		if mounts[path] {
-			l.add(s.Name, "batch-mount", "mount each container path once", "two volumes are mounted at %s", path)
-		}
-		mounts[path] = true
-	}
-	for _, v := range b.HostVolumes {
-		if !strings.HasPrefix(v.HostPath, "/") || !strings.HasPrefix(v.Path, "/") {
-			l.add(s.Name, "batch-host-volume", "use absolute host and container paths", "host volume %q:%q is not absolute", v.HostPath, v.Path)
-		}
-		mount(v.Path)
-	}
-	for _, v := range b.EFS {
-		if !strings.HasPrefix(v.FileSystemID, "fs-") {
-			l.add(s.Name, "batch-efs", "use the file system id, e.g. fs-0123abcd", "EFS file system id %q is not valid", v.FileSystemID)
-		}
-		if !strings.HasPrefix(v.Path, "/") {
-			l.add(s.Name, "batch-efs", "use an absolute container path", "EFS mount path %q is not absolute", v.Path)
-		}
-		mount(v.Path)
-	}
+	l.batchVolumes(s)
 	for _, n := range []struct {
 		name string
 		v    int
@@ -168,6 +139,41 @@ func (l *linter) batch(s *flow.Step) {
 	case b.LogDriver != "" && !slices.Contains(allowed, b.LogDriver):
 		l.add(s.Name, "batch-log", "use one of: "+strings.Join(allowed, ", "),
 			"log driver %q is not supported by AWS Batch on %s", b.LogDriver, platformName(fargate))
+	}
+}
+
+// batchVolumes checks the tmpfs, host and EFS volumes of a step.
+func (l *linter) batchVolumes(s *flow.Step) {
+	b := s.Options.Batch
+	for _, t := range b.Tmpfs {
+		if !strings.HasPrefix(t.Path, "/") {
+			l.add(s.Name, "batch-tmpfs", "use an absolute container path", "tmpfs path %q is not absolute", t.Path)
+		}
+		if n, ok := l.batchSize(s, "batch-tmpfs", "write a size like 1GiB", "tmpfs "+t.Path, t.Size); ok && n <= 0 {
+			l.add(s.Name, "batch-tmpfs", "give the tmpfs a positive size", "tmpfs %s has no size", t.Path)
+		}
+	}
+	mounts := map[string]bool{}
+	mount := func(path string) {
+		if mounts[path] {
+			l.add(s.Name, "batch-mount", "mount each container path once", "two volumes are mounted at %s", path)
+		}
+		mounts[path] = true
+	}
+	for _, v := range b.EFS {
+		if !strings.HasPrefix(v.FileSystemID, "fs-") {
+			l.add(s.Name, "batch-efs", "use the file system id, e.g. fs-0123abcd", "EFS file system id %q is not valid", v.FileSystemID)
+		}
+		if !strings.HasPrefix(v.Path, "/") {
+			l.add(s.Name, "batch-efs", "use an absolute container path", "EFS mount path %q is not absolute", v.Path)
+		}
+		mount(v.Path)
+	}
+	for _, v := range b.HostVolumes {
+		if !strings.HasPrefix(v.HostPath, "/") || !strings.HasPrefix(v.Path, "/") {
+			l.add(s.Name, "batch-host-volume", "use absolute host and container paths", "host volume %q:%q is not absolute", v.HostPath, v.Path)
+		}
+		mount(v.Path)
 	}
 }
 
