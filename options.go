@@ -90,7 +90,7 @@ func Switch(field string, cases Cases) StepOption {
 // RetryPolicy says how often and how soon a failed task is tried again.
 // It is a StepOption; make one with Retry.
 type RetryPolicy struct {
-	Times   int           // retries after the first attempt, 0 to 9 (AWS Batch allows 10 attempts)
+	Times   int           // retries after the first attempt, 0 to 9 (each one a new AWS Batch job)
 	Delay   time.Duration // wait before the first retry
 	Backoff float64       // multiplier applied to Delay after each retry; 0 or 1: constant
 }

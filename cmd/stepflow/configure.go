@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/stepflow/stepflow/internal/aws/settings"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/usage"
@@ -75,7 +76,7 @@ func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func configureAWS(env *command.Env, outputs string, sets []string) error {
-	path := statemachine.ConfigPath(env.Getenv)
+	path := settings.ConfigPath(env.Getenv)
 	if path == "" {
 		return usage.Errorf("no place for the config file: set STEPFLOW_CONFIG or HOME")
 	}

@@ -2,10 +2,10 @@ package flowcmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/inspect"
@@ -86,11 +86,8 @@ the step failed, 2 on bad input.`,
 				}
 			}
 			rec, err := ex.Run(ctx, spec)
-			var bad *task.BadInputError
 			switch {
-			case errors.As(err, &bad):
-				return usage.Wrap(bad)
-			case err != nil:
+			case err != nil: // bad input is a *usage.Error (exit 2)
 				return err
 			case rec.Status != datastore.StatusSucceeded:
 				fmt.Fprintf(env.Stderr, "%s\n", rec.Error)
@@ -103,7 +100,7 @@ the step failed, 2 on bad input.`,
 
 // ProductionTagPrefix begins the run tag naming a cloud run's production
 // namespace: production:<token>.
-const ProductionTagPrefix = "production:"
+const ProductionTagPrefix = statemachine.ProductionPrefix
 
 // optString is a string flag that knows whether it was given.
 type optString struct {

@@ -284,6 +284,65 @@ var lintCases = []struct {
 	{"log options without driver", func() *flow.Flow {
 		return tail(ok(stepflow.Batch{LogOptions: map[string]string{"a": "b"}}))
 	}, []string{"batch-log"}, "log options are set without a log driver"},
+	{"Fargate with shared memory", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE"}, stepflow.Resources{SharedMemory: "1GiB"}))
+	}, []string{"fargate"}, "shared memory are not supported by AWS Batch on Fargate"},
+	{"Fargate with swap", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE", Swap: "1GiB"}))
+	}, []string{"fargate"}, "swap are not supported by AWS Batch on Fargate"},
+	{"Fargate privileged", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE", Privileged: true}))
+	}, []string{"fargate"}, "privileged are not supported by AWS Batch on Fargate"},
+	{"Fargate with host volumes", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE", HostVolumes: []stepflow.HostVolume{{HostPath: "/a", Path: "/a"}}}))
+	}, []string{"fargate"}, "host volumes are not supported by AWS Batch on Fargate"},
+	{"Fargate with EFA", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE", EFA: 1}))
+	}, []string{"fargate"}, "EFA devices are not supported by AWS Batch on Fargate"},
+	{"Fargate with Inferentia", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE", Inferentia: 1}))
+	}, []string{"fargate"}, "Inferentia devices are not supported by AWS Batch on Fargate"},
+	{"not a Fargate size", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE"}, stepflow.Resources{CPU: 1, Memory: "16GiB"}))
+	}, []string{"fargate-size"}, "1 vCPU with 16384 MiB of memory is not a Fargate size"},
+	{"Fargate disk out of range", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE"}, stepflow.Resources{Disk: "10GiB"}))
+	}, []string{"fargate-disk"}, "disk 10GiB is outside the Fargate ephemeral storage range"},
+	{"log driver not on Fargate", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE", LogDriver: "syslog"}))
+	}, []string{"batch-log"}, `log driver "syslog" is not supported by AWS Batch on FARGATE`},
+	{"unknown log driver", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{LogDriver: "nope"}))
+	}, []string{"batch-log"}, `log driver "nope" is not supported by AWS Batch on EC2; use one of: awsfirelens`},
+	{"fractional cpu on EC2", func() *flow.Flow {
+		return tail(ok(stepflow.Resources{CPU: 0.5}))
+	}, []string{"batch-cpu"}, "cpu 0.5 is fractional, which AWS Batch refuses on EC2"},
+	{"tiny memory", func() *flow.Flow {
+		return tail(ok(stepflow.Resources{Memory: "2MiB"}))
+	}, []string{"batch-memory"}, "memory 2 MiB is below the AWS Batch minimum"},
+	{"memory too large", func() *flow.Flow {
+		return tail(ok(stepflow.Resources{Memory: "3000000GiB"}))
+	}, []string{"resources"}, "memory 3000000GiB is too large"},
+	{"Inferentia and Trainium", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Inferentia: 1, Trainium: 1}))
+	}, []string{"batch-devices"}, "both Inferentia and Trainium devices are set; give Inferentia or Trainium devices, not both"},
+	{"swappiness without swap", func() *flow.Flow {
+		s := 10
+		return tail(ok(stepflow.Batch{Swappiness: &s}))
+	}, []string{"batch-swappiness"}, "swappiness is set without swap"},
+	{"empty tmpfs", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Tmpfs: []stepflow.Tmpfs{{Path: "/t", Size: "0"}}}))
+	}, []string{"batch-tmpfs"}, "tmpfs /t has no size"},
+	{"two mounts at one path", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{EFS: []stepflow.EFSVolume{{FileSystemID: "fs-1", Path: "/m"}, {FileSystemID: "fs-2", Path: "/m"}}}))
+	}, []string{"batch-mount"}, "two volumes are mounted at /m; mount each container path once"},
+	{"many Batch mistakes", func() *flow.Flow {
+		s := 101
+		return tail(ok(stepflow.Resources{CPU: 2, Memory: "3GiB", GPU: 1, Disk: "300GiB"},
+			stepflow.Batch{Platform: "FARGATE", Swappiness: &s, LogDriver: "syslog", Tmpfs: []stepflow.Tmpfs{{Path: "t", Size: "1GiB"}},
+				EFS: []stepflow.EFSVolume{{FileSystemID: "x", Path: "/m"}}}))
+	}, []string{"batch-efs", "batch-log", "batch-swappiness", "batch-tmpfs", "fargate", "fargate-disk", "fargate-size"},
+		"flow TestFlow has 9 problems"},
 
 	// Flow settings.
 	{"bad cron", func() *flow.Flow {
@@ -382,7 +441,7 @@ func TestLintValidOptions(t *testing.T) {
 			stepflow.Batch{Image: "img", Queue: "q", Platform: "EC2", Tmpfs: []stepflow.Tmpfs{{Path: "/scratch", Size: "1GiB"}},
 				EFS:         []stepflow.EFSVolume{{FileSystemID: "fs-1", Path: "/efs"}},
 				HostVolumes: []stepflow.HostVolume{{HostPath: "/h", Path: "/c"}}, Swap: "2GiB", Swappiness: &swap,
-				LogDriver: "awslogs", LogOptions: map[string]string{"k": "v"}, Inferentia: 1, Trainium: 1, EFA: 1, Privileged: true}).
+				LogDriver: "awslogs", LogOptions: map[string]string{"k": "v"}, Inferentia: 1, EFA: 1, Privileged: true}).
 		Step("a", fn, next("end"), stepflow.Catch("Fail"),
 			stepflow.Batch{Platform: "FARGATE", EFS: []stepflow.EFSVolume{{FileSystemID: "fs-2", Path: "/efs"}}}).
 		Step("end", fn).

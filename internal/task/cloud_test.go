@@ -2,7 +2,6 @@ package task_test
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/task"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 type cloudCfg struct {
@@ -81,8 +81,7 @@ func TestCloudRunRecord(t *testing.T) {
 	// A deployment that froze no value for a config is refused (exit 2),
 	// not run with the zero value.
 	_, err = ex.Run(ctx, task.Spec{RunID: "sfn-b", Step: "start", Params: map[string]string{}})
-	var bad *task.BadInputError
-	if !errors.As(err, &bad) {
+	if !usage.Is(err) {
 		t.Errorf("no configs: %v", err)
 	}
 	if _, _, err := ex.Store.Run(ctx, "sfn-b"); !datastore.IsNotFound(err) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -21,6 +22,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 // Options are the inputs of Create.
@@ -68,13 +70,13 @@ type Deployment struct {
 }
 
 // Check returns every setting Create needs that is missing, in one
-// *statemachine.MissingError (nil when none is): the compiler's own, then the
+// *statemachine.MissingError, as bad input (nil when none is): the compiler's own, then the
 // deploy's (region, sfn-role, scheduler-role for a scheduled flow,
 // log-group-arn with --log-execution-history).
 func Check(g *graph.Graph, s statemachine.Settings, logging bool) (*statemachine.Result, error) {
 	var miss []statemachine.Missing
 	res, err := statemachine.Compile(g, s)
-	if me, ok := err.(*statemachine.MissingError); ok {
+	if me := (*statemachine.MissingError)(nil); errors.As(err, &me) {
 		miss = append(miss, me.Missing...)
 	} else if err != nil {
 		return nil, err
@@ -92,7 +94,7 @@ func Check(g *graph.Graph, s statemachine.Settings, logging bool) (*statemachine
 		miss = append(miss, statemachine.Missing{Flag: "log-group-arn", Why: "--log-execution-history sends the execution history to this CloudWatch Logs group"})
 	}
 	if len(miss) > 0 {
-		return nil, &statemachine.MissingError{Flow: g.Flow.Name, Missing: miss, Doing: "be deployed to AWS Step Functions"}
+		return nil, usage.Wrap(&statemachine.MissingError{Flow: g.Flow.Name, Missing: miss, Doing: "be deployed to AWS Step Functions"})
 	}
 	return res, nil
 }
@@ -120,33 +122,9 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	}
 
 	// The existing deployment: who owns it, its token.
-	d, err := Find(ctx, c, name)
+	d, token, tokenState, err := claim(ctx, c, o, name)
 	if err != nil {
 		return err
-	}
-	if d != nil {
-		if d.Status == "DELETING" {
-			return userf("state machine %s is being deleted; wait until AWS has finished deleting it (usually a minute), then deploy again", name)
-		}
-		if d.Flow == "" {
-			return userf("a state machine named %s exists and was not deployed by Stepflow (it has no %s tag); choose another name with --branch or --name-prefix", name, TagFlow)
-		}
-		if d.Flow != f.Name {
-			return userf("state machine %s belongs to flow %s, not %s; choose another name with --branch or --name-prefix", name, d.Flow, f.Name)
-		}
-	}
-	cached := readToken(o.TokenDir, name)
-	if err := authorize(d, o.User, o.Authorize, cached, "redeploy"); err != nil {
-		return err
-	}
-	token, tokenState := "", "minted"
-	switch {
-	case d != nil && d.Token != "" && !o.NewToken:
-		token, tokenState = d.Token, "unchanged"
-	case d != nil && d.Token != "":
-		token, tokenState = NewToken(name), "rotated"
-	default:
-		token = NewToken(name)
 	}
 
 	// The code package.
@@ -179,16 +157,10 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	}
 
 	// The state machine.
-	var def bytes.Buffer
-	if err := json.Compact(&def, res.Definition); err != nil {
+	want, err := wantedMachine(o, name, token, res)
+	if err != nil {
 		return err
 	}
-	tags := map[string]string{}
-	for k, v := range o.Tags {
-		tags[k] = v
-	}
-	tags[TagFlow], tags[TagToken], tags[TagOwner] = f.Name, token, o.User
-	want := &Deployment{Name: name, Definition: def.String(), RoleArn: s.SFNRole, Logging: loggingConfig(o.LogExecutionHistory, s.LogGroupARN), Tags: tags}
 	arn, state, err := putStateMachine(ctx, c, d, want)
 	if err != nil {
 		return err
@@ -205,11 +177,63 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	if err := writeToken(o.TokenDir, name, token); err != nil {
 		return fmt.Errorf("cache the production token: %w", err)
 	}
-	fmt.Fprintf(out, "production token: %s%s (%s)\n", TokenPrefix, token, tokenState)
+	fmt.Fprintf(out, "production token: %s%s (%s)\n", statemachine.ProductionPrefix, token, tokenState)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(out, "warning: %s\n", w)
 	}
 	return nil
+}
+
+// claim finds the existing deployment of the state machine name, checks
+// that the user may redeploy it, and returns the production token to
+// deploy with and what happened to it: "minted", "unchanged" or "rotated".
+func claim(ctx context.Context, c *Clients, o Options, name string) (d *Deployment, token, tokenState string, err error) {
+	f := o.Graph.Flow
+	d, err = Find(ctx, c, name)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if d != nil {
+		if d.Status == "DELETING" {
+			return nil, "", "", userf("state machine %s is being deleted; wait until AWS has finished deleting it (usually a minute), then deploy again", name)
+		}
+		if d.Flow == "" {
+			return nil, "", "", userf("a state machine named %s exists and was not deployed by Stepflow (it has no %s tag); choose another name with --branch or --name-prefix", name, TagFlow)
+		}
+		if d.Flow != f.Name {
+			return nil, "", "", userf("state machine %s belongs to flow %s, not %s; choose another name with --branch or --name-prefix", name, d.Flow, f.Name)
+		}
+	}
+	cached := readToken(o.TokenDir, name)
+	if err := authorize(d, o.User, o.Authorize, cached, "redeploy"); err != nil {
+		return nil, "", "", err
+	}
+	token, tokenState = "", "minted"
+	switch {
+	case d != nil && d.Token != "" && !o.NewToken:
+		token, tokenState = d.Token, "unchanged"
+	case d != nil && d.Token != "":
+		token, tokenState = NewToken(name), "rotated"
+	default:
+		token = NewToken(name)
+	}
+	return d, token, tokenState, nil
+}
+
+// wantedMachine is the state machine to deploy: the compiled definition,
+// compacted, with the user's tags and Stepflow's.
+func wantedMachine(o Options, name, token string, res *statemachine.Result) (*Deployment, error) {
+	s, f := o.Settings, o.Graph.Flow
+	var def bytes.Buffer
+	if err := json.Compact(&def, res.Definition); err != nil {
+		return nil, err
+	}
+	tags := map[string]string{}
+	for k, v := range o.Tags {
+		tags[k] = v
+	}
+	tags[TagFlow], tags[TagToken], tags[TagOwner] = f.Name, token, o.User
+	return &Deployment{Name: name, Definition: def.String(), RoleArn: s.SFNRole, Logging: loggingConfig(o.LogExecutionHistory, s.LogGroupARN), Tags: tags}, nil
 }
 
 // uploadConfigs stores each config blob in the flow's datastore unless it

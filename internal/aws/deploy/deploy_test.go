@@ -22,6 +22,7 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 type testFlow struct {
@@ -199,8 +200,7 @@ func TestAWSErrors(t *testing.T) {
 	// Access denied is not retried, and names the fix.
 	e.f.Fail("ListTagsForResource", "AccessDeniedException", 1)
 	err := e.create(t)
-	var ue *deploy.UserError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "docs/iam.md") {
+	if !usage.Is(err) || !strings.Contains(err.Error(), "docs/iam.md") {
 		t.Errorf("access denied: got %v", err)
 	}
 	if n := e.f.Count("ListTagsForResource"); n != 1 {
@@ -209,7 +209,7 @@ func TestAWSErrors(t *testing.T) {
 
 	// A state machine being deleted.
 	e.f.SetMachineStatus("TestFlow", "DELETING")
-	if err := e.create(t); !errors.As(err, &ue) || !strings.Contains(err.Error(), "being deleted") {
+	if err := e.create(t); !usage.Is(err) || !strings.Contains(err.Error(), "being deleted") {
 		t.Errorf("deleting: got %v", err)
 	}
 }
@@ -236,8 +236,7 @@ func TestCreateRaces(t *testing.T) {
 	// Deleted meanwhile: StateMachineDeleting from the create.
 	e2 := setup(t, false)
 	e2.f.Fail("CreateStateMachine", "StateMachineDeleting", 1)
-	var ue *deploy.UserError
-	if err := e2.create(t); !errors.As(err, &ue) || !strings.Contains(err.Error(), "being deleted") {
+	if err := e2.create(t); !usage.Is(err) || !strings.Contains(err.Error(), "being deleted") {
 		t.Errorf("deleting: %v", err)
 	}
 }
@@ -322,8 +321,7 @@ func TestOperations(t *testing.T) {
 	e := setup(t, false)
 	ctx := context.Background()
 	ops := &deploy.Ops{C: e.c, Machine: "TestFlow", Flow: "TestFlow", Prog: "testflow"}
-	var ue *deploy.UserError
-	if _, err := ops.Trigger(ctx, nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), "not deployed") {
+	if _, err := ops.Trigger(ctx, nil); !usage.Is(err) || !strings.Contains(err.Error(), "not deployed") {
 		t.Errorf("trigger before deploy: %v", err)
 	}
 	if err := e.create(t); err != nil {
@@ -356,7 +354,7 @@ func TestOperations(t *testing.T) {
 	if st.Status != "RUNNING" || len(st.Steps) != 2 || st.Steps[0].Succeeded != 1 || st.Steps[1].Running != 1 {
 		t.Errorf("status %+v %+v %+v", st, st.Steps[0], st.Steps[1])
 	}
-	if _, err := ops.Status(ctx, "sfn-nope", nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := ops.Status(ctx, "sfn-nope", nil); !usage.Is(err) || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("status of an unknown run: %v", err)
 	}
 
@@ -371,7 +369,7 @@ func TestOperations(t *testing.T) {
 	}
 
 	// Delete refuses while runs are in flight.
-	if _, err := ops.Delete(ctx, false, "alice", "", "", "TestFlow"); !errors.As(err, &ue) || !strings.Contains(err.Error(), "in flight") {
+	if _, err := ops.Delete(ctx, false, "alice", "", "", "TestFlow"); !usage.Is(err) || !strings.Contains(err.Error(), "in flight") {
 		t.Errorf("delete with runs in flight: %v", err)
 	}
 
@@ -391,11 +389,11 @@ func TestOperations(t *testing.T) {
 	// Too old: refused before asking AWS; AWS's own refusal is explained too.
 	e.f.Finish(strings.TrimPrefix(run2, "sfn-"), "FAILED", 15*24*time.Hour)
 	err = ops.Resume(ctx, run2, awstest.Epoch.Add(time.Hour))
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "more than 14 days") || !strings.Contains(err.Error(), "resume --origin-run-id "+run2) {
+	if !usage.Is(err) || !strings.Contains(err.Error(), "more than 14 days") || !strings.Contains(err.Error(), "resume --origin-run-id "+run2) {
 		t.Errorf("resume of an old run: %v", err)
 	}
 	err = ops.Resume(ctx, run2, awstest.Epoch.Add(-14*24*time.Hour)) // our clock says recent: AWS refuses
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cannot be redriven") || e.f.Count("RedriveExecution") != 2 || !strings.Contains(err.Error(), "ended more than 14 days ago") {
+	if !usage.Is(err) || !strings.Contains(err.Error(), "cannot be redriven") || e.f.Count("RedriveExecution") != 2 || !strings.Contains(err.Error(), "ended more than 14 days ago") {
 		t.Errorf("AWS refuses the redrive: %v", err)
 	}
 

@@ -2,7 +2,6 @@ package sfncmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/bookkeeping"
 	"github.com/stepflow/stepflow/internal/aws/codepkg"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
+	"github.com/stepflow/stepflow/internal/aws/settings"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/datastore"
@@ -40,17 +40,6 @@ func init() {
 	})
 }
 
-// userError makes the errors of deploy and of the settings that the user
-// fixes bad input (exit 2).
-func userError(err error) error {
-	var ue *deploy.UserError
-	var me *statemachine.MissingError
-	if errors.As(err, &ue) || errors.As(err, &me) {
-		return usage.Wrap(err)
-	}
-	return err
-}
-
 // sfnUser is who runs the command: the owner recorded by a deploy.
 func sfnUser(env *command.Env) string {
 	for _, k := range []string{"STEPFLOW_USER", "USER", "LOGNAME"} {
@@ -67,7 +56,7 @@ func tokenDir(env *command.Env) string {
 	if d := env.Getenv("STEPFLOW_TOKEN_HOME"); d != "" {
 		return d
 	}
-	if p := statemachine.ConfigPath(env.Getenv); p != "" {
+	if p := settings.ConfigPath(env.Getenv); p != "" {
 		return filepath.Join(filepath.Dir(p), "tokens")
 	}
 	return ""
@@ -77,7 +66,7 @@ func tokenDir(env *command.Env) string {
 // region from the settings, else the environment.
 func openS3Store(ctx context.Context, env *command.Env, flow string, s statemachine.Settings) (*s3store.Backend, error) {
 	if s.DatastoreRoot == "" {
-		return nil, &statemachine.MissingError{Flow: flow, Doing: "reach its datastore", Missing: []statemachine.Missing{{Flag: "datastore-root", Why: "where the tasks keep artifacts and logs, s3://bucket/prefix"}}}
+		return nil, usage.Wrap(&statemachine.MissingError{Flow: flow, Doing: "reach its datastore", Missing: []statemachine.Missing{{Flag: "datastore-root", Why: "where the tasks keep artifacts and logs, s3://bucket/prefix"}}})
 	}
 	b, err := s3store.FromEnv(ctx, s.DatastoreRoot, s3Env(env, s))
 	if err != nil {
@@ -140,7 +129,7 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 		User: sfnUser(env), Authorize: o.authorize, NewToken: o.newToken, TokenDir: tokenDir(env),
 		Tags: o.tags, LogExecutionHistory: o.logHistory, Out: env.Stdout})
 	if err != nil {
-		return userError(err)
+		return err
 	}
 	machine := statemachine.MachineName(f.Def, s)
 	if f.Def.Schedule != nil {
@@ -159,7 +148,7 @@ func trigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemach
 	}
 	id, err := ops.Trigger(ctx, params)
 	if err != nil {
-		return userError(err)
+		return err
 	}
 	fmt.Fprintf(env.Stdout, "run %s of %s started on AWS Step Functions\n", id, f.Def.Name)
 	fmt.Fprintf(env.Stdout, "follow it with: %s step-functions status %s\n", env.Args0, id)
@@ -174,7 +163,7 @@ func listRuns(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemac
 	}
 	runs, err := ops.ListRuns(ctx, status)
 	if err != nil {
-		return userError(err)
+		return err
 	}
 	if len(runs) == 0 {
 		with := ""
@@ -205,17 +194,17 @@ func onRun(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachin
 		if err != nil {
 			return err
 		}
-		return userError(status(ctx, env, f, ops, g.Order, s, run))
+		return status(ctx, env, f, ops, g.Order, s, run)
 	case "terminate":
 		at, err := ops.Terminate(ctx, run, sfnUser(env), o.authorize, tokenDir(env))
 		if err != nil {
-			return userError(err)
+			return err
 		}
 		fmt.Fprintf(out, "run %s terminated at %s\n", run, utc(at))
 		return nil
 	case "resume":
 		if err := ops.Resume(ctx, run, time.Time{}); err != nil {
-			return userError(err)
+			return err
 		}
 		fmt.Fprintf(out, "run %s resumed on AWS Step Functions (redrive): the steps that did not succeed run again\n", run)
 		fmt.Fprintf(out, "follow it with: %s step-functions status %s\n", env.Args0, run)
@@ -234,7 +223,7 @@ func del(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.
 	for _, l := range did {
 		fmt.Fprintln(env.Stdout, l)
 	}
-	return userError(err)
+	return err
 }
 
 func utc(t time.Time) string {
@@ -344,7 +333,7 @@ func logs(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine
 	}
 	job, err := ops.BatchJob(ctx, ps.Run, ps.Step, ps.Task)
 	if err != nil {
-		return userError(fmt.Errorf("%w (the datastore has no logs either: %v)", err, dsErr))
+		return fmt.Errorf("%w (the datastore has no logs either: %v)", err, dsErr)
 	}
 	fmt.Fprintf(env.Stderr, "%s: the datastore has no logs of %s (%v); showing CloudWatch Logs of AWS Batch job %s\n", env.Args0, ps.String(), dsErr, job)
 	return ops.CloudLogs(ctx, job, env.Stdout)
@@ -377,7 +366,7 @@ func s3Env(env *command.Env, s statemachine.Settings) func(string) string {
 // openClient reads the deployment's datastore with its settings.
 func openClient(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings) (*client.Client, error) {
 	if s.DatastoreRoot == "" {
-		return nil, &statemachine.MissingError{Flow: f.Def.Name, Doing: "reach its datastore", Missing: []statemachine.Missing{{Flag: "datastore-root", Why: "where the tasks keep artifacts and logs, s3://bucket/prefix"}}}
+		return nil, usage.Wrap(&statemachine.MissingError{Flow: f.Def.Name, Doing: "reach its datastore", Missing: []statemachine.Missing{{Flag: "datastore-root", Why: "where the tasks keep artifacts and logs, s3://bucket/prefix"}}})
 	}
 	return client.Open(ctx, s.DatastoreRoot, client.WithEnv(s3Env(env, s)))
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow/internal/aws/jobdef"
+	"github.com/stepflow/stepflow/internal/aws/settings"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/flowcmd"
@@ -93,7 +94,7 @@ func settingFlags(fs *flag.FlagSet, s *statemachine.Settings, skip map[string]bo
 // loadSettings completes the flags' settings from the environment and the
 // config file; the region falls back to AWS_REGION and AWS_DEFAULT_REGION.
 func loadSettings(env *command.Env, flags statemachine.Settings) (statemachine.Settings, error) {
-	s, err := statemachine.Load(flags, env.Getenv, os.ReadFile)
+	s, err := settings.Load(flags, env.Getenv, os.ReadFile)
 	if err != nil {
 		return s, usage.Wrap(err)
 	}
@@ -374,8 +375,8 @@ func cmdSFNRun(f *flowcmd.Flow, name, short, long string, extra func(fs *flag.Fl
 			if len(args) != 1 {
 				return usage.Errorf("%s takes one run id (sfn-...), got %d arguments; list the runs with '%s step-functions list-runs'", name, len(args), env.Args0)
 			}
-			if !isCloudRun(args[0]) {
-				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with \"sfn-\" (list them with '%s step-functions list-runs')", args[0], env.Args0)
+			if !statemachine.IsRunID(args[0]) {
+				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q (list them with '%s step-functions list-runs')", args[0], statemachine.RunPrefix, env.Args0)
 			}
 			s, err := loadSettings(env, flags)
 			if err != nil {
@@ -412,8 +413,8 @@ history.`,
 			if err != nil {
 				return usage.Wrap(err)
 			}
-			if !isCloudRun(ps.Run) {
-				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with \"sfn-\"; for a local run use '%s logs'", ps.Run, env.Args0)
+			if !statemachine.IsRunID(ps.Run) {
+				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q; for a local run use '%s logs'", ps.Run, statemachine.RunPrefix, env.Args0)
 			}
 			s, err := loadSettings(env, flags)
 			if err != nil {
@@ -486,7 +487,3 @@ func writeCompiled(dir string, res *statemachine.Result) error {
 	}
 	return nil
 }
-
-// isCloudRun reports whether a run id names a Step Functions run: "sfn-"
-// and the execution name.
-func isCloudRun(id string) bool { return strings.HasPrefix(id, "sfn-") && len(id) > len("sfn-") }

@@ -9,20 +9,22 @@ import (
 
 // AWS limits checked at compile time.
 const (
-	MaxName          = 80        // state and state machine names
-	MaxDefinition    = 1 << 20   // state machine definition, bytes (compact JSON)
-	MaxOverrides     = 8192      // SubmitJob containerOverrides, characters
-	MaxSubmit        = 30 << 10  // SubmitJob request, bytes
-	MaxBatchAttempts = 10        // AWS Batch attempts of one job
-	MaxItem          = 400 << 10 // DynamoDB item, bytes
-	MaxTags          = 50        // tags of a Batch job
-	MaxTagKey        = 128       // characters of a tag key
-	MaxTagValue      = 256       // characters of a tag value
-	maxRunID         = 4 + 80    // "sfn-" + execution name
-	maxIndex         = 10        // digits of one foreach index (below 2^31)
-	maxError         = 256       // an error name in a caught error
-	maxStepName      = graph.MaxNameLen
+	MaxName       = 80        // state and state machine names
+	MaxDefinition = 1 << 20   // state machine definition, bytes (compact JSON)
+	MaxOverrides  = 8192      // SubmitJob containerOverrides, characters
+	MaxSubmit     = 30 << 10  // SubmitJob request, bytes
+	MaxItem       = 400 << 10 // DynamoDB item, bytes
+	MaxTags       = 50        // tags of a Batch job
+	MaxTagKey     = 128       // characters of a tag key
+	MaxTagValue   = 256       // characters of a tag value
+	maxIndex      = 10        // digits of one foreach index (below 2^31)
+	maxError      = 256       // an error name in a caught error
+	maxStepName   = graph.MaxNameLen
 )
+
+// maxRunID is the longest run id: RunPrefix and an execution name (at
+// most 80 characters).
+const maxRunID = len(RunPrefix) + 80
 
 // MaxParamsChars is the room for the parameters in the start task's
 // container overrides (STEPFLOW_PARAMS, as its JSON string value): what
@@ -71,7 +73,7 @@ func (c *compiler) worst(v any, depth int) any {
 func (c *compiler) worstValue(path string, depth int) string {
 	switch {
 	case strings.HasSuffix(path, ".RunId"):
-		return "sfn-" + strings.Repeat("x", maxRunID-4)
+		return RunPrefix + strings.Repeat("x", maxRunID-len(RunPrefix))
 	case strings.HasSuffix(path, ".TaskId"):
 		return worstTaskID(depth)
 	case strings.Contains(path, "RetryCount"):
