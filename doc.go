@@ -36,10 +36,45 @@
 // share unchanged; MergeArtifacts merges the others that agree and names
 // those that conflict. Splits nest to any depth.
 //
+// # Steps
+//
+// A step function gets the task's state and a *Context: the task's
+// identity, its foreach position (Context.Index, and the element itself
+// with Item), its attempt number, a context.Context cancelled on timeout
+// or interruption, and Printf for output saved with the task. Returning
+// an error fails the task.
+//
+// # Options
+//
+// Besides its transition, a step takes settings: Retry (with
+// RetryPolicy.WithBackoff), Catch (record the failure in a string or
+// Failure field and go on), Timeout, Env, and for AWS Batch, Resources
+// and Batch. Parameters (Flow.Param) become flags of the run command;
+// configs (Flow.Config) are files frozen into each run.
+//
 // # Rules
 //
 // The flow starts at the step named "start" and ends at the step named
 // "end". Violations of the graph rules (unknown targets, cycles, unbalanced
 // joins, ...) are all reported at once, with a fix for each, by the flow
 // binary's check command and before any run.
+//
+// # Testing
+//
+// A step is a plain function: a unit test can call it with a state and
+// the zero Context. Package stepflowtest runs a whole flow from a test,
+// in-process with a temporary datastore, and returns every task's state;
+// declare the flow in a function that both main and the test call:
+//
+//	func newFlow() *stepflow.Flow[TrainFlow] {
+//		return stepflow.New[TrainFlow]("TrainFlow"). ... .Step("end", (*TrainFlow).End)
+//	}
+//
+//	func main() { stepflow.Main(newFlow()) }
+//
+//	func TestTrainFlow(t *testing.T) {
+//		res := stepflowtest.Run(t, newFlow(), stepflowtest.Params{"alpha": "0.5"})
+//		best := res.End().Best
+//		...
+//	}
 package stepflow

@@ -1,123 +1,118 @@
 package stepflow
 
 import (
-	"maps"
-	"path/filepath"
-	"runtime"
-	"slices"
-	"time"
 	_ "time/tzdata" // schedules name IANA time zones; keep the binary self-contained
 
-	"github.com/stepflow/stepflow/internal/cli"
 	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/flowcmd"
 )
 
-// Flow declares a flow over the state struct T. Build one with New.
-type Flow[T any] = flow.Builder[T]
+// holder carries the flow definition for Stepflow's own packages; its
+// field and method are unexported, so they stay out of the public API.
+type holder = flow.Holder
 
-// Context is what a step receives besides its state: task identity,
-// foreach position, attempt number, cancellation and output.
-type Context = flow.Context
+// Flow declares a flow over the state struct T: its steps, parameters,
+// configs and settings. Build one with New and chain its methods; each
+// returns the Flow. Mistakes (a nil function, an option given twice, a
+// parameter with no type) do not stop the declaration: they are collected
+// and reported all together, with the graph's own violations, when the
+// flow binary starts or a test runs the flow.
+type Flow[T any] struct {
+	holder
+	b *flow.Builder[T]
+}
 
-// StepOption is a transition or a per-step setting.
-type StepOption = flow.StepOption
-
-// ParamOption is an optional setting of a parameter or config.
-type ParamOption = flow.ParamOption
-
-// Resources is what a task needs from the machine it runs on.
-type Resources = flow.Resources
-
-// Batch holds a step's AWS Batch settings; they do not affect local runs.
-type Batch = flow.Batch
-
-// Tmpfs, EFSVolume and HostVolume describe mounts of an AWS Batch job.
-type (
-	Tmpfs      = flow.Tmpfs
-	EFSVolume  = flow.EFSVolume
-	HostVolume = flow.HostVolume
-)
-
-// Env sets environment variables of a step's tasks.
-type Env = flow.Env
-
-// RetryPolicy says how often and how soon a failed task is retried.
-type RetryPolicy = flow.Retry
-
-// Failure is what a catch field of this type receives when a step fails.
-type Failure = flow.Failure
-
-// Cases maps values of a switch field to target steps.
-type Cases map[string]string
-
-// New starts the declaration of a flow called name over the state struct T.
-func New[T any](name string) *Flow[T] { return flow.NewBuilder[T](name) }
+// New starts the declaration of a flow called name over the state struct
+// T. Every exported field of T is an artifact.
+func New[T any](name string) *Flow[T] {
+	b := flow.NewBuilder[T](name)
+	return &Flow[T]{holder: flow.NewHolder(b.Definition()), b: b}
+}
 
 // Main runs the flow binary's command line (run, check, show, step, ...)
 // and exits. Call it from the flow program's main function.
 func Main[T any](f *Flow[T]) {
-	// The caller's file locates the flow's source, from which the AWS
-	// build and the code package are compiled.
-	dir := ""
-	if _, file, _, ok := runtime.Caller(1); ok && filepath.IsAbs(file) {
-		dir = filepath.Dir(file)
-	}
-	cli.Main(f.Definition(), dir)
+	flowcmd.Main(flow.MustDefinitionOf(f))
 }
 
-// Next makes the step continue with one successor.
-func Next(step string) StepOption {
-	return flow.SetTransition(flow.Transition{Kind: flow.Next, Targets: []string{step}})
-}
-
-// Branch makes the step continue with every target in parallel; a Join
-// closes the branches.
-func Branch(steps ...string) StepOption {
-	return flow.SetTransition(flow.Transition{Kind: flow.Branch, Targets: steps})
-}
-
-// Foreach runs step once per element of the slice field; a Join closes the
-// foreach and receives the tasks' states in index order.
-func Foreach(field, step string) StepOption {
-	return flow.SetTransition(flow.Transition{Kind: flow.Foreach, Targets: []string{step}, Field: field})
-}
-
-// Switch continues with the step that cases maps the field's value to (the
-// value is formatted with fmt.Sprint). A value with no case fails the task.
-func Switch(field string, cases Cases) StepOption {
-	t := flow.Transition{Kind: flow.Switch, Field: field}
-	for _, v := range slices.Sorted(maps.Keys(cases)) {
-		t.Cases = append(t.Cases, flow.Case{Value: v, Target: cases[v]})
-		if !slices.Contains(t.Targets, cases[v]) {
-			t.Targets = append(t.Targets, cases[v])
+// Step declares the step called name, run by fn on the task's state.
+// opts give its transition (Next, Branch, Foreach or Switch; none for the
+// step named "end") and its settings (Retry, Catch, Timeout, Resources,
+// Batch, Env). fn is usually a method expression:
+//
+//	func (f *MyFlow) Train(c *stepflow.Context) error { ... }
+//
+//	stepflow.New[MyFlow]("MyFlow").Step("train", (*MyFlow).Train, stepflow.Next("end"))
+//
+// An error returned by fn fails the task; so does a panic.
+func (f *Flow[T]) Step(name string, fn func(*T, *Context) error, opts ...StepOption) *Flow[T] {
+	var step func(*T, *flow.Context) error
+	if fn != nil {
+		step = func(s *T, c *flow.Context) (err error) {
+			defer recoverItem(&err)
+			return fn(s, &Context{c: c})
 		}
 	}
-	return flow.SetTransition(t)
+	f.b.Step(name, step, stepOptions(opts)...)
+	return f
 }
 
-// Retry retries a failed task up to times more times, waiting delay before
-// the first retry. Add WithBackoff to grow the delay.
-func Retry(times int, delay time.Duration) RetryPolicy {
-	return flow.Retry{Times: times, Delay: delay}
+// Join declares a join step: the step that closes a Branch or a Foreach.
+// fn receives the states of the tasks it joins, in split order (the
+// Branch's target order, or the foreach index order); treat them as
+// read-only. The join's own state starts with the artifacts all its
+// inputs share unchanged; see MergeArtifacts for the others.
+//
+//	func (f *MyFlow) Pick(c *stepflow.Context, in []*MyFlow) error { ... }
+func (f *Flow[T]) Join(name string, fn func(*T, *Context, []*T) error, opts ...StepOption) *Flow[T] {
+	var join func(*T, *flow.Context, []*T) error
+	if fn != nil {
+		join = func(s *T, c *flow.Context, in []*T) (err error) {
+			defer recoverItem(&err)
+			return fn(s, &Context{c: c}, in)
+		}
+	}
+	f.b.Join(name, join, stepOptions(opts)...)
+	return f
 }
 
-// Catch records the step's final failure in field (a string or a Failure)
-// and lets the flow go on.
-func Catch(field string) StepOption { return flow.CatchOption(field) }
+// Param declares a run parameter, a flag of the flow's run command
+// (--name value). Its type is the type of def, which is also its default:
+// a string, an integer, a float, a bool, a time.Duration, or any other
+// type given as JSON. A nil def takes the type of the receiving field.
+// The value lands in the field named by the Field option, or by default
+// the parameter's name in CamelCase ("batch-size" -> BatchSize), before
+// the start step runs.
+func (f *Flow[T]) Param(name string, def any, help string, opts ...ParamOption) *Flow[T] {
+	f.b.Param(name, def, help, paramOptions(opts)...)
+	return f
+}
 
-// Timeout fails an attempt that runs longer than d.
-func Timeout(d time.Duration) StepOption { return flow.TimeoutOption(d) }
+// Config declares a config: a file (JSON, TOML or YAML, by extension)
+// read when a run starts and frozen into it, so every step sees the same
+// value. path is the default file, relative to the working directory; the
+// run command's --config NAME=FILE gives another. The value lands in the
+// field named by the Field option, or by default the name in CamelCase.
+func (f *Flow[T]) Config(name, path, help string, opts ...ParamOption) *Flow[T] {
+	f.b.Config(name, path, help, paramOptions(opts)...)
+	return f
+}
 
-// Required makes a parameter or config mandatory.
-func Required() ParamOption { return func(p *flow.ParamSettings) { p.Required = true } }
+// Schedule runs the deployed flow on a cron schedule ("0 3 * * *") in the
+// given IANA time zone ("" means UTC). It has no effect on local runs.
+func (f *Flow[T]) Schedule(cron, timezone string) *Flow[T] {
+	f.b.Schedule(cron, timezone)
+	return f
+}
 
-// Field names the state field that receives a parameter or config.
-func Field(name string) ParamOption { return func(p *flow.ParamSettings) { p.Field = name } }
+// Project groups deployments of the flow under a project name.
+func (f *Flow[T]) Project(name string) *Flow[T] {
+	f.b.Project(name)
+	return f
+}
 
-// Item returns the innermost foreach item of the running task as a T. It
-// returns the zero T outside a foreach or when the item is not a T.
-func Item[T any](c *Context) T {
-	v, _ := c.Item()
-	t, _ := v.(T)
-	return t
+// Tags adds tags to every run of the flow.
+func (f *Flow[T]) Tags(tags ...string) *Flow[T] {
+	f.b.Tags(tags...)
+	return f
 }

@@ -4,7 +4,7 @@
 // A Client is opened on a datastore root (the directory local runs write to,
 // ./.stepflow by default). From there:
 //
-//	c, err := client.Open(".stepflow")
+//	c, err := client.Open(ctx, ".stepflow")
 //	run, err := c.Flow("TrainFlow").Run(ctx, "latest")
 //	task, err := run.Task(ctx, "pick", "0")
 //	a, err := task.Artifact(ctx, "Best")
@@ -14,6 +14,9 @@
 // Everything is read from the stored records alone: no flow code and no
 // graph is needed, so the client (and the stepflow inspector built on it)
 // reads runs of any flow.
+//
+// A root is a directory or, in a program that imports package
+// client/s3client (which links the AWS SDK), s3://bucket/prefix.
 //
 // Errors for things that do not exist (a flow, run, step, task, attempt,
 // artifact or log) wrap ErrNotFound and name what was missing.
@@ -25,12 +28,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/stepflow/stepflow/internal/datastore"
-	"github.com/stepflow/stepflow/internal/datastore/local"
+	_ "github.com/stepflow/stepflow/internal/datastore/local" // directories
 )
 
 // ErrNotFound is wrapped by every error about a flow, run, step, task,
@@ -59,36 +61,42 @@ type Client struct {
 	b    datastore.Backend
 }
 
-// Backend is the storage a Client reads: a local directory (Open) or an S3
-// bucket (package client/s3client).
-type Backend = datastore.Backend
+// An Option changes how Open reaches a datastore.
+type Option func(*options)
 
-// New returns a Client reading the datastore in b; root names it in
-// messages.
-func New(root string, b Backend) *Client { return &Client{root: root, b: b} }
+type options struct{ getenv func(string) string }
 
-// Open returns a Client reading the datastore at root, a local directory.
-// It fails if root does not exist (the error wraps ErrNotFound); it never
-// creates anything. For s3:// roots use package client/s3client, which
-// links the AWS SDK.
-func Open(root string) (*Client, error) {
-	if strings.HasPrefix(root, "s3://") {
-		return nil, fmt.Errorf("datastore root %s: open S3 datastores with package github.com/stepflow/stepflow/client/s3client", root)
+// WithEnv makes Open read the datastore's settings (STEPFLOW_S3_ENDPOINT,
+// STEPFLOW_S3_PATH_STYLE, STEPFLOW_REGION, AWS_REGION, ...) from getenv
+// instead of the process environment.
+func WithEnv(getenv func(string) string) Option { return func(o *options) { o.getenv = getenv } }
+
+// Open returns a Client reading the datastore at root: a local directory,
+// or s3://bucket[/prefix] in a program that imports package
+// client/s3client. It never creates anything: a directory that does not
+// exist is an error wrapping ErrNotFound. An S3 root is not contacted
+// until the first read.
+func Open(ctx context.Context, root string, opts ...Option) (*Client, error) {
+	o := options{getenv: os.Getenv}
+	for _, opt := range opts {
+		opt(&o)
 	}
 	if root == "" {
-		return nil, errors.New("datastore root is empty; give a directory (the default is .stepflow)")
+		return nil, errors.New("datastore root is empty; give a directory (the default is .stepflow) or s3://bucket/prefix")
 	}
-	fi, err := os.Stat(root)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, notFound("datastore root %s does not exist (no run has written to it)", root)
+	if datastore.Scheme(root) == datastore.FileScheme {
+		fi, err := os.Stat(strings.TrimPrefix(root, "file://"))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, notFound("datastore root %s does not exist (no run has written to it)", root)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("datastore root %s: %w", root, err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("datastore root %s is not a directory", root)
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("datastore root %s: %w", root, err)
-	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("datastore root %s is not a directory", root)
-	}
-	b, err := local.New(root, local.Options{})
+	b, err := datastore.Open(ctx, root, o.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -101,21 +109,29 @@ func (c *Client) Root() string { return c.root }
 // Flows returns the names of the flows that have runs in the datastore,
 // sorted.
 func (c *Client) Flows(ctx context.Context) ([]string, error) {
-	entries, err := os.ReadDir(c.root)
+	var names []string
+	err := c.b.Dirs(ctx, "", func(name string) error {
+		// A flow is a top-level element with an index of runs (or, in
+		// datastores written before the index, runs).
+		found := false
+		err := c.b.Dirs(ctx, name+"/", func(sub string) error {
+			if sub == "index" || sub == "runs" {
+				found = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if found {
+			names = append(names, name)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list flows in %s: %w", c.root, err)
 	}
-	var names []string
-	for _, e := range entries {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		if fi, err := os.Stat(filepath.Join(c.root, e.Name(), "runs")); err == nil && fi.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	slices.Sort(names)
-	return names, ctx.Err()
+	return names, nil
 }
 
 // Flow returns the flow named name. It does no I/O: a flow without runs

@@ -14,7 +14,7 @@ import (
 
 	"github.com/stepflow/stepflow/client/s3client"
 	"github.com/stepflow/stepflow/internal/datastore"
-	"github.com/stepflow/stepflow/internal/datastore/s3"
+	"github.com/stepflow/stepflow/internal/datastore/s3store"
 )
 
 func TestOpen(t *testing.T) {
@@ -31,7 +31,7 @@ func TestOpen(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	b, err := s3.FromEnv(ctx, "s3://flows/team", func(k string) string {
+	b, err := s3store.FromEnv(ctx, "s3://flows/team", func(k string) string {
 		return map[string]string{
 			"STEPFLOW_S3_ENDPOINT": fake.URL, "STEPFLOW_S3_PATH_STYLE": "true", "AWS_REGION": "us-east-1"}[k]
 	})

@@ -14,8 +14,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/stepflow/stepflow/internal/aws/sfn"
-	"github.com/stepflow/stepflow/internal/cli"
+	"github.com/stepflow/stepflow/internal/aws/settings"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
+	"github.com/stepflow/stepflow/internal/command"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 // configureStdin is where configure reads the answers (tests replace it).
@@ -37,10 +39,10 @@ var prompts = []struct{ key, what string }{
 	{"sfn_log_group_arn", "CloudWatch Logs group ARN for --log-execution-history (optional)"},
 }
 
-func cmdConfigure() *cli.Command {
+func cmdConfigure() *command.Command {
 	var outputs string
 	var sets multi
-	aws := &cli.Command{
+	aws := &command.Command{
 		Name:      "aws",
 		UsageLine: "aws [--from-outputs FILE] [--set KEY=VALUE ...]",
 		Short:     "write the AWS settings of step-functions commands",
@@ -58,14 +60,14 @@ Environment variables (STEPFLOW_*) and flags still override the file.`,
 			fs.StringVar(&outputs, "from-outputs", "", "CloudFormation stack outputs (JSON) to take the values from")
 			fs.Var(&sets, "set", "set KEY=VALUE without asking (repeatable)")
 		},
-		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			if len(args) > 0 {
-				return cli.Usagef("configure aws takes no arguments, got %q", args)
+				return usage.Errorf("configure aws takes no arguments, got %q", args)
 			}
 			return configureAWS(env, outputs, sets)
 		},
 	}
-	return &cli.Command{Name: "configure", Short: "write the configuration file", Commands: []*cli.Command{aws}}
+	return &command.Command{Name: "configure", Short: "write the configuration file", Commands: []*command.Command{aws}}
 }
 
 type multi []string
@@ -73,23 +75,23 @@ type multi []string
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
-func configureAWS(env *cli.Env, outputs string, sets []string) error {
-	path := sfn.ConfigPath(env.Getenv)
+func configureAWS(env *command.Env, outputs string, sets []string) error {
+	path := settings.ConfigPath(env.Getenv)
 	if path == "" {
-		return cli.Usagef("no place for the config file: set STEPFLOW_CONFIG or HOME")
+		return usage.Errorf("no place for the config file: set STEPFLOW_CONFIG or HOME")
 	}
 	cfg := map[string]any{}
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(data, &cfg); err != nil {
-			return cli.Usagef("config file %s is not a JSON object: %v; fix or remove it", path, err)
+			return usage.Errorf("config file %s is not a JSON object: %v; fix or remove it", path, err)
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
 	known := map[string]bool{}
-	for _, s := range sfn.SettingInfos() {
+	for _, s := range statemachine.SettingInfos() {
 		known[s.Key] = true
 	}
 	set := func(k, v string) error {
@@ -99,10 +101,10 @@ func configureAWS(env *cli.Env, outputs string, sets []string) error {
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
-			return cli.Usagef("%q is not a setting; known keys: %s", k, strings.Join(keys, ", "))
+			return usage.Errorf("%q is not a setting; known keys: %s", k, strings.Join(keys, ", "))
 		}
 		if err := checkSetting(k, v); err != nil {
-			return &cli.UsageError{Err: err}
+			return usage.Wrap(err)
 		}
 		if v == "" {
 			delete(cfg, k)
@@ -127,7 +129,7 @@ func configureAWS(env *cli.Env, outputs string, sets []string) error {
 		for _, kv := range sets {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok {
-				return cli.Usagef("--set %q: write KEY=VALUE", kv)
+				return usage.Errorf("--set %q: write KEY=VALUE", kv)
 			}
 			if err := set(k, v); err != nil {
 				return err
@@ -141,7 +143,7 @@ func configureAWS(env *cli.Env, outputs string, sets []string) error {
 				fmt.Fprintf(env.Stdout, "%s (%s) [%s]: ", p.key, p.what, cur)
 				if !in.Scan() {
 					fmt.Fprintln(env.Stdout)
-					return cli.Usagef("configure aws: input ended before %s was answered; nothing written", p.key)
+					return usage.Errorf("configure aws: input ended before %s was answered; nothing written", p.key)
 				}
 				ans := strings.TrimSpace(in.Text())
 				if ans == "" {
@@ -194,14 +196,14 @@ func checkSetting(k, v string) error {
 func stackOutputs(file string) (map[string]string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, cli.Usagef("--from-outputs: %v", err)
+		return nil, usage.Errorf("--from-outputs: %v", err)
 	}
 	var outs []struct{ OutputKey, OutputValue string }
 	if err := json.Unmarshal(data, &outs); err != nil {
-		return nil, cli.Usagef("--from-outputs %s: not the JSON list of stack outputs (aws cloudformation describe-stacks --query Stacks[0].Outputs): %v", file, err)
+		return nil, usage.Errorf("--from-outputs %s: not the JSON list of stack outputs (aws cloudformation describe-stacks --query Stacks[0].Outputs): %v", file, err)
 	}
 	known := map[string]bool{}
-	for _, s := range sfn.SettingInfos() {
+	for _, s := range statemachine.SettingInfos() {
 		known[s.Key] = true
 	}
 	vals := map[string]string{}
@@ -221,7 +223,7 @@ func stackOutputs(file string) (map[string]string, error) {
 		}
 	}
 	if len(vals) == 0 {
-		return nil, cli.Usagef("--from-outputs %s: no output names a setting (DatastoreRoot, BatchQueue, SfnRole, ...)", file)
+		return nil, usage.Errorf("--from-outputs %s: no output names a setting (DatastoreRoot, BatchQueue, SfnRole, ...)", file)
 	}
 	return vals, nil
 }

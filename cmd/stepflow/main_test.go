@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/stepflow/stepflow/internal/datastore/seed"
 	"os"
 	"testing"
+
+	"github.com/stepflow/stepflow/internal/datastore/seed"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )

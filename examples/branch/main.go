@@ -74,12 +74,15 @@ func (f *BranchFlow) End(c *stepflow.Context) error {
 	return nil
 }
 
-func main() {
-	stepflow.Main(stepflow.New[BranchFlow]("BranchFlow").
+// newFlow declares the flow: main runs it, main_test.go tests it.
+func newFlow() *stepflow.Flow[BranchFlow] {
+	return stepflow.New[BranchFlow]("BranchFlow").
 		Step("start", (*BranchFlow).Start, stepflow.Branch("sum", "squares", "label")).
 		Step("sum", (*BranchFlow).Add, stepflow.Next("join")).
 		Step("squares", (*BranchFlow).Squares, stepflow.Next("join")).
 		Step("label", (*BranchFlow).Labels, stepflow.Next("join")).
 		Join("join", (*BranchFlow).Join, stepflow.Next("end")).
-		Step("end", (*BranchFlow).End))
+		Step("end", (*BranchFlow).End)
 }
+
+func main() { stepflow.Main(newFlow()) }

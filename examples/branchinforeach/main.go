@@ -76,13 +76,16 @@ func (f *BranchInForeachFlow) End(c *stepflow.Context) error {
 	return nil
 }
 
-func main() {
-	stepflow.Main(stepflow.New[BranchInForeachFlow]("BranchInForeachFlow").
+// newFlow declares the flow: main runs it, main_test.go tests it.
+func newFlow() *stepflow.Flow[BranchInForeachFlow] {
+	return stepflow.New[BranchInForeachFlow]("BranchInForeachFlow").
 		Step("start", (*BranchInForeachFlow).Start, stepflow.Foreach("Items", "split")).
 		Step("split", (*BranchInForeachFlow).Split, stepflow.Branch("double", "square")).
 		Step("double", (*BranchInForeachFlow).DoubleStep, stepflow.Next("join_branches")).
 		Step("square", (*BranchInForeachFlow).SquareStep, stepflow.Next("join_branches")).
 		Join("join_branches", (*BranchInForeachFlow).JoinBranches, stepflow.Next("join_items")).
 		Join("join_items", (*BranchInForeachFlow).JoinItems, stepflow.Next("end")).
-		Step("end", (*BranchInForeachFlow).End))
+		Step("end", (*BranchInForeachFlow).End)
 }
+
+func main() { stepflow.Main(newFlow()) }

@@ -63,13 +63,16 @@ func (f *ForeachFlow) End(c *stepflow.Context) error {
 	return nil
 }
 
-func main() {
-	stepflow.Main(stepflow.New[ForeachFlow]("ForeachFlow").
+// newFlow declares the flow: main runs it, main_test.go tests it.
+func newFlow() *stepflow.Flow[ForeachFlow] {
+	return stepflow.New[ForeachFlow]("ForeachFlow").
 		Step("start", (*ForeachFlow).Start, stepflow.Foreach("Words", "measure")).
 		Step("measure", (*ForeachFlow).Measure, stepflow.Next("join")).
 		Join("join", (*ForeachFlow).Join, stepflow.Next("end")).
 		Step("end", (*ForeachFlow).End).
 		Schedule("0 3 * * *", "Europe/Paris").
 		Project("examples").
-		Tags("example", "foreach"))
+		Tags("example", "foreach")
 }
+
+func main() { stepflow.Main(newFlow()) }

@@ -88,8 +88,9 @@ func (f *ForeachInBranchFlow) End(c *stepflow.Context) error {
 	return nil
 }
 
-func main() {
-	stepflow.Main(stepflow.New[ForeachInBranchFlow]("ForeachInBranchFlow").
+// newFlow declares the flow: main runs it, main_test.go tests it.
+func newFlow() *stepflow.Flow[ForeachInBranchFlow] {
+	return stepflow.New[ForeachInBranchFlow]("ForeachInBranchFlow").
 		Step("start", (*ForeachInBranchFlow).Start, stepflow.Branch("letters", "digits")).
 		Step("letters", (*ForeachInBranchFlow).LettersStep, stepflow.Foreach("Letters", "upper")).
 		Step("upper", (*ForeachInBranchFlow).Upper, stepflow.Next("join_letters")).
@@ -98,5 +99,7 @@ func main() {
 		Step("cube", (*ForeachInBranchFlow).CubeStep, stepflow.Next("join_digits")).
 		Join("join_digits", (*ForeachInBranchFlow).JoinDigits, stepflow.Next("join")).
 		Join("join", (*ForeachInBranchFlow).Join, stepflow.Next("end")).
-		Step("end", (*ForeachInBranchFlow).End))
+		Step("end", (*ForeachInBranchFlow).End)
 }
+
+func main() { stepflow.Main(newFlow()) }

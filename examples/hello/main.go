@@ -37,10 +37,13 @@ func (f *HelloFlow) End(c *stepflow.Context) error {
 	return nil
 }
 
-func main() {
-	stepflow.Main(stepflow.New[HelloFlow]("HelloFlow").
+// newFlow declares the flow: main runs it, main_test.go tests it.
+func newFlow() *stepflow.Flow[HelloFlow] {
+	return stepflow.New[HelloFlow]("HelloFlow").
 		Param("name", "world", "who to greet").
 		Step("start", (*HelloFlow).Start, stepflow.Next("loud")).
 		Step("loud", (*HelloFlow).Loud, stepflow.Next("end")).
-		Step("end", (*HelloFlow).End))
+		Step("end", (*HelloFlow).End)
 }
+
+func main() { stepflow.Main(newFlow()) }

@@ -106,8 +106,9 @@ func (f *NestedFlow) End(c *stepflow.Context) error {
 	return nil
 }
 
-func main() {
-	stepflow.Main(stepflow.New[NestedFlow]("NestedForeachFlow").
+// newFlow declares the flow: main runs it, main_test.go tests it.
+func newFlow() *stepflow.Flow[NestedFlow] {
+	return stepflow.New[NestedFlow]("NestedForeachFlow").
 		Step("start", (*NestedFlow).Start, stepflow.Foreach("Outer", "outer")).
 		Step("outer", (*NestedFlow).OuterStep, stepflow.Foreach("Middle", "middle")).
 		Step("middle", (*NestedFlow).MiddleStep, stepflow.Foreach("Inner", "leaf")).
@@ -115,5 +116,7 @@ func main() {
 		Join("join_inner", (*NestedFlow).JoinInner, stepflow.Next("join_middle")).
 		Join("join_middle", (*NestedFlow).JoinMiddle, stepflow.Next("join_outer")).
 		Join("join_outer", (*NestedFlow).JoinOuter, stepflow.Next("end")).
-		Step("end", (*NestedFlow).End))
+		Step("end", (*NestedFlow).End)
 }
+
+func main() { stepflow.Main(newFlow()) }

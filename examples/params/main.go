@@ -103,9 +103,10 @@ func (f *ParamsFlow) End(c *stepflow.Context) error {
 	return nil
 }
 
-func main() {
+// newFlow declares the flow: main runs it, main_test.go tests it.
+func newFlow() *stepflow.Flow[ParamsFlow] {
 	swappiness := 10
-	stepflow.Main(stepflow.New[ParamsFlow]("ParamsFlow").
+	return stepflow.New[ParamsFlow]("ParamsFlow").
 		Param("greeting", "hello", "how to greet").
 		Param("count", 3, "how many units").
 		Param("ratio", 0.5, "scale factor").
@@ -149,5 +150,7 @@ func main() {
 			}).
 		Step("end", (*ParamsFlow).End).
 		Project("examples").
-		Tags("example", "params"))
+		Tags("example", "params")
 }
+
+func main() { stepflow.Main(newFlow()) }

@@ -61,13 +61,16 @@ func (f *SwitchFlow) End(c *stepflow.Context) error {
 	return nil
 }
 
-func main() {
-	stepflow.Main(stepflow.New[SwitchFlow]("SwitchFlow").
+// newFlow declares the flow: main runs it, main_test.go tests it.
+func newFlow() *stepflow.Flow[SwitchFlow] {
+	return stepflow.New[SwitchFlow]("SwitchFlow").
 		Param("mode", "fast", "which path to take: fast or slow").
 		Step("start", (*SwitchFlow).Start,
 			stepflow.Switch("Route", stepflow.Cases{"fast": "quick", "slow": "thorough"})).
 		Step("quick", (*SwitchFlow).Quick, stepflow.Next("report")).
 		Step("thorough", (*SwitchFlow).Thorough, stepflow.Next("report")).
 		Step("report", (*SwitchFlow).ReportStep, stepflow.Next("end")).
-		Step("end", (*SwitchFlow).End))
+		Step("end", (*SwitchFlow).End)
 }
+
+func main() { stepflow.Main(newFlow()) }

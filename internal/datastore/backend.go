@@ -47,6 +47,18 @@ type Backend interface {
 	// names. An error returned by fn stops the listing and is returned as is.
 	// Objects saved concurrently with List may or may not be listed.
 	List(ctx context.Context, prefix string, fn func(name string, size int64) error) error
+
+	// Dirs calls fn, in lexical byte order, once for each distinct name
+	// element that follows prefix in the names of stored objects and is
+	// itself followed by "/": for prefix "" the first elements of nested
+	// names, for "F/" the second elements of names beginning "F/". prefix is
+	// "" or ends in "/". It lists one level, without reading the objects
+	// below (an S3 delimiter listing, a directory read), so that a caller
+	// can find the flows of a datastore without listing every object. A
+	// backend may also report an element under which no object remains (an
+	// empty directory left behind). An error returned by fn stops the
+	// listing and is returned as is.
+	Dirs(ctx context.Context, prefix string, fn func(elem string) error) error
 }
 
 // CheckName validates an object name as the Backend contract defines it:

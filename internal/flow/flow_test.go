@@ -112,3 +112,17 @@ func TestConfigDecode(t *testing.T) {
 		}
 	}
 }
+
+type holding struct{ Holder }
+
+func TestDefinitionOf(t *testing.T) {
+	def := &Flow{Name: "F"}
+	if got, ok := DefinitionOf(&holding{Holder: NewHolder(def)}); !ok || got != def {
+		t.Errorf("DefinitionOf(holder) = %v, %v; want the definition", got, ok)
+	}
+	for _, v := range []any{nil, 3, holding{Holder: NewHolder(def)}, &holding{}} {
+		if got, ok := DefinitionOf(v); ok || got != nil {
+			t.Errorf("DefinitionOf(%#v) = %v, %v; want nil, false", v, got, ok)
+		}
+	}
+}

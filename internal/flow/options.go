@@ -20,8 +20,18 @@ type Retry struct {
 	Backoff float64       // multiplier applied to Delay after each retry; 0 or 1: constant
 }
 
-// MaxRetries is the largest retry count: AWS Batch allows 10 attempts.
+// MaxRetries is the largest retry count, Stepflow's own bound, the same
+// for local and cloud runs. On AWS the retries are Step Functions Retry
+// attempts, each a new SubmitJob; AWS Batch's own retry strategy is fixed at
+// one attempt, so its limit of 10 attempts does not bound them.
 const MaxRetries = 9
+
+// Default resources of a step that gives none: what its AWS Batch job
+// definition requests.
+const (
+	DefaultCPU       = 1.0
+	DefaultMemoryMiB = 4096
+)
 
 // MaxTimeout is the largest step timeout, the lifetime of a Step Functions
 // standard execution (one year).

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 // Kind is the role of a step in the graph.
@@ -89,12 +90,13 @@ func (g *Graph) ForeachParents(n *Node) []string {
 }
 
 // New builds the graph of f and lints it. When f breaks any rule, New
-// returns a nil graph and a *LintError listing every violation.
+// returns a nil graph and a *LintError listing every violation, as bad
+// input (a *usage.Error wraps it).
 func New(f *flow.Flow) (*Graph, error) {
 	l := &linter{f: f, g: &Graph{Flow: f, Nodes: map[string]*Node{}}}
 	l.run()
 	if len(l.vs) > 0 {
-		return nil, &LintError{Flow: f.Name, Violations: l.vs}
+		return nil, usage.Wrap(&LintError{Flow: f.Name, Violations: l.vs})
 	}
 	return l.g, nil
 }

@@ -111,10 +111,10 @@ func checkGraph(t *testing.T, def *flow.Flow, order []string, want map[string]no
 type ss = []string
 
 func TestLinear(t *testing.T) {
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Step("start", fn, next("a")).
 		Step("a", fn, next("end")).
-		Step("end", fn).Definition()
+		Step("end", fn))
 	checkGraph(t, def, ss{"start", "a", "end"}, map[string]node{
 		"start": {kind: graph.Linear, out: ss{"a"}},
 		"a":     {kind: graph.Linear, out: ss{"end"}, in: ss{"start"}},
@@ -123,13 +123,13 @@ func TestLinear(t *testing.T) {
 }
 
 func TestBranch(t *testing.T) {
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Step("start", fn, branch("a", "b")).
 		Step("a", fn, next("join")).
 		Step("b", fn, next("b2")).
 		Step("b2", fn, next("join")).
 		Join("join", jn, next("end")).
-		Step("end", fn).Definition()
+		Step("end", fn))
 	checkGraph(t, def, ss{"start", "a", "b", "b2", "join", "end"}, map[string]node{
 		"start": {kind: graph.Split, out: ss{"a", "b"}, join: "join"},
 		"a":     {kind: graph.Linear, out: ss{"join"}, in: ss{"start"}, parents: ss{"start"}, branches: ss{"a"}},
@@ -142,12 +142,12 @@ func TestBranch(t *testing.T) {
 
 // In lists predecessors in declaration order, whatever the branch order.
 func TestInDeclarationOrder(t *testing.T) {
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Step("start", fn, branch("b", "a")).
 		Step("a", fn, next("join")).
 		Step("b", fn, next("join")).
 		Join("join", jn, next("end")).
-		Step("end", fn).Definition()
+		Step("end", fn))
 	checkGraph(t, def, ss{"start", "a", "b", "join", "end"}, map[string]node{
 		"start": {kind: graph.Split, out: ss{"b", "a"}, join: "join"},
 		"a":     {kind: graph.Linear, out: ss{"join"}, in: ss{"start"}, parents: ss{"start"}, branches: ss{"a"}},
@@ -158,11 +158,11 @@ func TestInDeclarationOrder(t *testing.T) {
 }
 
 func TestForeach(t *testing.T) {
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Step("start", fn, foreach("Items", "body")).
 		Step("body", fn, next("join")).
 		Join("join", jn, next("end")).
-		Step("end", fn).Definition()
+		Step("end", fn))
 	checkGraph(t, def, ss{"start", "body", "join", "end"}, map[string]node{
 		"start": {kind: graph.Foreach, out: ss{"body"}, join: "join"},
 		"body":  {kind: graph.Linear, out: ss{"join"}, in: ss{"start"}, parents: ss{"start"}, branches: ss{"body"}, inside: true, depth: 1},
@@ -172,7 +172,7 @@ func TestForeach(t *testing.T) {
 }
 
 func TestNestedForeach3(t *testing.T) {
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Step("start", fn, foreach("Items", "outer")).
 		Step("outer", fn, foreach("More", "middle")).
 		Step("middle", fn, foreach("Deep", "leaf")).
@@ -180,7 +180,7 @@ func TestNestedForeach3(t *testing.T) {
 		Join("join_inner", jn, next("join_middle")).
 		Join("join_middle", jn, next("join_outer")).
 		Join("join_outer", jn, next("end")).
-		Step("end", fn).Definition()
+		Step("end", fn))
 	checkGraph(t, def, ss{"start", "outer", "middle", "leaf", "join_inner", "join_middle", "join_outer", "end"}, map[string]node{
 		"start":       {kind: graph.Foreach, out: ss{"outer"}, join: "join_outer"},
 		"outer":       {kind: graph.Foreach, out: ss{"middle"}, in: ss{"start"}, parents: ss{"start"}, branches: ss{"outer"}, join: "join_middle", inside: true, depth: 1},
@@ -194,14 +194,14 @@ func TestNestedForeach3(t *testing.T) {
 }
 
 func TestBranchInForeach(t *testing.T) {
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Step("start", fn, foreach("Items", "split")).
 		Step("split", fn, branch("a", "b")).
 		Step("a", fn, next("join_branches")).
 		Step("b", fn, next("join_branches")).
 		Join("join_branches", jn, next("join_items")).
 		Join("join_items", jn, next("end")).
-		Step("end", fn).Definition()
+		Step("end", fn))
 	checkGraph(t, def, ss{"start", "split", "a", "b", "join_branches", "join_items", "end"}, map[string]node{
 		"start":         {kind: graph.Foreach, out: ss{"split"}, join: "join_items"},
 		"split":         {kind: graph.Split, out: ss{"a", "b"}, in: ss{"start"}, parents: ss{"start"}, branches: ss{"split"}, join: "join_branches", inside: true, depth: 1},
@@ -214,14 +214,14 @@ func TestBranchInForeach(t *testing.T) {
 }
 
 func TestForeachInBranch(t *testing.T) {
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Step("start", fn, branch("x", "y")).
 		Step("x", fn, foreach("Items", "body")).
 		Step("body", fn, next("join_x")).
 		Join("join_x", jn, next("join")).
 		Step("y", fn, next("join")).
 		Join("join", jn, next("end")).
-		Step("end", fn).Definition()
+		Step("end", fn))
 	checkGraph(t, def, ss{"start", "x", "body", "join_x", "y", "join", "end"}, map[string]node{
 		"start":  {kind: graph.Split, out: ss{"x", "y"}, join: "join"},
 		"x":      {kind: graph.Foreach, out: ss{"body"}, in: ss{"start"}, parents: ss{"start"}, branches: ss{"x"}, join: "join_x"},
@@ -235,12 +235,12 @@ func TestForeachInBranch(t *testing.T) {
 
 func TestSwitch(t *testing.T) {
 	// Out follows case order: case values sorted ("a" < "z").
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Step("start", fn, stepflow.Switch("Mode", cases("z", "p", "a", "q"))).
 		Step("p", fn, next("after")).
 		Step("q", fn, next("after")).
 		Step("after", fn, next("end")).
-		Step("end", fn).Definition()
+		Step("end", fn))
 	checkGraph(t, def, ss{"start", "p", "q", "after", "end"}, map[string]node{
 		"start": {kind: graph.Switch, out: ss{"q", "p"}},
 		"p":     {kind: graph.Linear, out: ss{"after"}, in: ss{"start"}},
@@ -255,14 +255,14 @@ func TestSwitch(t *testing.T) {
 }
 
 func TestSwitchInForeach(t *testing.T) {
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Step("start", fn, foreach("Items", "pick")).
 		Step("pick", fn, stepflow.Switch("Mode", cases("x", "p", "y", "q"))).
 		Step("p", fn, next("after")).
 		Step("q", fn, next("after")).
 		Step("after", fn, next("join")).
 		Join("join", jn, next("end")).
-		Step("end", fn).Definition()
+		Step("end", fn))
 	in1 := node{kind: graph.Linear, out: ss{"after"}, in: ss{"pick"}, parents: ss{"start"}, branches: ss{"pick"}, inside: true, depth: 1}
 	checkGraph(t, def, ss{"start", "pick", "p", "q", "after", "join", "end"}, map[string]node{
 		"start": {kind: graph.Foreach, out: ss{"pick"}, join: "join"},
@@ -277,14 +277,14 @@ func TestSwitchInForeach(t *testing.T) {
 
 // A switch inside a branch: the cases meet again before the branch's join.
 func TestSwitchInBranch(t *testing.T) {
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Step("start", fn, branch("a", "b")).
 		Step("a", fn, stepflow.Switch("Mode", cases("x", "p", "y", "q"))).
 		Step("p", fn, next("join")).
 		Step("q", fn, next("join")).
 		Step("b", fn, next("join")).
 		Join("join", jn, next("end")).
-		Step("end", fn).Definition()
+		Step("end", fn))
 	checkGraph(t, def, ss{"start", "a", "p", "q", "b", "join", "end"}, map[string]node{
 		"start": {kind: graph.Split, out: ss{"a", "b"}, join: "join"},
 		"a":     {kind: graph.Switch, out: ss{"p", "q"}, in: ss{"start"}, parents: ss{"start"}, branches: ss{"a"}},
@@ -297,7 +297,7 @@ func TestSwitchInBranch(t *testing.T) {
 }
 
 func TestNewReturnsLintError(t *testing.T) {
-	def := newFlow().Step("start", fn, next("nowhere")).Step("end", fn).Definition()
+	def := flow.MustDefinitionOf(newFlow().Step("start", fn, next("nowhere")).Step("end", fn))
 	g, err := graph.New(def)
 	if g != nil {
 		t.Errorf("graph.New returned a graph with an error")

@@ -15,7 +15,7 @@ import (
 func intStep(*int, *stepflow.Context) error { return nil }
 
 // tail ends a flow under construction: a -> end.
-func tail(b *stepflow.Flow[st]) *flow.Flow { return b.Step("end", fn).Definition() }
+func tail(b *stepflow.Flow[st]) *flow.Flow { return flow.MustDefinitionOf(b.Step("end", fn)) }
 
 // ok is a minimal valid flow whose start step takes opts.
 func ok(opts ...stepflow.StepOption) *stepflow.Flow[st] {
@@ -51,10 +51,10 @@ var lintCases = []struct {
 		return tail(newFlow().Step("start", fn, next(long)).Step(long, fn, next("end")))
 	}, []string{"step-name"}, "step name is 65 characters long; shorten it to at most 64"},
 	{"invalid flow name", func() *flow.Flow {
-		return stepflow.New[st]("my flow").Step("start", fn, next("end")).Step("end", fn).Definition()
+		return flow.MustDefinitionOf(stepflow.New[st]("my flow").Step("start", fn, next("end")).Step("end", fn))
 	}, []string{"flow-name"}, `flow name "my flow" is not valid`},
 	{"state type not a struct", func() *flow.Flow {
-		return stepflow.New[int]("IntFlow").Step("start", intStep, stepflow.Next("end")).Step("end", intStep).Definition()
+		return flow.MustDefinitionOf(stepflow.New[int]("IntFlow").Step("start", intStep, stepflow.Next("end")).Step("end", intStep))
 	}, []string{"definition"}, "the flow state int is not a struct"},
 	{"nil step function", func() *flow.Flow {
 		return tail(newFlow().Step("start", fn, next("a")).Step("a", nil, next("end")))
@@ -84,14 +84,14 @@ var lintCases = []struct {
 		return tail(newFlow().Step("begin", fn, next("end")))
 	}, []string{"no-start"}, "the flow has no start step"},
 	{"missing end", func() *flow.Flow {
-		return newFlow().Step("start", fn, next("finish")).Step("finish", fn).Definition()
+		return flow.MustDefinitionOf(newFlow().Step("start", fn, next("finish")).Step("finish", fn))
 	}, []string{"no-end", "no-transition"}, "the flow has no end step"},
 	{"end with transition", func() *flow.Flow {
-		return newFlow().Step("start", fn, next("a")).Step("a", fn, next("end")).Step("end", fn, next("a")).Definition()
+		return flow.MustDefinitionOf(newFlow().Step("start", fn, next("a")).Step("a", fn, next("end")).Step("end", fn, next("a")))
 	}, []string{"end-transition"}, "the end step has a next transition"},
 	{"end as join", func() *flow.Flow {
-		return newFlow().Step("start", fn, branch("a", "b")).Step("a", fn, next("end")).Step("b", fn, next("end")).
-			Join("end", jn).Definition()
+		return flow.MustDefinitionOf(newFlow().Step("start", fn, branch("a", "b")).Step("a", fn, next("end")).Step("b", fn, next("end")).
+			Join("end", jn))
 	}, []string{"end-join"}, "the end step is declared as a join"},
 	{"step without transition", func() *flow.Flow {
 		return tail(newFlow().Step("start", fn, next("a")).Step("a", fn))
@@ -284,6 +284,65 @@ var lintCases = []struct {
 	{"log options without driver", func() *flow.Flow {
 		return tail(ok(stepflow.Batch{LogOptions: map[string]string{"a": "b"}}))
 	}, []string{"batch-log"}, "log options are set without a log driver"},
+	{"Fargate with shared memory", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE"}, stepflow.Resources{SharedMemory: "1GiB"}))
+	}, []string{"fargate"}, "shared memory are not supported by AWS Batch on Fargate"},
+	{"Fargate with swap", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE", Swap: "1GiB"}))
+	}, []string{"fargate"}, "swap are not supported by AWS Batch on Fargate"},
+	{"Fargate privileged", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE", Privileged: true}))
+	}, []string{"fargate"}, "privileged are not supported by AWS Batch on Fargate"},
+	{"Fargate with host volumes", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE", HostVolumes: []stepflow.HostVolume{{HostPath: "/a", Path: "/a"}}}))
+	}, []string{"fargate"}, "host volumes are not supported by AWS Batch on Fargate"},
+	{"Fargate with EFA", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE", EFA: 1}))
+	}, []string{"fargate"}, "EFA devices are not supported by AWS Batch on Fargate"},
+	{"Fargate with Inferentia", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE", Inferentia: 1}))
+	}, []string{"fargate"}, "Inferentia devices are not supported by AWS Batch on Fargate"},
+	{"not a Fargate size", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE"}, stepflow.Resources{CPU: 1, Memory: "16GiB"}))
+	}, []string{"fargate-size"}, "1 vCPU with 16384 MiB of memory is not a Fargate size"},
+	{"Fargate disk out of range", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE"}, stepflow.Resources{Disk: "10GiB"}))
+	}, []string{"fargate-disk"}, "disk 10GiB is outside the Fargate ephemeral storage range"},
+	{"log driver not on Fargate", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Platform: "FARGATE", LogDriver: "syslog"}))
+	}, []string{"batch-log"}, `log driver "syslog" is not supported by AWS Batch on FARGATE`},
+	{"unknown log driver", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{LogDriver: "nope"}))
+	}, []string{"batch-log"}, `log driver "nope" is not supported by AWS Batch on EC2; use one of: awsfirelens`},
+	{"fractional cpu on EC2", func() *flow.Flow {
+		return tail(ok(stepflow.Resources{CPU: 0.5}))
+	}, []string{"batch-cpu"}, "cpu 0.5 is fractional, which AWS Batch refuses on EC2"},
+	{"tiny memory", func() *flow.Flow {
+		return tail(ok(stepflow.Resources{Memory: "2MiB"}))
+	}, []string{"batch-memory"}, "memory 2 MiB is below the AWS Batch minimum"},
+	{"memory too large", func() *flow.Flow {
+		return tail(ok(stepflow.Resources{Memory: "3000000GiB"}))
+	}, []string{"resources"}, "memory 3000000GiB is too large"},
+	{"Inferentia and Trainium", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Inferentia: 1, Trainium: 1}))
+	}, []string{"batch-devices"}, "both Inferentia and Trainium devices are set; give Inferentia or Trainium devices, not both"},
+	{"swappiness without swap", func() *flow.Flow {
+		s := 10
+		return tail(ok(stepflow.Batch{Swappiness: &s}))
+	}, []string{"batch-swappiness"}, "swappiness is set without swap"},
+	{"empty tmpfs", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{Tmpfs: []stepflow.Tmpfs{{Path: "/t", Size: "0"}}}))
+	}, []string{"batch-tmpfs"}, "tmpfs /t has no size"},
+	{"two mounts at one path", func() *flow.Flow {
+		return tail(ok(stepflow.Batch{EFS: []stepflow.EFSVolume{{FileSystemID: "fs-1", Path: "/m"}, {FileSystemID: "fs-2", Path: "/m"}}}))
+	}, []string{"batch-mount"}, "two volumes are mounted at /m; mount each container path once"},
+	{"many Batch mistakes", func() *flow.Flow {
+		s := 101
+		return tail(ok(stepflow.Resources{CPU: 2, Memory: "3GiB", GPU: 1, Disk: "300GiB"},
+			stepflow.Batch{Platform: "FARGATE", Swappiness: &s, LogDriver: "syslog", Tmpfs: []stepflow.Tmpfs{{Path: "t", Size: "1GiB"}},
+				EFS: []stepflow.EFSVolume{{FileSystemID: "x", Path: "/m"}}}))
+	}, []string{"batch-efs", "batch-log", "batch-swappiness", "batch-tmpfs", "fargate", "fargate-disk", "fargate-size"},
+		"flow TestFlow has 9 problems"},
 
 	// Flow settings.
 	{"bad cron", func() *flow.Flow {
@@ -343,13 +402,13 @@ func TestLint(t *testing.T) {
 
 // Every violation of a flow is reported at once.
 func TestLintReportsAll(t *testing.T) {
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Param("count", "x", "").
 		Step("start", fn, branch("a", "b"), stepflow.Retry(20, 0)).
 		Step("a", fn, next("nowhere")).
 		Step("b", nil, next("join")).
 		Join("join", jn, next("end")).
-		Step("end", fn).Definition()
+		Step("end", fn))
 	_, err := graph.New(def)
 	var le *graph.LintError
 	if !errors.As(err, &le) {
@@ -372,7 +431,7 @@ func TestLintReportsAll(t *testing.T) {
 // Every option and flow setting used correctly passes the linter.
 func TestLintValidOptions(t *testing.T) {
 	swap := 60
-	def := newFlow().
+	def := flow.MustDefinitionOf(newFlow().
 		Param("mode", "x", "", stepflow.Required()).
 		Param("count", 3, "").
 		Config("settings", "s.json", "", stepflow.Field("Data")).
@@ -382,11 +441,11 @@ func TestLintValidOptions(t *testing.T) {
 			stepflow.Batch{Image: "img", Queue: "q", Platform: "EC2", Tmpfs: []stepflow.Tmpfs{{Path: "/scratch", Size: "1GiB"}},
 				EFS:         []stepflow.EFSVolume{{FileSystemID: "fs-1", Path: "/efs"}},
 				HostVolumes: []stepflow.HostVolume{{HostPath: "/h", Path: "/c"}}, Swap: "2GiB", Swappiness: &swap,
-				LogDriver: "awslogs", LogOptions: map[string]string{"k": "v"}, Inferentia: 1, Trainium: 1, EFA: 1, Privileged: true}).
+				LogDriver: "awslogs", LogOptions: map[string]string{"k": "v"}, Inferentia: 1, EFA: 1, Privileged: true}).
 		Step("a", fn, next("end"), stepflow.Catch("Fail"),
 			stepflow.Batch{Platform: "FARGATE", EFS: []stepflow.EFSVolume{{FileSystemID: "fs-2", Path: "/efs"}}}).
 		Step("end", fn).
-		Project("my_project").Tags("a", "b").Definition()
+		Project("my_project").Tags("a", "b"))
 	if _, err := graph.New(def); err != nil {
 		t.Fatal(err)
 	}

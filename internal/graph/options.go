@@ -23,6 +23,7 @@ var ReservedFlags = []string{
 	"config", "origin-run-id", "in-process", "quiet", "json", "namespace", "with",
 }
 
+// failureType has the fields of stepflow.Failure, which converts to it.
 var failureType = reflect.TypeFor[flow.Failure]()
 
 // options checks per-step options, parameters, configs and flow settings.
@@ -38,7 +39,7 @@ func (l *linter) stepOptions(s *flow.Step) {
 	o := s.Options
 	if r := o.Retry; r != nil {
 		if r.Times < 0 || r.Times > flow.MaxRetries {
-			l.add(s.Name, "retry-range", fmt.Sprintf("use 0 to %d retries (AWS Batch allows 10 attempts)", flow.MaxRetries),
+			l.add(s.Name, "retry-range", fmt.Sprintf("use 0 to %d retries", flow.MaxRetries),
 				"retry count %d is out of range", r.Times)
 		}
 		if r.Delay < 0 {
@@ -55,7 +56,7 @@ func (l *linter) stepOptions(s *flow.Step) {
 		case !ok:
 			l.add(s.Name, "catch-field", "name an exported field of type string or stepflow.Failure",
 				"catch field %q does not exist in %s", o.Catch, l.typeName())
-		case sf.Type.Kind() != reflect.String && sf.Type != failureType:
+		case sf.Type.Kind() != reflect.String && !(sf.Type.Kind() == reflect.Struct && failureType.ConvertibleTo(sf.Type)):
 			l.add(s.Name, "catch-field", "use a field of type string or stepflow.Failure",
 				"catch field %q has type %s", o.Catch, sf.Type)
 		}
@@ -91,89 +92,6 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(ks)
 	return ks
-}
-
-func (l *linter) resources(s *flow.Step) {
-	r := s.Options.Resources
-	if r.CPU < 0 {
-		l.add(s.Name, "resources", "use a positive number of vCPUs", "cpu %g is negative", r.CPU)
-	}
-	if r.GPU < 0 {
-		l.add(s.Name, "resources", "use zero or more GPUs", "gpu %d is negative", r.GPU)
-	}
-	for _, sz := range []struct{ name, v string }{{"memory", r.Memory}, {"shared memory", r.SharedMemory}, {"disk", r.Disk}} {
-		if sz.v == "" {
-			continue
-		}
-		if _, err := flow.ParseMiB(sz.v); err != nil {
-			l.add(s.Name, "resources", "write a size like 512MiB, 8GiB or 4096 (MiB)", "%s: %v", sz.name, err)
-		}
-	}
-}
-
-func (l *linter) batch(s *flow.Step) {
-	b := s.Options.Batch
-	switch b.Platform {
-	case "", "EC2", "FARGATE":
-	default:
-		l.add(s.Name, "batch-platform", `use "EC2" or "FARGATE"`, "platform %q is not known", b.Platform)
-	}
-	if b.Platform == "FARGATE" {
-		ec2Only := []struct {
-			set  bool
-			name string
-		}{
-			{len(b.Tmpfs) > 0, "tmpfs"}, {len(b.HostVolumes) > 0, "host volumes"}, {b.Swap != "", "swap"},
-			{b.Swappiness != nil, "swappiness"}, {b.Privileged, "privileged"}, {s.Options.Resources.GPU > 0, "GPUs"},
-			{b.Inferentia > 0, "Inferentia devices"}, {b.Trainium > 0, "Trainium devices"}, {b.EFA > 0, "EFA devices"},
-			{s.Options.Resources.SharedMemory != "", "shared memory"},
-		}
-		for _, c := range ec2Only {
-			if c.set {
-				l.add(s.Name, "fargate", "remove it or run the step on EC2", "%s are not supported by AWS Batch on Fargate", c.name)
-			}
-		}
-	}
-	if b.Swappiness != nil && (*b.Swappiness < 0 || *b.Swappiness > 100) {
-		l.add(s.Name, "batch-swappiness", "use 0 to 100", "swappiness %d is out of range", *b.Swappiness)
-	}
-	if b.Swap != "" {
-		if _, err := flow.ParseMiB(b.Swap); err != nil {
-			l.add(s.Name, "batch-swap", "write a size like 2GiB", "swap: %v", err)
-		}
-	}
-	for _, t := range b.Tmpfs {
-		if !strings.HasPrefix(t.Path, "/") {
-			l.add(s.Name, "batch-tmpfs", "use an absolute container path", "tmpfs path %q is not absolute", t.Path)
-		}
-		if _, err := flow.ParseMiB(t.Size); err != nil {
-			l.add(s.Name, "batch-tmpfs", "write a size like 1GiB", "tmpfs %s: %v", t.Path, err)
-		}
-	}
-	for _, v := range b.EFS {
-		if !strings.HasPrefix(v.FileSystemID, "fs-") {
-			l.add(s.Name, "batch-efs", "use the file system id, e.g. fs-0123abcd", "EFS file system id %q is not valid", v.FileSystemID)
-		}
-		if !strings.HasPrefix(v.Path, "/") {
-			l.add(s.Name, "batch-efs", "use an absolute container path", "EFS mount path %q is not absolute", v.Path)
-		}
-	}
-	for _, v := range b.HostVolumes {
-		if !strings.HasPrefix(v.HostPath, "/") || !strings.HasPrefix(v.Path, "/") {
-			l.add(s.Name, "batch-host-volume", "use absolute host and container paths", "host volume %q:%q is not absolute", v.HostPath, v.Path)
-		}
-	}
-	for _, n := range []struct {
-		name string
-		v    int
-	}{{"inferentia", b.Inferentia}, {"trainium", b.Trainium}, {"efa", b.EFA}} {
-		if n.v < 0 {
-			l.add(s.Name, "batch-devices", "use zero or more devices", "%s count %d is negative", n.name, n.v)
-		}
-	}
-	if b.LogDriver == "" && len(b.LogOptions) > 0 {
-		l.add(s.Name, "batch-log", "set LogDriver too (e.g. awslogs)", "log options are set without a log driver")
-	}
 }
 
 func (l *linter) params() {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow"
+	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 )
 
@@ -14,7 +15,7 @@ import (
 // and a switch in the other, options, parameters, a config and a schedule.
 func renderGraph(t *testing.T) *graph.Graph {
 	t.Helper()
-	def := stepflow.New[st]("RenderFlow").
+	def := flow.MustDefinitionOf(stepflow.New[st]("RenderFlow").
 		Param("mode", "x", "which way").
 		Param("count", 3, "how many").
 		Param("label", "", "a label", stepflow.Field("Tag")).
@@ -30,7 +31,7 @@ func renderGraph(t *testing.T) *graph.Graph {
 		Step("q", fn, next("join")).
 		Join("join", jn, next("end")).
 		Step("end", fn).
-		Schedule("0 3 * * *", "Europe/Paris").Definition()
+		Schedule("0 3 * * *", "Europe/Paris"))
 	g, err := graph.New(def)
 	if err != nil {
 		t.Fatal(err)
@@ -139,8 +140,8 @@ func TestRender(t *testing.T) {
 
 // A step named like a Mermaid keyword does not break the flowchart.
 func TestMermaidKeywords(t *testing.T) {
-	def := newFlow().Step("start", fn, next("style")).Step("style", fn, next("class")).
-		Step("class", fn, next("end")).Step("end", fn).Definition()
+	def := flow.MustDefinitionOf(newFlow().Step("start", fn, next("style")).Step("style", fn, next("class")).
+		Step("class", fn, next("end")).Step("end", fn))
 	g, err := graph.New(def)
 	if err != nil {
 		t.Fatal(err)

@@ -1,167 +1,48 @@
 package runner
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
+	"slices"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/task"
+	"github.com/stepflow/stepflow/internal/taskcontract"
 )
 
-// maxArgInputs is the longest --input-paths passed as an argument.
-const maxArgInputs = 32 << 10
-
-// killGrace is how long an interrupted task gets between SIGTERM and SIGKILL.
-const killGrace = 2 * time.Second
-
-// childProcess runs each attempt as `<exe> step ...` in its own process
-// group, streams its output to the reporter, saves it as the attempt's logs,
-// and records a failed attempt when the child dies without writing one.
+// childProcess runs each attempt as `<exe> step ...` under a
+// task.Supervisor: its output goes to the reporter line by line and is
+// saved as the attempt's logs, and a child that dies without a record gets
+// a failed one.
 type childProcess struct{ r *Runner }
 
 func (c *childProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt, error) {
 	r := c.r
-	inputs := strings.Join(j.Inputs, ",")
-	args := []string{"step", j.Step.Name, "--run-id", j.Run, "--task-id", j.ID,
-		"--attempt", strconv.Itoa(j.Attempt), "--input-paths", inputs}
-	if len(inputs) > maxArgInputs {
-		// Linux limits one argument to 128 KiB: a wide join reads its
-		// inputs from standard input instead.
-		args[len(args)-1] = "-"
+	inv := taskcontract.Invocation{Step: j.Step.Name, RunID: j.Run, TaskID: j.ID, Indices: j.Indices,
+		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught, DatastoreRoot: r.Opts.DatastoreRoot}
+	if inv.Inputs == nil {
+		inv.Inputs = []string{} // the runtime always knows the inputs
 	}
-	if r.Opts.DatastoreRoot != "" {
-		args = append(args, "--datastore-root", r.Opts.DatastoreRoot)
-	}
-	if j.Caught != "" {
-		args = append(args, "--caught", j.Caught)
-	}
-	cmd := exec.Command(r.Opts.Exe, args...)
-	cmd.Env = append(os.Environ(), r.Opts.Env...)
+	env := slices.Clone(r.Opts.Env)
 	for k, v := range j.Step.Step.Options.Env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		env = append(env, k+"="+v)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if len(inputs) > maxArgInputs {
-		cmd.Stdin = strings.NewReader(inputs)
-	}
-	var stdout, stderr bytes.Buffer
-	outPipe, err := cmd.StdoutPipe()
+	sup := &task.Supervisor{Store: r.Store, Exe: r.Opts.Exe, Env: env, Timeout: j.Step.Step.Options.Timeout,
+		Output: func(stream string, line []byte) { r.Reporter.Output(j, stream, line) }}
+	res, err := sup.Run(ctx, inv)
 	if err != nil {
 		return nil, err
 	}
-	errPipe, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
+	if res.LogErr != nil {
+		return nil, res.LogErr
 	}
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start task: %w", err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); c.pump(j, "stdout", outPipe, &stdout) }()
-	go func() { defer wg.Done(); c.pump(j, "stderr", errPipe, &stderr) }()
-
-	waited := make(chan error, 1)
-	go func() { wg.Wait(); waited <- cmd.Wait() }()
-	var timeout <-chan time.Time
-	if d := j.Step.Step.Options.Timeout; d > 0 {
-		// The task enforces its own timeout; this catches code that ignores it.
-		t := time.NewTimer(d + killGrace)
-		defer t.Stop()
-		timeout = t.C
-	}
-	var reason string
-	var werr error
-	select {
-	case werr = <-waited:
-	case <-timeout:
-		reason = fmt.Sprintf("step %s timed out after %s and was killed", j.Step.Name, j.Step.Step.Options.Timeout)
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		werr = <-waited
-	case <-ctx.Done():
-		reason = "interrupted"
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case werr = <-waited:
-		case <-time.After(killGrace):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			werr = <-waited
-		}
-	}
-	bg := context.WithoutCancel(ctx)
-	if err := c.saveLogs(bg, j, &stdout, &stderr); err != nil {
-		return nil, err
-	}
-	got, err := r.Store.Attempt(bg, j.Run, j.Step.Name, j.ID, j.Attempt)
-	if err == nil {
-		return &got, nil
-	}
-	if err != nil && !datastore.IsNotFound(err) {
-		return nil, err
-	}
-	// The child died without a record, or was killed: record the failure.
-	code := task.ExitStatus(werr)
-	if code == 2 && reason == "" {
+	if res.Refused {
 		// Bad input: the step command printed why on stderr.
-		return nil, fmt.Errorf("step command refused the task: %s", lastLine(stderr.Bytes()))
+		return nil, fmt.Errorf("step command refused the task: %s", res.StderrTail)
 	}
-	if reason == "" {
-		reason = task.DescribeExit(werr)
-		if tail := lastLine(stderr.Bytes()); tail != "" {
-			reason += ": " + tail
-		}
-	}
-	rec := task.CrashRecord(task.Spec{RunID: j.Run, Step: j.Step.Name, TaskID: j.ID, Attempt: j.Attempt,
-		Inputs: j.Inputs, Indices: j.Indices}, start, code, reason)
-	if err := r.Store.PutAttempt(bg, rec); err != nil {
-		return nil, err
-	}
-	return &rec, nil
-}
-
-func (c *childProcess) pump(j *Job, stream string, rd io.Reader, buf *bytes.Buffer) {
-	br := bufio.NewReader(rd)
-	for {
-		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			buf.Write(line)
-			c.r.Reporter.Output(j, stream, line)
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (c *childProcess) saveLogs(ctx context.Context, j *Job, stdout, stderr *bytes.Buffer) error {
-	for _, l := range []struct {
-		name string
-		buf  *bytes.Buffer
-	}{{"stdout", stdout}, {"stderr", stderr}} {
-		if l.buf.Len() == 0 {
-			continue
-		}
-		if err := c.r.Store.PutLog(ctx, j.Run, j.Step.Name, j.ID, j.Attempt, l.name, bytes.NewReader(l.buf.Bytes())); err != nil {
-			return fmt.Errorf("save %s of %s: %w", l.name, j.Pathspec(), err)
-		}
-	}
-	return nil
-}
-
-func lastLine(b []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
+	return res.Record, nil
 }
 
 // inProcess runs attempts as goroutines of the runtime's own process. It is

@@ -2,7 +2,6 @@ package task_test
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -11,8 +10,10 @@ import (
 	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/task"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 type cloudCfg struct {
@@ -26,15 +27,15 @@ type cloudState struct {
 
 func cloudExecutor(t *testing.T) *task.Executor {
 	t.Helper()
-	f := stepflow.New[cloudState]("CloudFlow").
+	f := flow.MustDefinitionOf(stepflow.New[cloudState]("CloudFlow").
 		Config("settings", "settings.json", "prefix").
 		Step("start", func(s *cloudState, c *stepflow.Context) error {
 			s.Greeting = s.Settings.Prefix + "hello"
 			return nil
 		}, stepflow.Next("end")).
 		Step("end", func(s *cloudState, c *stepflow.Context) error { return nil }).
-		Tags("team").
-		Definition()
+		Tags("team"))
+
 	g, err := graph.New(f)
 	if err != nil {
 		t.Fatal(err)
@@ -80,8 +81,7 @@ func TestCloudRunRecord(t *testing.T) {
 	// A deployment that froze no value for a config is refused (exit 2),
 	// not run with the zero value.
 	_, err = ex.Run(ctx, task.Spec{RunID: "sfn-b", Step: "start", Params: map[string]string{}})
-	var bad *task.BadInputError
-	if !errors.As(err, &bad) {
+	if !usage.Is(err) {
 		t.Errorf("no configs: %v", err)
 	}
 	if _, _, err := ex.Store.Run(ctx, "sfn-b"); !datastore.IsNotFound(err) {

@@ -13,6 +13,7 @@ import (
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 // taskState is the flow state a step runs on, with where it came from.
@@ -68,7 +69,7 @@ func (l *loader) succeeded(ctx context.Context, p pathspec.Pathspec) (*datastore
 func (l *loader) load(ctx context.Context, ps string, shared bool) (reflect.Value, *datastore.Attempt, error) {
 	p, err := pathspec.Parse(ps, 3)
 	if err != nil {
-		return reflect.Value{}, nil, &BadInputError{Err: err}
+		return reflect.Value{}, nil, usage.Wrap(err)
 	}
 	rec, err := l.succeeded(ctx, p)
 	if err != nil {
@@ -255,7 +256,7 @@ func (e *Executor) applyRun(ctx context.Context, l *loader, spec *Spec, state re
 		case ok:
 			v, err := p.Parse(s)
 			if err != nil {
-				return &BadInputError{Err: err}
+				return usage.Wrap(err)
 			}
 			fv.Set(reflect.ValueOf(v))
 		case p.Required:

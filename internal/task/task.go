@@ -18,6 +18,7 @@ import (
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 // Spec identifies one task attempt and its inputs.
@@ -69,16 +70,7 @@ type Bookkeeper interface {
 	Transition(ctx context.Context, kind flow.TransitionKind, rec *datastore.Attempt) error
 }
 
-// BadInputError is a task spec that cannot run: unknown step, wrong task id,
-// missing inputs. The step command exits 2 on it.
-type BadInputError struct{ Err error }
-
-func (e *BadInputError) Error() string { return e.Err.Error() }
-func (e *BadInputError) Unwrap() error { return e.Err }
-
-func badInput(format string, args ...any) error {
-	return &BadInputError{Err: fmt.Errorf(format, args...)}
-}
+func badInput(format string, args ...any) error { return usage.Errorf(format, args...) }
 
 func (e *Executor) now() time.Time {
 	if e.Now != nil {
@@ -89,7 +81,8 @@ func (e *Executor) now() time.Time {
 
 // Run executes one attempt and writes its record. A failure of the user
 // code is not an error: it is a record with Status "failed". Errors are bad
-// input (*BadInputError) or a datastore that cannot be read or written.
+// input (usage.Error: a task spec that cannot run, such as an unknown
+// step, a wrong task id or missing inputs) or a datastore that cannot be read or written.
 func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, error) {
 	node := e.Graph.Node(spec.Step)
 	if node == nil {
@@ -99,7 +92,7 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 		if spec.Indices == nil && spec.TaskID != "" {
 			idx, err := pathspec.Indices(spec.TaskID, node.ForeachDepth)
 			if err != nil {
-				return nil, &BadInputError{Err: err}
+				return nil, usage.Wrap(err)
 			}
 			spec.Indices = idx
 		} else {
@@ -249,9 +242,10 @@ func (e *Executor) catch(node *graph.Node, st *taskState, spec Spec) error {
 		return fmt.Errorf("step %s has no Catch option, so a failure cannot be caught", spec.Step)
 	}
 	fv := st.state.Elem().FieldByName(field)
-	switch v := any(flow.Failure{Step: spec.Step, Error: spec.Caught, Attempts: spec.Attempt}); {
-	case fv.Type() == reflect.TypeOf(v):
-		fv.Set(reflect.ValueOf(v))
+	// A Failure field: stepflow.Failure has flow.Failure's fields.
+	switch v := reflect.ValueOf(flow.Failure{Step: spec.Step, Error: spec.Caught, Attempts: spec.Attempt}); {
+	case fv.Kind() == reflect.Struct && v.Type().ConvertibleTo(fv.Type()):
+		fv.Set(v.Convert(fv.Type()))
 	default:
 		fv.SetString(spec.Caught)
 	}

@@ -43,6 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 )
 
 // Services of Request.Service.
@@ -345,7 +346,7 @@ func (f *Fake) Progress(execName, step, task, outcome string) error {
 		entered = f.event(e, "TaskStateEntered", len(e.Events), map[string]any{"stateEnteredEventDetails": map[string]any{"name": step, "input": "{}"}})
 	}
 	params, _ := json.Marshal(map[string]any{"JobName": step, "ContainerOverrides": map[string]any{"Environment": []map[string]string{
-		{"Name": "STEPFLOW_RUN_ID", "Value": "sfn-" + e.Name}, {"Name": "STEPFLOW_STEP", "Value": step}, {"Name": "STEPFLOW_TASK_ID", "Value": task}}}})
+		{"Name": "STEPFLOW_RUN_ID", "Value": statemachine.RunPrefix + e.Name}, {"Name": "STEPFLOW_STEP", "Value": step}, {"Name": "STEPFLOW_TASK_ID", "Value": task}}}})
 	sched := f.event(e, "TaskScheduled", entered, map[string]any{"taskScheduledEventDetails": map[string]any{
 		"resourceType": "batch", "resource": "submitJob.sync", "region": Region, "parameters": string(params)}})
 	started := f.event(e, "TaskStarted", sched, map[string]any{"taskStartedEventDetails": map[string]any{"resourceType": "batch", "resource": "submitJob.sync"}})

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	awssfn "github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 )
 
 // Every output of the CloudFormation template names a config key, so
@@ -21,7 +21,7 @@ func TestTemplateOutputsAreSettings(t *testing.T) {
 		t.Fatal("no Outputs section")
 	}
 	known := map[string]bool{}
-	for _, s := range awssfn.SettingInfos() {
+	for _, s := range statemachine.SettingInfos() {
 		known[s.Key] = true
 	}
 	names := regexp.MustCompile(`(?m)^  ([A-Za-z]+):$`).FindAllStringSubmatch(outputs, -1)

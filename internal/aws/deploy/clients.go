@@ -22,7 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/smithy-go"
 
-	awssfn "github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 // Clients are the AWS clients deploy and operations use.
@@ -49,7 +50,7 @@ type ClientOptions struct {
 // overrides (s.SFNEndpoint, ...; tests and AWS-compatible services) and the
 // SDK's default credential chain. The HTTP client is the SDK's own (with
 // AWS_CA_BUNDLE honoured); nothing here replaces it.
-func NewClients(ctx context.Context, s awssfn.Settings, o ClientOptions) (*Clients, error) {
+func NewClients(ctx context.Context, s statemachine.Settings, o ClientOptions) (*Clients, error) {
 	var opts []func(*config.LoadOptions) error
 	if s.Region != "" {
 		opts = append(opts, config.WithRegion(s.Region))
@@ -62,7 +63,7 @@ func NewClients(ctx context.Context, s awssfn.Settings, o ClientOptions) (*Clien
 		return nil, fmt.Errorf("load the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, &awssfn.MissingError{Doing: "reach AWS", Missing: []awssfn.Missing{{Flag: "region", Why: "the AWS region of the deployment"}}}
+		return nil, usage.Wrap(&statemachine.MissingError{Doing: "reach AWS", Missing: []statemachine.Missing{{Flag: "region", Why: "the AWS region of the deployment"}}})
 	}
 	retryer := func() aws.Retryer {
 		return retry.NewStandard(func(so *retry.StandardOptions) {
@@ -110,13 +111,9 @@ func errCode(err error) string {
 	return ""
 }
 
-// UserError is a problem the user fixes (exit status 2): a refused
-// token, a missing deployment, a run that cannot be redriven.
-type UserError struct{ Msg string }
-
-func (e *UserError) Error() string { return e.Msg }
-
-func userf(format string, args ...any) error { return &UserError{Msg: fmt.Sprintf(format, args...)} }
+// userf returns a problem the user fixes (a *usage.Error, exit status 2):
+// a refused token, a missing deployment, a run that cannot be redriven.
+func userf(format string, args ...any) error { return usage.Errorf(format, args...) }
 
 // awsErr explains an AWS error: what was being done, the AWS message, and
 // for access errors the permission to grant.
@@ -127,7 +124,7 @@ func awsErr(doing string, err error) error {
 	}
 	switch code := ae.ErrorCode(); {
 	case code == "AccessDeniedException" || code == "AccessDenied" || strings.HasSuffix(code, "AccessDenied"):
-		return &UserError{Msg: fmt.Sprintf("%s: access denied by AWS (%s); grant the permission listed for this command in docs/iam.md", doing, ae.ErrorMessage())}
+		return userf("%s: access denied by AWS (%s); grant the permission listed for this command in docs/iam.md", doing, ae.ErrorMessage())
 	case code == "ThrottlingException" || code == "TooManyRequestsException":
 		return fmt.Errorf("%s: AWS kept throttling the requests (retried with backoff): %s; try again later", doing, ae.ErrorMessage())
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -16,17 +17,18 @@ import (
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/stepflow/stepflow/internal/aws/batch"
 	"github.com/stepflow/stepflow/internal/aws/codepkg"
-	awssfn "github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/aws/jobdef"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 // Options are the inputs of Create.
 type Options struct {
 	Graph    *graph.Graph
-	Settings awssfn.Settings // loaded (flags, environment, config file)
+	Settings statemachine.Settings // loaded (flags, environment, config file)
 	// Code is the code package; CodeStore the datastore backend at
 	// Settings.DatastoreRoot it is uploaded to.
 	Code      *codepkg.Package
@@ -68,31 +70,31 @@ type Deployment struct {
 }
 
 // Check returns every setting Create needs that is missing, in one
-// *awssfn.MissingError (nil when none is): the compiler's own, then the
+// *statemachine.MissingError, as bad input (nil when none is): the compiler's own, then the
 // deploy's (region, sfn-role, scheduler-role for a scheduled flow,
 // log-group-arn with --log-execution-history).
-func Check(g *graph.Graph, s awssfn.Settings, logging bool) (*awssfn.Result, error) {
-	var miss []awssfn.Missing
-	res, err := awssfn.Compile(g, s)
-	if me, ok := err.(*awssfn.MissingError); ok {
+func Check(g *graph.Graph, s statemachine.Settings, logging bool) (*statemachine.Result, error) {
+	var miss []statemachine.Missing
+	res, err := statemachine.Compile(g, s)
+	if me := (*statemachine.MissingError)(nil); errors.As(err, &me) {
 		miss = append(miss, me.Missing...)
 	} else if err != nil {
 		return nil, err
 	}
 	if s.Region == "" {
-		miss = append(miss, awssfn.Missing{Flag: "region", Why: "the AWS region to deploy to"})
+		miss = append(miss, statemachine.Missing{Flag: "region", Why: "the AWS region to deploy to"})
 	}
 	if s.SFNRole == "" {
-		miss = append(miss, awssfn.Missing{Flag: "sfn-role", Why: "the IAM role the state machine runs as"})
+		miss = append(miss, statemachine.Missing{Flag: "sfn-role", Why: "the IAM role the state machine runs as"})
 	}
 	if g.Flow.Schedule != nil && s.SchedulerRole == "" {
-		miss = append(miss, awssfn.Missing{Flag: "scheduler-role", Why: "the IAM role EventBridge Scheduler starts the scheduled runs with"})
+		miss = append(miss, statemachine.Missing{Flag: "scheduler-role", Why: "the IAM role EventBridge Scheduler starts the scheduled runs with"})
 	}
 	if logging && s.LogGroupARN == "" {
-		miss = append(miss, awssfn.Missing{Flag: "log-group-arn", Why: "--log-execution-history sends the execution history to this CloudWatch Logs group"})
+		miss = append(miss, statemachine.Missing{Flag: "log-group-arn", Why: "--log-execution-history sends the execution history to this CloudWatch Logs group"})
 	}
 	if len(miss) > 0 {
-		return nil, &awssfn.MissingError{Flow: g.Flow.Name, Missing: miss, Doing: "be deployed to AWS Step Functions"}
+		return nil, usage.Wrap(&statemachine.MissingError{Flow: g.Flow.Name, Missing: miss, Doing: "be deployed to AWS Step Functions"})
 	}
 	return res, nil
 }
@@ -113,40 +115,16 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	}
 	s := o.Settings
 	f := o.Graph.Flow
-	name := awssfn.MachineName(f, s)
+	name := statemachine.MachineName(f, s)
 	out := o.Out
 	if out == nil {
 		out = io.Discard
 	}
 
 	// The existing deployment: who owns it, its token.
-	d, err := Find(ctx, c, name)
+	d, token, tokenState, err := claim(ctx, c, o, name)
 	if err != nil {
 		return err
-	}
-	if d != nil {
-		if d.Status == "DELETING" {
-			return userf("state machine %s is being deleted; wait until AWS has finished deleting it (usually a minute), then deploy again", name)
-		}
-		if d.Flow == "" {
-			return userf("a state machine named %s exists and was not deployed by Stepflow (it has no %s tag); choose another name with --branch or --name-prefix", name, TagFlow)
-		}
-		if d.Flow != f.Name {
-			return userf("state machine %s belongs to flow %s, not %s; choose another name with --branch or --name-prefix", name, d.Flow, f.Name)
-		}
-	}
-	cached := readToken(o.TokenDir, name)
-	if err := authorize(d, o.User, o.Authorize, cached, "redeploy"); err != nil {
-		return err
-	}
-	token, tokenState := "", "minted"
-	switch {
-	case d != nil && d.Token != "" && !o.NewToken:
-		token, tokenState = d.Token, "unchanged"
-	case d != nil && d.Token != "":
-		token, tokenState = NewToken(name), "rotated"
-	default:
-		token = NewToken(name)
 	}
 
 	// The code package.
@@ -164,7 +142,7 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	}
 
 	s.ProductionToken = token
-	res, err := awssfn.Compile(o.Graph, s)
+	res, err := statemachine.Compile(o.Graph, s)
 	if err != nil {
 		return err
 	}
@@ -179,16 +157,10 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	}
 
 	// The state machine.
-	var def bytes.Buffer
-	if err := json.Compact(&def, res.Definition); err != nil {
+	want, err := wantedMachine(o, name, token, res)
+	if err != nil {
 		return err
 	}
-	tags := map[string]string{}
-	for k, v := range o.Tags {
-		tags[k] = v
-	}
-	tags[TagFlow], tags[TagToken], tags[TagOwner] = f.Name, token, o.User
-	want := &Deployment{Name: name, Definition: def.String(), RoleArn: s.SFNRole, Logging: loggingConfig(o.LogExecutionHistory, s.LogGroupARN), Tags: tags}
 	arn, state, err := putStateMachine(ctx, c, d, want)
 	if err != nil {
 		return err
@@ -196,25 +168,77 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	fmt.Fprintf(out, "state machine %s: %s\n", name, state)
 
 	// The schedule.
-	state, err = putSchedule(ctx, c, res.Schedule, awssfn.ScheduleName(name), arn, s.SchedulerRole)
+	state, err = putSchedule(ctx, c, res.Schedule, statemachine.ScheduleName(name), arn, s.SchedulerRole)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "schedule %s: %s\n", awssfn.ScheduleName(name), state)
+	fmt.Fprintf(out, "schedule %s: %s\n", statemachine.ScheduleName(name), state)
 
 	if err := writeToken(o.TokenDir, name, token); err != nil {
 		return fmt.Errorf("cache the production token: %w", err)
 	}
-	fmt.Fprintf(out, "production token: %s%s (%s)\n", TokenPrefix, token, tokenState)
+	fmt.Fprintf(out, "production token: %s%s (%s)\n", statemachine.ProductionPrefix, token, tokenState)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(out, "warning: %s\n", w)
 	}
 	return nil
 }
 
+// claim finds the existing deployment of the state machine name, checks
+// that the user may redeploy it, and returns the production token to
+// deploy with and what happened to it: "minted", "unchanged" or "rotated".
+func claim(ctx context.Context, c *Clients, o Options, name string) (d *Deployment, token, tokenState string, err error) {
+	f := o.Graph.Flow
+	d, err = Find(ctx, c, name)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if d != nil {
+		if d.Status == "DELETING" {
+			return nil, "", "", userf("state machine %s is being deleted; wait until AWS has finished deleting it (usually a minute), then deploy again", name)
+		}
+		if d.Flow == "" {
+			return nil, "", "", userf("a state machine named %s exists and was not deployed by Stepflow (it has no %s tag); choose another name with --branch or --name-prefix", name, TagFlow)
+		}
+		if d.Flow != f.Name {
+			return nil, "", "", userf("state machine %s belongs to flow %s, not %s; choose another name with --branch or --name-prefix", name, d.Flow, f.Name)
+		}
+	}
+	cached := readToken(o.TokenDir, name)
+	if err := authorize(d, o.User, o.Authorize, cached, "redeploy"); err != nil {
+		return nil, "", "", err
+	}
+	token, tokenState = "", "minted"
+	switch {
+	case d != nil && d.Token != "" && !o.NewToken:
+		token, tokenState = d.Token, "unchanged"
+	case d != nil && d.Token != "":
+		token, tokenState = NewToken(name), "rotated"
+	default:
+		token = NewToken(name)
+	}
+	return d, token, tokenState, nil
+}
+
+// wantedMachine is the state machine to deploy: the compiled definition,
+// compacted, with the user's tags and Stepflow's.
+func wantedMachine(o Options, name, token string, res *statemachine.Result) (*Deployment, error) {
+	s, f := o.Settings, o.Graph.Flow
+	var def bytes.Buffer
+	if err := json.Compact(&def, res.Definition); err != nil {
+		return nil, err
+	}
+	tags := map[string]string{}
+	for k, v := range o.Tags {
+		tags[k] = v
+	}
+	tags[TagFlow], tags[TagToken], tags[TagOwner] = f.Name, token, o.User
+	return &Deployment{Name: name, Definition: def.String(), RoleArn: s.SFNRole, Logging: loggingConfig(o.LogExecutionHistory, s.LogGroupARN), Tags: tags}, nil
+}
+
 // uploadConfigs stores each config blob in the flow's datastore unless it
 // is there, after checking that the blobs are the ones s.Configs names.
-func uploadConfigs(ctx context.Context, st *datastore.Store, s awssfn.Settings, blobs []ConfigBlob, out io.Writer) error {
+func uploadConfigs(ctx context.Context, st *datastore.Store, s statemachine.Settings, blobs []ConfigBlob, out io.Writer) error {
 	if len(blobs) != len(s.Configs) {
 		return fmt.Errorf("deploy: %d config blobs for %d frozen configs", len(blobs), len(s.Configs))
 	}
@@ -270,7 +294,7 @@ func sameLogging(a, b *sfntypes.LoggingConfiguration) bool {
 
 // registerJobDefinition registers jd unless an ACTIVE definition of its
 // name exists (its name is the hash of its content).
-func registerJobDefinition(ctx context.Context, c *Clients, jd *batch.JobDefinition) (string, error) {
+func registerJobDefinition(ctx context.Context, c *Clients, jd *jobdef.JobDefinition) (string, error) {
 	got, err := c.Batch.DescribeJobDefinitions(ctx, &batchsdk.DescribeJobDefinitionsInput{
 		JobDefinitionName: aws.String(jd.JobDefinitionName), Status: aws.String("ACTIVE")})
 	if err != nil {
@@ -293,7 +317,7 @@ func registerJobDefinition(ctx context.Context, c *Clients, jd *batch.JobDefinit
 // request in its wire form) to the SDK's input: the SDK's input structs have
 // no JSON tags and encoding/json matches the wire names to their fields
 // case-insensitively; an unknown key is an error, so nothing is dropped.
-func RegisterInput(jd *batch.JobDefinition) (*batchsdk.RegisterJobDefinitionInput, error) {
+func RegisterInput(jd *jobdef.JobDefinition) (*batchsdk.RegisterJobDefinitionInput, error) {
 	data, err := json.Marshal(jd)
 	if err != nil {
 		return nil, err
@@ -416,7 +440,7 @@ func putStateMachine(ctx context.Context, c *Clients, have, want *Deployment) (a
 }
 
 // putSchedule makes the schedule match want (nil: no schedule).
-func putSchedule(ctx context.Context, c *Clients, want *awssfn.Schedule, name, machineArn, role string) (string, error) {
+func putSchedule(ctx context.Context, c *Clients, want *statemachine.Schedule, name, machineArn, role string) (string, error) {
 	have, err := c.Scheduler.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(name)})
 	if errCode(err) == "ResourceNotFoundException" {
 		have, err = nil, nil

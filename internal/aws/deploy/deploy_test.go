@@ -17,10 +17,12 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/awstest"
 	"github.com/stepflow/stepflow/internal/aws/codepkg"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
-	awssfn "github.com/stepflow/stepflow/internal/aws/sfn"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 type testFlow struct {
@@ -42,15 +44,15 @@ func testGraph(t *testing.T, scheduled bool) *graph.Graph {
 	if scheduled {
 		b = b.Schedule("0 3 * * *", "Europe/Paris")
 	}
-	g, err := graph.New(b.Definition())
+	g, err := graph.New(flow.MustDefinitionOf(b))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return g
 }
 
-func settings(f *awstest.Fake) awssfn.Settings {
-	return awssfn.Settings{
+func settings(f *awstest.Fake) statemachine.Settings {
+	return statemachine.Settings{
 		Region: awstest.Region, Queue: "queue", Image: "img", JobRole: "arn:aws:iam::123456789012:role/job",
 		SFNRole: "arn:aws:iam::123456789012:role/sfn", SchedulerRole: "arn:aws:iam::123456789012:role/scheduler",
 		DatastoreRoot: "s3://bucket/root", LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:sfn",
@@ -169,7 +171,7 @@ func TestCreateReportsEveryMissingSetting(t *testing.T) {
 	e.opts.Settings.Queue, e.opts.Settings.SFNRole, e.opts.Settings.SchedulerRole, e.opts.Settings.LogGroupARN = "", "", "", ""
 	e.opts.LogExecutionHistory = true
 	err := e.create(t)
-	var me *awssfn.MissingError
+	var me *statemachine.MissingError
 	if !errors.As(err, &me) {
 		t.Fatalf("got %v, want a MissingError", err)
 	}
@@ -198,8 +200,7 @@ func TestAWSErrors(t *testing.T) {
 	// Access denied is not retried, and names the fix.
 	e.f.Fail("ListTagsForResource", "AccessDeniedException", 1)
 	err := e.create(t)
-	var ue *deploy.UserError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "docs/iam.md") {
+	if !usage.Is(err) || !strings.Contains(err.Error(), "docs/iam.md") {
 		t.Errorf("access denied: got %v", err)
 	}
 	if n := e.f.Count("ListTagsForResource"); n != 1 {
@@ -208,7 +209,7 @@ func TestAWSErrors(t *testing.T) {
 
 	// A state machine being deleted.
 	e.f.SetMachineStatus("TestFlow", "DELETING")
-	if err := e.create(t); !errors.As(err, &ue) || !strings.Contains(err.Error(), "being deleted") {
+	if err := e.create(t); !usage.Is(err) || !strings.Contains(err.Error(), "being deleted") {
 		t.Errorf("deleting: got %v", err)
 	}
 }
@@ -235,8 +236,7 @@ func TestCreateRaces(t *testing.T) {
 	// Deleted meanwhile: StateMachineDeleting from the create.
 	e2 := setup(t, false)
 	e2.f.Fail("CreateStateMachine", "StateMachineDeleting", 1)
-	var ue *deploy.UserError
-	if err := e2.create(t); !errors.As(err, &ue) || !strings.Contains(err.Error(), "being deleted") {
+	if err := e2.create(t); !usage.Is(err) || !strings.Contains(err.Error(), "being deleted") {
 		t.Errorf("deleting: %v", err)
 	}
 }
@@ -321,8 +321,7 @@ func TestOperations(t *testing.T) {
 	e := setup(t, false)
 	ctx := context.Background()
 	ops := &deploy.Ops{C: e.c, Machine: "TestFlow", Flow: "TestFlow", Prog: "testflow"}
-	var ue *deploy.UserError
-	if _, err := ops.Trigger(ctx, nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), "not deployed") {
+	if _, err := ops.Trigger(ctx, nil); !usage.Is(err) || !strings.Contains(err.Error(), "not deployed") {
 		t.Errorf("trigger before deploy: %v", err)
 	}
 	if err := e.create(t); err != nil {
@@ -355,7 +354,7 @@ func TestOperations(t *testing.T) {
 	if st.Status != "RUNNING" || len(st.Steps) != 2 || st.Steps[0].Succeeded != 1 || st.Steps[1].Running != 1 {
 		t.Errorf("status %+v %+v %+v", st, st.Steps[0], st.Steps[1])
 	}
-	if _, err := ops.Status(ctx, "sfn-nope", nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := ops.Status(ctx, "sfn-nope", nil); !usage.Is(err) || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("status of an unknown run: %v", err)
 	}
 
@@ -370,7 +369,7 @@ func TestOperations(t *testing.T) {
 	}
 
 	// Delete refuses while runs are in flight.
-	if _, err := ops.Delete(ctx, false, "alice", "", "", "TestFlow"); !errors.As(err, &ue) || !strings.Contains(err.Error(), "in flight") {
+	if _, err := ops.Delete(ctx, false, "alice", "", "", "TestFlow"); !usage.Is(err) || !strings.Contains(err.Error(), "in flight") {
 		t.Errorf("delete with runs in flight: %v", err)
 	}
 
@@ -390,11 +389,11 @@ func TestOperations(t *testing.T) {
 	// Too old: refused before asking AWS; AWS's own refusal is explained too.
 	e.f.Finish(strings.TrimPrefix(run2, "sfn-"), "FAILED", 15*24*time.Hour)
 	err = ops.Resume(ctx, run2, awstest.Epoch.Add(time.Hour))
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "more than 14 days") || !strings.Contains(err.Error(), "resume --origin-run-id "+run2) {
+	if !usage.Is(err) || !strings.Contains(err.Error(), "more than 14 days") || !strings.Contains(err.Error(), "resume --origin-run-id "+run2) {
 		t.Errorf("resume of an old run: %v", err)
 	}
 	err = ops.Resume(ctx, run2, awstest.Epoch.Add(-14*24*time.Hour)) // our clock says recent: AWS refuses
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cannot be redriven") || e.f.Count("RedriveExecution") != 2 || !strings.Contains(err.Error(), "ended more than 14 days ago") {
+	if !usage.Is(err) || !strings.Contains(err.Error(), "cannot be redriven") || e.f.Count("RedriveExecution") != 2 || !strings.Contains(err.Error(), "ended more than 14 days ago") {
 		t.Errorf("AWS refuses the redrive: %v", err)
 	}
 
@@ -414,7 +413,7 @@ func TestOperations(t *testing.T) {
 
 func TestRegisterInputKeepsEveryField(t *testing.T) {
 	e := setup(t, false)
-	res, err := awssfn.Compile(e.opts.Graph, e.opts.Settings)
+	res, err := statemachine.Compile(e.opts.Graph, e.opts.Settings)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,10 +439,10 @@ func (f *configFlow) step(c *stepflow.Context) error { return nil }
 // finds them there.
 func TestCreateUploadsConfigs(t *testing.T) {
 	e := setup(t, false)
-	g, err := graph.New(stepflow.New[configFlow]("ConfigFlow").
+	g, err := graph.New(flow.MustDefinitionOf(stepflow.New[configFlow]("ConfigFlow").
 		Config("settings", "settings.json", "prefix").
 		Step("start", (*configFlow).step, stepflow.Next("end")).
-		Step("end", (*configFlow).step).Definition())
+		Step("end", (*configFlow).step)))
 	if err != nil {
 		t.Fatal(err)
 	}

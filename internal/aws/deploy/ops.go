@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 )
 
 // MaxInput is the largest execution input Step Functions accepts.
@@ -23,9 +24,6 @@ const MaxInput = 256 << 10
 // RedriveWindow is how long after its end Step Functions can redrive an
 // execution.
 const RedriveWindow = 14 * 24 * time.Hour
-
-// RunPrefix starts the id of every run on Step Functions.
-const RunPrefix = "sfn-"
 
 // Ops operates the deployment of one flow.
 type Ops struct {
@@ -49,13 +47,13 @@ func (o *Ops) deployed(ctx context.Context) (*Deployment, error) {
 
 // execArn is the ARN of the execution of run id on the state machine.
 func execArn(machineArn, runID string) string {
-	return strings.Replace(machineArn, ":stateMachine:", ":execution:", 1) + ":" + strings.TrimPrefix(runID, RunPrefix)
+	return strings.Replace(machineArn, ":stateMachine:", ":execution:", 1) + ":" + strings.TrimPrefix(runID, statemachine.RunPrefix)
 }
 
 // CheckRunID refuses a run id that is not a Step Functions run.
 func CheckRunID(id string) error {
-	if !strings.HasPrefix(id, RunPrefix) || len(id) == len(RunPrefix) {
-		return userf("run id %q is not a Step Functions run: their ids begin with %q (list them with 'step-functions list-runs')", id, RunPrefix)
+	if !statemachine.IsRunID(id) {
+		return userf("run id %q is not a Step Functions run: their ids begin with %q (list them with 'step-functions list-runs')", id, statemachine.RunPrefix)
 	}
 	return nil
 }
@@ -91,7 +89,7 @@ func (o *Ops) Trigger(ctx context.Context, params map[string]string) (string, er
 		return "", awsErr("start a run of "+o.Machine, err)
 	}
 	arn := aws.ToString(out.ExecutionArn)
-	return RunPrefix + arn[strings.LastIndex(arn, ":")+1:], nil
+	return statemachine.RunPrefix + arn[strings.LastIndex(arn, ":")+1:], nil
 }
 
 // Run is one execution.
@@ -124,7 +122,7 @@ func listRuns(ctx context.Context, c *Clients, machineArn, status string, limit 
 			return nil, awsErr("list the runs", err)
 		}
 		for _, e := range page.Executions {
-			runs = append(runs, Run{ID: RunPrefix + aws.ToString(e.Name), Status: string(e.Status), Start: aws.ToTime(e.StartDate), Stop: aws.ToTime(e.StopDate)})
+			runs = append(runs, Run{ID: statemachine.RunPrefix + aws.ToString(e.Name), Status: string(e.Status), Start: aws.ToTime(e.StartDate), Stop: aws.ToTime(e.StopDate)})
 		}
 		if limit > 0 && len(runs) >= limit {
 			break

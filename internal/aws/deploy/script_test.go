@@ -22,7 +22,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/awstest"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
 	"github.com/stepflow/stepflow/internal/datastore"
-	"github.com/stepflow/stepflow/internal/datastore/s3"
+	"github.com/stepflow/stepflow/internal/datastore/s3store"
 	"github.com/stepflow/stepflow/internal/testbin"
 )
 
@@ -182,7 +182,7 @@ func cmdCmpToken(ts *testscript.TestScript, neg bool, args []string) {
 // seed saves a succeeded attempt with its logs in the script's S3 datastore.
 func seed(ts *testscript.TestScript, run, step, task string) error {
 	ctx := context.Background()
-	b, err := s3.New(ctx, s3.Config{Bucket: "bucket", Prefix: "root", Endpoint: ts.Getenv("STEPFLOW_S3_ENDPOINT"), PathStyle: true,
+	b, err := s3store.New(ctx, s3store.Config{Bucket: "bucket", Prefix: "root", Endpoint: ts.Getenv("STEPFLOW_S3_ENDPOINT"), PathStyle: true,
 		Region: awstest.Region, Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
 	if err != nil {
 		return err

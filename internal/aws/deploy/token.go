@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 )
 
 // Tags Stepflow keeps on the state machine: the deployment's production
@@ -20,10 +22,6 @@ const (
 	TagToken = "stepflow:production-token"
 	TagOwner = "stepflow:owner"
 )
-
-// TokenPrefix is how a production token is shown: the namespace of the
-// deployment's runs.
-const TokenPrefix = "production:"
 
 // NewToken mints a production token for a state machine: its lower-cased
 // name (at most 40 characters) and 8 random letters and digits. Tokens are
@@ -41,7 +39,9 @@ func NewToken(machine string) string {
 }
 
 // stripToken removes the "production:" prefix of a token given by a user.
-func stripToken(t string) string { return strings.TrimPrefix(strings.TrimSpace(t), TokenPrefix) }
+func stripToken(t string) string {
+	return strings.TrimPrefix(strings.TrimSpace(t), statemachine.ProductionPrefix)
+}
 
 // tokenFile is the local cache of the token of one state machine: a JSON
 // object {"production_token": "..."} at <dir>/<machine>.json.

@@ -31,7 +31,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/codepkg"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
-	"github.com/stepflow/stepflow/internal/datastore/s3"
+	"github.com/stepflow/stepflow/internal/datastore/s3store"
 	"github.com/stepflow/stepflow/internal/testbin"
 	"github.com/stepflow/stepflow/internal/testproc"
 )
@@ -55,7 +55,7 @@ type world struct {
 	dir      string
 	s3URL    string
 	ddbURL   string
-	backend  *s3.Backend
+	backend  *s3store.Backend
 	ddb      *dynamodb.Client
 	node     string
 	jobEnv   map[string]string
@@ -153,7 +153,7 @@ func startWorld() (w *world, err error) {
 	w.s3URL = ts.URL
 	ctx := context.Background()
 	creds := credentials.NewStaticCredentialsProvider("AKIDE2E", "secrete2e", "")
-	w.backend, err = s3.New(ctx, s3.Config{Bucket: bucket, Prefix: prefix, Region: region, Endpoint: ts.URL, PathStyle: true, Credentials: creds})
+	w.backend, err = s3store.New(ctx, s3store.Config{Bucket: bucket, Prefix: prefix, Region: region, Endpoint: ts.URL, PathStyle: true, Credentials: creds})
 	if err != nil {
 		return w, err
 	}

@@ -24,6 +24,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) datastore.Backend) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, newBackend(t)) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newBackend(t)) })
 	t.Run("List", func(t *testing.T) { testList(t, newBackend(t)) })
+	t.Run("Dirs", func(t *testing.T) { testDirs(t, newBackend(t)) })
 	t.Run("Overwrite", func(t *testing.T) { testOverwrite(t, newBackend(t)) })
 	t.Run("ConcurrentSaveSameName", func(t *testing.T) { testConcurrentSave(t, newBackend(t)) })
 	t.Run("Large", func(t *testing.T) { testLarge(t, newBackend(t)) })
@@ -274,5 +275,50 @@ func fillRandom(b []byte, seed uint64) {
 	for i := 0; i < len(b); i += 8 {
 		binary.LittleEndian.PutUint64(buf[:], r.Uint64())
 		copy(b[i:], buf[:])
+	}
+}
+
+func dirs(t *testing.T, b datastore.Backend, prefix string) []string {
+	t.Helper()
+	var got []string
+	if err := b.Dirs(context.Background(), prefix, func(elem string) error {
+		got = append(got, elem)
+		return nil
+	}); err != nil {
+		t.Fatalf("Dirs(%q): %v", prefix, err)
+	}
+	return got
+}
+
+func testDirs(t *testing.T, b datastore.Backend) {
+	if got := dirs(t, b, ""); len(got) != 0 {
+		t.Fatalf("Dirs of an empty backend = %q, want none", got)
+	}
+	for _, name := range []string{"B/runs/1/run.json", "A/index/1", "A/runs/1/run.json", "A/runs/2/x/y", "top", "C-1/z", "A/leaf"} {
+		save(t, b, name, []byte(name))
+	}
+	for prefix, want := range map[string][]string{
+		"":              {"A", "B", "C-1"},
+		"A/":            {"index", "runs"},
+		"A/runs/":       {"1", "2"},
+		"A/runs/2/":     {"x"},
+		"A/runs/2/x/":   nil,
+		"Missing/":      nil,
+		"A/runs/1/run/": nil,
+	} {
+		if got := dirs(t, b, prefix); !slices.Equal(got, want) {
+			t.Errorf("Dirs(%q) = %q, want %q", prefix, got, want)
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := b.Dirs(context.Background(), "", func(string) error { n++; return stop })
+	if err != stop || n != 1 {
+		t.Errorf("Dirs with fn failing: err %v after %d calls, want the fn's error after 1", err, n)
+	}
+	for _, bad := range []string{"A", "/A/", "A//", "../"} {
+		if err := b.Dirs(context.Background(), bad, func(string) error { return nil }); err == nil {
+			t.Errorf("Dirs(%q) accepted an invalid prefix", bad)
+		}
 	}
 }

@@ -48,6 +48,21 @@ type Backend struct {
 
 var _ datastore.Backend = (*Backend)(nil)
 
+// A program that imports this package opens directories with
+// datastore.Open.
+func init() {
+	datastore.Register(datastore.FileScheme, func(_ context.Context, root string, _ func(string) string) (datastore.Backend, error) {
+		if strings.HasPrefix(root, "file://") {
+			root = strings.TrimPrefix(root, "file://")
+		}
+		b, err := New(root, Options{})
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	})
+}
+
 // New returns a Backend storing objects under root, creating root if needed.
 func New(root string, opts Options) (*Backend, error) {
 	if root == "" {
@@ -261,4 +276,62 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(name string, 
 		}
 	}
 	return nil
+}
+
+// Dirs reads one directory: the subdirectories of prefix that hold
+// something, in lexical order.
+func (b *Backend) Dirs(ctx context.Context, prefix string, fn func(elem string) error) error {
+	if err := checkDirPrefix(prefix); err != nil {
+		return err
+	}
+	dir := b.root
+	if prefix != "" {
+		dir = b.path(strings.TrimSuffix(prefix, "/"))
+	}
+	entries, err := os.ReadDir(dir) // sorted by name
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list directories of %q: %w", prefix, err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || datastore.CheckName(e.Name()) != nil {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("list directories of %q: %w", prefix, err)
+		}
+		if empty, err := isEmptyDir(filepath.Join(dir, e.Name())); err != nil || empty {
+			continue
+		}
+		if err := fn(e.Name()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkDirPrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	if !strings.HasSuffix(prefix, "/") || datastore.CheckName(strings.TrimSuffix(prefix, "/")) != nil {
+		return fmt.Errorf("list directories of %q: invalid prefix; use \"\" or slash-separated elements ending in \"/\"", prefix)
+	}
+	return nil
+}
+
+// isEmptyDir reports whether dir holds nothing but temporary files.
+func isEmptyDir(dir string) (bool, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			return false, nil
+		}
+	}
+	return true, nil
 }

@@ -34,12 +34,7 @@ type seedTask struct {
 }
 
 // seedRun writes one run of flow under root.
-func seedRun(root, flow, id string, start time.Time, status string, dur time.Duration, tasks []seedTask) error {
-	ctx := context.Background()
-	b, err := local.New(root, local.Options{})
-	if err != nil {
-		return err
-	}
+func seedRun(ctx context.Context, b datastore.Backend, flow, id string, start time.Time, status string, dur time.Duration, tasks []seedTask) error {
 	s := datastore.NewStore(b, flow)
 	if err := s.PutRun(ctx, datastore.Run{Flow: flow, ID: id, Start: start, Params: map[string]string{"alpha": "0.5"}, Runtime: "local"}); err != nil {
 		return err
@@ -91,14 +86,23 @@ type Model struct {
 }
 
 // Write writes HelloFlow with three runs (succeeded, failed, running) and
-// OtherFlow with one.
+// OtherFlow with one into the directory root.
 func Write(root string) error {
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		return err
+	}
+	return WriteTo(context.Background(), b)
+}
+
+// WriteTo writes what Write writes into b.
+func WriteTo(ctx context.Context, b datastore.Backend) error {
 	sec := time.Second
 	ok := datastore.StatusSucceeded
 	failed := datastore.StatusFailed
 	start := seedTask{step: "start", task: "0", status: ok, end: sec / 2, width: 2,
 		artifacts: map[string]any{"Alpha": 0.5, "Shards": []string{"eu", "us"}}, stdout: "starting\n"}
-	err := seedRun(root, "HelloFlow", "r1", T0, ok, 4*sec, []seedTask{
+	err := seedRun(ctx, b, "HelloFlow", "r1", T0, ok, 4*sec, []seedTask{
 		start,
 		{step: "train", task: "0", indices: []int{0}, status: ok, start: sec, end: 2 * sec,
 			artifacts: map[string]any{"Alpha": 0.5, "Shard": "eu", "Score": 0.9}, stdout: "training eu\n"},
@@ -115,7 +119,7 @@ func Write(root string) error {
 	if err != nil {
 		return err
 	}
-	err = seedRun(root, "HelloFlow", "r2", T0.Add(time.Hour), failed, 2*sec, []seedTask{
+	err = seedRun(ctx, b, "HelloFlow", "r2", T0.Add(time.Hour), failed, 2*sec, []seedTask{
 		start,
 		{step: "train", task: "0", indices: []int{0}, status: failed, start: sec, end: 2 * sec,
 			err: "boom", stderr: "panic: boom\n"},
@@ -123,7 +127,7 @@ func Write(root string) error {
 	if err != nil {
 		return err
 	}
-	err = seedRun(root, "HelloFlow", "r3", T0.Add(2*time.Hour), "", 0, []seedTask{
+	err = seedRun(ctx, b, "HelloFlow", "r3", T0.Add(2*time.Hour), "", 0, []seedTask{
 		start,
 		{step: "train", task: "2", indices: []int{2}, status: ok, start: sec, end: 2 * sec},
 		{step: "train", task: "10", indices: []int{10}, status: ok, start: sec, end: 2 * sec},
@@ -132,5 +136,5 @@ func Write(root string) error {
 	if err != nil {
 		return err
 	}
-	return seedRun(root, "OtherFlow", "o1", T0, ok, sec, []seedTask{{step: "start", task: "0", status: ok}})
+	return seedRun(ctx, b, "OtherFlow", "o1", T0, ok, sec, []seedTask{{step: "start", task: "0", status: ok}})
 }

@@ -1,0 +1,172 @@
+package stepflow
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/stepflow/stepflow/internal/flow"
+)
+
+// Context is what a step receives besides its state: the identity of its
+// task, its foreach position, its attempt number, cancellation, and output.
+//
+// The zero Context is ready to use in unit tests that call a step method
+// directly: it describes a first attempt outside any foreach, with empty
+// names, context.Background, and Printf writing to standard output.
+type Context struct {
+	c *flow.Context // nil in the zero Context
+}
+
+func (c *Context) in() *flow.Context {
+	if c == nil {
+		return nil
+	}
+	return c.c
+}
+
+// Context returns the task's context.Context. It is cancelled when the
+// step's Timeout expires or the run is interrupted; pass it to slow calls.
+func (c *Context) Context() context.Context {
+	if in := c.in(); in != nil {
+		return in.Context()
+	}
+	return context.Background()
+}
+
+// Flow returns the flow's name.
+func (c *Context) Flow() string {
+	if in := c.in(); in != nil {
+		return in.Flow()
+	}
+	return ""
+}
+
+// RunID returns the id of the run.
+func (c *Context) RunID() string {
+	if in := c.in(); in != nil {
+		return in.RunID()
+	}
+	return ""
+}
+
+// Step returns the name of the running step.
+func (c *Context) Step() string {
+	if in := c.in(); in != nil {
+		return in.Step()
+	}
+	return ""
+}
+
+// TaskID returns the task's id, unique within its step and run: "0"
+// outside any foreach, else the foreach indices joined by "-" ("3-1-2").
+func (c *Context) TaskID() string {
+	if in := c.in(); in != nil {
+		return in.TaskID()
+	}
+	return ""
+}
+
+// Pathspec returns the task's address, run/step/task, as the flow
+// binary's logs and dump commands take it. It is empty in the zero Context.
+func (c *Context) Pathspec() string {
+	if in := c.in(); in != nil {
+		return in.Pathspec()
+	}
+	return ""
+}
+
+// Attempt returns the attempt number, 0 for the first try (see Retry).
+func (c *Context) Attempt() int {
+	if in := c.in(); in != nil {
+		return in.Attempt()
+	}
+	return 0
+}
+
+// Index returns the task's index in the innermost enclosing foreach, or -1
+// outside any foreach (and in the zero Context).
+func (c *Context) Index() int {
+	if in := c.in(); in != nil {
+		return in.Index()
+	}
+	return -1
+}
+
+// Indices returns the foreach index stack, outermost first; it is empty
+// outside any foreach.
+func (c *Context) Indices() []int {
+	if in := c.in(); in != nil {
+		return in.Indices()
+	}
+	return nil
+}
+
+// Item returns the innermost foreach item (the element of the foreach
+// field at Index), and false outside a foreach. The generic function Item
+// returns it typed.
+func (c *Context) Item() (any, bool) {
+	if in := c.in(); in != nil {
+		return in.Item()
+	}
+	return nil, false
+}
+
+// Printf writes to the task's standard output, which is shown while the
+// run goes and saved with the task (the flow binary's logs command).
+func (c *Context) Printf(format string, args ...any) {
+	if in := c.in(); in != nil {
+		in.Printf(format, args...)
+		return
+	}
+	fmt.Printf(format, args...)
+}
+
+// itemError is the panic value with which Item fails the task; the step
+// wrappers of Flow.Step and Flow.Join recover it as the step's error.
+type itemError struct{ err error }
+
+// recoverItem turns an itemError panic into *err and lets other panics go
+// on (the task runner reports them with their stack).
+func recoverItem(err *error) {
+	if r := recover(); r != nil {
+		ie, ok := r.(itemError)
+		if !ok {
+			panic(r)
+		}
+		*err = ie.err
+	}
+}
+
+// Item returns the innermost foreach item of the running task as a T:
+//
+//	f.Word = stepflow.Item[string](c) // in a step of Foreach("Words", ...)
+//
+// T must be the element type of the foreach field. When it is not, or
+// when the step does not run inside a foreach, Item fails the task with
+// an error such as "item is string, not int": call it in the step's own
+// goroutine, not in one the step starts.
+func Item[T any](c *Context) T {
+	var zero T
+	v, ok := c.Item()
+	want := reflect.TypeFor[T]()
+	if !ok {
+		where := "outside any foreach"
+		if step := c.Step(); step != "" {
+			where = fmt.Sprintf("in step %s, which is not inside a foreach", step)
+		}
+		panic(itemError{fmt.Errorf("stepflow.Item[%s] called %s: there is no item", want, where)})
+	}
+	if v == nil && (want.Kind() == reflect.Interface) {
+		return zero
+	}
+	t, ok := v.(T)
+	if !ok {
+		got := "nil"
+		if v != nil {
+			got = reflect.TypeOf(v).String()
+		}
+		panic(itemError{fmt.Errorf("stepflow.Item[%s]: item is %s, not %s; use the element type of the foreach field", want, got, want)})
+	}
+	return t
+}

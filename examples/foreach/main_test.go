@@ -1,0 +1,31 @@
+package main
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/stepflow/stepflow/stepflowtest"
+)
+
+func TestForeachFlow(t *testing.T) {
+	res := stepflowtest.Run(t, newFlow())
+	end := res.End()
+	want := ForeachFlow{Words: []string{"alpha", "beta", "gamma"}, Lengths: []int{5, 4, 5}, Total: 14,
+		Joined: "ALPHA BETA GAMMA", Summary: "3 words, 14 letters: ALPHA BETA GAMMA"}
+	if !reflect.DeepEqual(end.Words, want.Words) || !reflect.DeepEqual(end.Lengths, want.Lengths) ||
+		end.Total != want.Total || end.Joined != want.Joined || end.Summary != want.Summary {
+		t.Errorf("end state:\n got %+v\nwant %+v", *end, want)
+	}
+	measures := res.Tasks("measure")
+	if len(measures) != 3 {
+		t.Fatalf("%d measure tasks, want 3", len(measures))
+	}
+	for i, w := range want.Words {
+		if m := res.Task("measure", i); m.Word != w || m.Length != len(w) {
+			t.Errorf("measure %d: Word=%q Length=%d, want %q %d", i, m.Word, m.Length, w, len(w))
+		}
+	}
+	if got, want := res.Output("measure", 2), "word 2: gamma\n"; got != want {
+		t.Errorf("measure 2 printed %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,489 @@
+// Package sfncmd is the step-functions command group of a flow binary:
+// compile the flow to AWS Step Functions + AWS Batch, deploy it, and
+// operate its runs (trigger, list-runs, status, logs, terminate, resume,
+// delete). It links the AWS SDK. Importing it registers the commands (and
+// the S3 datastore and the DynamoDB bookkeeping that cloud tasks use) with
+// every flow binary of the program; package stepflow imports it under the
+// stepflow_aws build tag, so that plain flow binaries start fast.
+package sfncmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/aws/jobdef"
+	"github.com/stepflow/stepflow/internal/aws/settings"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
+	"github.com/stepflow/stepflow/internal/command"
+	"github.com/stepflow/stepflow/internal/flowcmd"
+	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/usage"
+)
+
+// cmdStepFunctions is the step-functions command group: compile, deploy
+// and operate the flow on AWS Step Functions + AWS Batch. The commands
+// that call AWS are in aws.go.
+func cmdStepFunctions(f *flowcmd.Flow) *command.Command {
+	return &command.Command{
+		Name:  flowcmd.StepFunctionsCommand,
+		Short: "deploy and operate the flow on AWS Step Functions and AWS Batch",
+		Commands: []*command.Command{cmdSFNCreate(f), cmdSFNTrigger(f), cmdSFNListRuns(f),
+			cmdSFNRun(f, "status", "show a run's progress, step by step",
+				`Status shows a run on AWS Step Functions: its status, and per step how many
+tasks started, succeeded, failed and are running (from the execution history)
+and what the datastore holds for it.`, nil),
+			cmdSFNLogs(f),
+			cmdSFNRun(f, "terminate", "stop a running run",
+				`Terminate stops a running run (StopExecution). Stopping a run of another
+user's deployment needs --authorize production:<token>.`,
+				func(fs *flag.FlagSet, o *runOptions) {
+					fs.StringVar(&o.authorize, "authorize", "", "production token of a deployment made by another user")
+				}),
+			cmdSFNRun(f, "resume", "resume a failed run in the cloud (redrive)",
+				`Resume redrives a failed, timed out or terminated run on AWS Step Functions:
+the run keeps its id and task ids, the states that succeeded are not run again,
+and the records of earlier attempts stay in the datastore. Step Functions can
+redrive a run up to 14 days after it ended; for an older run resume it locally
+with 'resume --origin-run-id RUN'.`, nil),
+			cmdSFNDelete(f)},
+	}
+}
+
+// durationOrSeconds is a flag taking "48h" or a number of seconds.
+type durationOrSeconds struct{ d *time.Duration }
+
+func (v durationOrSeconds) String() string {
+	if v.d == nil || *v.d == 0 {
+		return ""
+	}
+	return v.d.String()
+}
+
+func (v durationOrSeconds) Set(s string) error {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*v.d = time.Duration(n) * time.Second
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (48h) or a number of seconds", s)
+	}
+	*v.d = d
+	return nil
+}
+
+// settingFlags declares the settings flags on fs, except those in skip
+// (names taken by the flow's parameters in trigger).
+func settingFlags(fs *flag.FlagSet, s *statemachine.Settings, skip map[string]bool) {
+	for _, f := range statemachine.SettingFlags() {
+		if !skip[f[0]] {
+			fs.StringVar(s.Field(f[0]), f[0], "", fmt.Sprintf("setting %s (env %s)", f[1], f[2]))
+		}
+	}
+}
+
+// loadSettings completes the flags' settings from the environment and the
+// config file; the region falls back to AWS_REGION and AWS_DEFAULT_REGION.
+func loadSettings(env *command.Env, flags statemachine.Settings) (statemachine.Settings, error) {
+	s, err := settings.Load(flags, env.Getenv, os.ReadFile)
+	if err != nil {
+		return s, usage.Wrap(err)
+	}
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if s.Region == "" {
+			s.Region = env.Getenv(k)
+		}
+	}
+	return s, nil
+}
+
+// tagsFlag collects --tag KEY=VALUE.
+type tagsFlag map[string]string
+
+func (t tagsFlag) String() string { return "" }
+
+func (t tagsFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	switch {
+	case !ok || k == "":
+		return fmt.Errorf("%q: write KEY=VALUE", v)
+	case len(k) > 128 || len(val) > 256:
+		return fmt.Errorf("%q: keys have at most 128 characters, values at most 256", v)
+	case strings.HasPrefix(strings.ToLower(k), "aws:") || strings.HasPrefix(k, "stepflow:"):
+		return fmt.Errorf("%q: the aws: and stepflow: prefixes are reserved", v)
+	}
+	t[k] = val
+	return nil
+}
+
+func cmdSFNCreate(f *flowcmd.Flow) *command.Command {
+	var onlyJSON bool
+	var outDir string
+	var flags statemachine.Settings
+	configs := flowcmd.ConfigFlag{}
+	o := createOptions{tags: map[string]string{}}
+	return &command.Command{
+		Name:      "create",
+		UsageLine: "create [--only-json [--output-dir DIR]] [--config NAME=FILE] [--authorize TOKEN] [--new-token] [--tag K=V] [--log-execution-history] [--code-package FILE] [--workflow-timeout 48h] [--max-workers N] [--distributed-map] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
+		Short:     "deploy the flow (or, with --only-json, compile it)",
+		Long: `Create deploys the flow to AWS Step Functions and AWS Batch: it uploads the
+code package (the flow cross-compiled for linux, or --code-package FILE) to
+<datastore-root>/<Flow>/code/<sha256>, registers the job definitions that do not
+exist yet, creates or updates the state machine, and creates, updates or deletes
+its EventBridge Scheduler schedule. What is already as wanted is left alone: a
+second deploy of an unchanged flow changes nothing. It prints what it did, one
+line per resource.
+
+The first deploy mints a production token, stored in the state machine's tags
+and passed to every task as STEPFLOW_PRODUCTION_TOKEN. Redeploying a flow that
+another user deployed needs --authorize production:<token>; --new-token
+rotates the token.
+
+The flow's configs are read now, from their default files or --config
+NAME=FILE as 'run' reads them, and frozen into the deployment: the definition
+names each value by its hash and the deploy uploads it to the datastore, so
+every run of the deployment sees these values. A changed config file needs a
+new deploy.
+
+With --only-json it compiles only: it prints the definition (or, with
+--output-dir, writes state-machine.json, job-definitions.json and schedule.json
+there) and calls no AWS API.
+
+Settings come from the flags, else STEPFLOW_* environment variables, else the
+JSON config file ($STEPFLOW_CONFIG or ~/.stepflow/config.json; write it with
+'stepflow configure aws'). Every missing setting is named in one message. See
+docs/deploy.md and docs/state-machine.md.`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&onlyJSON, "only-json", false, "compile only: print (or write) the JSON, call no AWS API")
+			fs.StringVar(&outDir, "output-dir", "", "write state-machine.json, job-definitions.json and schedule.json to this directory")
+			fs.Var(durationOrSeconds{&flags.WorkflowTimeout}, "workflow-timeout", "execution timeout (48h, or seconds); also the lifetime of bookkeeping items")
+			fs.IntVar(&flags.MaxWorkers, "max-workers", 0, fmt.Sprintf("MaxConcurrency of every foreach Map (default %d)", statemachine.DefaultMaxWorkers))
+			fs.BoolVar(&flags.DistributedMap, "distributed-map", false, "run every foreach as a chunked DISTRIBUTED Map (child executions)")
+			fs.IntVar(&flags.DistributedMapThreshold, "distributed-map-threshold", 0,
+				fmt.Sprintf("widest top-level foreach run as one INLINE Map; wider ones run chunked in a DISTRIBUTED Map (1 to 1000; default automatic, at most %d; env STEPFLOW_DISTRIBUTED_MAP_THRESHOLD)", statemachine.DefaultDistributedMapThreshold))
+			fs.IntVar(&flags.ForeachChunk, "foreach-chunk", 0,
+				fmt.Sprintf("items per chunk (child execution) of a DISTRIBUTED foreach (1 to 1000; default automatic, at most %d; env STEPFLOW_FOREACH_CHUNK)", statemachine.DefaultForeachChunk))
+			fs.StringVar(&o.authorize, "authorize", "", "production token of a deployment made by another user")
+			fs.BoolVar(&o.newToken, "new-token", false, "rotate the production token (a new production namespace)")
+			fs.Var(tagsFlag(o.tags), "tag", "tag the state machine: KEY=VALUE (repeatable)")
+			fs.BoolVar(&o.logHistory, "log-execution-history", false, "log the execution history to the CloudWatch Logs group of --log-group-arn")
+			fs.StringVar(&o.codePackage, "code-package", "", "use this prebuilt linux binary of the flow as the code package")
+			fs.StringVar(&o.arch, "arch", "amd64", "architecture of the AWS Batch hosts: amd64 or arm64")
+			fs.Var(configs, "config", "config file: NAME=FILE (repeatable); default: the config's own path")
+			settingFlags(fs, &flags, nil)
+		},
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			if len(args) > 0 {
+				return usage.Errorf("step-functions create takes no arguments, got %q", args)
+			}
+			g, err := f.Graph()
+			if err != nil {
+				return err
+			}
+			s, err := loadSettings(env, flags)
+			if err != nil {
+				return err
+			}
+			// The configs, frozen as a local run freezes them: only their
+			// hashes go into the definition (nothing is written here).
+			frozen, err := flowcmd.EncodeConfigs(f.Def, configs)
+			if err != nil {
+				return err
+			}
+			if len(frozen) > 0 {
+				s.Configs = map[string]string{}
+				for _, c := range frozen {
+					s.Configs[c.Name] = c.Hash
+				}
+			}
+			o.configs = frozen
+			if !onlyJSON {
+				if outDir != "" {
+					return usage.Errorf("--output-dir writes the compiled JSON: use it with --only-json")
+				}
+				return create(ctx, env, f, s, o)
+			}
+			res, err := statemachine.Compile(g, s)
+			if err != nil {
+				// Every compile error is a problem of the flow or its
+				// settings, which the user fixes.
+				return usage.Wrap(err)
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintf(env.Stderr, "%s: warning: %s\n", env.Args0, w)
+			}
+			if outDir == "" {
+				_, err := env.Stdout.Write(res.Definition)
+				return err
+			}
+			return writeCompiled(outDir, res)
+		},
+	}
+}
+
+// MaxParamsChars is the room for the parameters (the JSON of every value,
+// defaults merged, as an environment value) in the start task's container
+// overrides: AWS Batch's 8,192 characters less what the other variables take
+// at most (the compiler checks that they leave this room).
+const MaxParamsChars = statemachine.MaxParamsChars
+
+func cmdSFNTrigger(f *flowcmd.Flow) *command.Command {
+	return &command.Command{
+		Name:      "trigger",
+		UsageLine: "trigger [--PARAM value ...] [settings flags]",
+		Short:     "start a run of the deployed flow",
+		Long: `Trigger starts a run of the deployed state machine and prints its run id
+(sfn-<execution name>). Each parameter of the flow is a flag; values are checked
+here against the parameter's type, required parameters must be given, and the
+input must fit the AWS limits. Parameters not given take the defaults deployed
+with the flow.`,
+		RawArgs: true,
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			return runSFNTrigger(ctx, env, f, args)
+		},
+	}
+}
+
+// sfnValue is a flag value that records whether it was set.
+type sfnValue struct {
+	v   string
+	set bool
+}
+
+func (o *sfnValue) String() string     { return o.v }
+func (o *sfnValue) Set(v string) error { o.v, o.set = v, true; return nil }
+
+func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args []string) error {
+	if _, err := f.Graph(); err != nil {
+		return err
+	}
+	var flags statemachine.Settings
+	cmd := cmdSFNTrigger(f)
+	fs := command.NewFlagSet(env.Args0+" step-functions trigger", env, cmd)
+	params := map[string]*sfnValue{}
+	skip := map[string]bool{}
+	for _, p := range f.Def.Params {
+		v := &sfnValue{}
+		params[p.Name] = v
+		skip[p.Name] = true
+		usage := p.Help + " (" + p.Kind.String() + ")"
+		if p.Required {
+			usage += ", required"
+		} else if s, err := p.Format(p.Default); err == nil {
+			usage += ", deployed default " + s
+		}
+		fs.Var(v, p.Name, usage)
+	}
+	settingFlags(fs, &flags, skip)
+	if err := command.ParseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usage.Errorf("trigger takes no arguments, got %q; parameters are flags (--name value)", fs.Args())
+	}
+	given := map[string]string{}
+	merged := map[string]string{}
+	for _, p := range f.Def.Params {
+		v := params[p.Name]
+		switch {
+		case v.set:
+			if _, err := p.Parse(v.v); err != nil {
+				return usage.Errorf("%v; run '%s step-functions trigger --help' for the parameters", err, env.Args0)
+			}
+			given[p.Name], merged[p.Name] = v.v, v.v
+		case p.Required:
+			return usage.Errorf("parameter %s is required: give it with --%s (%s)", p.Name, p.Name, p.Help)
+		case p.Default != nil:
+			if s, err := p.Format(p.Default); err == nil {
+				merged[p.Name] = s
+			}
+		}
+	}
+	js, _ := json.Marshal(merged)
+	quoted, _ := json.Marshal(string(js))
+	if len(quoted) > MaxParamsChars {
+		return usage.Errorf("the parameter values take %d characters in the start task's container overrides, over the %d that fit (AWS Batch allows 8,192 for all of them); pass large values in a file on S3 and give its URL", len(quoted), MaxParamsChars)
+	}
+	s, err := loadSettings(env, flags)
+	if err != nil {
+		return err
+	}
+	return trigger(ctx, env, f, s, given)
+}
+
+// runStatuses are the execution statuses list-runs filters on.
+var runStatuses = []string{"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"}
+
+func cmdSFNListRuns(f *flowcmd.Flow) *command.Command {
+	var flags statemachine.Settings
+	var status string
+	return &command.Command{
+		Name:      "list-runs",
+		UsageLine: "list-runs [--status S] [settings flags]",
+		Short:     "list the runs of the deployed flow, newest first",
+		Long: `List-runs lists the executions of the deployed state machine, newest first:
+run id, status, start and stop time (UTC). --status keeps one status: ` + strings.Join(runStatuses, ", ") + `.`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&status, "status", "", "only runs with this status")
+			settingFlags(fs, &flags, nil)
+		},
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			if len(args) > 0 {
+				return usage.Errorf("list-runs takes no arguments, got %q", args)
+			}
+			status = strings.ToUpper(strings.ReplaceAll(status, "-", "_"))
+			if status != "" && !slices.Contains(runStatuses, status) {
+				return usage.Errorf("--status %q is not a run status; use one of %s", status, strings.Join(runStatuses, ", "))
+			}
+			s, err := loadSettings(env, flags)
+			if err != nil {
+				return err
+			}
+			return listRuns(ctx, env, f, s, status)
+		},
+	}
+}
+
+// runOptions are the flags of a command taking one run id.
+type runOptions struct{ authorize string }
+
+// cmdSFNRun is a command taking one run id: status, terminate, resume.
+func cmdSFNRun(f *flowcmd.Flow, name, short, long string, extra func(fs *flag.FlagSet, o *runOptions)) *command.Command {
+	var flags statemachine.Settings
+	var o runOptions
+	return &command.Command{
+		Name:      name,
+		UsageLine: name + " [flags] RUN",
+		Short:     short,
+		Long:      long,
+		Flags: func(fs *flag.FlagSet) {
+			if extra != nil {
+				extra(fs, &o)
+			}
+			settingFlags(fs, &flags, nil)
+		},
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			if len(args) != 1 {
+				return usage.Errorf("%s takes one run id (sfn-...), got %d arguments; list the runs with '%s step-functions list-runs'", name, len(args), env.Args0)
+			}
+			if !statemachine.IsRunID(args[0]) {
+				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q (list them with '%s step-functions list-runs')", args[0], statemachine.RunPrefix, env.Args0)
+			}
+			s, err := loadSettings(env, flags)
+			if err != nil {
+				return err
+			}
+			return onRun(ctx, env, f, s, name, args[0], o)
+		},
+	}
+}
+
+func cmdSFNLogs(f *flowcmd.Flow) *command.Command {
+	var flags statemachine.Settings
+	var attempt int
+	var stream string
+	return &command.Command{
+		Name:      "logs",
+		UsageLine: "logs [--attempt N] [--stream stdout|stderr] [settings flags] RUN/STEP/TASK",
+		Short:     "print a cloud task's output",
+		Long: `Logs prints what a task of a run on AWS wrote: the logs saved in the datastore
+(--datastore-root, s3://...) with the task's attempt, and when the datastore has
+none (the task was killed before saving them, or is still running) the
+CloudWatch Logs stream of its AWS Batch job, found through the execution
+history.`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
+			fs.StringVar(&stream, "stream", "", "print only this stream: stdout or stderr")
+			settingFlags(fs, &flags, nil)
+		},
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			if len(args) != 1 {
+				return usage.Errorf("logs takes one RUN/STEP/TASK, got %d arguments", len(args))
+			}
+			ps, err := pathspec.Parse(args[0], 3)
+			if err != nil {
+				return usage.Wrap(err)
+			}
+			if !statemachine.IsRunID(ps.Run) {
+				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q; for a local run use '%s logs'", ps.Run, statemachine.RunPrefix, env.Args0)
+			}
+			s, err := loadSettings(env, flags)
+			if err != nil {
+				return err
+			}
+			return logs(ctx, env, f, s, ps, attempt, stream)
+		},
+	}
+}
+
+func cmdSFNDelete(f *flowcmd.Flow) *command.Command {
+	var flags statemachine.Settings
+	var force bool
+	var authorize string
+	return &command.Command{
+		Name:      "delete",
+		UsageLine: "delete [--force] [--authorize TOKEN] [settings flags]",
+		Short:     "delete the deployed state machine and its schedule",
+		Long: `Delete deletes the flow's schedule and state machine. It refuses while runs are
+in flight unless --force (the runs then go on until they end). Job
+definitions and the code package stay (running jobs may use them). Deleting
+another user's deployment needs --authorize production:<token>.`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&force, "force", false, "delete even with runs in flight")
+			fs.StringVar(&authorize, "authorize", "", "production token of a deployment made by another user")
+			settingFlags(fs, &flags, nil)
+		},
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			if len(args) > 0 {
+				return usage.Errorf("delete takes no arguments, got %q", args)
+			}
+			s, err := loadSettings(env, flags)
+			if err != nil {
+				return err
+			}
+			return del(ctx, env, f, s, force, authorize)
+		},
+	}
+}
+
+// writeCompiled writes the compiled files to dir, each atomically.
+func writeCompiled(dir string, res *statemachine.Result) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	jds, err := jobdef.Marshal(res.JobDefinitions)
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{"state-machine.json": res.Definition, "job-definitions.json": jds}
+	if res.Schedule != nil {
+		if files["schedule.json"], err = jobdef.Marshal(res.Schedule); err != nil {
+			return err
+		}
+	} else if err := os.Remove(filepath.Join(dir, "schedule.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	for _, name := range []string{"state-machine.json", "job-definitions.json", "schedule.json"} {
+		data, ok := files[name]
+		if !ok {
+			continue
+		}
+		tmp := filepath.Join(dir, "."+name+".tmp")
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,320 @@
+package statemachine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/stepflow/stepflow/internal/graph"
+)
+
+// A foreach compiles to one of two Map shapes (docs/state-machine.md,
+// "Wide foreach"):
+//
+//   - inline: one INLINE Map over States.ArrayRange(0, width-1, 1), so at
+//     most 1,000 items, every item's events in the execution's history;
+//   - chunked: an outer Map over the chunk starts
+//     States.ArrayRange(0, width-1, chunk), DISTRIBUTED (one child
+//     execution per chunk, with its own history), each running an INLINE
+//     Map over States.ArrayRange(start, start+chunk-1, 1) whose items
+//     first skip the indices ≥ width. Up to 1,000 chunks of up to 1,000
+//     items: 1,000,000 items.
+//
+// A top-level foreach has both, chosen at run time by its width against
+// the threshold; a nested one (it already runs inside a Map) is inline
+// only; with --distributed-map every foreach is chunked only.
+
+// History budgets, in events, for the automatic threshold and chunk size.
+const (
+	maxHistory = 25000 // AWS: events of one Standard execution
+	// inlineBudget is the share of the parent execution's history one
+	// inline foreach may take: the rest of the flow keeps 15,000.
+	inlineBudget = 10000
+	// chunkBudget is the share of a chunk's child execution that its
+	// items take in one pass: the rest (5,000) is room for retries.
+	chunkBudget = 20000
+	maxRange    = 1000 // items of one States.ArrayRange
+)
+
+// Events of one state in the history when it runs once and succeeds.
+const (
+	eventsBatch     = 6 // TaskStateEntered, Scheduled, Started, Submitted, Succeeded, TaskStateExited
+	eventsTask      = 5 // other Tasks (DynamoDB getItem): no Submitted
+	eventsState     = 2 // Pass, Choice, Succeed, Fail: entered, exited
+	eventsBlock     = 4 // Parallel, Map: entered, started, succeeded, exited
+	eventsIteration = 2 // MapIterationStarted, MapIterationSucceeded (also per Parallel branch)
+	eventsMapRun    = 2 // MapRunStarted, MapRunSucceeded of a DISTRIBUTED Map
+)
+
+// checkForeach checks the foreach settings.
+func (c *compiler) checkForeach() []error {
+	var errs []error
+	if t := c.s.DistributedMapThreshold; t < 0 || t > maxRange {
+		errs = append(errs, fmt.Errorf("distributed map threshold %d is out of range: use 1 to %d, the widest foreach run as one INLINE Map (States.ArrayRange returns at most %d items), or 0 for automatic (--distributed-map-threshold, STEPFLOW_DISTRIBUTED_MAP_THRESHOLD or \"distributed_map_threshold\" in the config file)", t, maxRange, maxRange))
+	}
+	if ch := c.s.ForeachChunk; ch < 0 || ch > maxRange {
+		errs = append(errs, fmt.Errorf("foreach chunk %d is out of range: use 1 to %d items per child execution (States.ArrayRange returns at most %d items), or 0 for automatic (--foreach-chunk, STEPFLOW_FOREACH_CHUNK or \"foreach_chunk\" in the config file)", ch, maxRange, maxRange))
+	}
+	return errs
+}
+
+// events estimates the history events of one pass through states: every
+// state once (catch handlers and every switch case included, so an upper
+// bound), no retry, a nested INLINE Map at one item, a DISTRIBUTED Map's
+// child executions not at all (they have their own history).
+func events(states obj) int {
+	n := 0
+	for _, e := range states {
+		st := e.v.(obj)
+		switch st.get("Type") {
+		case "Task":
+			if r, _ := st.get("Resource").(string); strings.HasSuffix(r, ":batch:submitJob.sync") {
+				n += eventsBatch
+			} else {
+				n += eventsTask
+			}
+		case "Parallel":
+			n += eventsBlock
+			for _, b := range st.get("Branches").([]any) {
+				n += eventsIteration + events(b.(obj).get("States").(obj))
+			}
+		case "Map":
+			n += eventsBlock
+			p := st.get("ItemProcessor").(obj)
+			if p.get("ProcessorConfig").(obj).get("Mode") == "DISTRIBUTED" {
+				n += eventsMapRun
+			} else {
+				n += eventsIteration + events(p.get("States").(obj))
+			}
+		default:
+			n += eventsState
+		}
+	}
+	return n
+}
+
+// sizes returns the threshold and the chunk size of a foreach whose items
+// take perItem events (its body, once): the settings, or the automatic
+// values that keep an inline Map within inlineBudget and a chunk within
+// chunkBudget. Explicit values that overflow a history are warned about.
+func (c *compiler) sizes(n *graph.Node, perItem int) (threshold, chunk int) {
+	inline, chunked := eventsIteration+perItem, eventsIteration+eventsState+perItem
+	auto := func(budget, per int) int { return max(1, min(maxRange, budget/per)) }
+	threshold, chunk = c.s.DistributedMapThreshold, c.s.ForeachChunk
+	if threshold == 0 {
+		threshold = auto(inlineBudget, inline)
+	} else if ev := threshold * inline; ev > maxHistory && n.ForeachDepth == 0 && !c.s.DistributedMap {
+		c.warns = append(c.warns, fmt.Sprintf("step %s: an INLINE foreach of %d items (the distributed map threshold) takes about %d history events, over the %d of an execution; lower the threshold",
+			n.Name, threshold, ev, maxHistory))
+	}
+	if chunk == 0 {
+		chunk = auto(chunkBudget, chunked)
+	} else if ev := chunk * chunked; ev > maxHistory {
+		c.warns = append(c.warns, fmt.Sprintf("step %s: a foreach chunk of %d items takes about %d history events, over the %d of its child execution; lower the foreach chunk",
+			n.Name, chunk, ev, maxHistory))
+	}
+	return threshold, chunk
+}
+
+// foreach adds the foreach step's Task, the width lookup, the empty check
+// and the Map (inline, chunked, or both behind a Choice on the width).
+func (c *compiler) foreach(states *obj, n *graph.Node, in, exit string) {
+	width, has := helper(n.Name, "Width"), helper(n.Name, "HasItems")
+	c.task(states, n, in, kv{"Next", width})
+	*states = append(*states, kv{width, append(c.getItem(n.Name, AttrWidth, "N", "Width"), kv{"Next", has})})
+	body := obj{}
+	c.scope(&body, n.Out[0], n.MatchingJoin)
+	perItem := events(body)
+	chunked := c.s.DistributedMap
+	inline := !chunked
+	if n.ForeachDepth == 0 && !c.s.DistributedMap {
+		chunked = true
+	}
+	// No items: straight to the join, with the payload cleared of the width.
+	empty := helper(n.Name, "Empty")
+	choice := obj{{"Variable", "$.Foreach.Width"}, {"StringEquals", "0"}, {"Next", empty}}
+	*states = append(*states, kv{empty, obj{{"Type", "Pass"},
+		{"Parameters", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"}}}, {"Next", sn(n.MatchingJoin)}}})
+	if !chunked {
+		// Nested: one INLINE Map, at most 1,000 items (States.ArrayRange).
+		items := helper(n.Name, "Items")
+		*states = append(*states, kv{has, obj{{"Type", "Choice"}, {"Choices", []any{choice}}, {"Default", items}}})
+		*states = append(*states, c.inlineMap(n, exit, body, "States.StringToJson($.Foreach.Width)")...)
+		return
+	}
+	threshold, chunk := c.sizes(n, perItem)
+	size, mode, tooWide, chunks := helper(n.Name, "Size"), helper(n.Name, "Mode"), helper(n.Name, "TooWide"), helper(n.Name, "Chunks")
+	maxWidth := maxRange * chunk
+	*states = append(*states,
+		kv{has, obj{{"Type", "Choice"}, {"Choices", []any{choice}}, {"Default", size}}},
+		// The width as a number, converted once.
+		kv{size, obj{{"Type", "Pass"}, {"Parameters", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"},
+			{"Width.$", "States.StringToJson($.Foreach.Width)"}}}, {"Next", mode}}})
+	rules := []any{obj{{"Variable", "$.Width"}, {"NumericGreaterThan", maxWidth}, {"Next", tooWide}}}
+	dflt := chunks
+	if inline {
+		rules = append(rules, obj{{"Variable", "$.Width"}, {"NumericGreaterThan", threshold}, {"Next", chunks}})
+		dflt = helper(n.Name, "Items")
+	}
+	*states = append(*states,
+		kv{mode, obj{{"Type", "Choice"}, {"Choices", rules}, {"Default", dflt}}},
+		kv{tooWide, obj{{"Type", "Fail"}, {"Error", "Stepflow.ForeachTooWide"},
+			{"Cause", fmt.Sprintf("foreach step %s has more than %d items (%d chunks of %d); lower the width or raise the foreach chunk", n.Name, maxWidth, maxRange, chunk)}}})
+	if inline {
+		*states = append(*states, c.inlineMap(n, exit, body, "$.Width")...)
+		// The body's states are now in the definition twice: the chunked
+		// copy gets other names (state names are unique in a state machine).
+		body = renameStates(body, distSuffix)
+	}
+	*states = append(*states, c.chunkedMap(n, exit, body, chunk, inline)...)
+}
+
+// distSuffix marks the states of a foreach body's chunked copy: step names
+// are lower case and helper names <step>.<Word>, so "<name>.Dist" is free.
+const distSuffix = ".Dist"
+
+// taskID is the ItemSelector value of a foreach item's task id: its index,
+// after its parent's task id when nested.
+func taskID(n *graph.Node) string {
+	if n.ForeachDepth == 0 {
+		return "States.Format('{}', $$.Map.Item.Value)"
+	}
+	return "States.Format('{}-{}', $.Payload.TaskId, $$.Map.Item.Value)"
+}
+
+// inlineMap returns the Pass that lists the indices (width: the intrinsic
+// or path of the width as a number) and the INLINE Map over them.
+func (c *compiler) inlineMap(n *graph.Node, exit string, body obj, width string) []kv {
+	items, mapName := helper(n.Name, "Items"), helper(n.Name, "Map")
+	return []kv{
+		{items, obj{{"Type", "Pass"}, {"Parameters", obj{
+			{"Payload", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"}}},
+			{"Items.$", fmt.Sprintf("States.ArrayRange(0, States.MathAdd(%s, -1), 1)", width)},
+		}}, {"Next", mapName}}},
+		{mapName, obj{{"Type", "Map"}, {"ItemsPath", "$.Items"},
+			{"ItemSelector", obj{{"RunId.$", "$.Payload.RunId"}, {"TaskId.$", taskID(n)}}},
+			{"MaxConcurrency", c.s.MaxWorkers},
+			{"ItemProcessor", obj{{"ProcessorConfig", obj{{"Mode", "INLINE"}}}, {"StartAt", sn(n.Out[0])}, {"States", body}}},
+			{"ResultPath", nil}, {"OutputPath", "$.Payload"}, next(n.MatchingJoin, exit)}},
+	}
+}
+
+// maxInline is the most iterations an INLINE Map runs at once.
+const maxInline = 40
+
+// chunkedMap returns the Pass that lists the chunk starts and the
+// DISTRIBUTED Map over them; each child execution lists its chunk's
+// indices and runs them in an INLINE Map that skips indices ≥ width. The
+// Map's result (the children's outputs) is dropped: the output is the
+// payload {RunId, TaskId}.
+func (c *compiler) chunkedMap(n *graph.Node, exit string, body obj, chunk int, renamed bool) []kv {
+	chunks, outer := helper(n.Name, "Chunks"), helper(n.Name, "Chunked")
+	list, each, inRange, skip := helper(n.Name, "Chunk"), helper(n.Name, "Each"), helper(n.Name, "InRange"), helper(n.Name, "Skip")
+	start := sn(n.Out[0])
+	if renamed {
+		start = renameState(start, distSuffix)
+	}
+	// --max-workers bounds the items running at once: inner × outer.
+	outerConc := (c.s.MaxWorkers + maxInline - 1) / maxInline
+	innerConc := c.s.MaxWorkers / outerConc
+	item := obj{
+		{inRange, obj{{"Type", "Choice"},
+			{"Choices", []any{obj{{"Variable", "$.Index"}, {"NumericGreaterThanEqualsPath", "$.Width"}, {"Next", skip}}}},
+			{"Default", start}, {"OutputPath", "$.Payload"}}},
+		{skip, obj{{"Type", "Succeed"}}},
+	}
+	item = append(item, body...)
+	child := obj{
+		{list, obj{{"Type", "Pass"}, {"Parameters", obj{
+			{"Payload", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"}}},
+			{"Width.$", "$.Width"},
+			{"Items.$", fmt.Sprintf("States.ArrayRange($.Start, States.MathAdd($.Start, %d), 1)", chunk-1)},
+		}}, {"Next", each}}},
+		{each, obj{{"Type", "Map"}, {"ItemsPath", "$.Items"},
+			{"ItemSelector", obj{{"Payload", obj{{"RunId.$", "$.Payload.RunId"}, {"TaskId.$", taskID(n)}}},
+				{"Index.$", "$$.Map.Item.Value"}, {"Width.$", "$.Width"}}},
+			{"MaxConcurrency", innerConc},
+			{"ItemProcessor", obj{{"ProcessorConfig", obj{{"Mode", "INLINE"}}}, {"StartAt", inRange}, {"States", item}}},
+			{"ResultPath", nil}, {"OutputPath", "$.Payload"}, {"End", true}}},
+	}
+	return []kv{
+		{chunks, obj{{"Type", "Pass"}, {"Parameters", obj{
+			{"Payload", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"}}},
+			{"Width.$", "$.Width"},
+			{"Chunks.$", fmt.Sprintf("States.ArrayRange(0, States.MathAdd($.Width, -1), %d)", chunk)},
+		}}, {"Next", outer}}},
+		{outer, obj{{"Type", "Map"}, {"ItemsPath", "$.Chunks"},
+			// The run id is threaded: a child execution has another name.
+			{"ItemSelector", obj{{"RunId.$", "$.Payload.RunId"}, {"TaskId.$", "$.Payload.TaskId"}, {"Width.$", "$.Width"},
+				{"Start.$", "$$.Map.Item.Value"}}},
+			{"MaxConcurrency", outerConc},
+			{"ItemProcessor", obj{{"ProcessorConfig", obj{{"Mode", "DISTRIBUTED"}, {"ExecutionType", "STANDARD"}}},
+				{"StartAt", list}, {"States", child}}},
+			{"Label", sanitize(shorten(n.Name, 40))},
+			{"ToleratedFailurePercentage", 0},
+			{"ResultPath", nil}, {"OutputPath", "$.Payload"}, next(n.MatchingJoin, exit)}},
+	}
+}
+
+// renameState is the name of a state in a renamed copy.
+func renameState(name, suffix string) string { return sn(name + suffix) }
+
+// renameStates returns a copy of states in which every state name, and
+// every transition to one (StartAt, Next, Default, Choices, Catch, in
+// Parallel branches and Map processors too), has suffix appended. The
+// states' other fields are shared with the original.
+func renameStates(states obj, suffix string) obj {
+	out := make(obj, 0, len(states))
+	for _, e := range states {
+		st := e.v.(obj)
+		cp := make(obj, 0, len(st))
+		for _, f := range st {
+			switch f.k {
+			case "Next", "Default":
+				f.v = renameState(f.v.(string), suffix)
+			case "Choices", "Catch":
+				var rules []any
+				for _, r := range f.v.([]any) {
+					rules = append(rules, renameNext(r.(obj), suffix))
+				}
+				f.v = rules
+			case "Branches":
+				var bs []any
+				for _, b := range f.v.([]any) {
+					bs = append(bs, renameScope(b.(obj), suffix))
+				}
+				f.v = bs
+			case "ItemProcessor":
+				f.v = renameScope(f.v.(obj), suffix)
+			}
+			cp = append(cp, f)
+		}
+		out = append(out, kv{renameState(e.k, suffix), cp})
+	}
+	return out
+}
+
+func renameNext(rule obj, suffix string) obj {
+	cp := make(obj, 0, len(rule))
+	for _, f := range rule {
+		if f.k == "Next" {
+			f.v = renameState(f.v.(string), suffix)
+		}
+		cp = append(cp, f)
+	}
+	return cp
+}
+
+// renameScope renames a Parallel branch or a Map processor.
+func renameScope(scope obj, suffix string) obj {
+	cp := make(obj, 0, len(scope))
+	for _, f := range scope {
+		switch f.k {
+		case "StartAt":
+			f.v = renameState(f.v.(string), suffix)
+		case "States":
+			f.v = renameStates(f.v.(obj), suffix)
+		}
+		cp = append(cp, f)
+	}
+	return cp
+}

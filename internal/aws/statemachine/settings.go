@@ -1,0 +1,217 @@
+package statemachine
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Settings are the deploy settings of a flow on AWS. They come from flags,
+// STEPFLOW_* environment variables and a JSON config file, in that order of
+// precedence (see internal/aws/settings.Load); the compiler only receives
+// them. A step's own stepflow.Batch options override the
+// queue, image and roles.
+type Settings struct {
+	Region        string // AWS region, e.g. us-east-1
+	Partition     string // aws, aws-cn, aws-us-gov; default: from SFNRole, else Region
+	Queue         string // AWS Batch job queue (name or ARN)
+	Image         string // container image holding nothing but a shell, aws CLI or curl
+	JobRole       string // IAM role ARN the tasks assume (S3 datastore, DynamoDB)
+	ExecutionRole string // IAM role ARN for ECS; required on Fargate
+	SFNRole       string // IAM role ARN of the state machine (deploy only)
+	SchedulerRole string // IAM role ARN EventBridge Scheduler assumes (deploy only)
+	DynamoDBTable string // bookkeeping table: foreach widths and switch targets
+	DatastoreRoot string // s3://bucket/prefix
+	CodeURL       string // URL of the code package; default <DatastoreRoot>/code/<Flow>/flow
+	Branch        string // optional deployment branch, part of the state machine name
+	NamePrefix    string // optional prefix of the state machine (and schedule) name
+
+	// Deploy and operations only (internal/aws/deploy).
+	LogGroupARN string // CloudWatch Logs group ARN for --log-execution-history
+	// Endpoint overrides, for tests and AWS-compatible services; empty: AWS.
+	SFNEndpoint       string
+	BatchEndpoint     string
+	SchedulerEndpoint string
+	LogsEndpoint      string
+	S3Endpoint        string
+
+	// ProductionToken is set by the deploy (never by the user): it becomes
+	// STEPFLOW_PRODUCTION_TOKEN in every job definition.
+	ProductionToken string
+
+	// Configs are the flow's configs frozen into the deployment: config
+	// name -> blob hash of the encoded value (datastore.BlobHash), one per
+	// config of the flow. The CLI reads and encodes the files (as a local
+	// run does); the start task gets them as STEPFLOW_CONFIGS and records
+	// them in the run record. The deploy uploads the blobs.
+	Configs map[string]string
+
+	WorkflowTimeout time.Duration // execution timeout; 0: none (a year, the AWS maximum)
+	MaxWorkers      int           // MaxConcurrency of every foreach Map; 0: DefaultMaxWorkers
+	DistributedMap  bool          // use DISTRIBUTED Maps (child executions) for every foreach
+
+	// DistributedMapThreshold is the widest top-level foreach that runs as
+	// one INLINE Map; wider ones run chunked in a DISTRIBUTED Map (chosen
+	// at run time). 0: automatic, DefaultDistributedMapThreshold lowered
+	// for foreach bodies that take many history events. 1 to 1000.
+	DistributedMapThreshold int
+	// ForeachChunk is the number of items of one chunk of a chunked
+	// foreach (one child execution each). 0: automatic,
+	// DefaultForeachChunk lowered for foreach bodies that take many history
+	// events. 1 to 1000.
+	ForeachChunk int
+}
+
+// DefaultDistributedMapThreshold and DefaultForeachChunk are the largest
+// values: States.ArrayRange returns at most 1,000 items. The automatic
+// values lower them so that history events stay within budget
+// (docs/state-machine.md, "Wide foreach").
+const (
+	DefaultDistributedMapThreshold = 1000
+	DefaultForeachChunk            = 1000
+)
+
+// DefaultMaxWorkers is the MaxConcurrency of a foreach Map by default.
+const DefaultMaxWorkers = 100
+
+// setting describes one setting: how a user sets it.
+type setting struct {
+	key  string // config file key
+	flag string
+	env  string
+	get  func(*Settings) *string
+}
+
+var settingList = []setting{
+	{"region", "region", "STEPFLOW_REGION", func(s *Settings) *string { return &s.Region }},
+	{"partition", "partition", "STEPFLOW_PARTITION", func(s *Settings) *string { return &s.Partition }},
+	{"batch_queue", "queue", "STEPFLOW_BATCH_QUEUE", func(s *Settings) *string { return &s.Queue }},
+	{"batch_image", "image", "STEPFLOW_BATCH_IMAGE", func(s *Settings) *string { return &s.Image }},
+	{"batch_job_role", "job-role", "STEPFLOW_BATCH_JOB_ROLE", func(s *Settings) *string { return &s.JobRole }},
+	{"batch_execution_role", "execution-role", "STEPFLOW_BATCH_EXECUTION_ROLE", func(s *Settings) *string { return &s.ExecutionRole }},
+	{"sfn_role", "sfn-role", "STEPFLOW_SFN_ROLE", func(s *Settings) *string { return &s.SFNRole }},
+	{"scheduler_role", "scheduler-role", "STEPFLOW_SCHEDULER_ROLE", func(s *Settings) *string { return &s.SchedulerRole }},
+	{"dynamodb_table", "dynamodb-table", "STEPFLOW_DYNAMODB_TABLE", func(s *Settings) *string { return &s.DynamoDBTable }},
+	{"datastore_root", "datastore-root", "STEPFLOW_DATASTORE_ROOT", func(s *Settings) *string { return &s.DatastoreRoot }},
+	{"code_url", "code-url", "STEPFLOW_CODE_URL", func(s *Settings) *string { return &s.CodeURL }},
+	{"branch", "branch", "STEPFLOW_BRANCH", func(s *Settings) *string { return &s.Branch }},
+	{"name_prefix", "name-prefix", "STEPFLOW_NAME_PREFIX", func(s *Settings) *string { return &s.NamePrefix }},
+	{"sfn_log_group_arn", "log-group-arn", "STEPFLOW_SFN_LOG_GROUP_ARN", func(s *Settings) *string { return &s.LogGroupARN }},
+	{"sfn_endpoint", "sfn-endpoint", "STEPFLOW_SFN_ENDPOINT", func(s *Settings) *string { return &s.SFNEndpoint }},
+	{"batch_endpoint", "batch-endpoint", "STEPFLOW_BATCH_ENDPOINT", func(s *Settings) *string { return &s.BatchEndpoint }},
+	{"scheduler_endpoint", "scheduler-endpoint", "STEPFLOW_SCHEDULER_ENDPOINT", func(s *Settings) *string { return &s.SchedulerEndpoint }},
+	{"logs_endpoint", "logs-endpoint", "STEPFLOW_LOGS_ENDPOINT", func(s *Settings) *string { return &s.LogsEndpoint }},
+	{"s3_endpoint", "s3-endpoint", "STEPFLOW_S3_ENDPOINT", func(s *Settings) *string { return &s.S3Endpoint }},
+}
+
+// SettingFlags lists the flag name, config key and environment variable of
+// each string setting, for the CLI to declare its flags.
+func SettingFlags() [][3]string {
+	var out [][3]string
+	for _, s := range settingList {
+		out = append(out, [3]string{s.flag, s.key, s.env})
+	}
+	return out
+}
+
+// Field returns a pointer to the string setting named by flag, or nil.
+func (s *Settings) Field(flag string) *string {
+	for _, st := range settingList {
+		if st.flag == flag {
+			return st.get(s)
+		}
+	}
+	return nil
+}
+
+// SettingInfo describes one string setting for "stepflow configure".
+type SettingInfo struct {
+	Key  string // config file key
+	Flag string // flag name
+	Env  string // environment variable
+}
+
+// SettingInfos lists every string setting, in config file order.
+func SettingInfos() []SettingInfo {
+	var out []SettingInfo
+	for _, s := range settingList {
+		out = append(out, SettingInfo{s.key, s.flag, s.env})
+	}
+	return out
+}
+
+// How tells a user how to set the setting of a flag.
+func How(flag string) string { return how(flag) }
+
+// how tells a user how to set the setting of a flag.
+func how(flag string) string {
+	for _, s := range settingList {
+		if s.flag == flag {
+			return fmt.Sprintf("--%s, %s or %q in the config file", s.flag, s.env, s.key)
+		}
+	}
+	return "--" + flag
+}
+
+// MissingError lists every setting the flow needs that is not set.
+type MissingError struct {
+	Flow    string
+	Missing []Missing
+	// Doing is what the settings are missing for; default "be compiled
+	// for AWS Step Functions".
+	Doing string
+}
+
+// Missing is one missing setting.
+type Missing struct {
+	Flag string // the setting's flag name
+	Why  string // what needs it
+}
+
+func (e *MissingError) Error() string {
+	var b strings.Builder
+	doing := e.Doing
+	if doing == "" {
+		doing = "be compiled for AWS Step Functions"
+	}
+	fmt.Fprintf(&b, "flow %s cannot %s: %d setting(s) missing:", e.Flow, doing, len(e.Missing))
+	for _, m := range e.Missing {
+		fmt.Fprintf(&b, "\n  %s (%s): set it with %s", m.Flag, m.Why, how(m.Flag))
+	}
+	return b.String()
+}
+
+// PartitionName returns the AWS partition of the settings.
+func (s *Settings) PartitionName() string { return s.partition() }
+
+// partition returns the AWS partition of the settings.
+func (s *Settings) partition() string {
+	if s.Partition != "" {
+		return s.Partition
+	}
+	if f := strings.Split(s.SFNRole, ":"); len(f) > 2 && f[0] == "arn" && f[1] != "" {
+		return f[1]
+	}
+	switch {
+	case strings.HasPrefix(s.Region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(s.Region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(s.Region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(s.Region, "us-iso-"):
+		return "aws-iso"
+	}
+	return "aws"
+}
+
+// account returns the AWS account id from the SFN role ARN, or "".
+func (s *Settings) account() string {
+	if f := strings.Split(s.SFNRole, ":"); len(f) > 4 && f[0] == "arn" {
+		if _, err := strconv.ParseUint(f[4], 10, 64); err == nil {
+			return f[4]
+		}
+	}
+	return ""
+}

@@ -1,0 +1,143 @@
+package flowcmd_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/command"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/flowcmd"
+)
+
+// seedInspect writes two runs of HelloFlow: r1 succeeded (train/0 failed
+// once, then succeeded) and r2, newer, still running.
+func seedInspect(t *testing.T, root string) {
+	t.Helper()
+	ctx := context.Background()
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := datastore.NewStore(b, "HelloFlow")
+	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(run, step string, attempt int, status string, arts map[string]any, stdout, stderr string) {
+		a := datastore.Attempt{Run: run, Step: step, Task: "0", Attempt: attempt, Status: status,
+			Start: t0, End: t0.Add(time.Second), Artifacts: map[string]datastore.ArtifactRef{}}
+		for name, v := range arts {
+			data, enc, err := artifact.Encode(reflect.ValueOf(v))
+			must(err)
+			h, err := s.PutBlob(ctx, data)
+			must(err)
+			a.Artifacts[name] = datastore.ArtifactRef{Hash: h, Encoding: enc, Size: int64(len(data)), Type: reflect.TypeOf(v).String()}
+		}
+		must(s.PutLog(ctx, run, step, "0", attempt, "stdout", strings.NewReader(stdout)))
+		must(s.PutLog(ctx, run, step, "0", attempt, "stderr", strings.NewReader(stderr)))
+		must(s.PutAttempt(ctx, a))
+	}
+	must(s.PutRun(ctx, datastore.Run{ID: "r1", Start: t0, Runtime: "local"}))
+	put("r1", "start", 0, "succeeded", map[string]any{"Shards": []string{"eu", "us"}}, "hello\n", "")
+	put("r1", "train", 0, "failed", nil, "try 0\n", "boom\n")
+	put("r1", "train", 1, "succeeded", map[string]any{"Score": 0.5, "Shards": []string{"eu", "us"}}, "try 1\n", "warn 1\n")
+	must(s.PutRunEnd(ctx, "r1", datastore.RunEnd{Status: "succeeded", End: t0.Add(90 * time.Second)}))
+	must(s.PutRun(ctx, datastore.Run{ID: "r2", Start: t0.Add(time.Hour), Runtime: "local"}))
+	put("r2", "start", 0, "succeeded", map[string]any{"Shards": []string{"x"}}, "", "")
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCLI(root string, args ...string) result {
+	var out, errb bytes.Buffer
+	getenv := func(k string) string {
+		if k == "STEPFLOW_DATASTORE_ROOT" {
+			return root
+		}
+		return ""
+	}
+	code := flowcmd.Run(context.Background(), &flow.Flow{Name: "HelloFlow"}, args, &out, &errb, getenv)
+	return result{code, out.String(), errb.String()}
+}
+
+func TestInspectCommands(t *testing.T) {
+	t.Setenv("TZ", "UTC")
+	root := t.TempDir()
+	seedInspect(t, root)
+
+	for _, tc := range []struct {
+		args           []string
+		stdout, stderr string // expected exactly, unless prefixed by "~" (contains)
+	}{
+		{[]string{"runs"}, "RUN  STATUS     START                DURATION\n" +
+			"r2   running    2026-01-02 11:00:00  -\n" +
+			"r1   succeeded  2026-01-02 10:00:00  1m30s\n", ""},
+		{[]string{"runs", "--json"}, `~"duration_seconds": 90`, ""},
+		{[]string{"dump", "r1/train/0"}, "Score: 0.5\nShards: [\n  \"eu\",\n  \"us\"\n]\n", ""},
+		{[]string{"dump", "r1/train/0", "Score", "--json"}, "0.5\n", ""},
+		{[]string{"dump", "--attempt", "0", "r1/train/0"}, "", "~note: attempt 0 of HelloFlow/r1/train/0 failed"},
+		{[]string{"dump", "latest/start/0", "--json"}, "{\n  \"Shards\": [\n    \"x\"\n  ]\n}\n", ""},
+		{[]string{"logs", "r1/train/0"}, "try 1\n", "warn 1\n"},
+		{[]string{"logs", "r1/train/0", "--attempt", "0", "--stream", "stderr"}, "", "boom\n"},
+	} {
+		got := runCLI(root, tc.args...)
+		if got.code != 0 || !match(got.stdout, tc.stdout) || !match(got.stderr, tc.stderr) {
+			t.Errorf("%q: exit %d\nstdout:\n%s\nstderr:\n%s\nwant stdout:\n%s\nwant stderr:\n%s",
+				tc.args, got.code, got.stdout, got.stderr, tc.stdout, tc.stderr)
+		}
+	}
+}
+
+func match(got, want string) bool {
+	if w, ok := strings.CutPrefix(want, "~"); ok {
+		return strings.Contains(got, w)
+	}
+	return got == want
+}
+
+func TestInspectBadInput(t *testing.T) {
+	root := t.TempDir()
+	seedInspect(t, root)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dump", "nope/train/0"}, `flow HelloFlow has no run "nope" in datastore ` + root + `; list the runs with 'helloflow runs'`},
+		{[]string{"dump", "r1/train"}, `pathspec "r1/train" is malformed; write RUN/STEP/TASK`},
+		{[]string{"logs", "r1/trian/0"}, `run HelloFlow/r1 has no step "trian" (its steps: start, train)`},
+		{[]string{"logs", "r1/train/3"}, `step HelloFlow/r1/train has no task "3" (its tasks: 0)`},
+		{[]string{"dump", "r1/train/0", "Nope"}, `has no artifact "Nope" (its artifacts: Score, Shards)`},
+		{[]string{"logs", "r1/train/0", "--attempt", "2"}, `no finished attempt 2; its latest finished attempt is 1`},
+		{[]string{"dump", "r1/train/0", "a", "b"}, `dump takes RUN/STEP/TASK and an optional ARTIFACT, got 3 arguments`},
+		{[]string{"runs", "x"}, `runs takes no arguments`},
+		{[]string{"dump", "--datastore-root", filepath.Join(root, "none"), "r1/train/0"}, `does not exist`},
+	} {
+		got := runCLI(root, tc.args...)
+		if got.code != command.ExitUsage || !strings.Contains(got.stderr, tc.want) || strings.Count(got.stderr, "\n") != 1 {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 and one line with %q", tc.args, got.code, got.stderr, tc.want)
+		}
+	}
+
+	// No datastore yet: runs says so and succeeds.
+	got := runCLI(filepath.Join(root, "none"), "runs")
+	if got.code != 0 || got.stdout != "" || !strings.Contains(got.stderr, "no runs of HelloFlow") {
+		t.Errorf("runs with no datastore: %+v", got)
+	}
+	if got := runCLI(filepath.Join(root, "none"), "runs", "--json"); got.code != 0 || got.stdout != "[]\n" {
+		t.Errorf("runs --json with no datastore: %+v", got)
+	}
+}

@@ -1,0 +1,90 @@
+package flowcmd
+
+import (
+	"context"
+	"flag"
+	"strings"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/command"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/runner"
+	"github.com/stepflow/stepflow/internal/usage"
+)
+
+func cmdResume(f *Flow) *command.Command {
+	var rf runFlags
+	var origin string
+	return &command.Command{
+		Name:      "resume",
+		UsageLine: "resume [--origin-run-id ID] [STEP]",
+		Short:     "re-run a failed run, reusing its successful tasks",
+		Long: `Resume starts a new run that reuses every task of the origin run that
+succeeded (no artifact is copied: the new run's records point at the same
+blobs) and runs the rest. With STEP, that step and every step after it run
+again even where they succeeded. The origin defaults to the flow's latest
+run; the new run records it. Parameters and configs are the origin's.
+
+Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
+		Flags: func(fs *flag.FlagSet) {
+			rf.register(fs)
+			fs.StringVar(&origin, "origin-run-id", "", "run to resume (default: the latest run of the flow)")
+		},
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			g, err := f.Graph()
+			if err != nil {
+				return err
+			}
+			if err := rf.check(); err != nil {
+				return err
+			}
+			if len(args) > 1 {
+				return usage.Errorf("resume takes at most one step, got %q", args)
+			}
+			step := ""
+			if len(args) == 1 {
+				step = args[0]
+				if g.Node(step) == nil {
+					return usage.Errorf("resume: step %q does not exist; steps: %v", step, g.Order)
+				}
+			}
+			store, err := rf.ds.open(ctx, env, f.Def.Name)
+			if err != nil {
+				return err
+			}
+			if origin == "" {
+				runs, err := store.Runs(ctx)
+				if err != nil {
+					return err
+				}
+				if len(runs) == 0 {
+					return usage.Errorf("resume: flow %s has no runs in %s; start one with '%s run'", f.Def.Name, rf.ds.resolved(env), env.Args0)
+				}
+				origin = runs[0].ID
+			}
+			orun, _, err := store.Run(ctx, origin)
+			if err != nil {
+				if datastore.IsNotFound(err) {
+					return usage.Errorf("resume: run %s of flow %s does not exist; list runs with '%s runs'", origin, f.Def.Name, env.Args0)
+				}
+				return err
+			}
+			run := datastore.Run{Flow: f.Def.Name, ID: newRunID(), Start: time.Now().UTC(), Params: orun.Params,
+				Configs: orun.Configs, Tags: append(localTags(orun.Tags), rf.tags...), User: userName(), Runtime: "local",
+				Origin: origin, ResumeStep: step}
+			return startRun(ctx, env, f, g, store, &rf, run, &runner.Resume{Origin: origin, Rerun: runner.RerunSet(g, step)})
+		},
+	}
+}
+
+// localTags drops the production namespace tag of a cloud run: a local
+// resume of it is not a production run.
+func localTags(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if !strings.HasPrefix(t, ProductionTagPrefix) {
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -1,0 +1,288 @@
+package flowcmd
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/command"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/runner"
+	"github.com/stepflow/stepflow/internal/usage"
+)
+
+// runFlags are the flags shared by run and resume.
+type runFlags struct {
+	ds           datastoreFlags
+	maxWorkers   int
+	maxNumSplits int
+	inProcess    bool
+	quiet        bool
+	tags         multiFlag
+}
+
+func (r *runFlags) register(fs *flag.FlagSet) {
+	r.ds.register(fs)
+	fs.IntVar(&r.maxWorkers, "max-workers", 16, "tasks running at once")
+	fs.IntVar(&r.maxNumSplits, "max-num-splits", 100, "widest foreach allowed")
+	fs.BoolVar(&r.inProcess, "in-process", false, "run tasks as goroutines instead of child processes (faster, no crash isolation)")
+	fs.BoolVar(&r.quiet, "quiet", false, "do not print the tasks' output")
+	fs.Var(&r.tags, "tag", "tag the run (repeatable)")
+}
+
+func (r *runFlags) check() error {
+	if r.maxWorkers < 1 {
+		return usage.Errorf("--max-workers %d: use 1 or more", r.maxWorkers)
+	}
+	if r.maxNumSplits < 1 {
+		return usage.Errorf("--max-num-splits %d: use 1 or more", r.maxNumSplits)
+	}
+	return nil
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func cmdRun(f *Flow) *command.Command {
+	return &command.Command{
+		Name:      "run",
+		UsageLine: "run [--PARAM value ...] [--config NAME=FILE] [--max-workers N] [--max-num-splits N] [--in-process] [--datastore-root DIR]",
+		Short:     "run the flow on this machine",
+		Long: `Run runs the whole flow on this machine. Each parameter of the flow is a
+flag. Each task runs in its own process through the step command, at most
+--max-workers at a time; artifacts, logs and records go to the datastore
+(default ./.stepflow).
+
+Exit status: 0 when the run succeeded, 1 when it failed, 2 on bad input.`,
+		RawArgs: true,
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			return runRun(ctx, env, f, args)
+		},
+	}
+}
+
+func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error {
+	g, err := f.Graph()
+	if err != nil {
+		return err
+	}
+	var rf runFlags
+	cmd := cmdRun(f)
+	fs := command.NewFlagSet(env.Args0+" run", env, cmd)
+	rf.register(fs)
+	params := map[string]*optString{}
+	for _, p := range f.Def.Params {
+		v := &optString{}
+		params[p.Name] = v
+		usage := p.Help + " (" + p.Kind.String() + ")"
+		if p.Required {
+			usage += ", required"
+		} else if s, err := p.Format(p.Default); err == nil {
+			usage += ", default " + s
+		}
+		fs.Var(v, p.Name, usage)
+	}
+	configs := ConfigFlag{}
+	fs.Var(configs, "config", "config file: NAME=FILE (repeatable)")
+	if err := command.ParseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usage.Errorf("run takes no arguments, got %q; parameters are flags (--name value)", fs.Args())
+	}
+	if err := rf.check(); err != nil {
+		return err
+	}
+	values := map[string]string{}
+	for _, p := range f.Def.Params {
+		v := params[p.Name]
+		switch {
+		case v.set:
+			if _, err := p.Parse(v.v); err != nil {
+				return usage.Wrap(fmt.Errorf("%v; run '%s run --help' for the parameters", err, env.Args0))
+			}
+			values[p.Name] = v.v
+		case p.Required:
+			return usage.Errorf("parameter %s is required: give it with --%s (%s)", p.Name, p.Name, p.Help)
+		default:
+			s, err := p.Format(p.Default)
+			if err != nil {
+				return usage.Wrap(err)
+			}
+			values[p.Name] = s
+		}
+	}
+	store, err := rf.ds.open(ctx, env, f.Def.Name)
+	if err != nil {
+		return err
+	}
+	frozen, err := freezeConfigs(ctx, f.Def, store, configs)
+	if err != nil {
+		return err
+	}
+	run := datastore.Run{Flow: f.Def.Name, ID: newRunID(), Start: time.Now().UTC(), Params: values,
+		Configs: frozen, Tags: append(append([]string(nil), f.Def.Tags...), rf.tags...), User: userName(), Runtime: "local"}
+	return startRun(ctx, env, f, g, store, &rf, run, nil)
+}
+
+// startRun writes the run record and runs the flow.
+func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, store *datastore.Store, rf *runFlags, run datastore.Run, resume *runner.Resume) error {
+	if err := store.PutRun(ctx, run); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the flow binary: %w", err)
+	}
+	r := &runner.Runner{Flow: f.Def, Graph: g, Store: store, Opts: runner.Options{
+		MaxWorkers: rf.maxWorkers, MaxNumSplits: rf.maxNumSplits, InProcess: rf.inProcess,
+		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved(env)),
+	}}
+	if f, ok := env.Stdout.(*os.File); ok && isTerminal(f) && !rf.quiet {
+		live := &runner.LiveReporter{W: env.Stdout, Order: g.Order}
+		live.Start()
+		r.Reporter = live
+	} else {
+		r.Reporter = &runner.LineReporter{W: env.Stdout, Quiet: rf.quiet}
+	}
+	fmt.Fprintf(env.Stdout, "run %s of %s started\n", run.ID, f.Def.Name)
+	if err := r.Run(ctx, run.ID, resume); err != nil {
+		var rfe *runner.RunFailedError
+		if errors.As(err, &rfe) {
+			fmt.Fprintf(env.Stderr, "see the task's output with: %s logs %s\n", env.Args0, rfe.Task)
+		}
+		return &command.FailedError{}
+	}
+	fmt.Fprintf(env.Stdout, "artifacts: %s dump %s/%s/0\n", env.Args0, run.ID, g.End)
+	return nil
+}
+
+// ConfigFlag collects --config NAME=FILE (run, step-functions create).
+type ConfigFlag map[string]string
+
+func (c ConfigFlag) String() string { return "" }
+
+// Set adds one NAME=FILE.
+func (c ConfigFlag) Set(s string) error {
+	name, file, ok := strings.Cut(s, "=")
+	if !ok || name == "" || file == "" {
+		return fmt.Errorf("write NAME=FILE")
+	}
+	c[name] = file
+	return nil
+}
+
+// FrozenConfig is the value of one config as a run freezes it: the
+// artifact encoding of the decoded file, and its blob hash.
+type FrozenConfig struct {
+	Name string
+	Hash string // datastore.BlobHash(Data)
+	Data []byte
+}
+
+// EncodeConfigs reads every config of the flow, from its default file or
+// the one given with --config NAME=FILE, decodes it into the config's type
+// and encodes it as an artifact, in declaration order. It writes nothing:
+// a local run stores the blobs (freezeConfigs), step-functions create
+// compiles their hashes into the definition and uploads them when it
+// deploys. Every problem is bad input (usage.Error) naming the config.
+func EncodeConfigs(def *flow.Flow, given map[string]string) ([]FrozenConfig, error) {
+	var out []FrozenConfig
+	known := map[string]bool{}
+	for _, c := range def.Configs {
+		known[c.Name] = true
+		path := c.Path
+		if p, ok := given[c.Name]; ok {
+			path = p
+		}
+		if path == "" {
+			return nil, usage.Errorf("config %s has no file: give one with --config %s=FILE", c.Name, c.Name)
+		}
+		v, err := c.Load(path)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				err = fmt.Errorf("%w; give the file with --config %s=FILE", err, c.Name)
+			}
+			return nil, usage.Wrap(err)
+		}
+		data, _, err := artifact.Encode(reflect.ValueOf(v))
+		if err != nil {
+			return nil, usage.Wrap(fmt.Errorf("config %s: %w", c.Name, err))
+		}
+		out = append(out, FrozenConfig{Name: c.Name, Hash: datastore.BlobHash(data), Data: data})
+	}
+	for _, name := range slices.Sorted(maps.Keys(given)) {
+		if !known[name] {
+			return nil, usage.Errorf("--config %s: the flow has no config named %s", name, name)
+		}
+	}
+	return out, nil
+}
+
+// freezeConfigs reads every config file and stores its decoded value as a
+// blob, so the run sees one value whatever happens to the file later.
+func freezeConfigs(ctx context.Context, def *flow.Flow, store *datastore.Store, given map[string]string) (map[string]string, error) {
+	frozen, err := EncodeConfigs(def, given)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, c := range frozen {
+		h, err := store.PutBlob(ctx, c.Data)
+		if err != nil {
+			return nil, err
+		}
+		out[c.Name] = h
+	}
+	return out, nil
+}
+
+func newRunID() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// userName names who started a run. It reads the environment rather than
+// os/user, whose cgo lookup would make every flow binary dynamically linked
+// and slower to start.
+func userName() string {
+	for _, k := range []string{"USER", "LOGNAME"} {
+		if u := os.Getenv(k); u != "" {
+			return u
+		}
+	}
+	return fmt.Sprintf("uid%d", os.Getuid())
+}
+
+func absRoot(root string) string {
+	if strings.Contains(root, "://") {
+		return root
+	}
+	if abs, err := filepath.Abs(root); err == nil {
+		return abs
+	}
+	return root
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

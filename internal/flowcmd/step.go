@@ -1,0 +1,116 @@
+package flowcmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
+	"github.com/stepflow/stepflow/internal/command"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/inspect"
+	"github.com/stepflow/stepflow/internal/task"
+	"github.com/stepflow/stepflow/internal/taskcontract"
+	"github.com/stepflow/stepflow/internal/usage"
+)
+
+// cmdStep is the task contract (docs/task-contract.md): run one attempt of
+// one task. Every flag falls back to its STEPFLOW_* environment variable.
+func cmdStep(f *Flow) *command.Command {
+	var flags taskcontract.Flags
+	return &command.Command{
+		Name:      "step",
+		UsageLine: "step STEP --run-id ID [--task-id ID] [--attempt N] [--input-paths P,...] [--datastore-root DIR]",
+		Short:     "run one attempt of one task (the task contract)",
+		Long: `Step runs exactly one attempt of one task: it loads the parents' states,
+runs the step's function, saves the artifacts and writes the attempt record.
+The local runtime and the AWS Batch container both run tasks this way; see
+docs/task-contract.md. Each flag falls back to an environment variable
+(STEPFLOW_RUN_ID, STEPFLOW_TASK_ID, STEPFLOW_ATTEMPT, STEPFLOW_INPUT_PATHS,
+STEPFLOW_INDICES, STEPFLOW_PARAMS, STEPFLOW_CONFIGS, STEPFLOW_CAUGHT,
+STEPFLOW_DATASTORE_ROOT).
+
+With STEPFLOW_CAPTURE_LOGS=1 (set by the AWS Batch job definitions) the
+attempt runs in a child process: its stdout and stderr are passed through
+and saved with the attempt, a child that dies without a record (crash,
+signal) gets a failed one, a successful foreach or switch task writes
+its DynamoDB bookkeeping item (STEPFLOW_DYNAMODB_TABLE), the start task
+tags the run record it creates production:<token>
+(STEPFLOW_PRODUCTION_TOKEN), and a successful end task writes the run's
+end record.
+
+Exit status: 0 when the attempt succeeded or its failure was caught, 1 when
+the step failed, 2 on bad input.`,
+		Flags: flags.Register,
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			g, err := f.Graph()
+			if err != nil {
+				return err
+			}
+			stdin := env.Stdin
+			if stdin == nil {
+				stdin = os.Stdin
+			}
+			inv, err := flags.Invocation(args, env.Getenv, stdin)
+			if err != nil {
+				return err
+			}
+			spec := task.SpecOf(inv)
+			if id := env.Getenv(taskcontract.EnvBatchJobID); id != "" {
+				spec.Env = map[string]string{taskcontract.EnvBatchJobID: id,
+					taskcontract.EnvBatchJobAttempt: env.Getenv(taskcontract.EnvBatchJobAttempt)}
+			}
+			ds := datastoreFlags{root: inspect.Root{Dir: inv.DatastoreRoot}}
+			store, err := ds.open(ctx, env, f.Def.Name)
+			if err != nil {
+				return err
+			}
+			ex := &task.Executor{Flow: f.Def, Graph: g, Store: store, Out: env.Stdout}
+			switch env.Getenv(taskcontract.EnvCaptureLogs) {
+			case taskcontract.CaptureLogs:
+				// No parent runtime (AWS Batch): run the attempt in a child
+				// process and keep its output and its crashes.
+				inv.DatastoreRoot = ds.resolved(env)
+				return superviseStep(ctx, env, ex, spec, inv)
+			case taskcontract.CaptureLogsChild:
+				// A task of a cloud run: the state machine reads the
+				// bookkeeping item. (A local run never writes one, even
+				// with STEPFLOW_DYNAMODB_TABLE exported for deploys.)
+				if ex.Bookkeeper, err = bookkeeper(ctx, env.Getenv); err != nil {
+					return usage.Wrap(err)
+				}
+				// The deployment's production namespace, on the run
+				// record the start task creates.
+				if tok := env.Getenv(taskcontract.EnvProductionToken); tok != "" {
+					spec.Tags = []string{ProductionTagPrefix + tok}
+				}
+			}
+			rec, err := ex.Run(ctx, spec)
+			switch {
+			case err != nil: // bad input is a *usage.Error (exit 2)
+				return err
+			case rec.Status != datastore.StatusSucceeded:
+				fmt.Fprintf(env.Stderr, "%s\n", rec.Error)
+				return &command.FailedError{}
+			}
+			return nil
+		},
+	}
+}
+
+// ProductionTagPrefix begins the run tag naming a cloud run's production
+// namespace: production:<token>.
+const ProductionTagPrefix = statemachine.ProductionPrefix
+
+// optString is a string flag that knows whether it was given.
+type optString struct {
+	v   string
+	set bool
+}
+
+func (o *optString) String() string { return o.v }
+
+func (o *optString) Set(v string) error {
+	o.v, o.set = v, true
+	return nil
+}

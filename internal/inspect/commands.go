@@ -1,0 +1,366 @@
+// Package inspect holds the commands that read what runs left in a
+// datastore: flows, runs, show, dump and logs. A flow binary and the
+// stepflow inspector both get them from here; they differ only in scope.
+// In a flow binary the commands see that one flow and pathspecs are
+// RUN/STEP/TASK; in stepflow they see every flow and pathspecs begin with
+// FLOW/.
+package inspect
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/command"
+	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/usage"
+)
+
+// Scope says which flows the commands see.
+type Scope struct {
+	// Flow is the one flow of a flow binary; "" means every flow of the
+	// datastore, and pathspecs begin with FLOW/.
+	Flow string
+	// Root selects the datastore.
+	Root *Root
+}
+
+// Commands returns the inspection commands of the scope: runs, dump and
+// logs; with every flow in scope also flows and show.
+func Commands(sc Scope) []*command.Command {
+	cmds := []*command.Command{cmdRuns(sc), cmdDump(sc), cmdLogs(sc)}
+	if sc.Flow == "" {
+		cmds = append([]*command.Command{cmdFlows(sc)}, append(cmds, cmdShow(sc))...)
+	}
+	return cmds
+}
+
+// DefaultRoot is where local runs keep their data.
+const DefaultRoot = ".stepflow"
+
+// Root is the --datastore-root flag, shared by every command of a program:
+// the flag, else $STEPFLOW_DATASTORE_ROOT, else ./.stepflow.
+type Root struct{ Dir string }
+
+// Register declares --datastore-root on fs.
+func (r *Root) Register(fs *flag.FlagSet) {
+	fs.StringVar(&r.Dir, "datastore-root", r.Dir, "datastore root: a directory or s3://bucket/prefix (env STEPFLOW_DATASTORE_ROOT; default ./.stepflow)")
+}
+
+// Resolved returns the root from the flag, the environment or the default.
+func (r *Root) Resolved(env *command.Env) string {
+	if r.Dir != "" {
+		return r.Dir
+	}
+	if d := env.Getenv("STEPFLOW_DATASTORE_ROOT"); d != "" {
+		return d
+	}
+	return DefaultRoot
+}
+
+// open opens the datastore for reading.
+func (sc Scope) open(ctx context.Context, env *command.Env) (*client.Client, error) {
+	c, err := client.Open(ctx, sc.Root.Resolved(env), client.WithEnv(env.Getenv))
+	if errors.Is(err, client.ErrNotFound) {
+		hint := "point --datastore-root (or STEPFLOW_DATASTORE_ROOT) at the datastore your runs use"
+		if sc.Flow != "" {
+			hint = fmt.Sprintf("start a run with '%s run', or %s", env.Args0, hint)
+		}
+		return nil, usage.Errorf("%w; %s", err, hint)
+	}
+	if err != nil {
+		return nil, usage.Wrap(err)
+	}
+	return c, nil
+}
+
+// inspector opens flowName in the datastore. In every-flow scope a flow
+// without runs is bad input that lists the flows there are.
+func (sc Scope) inspector(ctx context.Context, env *command.Env, flowName string) (*Inspector, error) {
+	c, err := sc.open(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Flow != "" {
+		return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Args0 + " runs"}, nil
+	}
+	flows, err := c.Flows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(flows, flowName) {
+		known := strings.Join(flows, ", ")
+		if known == "" {
+			known = "none"
+		}
+		return nil, usage.Errorf("flow %q has no runs in datastore %s (its flows: %s); list them with '%s flows'", flowName, c.Root(), known, env.Args0)
+	}
+	return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Args0 + " runs " + flowName}, nil
+}
+
+// taskPath parses a task pathspec of the scope: RUN/STEP/TASK, or
+// FLOW/RUN/STEP/TASK with every flow in scope.
+func (sc Scope) taskPath(arg string) (string, pathspec.Pathspec, error) {
+	if sc.Flow != "" {
+		ps, err := pathspec.Parse(arg, 3)
+		return sc.Flow, ps, usage.Wrap(err)
+	}
+	return parsePath(arg, 3, 3, "FLOW/RUN/STEP/TASK", "HelloFlow/latest/train/3")
+}
+
+// task parses a task pathspec of the scope and opens its flow.
+func (sc Scope) task(ctx context.Context, env *command.Env, arg string) (*Inspector, pathspec.Pathspec, error) {
+	flow, ps, err := sc.taskPath(arg)
+	if err != nil {
+		return nil, ps, err
+	}
+	in, err := sc.inspector(ctx, env, flow)
+	return in, ps, err
+}
+
+func (sc Scope) taskForm() string {
+	if sc.Flow != "" {
+		return "RUN/STEP/TASK"
+	}
+	return "FLOW/RUN/STEP/TASK"
+}
+
+// parsePath splits FLOW/RUN[/STEP[/TASK]] with min..max parts below FLOW.
+func parsePath(s string, minParts, maxParts int, form, example string) (string, pathspec.Pathspec, error) {
+	bad := func(why string) error {
+		return usage.Errorf("pathspec %q is malformed: %s; write %s (e.g. %s)", s, why, form, example)
+	}
+	parts := strings.Split(s, "/")
+	if n := len(parts) - 1; n < minParts || n > maxParts {
+		return "", pathspec.Pathspec{}, bad(fmt.Sprintf("it has %d part(s)", len(parts)))
+	}
+	for _, p := range parts {
+		if p == "" || p == "." || p == ".." {
+			return "", pathspec.Pathspec{}, bad("empty or relative part")
+		}
+	}
+	var ps pathspec.Pathspec
+	if len(parts) > 1 {
+		ps.Run = parts[1]
+	}
+	if len(parts) > 2 {
+		ps.Step = parts[2]
+	}
+	if len(parts) > 3 {
+		ps.Task = parts[3]
+	}
+	return parts[0], ps, nil
+}
+
+func cmdFlows(sc Scope) *command.Command {
+	return &command.Command{
+		Name:      "flows",
+		UsageLine: "flows [--datastore-root ROOT]",
+		Short:     "list the flows in the datastore",
+		Long: `Flows lists the flows that have runs in the datastore, with their number of runs
+and their latest run.`,
+		Flags: func(fs *flag.FlagSet) { sc.Root.Register(fs) },
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			if len(args) > 0 {
+				return usage.Errorf("flows takes no arguments, got %q", args)
+			}
+			c, err := sc.open(ctx, env)
+			if err != nil {
+				return err
+			}
+			flows, err := c.Flows(ctx)
+			if err != nil {
+				return err
+			}
+			if len(flows) == 0 {
+				fmt.Fprintf(env.Stderr, "no flows in datastore %s\n", c.Root())
+				return nil
+			}
+			tw := tabwriter.NewWriter(env.Stdout, 0, 8, 2, ' ', 0)
+			fmt.Fprintln(tw, "FLOW\tRUNS\tLATEST\tSTATUS\tSTART")
+			for _, name := range flows {
+				runs, err := c.Flow(name).Runs(ctx)
+				if err != nil {
+					return err
+				}
+				if len(runs) == 0 {
+					fmt.Fprintf(tw, "%s\t0\t-\t-\t-\n", name)
+					continue
+				}
+				r := runs[0]
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", name, len(runs), r.ID, r.Status, FormatTime(r.Start))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func cmdRuns(sc Scope) *command.Command {
+	var asJSON bool
+	cmd := &command.Command{
+		Name:      "runs",
+		UsageLine: "runs [--json] [--datastore-root ROOT] FLOW",
+		Short:     "list a flow's runs, newest first",
+		Long: `Runs lists a flow's runs, newest first: id, status, start (local time) and
+duration. A run with no recorded end is "running": it is going, or its runtime
+was killed before recording the end (resume it). A run on AWS Step Functions
+records its end only when it succeeds: for the others, ask the flow's
+'step-functions status RUN' or 'step-functions list-runs'. With --json it
+prints a JSON array.`,
+		Flags: func(fs *flag.FlagSet) {
+			sc.Root.Register(fs)
+			fs.BoolVar(&asJSON, "json", false, "print a JSON array")
+		},
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			name := sc.Flow
+			if name != "" {
+				if len(args) > 0 {
+					return usage.Errorf("runs takes no arguments, got %q; run '%s runs --help'", args, env.Args0)
+				}
+			} else {
+				if len(args) != 1 || strings.Contains(args[0], "/") || args[0] == "" {
+					return usage.Errorf("runs takes one FLOW name, got %q; list the flows with '%s flows'", args, env.Args0)
+				}
+				name = args[0]
+			}
+			in, err := sc.inspector(ctx, env, name)
+			if sc.Flow != "" && errors.Is(err, client.ErrNotFound) {
+				// No datastore yet: no runs.
+				return WriteRuns(env.Stdout, env.Stderr, nil, name, sc.Root.Resolved(env), asJSON)
+			}
+			if err != nil {
+				return err
+			}
+			return in.Runs(ctx, asJSON)
+		},
+	}
+	if sc.Flow != "" {
+		cmd.UsageLine = "runs [--json] [--datastore-root ROOT]"
+		cmd.Short = "list the flow's runs, newest first"
+	}
+	return cmd
+}
+
+func cmdDump(sc Scope) *command.Command {
+	var (
+		asJSON  bool
+		attempt int
+	)
+	form := sc.taskForm()
+	return &command.Command{
+		Name:      "dump",
+		UsageLine: "dump [--json] [--attempt N] [--datastore-root ROOT] " + form + " [ARTIFACT]",
+		Short:     "print a task's artifacts",
+		Long: `Dump prints the artifacts of a task's latest finished attempt (or of attempt N),
+one "Name: value" per artifact, values as indented JSON ([]byte values as their
+size and a hex preview). With ARTIFACT it prints only that value. With --json
+it prints a JSON object of artifact name to value (with ARTIFACT, just the
+value). RUN may be "latest", the newest run.`,
+		Flags: func(fs *flag.FlagSet) {
+			sc.Root.Register(fs)
+			fs.BoolVar(&asJSON, "json", false, "print JSON")
+			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
+		},
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return usage.Errorf("dump takes %s and an optional ARTIFACT, got %d arguments; run '%s dump --help'", form, len(args), env.Args0)
+			}
+			in, ps, err := sc.task(ctx, env, args[0])
+			if err != nil {
+				return err
+			}
+			name := ""
+			if len(args) == 2 {
+				name = args[1]
+			}
+			return in.Dump(ctx, ps, attempt, name, asJSON)
+		},
+	}
+}
+
+func cmdLogs(sc Scope) *command.Command {
+	var (
+		attempt int
+		stream  string
+	)
+	form := sc.taskForm()
+	return &command.Command{
+		Name:      "logs",
+		UsageLine: "logs [--attempt N] [--stream stdout|stderr] [--datastore-root ROOT] " + form,
+		Short:     "print a task's stdout and stderr",
+		Long: `Logs prints what a task attempt wrote: its stdout to stdout, then its stderr to
+stderr. The attempt is the latest finished one unless --attempt N (0 for the
+first) is given; --stream prints only one of the two. RUN may be "latest", the
+newest run.`,
+		Flags: func(fs *flag.FlagSet) {
+			sc.Root.Register(fs)
+			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
+			fs.StringVar(&stream, "stream", "", "print only this stream: stdout or stderr")
+		},
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			if len(args) != 1 {
+				return usage.Errorf("logs takes one %s, got %d arguments; run '%s logs --help'", form, len(args), env.Args0)
+			}
+			in, ps, err := sc.task(ctx, env, args[0])
+			if err != nil {
+				return err
+			}
+			return in.Logs(ctx, ps, attempt, stream)
+		},
+	}
+}
+
+func cmdShow(sc Scope) *command.Command {
+	return &command.Command{
+		Name:      "show",
+		UsageLine: "show [--datastore-root ROOT] FLOW[/RUN[/STEP]]",
+		Short:     "show a run's steps, or a step's tasks",
+		Long: `Show prints a run (FLOW alone: its latest run): status, start, duration,
+parameters, and per step the number of tasks done, failed and running and the
+step's duration, steps in the order they started. Tasks whose latest attempt
+failed are listed with their error.
+
+With FLOW/RUN/STEP it lists the step's tasks instead: id, status, attempt,
+start and duration. Everything comes from the stored records; no flow code is
+needed. RUN may be "latest".`,
+		Flags: func(fs *flag.FlagSet) { sc.Root.Register(fs) },
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			if len(args) != 1 {
+				return usage.Errorf("show takes one FLOW/RUN (or FLOW, or FLOW/RUN/STEP), got %d arguments", len(args))
+			}
+			flow, ps, err := parsePath(args[0], 0, 2, "FLOW/RUN or FLOW/RUN/STEP", "HelloFlow/latest")
+			if err != nil {
+				return err
+			}
+			if ps.Run == "" {
+				ps.Run = client.Latest
+			}
+			in, err := sc.inspector(ctx, env, flow)
+			if err != nil {
+				return err
+			}
+			r, err := in.Flow.Run(ctx, ps.Run)
+			if err != nil {
+				return notFoundUsage(err, fmt.Sprintf("list the runs with '%s'", in.RunsCmd))
+			}
+			if ps.Step != "" {
+				return showStep(ctx, env.Stdout, r, ps)
+			}
+			return showRun(ctx, env.Stdout, r)
+		},
+	}
+}
+
+// notFoundUsage turns a not-found error into bad input with a fix; other
+// errors (a corrupt record, an I/O failure) pass through.
+func notFoundUsage(err error, fix string) error {
+	if errors.Is(err, client.ErrNotFound) {
+		return usage.Errorf("%v; %s", err, fix)
+	}
+	return err
+}

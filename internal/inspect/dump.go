@@ -1,0 +1,69 @@
+package inspect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/usage"
+)
+
+// Dump prints the artifacts of a task (attempt < 0: its latest finished
+// attempt), or only the named one.
+func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int, name string, asJSON bool) error {
+	t, err := in.Task(ctx, ps, attempt)
+	if err != nil {
+		return err
+	}
+	if t.Status == client.StatusRunning {
+		return usage.Errorf("task %s has no finished attempt yet, so no artifacts to show; wait for it, or read its output so far with the logs command",
+			t.Pathspec())
+	}
+	if t.Status == client.StatusFailed {
+		fmt.Fprintf(in.Stderr, "note: attempt %d of %s failed: %s\n", t.Attempt, t.Pathspec(), firstLine(t.Error))
+	}
+	names := t.Artifacts()
+	if name != "" {
+		names = []string{name}
+	}
+	values := make(map[string]json.RawMessage, len(names))
+	for _, n := range names {
+		a, err := t.Artifact(ctx, n)
+		if errors.Is(err, client.ErrNotFound) {
+			return usage.Errorf("%v; dump without ARTIFACT to see them all", err)
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case asJSON && name != "":
+			return writeJSON(in.Stdout, a.JSON())
+		case asJSON:
+			values[n] = a.JSON()
+		case name != "":
+			fmt.Fprintln(in.Stdout, a.String())
+			return nil
+		default:
+			fmt.Fprintf(in.Stdout, "%s: %s\n", n, a.String())
+		}
+	}
+	if asJSON {
+		return writeJSON(in.Stdout, values)
+	}
+	if len(names) == 0 {
+		fmt.Fprintf(in.Stderr, "task %s (attempt %d) has no artifacts\n", t.Pathspec(), t.Attempt)
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	if s == "" {
+		return "(no error recorded)"
+	}
+	return s
+}

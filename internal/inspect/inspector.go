@@ -1,0 +1,146 @@
+package inspect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/pathspec"
+)
+
+// Inspector runs the inspection commands on one flow of a datastore. The
+// flow binary and the stepflow command both use it; they differ in how
+// pathspecs are written and in the commands their messages suggest.
+type Inspector struct {
+	Flow   *client.Flow
+	Stdout io.Writer
+	Stderr io.Writer
+	// RunsCmd is the command line listing the flow's runs, for messages
+	// ("hello runs", "stepflow runs HelloFlow").
+	RunsCmd string
+}
+
+// Runs prints the flow's runs, newest first.
+func (in *Inspector) Runs(ctx context.Context, asJSON bool) error {
+	runs, err := in.Flow.Runs(ctx)
+	if err != nil {
+		return err
+	}
+	return WriteRuns(in.Stdout, in.Stderr, runs, in.Flow.Name(), "", asJSON)
+}
+
+// runJSON is one element of "runs --json".
+type runJSON struct {
+	Flow            string            `json:"flow"`
+	ID              string            `json:"id"`
+	Status          string            `json:"status"`
+	Start           time.Time         `json:"start"`
+	End             *time.Time        `json:"end,omitempty"`
+	DurationSeconds *float64          `json:"duration_seconds,omitempty"`
+	Error           string            `json:"error,omitempty"`
+	Params          map[string]string `json:"params,omitempty"`
+	Origin          string            `json:"origin,omitempty"`
+	ResumeStep      string            `json:"resume_step,omitempty"`
+	User            string            `json:"user,omitempty"`
+	Tags            []string          `json:"tags,omitempty"`
+	Runtime         string            `json:"runtime,omitempty"`
+}
+
+// WriteRuns prints runs as a table (or a JSON array) on w; with no runs, the
+// table form says so on werr. root, when set, is named in that message.
+func WriteRuns(w, werr io.Writer, runs []*client.Run, flowName, root string, asJSON bool) error {
+	if asJSON {
+		out := make([]runJSON, 0, len(runs))
+		for _, r := range runs {
+			j := runJSON{
+				Flow: r.Flow, ID: r.ID, Status: r.Status, Start: r.Start, Error: r.Error,
+				Params: r.Params, Origin: r.Origin, ResumeStep: r.ResumeStep, User: r.User,
+				Tags: r.Tags, Runtime: r.Runtime,
+			}
+			if !r.End.IsZero() {
+				end, d := r.End, r.Duration().Seconds()
+				j.End, j.DurationSeconds = &end, &d
+			}
+			out = append(out, j)
+		}
+		return writeJSON(w, out)
+	}
+	if len(runs) == 0 {
+		where := ""
+		if root != "" {
+			where = " in datastore " + root
+		}
+		fmt.Fprintf(werr, "no runs of %s%s\n", flowName, where)
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTATUS\tSTART\tDURATION")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Status, FormatTime(r.Start), FormatDuration(r.Duration()))
+	}
+	return tw.Flush()
+}
+
+// FormatTime renders a time for tables: local time to the second.
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+// FormatDuration renders a duration for tables: "-" for none, milliseconds
+// under a second, hundredths under a minute, else seconds.
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(10 * time.Millisecond).String()
+	default:
+		return d.Round(time.Second).String()
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // readable output: "<", ">" and "&" as they are
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// Task resolves a task pathspec (run "latest" is the newest run) to its
+// latest finished attempt, or to attempt when attempt >= 0. Things that do
+// not exist are usage errors saying how to find what does.
+func (in *Inspector) Task(ctx context.Context, ps pathspec.Pathspec, attempt int) (*client.Task, error) {
+	run, err := in.Flow.Run(ctx, ps.Run)
+	if err != nil {
+		return nil, notFoundUsage(err, fmt.Sprintf("list the runs with '%s'", in.RunsCmd))
+	}
+	step, err := run.Step(ctx, ps.Step)
+	if err != nil {
+		return nil, notFoundUsage(err, "check the step name in the pathspec")
+	}
+	var t *client.Task
+	if attempt >= 0 {
+		t, err = step.TaskAttempt(ctx, ps.Task, attempt)
+		if errors.Is(err, client.ErrNotFound) {
+			if latest, lerr := step.Task(ctx, ps.Task); lerr == nil && latest.Status != client.StatusRunning {
+				return nil, notFoundUsage(err, fmt.Sprintf("its latest finished attempt is %d", latest.Attempt))
+			}
+		}
+	} else {
+		t, err = step.Task(ctx, ps.Task)
+	}
+	if err != nil {
+		return nil, notFoundUsage(err, "check the task id in the pathspec (0 outside a foreach, else the index stack like 3 or 3-1)")
+	}
+	return t, nil
+}

@@ -1,0 +1,61 @@
+package inspect
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/usage"
+)
+
+// Logs copies a task attempt's saved stdout to in.Stdout and its stderr to
+// in.Stderr (only one of them if stream is set). attempt < 0 is the latest
+// finished attempt; a task with no finished attempt shows attempt 0 so far.
+func (in *Inspector) Logs(ctx context.Context, ps pathspec.Pathspec, attempt int, stream string) error {
+	streams := []string{client.Stdout, client.Stderr}
+	switch stream {
+	case "":
+	case client.Stdout, client.Stderr:
+		streams = []string{stream}
+	default:
+		return usage.Errorf("--stream %q is not a stream; use stdout or stderr (or omit it for both)", stream)
+	}
+	// An attempt still going (or killed) may have logs but no record: look
+	// for the logs before requiring the attempt's record.
+	t, err := in.Task(ctx, ps, -1)
+	if err != nil {
+		return err
+	}
+	if attempt < 0 {
+		attempt = t.Attempt
+	}
+	found := 0
+	for _, s := range streams {
+		w := in.Stdout
+		if s == client.Stderr {
+			w = in.Stderr
+		}
+		rc, err := t.Log(ctx, attempt, s)
+		if errors.Is(err, client.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		found++
+		_, err = io.Copy(w, rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if found == 0 {
+		if _, err := in.Task(ctx, ps, attempt); err != nil {
+			return err // no such attempt: says which exist
+		}
+		// The attempt finished without saving the log(s): nothing to print.
+	}
+	return nil
+}

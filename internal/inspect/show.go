@@ -1,0 +1,143 @@
+package inspect
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/pathspec"
+)
+
+// stepSummary is one row of show.
+type stepSummary struct {
+	name                  string
+	tasks                 int
+	done, failed, running int
+	start, end            time.Time
+	failures              []*client.Task
+}
+
+func (s *stepSummary) status() string {
+	switch {
+	case s.running > 0:
+		return client.StatusRunning
+	case s.failed > 0:
+		return client.StatusFailed
+	default:
+		return client.StatusSucceeded
+	}
+}
+
+func showRun(ctx context.Context, w io.Writer, r *client.Run) error {
+	steps, err := r.Steps(ctx)
+	if err != nil {
+		return err
+	}
+	var sums []*stepSummary
+	for _, st := range steps {
+		tasks, err := st.Tasks(ctx)
+		if err != nil {
+			return err
+		}
+		s := &stepSummary{name: st.Name, tasks: len(tasks)}
+		for _, t := range tasks {
+			switch t.Status {
+			case client.StatusSucceeded:
+				s.done++
+			case client.StatusFailed:
+				s.failed++
+				s.failures = append(s.failures, t)
+			default:
+				s.running++
+			}
+			if !t.Start.IsZero() && (s.start.IsZero() || t.Start.Before(s.start)) {
+				s.start = t.Start
+			}
+			if t.End.After(s.end) {
+				s.end = t.End
+			}
+		}
+		sums = append(sums, s)
+	}
+	// Run order, from the records alone: by first task start, then name;
+	// steps with no finished task last.
+	sort.SliceStable(sums, func(i, j int) bool {
+		a, b := sums[i], sums[j]
+		if a.start.IsZero() != b.start.IsZero() {
+			return !a.start.IsZero()
+		}
+		if c := a.start.Compare(b.start); c != 0 {
+			return c < 0
+		}
+		return a.name < b.name
+	})
+
+	fmt.Fprintf(w, "Run:       %s\n", r.Pathspec())
+	fmt.Fprintf(w, "Status:    %s\n", r.Status)
+	fmt.Fprintf(w, "Start:     %s\n", FormatTime(r.Start))
+	fmt.Fprintf(w, "Duration:  %s\n", FormatDuration(r.Duration()))
+	if len(r.Params) > 0 {
+		var ps []string
+		for k, v := range r.Params {
+			ps = append(ps, k+"="+v)
+		}
+		slices.Sort(ps)
+		fmt.Fprintf(w, "Params:    %s\n", strings.Join(ps, " "))
+	}
+	if r.Origin != "" {
+		fmt.Fprintf(w, "Resumed:   from %s at step %s\n", r.Origin, cmp.Or(r.ResumeStep, "?"))
+	}
+	if r.Error != "" {
+		fmt.Fprintf(w, "Error:     %s\n", r.Error)
+	}
+	fmt.Fprintln(w)
+	if len(sums) == 0 {
+		fmt.Fprintln(w, "(no task has stored anything yet)")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tSTATUS\tTASKS\tDONE\tFAILED\tRUNNING\tDURATION")
+	for _, s := range sums {
+		d := time.Duration(0)
+		if !s.start.IsZero() {
+			d = s.end.Sub(s.start)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", s.name, s.status(), s.tasks, s.done, s.failed, s.running, FormatDuration(d))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range sums {
+		for _, t := range s.failures {
+			fmt.Fprintf(w, "\nfailed: %s (attempt %d): %s", t.Pathspec(), t.Attempt, strings.TrimSpace(t.Error))
+		}
+	}
+	if slices.ContainsFunc(sums, func(s *stepSummary) bool { return len(s.failures) > 0 }) {
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+func showStep(ctx context.Context, w io.Writer, r *client.Run, ps pathspec.Pathspec) error {
+	st, err := r.Step(ctx, ps.Step)
+	if err != nil {
+		return notFoundUsage(err, "check the step name")
+	}
+	tasks, err := st.Tasks(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "TASK\tSTATUS\tATTEMPT\tSTART\tDURATION")
+	for _, t := range tasks {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", t.ID, t.Status, t.Attempt, FormatTime(t.Start), FormatDuration(t.Duration()))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,326 @@
+package task
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/taskcontract"
+)
+
+// KillGrace is the one grace policy of a supervised task: the time a task
+// process gets between being told to stop and SIGKILL. Told to stop is
+// SIGTERM (the local runtime interrupted, AWS Batch terminating the job or
+// timing it out) or the step's own timeout, which the task enforces
+// in-process. 15 s fits inside the 30 s ECS/Batch gives a container
+// between SIGTERM and SIGKILL, leaving the supervisor time to save the
+// logs and record the attempt; a well-behaved task records its
+// interrupted attempt and exits long before.
+const KillGrace = 15 * time.Second
+
+// Supervisor runs one attempt as a child process of the flow binary
+// (`<exe> step ...`, a taskcontract.Invocation) and keeps what only a
+// process outside it can: the child runs in its own process group; its
+// stdout and stderr lines go to Output as they come and are spooled to
+// unlinked temporary files (memory stays bounded whatever the task
+// prints), then saved with the attempt; the step timeout and cancellation
+// are enforced with KillGrace; and a child that dies without writing its
+// attempt record (os.Exit, a runtime crash, the OOM killer, a signal) gets
+// a failed one (CrashRecord) with how it ended and the last line of stderr.
+//
+// The local runtime (child-process mode) and the step command under
+// STEPFLOW_CAPTURE_LOGS=1 (an AWS Batch job) both use it.
+type Supervisor struct {
+	Store *datastore.Store
+	// Exe is the flow binary; empty means this executable.
+	Exe string
+	// Env is appended to the supervisor's own environment, from which the
+	// task contract's variables are removed (Invocation.Env).
+	Env []string
+	// Timeout is the step's timeout (0: none). The task enforces it
+	// itself; the child is killed Timeout+Grace after it starts.
+	Timeout time.Duration
+	// Grace replaces KillGrace (tests).
+	Grace time.Duration
+	// Output, when set, receives each line of the child's output as it
+	// comes, with its newline, stream "stdout" or "stderr"; a line longer
+	// than 64 KiB arrives in pieces. Calls for the two streams may be
+	// concurrent.
+	Output func(stream string, line []byte)
+	// AttemptEnv goes into a crash record's Env (the AWS Batch job id).
+	AttemptEnv map[string]string
+	// RecordRefusal records a crash also when the child refused its input
+	// (exit 2) without writing a record; otherwise Result.Record is nil
+	// then.
+	RecordRefusal bool
+	// TempDir holds the spool files; empty means os.TempDir().
+	TempDir string
+}
+
+// Result is how a supervised attempt ended.
+type Result struct {
+	// Record is the attempt's record: the child's, or the crash record
+	// the supervisor wrote. Nil only for a refusal without RecordRefusal.
+	Record *datastore.Attempt
+	// ExitCode is the child's exit status (128+N for signal N).
+	ExitCode int
+	// Refused says the child exited 2 (bad input) on its own, without a
+	// record.
+	Refused bool
+	// Crashed says the supervisor wrote Record.
+	Crashed bool
+	// StderrTail is the last non-empty line of the child's stderr.
+	StderrTail string
+	// Logged is the number of bytes of each stream saved with the attempt.
+	Logged map[string]int64
+	// LogErr is why the logs could not be saved; the attempt is recorded
+	// all the same.
+	LogErr error
+
+	buffered int // the most output bytes held in memory at once (tests)
+}
+
+func (s *Supervisor) grace() time.Duration {
+	if s.Grace > 0 {
+		return s.Grace
+	}
+	return KillGrace
+}
+
+// Run runs the attempt inv describes and returns how it ended. Errors are
+// a child that could not start or a datastore that failed.
+func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Result, error) {
+	exe := s.Exe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("supervise the task: %w", err)
+		}
+	}
+	spec := SpecOf(inv)
+	spec.Env = s.AttemptEnv
+	if spec.TaskID == "" {
+		spec.TaskID = pathspec.TaskID(spec.Indices)
+	}
+	cmd := exec.Command(exe, inv.Args()...)
+	cmd.Env = append(inv.Env(os.Environ()), s.Env...)
+	cmd.Stdin = inv.Stdin()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A grandchild outside the group holding the pipes open.
+	cmd.WaitDelay = 5 * time.Second
+	streams := map[string]*stream{}
+	for _, name := range []string{"stdout", "stderr"} {
+		f, err := os.CreateTemp(s.TempDir, "stepflow-"+name+"-*")
+		if err != nil {
+			return nil, fmt.Errorf("supervise the task: %w", err)
+		}
+		_ = os.Remove(f.Name()) // unlinked: gone when closed, even after a crash
+		defer f.Close()
+		streams[name] = &stream{name: name, spool: f, out: s.Output}
+	}
+	streams["stderr"].tail = &tailBuffer{}
+	cmd.Stdout, cmd.Stderr = streams["stdout"], streams["stderr"]
+
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the task process: %w", err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	kill := func(sig syscall.Signal) { _ = syscall.Kill(-cmd.Process.Pid, sig) }
+	var timeout <-chan time.Time
+	if s.Timeout > 0 {
+		t := time.NewTimer(s.Timeout + s.grace())
+		defer t.Stop()
+		timeout = t.C
+	}
+	var werr error
+	reason := ""
+	select {
+	case werr = <-waited:
+	case <-timeout:
+		// The task had its grace after its own timeout.
+		reason = fmt.Sprintf("step %s timed out after %s and was killed", inv.Step, s.Timeout)
+		kill(syscall.SIGKILL)
+		werr = <-waited
+	case <-ctx.Done():
+		reason = "the task was interrupted (SIGTERM)"
+		kill(syscall.SIGTERM)
+		t := time.NewTimer(s.grace())
+		select {
+		case werr = <-waited:
+		case <-t.C:
+			reason = fmt.Sprintf("the task was interrupted and killed after a grace of %s", s.grace())
+			kill(syscall.SIGKILL)
+			werr = <-waited
+		}
+		t.Stop()
+	}
+	buffered := 0
+	for _, st := range streams {
+		st.flush()
+		buffered += st.peak
+		if st.tail != nil {
+			buffered += cap(st.tail.b)
+		}
+	}
+
+	bg := context.WithoutCancel(ctx)
+	res := &Result{ExitCode: ExitStatus(werr), StderrTail: streams["stderr"].tail.last(), Logged: map[string]int64{}, buffered: buffered}
+	for _, name := range []string{"stdout", "stderr"} {
+		st := streams[name]
+		if st.err != nil {
+			res.LogErr = fmt.Errorf("spool the %s of the task: %w", name, st.err)
+			continue
+		}
+		if st.n == 0 {
+			continue
+		}
+		if _, err := st.spool.Seek(0, io.SeekStart); err != nil {
+			res.LogErr = err
+			continue
+		}
+		if err := s.Store.PutLog(bg, spec.RunID, spec.Step, spec.TaskID, spec.Attempt, name, io.LimitReader(st.spool, st.n)); err != nil {
+			res.LogErr = fmt.Errorf("save the %s of %s: %w", name, pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
+			continue
+		}
+		res.Logged[name] = st.n
+	}
+
+	rec, err := s.Store.Attempt(bg, spec.RunID, spec.Step, spec.TaskID, spec.Attempt)
+	if err == nil {
+		res.Record = &rec
+		return res, nil
+	}
+	if !datastore.IsNotFound(err) {
+		return nil, err
+	}
+	if res.ExitCode == 2 && reason == "" {
+		res.Refused = true
+		if !s.RecordRefusal {
+			return res, nil
+		}
+	}
+	if reason == "" {
+		reason = DescribeExit(werr)
+	}
+	if res.StderrTail != "" {
+		reason += ": " + res.StderrTail
+	}
+	rec = CrashRecord(spec, start, res.ExitCode, reason)
+	if err := s.Store.PutAttempt(bg, rec); err != nil {
+		return nil, fmt.Errorf("record the failure of the task (%s): %w", reason, err)
+	}
+	res.Record, res.Crashed = &rec, true
+	return res, nil
+}
+
+// maxLine is the longest piece of a line handed to Output: the most a
+// stream holds in memory.
+const maxLine = 64 << 10
+
+// stream spools one output stream of the child to a file and hands its
+// lines to out. exec.Cmd's copying goroutine is its only writer.
+type stream struct {
+	name    string
+	spool   *os.File
+	n       int64
+	err     error
+	out     func(stream string, line []byte)
+	tail    *tailBuffer
+	partial []byte
+	peak    int // the most partial ever held (tests)
+}
+
+func (s *stream) Write(p []byte) (int, error) {
+	written := len(p)
+	if s.err == nil {
+		var n int
+		n, s.err = s.spool.Write(p)
+		s.n += int64(n)
+	}
+	if s.tail != nil {
+		s.tail.Write(p)
+	}
+	if s.out == nil {
+		return written, nil
+	}
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i >= 0 && len(s.partial)+i+1 <= maxLine {
+			s.emit(append(s.partial, p[:i+1]...))
+			p = p[i+1:]
+			continue
+		}
+		room := maxLine - len(s.partial)
+		if i < 0 && len(p) < room {
+			s.partial = append(s.partial, p...)
+			break
+		}
+		// A line longer than maxLine: hand it on in pieces.
+		s.partial = append(s.partial, p[:room]...)
+		p = p[room:]
+		s.emit(append(s.partial, '\n'))
+	}
+	if len(s.partial) > s.peak {
+		s.peak = len(s.partial)
+	}
+	return written, nil
+}
+
+func (s *stream) emit(line []byte) {
+	s.out(s.name, bytes.Clone(line)) // Output may keep it
+	s.partial = s.partial[:0]
+}
+
+// flush hands on an unterminated last line.
+func (s *stream) flush() {
+	if len(s.partial) > 0 {
+		s.emit(append(s.partial, '\n'))
+	}
+}
+
+// tailBuffer keeps the last 4 KiB written to it.
+type tailBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+const tailSize = 4 << 10
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(p) >= tailSize {
+		t.b = append(t.b[:0], p[len(p)-tailSize:]...)
+		return len(p), nil
+	}
+	t.b = append(t.b, p...)
+	if len(t.b) > tailSize {
+		t.b = append(t.b[:0], t.b[len(t.b)-tailSize:]...)
+	}
+	return len(p), nil
+}
+
+// last is the last non-empty line.
+func (t *tailBuffer) last() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(string(bytes.ToValidUTF8(t.b, nil))), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// SpecOf is the task spec of a step invocation.
+func SpecOf(inv taskcontract.Invocation) Spec {
+	return Spec{RunID: inv.RunID, Step: inv.Step, TaskID: inv.TaskID, Indices: inv.Indices, Attempt: inv.Attempt,
+		Inputs: inv.Inputs, Params: inv.Params, Configs: inv.Configs, Caught: inv.Caught, CaughtIsName: inv.CaughtIsName}
+}

@@ -1,0 +1,316 @@
+// Package taskcontract is the task contract of docs/task-contract.md: how
+// one `<flow-binary> step ...` invocation is encoded as arguments and
+// environment variables, and how the step command parses it back. Every
+// party to the contract goes through it: the local runtime and the task
+// supervisor (Invocation.Args), the step command (Parse, Flags), the
+// Step Functions compiler and the Batch job definitions (the Env* names).
+//
+// It depends on nothing but the command-line helpers, so the pure
+// compiler can import it.
+package taskcontract
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/stepflow/stepflow/internal/command"
+	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/usage"
+)
+
+// Environment variables of the contract. Each flag of the step command
+// falls back to one of the first group; the second group is set only by
+// the compiled state machine and job definitions (docs/state-machine.md).
+const (
+	EnvStep          = "STEPFLOW_STEP"
+	EnvRunID         = "STEPFLOW_RUN_ID"
+	EnvTaskID        = "STEPFLOW_TASK_ID"
+	EnvAttempt       = "STEPFLOW_ATTEMPT"
+	EnvInputPaths    = "STEPFLOW_INPUT_PATHS"
+	EnvIndices       = "STEPFLOW_INDICES"
+	EnvParams        = "STEPFLOW_PARAMS"
+	EnvConfigs       = "STEPFLOW_CONFIGS"
+	EnvCaught        = "STEPFLOW_CAUGHT" // an error name (States.TaskFailed), not a message
+	EnvDatastoreRoot = "STEPFLOW_DATASTORE_ROOT"
+
+	// EnvCaptureLogs is 1 in every job definition: the step command then
+	// supervises the attempt (internal/task.Supervisor). The supervised
+	// child has it set to CaptureLogsChild.
+	EnvCaptureLogs = "STEPFLOW_CAPTURE_LOGS"
+	// EnvProductionToken is the deployment's production token: the start
+	// task of a cloud run tags the run record production:<token>.
+	EnvProductionToken = "STEPFLOW_PRODUCTION_TOKEN"
+	EnvDynamoDBTable   = "STEPFLOW_DYNAMODB_TABLE"
+	EnvTTLSeconds      = "STEPFLOW_DYNAMODB_TTL_SECONDS"
+	EnvFlow            = "STEPFLOW_FLOW"
+
+	// Recorded with the attempt when set (the AWS Batch container).
+	EnvBatchJobID      = "AWS_BATCH_JOB_ID"
+	EnvBatchJobAttempt = "AWS_BATCH_JOB_ATTEMPT"
+)
+
+// Values of EnvCaptureLogs.
+const (
+	CaptureLogs      = "1"          // supervise the attempt (a Batch job)
+	CaptureLogsChild = "supervised" // the supervised child: a cloud task
+)
+
+// MaxArgInputs is the longest joined input paths passed as an argument:
+// Linux limits one argument to 128 KiB, so a wider join passes
+// "--input-paths -" and its inputs on standard input.
+const MaxArgInputs = 32 << 10
+
+// Invocation is one `step` invocation: one attempt of one task.
+type Invocation struct {
+	Step    string
+	RunID   string
+	TaskID  string // empty: derived from Indices
+	Indices []int  // foreach index stack, outermost first
+	Attempt int    // 0 for the first try
+	// Inputs are the parents' pathspecs run/step/task. nil means "derive
+	// them from the graph and the datastore"; empty and not nil means "no
+	// inputs" (--input-paths "").
+	Inputs []string
+	// Params and Configs create the run record of a cloud run's start
+	// task: parameter name to value, config name to blob hash.
+	Params  map[string]string
+	Configs map[string]string
+	// Caught, when not empty, records this failure in the step's catch
+	// field instead of running the step. It is the failure's message
+	// (--caught), or with CaughtIsName only the error name the state
+	// machine caught (STEPFLOW_CAUGHT, --caught-name).
+	Caught       string
+	CaughtIsName bool
+	// DatastoreRoot is the datastore root; empty means the child's
+	// STEPFLOW_DATASTORE_ROOT, else the default.
+	DatastoreRoot string
+}
+
+func (inv Invocation) joinedInputs() string { return strings.Join(inv.Inputs, ",") }
+
+// wide says the inputs go on standard input.
+func (inv Invocation) wide() bool { return len(inv.joinedInputs()) > MaxArgInputs }
+
+// Args are the arguments of the flow binary: "step", the step name and
+// the flags. With inputs longer than MaxArgInputs, --input-paths is "-"
+// and Stdin has them.
+func (inv Invocation) Args() []string {
+	args := []string{"step", inv.Step, "--run-id", inv.RunID}
+	if inv.TaskID != "" {
+		args = append(args, "--task-id", inv.TaskID)
+	}
+	if len(inv.Indices) > 0 {
+		args = append(args, "--indices", FormatIndices(inv.Indices))
+	}
+	args = append(args, "--attempt", strconv.Itoa(inv.Attempt))
+	if inv.Inputs != nil {
+		v := inv.joinedInputs()
+		if inv.wide() {
+			v = "-"
+		}
+		args = append(args, "--input-paths", v)
+	}
+	if inv.Params != nil {
+		args = append(args, "--params", mustJSON(inv.Params))
+	}
+	if inv.Configs != nil {
+		args = append(args, "--configs", mustJSON(inv.Configs))
+	}
+	if inv.Caught != "" {
+		name := "--caught"
+		if inv.CaughtIsName {
+			name = "--caught-name"
+		}
+		args = append(args, name, inv.Caught)
+	}
+	if inv.DatastoreRoot != "" {
+		args = append(args, "--datastore-root", inv.DatastoreRoot)
+	}
+	return args
+}
+
+// Stdin is what the invocation reads on standard input: the input paths
+// of a wide join, else nil.
+func (inv Invocation) Stdin() io.Reader {
+	if inv.Inputs != nil && inv.wide() {
+		return strings.NewReader(inv.joinedInputs())
+	}
+	return nil
+}
+
+// Env returns base without the contract variables that would change the
+// meaning of Args in the child (a stray STEPFLOW_CAUGHT exported in a
+// shell must not turn a local task into a catch): every per-task variable
+// and STEPFLOW_CAPTURE_LOGS, and STEPFLOW_DATASTORE_ROOT when the
+// invocation names a root. Append the child's own variables after it.
+func (inv Invocation) Env(base []string) []string {
+	drop := []string{EnvStep, EnvRunID, EnvTaskID, EnvAttempt, EnvInputPaths, EnvIndices,
+		EnvParams, EnvConfigs, EnvCaught, EnvCaptureLogs}
+	if inv.DatastoreRoot != "" {
+		drop = append(drop, EnvDatastoreRoot)
+	}
+	out := make([]string, 0, len(base))
+	for _, kv := range base {
+		name, _, _ := strings.Cut(kv, "=")
+		keep := true
+		for _, d := range drop {
+			if name == d {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// FormatIndices is the --indices form of a foreach index stack: "3,0,2".
+func FormatIndices(idx []int) string {
+	s := make([]string, len(idx))
+	for i, n := range idx {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
+func mustJSON(v map[string]string) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // a map of strings always marshals
+	}
+	return string(b)
+}
+
+// Flags are the step command's flags, before the fallback to the
+// environment.
+type Flags struct {
+	runID, taskID, attempt, indices, params, configs, caught, caughtName, root string
+	inputs                                                                     optString
+}
+
+// Register declares the flags of the step command on fs.
+func (f *Flags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&f.runID, "run-id", "", "run id (env "+EnvRunID+")")
+	fs.StringVar(&f.taskID, "task-id", "", "task id (env "+EnvTaskID+"; default: from --indices)")
+	fs.StringVar(&f.attempt, "attempt", "", "attempt number, 0 for the first try (env "+EnvAttempt+")")
+	fs.Var(&f.inputs, "input-paths", "parent pathspecs run/step/task, comma separated; - reads them from standard input (env "+EnvInputPaths+"; default: derived)")
+	fs.StringVar(&f.indices, "indices", "", "foreach index stack, comma separated (env "+EnvIndices+")")
+	fs.StringVar(&f.params, "params", "", "start step: JSON object of parameter values, to create the run record (env "+EnvParams+")")
+	fs.StringVar(&f.configs, "configs", "", "start step: JSON object of config name to blob hash, for the run record it creates (env "+EnvConfigs+")")
+	fs.StringVar(&f.caught, "caught", "", "record this failure message in the catch field instead of running the step")
+	fs.StringVar(&f.caughtName, "caught-name", "", "like --caught, but only the error name: the message of the task's latest failed attempt is recorded (env "+EnvCaught+")")
+	fs.StringVar(&f.root, "datastore-root", "", "datastore root: a directory or s3://bucket/prefix (env "+EnvDatastoreRoot+"; default ./.stepflow)")
+}
+
+// Invocation completes the parsed flags with the positional arguments (the
+// step name), the environment (a flag wins over its variable) and, for
+// --input-paths -, standard input. Bad input is a usage.Error.
+func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.Reader) (Invocation, error) {
+	or := func(v, name string) string {
+		if v == "" {
+			return getenv(name)
+		}
+		return v
+	}
+	var inv Invocation
+	if len(args) > 1 {
+		return inv, usage.Errorf("step takes one step name, got %q", args)
+	}
+	if len(args) == 1 {
+		inv.Step = args[0]
+	}
+	inv.Step = or(inv.Step, EnvStep)
+	inv.RunID = or(f.runID, EnvRunID)
+	if inv.Step == "" || inv.RunID == "" {
+		return inv, usage.Errorf("step needs a step name and --run-id (or %s and %s)", EnvStep, EnvRunID)
+	}
+	inv.TaskID = or(f.taskID, EnvTaskID)
+	inv.DatastoreRoot = or(f.root, EnvDatastoreRoot)
+	if a := or(f.attempt, EnvAttempt); a != "" {
+		n, err := strconv.Atoi(a)
+		if err != nil || n < 0 {
+			return inv, usage.Errorf("--attempt %q is not a non-negative integer", a)
+		}
+		inv.Attempt = n
+	}
+	var err error
+	if inv.Indices, err = pathspec.ParseIndices(or(f.indices, EnvIndices)); err != nil {
+		return inv, usage.Errorf("--indices: %v", err)
+	}
+	switch {
+	case f.inputs.set:
+		v := f.inputs.v
+		if v == "-" {
+			// A wide join's inputs do not fit on a command line.
+			if stdin == nil {
+				return inv, usage.Errorf("--input-paths -: no standard input")
+			}
+			data, err := io.ReadAll(stdin)
+			if err != nil {
+				return inv, fmt.Errorf("read --input-paths from standard input: %w", err)
+			}
+			v = strings.TrimSpace(string(data))
+		}
+		inv.Inputs = []string{}
+		for _, p := range strings.Split(v, ",") {
+			if p != "" {
+				inv.Inputs = append(inv.Inputs, p)
+			}
+		}
+	case getenv(EnvInputPaths) != "":
+		// An empty variable is unset: the inputs are derived.
+		inv.Inputs = strings.Split(getenv(EnvInputPaths), ",")
+	}
+	if p := or(f.params, EnvParams); p != "" {
+		if err := json.Unmarshal([]byte(p), &inv.Params); err != nil {
+			return inv, usage.Errorf("--params is not a JSON object of strings: %v", err)
+		}
+	}
+	if c := or(f.configs, EnvConfigs); c != "" {
+		if err := json.Unmarshal([]byte(c), &inv.Configs); err != nil {
+			return inv, usage.Errorf("--configs is not a JSON object of config name to blob hash: %v", err)
+		}
+	}
+	// --caught is the message itself; --caught-name and STEPFLOW_CAUGHT
+	// are the error name the state machine caught (States.TaskFailed).
+	if f.caught != "" {
+		inv.Caught = f.caught
+	} else if n := or(f.caughtName, EnvCaught); n != "" {
+		inv.Caught, inv.CaughtIsName = n, true
+	}
+	return inv, nil
+}
+
+// Parse parses the arguments of the step command (after "step": the step
+// name and the flags, in any order), falling back to getenv for what they
+// leave out and reading stdin for --input-paths -.
+func Parse(args []string, getenv func(string) string, stdin io.Reader) (Invocation, error) {
+	fs := flag.NewFlagSet("step", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var f Flags
+	f.Register(fs)
+	if err := command.ParseFlags(fs, args); err != nil {
+		return Invocation{}, err
+	}
+	return f.Invocation(fs.Args(), getenv, stdin)
+}
+
+// optString is a string flag that knows whether it was given, so that an
+// explicitly empty --input-paths means "no inputs", not "derive them".
+type optString struct {
+	v   string
+	set bool
+}
+
+func (o *optString) String() string { return o.v }
+
+func (o *optString) Set(v string) error {
+	o.v, o.set = v, true
+	return nil
+}

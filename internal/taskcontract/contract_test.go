@@ -1,0 +1,147 @@
+package taskcontract
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stepflow/stepflow/internal/usage"
+)
+
+func noEnv(string) string { return "" }
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func wideInputs() []string {
+	var in []string
+	for i := 0; len(strings.Join(in, ",")) <= MaxArgInputs; i++ {
+		in = append(in, fmt.Sprintf("r1/body/%d", i))
+	}
+	return in
+}
+
+func TestRoundTrip(t *testing.T) {
+	cases := map[string]Invocation{
+		"minimal":       {Step: "start", RunID: "r1"},
+		"derive inputs": {Step: "join", RunID: "r1", TaskID: "0", Attempt: 2, Inputs: nil},
+		"no inputs":     {Step: "start", RunID: "r1", Inputs: []string{}},
+		"inputs":        {Step: "b", RunID: "r1", Inputs: []string{"r1/a/0", "r1/a/1"}},
+		"wide join":     {Step: "join", RunID: "r1", Inputs: wideInputs()},
+		"foreach":       {Step: "body", RunID: "r1", TaskID: "3-1", Indices: []int{3, 1}, Attempt: 1},
+		"index zero":    {Step: "body", RunID: "r1", Indices: []int{0}},
+		"params":        {Step: "start", RunID: "r1", Params: map[string]string{"alpha": "0.5", "name": "a,b \"c\""}, Configs: map[string]string{"cfg": "sha256:ab"}},
+		"empty params":  {Step: "start", RunID: "r1", Params: map[string]string{}},
+		"caught msg":    {Step: "risky", RunID: "r1", Attempt: 3, Caught: "step risky: boom\nline 2"},
+		"caught name":   {Step: "risky", RunID: "r1", Attempt: 1, Caught: "States.TaskFailed", CaughtIsName: true},
+		"root":          {Step: "end", RunID: "r1", DatastoreRoot: "s3://bucket/prefix"},
+		"everything": {Step: "body", RunID: "sfn-x", TaskID: "2", Indices: []int{2}, Attempt: 4,
+			Inputs: []string{"sfn-x/fan/0"}, Caught: "States.ALL", CaughtIsName: true, DatastoreRoot: "/tmp/ds"},
+	}
+	for name, want := range cases {
+		t.Run(name, func(t *testing.T) {
+			args := want.Args()
+			if args[0] != "step" || args[1] != want.Step {
+				t.Fatalf("Args() = %q, want step %s first", args, want.Step)
+			}
+			stdin := want.Stdin()
+			if wide := len(strings.Join(want.Inputs, ",")) > MaxArgInputs; wide != (stdin != nil) {
+				t.Fatalf("Stdin() = %v for a wide join %v", stdin, wide)
+			}
+			for _, a := range args {
+				if len(a) > MaxArgInputs {
+					t.Fatalf("an argument of %d bytes", len(a))
+				}
+			}
+			got, err := Parse(args[1:], noEnv, stdin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("Parse(Args()) =\n%#v\nwant\n%#v", got, want)
+			}
+		})
+	}
+}
+
+// The environment fills in what the flags leave out; a flag wins.
+func TestParseEnv(t *testing.T) {
+	env := map[string]string{
+		EnvStep: "body", EnvRunID: "sfn-1", EnvTaskID: "1-2", EnvAttempt: "2", EnvIndices: "1,2",
+		EnvInputPaths: "sfn-1/a/1,sfn-1/b/1", EnvParams: `{"p":"v"}`, EnvConfigs: `{"c":"h"}`,
+		EnvCaught: "States.TaskFailed", EnvDatastoreRoot: "s3://b/p",
+	}
+	got, err := Parse(nil, envOf(env), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Invocation{Step: "body", RunID: "sfn-1", TaskID: "1-2", Indices: []int{1, 2}, Attempt: 2,
+		Inputs: []string{"sfn-1/a/1", "sfn-1/b/1"}, Params: map[string]string{"p": "v"}, Configs: map[string]string{"c": "h"},
+		Caught: "States.TaskFailed", CaughtIsName: true, DatastoreRoot: "s3://b/p"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("from the environment:\n%#v\nwant\n%#v", got, want)
+	}
+	// Flags win; --caught (a message) wins over STEPFLOW_CAUGHT (a name).
+	got, err = Parse([]string{"other", "--run-id", "r", "--attempt", "0", "--input-paths", "", "--caught", "boom"}, envOf(env), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Step != "other" || got.RunID != "r" || got.Attempt != 0 || got.Inputs == nil || len(got.Inputs) != 0 ||
+		got.Caught != "boom" || got.CaughtIsName {
+		t.Fatalf("flags over the environment: %#v", got)
+	}
+	// An empty STEPFLOW_INPUT_PATHS is unset: derive.
+	got, err = Parse([]string{"s", "--run-id", "r"}, envOf(map[string]string{EnvInputPaths: ""}), nil)
+	if err != nil || got.Inputs != nil {
+		t.Fatalf("empty %s: %#v, %v", EnvInputPaths, got, err)
+	}
+}
+
+func TestParseStdin(t *testing.T) {
+	got, err := Parse([]string{"join", "--run-id", "r", "--input-paths", "-"}, noEnv, strings.NewReader("r/a/0,r/a/1\n"))
+	if err != nil || !reflect.DeepEqual(got.Inputs, []string{"r/a/0", "r/a/1"}) {
+		t.Fatalf("inputs from stdin: %#v, %v", got.Inputs, err)
+	}
+	got, err = Parse([]string{"join", "--run-id", "r", "--input-paths", "-"}, noEnv, strings.NewReader(""))
+	if err != nil || got.Inputs == nil || len(got.Inputs) != 0 {
+		t.Fatalf("empty stdin: %#v, %v", got.Inputs, err)
+	}
+}
+
+func TestParseBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"--run-id", "r"},
+		{"s"},
+		{"s", "t", "--run-id", "r"},
+		{"s", "--run-id", "r", "--attempt", "-1"},
+		{"s", "--run-id", "r", "--attempt", "x"},
+		{"s", "--run-id", "r", "--indices", "a"},
+		{"s", "--run-id", "r", "--params", "[1]"},
+		{"s", "--run-id", "r", "--configs", "{"},
+		{"s", "--run-id", "r", "--no-such-flag"},
+	} {
+		_, err := Parse(args, noEnv, nil)
+		var ue *usage.Error
+		if !errors.As(err, &ue) {
+			t.Errorf("Parse(%q) = %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestEnvScrubsTheContract(t *testing.T) {
+	base := []string{"PATH=/bin", EnvCaught + "=x", EnvIndices + "=1", EnvCaptureLogs + "=1", EnvDatastoreRoot + "=/d",
+		EnvProductionToken + "=tok", "STEPFLOW_CAUGHTX=keep"}
+	got := Invocation{}.Env(base)
+	want := []string{"PATH=/bin", EnvDatastoreRoot + "=/d", EnvProductionToken + "=tok", "STEPFLOW_CAUGHTX=keep"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Env = %q, want %q", got, want)
+	}
+	got = Invocation{DatastoreRoot: "/e"}.Env(base)
+	want = []string{"PATH=/bin", EnvProductionToken + "=tok", "STEPFLOW_CAUGHTX=keep"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Env with a root = %q, want %q", got, want)
+	}
+}
