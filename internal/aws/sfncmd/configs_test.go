@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stepflow/stepflow/internal/testbin"
 )
 
 // binDir holds the AWS build of examples/params, built once by TestMain.
@@ -26,11 +28,10 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binDir = dir
-	cmd := exec.Command("go", "build", "-tags", "stepflow_aws", "-o", filepath.Join(dir, "params"), "./examples/params")
-	cmd.Dir = "../../.."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the AWS build of examples/params: %v\n%s", err, out)
+	binDir = filepath.Join(dir, "bin")
+	// Shared with the other test packages (testbin).
+	if err := testbin.Dir(binDir, testbin.Options{Tags: []string{"stepflow_aws"}}, "./examples/params"); err != nil {
+		fmt.Fprintf(os.Stderr, "building the AWS build of examples/params: %v\n", err)
 		return 1
 	}
 	return m.Run()
