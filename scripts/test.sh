@@ -79,8 +79,9 @@ if [[ -n $unformatted ]]; then
 	exit 1
 fi
 
-step "go vet ./..."
+step "go vet ./... (the plain build, then the AWS build: -tags stepflow_aws)"
 go vet ./...
+go vet -tags stepflow_aws ./...
 
 if [[ -n $npm_pid ]]; then
 	step "npm ci (waiting for it)"
@@ -97,6 +98,11 @@ fi
 if [[ -f package.json ]]; then
 	echo "Node.js for the tests: node_modules/.bin/node $(node_modules/.bin/node --version)"
 fi
+
+step "go test -tags stepflow_aws: the packages the build tag changes"
+# The tag only adds an import to package stepflow (aws.go): test that
+# variant of the packages built on it; ./... below tests the plain one.
+go test -tags stepflow_aws "$@" . ./stepflowtest/ ./examples/...
 
 step "go test ./..."
 # Every test runs, the emulated-AWS end-to-end runs included (no -short:
