@@ -103,6 +103,7 @@ type Fake struct {
 	schedules map[string]*scheduler.GetScheduleOutput // by group/name
 	jobs      map[string]*Job
 	logs      map[string][]LogEvent // by group + "\x00" + stream
+	queues    map[string][]string   // job queue name -> its compute environments' types
 }
 
 type fault struct {
@@ -159,7 +160,7 @@ type LogEvent struct {
 // New starts a fake on 127.0.0.1.
 func New() *Fake {
 	f := &Fake{now: Epoch, faults: map[string][]fault{}, machines: map[string]*Machine{}, execs: map[string]*Execution{},
-		jobDefs: map[string][]*JobDef{}, schedules: map[string]*scheduler.GetScheduleOutput{}, jobs: map[string]*Job{}, logs: map[string][]LogEvent{}}
+		jobDefs: map[string][]*JobDef{}, schedules: map[string]*scheduler.GetScheduleOutput{}, jobs: map[string]*Job{}, logs: map[string][]LogEvent{}, queues: map[string][]string{}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(fmt.Sprintf("awstest: listen on loopback: %v", err))
@@ -168,6 +169,24 @@ func New() *Fake {
 	f.srv.Start()
 	f.URL = f.srv.URL
 	return f
+}
+
+// AddQueue adds a job queue with one compute environment per type given
+// (EC2, SPOT, FARGATE or FARGATE_SPOT), named <queue>-<i> (from 1).
+// DescribeJobQueues answers only the queues added, as AWS answers only those
+// that exist.
+func (f *Fake) AddQueue(name string, computeTypes ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queues[name] = computeTypes
+}
+
+func queueArn(name string) string {
+	return fmt.Sprintf("arn:aws:batch:%s:%s:job-queue/%s", Region, Account, name)
+}
+
+func computeEnvArn(name string) string {
+	return fmt.Sprintf("arn:aws:batch:%s:%s:compute-environment/%s", Region, Account, name)
 }
 
 // Close stops the server.
@@ -281,6 +300,18 @@ func (f *Fake) JobDefinitions() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// JobDefinitionInput returns the registration of the latest revision of a
+// job definition, or nil.
+func (f *Fake) JobDefinitionInput(name string) *batch.RegisterJobDefinitionInput {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	revs := f.jobDefs[name]
+	if len(revs) == 0 {
+		return nil
+	}
+	return revs[len(revs)-1].Input
 }
 
 // Schedule returns a schedule of the default group, or nil.
@@ -541,9 +572,11 @@ var handlers = map[string]map[string]handler{
 		"RedriveExecution":     {func() any { return &sfn.RedriveExecutionInput{} }, (*Fake).redriveExecution},
 	},
 	Batch: {
-		"describejobdefinitions": {func() any { return &batch.DescribeJobDefinitionsInput{} }, (*Fake).describeJobDefinitions},
-		"registerjobdefinition":  {func() any { return &batch.RegisterJobDefinitionInput{} }, (*Fake).registerJobDefinition},
-		"describejobs":           {func() any { return &batch.DescribeJobsInput{} }, (*Fake).describeJobs},
+		"describejobdefinitions":      {func() any { return &batch.DescribeJobDefinitionsInput{} }, (*Fake).describeJobDefinitions},
+		"registerjobdefinition":       {func() any { return &batch.RegisterJobDefinitionInput{} }, (*Fake).registerJobDefinition},
+		"describejobs":                {func() any { return &batch.DescribeJobsInput{} }, (*Fake).describeJobs},
+		"describejobqueues":           {func() any { return &batch.DescribeJobQueuesInput{} }, (*Fake).describeJobQueues},
+		"describecomputeenvironments": {func() any { return &batch.DescribeComputeEnvironmentsInput{} }, (*Fake).describeComputeEnvironments},
 	},
 	Scheduler: {
 		"GetSchedule":    {func() any { return &scheduler.GetScheduleInput{} }, (*Fake).getSchedule},
@@ -889,6 +922,43 @@ func (f *Fake) describeJobs(in any, _ *restArgs) (any, error) {
 		}
 	}
 	return m{"jobs": out}, nil
+}
+
+func (f *Fake) describeJobQueues(in any, _ *restArgs) (any, error) {
+	out := []m{}
+	for _, q := range in.(*batch.DescribeJobQueuesInput).JobQueues {
+		name := strings.TrimPrefix(q, queueArn(""))
+		types, ok := f.queues[name]
+		if !ok {
+			continue
+		}
+		order := []m{}
+		for i := range types {
+			order = append(order, m{"order": i + 1, "computeEnvironment": computeEnvArn(fmt.Sprintf("%s-%d", name, i+1))})
+		}
+		out = append(out, m{"jobQueueName": name, "jobQueueArn": queueArn(name), "state": "ENABLED", "status": "VALID", "priority": 1,
+			"computeEnvironmentOrder": order})
+	}
+	return m{"jobQueues": out}, nil
+}
+
+func (f *Fake) describeComputeEnvironments(in any, _ *restArgs) (any, error) {
+	out := []m{}
+	for _, ce := range in.(*batch.DescribeComputeEnvironmentsInput).ComputeEnvironments {
+		name := strings.TrimPrefix(ce, computeEnvArn(""))
+		i := strings.LastIndexByte(name, '-')
+		if i < 0 {
+			continue
+		}
+		n, err := strconv.Atoi(name[i+1:])
+		types := f.queues[name[:i]]
+		if err != nil || n < 1 || n > len(types) {
+			continue
+		}
+		out = append(out, m{"computeEnvironmentName": name, "computeEnvironmentArn": computeEnvArn(name), "type": "MANAGED",
+			"state": "ENABLED", "status": "VALID", "computeResources": m{"type": types[n-1], "maxvCpus": 256, "subnets": []string{"subnet-1"}}})
+	}
+	return m{"computeEnvironments": out}, nil
 }
 
 // ---- Scheduler

@@ -127,6 +127,12 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 		return err
 	}
 
+	// The job queues: can they run the steps' platforms? (reads only)
+	queueWarnings, err := checkQueues(ctx, c, o.Graph, s)
+	if err != nil {
+		return err
+	}
+
 	// The code package.
 	uploaded, err := codepkg.Publish(ctx, o.CodeStore, f.Name, o.Code)
 	if err != nil {
@@ -178,7 +184,7 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 		return fmt.Errorf("cache the production token: %w", err)
 	}
 	fmt.Fprintf(out, "production token: %s%s (%s)\n", statemachine.ProductionPrefix, token, tokenState)
-	for _, w := range res.Warnings {
+	for _, w := range append(res.Warnings, queueWarnings...) {
 		fmt.Fprintf(out, "warning: %s\n", w)
 	}
 	return nil

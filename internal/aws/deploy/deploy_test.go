@@ -70,6 +70,7 @@ type env struct {
 func setup(t *testing.T, scheduled bool) *env {
 	t.Helper()
 	f := awstest.New()
+	f.AddQueue("queue", "EC2")
 	t.Cleanup(f.Close)
 	s := settings(f)
 	c, err := deploy.NewClients(context.Background(), s, deploy.ClientOptions{

@@ -68,6 +68,8 @@ func TestScripts(t *testing.T) {
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") != "",
 		Setup: func(env *testscript.Env) error {
 			f := awstest.New()
+			f.AddQueue("queue", "EC2", "FARGATE")
+			f.AddQueue("stepflow-ec2", "EC2")
 			s3b := s3mem.New()
 			if err := s3b.CreateBucket("bucket"); err != nil {
 				return err

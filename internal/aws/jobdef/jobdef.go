@@ -143,6 +143,8 @@ type Defaults struct {
 	Image         string
 	JobRole       string
 	ExecutionRole string
+	// AssignPublicIP is the Fargate tasks' assignPublicIp; empty: ENABLED.
+	AssignPublicIP string
 	// Env is baked into every definition (flow-wide constants of the task
 	// environment), in this order.
 	Env []KeyValuePair
@@ -187,7 +189,7 @@ func Build(step string, o flow.Options, d Defaults) (*JobDefinition, []string) {
 	}
 	var warns []string
 	if fargate {
-		cp.NetworkConfiguration = &NetworkConfiguration{AssignPublicIP: "ENABLED"}
+		cp.NetworkConfiguration = &NetworkConfiguration{AssignPublicIP: first(d.AssignPublicIP, "ENABLED")}
 		cp.FargatePlatformConfiguration = &FargatePlatformConfiguration{PlatformVersion: "LATEST"}
 		if o.Resources.Disk != "" {
 			cp.EphemeralStorage = &EphemeralStorage{SizeInGiB: (mib(o.Resources.Disk) + 1023) / 1024}

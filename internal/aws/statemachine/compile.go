@@ -97,6 +97,10 @@ const maxExecution = 365 * 24 * time.Hour
 // (a step that cannot be compiled or breaks an AWS limit). The step options
 // obey the rules of AWS Batch: g is linted.
 func Compile(g *graph.Graph, s Settings) (*Result, error) {
+	g, err := withPlatform(g, s)
+	if err != nil {
+		return nil, err
+	}
 	c := &compiler{g: g, f: g.Flow, s: s, part: s.partition(), jds: map[string]*jobdef.JobDefinition{}, jdOf: map[string]string{}}
 	if err := c.check(); err != nil {
 		return nil, usage.Wrap(err)
@@ -132,6 +136,35 @@ func Compile(g *graph.Graph, s Settings) (*Result, error) {
 		return nil, usage.Wrap(err)
 	}
 	return r, nil
+}
+
+// withPlatform returns g with the flow-wide platform (s.Platform) given to
+// every step that has none of its own, linted again: the rules of AWS Batch
+// depend on the platform (no GPUs on Fargate, Fargate sizes). With no
+// flow-wide platform, or EC2, the graph is g itself (a step without a
+// platform runs on EC2).
+func withPlatform(g *graph.Graph, s Settings) (*graph.Graph, error) {
+	switch s.Platform {
+	case "", "EC2":
+		return g, nil
+	case "FARGATE":
+	default:
+		return nil, usage.Errorf("platform %q is not known; use EC2 or FARGATE (set %s)", s.Platform, how("platform"))
+	}
+	f := *g.Flow
+	f.Steps = make([]*flow.Step, len(g.Flow.Steps))
+	for i, st := range g.Flow.Steps {
+		cp := *st
+		if cp.Options.Batch.Platform == "" {
+			cp.Options.Batch.Platform = s.Platform
+		}
+		f.Steps[i] = &cp
+	}
+	pg, err := graph.New(&f)
+	if err != nil {
+		return nil, fmt.Errorf("flow %s cannot run on platform %s (set with %s; a step can choose its own with stepflow.Batch{Platform: \"EC2\"}): %w", f.Name, s.Platform, how("platform"), err)
+	}
+	return pg, nil
 }
 
 // Error is a flow that cannot be compiled, or breaks an AWS limit.
@@ -189,7 +222,7 @@ func (c *compiler) check() error {
 		need("dynamodb-table", "foreach widths and switch targets are kept in DynamoDB", s.DynamoDBTable != "")
 	}
 	for _, st := range f.Steps {
-		if st.Options.Batch.Platform == "FARGATE" && st.Options.Batch.ExecutionRole == "" && s.ExecutionRole == "" {
+		if s.PlatformOf(st.Options.Batch.Platform) == "FARGATE" && st.Options.Batch.ExecutionRole == "" && s.ExecutionRole == "" {
 			need("execution-role", fmt.Sprintf("step %s runs on Fargate", st.Name), false)
 			break
 		}
@@ -201,6 +234,11 @@ func (c *compiler) check() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if !strings.HasPrefix(s.DatastoreRoot, "s3://") || len(s.DatastoreRoot) <= len("s3://") {
 		bad("datastore root %q is not an S3 URL; AWS Batch tasks need s3://bucket/prefix (set %s)", s.DatastoreRoot, how("datastore-root"))
+	}
+	switch s.AssignPublicIP {
+	case "", "ENABLED", "DISABLED":
+	default:
+		bad("assign-public-ip %q is not ENABLED or DISABLED (set %s)", s.AssignPublicIP, how("assign-public-ip"))
 	}
 	if s.WorkflowTimeout < 0 || s.WorkflowTimeout > maxExecution {
 		bad("workflow timeout %s is out of range; use up to 8760h (one year, the longest Standard execution)", s.WorkflowTimeout)
@@ -305,7 +343,7 @@ func (c *compiler) jobDefinitions() {
 		env = append(env, jobdef.KeyValuePair{Name: "AWS_REGION", Value: c.s.Region},
 			jobdef.KeyValuePair{Name: "AWS_DEFAULT_REGION", Value: c.s.Region})
 	}
-	d := jobdef.Defaults{Flow: c.f.Name, Image: c.s.Image, JobRole: c.s.JobRole, ExecutionRole: c.s.ExecutionRole, Env: env}
+	d := jobdef.Defaults{Flow: c.f.Name, Image: c.s.Image, JobRole: c.s.JobRole, ExecutionRole: c.s.ExecutionRole, AssignPublicIP: c.s.AssignPublicIP, Env: env}
 	for _, name := range c.g.Order {
 		jd, warns := jobdef.Build(name, c.g.Node(name).Step.Options, d)
 		c.warns = append(c.warns, warns...)

@@ -26,6 +26,14 @@ type Settings struct {
 	CodeURL       string // URL of the code package; default <DatastoreRoot>/code/<Flow>/flow
 	Branch        string // optional deployment branch, part of the state machine name
 	NamePrefix    string // optional prefix of the state machine (and schedule) name
+	// Platform is the AWS Batch platform of steps that do not choose one
+	// (stepflow.Batch.Platform): "EC2" or "FARGATE"; empty: DefaultPlatform.
+	// It must be one the job queues can run (create checks).
+	Platform string
+	// AssignPublicIP is the Fargate tasks' assignPublicIp: "ENABLED" (the
+	// default: the template's subnets are public) or "DISABLED" (private
+	// subnets with a NAT gateway or VPC endpoints).
+	AssignPublicIP string
 
 	// Deploy and operations only (internal/aws/deploy).
 	LogGroupARN string // CloudWatch Logs group ARN for --log-execution-history
@@ -72,6 +80,22 @@ const (
 	DefaultForeachChunk            = 1000
 )
 
+// DefaultPlatform is the AWS Batch platform of a step when neither the step
+// nor the settings choose one. The CloudFormation template's default
+// compute environment (ComputeType EC2) runs it.
+const DefaultPlatform = "EC2"
+
+// PlatformOf returns the platform a step with its own platform p runs on.
+func (s *Settings) PlatformOf(p string) string {
+	switch {
+	case p != "":
+		return p
+	case s.Platform != "":
+		return s.Platform
+	}
+	return DefaultPlatform
+}
+
 // DefaultMaxWorkers is the MaxConcurrency of a foreach Map by default.
 const DefaultMaxWorkers = 100
 
@@ -97,6 +121,8 @@ var settingList = []setting{
 	{"code_url", "code-url", "STEPFLOW_CODE_URL", func(s *Settings) *string { return &s.CodeURL }},
 	{"branch", "branch", "STEPFLOW_BRANCH", func(s *Settings) *string { return &s.Branch }},
 	{"name_prefix", "name-prefix", "STEPFLOW_NAME_PREFIX", func(s *Settings) *string { return &s.NamePrefix }},
+	{"platform", "platform", "STEPFLOW_PLATFORM", func(s *Settings) *string { return &s.Platform }},
+	{"assign_public_ip", "assign-public-ip", "STEPFLOW_ASSIGN_PUBLIC_IP", func(s *Settings) *string { return &s.AssignPublicIP }},
 	{"sfn_log_group_arn", "log-group-arn", "STEPFLOW_SFN_LOG_GROUP_ARN", func(s *Settings) *string { return &s.LogGroupARN }},
 	{"sfn_endpoint", "sfn-endpoint", "STEPFLOW_SFN_ENDPOINT", func(s *Settings) *string { return &s.SFNEndpoint }},
 	{"batch_endpoint", "batch-endpoint", "STEPFLOW_BATCH_ENDPOINT", func(s *Settings) *string { return &s.BatchEndpoint }},
