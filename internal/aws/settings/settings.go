@@ -32,7 +32,7 @@ func ConfigPath(getenv func(string) string) string {
 // Load fills the settings that flags left empty from the environment, then
 // from the config file; its errors are bad input (*usage.Error) (read with readFile; a missing default file is not
 // an error, a missing $STEPFLOW_CONFIG is). Numeric config keys:
-// "workflow_timeout" (a duration such as "48h"), "max_workers" (a number),
+// "workflow_timeout" and "task_timeout" (durations such as "48h"), "max_workers" (a number),
 // "distributed_map" (a boolean), "distributed_map_threshold" and
 // "foreach_chunk" (numbers; also from STEPFLOW_DISTRIBUTED_MAP_THRESHOLD and
 // STEPFLOW_FOREACH_CHUNK).
@@ -88,6 +88,22 @@ func Load(flags statemachine.Settings, getenv func(string) string, readFile func
 			s.WorkflowTimeout = d
 		}
 	}
+	if s.TaskTimeout == 0 {
+		if v := getenv("STEPFLOW_TASK_TIMEOUT"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return s, usage.Errorf("STEPFLOW_TASK_TIMEOUT=%q is not a duration such as \"48h\"", v)
+			}
+			s.TaskTimeout = d
+		} else if v, ok := file["task_timeout"]; ok {
+			str, _ := v.(string)
+			d, err := time.ParseDuration(str)
+			if err != nil {
+				return s, usage.Errorf("config file %s: task_timeout %v is not a duration such as \"48h\"", ConfigPath(getenv), v)
+			}
+			s.TaskTimeout = d
+		}
+	}
 	if s.MaxWorkers == 0 {
 		if v, ok := file["max_workers"]; ok {
 			n, ok := v.(float64)
@@ -133,7 +149,7 @@ func Load(flags statemachine.Settings, getenv func(string) string, readFile func
 }
 
 // numericKeys are the config keys of the settings that are not strings.
-var numericKeys = []string{"workflow_timeout", "max_workers", "distributed_map", "distributed_map_threshold", "foreach_chunk"}
+var numericKeys = []string{"workflow_timeout", "task_timeout", "max_workers", "distributed_map", "distributed_map_threshold", "foreach_chunk"}
 
 func configKeys() []string {
 	var ks []string

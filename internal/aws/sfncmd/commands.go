@@ -166,6 +166,7 @@ docs/deploy.md and docs/state-machine.md.`,
 			fs.BoolVar(&onlyJSON, "only-json", false, "compile only: print (or write) the JSON, call no AWS API")
 			fs.StringVar(&outDir, "output-dir", "", "write state-machine.json, job-definitions.json and schedule.json to this directory")
 			fs.Var(durationOrSeconds{&flags.WorkflowTimeout}, "workflow-timeout", "execution timeout (48h, or seconds); also the lifetime of bookkeeping items")
+			fs.Var(durationOrSeconds{&flags.TaskTimeout}, "task-timeout", "Task state timeout of steps without a timeout of their own, queue time included (default 168h; env STEPFLOW_TASK_TIMEOUT)")
 			fs.IntVar(&flags.MaxWorkers, "max-workers", 0, fmt.Sprintf("MaxConcurrency of every foreach Map (default %d)", statemachine.DefaultMaxWorkers))
 			fs.BoolVar(&flags.DistributedMap, "distributed-map", false, "run every foreach as a chunked DISTRIBUTED Map (child executions)")
 			fs.IntVar(&flags.DistributedMapThreshold, "distributed-map-threshold", 0,

@@ -80,6 +80,18 @@ const ProductionPrefix = "production:"
 // state's TimeoutSeconds: time to wait in the job queue and start.
 const QueueAllowance = time.Hour
 
+// TransientErrors are the errors of the AWS Batch integration that a retry
+// may cure: AWS Batch's server errors (ServerException), throttling and
+// other service errors reported as AWSBatchException, and the integration's
+// own client failures (SdkClientException: network). They are retried with
+// backoff before the step's own retry.
+var TransientErrors = []string{"Batch.AWSBatchException", "Batch.ServerException", "Batch.SdkClientException"}
+
+// DefaultTaskTimeout is the TimeoutSeconds of the Task state of a step
+// without a timeout of its own (Settings.TaskTimeout overrides it): a job
+// that can never be placed fails the run after it instead of after a year.
+const DefaultTaskTimeout = 7 * 24 * time.Hour
+
 // MinAttemptDuration is AWS Batch's smallest attempt duration. Shorter
 // step timeouts are rounded up for Batch; the task enforces the step's own
 // timeout in-process, so the Batch timeout is only a backstop.
@@ -239,6 +251,9 @@ func (c *compiler) check() error {
 	case "", "ENABLED", "DISABLED":
 	default:
 		bad("assign-public-ip %q is not ENABLED or DISABLED (set %s)", s.AssignPublicIP, how("assign-public-ip"))
+	}
+	if s.TaskTimeout != 0 && (s.TaskTimeout < time.Minute || s.TaskTimeout > maxExecution) {
+		bad("task timeout %s is out of range; use 1m to 8760h (set --task-timeout, STEPFLOW_TASK_TIMEOUT or \"task_timeout\" in the config file)", s.TaskTimeout)
 	}
 	if s.WorkflowTimeout < 0 || s.WorkflowTimeout > maxExecution {
 		bad("workflow timeout %s is out of range; use up to 8760h (one year, the longest Standard execution)", s.WorkflowTimeout)
@@ -540,8 +555,14 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 	o := n.Step.Options
 	attempt := "States.Format('{}', $$.State.RetryCount)"
 	t := c.submit(n, in, attempt, "")
-	retry := []any{obj{{"ErrorEquals", []string{"Batch.AWSBatchException"}}, {"IntervalSeconds", 2}, {"MaxAttempts", 10},
-		{"BackoffRate", 2}, {"MaxDelaySeconds", 60}, {"JitterStrategy", "FULL"}}}
+	retry := []any{
+		// A role without a permission: never retried, not even by the
+		// step's own retry (States.TaskFailed matches it): the error names
+		// the permission (docs/iam.md).
+		obj{{"ErrorEquals", []string{"States.Permissions"}}, {"MaxAttempts", 0}},
+		obj{{"ErrorEquals", TransientErrors}, {"IntervalSeconds", 2}, {"MaxAttempts", 10},
+			{"BackoffRate", 2}, {"MaxDelaySeconds", 60}, {"JitterStrategy", "FULL"}},
+	}
 	if r := o.Retry; r != nil && r.Times > 0 {
 		interval := int64(math.Ceil(r.Delay.Seconds()))
 		if interval < 1 {
@@ -557,7 +578,11 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 	t = append(t, kv{"Retry", retry})
 	if o.Catch != "" {
 		caught := helper(n.Name, "Caught")
-		t = append(t, kv{"Catch", []any{obj{{"ErrorEquals", []string{"States.ALL"}}, {"ResultPath", in + ".Caught"}, {"Next", caught}}}})
+		denied := helper(n.Name, "AccessDenied")
+		t = append(t, kv{"Catch", []any{
+			obj{{"ErrorEquals", []string{"States.Permissions"}}, {"ResultPath", in + ".Caught"}, {"Next", denied}},
+			obj{{"ErrorEquals", []string{"States.ALL"}}, {"ResultPath", in + ".Caught"}, {"Next", caught}},
+		}})
 		t = append(t, nxt)
 		*states = append(*states, kv{sn(n.Name), t})
 		times := 0
@@ -565,8 +590,10 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 			times = o.Retry.Times
 		}
 		h := c.submit(n, in, strconv.Itoa(times+1), in+".Caught.Error")
-		h = append(h, kv{"Retry", retry[:1]}, nxt)
+		h = append(h, kv{"Retry", retry[:2]}, nxt)
 		*states = append(*states, kv{caught, h})
+		*states = append(*states, kv{denied, obj{{"Type", "Fail"}, {"Error", "Stepflow.AccessDenied"},
+			{"Cause", fmt.Sprintf("step %s: the state machine's role lacks a permission (the failed Task event names it); grant it as docs/iam.md says, then resume the run", n.Name)}}})
 		return
 	}
 	t = append(t, nxt)
@@ -619,18 +646,20 @@ func (c *compiler) submit(n *graph.Node, in, attempt, caught string) obj {
 		{"ContainerOverrides", obj{{"Environment", env}}},
 	}
 	var timeout int64
+	stateTimeout := int64(c.s.taskTimeout() / time.Second)
 	if o.Timeout > 0 {
 		timeout = int64(math.Ceil(o.Timeout.Seconds()))
 		if timeout < MinAttemptDuration {
 			timeout = MinAttemptDuration
 		}
 		params = append(params, kv{"Timeout", obj{{"AttemptDurationSeconds", timeout}}})
+		stateTimeout = timeout + int64(QueueAllowance/time.Second)
 	}
 	params = append(params, kv{"Tags", tags})
 	c.limits(n, params, o.Batch.Tags, caught != "")
 	t := obj{{"Type", "Task"}, {"Resource", c.arn("batch:submitJob.sync")}, {"Parameters", params}}
-	if timeout > 0 {
-		t = append(t, kv{"TimeoutSeconds", timeout + int64(QueueAllowance/time.Second)})
+	if stateTimeout > 0 {
+		t = append(t, kv{"TimeoutSeconds", stateTimeout})
 	}
 	if caught != "" {
 		// Keep the handler's job id where the error was, so the payload

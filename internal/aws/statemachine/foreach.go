@@ -85,6 +85,13 @@ func events(states obj) int {
 			} else {
 				n += eventsIteration + events(p.get("States").(obj))
 			}
+		case "Fail":
+			// Ends the execution (the access-denied stop of a step with a
+			// catch, an unknown switch target): never part of an item
+			// that goes on, so no part of the budget either.
+			if st.get("Error") != "Stepflow.AccessDenied" {
+				n += eventsState
+			}
 		default:
 			n += eventsState
 		}

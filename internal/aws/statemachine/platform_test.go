@@ -10,7 +10,7 @@ import (
 	"github.com/stepflow/stepflow/internal/graph"
 )
 
-type platformFlow struct{}
+type platformFlow struct{ Err string }
 
 func (f *platformFlow) step(c *stepflow.Context) error { return nil }
 

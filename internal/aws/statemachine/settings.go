@@ -56,6 +56,9 @@ type Settings struct {
 	Configs map[string]string
 
 	WorkflowTimeout time.Duration // execution timeout; 0: none (a year, the AWS maximum)
+	// TaskTimeout is the TimeoutSeconds of the Task states of steps without
+	// a timeout of their own (queue time included); 0: DefaultTaskTimeout.
+	TaskTimeout time.Duration
 	MaxWorkers      int           // MaxConcurrency of every foreach Map; 0: DefaultMaxWorkers
 	DistributedMap  bool          // use DISTRIBUTED Maps (child executions) for every foreach
 
@@ -230,6 +233,14 @@ func (s *Settings) partition() string {
 		return "aws-iso"
 	}
 	return "aws"
+}
+
+// taskTimeout is the Task timeout of steps without one of their own.
+func (s *Settings) taskTimeout() time.Duration {
+	if s.TaskTimeout > 0 {
+		return s.TaskTimeout
+	}
+	return DefaultTaskTimeout
 }
 
 // account returns the AWS account id from the SFN role ARN, or "".

@@ -308,10 +308,13 @@ func TestShapes(t *testing.T) {
 	}
 	risky := def.States["risky"]
 	retry := risky["Retry"].([]any)
-	if len(retry) != 2 || retry[0].(map[string]any)["ErrorEquals"].([]any)[0] != "Batch.AWSBatchException" {
+	if len(retry) != 3 || retry[0].(map[string]any)["ErrorEquals"].([]any)[0] != "States.Permissions" || retry[0].(map[string]any)["MaxAttempts"] != 0.0 {
 		t.Fatalf("retry: %v", retry)
 	}
-	user := retry[1].(map[string]any)
+	if got := fmt.Sprint(retry[1].(map[string]any)["ErrorEquals"]); got != "[Batch.AWSBatchException Batch.ServerException Batch.SdkClientException]" {
+		t.Errorf("transient errors retried: %s", got)
+	}
+	user := retry[2].(map[string]any)
 	if user["MaxAttempts"] != 2.0 || user["IntervalSeconds"] != 2.0 || user["BackoffRate"] != 3.0 {
 		t.Errorf("user retrier: %v", user)
 	}

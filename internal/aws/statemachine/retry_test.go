@@ -1,0 +1,71 @@
+package statemachine_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stepflow/stepflow"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
+)
+
+func states(t *testing.T, r *statemachine.Result) map[string]map[string]any {
+	t.Helper()
+	var def struct{ States map[string]map[string]any }
+	if err := json.Unmarshal(r.Definition, &def); err != nil {
+		t.Fatal(err)
+	}
+	return def.States
+}
+
+// A missing permission (States.Permissions) is neither retried by the
+// step's own retry nor handled by its catch: the run stops with
+// Stepflow.AccessDenied.
+func TestAccessDeniedFailsFast(t *testing.T) {
+	g := platformGraph(t, stepflow.Catch("Err"))
+	r, err := statemachine.Compile(g, testSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := states(t, r)
+	catch := st["start"]["Catch"].([]any)
+	first := catch[0].(map[string]any)
+	if fmt.Sprint(first["ErrorEquals"]) != "[States.Permissions]" || first["Next"] != "start.AccessDenied" {
+		t.Fatalf("first catcher: %v", first)
+	}
+	if f := st["start.AccessDenied"]; f["Type"] != "Fail" || f["Error"] != "Stepflow.AccessDenied" {
+		t.Errorf("start.AccessDenied: %v", f)
+	}
+	for _, name := range []string{"start", "start.Caught"} {
+		r0 := st[name]["Retry"].([]any)[0].(map[string]any)
+		if fmt.Sprint(r0["ErrorEquals"]) != "[States.Permissions]" || r0["MaxAttempts"] != 0.0 {
+			t.Errorf("%s: first retrier %v, want States.Permissions never retried", name, r0)
+		}
+	}
+}
+
+// A step without a timeout still has one on its Task state, so a job
+// that is never placed does not hold the run for a year.
+func TestDefaultTaskTimeout(t *testing.T) {
+	g := platformGraph(t, stepflow.Batch{})
+	s := testSettings()
+	r, err := statemachine.Compile(g, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := states(t, r)["start"]["TimeoutSeconds"]; got != float64(statemachine.DefaultTaskTimeout/time.Second) {
+		t.Errorf("default TimeoutSeconds = %v", got)
+	}
+	s.TaskTimeout = 3 * time.Hour
+	if r, err = statemachine.Compile(g, s); err != nil {
+		t.Fatal(err)
+	}
+	if got := states(t, r)["start"]["TimeoutSeconds"]; got != 10800.0 {
+		t.Errorf("--task-timeout 3h: TimeoutSeconds = %v", got)
+	}
+	s.TaskTimeout = time.Second
+	if _, err := statemachine.Compile(g, s); err == nil {
+		t.Error("a 1s task timeout was accepted")
+	}
+}
