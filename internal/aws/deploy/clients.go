@@ -75,28 +75,32 @@ func NewClients(ctx context.Context, s statemachine.Settings, o ClientOptions) (
 			}
 		})
 	}
-	ep := func(u string) *string {
+	// An override replaces the endpoint the SDK resolved from its own
+	// configuration (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, the
+	// profile's endpoint_url), which is kept otherwise: setting
+	// BaseEndpoint to nil would drop it.
+	ep := func(u string, resolved *string) *string {
 		if u == "" {
-			return nil
+			return resolved
 		}
 		return aws.String(u)
 	}
 	return &Clients{
 		Region: cfg.Region,
 		SFN: sfn.NewFromConfig(cfg, func(op *sfn.Options) {
-			op.BaseEndpoint = ep(s.SFNEndpoint)
+			op.BaseEndpoint = ep(s.SFNEndpoint, op.BaseEndpoint)
 			op.Retryer = retryer()
 		}),
 		Batch: batch.NewFromConfig(cfg, func(op *batch.Options) {
-			op.BaseEndpoint = ep(s.BatchEndpoint)
+			op.BaseEndpoint = ep(s.BatchEndpoint, op.BaseEndpoint)
 			op.Retryer = retryer()
 		}),
 		Scheduler: scheduler.NewFromConfig(cfg, func(op *scheduler.Options) {
-			op.BaseEndpoint = ep(s.SchedulerEndpoint)
+			op.BaseEndpoint = ep(s.SchedulerEndpoint, op.BaseEndpoint)
 			op.Retryer = retryer()
 		}),
 		Logs: cloudwatchlogs.NewFromConfig(cfg, func(op *cloudwatchlogs.Options) {
-			op.BaseEndpoint = ep(s.LogsEndpoint)
+			op.BaseEndpoint = ep(s.LogsEndpoint, op.BaseEndpoint)
 			op.Retryer = retryer()
 		}),
 	}, nil
