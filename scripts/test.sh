@@ -40,6 +40,34 @@ if ((${#missing[@]} > 0)); then
 	"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Python test tools, pinned: cfn-lint (the CloudFormation template) and
+# moto_server (the template deployed into emulated AWS). pip comes with
+# python3-pip on Debian when the machine has none.
+pytools=()
+command -v cfn-lint >/dev/null || pytools+=(cfn-lint==1.51.0)
+command -v moto_server >/dev/null || pytools+=("moto[server]==5.2.1")
+if ((${#pytools[@]} > 0)); then
+	step "pip install ${pytools[*]}"
+	if ! python3 -m pip --version >/dev/null 2>&1; then
+		sudo=()
+		if [[ $(id -u) -ne 0 ]]; then
+			sudo=(sudo)
+		fi
+		export DEBIAN_FRONTEND=noninteractive
+		"${sudo[@]}" apt-get update -qq
+		"${sudo[@]}" apt-get install -y -qq --no-install-recommends python3-pip python3-venv >/dev/null
+	fi
+	# Debian's system Python refuses global installs (PEP 668): use a
+	# virtual environment under .stepflow-tools then, and put it on PATH.
+	if ! python3 -m pip install -q "${pytools[@]}" 2>/dev/null; then
+		python3 -m venv .stepflow-tools
+		.stepflow-tools/bin/pip install -q "${pytools[@]}"
+	fi
+fi
+if [[ -d .stepflow-tools/bin ]]; then
+	export PATH="$PWD/.stepflow-tools/bin:$PATH"
+fi
+
 # npm test tools, reinstalled only when package.json or the lockfile changed.
 # The lockfile pins a Node.js (the optional node-<os>-<arch> packages, one of
 # which fits this machine) that satisfies the tools' engines

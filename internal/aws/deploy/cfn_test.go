@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -33,5 +34,18 @@ func TestTemplateOutputsAreSettings(t *testing.T) {
 		if !known[key] {
 			t.Errorf("output %s maps to %q, which is not a config key", m[1], key)
 		}
+	}
+}
+
+// cfn-lint (scripts/test.sh installs it) checks the template against the
+// CloudFormation resource specification: property names, values, types.
+func TestTemplateLint(t *testing.T) {
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Fatalf("cfn-lint is not installed: run bash scripts/test.sh, or pip install cfn-lint==1.51.0")
+	}
+	out, err := exec.Command(lint, "../../../deploy/cloudformation/stepflow.yaml").CombinedOutput()
+	if err != nil {
+		t.Fatalf("cfn-lint: %v\n%s", err, out)
 	}
 }

@@ -103,7 +103,7 @@ func checkQueues(ctx context.Context, c *Clients, g *graph.Graph, s statemachine
 				u.step, u.platform, name, orNone(kinds), fix))
 		}
 		if own, ok := queues[s.Queue]; !ok || deref(own.JobQueueArn) != deref(q.JobQueueArn) {
-			stmt, _ := json.Marshal(map[string]any{"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": deref(q.JobQueueArn)})
+			stmt := QueueStatement(deref(q.JobQueueArn))
 			var steps []string
 			for _, u := range uses[name] {
 				steps = append(steps, u.step)
@@ -116,6 +116,13 @@ func checkQueues(ctx context.Context, c *Clients, g *graph.Graph, s statemachine
 		return nil, userf("flow %s cannot be deployed: %d step(s) cannot run on their job queue:\n  %s", g.Flow.Name, len(problems), strings.Join(problems, "\n  "))
 	}
 	return warnings, nil
+}
+
+// QueueStatement is the IAM policy statement (JSON) that lets a state
+// machine's role submit jobs to the job queue queueArn.
+func QueueStatement(queueArn string) string {
+	stmt, _ := json.Marshal(map[string]any{"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": queueArn})
+	return string(stmt)
 }
 
 func orNone(kinds []string) string {
