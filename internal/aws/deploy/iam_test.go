@@ -210,7 +210,9 @@ func allows(stmts []any, r request) bool {
 // needs derives what the Step Functions role must be allowed to do to run
 // a compiled definition of state machine machine.
 func needs(machine string, states map[string]any, add func(request)) {
-	arn := func(svc, rest string) string { return "arn:aws:" + svc + ":" + iamRegion + ":" + iamAccount + ":" + rest }
+	arn := func(svc, rest string) string {
+		return "arn:aws:" + svc + ":" + iamRegion + ":" + iamAccount + ":" + rest
+	}
 	for _, v := range states {
 		st := v.(map[string]any)
 		switch st["Type"] {

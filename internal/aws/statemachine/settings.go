@@ -58,9 +58,9 @@ type Settings struct {
 	WorkflowTimeout time.Duration // execution timeout; 0: none (a year, the AWS maximum)
 	// TaskTimeout is the TimeoutSeconds of the Task states of steps without
 	// a timeout of their own (queue time included); 0: DefaultTaskTimeout.
-	TaskTimeout time.Duration
-	MaxWorkers      int           // MaxConcurrency of every foreach Map; 0: DefaultMaxWorkers
-	DistributedMap  bool          // use DISTRIBUTED Maps (child executions) for every foreach
+	TaskTimeout    time.Duration
+	MaxWorkers     int  // MaxConcurrency of every foreach Map; 0: DefaultMaxWorkers
+	DistributedMap bool // use DISTRIBUTED Maps (child executions) for every foreach
 
 	// DistributedMapThreshold is the widest top-level foreach that runs as
 	// one INLINE Map; wider ones run chunked in a DISTRIBUTED Map (chosen
