@@ -231,7 +231,7 @@ func claim(ctx context.Context, c *Clients, o Options, name string) (d *Deployme
 func wantedMachine(o Options, name, token string, res *statemachine.Result) (*Deployment, error) {
 	s, f := o.Settings, o.Graph.Flow
 	var def bytes.Buffer
-	if err := json.Compact(&def, res.Definition); err != nil {
+	if _, err := def.Write(res.Compact); err != nil {
 		return nil, err
 	}
 	tags := map[string]string{}

@@ -126,7 +126,7 @@ func (t tagsFlag) Set(v string) error {
 }
 
 func cmdSFNCreate(f *flowcmd.Flow) *command.Command {
-	var onlyJSON bool
+	var onlyJSON, indent bool
 	var outDir string
 	var flags statemachine.Settings
 	configs := flowcmd.ConfigFlag{}
@@ -154,7 +154,8 @@ names each value by its hash and the deploy uploads it to the datastore, so
 every run of the deployment sees these values. A changed config file needs a
 new deploy.
 
-With --only-json it compiles only: it prints the definition (or, with
+With --only-json it compiles only: it prints the definition as create deploys
+it, compact, byte for byte (--indent: indented, for reading) (or, with
 --output-dir, writes state-machine.json, job-definitions.json and schedule.json
 there) and calls no AWS API.
 
@@ -164,6 +165,7 @@ JSON config file ($STEPFLOW_CONFIG or ~/.stepflow/config.json; write it with
 docs/deploy.md and docs/state-machine.md.`,
 		Flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&onlyJSON, "only-json", false, "compile only: print (or write) the JSON, call no AWS API")
+			fs.BoolVar(&indent, "indent", false, "with --only-json: print the definition indented (the deployed form is compact)")
 			fs.StringVar(&outDir, "output-dir", "", "write state-machine.json, job-definitions.json and schedule.json to this directory")
 			fs.Var(durationOrSeconds{&flags.WorkflowTimeout}, "workflow-timeout", "execution timeout (48h, or seconds); also the lifetime of bookkeeping items")
 			fs.Var(durationOrSeconds{&flags.TaskTimeout}, "task-timeout", "Task state timeout of steps without a timeout of their own, queue time included (default 168h; env STEPFLOW_TASK_TIMEOUT)")
@@ -223,7 +225,14 @@ docs/deploy.md and docs/state-machine.md.`,
 				fmt.Fprintf(env.Stderr, "%s: warning: %s\n", env.Args0, w)
 			}
 			if outDir == "" {
-				_, err := env.Stdout.Write(res.Definition)
+				// What create deploys, byte for byte (the compact form
+				// AWS counts against its 1 MiB limit); --indent for
+				// reading.
+				def := res.Compact
+				if indent {
+					def = res.Definition
+				}
+				_, err := env.Stdout.Write(def)
 				return err
 			}
 			return writeCompiled(outDir, res)

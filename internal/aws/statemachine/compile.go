@@ -29,7 +29,8 @@ import (
 type Result struct {
 	Name           string                  // state machine name
 	Definition     []byte                  // ASL, indented JSON with a final newline
-	DefinitionSize int                     // bytes of the compact form, the one sent to AWS
+	Compact        []byte                  // ASL, compact: the form deployed and counted against the 1 MiB limit
+	DefinitionSize int                     // bytes of Compact
 	JobDefinitions []*jobdef.JobDefinition // one per distinct container, sorted by name
 	Schedule       *Schedule               // nil when the flow has no schedule
 	Warnings       []string                // options without effect on AWS
@@ -140,7 +141,7 @@ func Compile(g *graph.Graph, s Settings) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Name: c.machineName(), Definition: data, DefinitionSize: len(compact), Warnings: c.warns}
+	r := &Result{Name: c.machineName(), Definition: data, Compact: compact, DefinitionSize: len(compact), Warnings: c.warns}
 	for _, name := range sortedKeys(c.jds) {
 		r.JobDefinitions = append(r.JobDefinitions, c.jds[name])
 	}
