@@ -32,8 +32,27 @@ type Run struct {
 	User       string
 	Tags       []string
 	Runtime    string // "local" or "step-functions"
+	// Graph is the shape of the flow's graph as the run recorded it when
+	// it started, in topological order (the first step is the start
+	// step); nil for runs recorded before Stepflow stored it.
+	Graph []GraphStep
 
 	f *Flow
+}
+
+// GraphStep is one step of a run's graph.
+type GraphStep struct {
+	Name string `json:"name"`
+	// Kind is linear, split, foreach, switch, join or end.
+	Kind string `json:"kind"`
+	// Next lists the successors (a switch's in case order).
+	Next []string `json:"next,omitempty"`
+	// Labels parallels Next: each outgoing edge's label, or "".
+	Labels []string `json:"labels,omitempty"`
+	// Join is the step that closes a split or foreach.
+	Join string `json:"join,omitempty"`
+	// Field is a foreach's slice field or a switch's compared field.
+	Field string `json:"field,omitempty"`
 }
 
 // Pathspec returns "Flow/Run".

@@ -28,6 +28,9 @@ type Run struct {
 	User       string   `json:"user,omitempty"`
 	Tags       []string `json:"tags,omitempty"`
 	Runtime    string   `json:"runtime"` // "local" | "step-functions"
+	// Graph is the shape of the flow's graph (package graph's Shape, as
+	// JSON), so viewers draw any run's graph without the flow's code.
+	Graph json.RawMessage `json:"graph,omitempty"`
 }
 
 // RunEnd is the record written once when a run ends, at

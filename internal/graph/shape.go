@@ -1,5 +1,7 @@
 package graph
 
+import "encoding/json"
+
 // Shape is what drawing a graph needs and nothing more: each step's kind,
 // successors and, for a split or foreach, the join that closes it. It is
 // stored with every run (as JSON), so a viewer draws the graph of any run
@@ -21,6 +23,15 @@ type ShapeStep struct {
 	Join string `json:"join,omitempty"`
 	// Field is the foreach's slice field or the switch's compared field.
 	Field string `json:"field,omitempty"`
+}
+
+// ShapeJSON returns g.Shape() as JSON, for the run record.
+func (g *Graph) ShapeJSON() json.RawMessage {
+	b, err := json.Marshal(g.Shape())
+	if err != nil {
+		panic(err) // a Shape is strings only
+	}
+	return b
 }
 
 // Shape returns the drawable shape of g.
