@@ -21,13 +21,13 @@ type stepView struct {
 	Done    int       `json:"done"`
 	Failed  int       `json:"failed"`
 	Running int       `json:"running"`
-	Reused  int       `json:"reused"`        // cloned from the origin run by resume
-	Width   int       `json:"width"`         // a foreach's tasks started, summed over its tasks
-	Start   time.Time `json:"start"`         // first task start
-	End     time.Time `json:"end"`           // last task end
-	Origin  string    `json:"origin"`        // the run reused tasks come from
-	Text    string    `json:"text"`          // the graph node's second line
-	Href    string    `json:"href"`          // the step's page
+	Reused  int       `json:"reused"`          // cloned from the origin run by resume
+	Width   int       `json:"width"`           // a foreach's tasks started, summed over its tasks
+	Start   time.Time `json:"start"`           // first task start
+	End     time.Time `json:"end"`             // last task end
+	Origin  string    `json:"origin"`          // the run reused tasks come from
+	Text    string    `json:"text"`            // the graph node's second line
+	Href    string    `json:"href"`            // the step's page
 	Error   string    `json:"error,omitempty"` // the first failure's error
 
 	tasks []*client.Task
