@@ -121,19 +121,31 @@ func (s *Step) Pathspec() string { return s.Flow + "/" + s.Run + "/" + s.Name }
 // stacks ("2" before "10", "3-1-2" before "3-10"), each as of its latest
 // finished attempt.
 func (s *Step) Tasks(ctx context.Context) ([]*Task, error) {
-	ids, err := s.f.s.Tasks(ctx, s.Run, s.Name)
+	// One listing finds every task's latest finished attempt; then each
+	// task is one read.
+	ids, latest, err := s.f.s.LatestAttempts(ctx, s.Run, s.Name)
 	if err != nil {
 		return nil, err
 	}
 	tasks := make([]*Task, len(ids))
 	errs := make([]error, len(ids))
-	// Each task is a listing and a read: overlap a few.
+	// Overlap a few reads.
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range min(len(ids), 8) {
 		wg.Go(func() {
 			for i := range next {
-				tasks[i], errs[i] = s.latest(ctx, ids[i])
+				id := ids[i]
+				if latest[id] < 0 {
+					tasks[i] = &Task{Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id, Status: StatusRunning, f: s.f}
+					continue
+				}
+				a, err := s.f.s.Attempt(ctx, s.Run, s.Name, id, latest[id])
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				tasks[i] = s.task(id, a)
 			}
 		})
 	}

@@ -167,7 +167,7 @@ func TestAPI(t *testing.T) {
 		t.Errorf("flows: %v", flows.Flows)
 	}
 	var runs struct {
-		Runs []struct{ ID, Status string }
+		Runs  []struct{ ID, Status string }
 		Total int
 	}
 	getJSON(t, u+"/api/flows/TrainFlow/runs", &runs)
@@ -177,7 +177,7 @@ func TestAPI(t *testing.T) {
 	var run struct {
 		Run   struct{ Status string }
 		Steps []struct {
-			Name, Status               string
+			Name, Status                string
 			Done, Total, Failed, Reused int
 		}
 	}
