@@ -24,6 +24,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -221,6 +222,15 @@ func (f *Flow) load(ctx context.Context, id string) (*Run, error) {
 	}
 	if end != nil {
 		run.Status, run.End, run.Error = end.Status, end.End, end.Error
+	}
+	if len(rec.Graph) > 0 {
+		var g struct {
+			Steps []GraphStep `json:"steps"`
+		}
+		// A graph that does not decode is left out: it only draws.
+		if json.Unmarshal(rec.Graph, &g) == nil {
+			run.Graph = g.Steps
+		}
 	}
 	return run, nil
 }

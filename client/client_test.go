@@ -333,3 +333,41 @@ func ExampleClient() {
 	//   train/1 attempt 1 succeeded
 	// best: eu
 }
+
+func TestRunGraph(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	if err := seed.Write(root); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Open(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.Flow("HelloFlow").Run(ctx, "r1"); err != nil || r.Graph != nil {
+		t.Fatalf("run without a recorded graph: Graph = %v, err %v", r.Graph, err)
+	}
+	b, err := datastore.Open(ctx, root, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := datastore.NewStore(b, "GraphFlow")
+	err = s.PutRun(ctx, datastore.Run{ID: "g1", Start: seed.T0, Runtime: "local",
+		Graph: []byte(`{"flow":"GraphFlow","steps":[{"name":"start","kind":"foreach","next":["work"],"join":"join","field":"Items"},{"name":"work","kind":"linear","next":["join"]},{"name":"join","kind":"join","next":["end"]},{"name":"end","kind":"end"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Flow("GraphFlow").Run(ctx, "g1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []client.GraphStep{
+		{Name: "start", Kind: "foreach", Next: []string{"work"}, Join: "join", Field: "Items"},
+		{Name: "work", Kind: "linear", Next: []string{"join"}},
+		{Name: "join", Kind: "join", Next: []string{"end"}},
+		{Name: "end", Kind: "end"},
+	}
+	if !reflect.DeepEqual(r.Graph, want) {
+		t.Errorf("Graph = %+v, want %+v", r.Graph, want)
+	}
+}

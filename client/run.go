@@ -32,8 +32,27 @@ type Run struct {
 	User       string
 	Tags       []string
 	Runtime    string // "local" or "step-functions"
+	// Graph is the shape of the flow's graph as the run recorded it when
+	// it started, in topological order (the first step is the start
+	// step); nil for runs recorded before Stepflow stored it.
+	Graph []GraphStep
 
 	f *Flow
+}
+
+// GraphStep is one step of a run's graph.
+type GraphStep struct {
+	Name string `json:"name"`
+	// Kind is linear, split, foreach, switch, join or end.
+	Kind string `json:"kind"`
+	// Next lists the successors (a switch's in case order).
+	Next []string `json:"next,omitempty"`
+	// Labels parallels Next: each outgoing edge's label, or "".
+	Labels []string `json:"labels,omitempty"`
+	// Join is the step that closes a split or foreach.
+	Join string `json:"join,omitempty"`
+	// Field is a foreach's slice field or a switch's compared field.
+	Field string `json:"field,omitempty"`
 }
 
 // Pathspec returns "Flow/Run".
@@ -102,19 +121,31 @@ func (s *Step) Pathspec() string { return s.Flow + "/" + s.Run + "/" + s.Name }
 // stacks ("2" before "10", "3-1-2" before "3-10"), each as of its latest
 // finished attempt.
 func (s *Step) Tasks(ctx context.Context) ([]*Task, error) {
-	ids, err := s.f.s.Tasks(ctx, s.Run, s.Name)
+	// One listing finds every task's latest finished attempt; then each
+	// task is one read.
+	ids, latest, err := s.f.s.LatestAttempts(ctx, s.Run, s.Name)
 	if err != nil {
 		return nil, err
 	}
 	tasks := make([]*Task, len(ids))
 	errs := make([]error, len(ids))
-	// Each task is a listing and a read: overlap a few.
+	// Overlap a few reads.
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range min(len(ids), 8) {
 		wg.Go(func() {
 			for i := range next {
-				tasks[i], errs[i] = s.latest(ctx, ids[i])
+				id := ids[i]
+				if latest[id] < 0 {
+					tasks[i] = &Task{Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id, Status: StatusRunning, f: s.f}
+					continue
+				}
+				a, err := s.f.s.Attempt(ctx, s.Run, s.Name, id, latest[id])
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				tasks[i] = s.task(id, a)
 			}
 		})
 	}

@@ -2,7 +2,7 @@
 # The test command of Stepflow: bash scripts/test.sh
 #
 # On a fresh Debian machine (as root) it installs what the tests need
-# (Graphviz; Node.js and the npm test tools pinned in package-lock.json),
+# (Graphviz, Chromium; Node.js and the npm test tools pinned in package-lock.json),
 # then checks formatting, runs go vet and runs every Go test.
 #
 # Arguments go to go test, e.g. bash scripts/test.sh -count=1 (ignore cached
@@ -26,6 +26,8 @@ fi
 missing=()
 command -v dot >/dev/null || missing+=(graphviz)
 command -v aws >/dev/null || missing+=(awscli)
+# Debian's chromium: internal/ui's browser test drives it (and fails without it).
+command -v chromium >/dev/null || missing+=(chromium)
 if [[ -f package.json ]] && ! command -v npm >/dev/null; then
 	missing+=(nodejs npm)
 fi

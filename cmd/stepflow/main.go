@@ -6,6 +6,7 @@
 //	stepflow show FLOW[/RUN[/STEP]]
 //	stepflow logs FLOW/RUN/STEP/TASK [--attempt N] [--stream stdout|stderr]
 //	stepflow dump FLOW/RUN/STEP/TASK [ARTIFACT] [--json] [--attempt N]
+//	stepflow ui [--addr 127.0.0.1:8080] [--open]
 //	stepflow configure aws
 //
 // The datastore is --datastore-root ROOT (before the command or among its
@@ -25,6 +26,7 @@ import (
 	_ "github.com/stepflow/stepflow/client/s3client" // s3:// datastores
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/inspect"
+	"github.com/stepflow/stepflow/internal/ui"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -54,6 +56,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			}
 		}
 	}
-	cmds := append(inspect.Commands(inspect.Scope{Root: root}), cmdConfigure())
+	cmds := append(inspect.Commands(inspect.Scope{Root: root}), ui.Command(root), cmdConfigure())
 	return command.Run(ctx, env, cmds, args)
 }

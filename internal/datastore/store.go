@@ -28,6 +28,9 @@ type Run struct {
 	User       string   `json:"user,omitempty"`
 	Tags       []string `json:"tags,omitempty"`
 	Runtime    string   `json:"runtime"` // "local" | "step-functions"
+	// Graph is the shape of the flow's graph (package graph's Shape, as
+	// JSON), so viewers draw any run's graph without the flow's code.
+	Graph json.RawMessage `json:"graph,omitempty"`
 }
 
 // RunEnd is the record written once when a run ends, at
@@ -365,6 +368,46 @@ func (s *Store) Tasks(ctx context.Context, run, step string) ([]string, error) {
 	}
 	slices.SortFunc(tasks, CompareTaskIDs)
 	return slices.Compact(tasks), nil
+}
+
+// LatestAttempts returns the task ids of step in run, ordered as Tasks
+// orders them, and for each its highest finished attempt number (-1 when
+// none finished), from one listing of the step: a view of a wide step
+// reads each task's record without listing each task.
+func (s *Store) LatestAttempts(ctx context.Context, run, step string) ([]string, map[string]int, error) {
+	dir, err := s.runDir(run)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list tasks: %w", err)
+	}
+	if err := checkElem("step name", step); err != nil {
+		return nil, nil, fmt.Errorf("list tasks: %w", err)
+	}
+	dir += step + "/"
+	latest := map[string]int{}
+	var tasks []string
+	err = s.b.List(ctx, dir, func(name string, _ int64) error {
+		parts := strings.Split(strings.TrimPrefix(name, dir), "/")
+		if len(parts) != 3 {
+			return nil
+		}
+		n, ok := latest[parts[0]]
+		if !ok {
+			tasks = append(tasks, parts[0])
+			n = -1
+		}
+		if parts[2] == "attempt.json" {
+			if a, err := strconv.Atoi(parts[1]); err == nil && a >= 0 && strconv.Itoa(a) == parts[1] {
+				n = max(n, a)
+			}
+		}
+		latest[parts[0]] = n
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list tasks of %s: %w", dir, err)
+	}
+	slices.SortFunc(tasks, CompareTaskIDs)
+	return tasks, latest, nil
 }
 
 // CompareTaskIDs orders task ids by their "-"-separated parts, numerically

@@ -71,7 +71,7 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 			}
 			run := datastore.Run{Flow: f.Def.Name, ID: newRunID(), Start: time.Now().UTC(), Params: orun.Params,
 				Configs: orun.Configs, Tags: append(localTags(orun.Tags), rf.tags...), User: userName(), Runtime: "local",
-				Origin: origin, ResumeStep: step}
+				Origin: origin, ResumeStep: step, Graph: g.ShapeJSON()}
 			return startRun(ctx, env, f, g, store, &rf, run, &runner.Resume{Origin: origin, Rerun: runner.RerunSet(g, step)})
 		},
 	}

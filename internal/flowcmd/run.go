@@ -138,7 +138,8 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 		return err
 	}
 	run := datastore.Run{Flow: f.Def.Name, ID: newRunID(), Start: time.Now().UTC(), Params: values,
-		Configs: frozen, Tags: append(append([]string(nil), f.Def.Tags...), rf.tags...), User: userName(), Runtime: "local"}
+		Configs: frozen, Tags: append(append([]string(nil), f.Def.Tags...), rf.tags...), User: userName(), Runtime: "local",
+		Graph: g.ShapeJSON()}
 	return startRun(ctx, env, f, g, store, &rf, run, nil)
 }
 

@@ -1,0 +1,170 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/stepflow/stepflow/internal/datastore"
+)
+
+// TestBrowser drives Debian's chromium (scripts/test.sh installs it) through
+// the UI: graph states, a failure's task page and logs, escaping as the
+// browser sees it, a resumed run, and a running run whose counts change
+// live while the test records its tasks. Screenshots go to the test's
+// artifact directory (go test -artifacts); with STEPFLOW_UPDATE_SCREENSHOT=1
+// the run page's also replaces docs/ui-run.png.
+func TestBrowser(t *testing.T) {
+	exe := ""
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			exe = p
+			break
+		}
+	}
+	if exe == "" {
+		t.Fatal("chromium is not installed; install it with: apt-get install chromium (scripts/test.sh does)")
+	}
+	u, root := newServer(t)
+	f := newFixture(t, root)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	// A dialog would mean a value ran as script.
+	dialogs := make(chan string, 8)
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
+		if d, ok := ev.(*cdppage.EventJavascriptDialogOpening); ok {
+			select {
+			case dialogs <- d.Message:
+			default:
+			}
+		}
+	}))
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	defer func() {
+		close(dialogs)
+		for m := range dialogs {
+			t.Errorf("a script ran: dialog %q", m)
+		}
+	}()
+
+	do := func(acts ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Steps(acts...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.TextContent(sel))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	eval := func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return s
+	}
+	poll := func(js string) error {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second)))
+		return err
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: PNG
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(t.ArtifactDir(), name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if name == "run.png" && os.Getenv("STEPFLOW_UPDATE_SCREENSHOT") == "1" {
+			if err := os.WriteFile(filepath.Join("..", "..", "docs", "ui-run.png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// states returns the graph's step:state classes, as drawn.
+	states := func() string {
+		t.Helper()
+		return eval(`Array.from(document.querySelectorAll("#graph g.sf-node")).map(g =>
+			g.dataset.step + ":" + Array.from(g.classList).filter(c => c.startsWith("s-")).join("")).join(" ")`)
+	}
+
+	// A finished run: every step succeeded; the timeline has one bar per
+	// attempt (the retried task has two).
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-ok"), chromedp.WaitVisible(`#timeline svg`))
+	if got := states(); got != "start:s-succeeded train:s-succeeded join:s-succeeded end:s-succeeded" {
+		t.Errorf("r-ok graph states: %s", got)
+	}
+	if bars := eval(`String(document.querySelectorAll("#timeline rect.bar").length)`); bars != "7" {
+		t.Errorf("timeline of r-ok has %s bars, want 7 (start, 3 train tasks and a retry, join, end)", bars)
+	}
+	shot("run.png")
+
+	// A failed run: click through the failure to the task, its error and logs.
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-fail"), chromedp.WaitVisible(`#timeline svg`),
+		chromedp.Click(`ul.failures a`, chromedp.NodeVisible), chromedp.WaitVisible(`#log-stdout`))
+	if title, errText := eval(`document.title`), text(`pre.error`); !strings.Contains(title, "TrainFlow/r-fail/train/1") || errText != "fit 1: diverged "+xss {
+		t.Errorf("failure's task page: title %q, error %q", title, errText)
+	}
+	shot("task-failed.png")
+
+	// A log line with markup shows as text.
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-ok/steps/start/tasks/0"), chromedp.WaitVisible(`#log-stdout`))
+	if logText := text(`#log-stdout`); !strings.Contains(logText, xss) {
+		t.Errorf("log shows %q, want the line %q as text", logText, xss)
+	}
+
+	// A resumed run shows its reused step and where from.
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-resumed"), chromedp.WaitVisible(`#resumed`))
+	if got, resumed := states(), text(`#resumed`); !strings.HasPrefix(got, "start:s-reused train:s-succeeded") || !strings.Contains(resumed, "from r-fail at step train") {
+		t.Errorf("resumed run: states %s, %q", got, resumed)
+	}
+
+	// A running run: the counts change live as its tasks finish.
+	const trainDone = `#steps tr[data-step="train"] [data-f="done"]`
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-live"), chromedp.WaitVisible(`#timeline svg`))
+	if got, d := states(), text(trainDone); got != "start:s-succeeded train:s-running join:s-pending end:s-pending" || d != "1" {
+		t.Fatalf("live run before: states %s, train done %s", got, d)
+	}
+	shot("run-live.png")
+	now := time.Now().UTC()
+	ok := datastore.StatusSucceeded
+	for i := 1; i < 3; i++ {
+		f.task(t, "r-live", "train", fmt.Sprint(i), 0, ok, now.Add(-time.Second), now, map[string]any{"Score": 0.5}, "", "")
+	}
+	if err := poll(`document.querySelector('` + trainDone + `').textContent === "3"`); err != nil {
+		t.Fatalf("the live count did not reach 3: %v (shows %s)", err, text(trainDone))
+	}
+	f.task(t, "r-live", "join", "0", 0, ok, now, now, nil, "", "")
+	f.task(t, "r-live", "end", "0", 0, ok, now, now, nil, "", "")
+	f.end(t, "r-live", ok, now)
+	if err := poll(`document.getElementById("run-status").textContent === "succeeded"`); err != nil {
+		t.Fatalf("the live run's status did not turn succeeded: %v", err)
+	}
+	if got := states(); got != "start:s-succeeded train:s-succeeded join:s-succeeded end:s-succeeded" {
+		t.Errorf("live run after: %s", got)
+	}
+	shot("run-live-done.png")
+}

@@ -1,0 +1,152 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/datastore/local"
+)
+
+// t0 is the start of the fixture's runs.
+var t0 = time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
+
+// xss is a value that would run as script if a page failed to escape it.
+const xss = `<script>alert("x")</script>`
+
+// trainGraph is the shape of TrainFlow: start -> foreach train -> join -> end.
+const trainGraph = `{"flow":"TrainFlow","steps":[` +
+	`{"name":"start","kind":"foreach","next":["train"],"join":"join","field":"Shards"},` +
+	`{"name":"train","kind":"linear","next":["join"]},` +
+	`{"name":"join","kind":"join","next":["end"]},` +
+	`{"name":"end","kind":"end"}]}`
+
+// fixture writes datastores for the UI's tests: runs of TrainFlow as the
+// runtime records them.
+type fixture struct {
+	t *testing.T
+	s *datastore.Store
+}
+
+func newFixture(t testing.TB, root string) *fixture {
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{s: datastore.NewStore(b, "TrainFlow")}
+}
+
+func (f *fixture) run(t testing.TB, id string, start time.Time, origin string) {
+	t.Helper()
+	r := datastore.Run{ID: id, Start: start, Params: map[string]string{"alpha": "0.5", "note": xss}, Runtime: "local",
+		Tags: []string{"nightly"}, Graph: []byte(trainGraph), Origin: origin}
+	if origin != "" {
+		r.ResumeStep = "train"
+	}
+	if err := f.s.PutRun(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// task writes one finished attempt with its artifacts and stdout.
+func (f *fixture) task(t testing.TB, run, step, task string, attempt int, status string, start, end time.Time, arts map[string]any, stdout, origin string) {
+	t.Helper()
+	ctx := context.Background()
+	a := datastore.Attempt{Run: run, Step: step, Task: task, Attempt: attempt, Status: status, Start: start, End: end,
+		Artifacts: map[string]datastore.ArtifactRef{}, Origin: origin}
+	if status == datastore.StatusFailed {
+		a.ExitCode, a.Error = 1, "fit "+task+": diverged "+xss
+	}
+	if step == "start" {
+		if shards, ok := arts["Shards"].([]string); ok {
+			a.ForeachWidth = len(shards)
+		}
+	}
+	for name, v := range arts {
+		data, enc, err := artifact.Encode(reflect.ValueOf(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := f.s.PutBlob(ctx, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Artifacts[name] = datastore.ArtifactRef{Hash: h, Encoding: enc, Size: int64(len(data)), Type: reflect.TypeOf(v).String()}
+	}
+	if stdout != "" {
+		if err := f.s.PutLog(ctx, run, step, task, attempt, "stdout", strings.NewReader(stdout)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.s.PutAttempt(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) end(t testing.TB, run, status string, end time.Time) {
+	t.Helper()
+	if err := f.s.PutRunEnd(context.Background(), run, datastore.RunEnd{Status: status, End: end}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// shards are the foreach's items in the fixture's runs.
+var shards = []string{"eu", "us", "asia"}
+
+// writeRuns writes four runs: r-ok succeeded (a task retried once), r-fail
+// failed in train, r-resumed resumed r-fail at train (start reused), and
+// r-live, still running (train 1 of 3 done).
+func writeRuns(t testing.TB, f *fixture) {
+	sec := time.Second
+	ok, failed := datastore.StatusSucceeded, datastore.StatusFailed
+	at := func(base time.Time, s float64) time.Time { return base.Add(time.Duration(s * float64(sec))) }
+
+	start := map[string]any{"Shards": shards, "Note": xss}
+	// r-ok
+	b := t0
+	f.run(t, "r-ok", b, "")
+	f.task(t, "r-ok", "start", "0", 0, ok, at(b, 0), at(b, 1), start, "starting\n"+xss+"\n", "")
+	for i, sh := range shards {
+		id := fmt.Sprint(i)
+		if i == 1 {
+			f.task(t, "r-ok", "train", id, 0, failed, at(b, 1), at(b, 2), nil, "training "+sh+"\n", "")
+			f.task(t, "r-ok", "train", id, 1, ok, at(b, 2.2), at(b, 4), map[string]any{"Shard": sh, "Score": 0.5}, "again "+sh+"\n", "")
+			continue
+		}
+		f.task(t, "r-ok", "train", id, 0, ok, at(b, 1), at(b, 2+float64(i)), map[string]any{"Shard": sh, "Score": 0.9}, "training "+sh+"\n", "")
+	}
+	f.task(t, "r-ok", "join", "0", 0, ok, at(b, 4.2), at(b, 4.5), map[string]any{"Best": "eu", "Scores": make([]float64, 50000)}, "", "")
+	f.task(t, "r-ok", "end", "0", 0, ok, at(b, 4.6), at(b, 5), map[string]any{"Best": "eu", "Raw": []byte("\x00\x01hi")}, "", "")
+	f.end(t, "r-ok", ok, at(b, 5))
+
+	// r-fail
+	b = t0.Add(time.Hour)
+	f.run(t, "r-fail", b, "")
+	f.task(t, "r-fail", "start", "0", 0, ok, at(b, 0), at(b, 1), start, "starting\n", "")
+	f.task(t, "r-fail", "train", "0", 0, ok, at(b, 1), at(b, 2), map[string]any{"Shard": "eu", "Score": 0.9}, "", "")
+	f.task(t, "r-fail", "train", "1", 0, failed, at(b, 1), at(b, 2.5), nil, "", "")
+	f.task(t, "r-fail", "train", "2", 0, ok, at(b, 1), at(b, 2), map[string]any{"Shard": "asia", "Score": 0.8}, "", "")
+	f.end(t, "r-fail", failed, at(b, 3))
+
+	// r-resumed: start reused from r-fail.
+	b = t0.Add(2 * time.Hour)
+	f.run(t, "r-resumed", b, "r-fail")
+	f.task(t, "r-resumed", "start", "0", 0, ok, at(b, 0), at(b, 0.1), start, "", "r-fail/start/0")
+	for i, sh := range shards {
+		f.task(t, "r-resumed", "train", fmt.Sprint(i), 0, ok, at(b, 1), at(b, 2), map[string]any{"Shard": sh, "Score": 0.7}, "", "")
+	}
+	f.task(t, "r-resumed", "join", "0", 0, ok, at(b, 2), at(b, 2.5), map[string]any{"Best": "eu"}, "", "")
+	f.task(t, "r-resumed", "end", "0", 0, ok, at(b, 2.5), at(b, 3), nil, "", "")
+	f.end(t, "r-resumed", ok, at(b, 3))
+
+	// r-live: going.
+	b = time.Now().UTC().Add(-10 * sec)
+	f.run(t, "r-live", b, "")
+	f.task(t, "r-live", "start", "0", 0, ok, at(b, 0), at(b, 1), start, "", "")
+	f.task(t, "r-live", "train", "0", 0, ok, at(b, 1), at(b, 3), map[string]any{"Shard": "eu", "Score": 0.9}, "", "")
+}
