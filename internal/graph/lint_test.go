@@ -238,6 +238,13 @@ var lintCases = []struct {
 		return tail(newFlow().Step("start", fn, stepflow.Switch("Mode", cases("x", "a", "y", "end")), stepflow.Catch("Fail")).
 			Step("a", fn, next("end")))
 	}, []string{"catch-kind"}, "catch is not allowed on a switch step"},
+	{"drop on a step that is not a join", func() *flow.Flow {
+		return tail(ok(stepflow.Drop("Count")))
+	}, []string{"drop-join"}, `Drop("Count") on a step that is not a join`},
+	{"drop of a field that does not exist", func() *flow.Flow {
+		return tail(newFlow().Step("start", fn, branch("a", "b")).Step("a", fn, next("join")).Step("b", fn, next("join")).
+			Join("join", jn, next("end"), stepflow.Drop("Nope")))
+	}, []string{"drop-field"}, `Drop names field "Nope", which does not exist in st`},
 	{"catch field missing", func() *flow.Flow {
 		return tail(ok(stepflow.Catch("Nope")))
 	}, []string{"catch-field"}, `catch field "Nope" does not exist in st`},

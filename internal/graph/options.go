@@ -66,6 +66,16 @@ func (l *linter) stepOptions(s *flow.Step) {
 				"catch is not allowed on a %s step: a failed task has no items or case to follow", s.Transition.Kind)
 		}
 	}
+	for _, name := range o.Drop {
+		switch {
+		case !s.IsJoin:
+			l.add(s.Name, "drop-join", "use Drop on the join step that closes the split", "Drop(%q) on a step that is not a join", name)
+		default:
+			if _, ok := l.f.Field(name); !ok {
+				l.add(s.Name, "drop-field", "name an exported field of the flow state", "Drop names field %q, which does not exist in %s", name, l.typeName())
+			}
+		}
+	}
 	if o.Timeout < 0 || o.Timeout > flow.MaxTimeout {
 		l.add(s.Name, "timeout-range", "use a timeout between 1s and 8760h (one year)", "timeout %s is out of range", o.Timeout)
 	} else if o.Timeout > 0 && o.Timeout < time.Second {
