@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/schedule"
 )
 
 var (
@@ -142,19 +143,11 @@ func (l *linter) params() {
 	}
 }
 
-var cronFieldRE = regexp.MustCompile(`^[0-9A-Za-z*?/,\-LW#]+$`)
-
 func (l *linter) schedule() {
 	sc := l.f.Schedule
 	if sc != nil {
-		fields := strings.Fields(sc.Cron)
-		ok := len(fields) == 5 || len(fields) == 6
-		for _, fl := range fields {
-			ok = ok && cronFieldRE.MatchString(fl)
-		}
-		if !ok {
-			l.add("", "schedule", `write five cron fields: minute hour day-of-month month day-of-week, e.g. "0 3 * * *"`,
-				"schedule %q is not a cron expression", sc.Cron)
+		if _, err := schedule.EventBridge(sc.Cron); err != nil {
+			l.add("", "schedule", schedule.Fix, "%v", err)
 		}
 		if sc.Timezone != "" {
 			if _, err := time.LoadLocation(sc.Timezone); err != nil {
