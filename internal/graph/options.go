@@ -34,6 +34,7 @@ func (l *linter) options() {
 	}
 	l.params()
 	l.schedule()
+	l.artifacts()
 }
 
 func (l *linter) stepOptions(s *flow.Step) {
