@@ -28,6 +28,16 @@ type Run struct {
 	User       string   `json:"user,omitempty"`
 	Tags       []string `json:"tags,omitempty"`
 	Runtime    string   `json:"runtime"` // "local" | "step-functions"
+	// Options are the local runtime's flags the run was started with; a
+	// resume reuses them unless given again.
+	Options *RunOptions `json:"options,omitempty"`
+}
+
+// RunOptions are the local runtime's settings of a run.
+type RunOptions struct {
+	MaxWorkers   int  `json:"max_workers,omitempty"`
+	MaxNumSplits int  `json:"max_num_splits,omitempty"`
+	InProcess    bool `json:"in_process,omitempty"`
 }
 
 // RunEnd is the record written once when a run ends, at

@@ -67,6 +67,7 @@ func (j *Job) Pathspec() string { return pathspec.Task(j.Run, j.Step.Name, j.ID)
 // Resume makes a run reuse the successful tasks of an origin run.
 type Resume struct {
 	Origin string          // origin run id
+	Chain  []string        // the runs the origin resumed, nearest first
 	Rerun  map[string]bool // steps that run again even if they succeeded
 }
 
