@@ -200,23 +200,43 @@ and their latest run.`,
 	}
 }
 
+// runStatuses are the statuses runs --status takes.
+var runStatuses = []string{client.StatusSucceeded, client.StatusFailed, client.StatusRunning}
+
+// tagsFlag collects a repeatable --tag.
+type tagsFlag []string
+
+func (t *tagsFlag) String() string     { return strings.Join(*t, ",") }
+func (t *tagsFlag) Set(v string) error { *t = append(*t, v); return nil }
+
 func cmdRuns(sc Scope) *command.Command {
-	var asJSON bool
+	var (
+		asJSON bool
+		status string
+		tags   tagsFlag
+	)
 	cmd := &command.Command{
 		Name:      "runs",
-		UsageLine: "runs [--json] [--datastore-root ROOT] FLOW",
+		UsageLine: "runs [--json] [--tag TAG] [--status STATUS] [--datastore-root ROOT] FLOW",
 		Short:     "list a flow's runs, newest first",
 		Long: `Runs lists a flow's runs, newest first: id, status, start (local time) and
-duration. A run with no recorded end is "running": it is going, or its runtime
-was killed before recording the end (resume it). A run on AWS Step Functions
-records its end only when it succeeds: for the others, ask the flow's
-'step-functions status RUN' or 'step-functions list-runs'. With --json it
+duration and tags (a resumed run also names its origin). A run with no
+recorded end is "running": it is going, or its runtime was killed before
+recording the end (resume it). A run on AWS Step Functions records its end
+only when it succeeds: for the others, ask the flow's 'step-functions status
+RUN' or 'step-functions list-runs'. --tag keeps the runs with that tag
+(repeat it: all of them), --status those with that status. With --json it
 prints a JSON array.`,
 		Flags: func(fs *flag.FlagSet) {
 			sc.Root.Register(fs)
 			fs.BoolVar(&asJSON, "json", false, "print a JSON array")
+			fs.Var(&tags, "tag", "only runs with this tag (repeatable: every one)")
+			fs.StringVar(&status, "status", "", "only runs with this status: "+strings.Join(runStatuses, ", "))
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			if status != "" && !slices.Contains(runStatuses, status) {
+				return usage.Errorf("--status %q is not a run status; use one of %s", status, strings.Join(runStatuses, ", "))
+			}
 			name := sc.Flow
 			if name != "" {
 				if len(args) > 0 {
@@ -236,11 +256,11 @@ prints a JSON array.`,
 			if err != nil {
 				return err
 			}
-			return in.Runs(ctx, asJSON)
+			return in.Runs(ctx, RunFilter{Tags: tags, Status: status}, asJSON)
 		},
 	}
 	if sc.Flow != "" {
-		cmd.UsageLine = "runs [--json] [--datastore-root ROOT]"
+		cmd.UsageLine = "runs [--json] [--tag TAG] [--status STATUS] [--datastore-root ROOT]"
 		cmd.Short = "list the flow's runs, newest first"
 	}
 	return cmd
