@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -34,11 +36,51 @@ type Env struct {
 	Stderr io.Writer
 	Getenv func(string) string
 	Args0  string // program name for messages
+	// Cmd is how a user runs this program again, for the command lines
+	// that messages suggest ("go run ./examples/hello", "./hello"); empty
+	// means Args0.
+	Cmd string
+}
+
+// Invocation returns the command line prefix that runs this program
+// again: Cmd, else Args0.
+func (e *Env) Invocation() string {
+	if e.Cmd != "" {
+		return e.Cmd
+	}
+	return e.Args0
 }
 
 // OSEnv returns the Env of the running process, named args0.
 func OSEnv(args0 string) *Env {
-	return &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Args0: args0}
+	return &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Args0: args0, Cmd: invocation()}
+}
+
+// invocation is how the process was started, for suggested command lines:
+// "go run PKG" for a binary that go run built (PKG relative to the
+// working directory when the main package is below it), the path as typed
+// for one started by path ("./hello"), or "" for one found on $PATH.
+func invocation() string {
+	if len(os.Args) == 0 {
+		return ""
+	}
+	a := os.Args[0]
+	if strings.Contains(a, string(filepath.Separator)+"go-build") {
+		bi, ok := debug.ReadBuildInfo()
+		if !ok || bi.Path == "" || bi.Path == "command-line-arguments" {
+			return ""
+		}
+		if rel, ok := strings.CutPrefix(bi.Path, bi.Main.Path+"/"); ok && bi.Main.Path != "" {
+			if fi, err := os.Stat(rel); err == nil && fi.IsDir() {
+				return "go run ./" + rel
+			}
+		}
+		return "go run " + bi.Path
+	}
+	if strings.ContainsRune(a, filepath.Separator) {
+		return a
+	}
+	return ""
 }
 
 // Command is one command of the flow binary.

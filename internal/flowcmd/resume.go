@@ -58,14 +58,14 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 					return err
 				}
 				if len(runs) == 0 {
-					return usage.Errorf("resume: flow %s has no runs in %s; start one with '%s run'", f.Def.Name, rf.ds.resolved(env), env.Args0)
+					return usage.Errorf("resume: flow %s has no runs in %s; start one with '%s run'", f.Def.Name, rf.ds.resolved(env), env.Invocation())
 				}
 				origin = runs[0].ID
 			}
 			orun, _, err := store.Run(ctx, origin)
 			if err != nil {
 				if datastore.IsNotFound(err) {
-					return usage.Errorf("resume: run %s of flow %s does not exist; list runs with '%s runs'", origin, f.Def.Name, env.Args0)
+					return usage.Errorf("resume: run %s of flow %s does not exist; list runs with '%s runs'", origin, f.Def.Name, env.Invocation())
 				}
 				return err
 			}

@@ -177,7 +177,7 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 		switch {
 		case v.set:
 			if _, err := p.Parse(v.v); err != nil {
-				return usage.Wrap(fmt.Errorf("%v; run '%s run --help' for the parameters", err, env.Args0))
+				return usage.Wrap(fmt.Errorf("%v; run '%s run --help' for the parameters", err, env.Invocation()))
 			}
 			values[p.Name] = v.v
 		case p.Required:
@@ -228,11 +228,11 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	if err := r.Run(ctx, run.ID, resume); err != nil {
 		var rfe *runner.RunFailedError
 		if errors.As(err, &rfe) {
-			fmt.Fprintf(env.Stderr, "see the task's output with: %s logs %s\n", env.Args0, rfe.Task)
+			fmt.Fprintf(env.Stderr, "see the task's output with: %s logs %s\n", env.Invocation(), rfe.Task)
 		}
 		return &command.FailedError{}
 	}
-	fmt.Fprintf(env.Stdout, "artifacts: %s dump %s/%s/0\n", env.Args0, run.ID, g.End)
+	fmt.Fprintf(env.Stdout, "artifacts: %s dump %s/%s/0\n", env.Invocation(), run.ID, g.End)
 	return nil
 }
 

@@ -69,7 +69,7 @@ func (sc Scope) open(ctx context.Context, env *command.Env) (*client.Client, err
 	if errors.Is(err, client.ErrNotFound) {
 		hint := "point --datastore-root (or STEPFLOW_DATASTORE_ROOT) at the datastore your runs use"
 		if sc.Flow != "" {
-			hint = fmt.Sprintf("start a run with '%s run', or %s", env.Args0, hint)
+			hint = fmt.Sprintf("start a run with '%s run', or %s", env.Invocation(), hint)
 		}
 		return nil, usage.Errorf("%w; %s", err, hint)
 	}
@@ -87,7 +87,7 @@ func (sc Scope) inspector(ctx context.Context, env *command.Env, flowName string
 		return nil, err
 	}
 	if sc.Flow != "" {
-		return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Args0 + " runs"}, nil
+		return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Invocation() + " runs"}, nil
 	}
 	flows, err := c.Flows(ctx)
 	if err != nil {
@@ -98,9 +98,9 @@ func (sc Scope) inspector(ctx context.Context, env *command.Env, flowName string
 		if known == "" {
 			known = "none"
 		}
-		return nil, usage.Errorf("flow %q has no runs in datastore %s (its flows: %s); list them with '%s flows'", flowName, c.Root(), known, env.Args0)
+		return nil, usage.Errorf("flow %q has no runs in datastore %s (its flows: %s); list them with '%s flows'", flowName, c.Root(), known, env.Invocation())
 	}
-	return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Args0 + " runs " + flowName}, nil
+	return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Invocation() + " runs " + flowName}, nil
 }
 
 // taskPath parses a task pathspec of the scope: RUN/STEP/TASK, or
@@ -240,11 +240,11 @@ prints a JSON array.`,
 			name := sc.Flow
 			if name != "" {
 				if len(args) > 0 {
-					return usage.Errorf("runs takes no arguments, got %q; run '%s runs --help'", args, env.Args0)
+					return usage.Errorf("runs takes no arguments, got %q; run '%s runs --help'", args, env.Invocation())
 				}
 			} else {
 				if len(args) != 1 || strings.Contains(args[0], "/") || args[0] == "" {
-					return usage.Errorf("runs takes one FLOW name, got %q; list the flows with '%s flows'", args, env.Args0)
+					return usage.Errorf("runs takes one FLOW name, got %q; list the flows with '%s flows'", args, env.Invocation())
 				}
 				name = args[0]
 			}
@@ -288,7 +288,7 @@ value). RUN may be "latest", the newest run.`,
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
-				return usage.Errorf("dump takes %s and an optional ARTIFACT, got %d arguments; run '%s dump --help'", form, len(args), env.Args0)
+				return usage.Errorf("dump takes %s and an optional ARTIFACT, got %d arguments; run '%s dump --help'", form, len(args), env.Invocation())
 			}
 			in, ps, err := sc.task(ctx, env, args[0])
 			if err != nil {
@@ -324,7 +324,7 @@ newest run.`,
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			if len(args) != 1 {
-				return usage.Errorf("logs takes one %s, got %d arguments; run '%s logs --help'", form, len(args), env.Args0)
+				return usage.Errorf("logs takes one %s, got %d arguments; run '%s logs --help'", form, len(args), env.Invocation())
 			}
 			in, ps, err := sc.task(ctx, env, args[0])
 			if err != nil {
