@@ -222,9 +222,13 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 		live.Start()
 		r.Reporter = live
 	} else {
-		r.Reporter = &runner.LineReporter{W: env.Stdout, Quiet: rf.quiet}
+		line := &runner.LineReporter{W: env.Stdout, Quiet: rf.quiet, Order: g.Order}
+		line.Start()
+		r.Reporter = line
 	}
-	fmt.Fprintf(env.Stdout, "run %s of %s started\n", run.ID, f.Def.Name)
+	if !rf.quiet {
+		fmt.Fprintf(env.Stdout, "run %s of %s started\n", run.ID, f.Def.Name)
+	}
 	if err := r.Run(ctx, run.ID, resume); err != nil {
 		var rfe *runner.RunFailedError
 		if errors.As(err, &rfe) {
