@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
@@ -38,22 +39,30 @@ type Env struct {
 	Args0  string // program name for messages
 	// Cmd is how a user runs this program again, for the command lines
 	// that messages suggest ("go run ./examples/hello", "./hello"); empty
-	// means Args0.
+	// means Args0, or for OSEnv, how the process was started.
 	Cmd string
+
+	fromOS bool
 }
 
 // Invocation returns the command line prefix that runs this program
-// again: Cmd, else Args0.
+// again: Cmd; else, for the process's own Env, how it was started; else
+// Args0. It is worked out when a message needs it, not at start-up.
 func (e *Env) Invocation() string {
 	if e.Cmd != "" {
 		return e.Cmd
+	}
+	if e.fromOS {
+		if c := invocation(); c != "" {
+			return c
+		}
 	}
 	return e.Args0
 }
 
 // OSEnv returns the Env of the running process, named args0.
 func OSEnv(args0 string) *Env {
-	return &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Args0: args0, Cmd: invocation()}
+	return &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Args0: args0, fromOS: true}
 }
 
 // invocation is how the process was started, for suggested command lines:
@@ -77,10 +86,15 @@ func invocation() string {
 		}
 		return "go run " + bi.Path
 	}
-	if strings.ContainsRune(a, filepath.Separator) {
-		return a
+	if !strings.ContainsRune(a, filepath.Separator) {
+		return ""
 	}
-	return ""
+	if filepath.IsAbs(a) {
+		if p, err := exec.LookPath(filepath.Base(a)); err == nil && p == a {
+			return "" // found on $PATH: its name runs it
+		}
+	}
+	return a
 }
 
 // Command is one command of the flow binary.
@@ -213,9 +227,7 @@ func NewFlagSet(name string, env *Env, cmd *Command) *flag.FlagSet {
 		fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f.Name) })
 		if len(flags) > 0 {
 			fmt.Fprintln(env.Stdout, "\nFlags:")
-			fs.SetOutput(env.Stdout)
-			fs.PrintDefaults()
-			fs.SetOutput(io.Discard)
+			printFlags(env.Stdout, fs)
 		}
 	}
 	return fs
@@ -289,3 +301,28 @@ func (e *FailedError) Error() string {
 	return e.Err.Error()
 }
 func (e *FailedError) Unwrap() error { return e.Err }
+
+// printFlags lists fs's flags as users type them, with two dashes:
+//
+//	--format string
+//	    	output format (default "text")
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, help := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if kind != "" {
+			line += " " + kind
+		}
+		fmt.Fprintf(w, "%s\n    \t%s", line, strings.ReplaceAll(help, "\n", "\n    \t"))
+		switch f.DefValue {
+		case "", "0", "false", "[]":
+		default:
+			if kind == "string" {
+				fmt.Fprintf(w, " (default %q)", f.DefValue)
+			} else {
+				fmt.Fprintf(w, " (default %v)", f.DefValue)
+			}
+		}
+		fmt.Fprintln(w)
+	})
+}
