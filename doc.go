@@ -32,9 +32,23 @@
 // element of a slice field), or Switch (one target chosen by a field's
 // value). Branches and foreaches are closed by a step declared with Join,
 // whose function receives the joined states in split order (treat them as
-// read-only). A join's own state starts with the artifacts all its inputs
-// share unchanged; MergeArtifacts merges the others that agree and names
-// those that conflict. Splits nest to any depth.
+// read-only). Splits nest to any depth.
+//
+// # Joins
+//
+// A join's own state starts with the artifacts all its inputs share
+// unchanged. An artifact the inputs disagree on (the per-item fields of a
+// foreach, a value each branch changed) starts at its zero value, and the
+// join must resolve it: set it from its inputs (f.Total = a sum of
+// in[i].Count), keep one input's value (f.Model = in[best].Model), or
+// declare it dropped with Drop on the join (stepflow.Drop("Word")). A join
+// that leaves such an artifact at zero without Drop fails, naming it: a
+// join never zeroes a value silently, locally or on AWS.
+//
+// A foreach over an empty slice gives its join no inputs (in is empty) and
+// the join's state is the foreach step's own: a join must not read in[0]
+// without checking len(in). MergeArtifacts merges values that are equal
+// though computed separately in each input.
 //
 // # Steps
 //

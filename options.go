@@ -116,6 +116,12 @@ func (r RetryPolicy) stepOption() flow.StepOption { return flow.Retry(r) }
 // if the step had succeeded. A foreach or switch step cannot catch.
 func Catch(field string) StepOption { return stepOpt{flow.CatchOption(field)} }
 
+// Drop declares that a join leaves the named artifacts at their zero value
+// on purpose when its inputs disagree on them. Without it, a join whose
+// inputs disagree on an artifact must set that artifact itself, or its
+// task fails naming it: a join never zeroes a value silently.
+func Drop(fields ...string) StepOption { return stepOpt{flow.DropOption(fields)} }
+
 // Timeout fails an attempt that runs longer than d (at least a second).
 // The step's Context.Context is cancelled when the time is up.
 func Timeout(d time.Duration) StepOption { return stepOpt{flow.TimeoutOption(d)} }

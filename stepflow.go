@@ -60,8 +60,10 @@ func (f *Flow[T]) Step(name string, fn func(*T, *Context) error, opts ...StepOpt
 // Join declares a join step: the step that closes a Branch or a Foreach.
 // fn receives the states of the tasks it joins, in split order (the
 // Branch's target order, or the foreach index order); treat them as
-// read-only. The join's own state starts with the artifacts all its
-// inputs share unchanged; see MergeArtifacts for the others.
+// read-only; after an empty foreach, in is empty). The join's own state
+// starts with the artifacts all its inputs share unchanged; an artifact
+// they disagree on must be set by fn or named in Drop, or the join fails
+// (see "Joins" in the package documentation).
 //
 //	func (f *MyFlow) Pick(c *stepflow.Context, in []*MyFlow) error { ... }
 func (f *Flow[T]) Join(name string, fn func(*T, *Context, []*T) error, opts ...StepOption) *Flow[T] {

@@ -73,7 +73,7 @@ func foreachFlow(each func(*S, *stepflow.Context) error, opts ...stepflow.StepOp
 		Param("rate", 0.5, "a rate").
 		Step("start", start, stepflow.Foreach("Words", "each")).
 		Step("each", each, append([]stepflow.StepOption{stepflow.Next("join")}, opts...)...).
-		Join("join", join, stepflow.Next("end")).
+		Join("join", join, stepflow.Next("end"), stepflow.Drop("Word")).
 		Step("end", end)
 }
 

@@ -50,17 +50,18 @@ func (f *BranchInForeachFlow) SquareStep(c *stepflow.Context) error {
 	return nil
 }
 
-// JoinBranches adds the two branches' results.
+// JoinBranches adds the two branches' results. A static branch always has
+// its two inputs, in Branch order; Items and N, which both share, are
+// already set.
 func (f *BranchInForeachFlow) JoinBranches(c *stepflow.Context, in []*BranchInForeachFlow) error {
-	f.Items, f.N = in[0].Items, in[0].N
 	f.Double, f.Square = in[0].Double, in[1].Square
 	f.Score = f.Double + f.Square
 	return nil
 }
 
-// JoinItems collects the scores in item order.
+// JoinItems collects the scores in item order; it drops the per-item
+// fields, and reads no in[0] (an empty Items gives it no inputs).
 func (f *BranchInForeachFlow) JoinItems(c *stepflow.Context, in []*BranchInForeachFlow) error {
-	f.Items = in[0].Items
 	f.Scores, f.Total = nil, 0
 	for _, t := range in {
 		f.Scores = append(f.Scores, t.Score)
@@ -84,7 +85,8 @@ func newFlow() *stepflow.Flow[BranchInForeachFlow] {
 		Step("double", (*BranchInForeachFlow).DoubleStep, stepflow.Next("join_branches")).
 		Step("square", (*BranchInForeachFlow).SquareStep, stepflow.Next("join_branches")).
 		Join("join_branches", (*BranchInForeachFlow).JoinBranches, stepflow.Next("join_items")).
-		Join("join_items", (*BranchInForeachFlow).JoinItems, stepflow.Next("end")).
+		Join("join_items", (*BranchInForeachFlow).JoinItems, stepflow.Next("end"),
+			stepflow.Drop("N", "Double", "Square", "Score")).
 		Step("end", (*BranchInForeachFlow).End)
 }
 

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/stepflow/stepflow"
 	"github.com/stepflow/stepflow/stepflowtest"
 )
 
@@ -21,5 +22,14 @@ func TestBranchInForeachFlow(t *testing.T) {
 		if j := res.Task("join_branches", i); j.N != n || j.Double != 2*n || j.Square != n*n || j.Score != 2*n+n*n {
 			t.Errorf("join_branches %d: %+v", i, *j)
 		}
+	}
+}
+
+// A foreach over an empty slice gives the join no inputs: it must not
+// read in[0].
+func TestJoinWithoutInputs(t *testing.T) {
+	var f BranchInForeachFlow
+	if err := f.JoinItems(&stepflow.Context{}, nil); err != nil || f.Total != 0 || len(f.Scores) != 0 {
+		t.Errorf("JoinItems(no inputs) = %v, state %+v", err, f)
 	}
 }

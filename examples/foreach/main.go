@@ -42,9 +42,12 @@ func (f *ForeachFlow) Measure(c *stepflow.Context) error {
 	return nil
 }
 
-// Join collects the words' results in index order.
+// Join collects the words' results in index order. What every measure
+// task shares (Words) is already set; the per-word fields (Word, Length,
+// Upper) differ between the inputs, so the join declares them dropped
+// (stepflow.Drop below) once it has collected them. It reads no in[0]: a
+// foreach over an empty slice gives a join no inputs.
 func (f *ForeachFlow) Join(c *stepflow.Context, in []*ForeachFlow) error {
-	f.Words = in[0].Words
 	var uppers []string
 	f.Lengths, f.Total = nil, 0
 	for _, t := range in {
@@ -68,7 +71,7 @@ func newFlow() *stepflow.Flow[ForeachFlow] {
 	return stepflow.New[ForeachFlow]("ForeachFlow").
 		Step("start", (*ForeachFlow).Start, stepflow.Foreach("Words", "measure")).
 		Step("measure", (*ForeachFlow).Measure, stepflow.Next("join")).
-		Join("join", (*ForeachFlow).Join, stepflow.Next("end")).
+		Join("join", (*ForeachFlow).Join, stepflow.Next("end"), stepflow.Drop("Word", "Length", "Upper")).
 		Step("end", (*ForeachFlow).End).
 		Schedule("0 3 * * *", "Europe/Paris").
 		Project("examples").

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/stepflow/stepflow"
 	"github.com/stepflow/stepflow/stepflowtest"
 )
 
@@ -27,5 +28,14 @@ func TestForeachFlow(t *testing.T) {
 	}
 	if got, want := res.Output("measure", 2), "word 2: gamma\n"; got != want {
 		t.Errorf("measure 2 printed %q, want %q", got, want)
+	}
+}
+
+// A foreach over an empty slice gives the join no inputs: it must not
+// read in[0].
+func TestJoinWithoutInputs(t *testing.T) {
+	var f ForeachFlow
+	if err := f.Join(&stepflow.Context{}, nil); err != nil || f.Total != 0 || len(f.Lengths) != 0 || f.Joined != "" {
+		t.Errorf("Join(no inputs) = %v, state %+v", err, f)
 	}
 }

@@ -41,9 +41,9 @@ func (f *ForeachInBranchFlow) Upper(c *stepflow.Context) error {
 	return nil
 }
 
-// JoinLetters concatenates the letters in order.
+// JoinLetters concatenates the letters in order (an empty Letters gives
+// it no inputs, and the empty word).
 func (f *ForeachInBranchFlow) JoinLetters(c *stepflow.Context, in []*ForeachInBranchFlow) error {
-	f.Letters = in[0].Letters
 	f.Word = ""
 	for _, t := range in {
 		f.Word += t.Up
@@ -66,7 +66,6 @@ func (f *ForeachInBranchFlow) CubeStep(c *stepflow.Context) error {
 
 // JoinDigits adds the cubes.
 func (f *ForeachInBranchFlow) JoinDigits(c *stepflow.Context, in []*ForeachInBranchFlow) error {
-	f.Digits = in[0].Digits
 	f.CubeSum = 0
 	for _, t := range in {
 		f.CubeSum += t.Cube
@@ -94,10 +93,10 @@ func newFlow() *stepflow.Flow[ForeachInBranchFlow] {
 		Step("start", (*ForeachInBranchFlow).Start, stepflow.Branch("letters", "digits")).
 		Step("letters", (*ForeachInBranchFlow).LettersStep, stepflow.Foreach("Letters", "upper")).
 		Step("upper", (*ForeachInBranchFlow).Upper, stepflow.Next("join_letters")).
-		Join("join_letters", (*ForeachInBranchFlow).JoinLetters, stepflow.Next("join")).
+		Join("join_letters", (*ForeachInBranchFlow).JoinLetters, stepflow.Next("join"), stepflow.Drop("Up")).
 		Step("digits", (*ForeachInBranchFlow).DigitsStep, stepflow.Foreach("Digits", "cube")).
 		Step("cube", (*ForeachInBranchFlow).CubeStep, stepflow.Next("join_digits")).
-		Join("join_digits", (*ForeachInBranchFlow).JoinDigits, stepflow.Next("join")).
+		Join("join_digits", (*ForeachInBranchFlow).JoinDigits, stepflow.Next("join"), stepflow.Drop("Cube")).
 		Join("join", (*ForeachInBranchFlow).Join, stepflow.Next("end")).
 		Step("end", (*ForeachInBranchFlow).End)
 }

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/stepflow/stepflow"
 	"github.com/stepflow/stepflow/stepflowtest"
 )
 
@@ -21,5 +22,17 @@ func TestForeachInBranchFlow(t *testing.T) {
 	}
 	if got := res.Task("upper", 1).Up; got != "B" {
 		t.Errorf("upper 1 = %q, want B", got)
+	}
+}
+
+// A foreach over an empty slice gives the join no inputs: it must not
+// read in[0].
+func TestJoinWithoutInputs(t *testing.T) {
+	var f ForeachInBranchFlow
+	if err := f.JoinLetters(&stepflow.Context{}, nil); err != nil || f.Word != "" {
+		t.Errorf("JoinLetters(no inputs) = %v, state %+v", err, f)
+	}
+	if err := f.JoinDigits(&stepflow.Context{}, nil); err != nil || f.CubeSum != 0 {
+		t.Errorf("JoinDigits(no inputs) = %v, state %+v", err, f)
 	}
 }

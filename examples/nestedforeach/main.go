@@ -67,28 +67,29 @@ func (f *NestedFlow) Leaf(c *stepflow.Context) error {
 	return nil
 }
 
-// merge adds up the inputs of a join, in index order.
+// merge adds up the inputs of a join, in index order. What the inputs
+// share (the lists, and the items of the enclosing foreaches) is already
+// set. A foreach over an empty list gives a join no inputs: no leaves.
 func (f *NestedFlow) merge(in []*NestedFlow) {
-	f.Value, f.Count = 0, 0
+	f.Value, f.Count, f.First, f.Last = 0, 0, "", ""
 	for _, t := range in {
 		f.Value += t.Value
 		f.Count += t.Count
 	}
-	f.First, f.Last = in[0].First, in[len(in)-1].Last
-	f.Outer, f.Middle, f.Inner = in[0].Outer, in[0].Middle, in[0].Inner
+	if len(in) > 0 {
+		f.First, f.Last = in[0].First, in[len(in)-1].Last
+	}
 }
 
 // JoinInner closes the inner foreach.
 func (f *NestedFlow) JoinInner(c *stepflow.Context, in []*NestedFlow) error {
 	f.merge(in)
-	f.A, f.B = in[0].A, in[0].B
 	return nil
 }
 
 // JoinMiddle closes the middle foreach.
 func (f *NestedFlow) JoinMiddle(c *stepflow.Context, in []*NestedFlow) error {
 	f.merge(in)
-	f.A = in[0].A
 	return nil
 }
 
@@ -113,9 +114,11 @@ func newFlow() *stepflow.Flow[NestedFlow] {
 		Step("outer", (*NestedFlow).OuterStep, stepflow.Foreach("Middle", "middle")).
 		Step("middle", (*NestedFlow).MiddleStep, stepflow.Foreach("Inner", "leaf")).
 		Step("leaf", (*NestedFlow).Leaf, stepflow.Next("join_inner")).
-		Join("join_inner", (*NestedFlow).JoinInner, stepflow.Next("join_middle")).
-		Join("join_middle", (*NestedFlow).JoinMiddle, stepflow.Next("join_outer")).
-		Join("join_outer", (*NestedFlow).JoinOuter, stepflow.Next("end")).
+		// Each join drops the item of the foreach it closes (and the
+		// leaves' own C and Path): its inputs disagree on them.
+		Join("join_inner", (*NestedFlow).JoinInner, stepflow.Next("join_middle"), stepflow.Drop("C", "Path")).
+		Join("join_middle", (*NestedFlow).JoinMiddle, stepflow.Next("join_outer"), stepflow.Drop("B")).
+		Join("join_outer", (*NestedFlow).JoinOuter, stepflow.Next("end"), stepflow.Drop("A")).
 		Step("end", (*NestedFlow).End)
 }
 

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/stepflow/stepflow"
 	"github.com/stepflow/stepflow/stepflowtest"
 )
 
@@ -23,5 +24,18 @@ func TestNestedForeachFlow(t *testing.T) {
 	}
 	if j := res.Task("join_inner", 0, 1); j.Value != 1*20*600 || j.Count != 3 {
 		t.Errorf("join_inner 0-1: Value=%d Count=%d", j.Value, j.Count)
+	}
+}
+
+// A foreach over an empty slice gives the join no inputs: it must not
+// read in[0].
+func TestJoinWithoutInputs(t *testing.T) {
+	c := &stepflow.Context{}
+	for _, join := range []func(*NestedFlow, *stepflow.Context, []*NestedFlow) error{
+		(*NestedFlow).JoinInner, (*NestedFlow).JoinMiddle, (*NestedFlow).JoinOuter} {
+		var f NestedFlow
+		if err := join(&f, c, nil); err != nil || f.Count != 0 || f.Value != 0 || f.First != "" {
+			t.Errorf("join(no inputs) = %v, state %+v", err, f)
+		}
 	}
 }

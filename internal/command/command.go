@@ -12,7 +12,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -34,11 +37,64 @@ type Env struct {
 	Stderr io.Writer
 	Getenv func(string) string
 	Args0  string // program name for messages
+	// Cmd is how a user runs this program again, for the command lines
+	// that messages suggest ("go run ./examples/hello", "./hello"); empty
+	// means Args0, or for OSEnv, how the process was started.
+	Cmd string
+
+	fromOS bool
+}
+
+// Invocation returns the command line prefix that runs this program
+// again: Cmd; else, for the process's own Env, how it was started; else
+// Args0. It is worked out when a message needs it, not at start-up.
+func (e *Env) Invocation() string {
+	if e.Cmd != "" {
+		return e.Cmd
+	}
+	if e.fromOS {
+		if c := invocation(); c != "" {
+			return c
+		}
+	}
+	return e.Args0
 }
 
 // OSEnv returns the Env of the running process, named args0.
 func OSEnv(args0 string) *Env {
-	return &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Args0: args0}
+	return &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Args0: args0, fromOS: true}
+}
+
+// invocation is how the process was started, for suggested command lines:
+// "go run PKG" for a binary that go run built (PKG relative to the
+// working directory when the main package is below it), the path as typed
+// for one started by path ("./hello"), or "" for one found on $PATH.
+func invocation() string {
+	if len(os.Args) == 0 {
+		return ""
+	}
+	a := os.Args[0]
+	if strings.Contains(a, string(filepath.Separator)+"go-build") {
+		bi, ok := debug.ReadBuildInfo()
+		if !ok || bi.Path == "" || bi.Path == "command-line-arguments" {
+			return ""
+		}
+		if rel, ok := strings.CutPrefix(bi.Path, bi.Main.Path+"/"); ok && bi.Main.Path != "" {
+			if fi, err := os.Stat(rel); err == nil && fi.IsDir() {
+				return "go run ./" + rel
+			}
+		}
+		return "go run " + bi.Path
+	}
+	if !strings.ContainsRune(a, filepath.Separator) {
+		return ""
+	}
+	if filepath.IsAbs(a) {
+		if p, err := exec.LookPath(filepath.Base(a)); err == nil && p == a {
+			return "" // found on $PATH: its name runs it
+		}
+	}
+	return a
 }
 
 // Command is one command of the flow binary.
@@ -171,9 +227,7 @@ func NewFlagSet(name string, env *Env, cmd *Command) *flag.FlagSet {
 		fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f.Name) })
 		if len(flags) > 0 {
 			fmt.Fprintln(env.Stdout, "\nFlags:")
-			fs.SetOutput(env.Stdout)
-			fs.PrintDefaults()
-			fs.SetOutput(io.Discard)
+			printFlags(env.Stdout, fs)
 		}
 	}
 	return fs
@@ -247,3 +301,28 @@ func (e *FailedError) Error() string {
 	return e.Err.Error()
 }
 func (e *FailedError) Unwrap() error { return e.Err }
+
+// printFlags lists fs's flags as users type them, with two dashes:
+//
+//	--format string
+//	    	output format (default "text")
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, help := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if kind != "" {
+			line += " " + kind
+		}
+		fmt.Fprintf(w, "%s\n    \t%s", line, strings.ReplaceAll(help, "\n", "\n    \t"))
+		switch f.DefValue {
+		case "", "0", "false", "[]":
+		default:
+			if kind == "string" {
+				fmt.Fprintf(w, " (default %q)", f.DefValue)
+			} else {
+				fmt.Fprintf(w, " (default %v)", f.DefValue)
+			}
+		}
+		fmt.Fprintln(w)
+	})
+}

@@ -31,6 +31,16 @@ type Run struct {
 	// Graph is the shape of the flow's graph (package graph's Shape, as
 	// JSON), so viewers draw any run's graph without the flow's code.
 	Graph json.RawMessage `json:"graph,omitempty"`
+	// Options are the local runtime's flags the run was started with; a
+	// resume reuses them unless given again.
+	Options *RunOptions `json:"options,omitempty"`
+}
+
+// RunOptions are the local runtime's settings of a run.
+type RunOptions struct {
+	MaxWorkers   int  `json:"max_workers,omitempty"`
+	MaxNumSplits int  `json:"max_num_splits,omitempty"`
+	InProcess    bool `json:"in_process,omitempty"`
 }
 
 // RunEnd is the record written once when a run ends, at

@@ -237,6 +237,15 @@ func (c CatchOption) ApplyStep(s *Step) error {
 	return nil
 }
 
+// DropOption names fields a join drops on purpose.
+type DropOption []string
+
+// ApplyStep adds the fields to the step's drop list.
+func (d DropOption) ApplyStep(s *Step) error {
+	s.Options.Drop = append(s.Options.Drop, d...)
+	return nil
+}
+
 // TimeoutOption limits the duration of each attempt.
 type TimeoutOption time.Duration
 

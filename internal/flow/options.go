@@ -11,6 +11,9 @@ type Options struct {
 	Env       map[string]string // extra environment variables of the task
 	Resources Resources
 	Batch     Batch
+	// Drop names the fields a join leaves at their zero value on purpose
+	// when its inputs disagree on them (joins only).
+	Drop []string
 }
 
 // Retry says how often and how soon a failed task is tried again.

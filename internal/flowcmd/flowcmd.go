@@ -121,7 +121,7 @@ func cmdNotBuilt(name, short string) *command.Command {
 			if len(args) == 0 || slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" || a == "help" }) {
 				fmt.Fprintf(env.Stdout, "usage: %s %s <command> [flags] [arguments]\n\n%s%s.\n", env.Args0, name, strings.ToUpper(why[:1]), why[1:])
 				if len(args) == 0 {
-					return usage.Errorf("no command given; run '%s %s --help'", env.Args0, name)
+					return usage.Errorf("no command given; run '%s %s --help'", env.Invocation(), name)
 				}
 				return nil
 			}

@@ -23,7 +23,10 @@ func cmdResume(f *Flow) *command.Command {
 succeeded (no artifact is copied: the new run's records point at the same
 blobs) and runs the rest. With STEP, that step and every step after it run
 again even where they succeeded. The origin defaults to the flow's latest
-run; the new run records it. Parameters and configs are the origin's.
+run; the new run records it. Parameters and configs are the origin's, and
+so are --max-workers, --max-num-splits and --in-process unless given again.
+Resuming a run that was itself a resume reuses what succeeded anywhere in
+the chain of origins.
 
 Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 		Flags: func(fs *flag.FlagSet) {
@@ -33,9 +36,6 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			g, err := f.Graph()
 			if err != nil {
-				return err
-			}
-			if err := rf.check(); err != nil {
 				return err
 			}
 			if len(args) > 1 {
@@ -58,23 +58,51 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 					return err
 				}
 				if len(runs) == 0 {
-					return usage.Errorf("resume: flow %s has no runs in %s; start one with '%s run'", f.Def.Name, rf.ds.resolved(env), env.Args0)
+					return usage.Errorf("resume: flow %s has no runs in %s; start one with '%s run'", f.Def.Name, rf.ds.resolved(env), env.Invocation())
 				}
 				origin = runs[0].ID
 			}
 			orun, _, err := store.Run(ctx, origin)
 			if err != nil {
 				if datastore.IsNotFound(err) {
-					return usage.Errorf("resume: run %s of flow %s does not exist; list runs with '%s runs'", origin, f.Def.Name, env.Args0)
+					return usage.Errorf("resume: run %s of flow %s does not exist; list runs with '%s runs'", origin, f.Def.Name, env.Invocation())
 				}
+				return err
+			}
+			opts, err := rf.options(orun.Options)
+			if err != nil {
+				return err
+			}
+			chain, err := originChain(ctx, store, orun)
+			if err != nil {
 				return err
 			}
 			run := datastore.Run{Flow: f.Def.Name, ID: newRunID(), Start: time.Now().UTC(), Params: orun.Params,
 				Configs: orun.Configs, Tags: append(localTags(orun.Tags), rf.tags...), User: userName(), Runtime: "local",
-				Origin: origin, ResumeStep: step, Graph: g.ShapeJSON()}
-			return startRun(ctx, env, f, g, store, &rf, run, &runner.Resume{Origin: origin, Rerun: runner.RerunSet(g, step)})
+				Origin: origin, ResumeStep: step, Graph: g.ShapeJSON(), Options: &opts}
+			return startRun(ctx, env, f, g, store, &rf, run, &runner.Resume{Origin: origin, Chain: chain, Rerun: runner.RerunSet(g, step)})
 		},
 	}
+}
+
+// originChain lists the origins of a resumed run's origin, nearest first:
+// a task that did not succeed in the origin may have in one of them.
+func originChain(ctx context.Context, store *datastore.Store, orun datastore.Run) ([]string, error) {
+	var chain []string
+	seen := map[string]bool{orun.ID: true}
+	for id := orun.Origin; id != "" && !seen[id] && len(chain) < 1000; {
+		seen[id] = true
+		r, _, err := store.Run(ctx, id)
+		if datastore.IsNotFound(err) {
+			break // an origin deleted since: the chain ends here
+		}
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, id)
+		id = r.Origin
+	}
+	return chain, nil
 }
 
 // localTags drops the production namespace tag of a cloud run: a local

@@ -1,6 +1,7 @@
 package flowcmd
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,32 +27,90 @@ import (
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
+// Defaults of the runtime flags.
+const (
+	defaultMaxWorkers   = 16
+	defaultMaxNumSplits = 100
+)
+
 // runFlags are the flags shared by run and resume.
 type runFlags struct {
 	ds           datastoreFlags
-	maxWorkers   int
-	maxNumSplits int
-	inProcess    bool
+	maxWorkers   setInt
+	maxNumSplits setInt
+	inProcess    setBool
 	quiet        bool
 	tags         multiFlag
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
 	r.ds.register(fs)
-	fs.IntVar(&r.maxWorkers, "max-workers", 16, "tasks running at once")
-	fs.IntVar(&r.maxNumSplits, "max-num-splits", 100, "widest foreach allowed")
-	fs.BoolVar(&r.inProcess, "in-process", false, "run tasks as goroutines instead of child processes (faster, no crash isolation)")
+	fs.Var(&r.maxWorkers, "max-workers", fmt.Sprintf("tasks running at once (default %d; resume: the origin run's)", defaultMaxWorkers))
+	fs.Var(&r.maxNumSplits, "max-num-splits", fmt.Sprintf("widest foreach allowed (default %d; resume: the origin run's)", defaultMaxNumSplits))
+	fs.Var(&r.inProcess, "in-process", "run tasks as goroutines instead of child processes (faster, no crash isolation; resume: as the origin run)")
 	fs.BoolVar(&r.quiet, "quiet", false, "do not print the tasks' output")
 	fs.Var(&r.tags, "tag", "tag the run (repeatable)")
 }
 
-func (r *runFlags) check() error {
-	if r.maxWorkers < 1 {
-		return usage.Errorf("--max-workers %d: use 1 or more", r.maxWorkers)
+// options resolves the flags: those given, else from (the origin run's),
+// else the defaults.
+func (r *runFlags) options(from *datastore.RunOptions) (datastore.RunOptions, error) {
+	o := datastore.RunOptions{MaxWorkers: defaultMaxWorkers, MaxNumSplits: defaultMaxNumSplits}
+	if from != nil {
+		o.MaxWorkers = cmp.Or(from.MaxWorkers, o.MaxWorkers)
+		o.MaxNumSplits = cmp.Or(from.MaxNumSplits, o.MaxNumSplits)
+		o.InProcess = from.InProcess
 	}
-	if r.maxNumSplits < 1 {
-		return usage.Errorf("--max-num-splits %d: use 1 or more", r.maxNumSplits)
+	if r.maxWorkers.set {
+		o.MaxWorkers = r.maxWorkers.v
 	}
+	if r.maxNumSplits.set {
+		o.MaxNumSplits = r.maxNumSplits.v
+	}
+	if r.inProcess.set {
+		o.InProcess = r.inProcess.v
+	}
+	if o.MaxWorkers < 1 {
+		return o, usage.Errorf("--max-workers %d: use 1 or more", o.MaxWorkers)
+	}
+	if o.MaxNumSplits < 1 {
+		return o, usage.Errorf("--max-num-splits %d: use 1 or more", o.MaxNumSplits)
+	}
+	return o, nil
+}
+
+// setInt is an int flag that knows whether it was given.
+type setInt struct {
+	v   int
+	set bool
+}
+
+func (s *setInt) String() string { return strconv.Itoa(s.v) }
+
+func (s *setInt) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return fmt.Errorf("%q is not an integer", v)
+	}
+	s.v, s.set = n, true
+	return nil
+}
+
+// setBool is a bool flag that knows whether it was given.
+type setBool struct {
+	v   bool
+	set bool
+}
+
+func (s *setBool) String() string   { return strconv.FormatBool(s.v) }
+func (s *setBool) IsBoolFlag() bool { return true }
+
+func (s *setBool) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a boolean", v)
+	}
+	s.v, s.set = b, true
 	return nil
 }
 
@@ -107,7 +167,8 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 	if fs.NArg() > 0 {
 		return usage.Errorf("run takes no arguments, got %q; parameters are flags (--name value)", fs.Args())
 	}
-	if err := rf.check(); err != nil {
+	opts, err := rf.options(nil)
+	if err != nil {
 		return err
 	}
 	values := map[string]string{}
@@ -116,7 +177,7 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 		switch {
 		case v.set:
 			if _, err := p.Parse(v.v); err != nil {
-				return usage.Wrap(fmt.Errorf("%v; run '%s run --help' for the parameters", err, env.Args0))
+				return usage.Wrap(fmt.Errorf("%v; run '%s run --help' for the parameters", err, env.Invocation()))
 			}
 			values[p.Name] = v.v
 		case p.Required:
@@ -139,7 +200,7 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 	}
 	run := datastore.Run{Flow: f.Def.Name, ID: newRunID(), Start: time.Now().UTC(), Params: values,
 		Configs: frozen, Tags: append(append([]string(nil), f.Def.Tags...), rf.tags...), User: userName(), Runtime: "local",
-		Graph: g.ShapeJSON()}
+		Graph: g.ShapeJSON(), Options: &opts}
 	return startRun(ctx, env, f, g, store, &rf, run, nil)
 }
 
@@ -153,7 +214,7 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 		return fmt.Errorf("find the flow binary: %w", err)
 	}
 	r := &runner.Runner{Flow: f.Def, Graph: g, Store: store, Opts: runner.Options{
-		MaxWorkers: rf.maxWorkers, MaxNumSplits: rf.maxNumSplits, InProcess: rf.inProcess,
+		MaxWorkers: run.Options.MaxWorkers, MaxNumSplits: run.Options.MaxNumSplits, InProcess: run.Options.InProcess,
 		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved(env)),
 	}}
 	if f, ok := env.Stdout.(*os.File); ok && isTerminal(f) && !rf.quiet {
@@ -161,17 +222,21 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 		live.Start()
 		r.Reporter = live
 	} else {
-		r.Reporter = &runner.LineReporter{W: env.Stdout, Quiet: rf.quiet}
+		line := &runner.LineReporter{W: env.Stdout, Quiet: rf.quiet, Order: g.Order}
+		line.Start()
+		r.Reporter = line
 	}
-	fmt.Fprintf(env.Stdout, "run %s of %s started\n", run.ID, f.Def.Name)
+	if !rf.quiet {
+		fmt.Fprintf(env.Stdout, "run %s of %s started\n", run.ID, f.Def.Name)
+	}
 	if err := r.Run(ctx, run.ID, resume); err != nil {
 		var rfe *runner.RunFailedError
 		if errors.As(err, &rfe) {
-			fmt.Fprintf(env.Stderr, "see the task's output with: %s logs %s\n", env.Args0, rfe.Task)
+			fmt.Fprintf(env.Stderr, "see the task's output with: %s logs %s\n", env.Invocation(), rfe.Task)
 		}
 		return &command.FailedError{}
 	}
-	fmt.Fprintf(env.Stdout, "artifacts: %s dump %s/%s/0\n", env.Args0, run.ID, g.End)
+	fmt.Fprintf(env.Stdout, "artifacts: %s dump %s/%s/0\n", env.Invocation(), run.ID, g.End)
 	return nil
 }
 

@@ -238,6 +238,13 @@ var lintCases = []struct {
 		return tail(newFlow().Step("start", fn, stepflow.Switch("Mode", cases("x", "a", "y", "end")), stepflow.Catch("Fail")).
 			Step("a", fn, next("end")))
 	}, []string{"catch-kind"}, "catch is not allowed on a switch step"},
+	{"drop on a step that is not a join", func() *flow.Flow {
+		return tail(ok(stepflow.Drop("Count")))
+	}, []string{"drop-join"}, `Drop("Count") on a step that is not a join`},
+	{"drop of a field that does not exist", func() *flow.Flow {
+		return tail(newFlow().Step("start", fn, branch("a", "b")).Step("a", fn, next("join")).Step("b", fn, next("join")).
+			Join("join", jn, next("end"), stepflow.Drop("Nope")))
+	}, []string{"drop-field"}, `Drop names field "Nope", which does not exist in st`},
 	{"catch field missing", func() *flow.Flow {
 		return tail(ok(stepflow.Catch("Nope")))
 	}, []string{"catch-field"}, `catch field "Nope" does not exist in st`},
@@ -347,7 +354,19 @@ var lintCases = []struct {
 	// Flow settings.
 	{"bad cron", func() *flow.Flow {
 		return tail(ok().Schedule("every day", ""))
-	}, []string{"schedule"}, `schedule "every day" is not a cron expression`},
+	}, []string{"schedule"}, `schedule "every day" has 2 fields, not five`},
+	{"cron minute out of range", func() *flow.Flow {
+		return tail(ok().Schedule("61 3 * * *", ""))
+	}, []string{"schedule"}, `schedule "61 3 * * *" is not a valid cron expression`},
+	{"cron month out of range", func() *flow.Flow {
+		return tail(ok().Schedule("0 3 * 13 *", ""))
+	}, []string{"schedule"}, `is not a valid cron expression`},
+	{"cron restricting both days", func() *flow.Flow {
+		return tail(ok().Schedule("0 3 1 * 1", ""))
+	}, []string{"schedule"}, `restricts both the day of the month and the day of the week`},
+	{"cron with six fields", func() *flow.Flow {
+		return tail(ok().Schedule("0 3 * * ? 2030", ""))
+	}, []string{"schedule"}, `has 6 fields, not five`},
 	{"unknown time zone", func() *flow.Flow {
 		return tail(ok().Schedule("0 3 * * *", "Mars/Olympus_Mons"))
 	}, []string{"schedule"}, `schedule time zone "Mars/Olympus_Mons" is not known`},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/schedule"
 )
 
 var (
@@ -33,6 +34,7 @@ func (l *linter) options() {
 	}
 	l.params()
 	l.schedule()
+	l.artifacts()
 }
 
 func (l *linter) stepOptions(s *flow.Step) {
@@ -64,6 +66,16 @@ func (l *linter) stepOptions(s *flow.Step) {
 		case flow.Foreach, flow.Switch:
 			l.add(s.Name, "catch-kind", "move the risky work to a step before it, and catch there",
 				"catch is not allowed on a %s step: a failed task has no items or case to follow", s.Transition.Kind)
+		}
+	}
+	for _, name := range o.Drop {
+		switch {
+		case !s.IsJoin:
+			l.add(s.Name, "drop-join", "use Drop on the join step that closes the split", "Drop(%q) on a step that is not a join", name)
+		default:
+			if _, ok := l.f.Field(name); !ok {
+				l.add(s.Name, "drop-field", "name an exported field of the flow state", "Drop names field %q, which does not exist in %s", name, l.typeName())
+			}
 		}
 	}
 	if o.Timeout < 0 || o.Timeout > flow.MaxTimeout {
@@ -132,19 +144,11 @@ func (l *linter) params() {
 	}
 }
 
-var cronFieldRE = regexp.MustCompile(`^[0-9A-Za-z*?/,\-LW#]+$`)
-
 func (l *linter) schedule() {
 	sc := l.f.Schedule
 	if sc != nil {
-		fields := strings.Fields(sc.Cron)
-		ok := len(fields) == 5 || len(fields) == 6
-		for _, fl := range fields {
-			ok = ok && cronFieldRE.MatchString(fl)
-		}
-		if !ok {
-			l.add("", "schedule", `write five cron fields: minute hour day-of-month month day-of-week, e.g. "0 3 * * *"`,
-				"schedule %q is not a cron expression", sc.Cron)
+		if _, err := schedule.EventBridge(sc.Cron); err != nil {
+			l.add("", "schedule", schedule.Fix, "%v", err)
 		}
 		if sc.Timezone != "" {
 			if _, err := time.LoadLocation(sc.Timezone); err != nil {

@@ -69,7 +69,7 @@ func (sc Scope) open(ctx context.Context, env *command.Env) (*client.Client, err
 	if errors.Is(err, client.ErrNotFound) {
 		hint := "point --datastore-root (or STEPFLOW_DATASTORE_ROOT) at the datastore your runs use"
 		if sc.Flow != "" {
-			hint = fmt.Sprintf("start a run with '%s run', or %s", env.Args0, hint)
+			hint = fmt.Sprintf("start a run with '%s run', or %s", env.Invocation(), hint)
 		}
 		return nil, usage.Errorf("%w; %s", err, hint)
 	}
@@ -87,7 +87,7 @@ func (sc Scope) inspector(ctx context.Context, env *command.Env, flowName string
 		return nil, err
 	}
 	if sc.Flow != "" {
-		return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Args0 + " runs"}, nil
+		return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Invocation() + " runs"}, nil
 	}
 	flows, err := c.Flows(ctx)
 	if err != nil {
@@ -98,9 +98,9 @@ func (sc Scope) inspector(ctx context.Context, env *command.Env, flowName string
 		if known == "" {
 			known = "none"
 		}
-		return nil, usage.Errorf("flow %q has no runs in datastore %s (its flows: %s); list them with '%s flows'", flowName, c.Root(), known, env.Args0)
+		return nil, usage.Errorf("flow %q has no runs in datastore %s (its flows: %s); list them with '%s flows'", flowName, c.Root(), known, env.Invocation())
 	}
-	return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Args0 + " runs " + flowName}, nil
+	return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Invocation() + " runs " + flowName}, nil
 }
 
 // taskPath parses a task pathspec of the scope: RUN/STEP/TASK, or
@@ -200,31 +200,51 @@ and their latest run.`,
 	}
 }
 
+// runStatuses are the statuses runs --status takes.
+var runStatuses = []string{client.StatusSucceeded, client.StatusFailed, client.StatusRunning}
+
+// tagsFlag collects a repeatable --tag.
+type tagsFlag []string
+
+func (t *tagsFlag) String() string     { return strings.Join(*t, ",") }
+func (t *tagsFlag) Set(v string) error { *t = append(*t, v); return nil }
+
 func cmdRuns(sc Scope) *command.Command {
-	var asJSON bool
+	var (
+		asJSON bool
+		status string
+		tags   tagsFlag
+	)
 	cmd := &command.Command{
 		Name:      "runs",
-		UsageLine: "runs [--json] [--datastore-root ROOT] FLOW",
+		UsageLine: "runs [--json] [--tag TAG] [--status STATUS] [--datastore-root ROOT] FLOW",
 		Short:     "list a flow's runs, newest first",
 		Long: `Runs lists a flow's runs, newest first: id, status, start (local time) and
-duration. A run with no recorded end is "running": it is going, or its runtime
-was killed before recording the end (resume it). A run on AWS Step Functions
-records its end only when it succeeds: for the others, ask the flow's
-'step-functions status RUN' or 'step-functions list-runs'. With --json it
+duration and tags (a resumed run also names its origin). A run with no
+recorded end is "running": it is going, or its runtime was killed before
+recording the end (resume it). A run on AWS Step Functions records its end
+only when it succeeds: for the others, ask the flow's 'step-functions status
+RUN' or 'step-functions list-runs'. --tag keeps the runs with that tag
+(repeat it: all of them), --status those with that status. With --json it
 prints a JSON array.`,
 		Flags: func(fs *flag.FlagSet) {
 			sc.Root.Register(fs)
 			fs.BoolVar(&asJSON, "json", false, "print a JSON array")
+			fs.Var(&tags, "tag", "only runs with this tag (repeatable: every one)")
+			fs.StringVar(&status, "status", "", "only runs with this status: "+strings.Join(runStatuses, ", "))
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			if status != "" && !slices.Contains(runStatuses, status) {
+				return usage.Errorf("--status %q is not a run status; use one of %s", status, strings.Join(runStatuses, ", "))
+			}
 			name := sc.Flow
 			if name != "" {
 				if len(args) > 0 {
-					return usage.Errorf("runs takes no arguments, got %q; run '%s runs --help'", args, env.Args0)
+					return usage.Errorf("runs takes no arguments, got %q; run '%s runs --help'", args, env.Invocation())
 				}
 			} else {
 				if len(args) != 1 || strings.Contains(args[0], "/") || args[0] == "" {
-					return usage.Errorf("runs takes one FLOW name, got %q; list the flows with '%s flows'", args, env.Args0)
+					return usage.Errorf("runs takes one FLOW name, got %q; list the flows with '%s flows'", args, env.Invocation())
 				}
 				name = args[0]
 			}
@@ -236,11 +256,11 @@ prints a JSON array.`,
 			if err != nil {
 				return err
 			}
-			return in.Runs(ctx, asJSON)
+			return in.Runs(ctx, RunFilter{Tags: tags, Status: status}, asJSON)
 		},
 	}
 	if sc.Flow != "" {
-		cmd.UsageLine = "runs [--json] [--datastore-root ROOT]"
+		cmd.UsageLine = "runs [--json] [--tag TAG] [--status STATUS] [--datastore-root ROOT]"
 		cmd.Short = "list the flow's runs, newest first"
 	}
 	return cmd
@@ -268,7 +288,7 @@ value). RUN may be "latest", the newest run.`,
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
-				return usage.Errorf("dump takes %s and an optional ARTIFACT, got %d arguments; run '%s dump --help'", form, len(args), env.Args0)
+				return usage.Errorf("dump takes %s and an optional ARTIFACT, got %d arguments; run '%s dump --help'", form, len(args), env.Invocation())
 			}
 			in, ps, err := sc.task(ctx, env, args[0])
 			if err != nil {
@@ -304,7 +324,7 @@ newest run.`,
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			if len(args) != 1 {
-				return usage.Errorf("logs takes one %s, got %d arguments; run '%s logs --help'", form, len(args), env.Args0)
+				return usage.Errorf("logs takes one %s, got %d arguments; run '%s logs --help'", form, len(args), env.Invocation())
 			}
 			in, ps, err := sc.task(ctx, env, args[0])
 			if err != nil {

@@ -1,11 +1,14 @@
 package inspect
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -26,12 +29,59 @@ type Inspector struct {
 }
 
 // Runs prints the flow's runs, newest first.
-func (in *Inspector) Runs(ctx context.Context, asJSON bool) error {
+func (in *Inspector) Runs(ctx context.Context, filter RunFilter, asJSON bool) error {
 	runs, err := in.Flow.Runs(ctx)
 	if err != nil {
 		return err
 	}
-	return WriteRuns(in.Stdout, in.Stderr, runs, in.Flow.Name(), "", asJSON)
+	kept := filter.Keep(runs)
+	if len(kept) == 0 && len(runs) > 0 && !asJSON {
+		fmt.Fprintf(in.Stderr, "no runs of %s with %s (of %d runs)\n", in.Flow.Name(), filter, len(runs))
+		return nil
+	}
+	return WriteRuns(in.Stdout, in.Stderr, kept, in.Flow.Name(), "", asJSON)
+}
+
+// String describes the filter as its flags.
+func (f RunFilter) String() string {
+	var parts []string
+	for _, t := range f.Tags {
+		parts = append(parts, "--tag "+t)
+	}
+	if f.Status != "" {
+		parts = append(parts, "--status "+f.Status)
+	}
+	return strings.Join(parts, " ")
+}
+
+// RunFilter selects runs: every tag in Tags, and Status when set.
+type RunFilter struct {
+	Tags   []string
+	Status string
+}
+
+// Keep returns the runs that pass the filter, in order.
+func (f RunFilter) Keep(runs []*client.Run) []*client.Run {
+	var out []*client.Run
+	for _, r := range runs {
+		if f.Status != "" && r.Status != f.Status {
+			continue
+		}
+		if !containsAll(r.Tags, f.Tags) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func containsAll(have, want []string) bool {
+	for _, t := range want {
+		if !slices.Contains(have, t) {
+			return false
+		}
+	}
+	return true
 }
 
 // runJSON is one element of "runs --json".
@@ -79,9 +129,13 @@ func WriteRuns(w, werr io.Writer, runs []*client.Run, flowName, root string, asJ
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTATUS\tSTART\tDURATION")
+	fmt.Fprintln(tw, "RUN\tSTATUS\tSTART\tDURATION\tTAGS")
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Status, FormatTime(r.Start), FormatDuration(r.Duration()))
+		tags := strings.Join(r.Tags, ",")
+		if r.Origin != "" {
+			tags = strings.TrimPrefix(tags+",resumed:"+r.Origin, ",")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, FormatTime(r.Start), FormatDuration(r.Duration()), cmp.Or(tags, "-"))
 	}
 	return tw.Flush()
 }

@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ type stepSummary struct {
 	name                  string
 	tasks                 int
 	done, failed, running int
+	reused                int // done by reusing a task of the origin run
 	start, end            time.Time
 	failures              []*client.Task
 }
@@ -51,6 +51,9 @@ func showRun(ctx context.Context, w io.Writer, r *client.Run) error {
 			switch t.Status {
 			case client.StatusSucceeded:
 				s.done++
+				if t.Origin != "" {
+					s.reused++
+				}
 			case client.StatusFailed:
 				s.failed++
 				s.failures = append(s.failures, t)
@@ -91,8 +94,15 @@ func showRun(ctx context.Context, w io.Writer, r *client.Run) error {
 		slices.Sort(ps)
 		fmt.Fprintf(w, "Params:    %s\n", strings.Join(ps, " "))
 	}
+	if len(r.Tags) > 0 {
+		fmt.Fprintf(w, "Tags:      %s\n", strings.Join(r.Tags, " "))
+	}
 	if r.Origin != "" {
-		fmt.Fprintf(w, "Resumed:   from %s at step %s\n", r.Origin, cmp.Or(r.ResumeStep, "?"))
+		how := "reusing every task that succeeded there"
+		if r.ResumeStep != "" {
+			how = fmt.Sprintf("running step %s and every step after it again", r.ResumeStep)
+		}
+		fmt.Fprintf(w, "Resumed:   from %s, %s (REUSED counts the tasks taken from it)\n", r.Origin, how)
 	}
 	if r.Error != "" {
 		fmt.Fprintf(w, "Error:     %s\n", r.Error)
@@ -103,13 +113,21 @@ func showRun(ctx context.Context, w io.Writer, r *client.Run) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "STEP\tSTATUS\tTASKS\tDONE\tFAILED\tRUNNING\tDURATION")
+	header := "STEP\tSTATUS\tTASKS\tDONE\tFAILED\tRUNNING\tDURATION"
+	if r.Origin != "" {
+		header += "\tREUSED"
+	}
+	fmt.Fprintln(tw, header)
 	for _, s := range sums {
 		d := time.Duration(0)
 		if !s.start.IsZero() {
 			d = s.end.Sub(s.start)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", s.name, s.status(), s.tasks, s.done, s.failed, s.running, FormatDuration(d))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s", s.name, s.status(), s.tasks, s.done, s.failed, s.running, FormatDuration(d))
+		if r.Origin != "" {
+			fmt.Fprintf(tw, "\t%d", s.reused)
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

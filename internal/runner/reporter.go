@@ -3,7 +3,6 @@ package runner
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -12,66 +11,160 @@ import (
 )
 
 // Reporter receives a run's progress. Calls may come from many goroutines;
-// TaskDone and Retrying are called with the scheduler's lock held and must
-// not block for long.
+// all but Output are called with the scheduler's lock held and must not
+// block for long.
 type Reporter interface {
+	// TaskQueued: a task will run (once, however many attempts it takes).
+	TaskQueued(j *Job)
 	TaskStarted(j *Job)
 	TaskDone(j *Job, rec *datastore.Attempt, cloned bool)
+	// Retrying: the failed attempt j will be tried again after delay.
 	Retrying(j *Job, delay time.Duration)
+	// TaskStopped: an attempt ended without a result of its own, because
+	// the run was interrupted (or the runtime failed to run it).
+	TaskStopped(j *Job, err error)
 	Output(j *Job, stream string, line []byte)
 	RunDone(run string, end *datastore.RunEnd)
 }
 
 type nopReporter struct{}
 
+func (nopReporter) TaskQueued(*Job)                         {}
 func (nopReporter) TaskStarted(*Job)                        {}
 func (nopReporter) TaskDone(*Job, *datastore.Attempt, bool) {}
 func (nopReporter) Retrying(*Job, time.Duration)            {}
+func (nopReporter) TaskStopped(*Job, error)                 {}
 func (nopReporter) Output(*Job, string, []byte)             {}
 func (nopReporter) RunDone(string, *datastore.RunEnd)       {}
 
-// LineReporter writes one line per task event, and the tasks' output
-// prefixed with their pathspec. It suits logs and pipes.
+// DefaultSummaryEvery is how often a LineReporter summarizes the progress
+// of foreach steps.
+const DefaultSummaryEvery = 5 * time.Second
+
+// LineReporter writes the run's events as lines, for logs and pipes: a
+// line per event of a task outside any foreach, and for the tasks of
+// foreaches, which can be many, a one-line summary of their progress every
+// few seconds and when their step is done. Failures, retries and the tasks'
+// output (prefixed with their pathspec) are always printed; with Quiet,
+// only failures and the final result are.
 type LineReporter struct {
-	mu    sync.Mutex
 	W     io.Writer
-	Quiet bool // drop the tasks' output
+	Quiet bool
+	Order []string      // steps in display order
+	Every time.Duration // period of the foreach summary; 0 means DefaultSummaryEvery
+
+	mu       sync.Mutex
+	p        *progress
+	complete map[string]bool // foreach steps whose completion was printed
+	changed  bool            // since the last summary
+	stop     chan struct{}
+	stopped  chan struct{}
+}
+
+func (l *LineReporter) init() {
+	if l.p == nil {
+		l.p = newProgress(l.Order, nil)
+		l.complete = map[string]bool{}
+	}
+}
+
+// Start begins the periodic summary of foreach steps.
+func (l *LineReporter) Start() {
+	l.mu.Lock()
+	l.init()
+	l.stop, l.stopped = make(chan struct{}), make(chan struct{})
+	l.mu.Unlock()
+	every := l.Every
+	if every <= 0 {
+		every = DefaultSummaryEvery
+	}
+	go func() {
+		defer close(l.stopped)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				l.mu.Lock()
+				l.summary()
+				l.mu.Unlock()
+			case <-l.stop:
+				return
+			}
+		}
+	}()
 }
 
 func (l *LineReporter) printf(format string, args ...any) {
+	fmt.Fprintf(l.W, format, args...)
+}
+
+// inForeach reports whether j's step runs once per foreach item.
+func inForeach(j *Job) bool { return j.Step.ForeachDepth > 0 }
+
+// TaskQueued counts a task.
+func (l *LineReporter) TaskQueued(j *Job) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fmt.Fprintf(l.W, format, args...)
+	l.init()
+	l.p.queued(j)
+	l.changed = true
 }
 
 // TaskStarted reports a task attempt's start.
 func (l *LineReporter) TaskStarted(j *Job) {
-	if j.Caught != "" {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.init()
+	l.p.started(j)
+	l.changed = true
+	switch {
+	case l.Quiet:
+	case j.Caught != "":
 		l.printf("%s: recording the failure in %s (catch)\n", j.Pathspec(), j.Step.Step.Options.Catch)
-		return
-	}
-	if j.Attempt > 0 {
+	case inForeach(j):
+	case j.Attempt > 0:
 		l.printf("%s: started (attempt %d)\n", j.Pathspec(), j.Attempt)
-		return
+	default:
+		l.printf("%s: started\n", j.Pathspec())
 	}
-	l.printf("%s: started\n", j.Pathspec())
 }
 
 // TaskDone reports a finished attempt.
 func (l *LineReporter) TaskDone(j *Job, rec *datastore.Attempt, cloned bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.init()
+	ok := rec.Status == datastore.StatusSucceeded
+	l.p.finished(j, ok, cloned)
+	l.changed = true
 	switch {
+	case !ok:
+		l.printf("%s: failed (attempt %d): %s\n", j.Pathspec(), j.Attempt, firstLine(rec.Error))
+	case l.Quiet || inForeach(j):
 	case cloned:
 		l.printf("%s: reused %s\n", j.Pathspec(), rec.Origin)
-	case rec.Status == datastore.StatusSucceeded:
-		l.printf("%s: succeeded in %s\n", j.Pathspec(), rec.End.Sub(rec.Start).Round(time.Millisecond))
 	default:
-		l.printf("%s: failed (attempt %d): %s\n", j.Pathspec(), j.Attempt, firstLine(rec.Error))
+		l.printf("%s: succeeded in %s\n", j.Pathspec(), rec.End.Sub(rec.Start).Round(time.Millisecond))
 	}
 }
 
 // Retrying reports a retry to come.
 func (l *LineReporter) Retrying(j *Job, delay time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.init()
+	l.p.retrying(j)
 	l.printf("%s: retrying in %s\n", j.Pathspec(), delay)
+}
+
+// TaskStopped reports an attempt that ended with the run.
+func (l *LineReporter) TaskStopped(j *Job, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.init()
+	l.p.stoppedTask(j)
+	l.printf("%s: stopped: %v\n", j.Pathspec(), err)
 }
 
 // Output passes a line of a task's output through, prefixed.
@@ -79,11 +172,59 @@ func (l *LineReporter) Output(j *Job, stream string, line []byte) {
 	if l.Quiet {
 		return
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.printf("%s [%s] %s", j.Pathspec(), stream, line)
 }
 
+// summary prints one line on the foreach steps still going, and one line
+// for each that finished since. Called with l.mu held.
+func (l *LineReporter) summary() {
+	if l.Quiet || !l.changed || l.p == nil {
+		return
+	}
+	l.changed = false
+	now := l.p.now()
+	var going []string
+	for _, n := range l.p.names() {
+		sp := l.p.steps[n]
+		if l.complete[n] || !l.foreachStep(n) {
+			continue
+		}
+		if sp.running == 0 && sp.done+sp.failed+sp.stopped >= sp.total {
+			l.complete[n] = true
+			l.printf("%s: %s\n", n, sp.line(now, false))
+			continue
+		}
+		going = append(going, n+" "+sp.line(now, false))
+	}
+	if len(going) > 0 {
+		l.printf("progress: %s\n", strings.Join(going, "; "))
+	}
+}
+
+// foreachSteps are the steps whose tasks run per foreach item.
+func (l *LineReporter) foreachStep(name string) bool { return l.p.foreach[name] }
+
 // RunDone reports the end of the run.
 func (l *LineReporter) RunDone(run string, end *datastore.RunEnd) {
+	if l.stop != nil {
+		close(l.stop)
+		<-l.stopped
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.init()
+	l.summary()
+	if !l.Quiet {
+		// The final count of every foreach step not reported complete.
+		now := l.p.now()
+		for _, n := range l.p.names() {
+			if l.foreachStep(n) && !l.complete[n] {
+				l.printf("%s: %s\n", n, l.p.steps[n].line(now, false))
+			}
+		}
+	}
 	if end.Status == datastore.StatusSucceeded {
 		l.printf("run %s succeeded\n", run)
 	} else {
@@ -98,30 +239,27 @@ func firstLine(s string) string {
 	return s
 }
 
-// LiveReporter redraws a per-step summary on a terminal: tasks done,
-// running and failed, and the elapsed time. Task output and failures are
-// printed above the summary.
+// LiveReporter redraws a per-step table on a terminal: tasks done out of
+// those known, the percentage, tasks running, failed (for good: a task that
+// succeeded on a retry is not), interrupted, retried and reused, the time
+// spent and an estimate of the time left. Task output and failures are
+// printed above the table.
 type LiveReporter struct {
 	W     io.Writer
 	Order []string // steps in display order
 
 	mu      sync.Mutex
 	start   time.Time
-	steps   map[string]*stepProgress
-	drawn   int // lines of the last summary
+	p       *progress
+	drawn   int // lines of the last table
 	stop    chan struct{}
 	stopped chan struct{}
-}
-
-type stepProgress struct {
-	running, done, failed, reused int
-	first, last                   time.Time
 }
 
 // Start begins redrawing every 100ms.
 func (l *LiveReporter) Start() {
 	l.start = time.Now()
-	l.steps = map[string]*stepProgress{}
+	l.p = newProgress(l.Order, nil)
 	l.stop, l.stopped = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(l.stopped)
@@ -140,56 +278,54 @@ func (l *LiveReporter) Start() {
 	}()
 }
 
-func (l *LiveReporter) step(name string) *stepProgress {
-	sp := l.steps[name]
-	if sp == nil {
-		sp = &stepProgress{first: time.Now()}
-		l.steps[name] = sp
-	}
-	return sp
+// TaskQueued counts a task.
+func (l *LiveReporter) TaskQueued(j *Job) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.p.queued(j)
 }
 
 // TaskStarted counts a running task.
 func (l *LiveReporter) TaskStarted(j *Job) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.step(j.Step.Name).running++
+	l.p.started(j)
 }
 
 // TaskDone counts a finished task and prints failures.
 func (l *LiveReporter) TaskDone(j *Job, rec *datastore.Attempt, cloned bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	sp := l.step(j.Step.Name)
-	sp.last = time.Now()
-	switch {
-	case cloned:
-		sp.reused++
-		return
-	case rec.Status == datastore.StatusSucceeded:
-		sp.done++
-	default:
-		sp.failed++
+	ok := rec.Status == datastore.StatusSucceeded
+	l.p.finished(j, ok, cloned)
+	if !ok {
 		l.above(fmt.Sprintf("%s: failed (attempt %d): %s\n", j.Pathspec(), j.Attempt, firstLine(rec.Error)))
 	}
-	sp.running--
 }
 
-// Retrying prints the retry above the summary.
+// Retrying prints the retry above the table.
 func (l *LiveReporter) Retrying(j *Job, delay time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.p.retrying(j)
 	l.above(fmt.Sprintf("%s: retrying in %s\n", j.Pathspec(), delay))
 }
 
-// Output prints a task's output line above the summary.
+// TaskStopped counts an attempt that ended with the run.
+func (l *LiveReporter) TaskStopped(j *Job, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.p.stoppedTask(j)
+}
+
+// Output prints a task's output line above the table.
 func (l *LiveReporter) Output(j *Job, stream string, line []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.above(fmt.Sprintf("%s [%s] %s", j.Pathspec(), stream, line))
 }
 
-// RunDone stops redrawing and prints the final summary.
+// RunDone stops redrawing and prints the final table.
 func (l *LiveReporter) RunDone(run string, end *datastore.RunEnd) {
 	close(l.stop)
 	<-l.stopped
@@ -204,7 +340,7 @@ func (l *LiveReporter) RunDone(run string, end *datastore.RunEnd) {
 	}
 }
 
-// above prints text above the summary. Called with l.mu held.
+// above prints text above the table. Called with l.mu held.
 func (l *LiveReporter) above(text string) {
 	l.clear()
 	io.WriteString(l.W, text)
@@ -220,40 +356,14 @@ func (l *LiveReporter) clear() {
 
 func (l *LiveReporter) redraw() {
 	l.clear()
-	names := make([]string, 0, len(l.steps))
-	for _, n := range l.Order {
-		if l.steps[n] != nil {
-			names = append(names, n)
-		}
-	}
-	if len(names) == 0 {
-		for n := range l.steps {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-	}
+	names := l.p.names()
 	width := 4
 	for _, n := range names {
 		width = max(width, len(n))
 	}
+	now := l.p.now()
 	for _, n := range names {
-		sp := l.steps[n]
-		end := time.Now()
-		if sp.running == 0 && !sp.last.IsZero() {
-			end = sp.last
-		}
-		state := "running"
-		if sp.running == 0 {
-			state = "done"
-		}
-		if sp.failed > 0 {
-			state += fmt.Sprintf(", %d failed", sp.failed)
-		}
-		line := fmt.Sprintf("  %-*s  %5d done  %4d running", width, n, sp.done, sp.running)
-		if sp.reused > 0 {
-			line += fmt.Sprintf("  %d reused", sp.reused)
-		}
-		fmt.Fprintf(l.W, "%s  %-8s %s\n", line, end.Sub(sp.first).Round(100*time.Millisecond), state)
+		fmt.Fprintf(l.W, "  %-*s %s\n", width, n, l.p.steps[n].line(now, true))
 		l.drawn++
 	}
 }

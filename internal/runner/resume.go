@@ -32,11 +32,30 @@ func RerunSet(g *graph.Graph, step string) map[string]bool {
 // clone reuses the origin's successful attempt of the same task, if any, by
 // writing a record in the new run that points at the same blobs. It
 // returns nil when the task must run.
+// The origin comes first; then the runs it resumed, nearest first.
 func (s *sched) clone(j *Job) (*datastore.Attempt, error) {
-	origin := pathspec.Task(s.resume.Origin, j.Step.Name, j.ID)
-	a, ok, err := s.r.Store.Succeeded(s.ctx, origin.Run, origin.Step, origin.Task)
-	if !ok {
-		return nil, err
+	var a datastore.Attempt
+	var origin pathspec.Pathspec
+	found := false
+	for _, run := range append([]string{s.resume.Origin}, s.resume.Chain...) {
+		origin = pathspec.Task(run, j.Step.Name, j.ID)
+		var err error
+		a, found, err = s.r.Store.Succeeded(s.ctx, origin.Run, origin.Step, origin.Task)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			break
+		}
+	}
+	if !found {
+		return nil, nil
+	}
+	if a.Origin != "" {
+		// Cloned there already: point at the task that ran.
+		if o, err := pathspec.Parse(a.Origin, 3); err == nil {
+			origin = o
+		}
 	}
 	c := a
 	c.Run = s.run
@@ -44,7 +63,7 @@ func (s *sched) clone(j *Job) (*datastore.Attempt, error) {
 	c.Origin = origin.String()
 	c.Inputs = make([]string, len(a.Inputs))
 	for i, in := range a.Inputs {
-		c.Inputs[i] = s.run + strings.TrimPrefix(in, s.resume.Origin)
+		c.Inputs[i] = s.run + strings.TrimPrefix(in, a.Run)
 	}
 	if err := s.r.Store.PutAttempt(s.ctx, c); err != nil {
 		return nil, err

@@ -67,6 +67,7 @@ func (j *Job) Pathspec() string { return pathspec.Task(j.Run, j.Step.Name, j.ID)
 // Resume makes a run reuse the successful tasks of an origin run.
 type Resume struct {
 	Origin string          // origin run id
+	Chain  []string        // the runs the origin resumed, nearest first
 	Rerun  map[string]bool // steps that run again even if they succeeded
 }
 
@@ -149,6 +150,7 @@ func (s *sched) enqueue(j *Job) {
 	s.mu.Lock()
 	s.ready = append(s.ready, j)
 	s.pending++
+	s.r.Reporter.TaskQueued(j)
 	s.mu.Unlock()
 	s.signal()
 }
@@ -214,17 +216,29 @@ func (s *sched) execute(exec Executor, j *Job) {
 		rec, err = s.clone(j)
 		cloned = rec != nil
 	}
+	started := false
 	if !cloned && err == nil {
+		s.mu.Lock()
 		s.r.Reporter.TaskStarted(j)
+		s.mu.Unlock()
+		started = true
 		rec, err = exec.Execute(s.ctx, j)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pending--
 	if err != nil {
+		if started {
+			s.r.Reporter.TaskStopped(j, err)
+		}
 		if s.failure == nil && s.ctx.Err() == nil {
 			s.failure = fmt.Errorf("task %s: %w", j.Pathspec(), err)
 		}
+		return
+	}
+	if s.ctx.Err() != nil && rec.Status != datastore.StatusSucceeded && started {
+		// Killed by the interruption, not failed on its own.
+		s.r.Reporter.TaskStopped(j, fmt.Errorf("interrupted"))
 		return
 	}
 	s.r.Reporter.TaskDone(j, rec, cloned)
@@ -349,6 +363,8 @@ func (s *sched) deliver(to, from *graph.Node, indices []int, ps string) {
 
 // push queues a task. Called with s.mu held.
 func (s *sched) push(n *graph.Node, indices []int, inputs []string) {
-	s.ready = append(s.ready, &Job{Run: s.run, Step: n, Indices: indices, ID: pathspec.TaskID(indices), Inputs: inputs})
+	j := &Job{Run: s.run, Step: n, Indices: indices, ID: pathspec.TaskID(indices), Inputs: inputs}
+	s.ready = append(s.ready, j)
 	s.pending++
+	s.r.Reporter.TaskQueued(j)
 }

@@ -442,3 +442,53 @@ func TestShapes(t *testing.T) {
 		})
 	}
 }
+
+// A resume reuses the origin's runtime flags unless given again, and what
+// succeeded anywhere in a chain of resumes.
+func TestResumeChainAndFlags(t *testing.T) {
+	root := t.TempDir()
+	s := store(t, root, "FaultFlow")
+	ctx := context.Background()
+	if r := flowRun(t, root, "faultflow", "run", "--fragile", "fail", "--max-workers", "3", "--in-process"); r.code != 1 {
+		t.Fatalf("run A: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	a, _ := latestRun(t, s)
+	if o := a.Options; o == nil || *o != (datastore.RunOptions{MaxWorkers: 3, MaxNumSplits: 100, InProcess: true}) {
+		t.Fatalf("run A options %+v", o)
+	}
+	if r := flowRun(t, root, "faultflow", "resume", "--max-num-splits", "50"); r.code != 1 {
+		t.Fatalf("resume B: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	b, _ := latestRun(t, s)
+	if o := b.Options; b.Origin != a.ID || o == nil || *o != (datastore.RunOptions{MaxWorkers: 3, MaxNumSplits: 50, InProcess: true}) {
+		t.Fatalf("run B (origin %s) options %+v, want A's with max-num-splits 50", b.Origin, o)
+	}
+	// B lost its record of flaky (as if it had stopped before cloning it):
+	// a resume of B still finds flaky's success in A.
+	if err := os.RemoveAll(filepath.Join(root, "FaultFlow", "runs", b.ID, "flaky")); err != nil {
+		t.Fatal(err)
+	}
+	if r := flowRun(t, root, "faultflow", "resume", "--max-workers", "1"); r.code != 1 {
+		t.Fatalf("resume C: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	c, _ := latestRun(t, s)
+	if c.Origin != b.ID || c.Options.MaxWorkers != 1 || c.Options.MaxNumSplits != 50 {
+		t.Fatalf("run C: origin %s options %+v", c.Origin, c.Options)
+	}
+	for step, want := range map[string]string{
+		"start": a.ID + "/start/0", // cloned into B, so C points at where it ran
+		"flaky": a.ID + "/flaky/0", // not in B: found in A
+		"join":  a.ID + "/join/0",
+	} {
+		got, err := s.LatestAttempt(ctx, c.ID, step, "0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Origin != want || got.Status != datastore.StatusSucceeded {
+			t.Errorf("run C step %s: origin %q status %s, want reused from %s", step, got.Origin, got.Status, want)
+		}
+	}
+	if got, err := s.LatestAttempt(ctx, c.ID, "fragile", "0"); err != nil || got.Origin != "" || got.Status != datastore.StatusFailed {
+		t.Errorf("run C fragile: %+v, %v; want run again (and failed)", got, err)
+	}
+}

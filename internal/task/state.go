@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
@@ -24,6 +26,9 @@ type taskState struct {
 	snaps     map[string]artifact.Snapshot     // field -> its value as loaded
 	item      any
 	hasItem   bool
+	// conflicts are the fields a join's inputs disagree on: the join
+	// starts with them at their zero value.
+	conflicts []string
 }
 
 // loader reads states from the datastore, fetching each blob once.
@@ -171,6 +176,7 @@ func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spe
 		for _, sf := range e.Flow.Fields() {
 			ref, ok := agreed(refs, sf.Name)
 			if !ok {
+				st.conflicts = append(st.conflicts, sf.Name)
 				continue
 			}
 			if err := l.decode(ctx, ref, st.state.Elem().FieldByIndex(sf.Index)); err != nil {
@@ -205,6 +211,32 @@ func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spe
 		}
 	}
 	return st, nil
+}
+
+// checkJoin fails a join that left a field its inputs disagree on at the
+// zero value without declaring it dropped: a join never zeroes an
+// artifact silently.
+func (e *Executor) checkJoin(node *graph.Node, st *taskState) error {
+	var unresolved []string
+	for _, name := range st.conflicts {
+		if slices.Contains(node.Step.Options.Drop, name) {
+			continue
+		}
+		if st.state.Elem().FieldByName(name).IsZero() {
+			unresolved = append(unresolved, name)
+		}
+	}
+	if len(unresolved) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(unresolved))
+	for i, f := range unresolved {
+		quoted[i] = strconv.Quote(f)
+	}
+	f := unresolved[0]
+	return fmt.Errorf("join %s: its inputs disagree on %s, which the join neither set nor dropped, so the join's value would silently be zero; "+
+		"for each, set it in the join from its inputs (f.%s = a sum, a maximum, ... of in[i].%s), keep one input's value (f.%s = in[0].%s), "+
+		"or drop it on purpose: stepflow.Drop(%s) on the join", node.Name, strings.Join(unresolved, ", "), f, f, f, f, strings.Join(quoted, ", "))
 }
 
 // agreed returns the ref of field when every input has the same one.

@@ -129,6 +129,9 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 		runErr = e.catch(node, st, spec)
 	} else {
 		runErr = e.call(ctx, node, st, spec)
+		if runErr == nil && node.Kind == graph.Join {
+			runErr = e.checkJoin(node, st)
+		}
 	}
 	if runErr == nil {
 		runErr = e.transition(node, st.state, rec)

@@ -95,7 +95,7 @@ func connect(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemach
 	if err != nil {
 		return nil, err
 	}
-	return &deploy.Ops{C: c, Machine: statemachine.MachineName(f.Def, s), Flow: f.Def.Name, Prog: env.Args0}, nil
+	return &deploy.Ops{C: c, Machine: statemachine.MachineName(f.Def, s), Flow: f.Def.Name, Prog: env.Invocation()}, nil
 }
 
 // create deploys the flow: code package, configs, job definitions, state
@@ -133,9 +133,9 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 	}
 	machine := statemachine.MachineName(f.Def, s)
 	if f.Def.Schedule != nil {
-		fmt.Fprintf(env.Stdout, "flow %s is deployed as %s; its schedule starts runs, and '%s step-functions trigger' starts one now\n", f.Def.Name, machine, env.Args0)
+		fmt.Fprintf(env.Stdout, "flow %s is deployed as %s; its schedule starts runs, and '%s step-functions trigger' starts one now\n", f.Def.Name, machine, env.Invocation())
 	} else {
-		fmt.Fprintf(env.Stdout, "flow %s is deployed as %s; start a run with '%s step-functions trigger'\n", f.Def.Name, machine, env.Args0)
+		fmt.Fprintf(env.Stdout, "flow %s is deployed as %s; start a run with '%s step-functions trigger'\n", f.Def.Name, machine, env.Invocation())
 	}
 	return nil
 }
@@ -151,7 +151,7 @@ func trigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemach
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "run %s of %s started on AWS Step Functions\n", id, f.Def.Name)
-	fmt.Fprintf(env.Stdout, "follow it with: %s step-functions status %s\n", env.Args0, id)
+	fmt.Fprintf(env.Stdout, "follow it with: %s step-functions status %s\n", env.Invocation(), id)
 	return nil
 }
 
@@ -207,7 +207,7 @@ func onRun(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachin
 			return err
 		}
 		fmt.Fprintf(out, "run %s resumed on AWS Step Functions (redrive): the steps that did not succeed run again\n", run)
-		fmt.Fprintf(out, "follow it with: %s step-functions status %s\n", env.Args0, run)
+		fmt.Fprintf(out, "follow it with: %s step-functions status %s\n", env.Invocation(), run)
 		return nil
 	}
 	return fmt.Errorf("internal error: no step-functions command %q", cmd)
@@ -324,7 +324,7 @@ func logs(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine
 	if c, err := openClient(ctx, env, f, s); err != nil {
 		dsErr = err
 	} else {
-		in := &inspect.Inspector{Flow: c.Flow(f.Def.Name), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Args0 + " runs"}
+		in := &inspect.Inspector{Flow: c.Flow(f.Def.Name), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Invocation() + " runs"}
 		if err := in.Logs(ctx, ps, attempt, stream); err == nil {
 			return nil
 		} else {

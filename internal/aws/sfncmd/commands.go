@@ -307,7 +307,7 @@ func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args 
 		switch {
 		case v.set:
 			if _, err := p.Parse(v.v); err != nil {
-				return usage.Errorf("%v; run '%s step-functions trigger --help' for the parameters", err, env.Args0)
+				return usage.Errorf("%v; run '%s step-functions trigger --help' for the parameters", err, env.Invocation())
 			}
 			given[p.Name], merged[p.Name] = v.v, v.v
 		case p.Required:
@@ -383,10 +383,10 @@ func cmdSFNRun(f *flowcmd.Flow, name, short, long string, extra func(fs *flag.Fl
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			if len(args) != 1 {
-				return usage.Errorf("%s takes one run id (sfn-...), got %d arguments; list the runs with '%s step-functions list-runs'", name, len(args), env.Args0)
+				return usage.Errorf("%s takes one run id (sfn-...), got %d arguments; list the runs with '%s step-functions list-runs'", name, len(args), env.Invocation())
 			}
 			if !statemachine.IsRunID(args[0]) {
-				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q (list them with '%s step-functions list-runs')", args[0], statemachine.RunPrefix, env.Args0)
+				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q (list them with '%s step-functions list-runs')", args[0], statemachine.RunPrefix, env.Invocation())
 			}
 			s, err := loadSettings(env, flags)
 			if err != nil {
@@ -424,7 +424,7 @@ history.`,
 				return usage.Wrap(err)
 			}
 			if !statemachine.IsRunID(ps.Run) {
-				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q; for a local run use '%s logs'", ps.Run, statemachine.RunPrefix, env.Args0)
+				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q; for a local run use '%s logs'", ps.Run, statemachine.RunPrefix, env.Invocation())
 			}
 			s, err := loadSettings(env, flags)
 			if err != nil {

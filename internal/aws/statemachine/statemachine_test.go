@@ -437,28 +437,6 @@ func TestItemSizeConstant(t *testing.T) {
 	}
 }
 
-func TestAWSCron(t *testing.T) {
-	for in, want := range map[string]string{
-		"0 3 * * *":      "0 3 * * ? *",
-		"*/15 * * * 1-5": "*/15 * ? * 2-6 *",
-		"0 0 1 * *":      "0 0 1 * ? *",
-		"0 12 * * 0,6":   "0 12 ? * 1,7 *",
-		"0 12 * * MON":   "0 12 ? * MON *",
-		"0 3 * * ? 2030": "0 3 * * ? 2030",
-		"30 2 * * 7":     "30 2 ? * 1 *",
-	} {
-		got, err := statemachine.AWSCron(in)
-		if err != nil || got != want {
-			t.Errorf("AWSCron(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"0 3 1 * 1", "0 3 * *", "0 0 * * 5-0"} {
-		if _, err := statemachine.AWSCron(bad); err == nil {
-			t.Errorf("AWSCron(%q) accepted", bad)
-		}
-	}
-}
-
 func BenchmarkCompile1000Steps(b *testing.B) {
 	g := mustGraph(b, linear(1000))
 	s := testSettings()

@@ -36,7 +36,8 @@ type seedTask struct {
 // seedRun writes one run of flow under root.
 func seedRun(ctx context.Context, b datastore.Backend, flow, id string, start time.Time, status string, dur time.Duration, tasks []seedTask) error {
 	s := datastore.NewStore(b, flow)
-	if err := s.PutRun(ctx, datastore.Run{Flow: flow, ID: id, Start: start, Params: map[string]string{"alpha": "0.5"}, Runtime: "local"}); err != nil {
+	tags := map[string][]string{"r1": {"nightly", "v2"}, "r2": {"nightly"}}[id]
+	if err := s.PutRun(ctx, datastore.Run{Flow: flow, ID: id, Start: start, Params: map[string]string{"alpha": "0.5"}, Tags: tags, Runtime: "local"}); err != nil {
 		return err
 	}
 	for _, t := range tasks {

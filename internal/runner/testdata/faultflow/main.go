@@ -94,7 +94,7 @@ func main() {
 		Param("fragile", "ok", "ok or fail").
 		Step("start", (*FaultFlow).Start, stepflow.Foreach("Items", "work")).
 		Step("work", (*FaultFlow).Work, stepflow.Next("join")).
-		Join("join", (*FaultFlow).Join, stepflow.Next("flaky")).
+		Join("join", (*FaultFlow).Join, stepflow.Next("flaky"), stepflow.Drop("Square")).
 		Step("flaky", (*FaultFlow).Flaky, stepflow.Next("risky"),
 			stepflow.Retry(3, 200*time.Millisecond).WithBackoff(2)).
 		Step("risky", (*FaultFlow).RiskyStep, stepflow.Next("fragile"),

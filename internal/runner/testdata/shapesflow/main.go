@@ -83,7 +83,7 @@ func main() {
 		Step("classify", (*ShapesFlow).Classify, stepflow.Switch("Kind", stepflow.Cases{"upper": "shout", "lower": "quiet"})).
 		Step("shout", (*ShapesFlow).Shout, stepflow.Next("gather")).
 		Step("quiet", (*ShapesFlow).Quiet, stepflow.Next("gather")).
-		Join("gather", (*ShapesFlow).Gather, stepflow.Next("fork")).
+		Join("gather", (*ShapesFlow).Gather, stepflow.Next("fork"), stepflow.Drop("Word", "Kind", "Out")).
 		Step("fork", (*ShapesFlow).Fork, stepflow.Branch("left", "right")).
 		Step("left", (*ShapesFlow).Left, stepflow.Switch("Kind", stepflow.Cases{"upper": "up", "lower": "down"})).
 		Step("up", (*ShapesFlow).Up, stepflow.Next("meet")).
@@ -92,6 +92,6 @@ func main() {
 		Step("r1", (*ShapesFlow).R1, stepflow.Next("rjoin")).
 		Step("r2", (*ShapesFlow).R2, stepflow.Next("rjoin")).
 		Join("rjoin", (*ShapesFlow).RJoin, stepflow.Next("meet")).
-		Join("meet", (*ShapesFlow).Meet, stepflow.Next("end")).
+		Join("meet", (*ShapesFlow).Meet, stepflow.Next("end"), stepflow.Drop("Kind", "Side", "Inner")).
 		Step("end", (*ShapesFlow).End))
 }

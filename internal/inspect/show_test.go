@@ -1,0 +1,109 @@
+package inspect
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/pathspec"
+)
+
+// show says what a resumed run reused, and from where.
+func TestShowResumedRun(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := datastore.NewStore(b, "F")
+	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.PutRun(ctx, datastore.Run{Flow: "F", ID: "o", Start: t0, Runtime: "local"}))
+	must(s.PutRun(ctx, datastore.Run{Flow: "F", ID: "n", Start: t0.Add(time.Hour), Runtime: "local", Origin: "o", Tags: []string{"retry"}}))
+	ok := datastore.StatusSucceeded
+	must(s.PutAttempt(ctx, datastore.Attempt{Run: "n", Step: "start", Task: "0", Status: ok, Start: t0, End: t0.Add(time.Second), Origin: "o/start/0"}))
+	must(s.PutAttempt(ctx, datastore.Attempt{Run: "n", Step: "end", Task: "0", Status: ok, Start: t0.Add(time.Hour), End: t0.Add(time.Hour + time.Second)}))
+	c, err := client.Open(ctx, root)
+	must(err)
+	r, err := c.Flow("F").Run(ctx, "n")
+	must(err)
+	var out bytes.Buffer
+	must(showRun(ctx, &out, r))
+	for _, want := range []string{
+		"Tags:      retry\n",
+		"Resumed:   from o, reusing every task that succeeded there",
+		"REUSED",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("show does not say %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "?") {
+		t.Errorf("show prints a ?:\n%s", out.String())
+	}
+	lines := strings.Split(out.String(), "\n")
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) > 0 && (f[0] == "start" || f[0] == "end") {
+			want := map[string]string{"start": "1", "end": "0"}[f[0]]
+			if f[len(f)-1] != want {
+				t.Errorf("step %s: REUSED %s, want %s:\n%s", f[0], f[len(f)-1], want, out.String())
+			}
+		}
+	}
+}
+
+// logs of a task that resume reused print the logs of the task that ran,
+// saying so.
+func TestLogsOfReusedTask(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := datastore.NewStore(b, "F")
+	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok, failed := datastore.StatusSucceeded, datastore.StatusFailed
+	must(s.PutRun(ctx, datastore.Run{Flow: "F", ID: "o", Start: t0, Runtime: "local"}))
+	must(s.PutRun(ctx, datastore.Run{Flow: "F", ID: "n", Start: t0.Add(time.Hour), Runtime: "local", Origin: "o"}))
+	must(s.PutLog(ctx, "o", "start", "0", 0, "stdout", strings.NewReader("first try\n")))
+	must(s.PutAttempt(ctx, datastore.Attempt{Run: "o", Step: "start", Task: "0", Attempt: 0, Status: failed, Start: t0, End: t0}))
+	must(s.PutLog(ctx, "o", "start", "0", 1, "stdout", strings.NewReader("second try\n")))
+	must(s.PutAttempt(ctx, datastore.Attempt{Run: "o", Step: "start", Task: "0", Attempt: 1, Status: ok, Start: t0, End: t0}))
+	must(s.PutAttempt(ctx, datastore.Attempt{Run: "n", Step: "start", Task: "0", Status: ok, Start: t0, End: t0, Origin: "o/start/0"}))
+	c, err := client.Open(ctx, root)
+	must(err)
+	var out, errb bytes.Buffer
+	in := &Inspector{Flow: c.Flow("F"), Stdout: &out, Stderr: &errb, RunsCmd: "f runs"}
+	must(in.Logs(ctx, pathspecOf(t, "n/start/0"), -1, ""))
+	if out.String() != "second try\n" || !strings.Contains(errb.String(), "F/n/start/0 was reused by resume from F/o/start/0") {
+		t.Errorf("logs of a reused task: stdout %q, stderr %q", out.String(), errb.String())
+	}
+}
+
+func pathspecOf(t *testing.T, s string) pathspec.Pathspec {
+	t.Helper()
+	ps, err := pathspec.Parse(s, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}

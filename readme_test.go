@@ -1,0 +1,124 @@
+package stepflow_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// readmeCommands returns the shell commands of README.md's indented blocks,
+// in order, without their comments: what a reader pastes.
+func readmeCommands(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmds []string
+	fenced := false
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "```") {
+			fenced = !fenced
+			continue
+		}
+		if fenced || !strings.HasPrefix(line, "    ") || strings.HasPrefix(line, "     ") {
+			continue
+		}
+		cmd := strings.TrimSpace(line)
+		if i := strings.Index(cmd, "  #"); i >= 0 {
+			cmd = strings.TrimSpace(cmd[:i])
+		}
+		cmds = append(cmds, cmd)
+	}
+	return cmds
+}
+
+// Every command block of the README runs as pasted, in order, in a fresh
+// copy of the repository. The test command itself is left out (it is what
+// runs this test); the commands that deploy to AWS run in their
+// --only-json form, with the settings the README shows.
+func TestREADMECommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every README command with go run")
+	}
+	cmds := readmeCommands(t)
+	if len(cmds) < 12 {
+		t.Fatalf("found %d README commands, want at least 12: %q", len(cmds), cmds)
+	}
+	dir := t.TempDir()
+	files, err := exec.Command("git", "ls-files", "-z").Output()
+	if err != nil {
+		t.Fatalf("git ls-files (the test copies the checkout): %v", err)
+	}
+	for _, f := range strings.Split(strings.TrimRight(string(files), "\x00"), "\x00") {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := []string{"set -euo pipefail"}
+	ran := 0
+	for _, c := range cmds {
+		switch {
+		case c == "bash scripts/test.sh":
+			continue
+		case strings.Contains(c, "step-functions") && !strings.Contains(c, "--only-json"):
+			// Needs an AWS account: compile the same flow with the same
+			// build and settings instead.
+			before, _, _ := strings.Cut(c, " step-functions ")
+			c = before + " step-functions create --only-json >/dev/null"
+		}
+		script = append(script, "echo '$ "+strings.ReplaceAll(c, "'", `'\''`)+"' >&2", c)
+		ran++
+	}
+	// A home of its own (no config file of the developer's), with the go
+	// command's caches where they are.
+	goenv, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := strings.Split(strings.TrimSpace(string(goenv)), "\n")
+	cmd := exec.Command("bash", "-c", strings.Join(script, "\n"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+dir, "GOCACHE="+vals[0], "GOMODCACHE="+vals[1], "GOPATH="+vals[2],
+		"STEPFLOW_CONFIG=", "STEPFLOW_DATASTORE_ROOT=")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("a README command failed (%v); the last '$' line is the one:\n%s", err, out.String())
+	}
+	if got := strings.Count(out.String(), "\n$ "); got+1 < ran {
+		t.Errorf("ran %d of %d commands", got+1, ran)
+	}
+}
+
+// The flow the README shows is examples/foreach, as it is.
+func TestREADMEExampleIsReal(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("examples/foreach/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "[examples/foreach](examples/foreach/main.go)")
+	if !ok {
+		t.Fatal("README does not show examples/foreach")
+	}
+	_, rest, _ = strings.Cut(rest, "```go\n")
+	snippet, _, _ := strings.Cut(rest, "```")
+	if !strings.HasSuffix(string(src), snippet) || len(snippet) < 500 {
+		t.Errorf("the README's snippet is not the end of examples/foreach/main.go:\n%s", snippet)
+	}
+}
