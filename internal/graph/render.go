@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/stepflow/stepflow/internal/flow"
@@ -78,6 +79,9 @@ func optionSummary(o flow.Options) string {
 	}
 	if o.Batch.Image != "" {
 		parts = append(parts, "image "+o.Batch.Image)
+	}
+	if len(o.Drop) > 0 {
+		parts = append(parts, "drops "+strings.Join(o.Drop, ","))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -154,6 +158,76 @@ func edgeLabel(n *Node, target string) string {
 	return ""
 }
 
+// foreachChain returns the foreach steps whose body n is in, outermost
+// first (a foreach's join is not in its body).
+func (g *Graph) foreachChain(n *Node) []string {
+	parents := n.SplitParents
+	if n.Kind == Join && len(parents) > 0 {
+		parents = parents[:len(parents)-1]
+	}
+	var chain []string
+	for _, p := range parents {
+		if g.Nodes[p] != nil && g.Nodes[p].Kind == Foreach {
+			chain = append(chain, p)
+		}
+	}
+	return chain
+}
+
+// nodeLines are the lines of a step's box: its name, what kind of split
+// or join it is, and its options.
+func (g *Graph) nodeLines(n *Node) []string {
+	lines := []string{n.Name}
+	t := n.Step.Transition
+	switch n.Kind {
+	case Split:
+		lines = append(lines, "branch")
+	case Foreach:
+		lines = append(lines, "foreach "+t.Field)
+	case Switch:
+		lines = append(lines, "switch "+t.Field)
+	case Join:
+		if g.Nodes[n.Split()] != nil && g.Nodes[n.Split()].Kind == Foreach {
+			lines = append(lines, "join of foreach "+n.Split())
+		} else {
+			lines = append(lines, "join of "+n.Split())
+		}
+	}
+	if opts := optionSummary(n.Step.Options); opts != "" {
+		lines = append(lines, opts)
+	}
+	return lines
+}
+
+// clusters calls node for every step in g.Order and open/close around the
+// steps of each foreach body, nested as the foreaches are.
+func (g *Graph) clusters(open func(foreach string, depth int), node func(n *Node, depth int), close func(depth int)) {
+	var walk func(prefix []string)
+	walk = func(prefix []string) {
+		done := map[string]bool{}
+		for _, name := range g.Order {
+			n := g.Nodes[name]
+			chain := g.foreachChain(n)
+			if len(chain) < len(prefix) || !slices.Equal(chain[:len(prefix)], prefix) {
+				continue
+			}
+			if len(chain) == len(prefix) {
+				node(n, len(prefix))
+				continue
+			}
+			next := chain[len(prefix)]
+			if done[next] {
+				continue
+			}
+			done[next] = true
+			open(next, len(prefix))
+			walk(append(slices.Clone(prefix), next))
+			close(len(prefix))
+		}
+	}
+	walk(nil)
+}
+
 // mermaidID is the Mermaid node id of a step. Ids are prefixed because
 // some step names ("end", "style", "class", "graph") are Mermaid keywords.
 func mermaidID(name string) string { return "s_" + name }
@@ -163,24 +237,34 @@ func mermaidText(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, "#quot;") + `"`
 }
 
-// WriteMermaid writes the graph as a Mermaid flowchart.
+// WriteMermaid writes the graph as a Mermaid flowchart: a foreach's body
+// is a subgraph that runs once per item; branch splits, foreach splits,
+// switches and joins have shapes of their own; options are noted under a
+// step's name.
 func WriteMermaid(w io.Writer, g *Graph) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintln(bw, "flowchart TD")
-	for _, name := range g.Order {
-		n := g.Nodes[name]
-		id := mermaidID(name)
+	indent := func(d int) string { return strings.Repeat("    ", d+1) }
+	g.clusters(func(f string, d int) {
+		fmt.Fprintf(bw, "%ssubgraph %s[%s]\n", indent(d), "each_"+f, mermaidText("for each item of "+g.Nodes[f].Step.Transition.Field+": runs once per item"))
+	}, func(n *Node, d int) {
+		label := mermaidText(strings.Join(g.nodeLines(n), "<br/>"))
+		id := mermaidID(n.Name)
 		switch n.Kind {
 		case Switch:
-			fmt.Fprintf(bw, "    %s{%s}\n", id, name)
-		case Split, Foreach:
-			fmt.Fprintf(bw, "    %s[/%s/]\n", id, name)
+			fmt.Fprintf(bw, "%s%s{%s}\n", indent(d), id, label)
+		case Split:
+			fmt.Fprintf(bw, "%s%s[/%s/]\n", indent(d), id, label)
+		case Foreach:
+			fmt.Fprintf(bw, "%s%s[[%s]]\n", indent(d), id, label)
 		case Join:
-			fmt.Fprintf(bw, "    %s[\\%s\\]\n", id, name)
+			fmt.Fprintf(bw, "%s%s[\\%s\\]\n", indent(d), id, label)
 		default:
-			fmt.Fprintf(bw, "    %s([%s])\n", id, name)
+			fmt.Fprintf(bw, "%s%s([%s])\n", indent(d), id, label)
 		}
-	}
+	}, func(d int) {
+		fmt.Fprintf(bw, "%send\n", indent(d))
+	})
 	for _, name := range g.Order {
 		n := g.Nodes[name]
 		for _, o := range n.Out {
@@ -194,25 +278,37 @@ func WriteMermaid(w io.Writer, g *Graph) error {
 	return bw.Flush()
 }
 
-// WriteDot writes the graph as a Graphviz digraph.
+// WriteDot writes the graph as a Graphviz digraph: a foreach's body is a
+// dashed cluster that runs once per item; branch splits, foreach splits,
+// switches and joins have shapes of their own; options are noted under a
+// step's name; one font throughout.
 func WriteDot(w io.Writer, g *Graph) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "digraph %q {\n", g.Flow.Name)
 	fmt.Fprintln(bw, "    rankdir=TB;")
-	fmt.Fprintln(bw, `    node [fontname="Helvetica", shape=box, style=rounded];`)
-	for _, name := range g.Order {
-		n := g.Nodes[name]
+	fmt.Fprintln(bw, `    graph [fontname="Helvetica", fontsize=11];`)
+	fmt.Fprintln(bw, `    node [fontname="Helvetica", fontsize=11, shape=box, style=rounded];`)
+	fmt.Fprintln(bw, `    edge [fontname="Helvetica", fontsize=10];`)
+	indent := func(d int) string { return strings.Repeat("    ", d+1) }
+	g.clusters(func(f string, d int) {
+		fmt.Fprintf(bw, "%ssubgraph %q {\n", indent(d), "cluster_"+f)
+		fmt.Fprintf(bw, "%s    label=%q; style=dashed; labeljust=l;\n", indent(d), "for each item of "+g.Nodes[f].Step.Transition.Field+": runs once per item")
+	}, func(n *Node, d int) {
 		attrs := ""
 		switch n.Kind {
 		case Switch:
 			attrs = ", shape=diamond, style=solid"
-		case Split, Foreach:
+		case Split:
 			attrs = ", shape=trapezium, style=solid"
+		case Foreach:
+			attrs = ", shape=trapezium, style=\"solid,bold\", peripheries=2"
 		case Join:
 			attrs = ", shape=invtrapezium, style=solid"
 		}
-		fmt.Fprintf(bw, "    %q [label=%q%s];\n", name, name, attrs)
-	}
+		fmt.Fprintf(bw, "%s%q [label=%q%s];\n", indent(d), n.Name, strings.Join(g.nodeLines(n), "\n"), attrs)
+	}, func(d int) {
+		fmt.Fprintf(bw, "%s}\n", indent(d))
+	})
 	for _, name := range g.Order {
 		n := g.Nodes[name]
 		for _, o := range n.Out {

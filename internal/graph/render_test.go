@@ -65,15 +65,17 @@ schedule: 0 3 * * * (Europe/Paris)
 `
 
 const wantMermaid = `flowchart TD
-    s_start[/start/]
-    s_fan[/fan/]
-    s_work([work])
-    s_join_fan[\join_fan\]
-    s_pick{pick}
-    s_p([p])
-    s_q([q])
-    s_join[\join\]
-    s_end([end])
+    s_start[/"start<br/>branch<br/>env A,B"/]
+    s_fan[["fan<br/>foreach Items"]]
+    subgraph each_fan["for each item of Items: runs once per item"]
+        s_work(["work<br/>retry 2 after 1s x2, timeout 1h0m0s, cpu 2, memory 4GiB, gpu 1, image img:1"])
+    end
+    s_join_fan[\"join_fan<br/>join of foreach fan"\]
+    s_pick{"pick<br/>switch Mode"}
+    s_p(["p<br/>catch Err"])
+    s_q(["q"])
+    s_join[\"join<br/>join of start"\]
+    s_end(["end"])
     s_start --> s_fan
     s_start --> s_pick
     s_fan -->|"foreach Items"| s_work
@@ -88,15 +90,20 @@ const wantMermaid = `flowchart TD
 
 const wantDot = `digraph "RenderFlow" {
     rankdir=TB;
-    node [fontname="Helvetica", shape=box, style=rounded];
-    "start" [label="start", shape=trapezium, style=solid];
-    "fan" [label="fan", shape=trapezium, style=solid];
-    "work" [label="work"];
-    "join_fan" [label="join_fan", shape=invtrapezium, style=solid];
-    "pick" [label="pick", shape=diamond, style=solid];
-    "p" [label="p"];
+    graph [fontname="Helvetica", fontsize=11];
+    node [fontname="Helvetica", fontsize=11, shape=box, style=rounded];
+    edge [fontname="Helvetica", fontsize=10];
+    "start" [label="start\nbranch\nenv A,B", shape=trapezium, style=solid];
+    "fan" [label="fan\nforeach Items", shape=trapezium, style="solid,bold", peripheries=2];
+    subgraph "cluster_fan" {
+        label="for each item of Items: runs once per item"; style=dashed; labeljust=l;
+        "work" [label="work\nretry 2 after 1s x2, timeout 1h0m0s, cpu 2, memory 4GiB, gpu 1, image img:1"];
+    }
+    "join_fan" [label="join_fan\njoin of foreach fan", shape=invtrapezium, style=solid];
+    "pick" [label="pick\nswitch Mode", shape=diamond, style=solid];
+    "p" [label="p\ncatch Err"];
     "q" [label="q"];
-    "join" [label="join", shape=invtrapezium, style=solid];
+    "join" [label="join\njoin of start", shape=invtrapezium, style=solid];
     "end" [label="end"];
     "start" -> "fan";
     "start" -> "pick";
