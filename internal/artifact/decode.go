@@ -26,6 +26,32 @@ func Unmarshal(r io.Reader, size int64, encoding string, ptr reflect.Value) erro
 	if !ptr.IsValid() || ptr.Kind() != reflect.Pointer || ptr.IsNil() {
 		return fmt.Errorf("decode: need a non-nil pointer, got %v", describe(ptr))
 	}
+	if t := ptr.Type().Elem(); encoding == Bytes && isBytes(t) {
+		// Straight into the value: no second copy of a large []byte.
+		b := reflect.MakeSlice(t, int(size), int(size))
+		if _, err := io.ReadFull(r, b.Bytes()); err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return fmt.Errorf("%w: truncated", ErrFormat)
+			}
+			return err
+		}
+		var one [1]byte
+		switch n, err := r.Read(one[:]); {
+		case n > 0:
+			return fmt.Errorf("%w: trailing data after the value", ErrFormat)
+		case err == nil:
+			// A reader may return 0, nil; read to the end.
+			if n, err := io.Copy(io.Discard, r); err != nil {
+				return err
+			} else if n > 0 {
+				return fmt.Errorf("%w: trailing data after the value", ErrFormat)
+			}
+		case err != io.EOF:
+			return err
+		}
+		ptr.Elem().Set(b)
+		return nil
+	}
 	if encoding != Binary {
 		data, err := readAll(r, size)
 		if err != nil {
