@@ -26,6 +26,8 @@ fi
 missing=()
 command -v dot >/dev/null || missing+=(graphviz)
 command -v aws >/dev/null || missing+=(awscli)
+# Debian's numpy, for Debian's python3: the .npy export test reads with it.
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
 if [[ -f package.json ]] && ! command -v npm >/dev/null; then
 	missing+=(nodejs npm)
 fi

@@ -239,3 +239,39 @@ func TestSummarize(t *testing.T) {
 		}
 	}
 }
+
+func TestNPY(t *testing.T) {
+	for _, tc := range []struct {
+		v      any
+		header string
+		ok     bool
+	}{
+		{[]float64{1, 2}, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", true},
+		{[][]int32{{1, 2, 3}, {4, 5, 6}}, "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }", true},
+		{[]bool{true}, "{'descr': '|b1', 'fortran_order': False, 'shape': (1,), }", true},
+		{[][]int32{{1}, {2, 3}}, "", false}, // ragged
+		{[][]float64{}, "", false},
+		{table{}, "", false},
+	} {
+		enc, _ := artifact.Marshal(reflect.ValueOf(tc.v))
+		tree, err := artifact.ReadTree(enc.Reader(), enc.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, ok := artifact.AsNPY(tree)
+		if ok != tc.ok {
+			t.Errorf("AsNPY(%T %v) ok = %v", tc.v, tc.v, ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		var buf bytes.Buffer
+		a.WriteTo(&buf)
+		b := buf.Bytes()
+		hlen := int(b[8]) | int(b[9])<<8
+		if string(b[:8]) != "\x93NUMPY\x01\x00" || (10+hlen)%64 != 0 || strings.TrimRight(string(b[10:10+hlen]), " \n") != tc.header {
+			t.Errorf("%T: header %q", tc.v, b[:10+hlen])
+		}
+	}
+}
