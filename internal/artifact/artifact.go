@@ -164,6 +164,12 @@ func Decode(data []byte, encoding string, ptr reflect.Value) error {
 		return fmt.Errorf("decode: need a non-nil pointer, got %v", describe(ptr))
 	}
 	t := ptr.Type().Elem()
+	if encoding == File {
+		if !isBytes(t) {
+			return fmt.Errorf("cannot decode a file artifact into %s: read it as []byte, or stream it (client Task.Open)", t)
+		}
+		encoding = Bytes
+	}
 	switch encoding {
 	case Bytes:
 		if !isBytes(t) {
@@ -224,7 +230,7 @@ func Pretty(data []byte, encoding string) string {
 			return fmt.Sprintf("<invalid JSON, %d bytes: %v>", len(data), err)
 		}
 		return buf.String()
-	case Bytes:
+	case Bytes, File:
 		const preview = 32
 		s := fmt.Sprintf("<%d bytes>", len(data))
 		if len(data) > 0 {

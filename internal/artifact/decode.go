@@ -26,7 +26,7 @@ func Unmarshal(r io.Reader, size int64, encoding string, ptr reflect.Value) erro
 	if !ptr.IsValid() || ptr.Kind() != reflect.Pointer || ptr.IsNil() {
 		return fmt.Errorf("decode: need a non-nil pointer, got %v", describe(ptr))
 	}
-	if t := ptr.Type().Elem(); encoding == Bytes && isBytes(t) {
+	if t := ptr.Type().Elem(); (encoding == Bytes || encoding == File) && isBytes(t) {
 		// Straight into the value: no second copy of a large []byte.
 		b := reflect.MakeSlice(t, int(size), int(size))
 		if _, err := io.ReadFull(r, b.Bytes()); err != nil {

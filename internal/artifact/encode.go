@@ -106,7 +106,7 @@ func (e *encoder) value(v reflect.Value, depth int) error {
 		return fmt.Errorf("it nests more than %d levels deep (a pointer cycle?)", maxDepth)
 	}
 	t := v.Type()
-	if IsLazy(t) {
+	if IsLazy(t) || IsFile(t) {
 		return fmt.Errorf("%s is only stored as a field of the flow state itself, not inside another value", t)
 	}
 	if implementsJSON(t) {

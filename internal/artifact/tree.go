@@ -219,7 +219,7 @@ func (s Summary) String() string {
 		return fmt.Sprintf("map of %d entries", s.Len)
 	case "struct":
 		return fmt.Sprintf("struct of %d fields", s.Len)
-	case "string", "bytes":
+	case "string", "bytes", "file":
 		return fmt.Sprintf("%s of %d bytes", s.Kind, s.Len)
 	}
 	return s.Kind
@@ -229,8 +229,8 @@ func (s Summary) String() string {
 // to tell its kind and length.
 func Summarize(r io.Reader, size int64, encoding string) (Summary, error) {
 	switch encoding {
-	case Bytes:
-		return Summary{Kind: "bytes", Len: size}, nil
+	case Bytes, File:
+		return Summary{Kind: encoding, Len: size}, nil
 	case JSON:
 		return Summary{Kind: "json", Len: -1}, nil
 	case Binary:

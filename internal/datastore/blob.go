@@ -11,6 +11,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"os"
 	"runtime"
 
 	"github.com/klauspost/compress/s2"
@@ -213,6 +214,70 @@ func (s *Store) PutBlobParts(ctx context.Context, parts [][]byte) (string, error
 		return "", fmt.Errorf("put blob %s: %w", key, err)
 	}
 	return hash, nil
+}
+
+// PutBlobFile stores the content of the file at path as a blob, streaming
+// it: one pass hashes the file, a second copies it to the backend, so
+// memory stays flat whatever the file's size (on S3 the backend uploads it
+// in parts). The blob is raw (files worth storing whole are mostly
+// compressed already), so its hash is the file's SHA-256, as sha256sum
+// prints it. It returns the hash and the file's size.
+func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, fmt.Errorf("put file: %w", err)
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	}
+	h := sha256.New()
+	size, err := io.Copy(h, ContextReader(ctx, f))
+	if err != nil {
+		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	}
+	hash := hex.EncodeToString(h.Sum(nil))
+	key := s.blobKey(hash)
+	if n, err := s.b.Stat(ctx, key); err == nil && n >= blobHeaderSize {
+		return hash, size, nil
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", 0, fmt.Errorf("put file %s: %w", key, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil { // second pass
+		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	}
+	// The file must not change between the passes: store exactly size
+	// bytes, and refuse the blob if the file's size or modification time
+	// moved (as git and restic judge a file unchanged; hashing it a third
+	// time would cost a third of the store's time).
+	if err := s.b.Save(ctx, key, io.MultiReader(bytes.NewReader(blobHeader(codecRaw, size)), &unchangedReader{r: io.LimitReader(f, size), f: f, before: before, size: size})); err != nil {
+		return "", 0, fmt.Errorf("put file %s as %s: %w", path, key, err)
+	}
+	return hash, size, nil
+}
+
+// unchangedReader fails at its end if the file it reads changed since it
+// was hashed, so a changed file is not stored under the old content's name.
+type unchangedReader struct {
+	r      io.Reader
+	f      *os.File
+	before os.FileInfo
+	size   int64
+}
+
+func (u *unchangedReader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	if err == io.EOF {
+		after, serr := u.f.Stat()
+		if serr != nil {
+			return n, serr
+		}
+		if after.Size() != u.size || !after.ModTime().Equal(u.before.ModTime()) {
+			return n, fmt.Errorf("file %s changed while it was being stored; leave it alone until the step ends", u.f.Name())
+		}
+	}
+	return n, err
 }
 
 // OpenBlob opens the blob with the given hash for streaming: it returns a

@@ -296,3 +296,24 @@ func TestCompareTaskIDs(t *testing.T) {
 		t.Errorf("sorted = %q, want %q", ids, want)
 	}
 }
+
+func TestPutBlobFile(t *testing.T) {
+	s, dir := newStore(t)
+	ctx := context.Background()
+	data := make([]byte, 1<<20+3)
+	fillPayload(data, 0.5)
+	path := filepath.Join(dir, "input.bin")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, size, err := s.PutBlobFile(ctx, path)
+	if err != nil || size != int64(len(data)) || h != datastore.BlobHash(data) {
+		t.Fatalf("PutBlobFile = %s, %d, %v; want %s, %d", h, size, err, datastore.BlobHash(data), len(data))
+	}
+	if got := openBlob(t, s, h); !bytes.Equal(got, data) {
+		t.Errorf("read back %d bytes, want %d", len(got), len(data))
+	}
+	if _, _, err := s.PutBlobFile(ctx, filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("missing file: %v", err)
+	}
+}

@@ -265,7 +265,8 @@ value). An artifact larger than 1 MiB is shown as its summary (type, length,
 size; read from its first bytes) unless named; long arrays are shortened.
 With --export DIR it writes each artifact to a file in DIR instead: numeric
 arrays (numeric slices, rectangular nested slices of them, []byte) as
-NAME.npy, which numpy.load reads, anything else as NAME.json. RUN may be
+NAME.npy, which numpy.load reads, a stepflow.File as NAME (its content),
+anything else as NAME.json. RUN may be
 "latest", the newest run.`,
 		Flags: func(fs *flag.FlagSet) {
 			sc.Root.Register(fs)

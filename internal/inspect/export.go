@@ -23,6 +23,17 @@ func (in *Inspector) export(ctx context.Context, t *client.Task, names []string,
 		return usage.Errorf("--export %s: %v; give a directory that can be created", dir, err)
 	}
 	for _, n := range names {
+		if s, err := t.Summary(ctx, n); err != nil {
+			return err
+		} else if s.Encoding == artifact.File {
+			// A file is copied as it is, streamed.
+			path := filepath.Join(dir, n)
+			if err := exportFile(ctx, t, n, path); err != nil {
+				return fmt.Errorf("export artifact %s of %s: %w", n, t.Pathspec(), err)
+			}
+			fmt.Fprintf(in.Stdout, "%s: %s (file, %d bytes)\n", n, path, s.Size)
+			continue
+		}
 		a, err := t.Artifact(ctx, n)
 		if err != nil {
 			return err
@@ -50,6 +61,15 @@ func (in *Inspector) export(ctx context.Context, t *client.Task, names []string,
 		fmt.Fprintf(in.Stdout, "%s: %s (%s)\n", n, path, what)
 	}
 	return nil
+}
+
+func exportFile(ctx context.Context, t *client.Task, name, path string) error {
+	rc, _, err := t.Open(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return writeFile(path, func(w io.Writer) (int64, error) { return io.Copy(w, rc) })
 }
 
 // asNPY returns the artifact as an array, or nil when it is not one.

@@ -3,6 +3,7 @@ package task
 import (
 	"context"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 
@@ -115,6 +116,15 @@ func DecodeField(ctx context.Context, store *datastore.Store, ref datastore.Arti
 		lz.SetLazySource(LazySource(store, ref))
 		return nil
 	}
+	if ff, ok := field.Addr().Interface().(artifact.FileField); ok && artifact.IsFile(field.Type()) {
+		if ref.Encoding != artifact.File {
+			return fmt.Errorf("cannot load a %q-encoded artifact into %s: it was not stored as a file", ref.Encoding, field.Type())
+		}
+		ff.SetFileSource(&artifact.Source{Ref: ref, Size: ref.Size, Open: func() (io.ReadCloser, int64, error) {
+			return store.OpenBlob(context.Background(), ref.Hash)
+		}})
+		return nil
+	}
 	return DecodeArtifact(ctx, store, ref, field.Addr())
 }
 
@@ -208,7 +218,7 @@ func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spe
 	st.snaps = map[string]artifact.Snapshot{}
 	for name := range st.inherited {
 		fv := st.state.Elem().FieldByName(name)
-		if artifact.IsLazy(fv.Type()) {
+		if artifact.IsLazy(fv.Type()) || artifact.IsFile(fv.Type()) {
 			continue
 		}
 		if snap, ok := artifact.Snap(fv); ok {
@@ -305,6 +315,22 @@ func (e *Executor) save(ctx context.Context, l *loader, st *taskState, rec *data
 		fv := st.state.Elem().FieldByIndex(sf.Index)
 		if snap, ok := st.snaps[sf.Name]; ok && snap.Unchanged(fv) {
 			rec.Artifacts[sf.Name] = st.inherited[sf.Name]
+			continue
+		}
+		if ff, ok := fv.Addr().Interface().(artifact.FileField); ok && artifact.IsFile(fv.Type()) {
+			if src, ok := ff.FileSource(); ok {
+				rec.Artifacts[sf.Name] = src.Ref.(datastore.ArtifactRef)
+				continue
+			}
+			path := ff.FilePath()
+			if path == "" {
+				continue // no file: no artifact
+			}
+			hash, size, err := e.Store.PutBlobFile(ctx, path)
+			if err != nil {
+				return fmt.Errorf("save file artifact %s: %w", sf.Name, err)
+			}
+			rec.Artifacts[sf.Name] = datastore.ArtifactRef{Hash: hash, Encoding: artifact.File, Size: size, Type: sf.Type.String()}
 			continue
 		}
 		if lz, ok := fv.Addr().Interface().(artifact.Lazy); ok && artifact.IsLazy(fv.Type()) {
