@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,6 +94,78 @@ func (t *Task) Artifact(ctx context.Context, name string) (*Artifact, error) {
 	}, nil
 }
 
+// Summary describes an artifact without decoding its value: its kind and
+// length are read from the first bytes of the stored value.
+type Summary struct {
+	Name     string
+	Type     string // the Go type of the flow's field
+	Encoding string
+	Size     int64 // encoded size in bytes
+	Hash     string
+	// Kind is "array" (numeric), "list", "map", "struct", "string",
+	// "bytes", "scalar", "null" or "json" (a JSON-encoded artifact).
+	Kind string
+	Elem string // an array's element type ("float64")
+	Len  int64  // elements, entries, fields or bytes; -1 when unknown
+}
+
+// String renders the summary: "[]float64, array of 1000 float64, 8.0 KiB".
+func (s Summary) String() string {
+	as := artifact.Summary{Kind: s.Kind, Elem: s.Elem, Len: s.Len}
+	return fmt.Sprintf("%s, %s, %s", s.Type, as, formatSize(s.Size))
+}
+
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// Summary reads the summary of the named artifact: only the first bytes of
+// its blob, so it costs the same for a 1 GiB array as for an int.
+func (t *Task) Summary(ctx context.Context, name string) (Summary, error) {
+	ref, ok := t.refs[name]
+	if !ok {
+		return Summary{}, notFound("task %s (attempt %d) has no artifact %q (its artifacts: %s)",
+			t.Pathspec(), t.Attempt, name, listOf(t.Artifacts()))
+	}
+	s := Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash}
+	rc, size, err := t.f.s.OpenBlob(ctx, ref.Hash)
+	if err != nil {
+		return Summary{}, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), err)
+	}
+	defer rc.Close()
+	as, err := artifact.Summarize(rc, size, ref.Encoding)
+	if err != nil {
+		return Summary{}, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), err)
+	}
+	s.Kind, s.Elem, s.Len = as.Kind, as.Elem, as.Len
+	return s, nil
+}
+
+// Open opens the named artifact's encoded bytes for streaming (see
+// Artifact.Bytes for what they are) and returns their length. The reader
+// verifies the content when it reaches the end: read it to io.EOF before
+// trusting it. The caller closes it.
+func (t *Task) Open(ctx context.Context, name string) (io.ReadCloser, int64, error) {
+	ref, ok := t.refs[name]
+	if !ok {
+		return nil, 0, notFound("task %s (attempt %d) has no artifact %q (its artifacts: %s)",
+			t.Pathspec(), t.Attempt, name, listOf(t.Artifacts()))
+	}
+	rc, size, err := t.f.s.OpenBlob(ctx, ref.Hash)
+	if err != nil {
+		return nil, 0, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), err)
+	}
+	return rc, size, nil
+}
+
 // Log opens one output stream (Stdout or Stderr) of an attempt of the task;
 // attempt < 0 means t.Attempt. The caller closes the reader.
 func (t *Task) Log(ctx context.Context, attempt int, stream string) (io.ReadCloser, error) {
@@ -113,7 +186,7 @@ func (t *Task) Log(ctx context.Context, attempt int, stream string) (io.ReadClos
 type Artifact struct {
 	Name     string
 	Type     string // the Go type of the flow's field, e.g. "[]string"
-	Encoding string // "json" (encoding/json) or "bytes" (raw []byte)
+	Encoding string // "binary" (see docs/datastore.md), "bytes" (raw []byte) or "json" (older artifacts)
 	Size     int64  // encoded size in bytes
 	Hash     string // content hash of the encoded value
 
@@ -122,9 +195,9 @@ type Artifact struct {
 }
 
 // Value decodes the artifact into ptr, a non-nil pointer to a value of the
-// field's type or of any type its JSON fits (a struct with a subset of the
-// fields, map[string]any, ...). A "bytes" artifact decodes into a *[]byte
-// or a *any.
+// field's type or of a type it fits (a struct with a subset of the fields,
+// a slice of wider numbers, map[string]any, ...). A "bytes" artifact
+// decodes into a *[]byte or a *any.
 func (a *Artifact) Value(ptr any) error {
 	if p, ok := ptr.(*any); ok && p != nil && a.Encoding == artifact.Bytes {
 		*p = slices.Clone(a.data)
@@ -136,20 +209,30 @@ func (a *Artifact) Value(ptr any) error {
 	return nil
 }
 
-// Bytes returns the encoded value: JSON text, or the raw bytes of a "bytes"
-// artifact. The caller must not modify it.
+// Bytes returns the encoded value: the binary encoding, JSON text, or the
+// raw bytes of a "bytes" artifact. The caller must not modify it.
 func (a *Artifact) Bytes() []byte { return a.data }
 
-// JSON returns the value as JSON: the stored JSON itself, or for a "bytes"
-// artifact the base64 string encoding/json gives a []byte.
+// JSON returns the value as JSON: the stored JSON itself, the JSON form of
+// a binary artifact (NaN and ±Inf, which JSON lacks, as null), or for a
+// "bytes" artifact the base64 string encoding/json gives a []byte.
 func (a *Artifact) JSON() json.RawMessage {
-	if a.Encoding == artifact.JSON && json.Valid(a.data) {
-		return json.RawMessage(a.data)
+	switch a.Encoding {
+	case artifact.JSON:
+		if json.Valid(a.data) {
+			return json.RawMessage(a.data)
+		}
+	case artifact.Binary:
+		if n, err := artifact.ReadTree(bytes.NewReader(a.data), int64(len(a.data))); err == nil {
+			if b, err := artifact.AppendJSON(nil, n, false); err == nil {
+				return b
+			}
+		}
 	}
 	b, _ := json.Marshal(a.data) // a []byte always marshals
 	return b
 }
 
-// String renders the value for people: indented JSON, or a size and hex
-// preview of a "bytes" artifact.
+// String renders the value for people: indented JSON (long arrays
+// shortened), or a size and hex preview of a "bytes" artifact.
 func (a *Artifact) String() string { return artifact.Pretty(a.data, a.Encoding) }

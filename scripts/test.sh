@@ -28,6 +28,8 @@ command -v dot >/dev/null || missing+=(graphviz)
 command -v aws >/dev/null || missing+=(awscli)
 # Debian's chromium: internal/ui's browser test drives it (and fails without it).
 command -v chromium >/dev/null || missing+=(chromium)
+# Debian's numpy, for Debian's python3: the .npy export test reads with it.
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
 if [[ -f package.json ]] && ! command -v npm >/dev/null; then
 	missing+=(nodejs npm)
 fi

@@ -446,11 +446,7 @@ func decode[T any](ctx context.Context, store *datastore.Store, def *flow.Flow, 
 		if !ok {
 			continue
 		}
-		data, err := store.GetBlob(ctx, ref.Hash)
-		if err != nil {
-			return nil, fmt.Errorf("artifact %s: %w", sf.Name, err)
-		}
-		if err := artifact.Decode(data, ref.Encoding, v.FieldByIndex(sf.Index).Addr()); err != nil {
+		if err := task.DecodeField(ctx, store, ref, v.FieldByIndex(sf.Index)); err != nil {
 			return nil, fmt.Errorf("artifact %s: %w", sf.Name, err)
 		}
 	}

@@ -1,13 +1,17 @@
 // Package artifact encodes and decodes the values of flow state fields
 // (artifacts) for storage in the datastore.
 //
-// Two encodings exist:
+// Three encodings exist:
 //
-//   - "bytes": the raw bytes of a []byte-kinded field, so large binary
-//     artifacts are stored without base64 inflation;
-//   - "json": encoding/json for every other type. Map keys are sorted, so the
-//     encoding is deterministic for a given value, and a standalone inspector
-//     without the flow's Go types can still read it.
+//   - "binary" (Marshal; see binary.go): every artifact but []byte. A
+//     versioned, self-describing binary format in which numeric slices are
+//     their little-endian memory, so they are written from and read into
+//     the slice itself; a standalone inspector without the flow's Go types
+//     can still read it (ReadTree, Summarize, WriteNPY).
+//   - "bytes": the raw bytes of a []byte-kinded field.
+//   - "json": encoding/json (Encode). Artifacts written before the binary
+//     encoding existed, and frozen configs. Map keys are sorted, so the
+//     encoding is deterministic for a given value.
 package artifact
 
 import (
@@ -27,8 +31,9 @@ const (
 	Bytes = "bytes"
 )
 
-// Encode encodes v (a field value of the flow state) and returns the bytes
-// and the encoding name. The error names the Go type and the reason (for
+// Encode encodes v as JSON ("bytes" for a []byte-kinded value) and returns
+// the bytes and the encoding name. Artifacts are written with Marshal;
+// Encode remains for configs, whose frozen value is JSON. The error names the Go type and the reason (for
 // example a NaN float, a channel or a func); the caller adds the artifact
 // name.
 func Encode(v reflect.Value) ([]byte, string, error) {
@@ -159,6 +164,12 @@ func Decode(data []byte, encoding string, ptr reflect.Value) error {
 		return fmt.Errorf("decode: need a non-nil pointer, got %v", describe(ptr))
 	}
 	t := ptr.Type().Elem()
+	if encoding == File {
+		if !isBytes(t) {
+			return fmt.Errorf("cannot decode a file artifact into %s: read it as []byte, or stream it (client Task.Open)", t)
+		}
+		encoding = Bytes
+	}
 	switch encoding {
 	case Bytes:
 		if !isBytes(t) {
@@ -168,6 +179,8 @@ func Decode(data []byte, encoding string, ptr reflect.Value) error {
 		reflect.Copy(b, reflect.ValueOf(data))
 		ptr.Elem().Set(b)
 		return nil
+	case Binary:
+		return Unmarshal(bytes.NewReader(data), int64(len(data)), encoding, ptr)
 	case JSON:
 		if isBytes(t) {
 			// Written by an older or foreign encoder as base64 JSON.
@@ -182,7 +195,7 @@ func Decode(data []byte, encoding string, ptr reflect.Value) error {
 		}
 		return nil
 	default:
-		return fmt.Errorf("cannot decode into %s: unknown encoding %q (want %q or %q)", t, encoding, JSON, Bytes)
+		return fmt.Errorf("cannot decode into %s: unknown encoding %q (want %q, %q or %q; a newer stepflow may know it)", t, encoding, Binary, JSON, Bytes)
 	}
 }
 
@@ -197,17 +210,27 @@ func describe(v reflect.Value) string {
 }
 
 // Pretty renders encoded data for humans (the inspector's dump): indented
-// JSON, or "<N bytes>" and a hex preview of the first 32 bytes for "bytes".
-// Invalid data is shown as such rather than failing.
+// JSON (for "binary", with long arrays shortened; see AppendJSON), or
+// "<N bytes>" and a hex preview of the first 32 bytes for "bytes". Invalid
+// data is shown as such rather than failing.
 func Pretty(data []byte, encoding string) string {
 	switch encoding {
+	case Binary:
+		n, err := ReadTree(bytes.NewReader(data), int64(len(data)))
+		if err == nil {
+			var b []byte
+			if b, err = AppendJSON(nil, n, true); err == nil {
+				return string(b)
+			}
+		}
+		return fmt.Sprintf("<invalid binary artifact, %d bytes: %v>", len(data), err)
 	case JSON:
 		var buf bytes.Buffer
 		if err := json.Indent(&buf, data, "", "  "); err != nil {
 			return fmt.Sprintf("<invalid JSON, %d bytes: %v>", len(data), err)
 		}
 		return buf.String()
-	case Bytes:
+	case Bytes, File:
 		const preview = 32
 		s := fmt.Sprintf("<%d bytes>", len(data))
 		if len(data) > 0 {

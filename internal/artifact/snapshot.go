@@ -1,7 +1,8 @@
 package artifact
 
 import (
-	"bytes"
+	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"reflect"
 	"unsafe"
@@ -10,11 +11,15 @@ import (
 // A Snapshot remembers a value as it was loaded, so that after a step runs
 // Unchanged can tell whether the step modified it without encoding it
 // again. Snapshots exist for plain data: booleans, numbers, strings, and
-// slices, arrays, structs and maps made of them. Slices of numbers are
-// copied and compared as memory, which is orders of magnitude cheaper than
-// JSON.
+// slices, arrays, structs and maps made of them. A snapshot is a 64-bit
+// digest (hash/maphash) of the value, not a copy, so an inherited 256 MiB
+// slice costs no second 256 MiB; slices of numbers are hashed as memory, at
+// several GB/s. Two different values share a digest with probability
+// 2^-64, and then the step's change would not be stored.
 type Snapshot struct {
-	copy reflect.Value
+	seed   maphash.Seed
+	digest uint64
+	ok     bool
 }
 
 // Snap takes a snapshot of v. It returns false when v's type holds
@@ -24,14 +29,21 @@ func Snap(v reflect.Value) (Snapshot, bool) {
 	if !plain(v.Type(), 0) {
 		return Snapshot{}, false
 	}
-	c := reflect.New(v.Type()).Elem()
-	deepCopy(c, v)
-	return Snapshot{copy: c}, true
+	s := Snapshot{seed: maphash.MakeSeed(), ok: true}
+	s.digest = s.sum(v)
+	return s, true
 }
 
 // Unchanged reports whether v still equals the snapshot.
 func (s Snapshot) Unchanged(v reflect.Value) bool {
-	return s.copy.IsValid() && deepEqual(s.copy, v)
+	return s.ok && s.sum(v) == s.digest
+}
+
+func (s Snapshot) sum(v reflect.Value) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	s.write(&h, v)
+	return h.Sum64()
 }
 
 // plain reports whether values of t can be snapshotted.
@@ -72,110 +84,83 @@ func scalar(t reflect.Type) bool {
 	return false
 }
 
-// sliceBytes views the backing memory of a slice of scalars.
+// sliceBytes views the backing memory of a slice of scalars, or of an
+// addressable array of them.
 func sliceBytes(v reflect.Value) []byte {
 	n := v.Len() * int(v.Type().Elem().Size())
 	if n == 0 {
 		return nil
 	}
+	if v.Kind() == reflect.Array {
+		return unsafe.Slice((*byte)(v.Addr().UnsafePointer()), n)
+	}
 	return unsafe.Slice((*byte)(v.UnsafePointer()), n)
 }
 
-func deepCopy(dst, src reflect.Value) {
-	switch src.Kind() {
-	case reflect.Slice:
-		if src.IsNil() {
-			return
-		}
-		s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
-		if scalar(src.Type().Elem()) {
-			reflect.Copy(s, src)
-		} else {
-			for i := 0; i < src.Len(); i++ {
-				deepCopy(s.Index(i), src.Index(i))
-			}
-		}
-		dst.Set(s)
-	case reflect.Array:
-		for i := 0; i < src.Len(); i++ {
-			deepCopy(dst.Index(i), src.Index(i))
-		}
-	case reflect.Map:
-		if src.IsNil() {
-			return
-		}
-		m := reflect.MakeMapWithSize(src.Type(), src.Len())
-		it := src.MapRange()
-		for it.Next() {
-			k := reflect.New(src.Type().Key()).Elem()
-			deepCopy(k, it.Key())
-			e := reflect.New(src.Type().Elem()).Elem()
-			deepCopy(e, it.Value())
-			m.SetMapIndex(k, e)
-		}
-		dst.Set(m)
-	case reflect.Struct:
-		for i := 0; i < src.NumField(); i++ {
-			if src.Type().Field(i).IsExported() {
-				deepCopy(dst.Field(i), src.Field(i))
-			}
-		}
-	default:
-		dst.Set(src)
+// write feeds v to h: lengths and nil-ness as well as contents, so that
+// values that differ give different streams.
+func (s Snapshot) write(h *maphash.Hash, v reflect.Value) {
+	var b [8]byte
+	u64 := func(x uint64) {
+		binary.LittleEndian.PutUint64(b[:], x)
+		h.Write(b[:])
 	}
-}
-
-func deepEqual(a, b reflect.Value) bool {
-	switch a.Kind() {
-	case reflect.Slice:
-		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
-			return false
-		}
-		if scalar(a.Type().Elem()) {
-			return bytes.Equal(sliceBytes(a), sliceBytes(b))
-		}
-		for i := 0; i < a.Len(); i++ {
-			if !deepEqual(a.Index(i), b.Index(i)) {
-				return false
+	switch v.Kind() {
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice {
+			if v.IsNil() {
+				h.WriteByte(0)
+				return
 			}
+			h.WriteByte(1)
 		}
-		return true
-	case reflect.Array:
-		for i := 0; i < a.Len(); i++ {
-			if !deepEqual(a.Index(i), b.Index(i)) {
-				return false
-			}
+		u64(uint64(v.Len()))
+		if scalar(v.Type().Elem()) && (v.Kind() == reflect.Slice || v.CanAddr()) {
+			h.Write(sliceBytes(v))
+			return
 		}
-		return true
+		for i := 0; i < v.Len(); i++ {
+			s.write(h, v.Index(i))
+		}
 	case reflect.Map:
-		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
-			return false
+		if v.IsNil() {
+			h.WriteByte(0)
+			return
 		}
-		it := a.MapRange()
+		h.WriteByte(1)
+		u64(uint64(v.Len()))
+		// Entries in any order: add up their digests.
+		var sum uint64
+		it := v.MapRange()
 		for it.Next() {
-			bv := b.MapIndex(it.Key())
-			if !bv.IsValid() || !deepEqual(it.Value(), bv) {
-				return false
-			}
+			var eh maphash.Hash
+			eh.SetSeed(s.seed)
+			s.write(&eh, it.Key())
+			s.write(&eh, it.Value())
+			sum += eh.Sum64()
 		}
-		return true
+		u64(sum)
 	case reflect.Struct:
-		for i := 0; i < a.NumField(); i++ {
-			if a.Type().Field(i).IsExported() && !deepEqual(a.Field(i), b.Field(i)) {
-				return false
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				s.write(h, v.Field(i))
 			}
 		}
-		return true
 	case reflect.Float32, reflect.Float64:
-		// Compare bits: -0 differs from 0 (their encodings differ).
-		return math.Float64bits(a.Float()) == math.Float64bits(b.Float())
+		// Bits: -0 differs from 0 (their encodings differ).
+		u64(math.Float64bits(v.Float()))
 	case reflect.String:
-		return a.String() == b.String()
+		u64(uint64(v.Len()))
+		h.WriteString(v.String())
 	case reflect.Bool:
-		return a.Bool() == b.Bool()
+		if v.Bool() {
+			h.WriteByte(1)
+		} else {
+			h.WriteByte(0)
+		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return a.Int() == b.Int()
+		u64(uint64(v.Int()))
 	default:
-		return a.Uint() == b.Uint()
+		u64(v.Uint())
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
+	"os"
 	"runtime"
 
 	"github.com/klauspost/compress/s2"
@@ -39,7 +41,7 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-func blobHeader(codec byte, size int) []byte {
+func blobHeader(codec byte, size int64) []byte {
 	h := make([]byte, blobHeaderSize)
 	copy(h, blobMagic)
 	h[4] = codec
@@ -66,34 +68,54 @@ func parseBlobHeader(h []byte) (codec byte, size int64, err error) {
 	return codec, int64(u), nil
 }
 
-// chooseCodec stores data raw when a sample does not compress: it s2-encodes
-// up to four 64 KiB windows spread over data and keeps raw if they shrink by
-// less than 5%. Small blobs (records of a few bytes) are stored raw too.
-func chooseCodec(data []byte) byte {
+// chooseCodec stores data (the concatenation of parts) raw when a sample
+// does not compress: it s2-encodes up to four 64 KiB windows spread over
+// the data and keeps raw if they shrink by less than 5%. Small blobs
+// (records of a few bytes) are stored raw too.
+func chooseCodec(parts [][]byte, size int64) byte {
 	const window = 64 << 10
-	if len(data) < 512 {
+	if size < 512 {
 		return codecRaw
 	}
 	var in, out int
 	var dst []byte
-	n := 4
-	if len(data) <= n*window {
+	w := make([]byte, min(size, window))
+	n := int64(4)
+	if size <= n*window {
 		n = 1
 	}
 	for i := range n {
-		off := (len(data) - window) / max(n-1, 1) * i
+		off := (size - window) / max(n-1, 1) * i
 		if n == 1 {
 			off = 0
 		}
-		w := data[off:min(off+window, len(data))]
-		dst = s2.Encode(dst[:cap(dst)], w)
-		in += len(w)
+		c := copyAt(w, parts, off)
+		dst = s2.Encode(dst[:cap(dst)], c)
+		in += len(c)
 		out += len(dst)
 	}
 	if out*100 > in*95 {
 		return codecRaw
 	}
 	return codecS2
+}
+
+// copyAt copies into w the bytes of the concatenation of parts from offset
+// off on, and returns the filled part of w.
+func copyAt(w []byte, parts [][]byte, off int64) []byte {
+	n := 0
+	for _, p := range parts {
+		if off >= int64(len(p)) {
+			off -= int64(len(p))
+			continue
+		}
+		n += copy(w[n:], p[off:])
+		off = 0
+		if n == len(w) {
+			break
+		}
+	}
+	return w[:n]
 }
 
 // BlobHash returns the content address of data: its hex SHA-256.
@@ -133,32 +155,54 @@ func (s *Store) HasBlob(ctx context.Context, hash string) (bool, error) {
 }
 
 // PutBlob stores data content-addressed and returns its hash (hex SHA-256 of
-// data). The write is skipped when a blob with that hash already exists. The
-// stored form is compressed with s2 unless a sample shows data to be
-// incompressible; the codec is recorded in the blob header. data is streamed
-// to the backend without an extra full copy.
+// data). See PutBlobParts.
 func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
-	hash := BlobHash(data)
+	return s.PutBlobParts(ctx, [][]byte{data})
+}
+
+// PutBlobParts stores the concatenation of parts content-addressed and
+// returns its hash (hex SHA-256). The write is skipped when a blob with
+// that hash already exists. The stored form is compressed with s2 unless a
+// sample shows the data to be incompressible; the codec is recorded in the
+// blob header. The parts are streamed to the backend as they are, never
+// joined or copied whole: one pass hashes them, a second writes them.
+func (s *Store) PutBlobParts(ctx context.Context, parts [][]byte) (string, error) {
+	h := sha256.New()
+	var size int64
+	for _, p := range parts {
+		h.Write(p)
+		size += int64(len(p))
+	}
+	hash := hex.EncodeToString(h.Sum(nil))
 	key := s.blobKey(hash)
-	if size, err := s.b.Stat(ctx, key); err == nil && size >= blobHeaderSize {
+	if n, err := s.b.Stat(ctx, key); err == nil && n >= blobHeaderSize {
 		return hash, nil
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return "", fmt.Errorf("put blob %s: %w", key, err)
 	}
-	codec := chooseCodec(data)
+	codec := chooseCodec(parts, size)
 	var rd io.Reader
 	if codec == codecRaw {
-		rd = io.MultiReader(bytes.NewReader(blobHeader(codec, len(data))), bytes.NewReader(data))
+		rs := []io.Reader{bytes.NewReader(blobHeader(codec, size))}
+		for _, p := range parts {
+			rs = append(rs, bytes.NewReader(p))
+		}
+		rd = io.MultiReader(rs...)
 	} else {
 		pr, pw := io.Pipe()
 		defer pr.Close() // unblocks the encoder if Save stops reading early
 		go func() {
-			if _, err := pw.Write(blobHeader(codec, len(data))); err != nil {
+			if _, err := pw.Write(blobHeader(codec, size)); err != nil {
 				pw.CloseWithError(err)
 				return
 			}
 			w := s2.NewWriter(pw, s2.WriterConcurrency(runtime.GOMAXPROCS(0)))
-			err := w.EncodeBuffer(data) // no copy of data; it is not modified
+			var err error
+			for _, p := range parts {
+				if err = w.EncodeBuffer(p); err != nil { // no copy of p; it is not modified
+					break
+				}
+			}
 			if cerr := w.Close(); err == nil {
 				err = cerr
 			}
@@ -171,6 +215,156 @@ func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
 	}
 	return hash, nil
 }
+
+// PutBlobFile stores the content of the file at path as a blob, streaming
+// it: one pass hashes the file, a second copies it to the backend, so
+// memory stays flat whatever the file's size (on S3 the backend uploads it
+// in parts). The blob is raw (files worth storing whole are mostly
+// compressed already), so its hash is the file's SHA-256, as sha256sum
+// prints it. It returns the hash and the file's size.
+func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, fmt.Errorf("put file: %w", err)
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	}
+	h := sha256.New()
+	size, err := io.Copy(h, ContextReader(ctx, f))
+	if err != nil {
+		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	}
+	hash := hex.EncodeToString(h.Sum(nil))
+	key := s.blobKey(hash)
+	if n, err := s.b.Stat(ctx, key); err == nil && n >= blobHeaderSize {
+		return hash, size, nil
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", 0, fmt.Errorf("put file %s: %w", key, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil { // second pass
+		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	}
+	// The file must not change between the passes: store exactly size
+	// bytes, and refuse the blob if the file's size or modification time
+	// moved (as git and restic judge a file unchanged; hashing it a third
+	// time would cost a third of the store's time).
+	if err := s.b.Save(ctx, key, io.MultiReader(bytes.NewReader(blobHeader(codecRaw, size)), &unchangedReader{r: io.LimitReader(f, size), f: f, before: before, size: size})); err != nil {
+		return "", 0, fmt.Errorf("put file %s as %s: %w", path, key, err)
+	}
+	return hash, size, nil
+}
+
+// unchangedReader fails at its end if the file it reads changed since it
+// was hashed, so a changed file is not stored under the old content's name.
+type unchangedReader struct {
+	r      io.Reader
+	f      *os.File
+	before os.FileInfo
+	size   int64
+}
+
+func (u *unchangedReader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	if err == io.EOF {
+		after, serr := u.f.Stat()
+		if serr != nil {
+			return n, serr
+		}
+		if after.Size() != u.size || !after.ModTime().Equal(u.before.ModTime()) {
+			return n, fmt.Errorf("file %s changed while it was being stored; leave it alone until the step ends", u.f.Name())
+		}
+	}
+	return n, err
+}
+
+// OpenBlob opens the blob with the given hash for streaming: it returns a
+// reader of the decoded bytes and their length. The reader verifies what it
+// read when it reaches the end: instead of io.EOF it returns an error
+// wrapping ErrCorrupt when the length or SHA-256 does not match, so a
+// caller must read to io.EOF before trusting the bytes. A missing blob
+// gives an error wrapping ErrNotFound. The caller closes the reader.
+func (s *Store) OpenBlob(ctx context.Context, hash string) (io.ReadCloser, int64, error) {
+	if err := checkHash(hash); err != nil {
+		return nil, 0, fmt.Errorf("open blob: %w", err)
+	}
+	key := s.blobKey(hash)
+	rc, err := s.b.Load(ctx, key)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
+	}
+	hdr := make([]byte, blobHeaderSize)
+	if _, err := io.ReadFull(rc, hdr); err != nil {
+		rc.Close()
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, 0, fmt.Errorf("open blob %s: %w: truncated header", key, ErrCorrupt)
+		}
+		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
+	}
+	codec, size, err := parseBlobHeader(hdr)
+	if err != nil {
+		rc.Close()
+		return nil, 0, fmt.Errorf("open blob %s: %w: %v", key, ErrCorrupt, err)
+	}
+	br := &blobReader{ctx: ctx, closer: rc, tr: &trackReader{r: rc}, h: sha256.New(), size: size, want: hash, key: key}
+	br.src = br.tr
+	if codec == codecS2 {
+		br.src = s2.NewReader(br.tr, s2.ReaderIgnoreCRC())
+	}
+	return br, size, nil
+}
+
+// blobReader decodes a blob and verifies it at its end.
+type blobReader struct {
+	ctx    context.Context
+	src    io.Reader
+	tr     *trackReader
+	closer io.Closer
+	h      hash.Hash
+	n      int64
+	size   int64
+	want   string
+	key    string
+	err    error // sticky
+}
+
+func (r *blobReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if err := r.ctx.Err(); err != nil {
+		r.err = fmt.Errorf("read blob %s: %w", r.key, err)
+		return 0, r.err
+	}
+	n, err := r.src.Read(p)
+	r.h.Write(p[:n])
+	r.n += int64(n)
+	corrupt := func(format string, args ...any) error {
+		return fmt.Errorf("read blob %s: %w: %s", r.key, ErrCorrupt, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case r.n > r.size:
+		r.err = corrupt("%v", errTrailing)
+	case err == io.EOF && r.n < r.size:
+		r.err = corrupt("truncated: %d of %d bytes", r.n, r.size)
+	case err == io.EOF && hex.EncodeToString(r.h.Sum(nil)) != r.want:
+		r.err = corrupt("%v", errMismatch)
+	case err == io.EOF:
+		r.err = io.EOF
+	case err != nil && r.tr.err != nil && r.tr.err != io.EOF && errors.Is(err, r.tr.err):
+		r.err = fmt.Errorf("read blob %s: %w", r.key, err)
+	case err != nil:
+		r.err = corrupt("%v", err)
+	}
+	if r.err != nil && r.err != io.EOF {
+		return 0, r.err
+	}
+	return n, r.err
+}
+
+func (r *blobReader) Close() error { return r.closer.Close() }
 
 // GetBlob loads, decompresses and verifies the blob with the given hash.
 // A missing blob gives an error wrapping ErrNotFound; a damaged one (bad

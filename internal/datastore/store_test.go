@@ -55,6 +55,25 @@ func TestBlobRoundTrip(t *testing.T) {
 		if !bytes.Equal(got, data) {
 			t.Errorf("%s: GetBlob returned %d bytes, want %d", name, len(got), len(data))
 		}
+		if got := openBlob(t, s, h); !bytes.Equal(got, data) {
+			t.Errorf("%s: OpenBlob read %d bytes, want %d", name, len(got), len(data))
+		}
+		// The same bytes given in parts make the same blob.
+		third := len(data) / 3
+		if hp, err := s.PutBlobParts(ctx, [][]byte{data[:third], nil, data[third:]}); err != nil || hp != h {
+			t.Errorf("%s: PutBlobParts = %s, %v; want %s", name, hp, err, h)
+		}
+	}
+	// Parts are stored without being joined, compressed or not.
+	s2, _ := newStore(t)
+	for _, parts := range [][][]byte{{text[:1000], random, text}, {random[:100], random[100:]}} {
+		h, err := s2.PutBlobParts(ctx, parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := openBlob(t, s2, h), bytes.Join(parts, nil); !bytes.Equal(got, want) || h != datastore.BlobHash(want) {
+			t.Errorf("PutBlobParts of %d parts: read %d bytes, want %d", len(parts), len(got), len(want))
+		}
 	}
 	// Compressible data is stored compressed.
 	size, err := s.Backend().Stat(ctx, "Flow/blobs/"+datastore.BlobHash(text)[:2]+"/"+datastore.BlobHash(text))
@@ -67,6 +86,20 @@ func TestBlobRoundTrip(t *testing.T) {
 	if _, err := s.GetBlob(ctx, "../x"); err == nil {
 		t.Error("GetBlob(invalid hash) succeeded")
 	}
+}
+
+func openBlob(t *testing.T, s *datastore.Store, h string) []byte {
+	t.Helper()
+	rc, size, err := s.OpenBlob(context.Background(), h)
+	if err != nil {
+		t.Fatalf("OpenBlob: %v", err)
+	}
+	defer rc.Close()
+	got, err := io.ReadAll(rc)
+	if err != nil || int64(len(got)) != size {
+		t.Fatalf("reading blob: %d bytes of %d, %v", len(got), size, err)
+	}
+	return got
 }
 
 func TestBlobCorruption(t *testing.T) {
@@ -113,6 +146,15 @@ func TestBlobCorruption(t *testing.T) {
 				}
 				if !strings.Contains(err.Error(), key) {
 					t.Errorf("error %q does not name the blob %s", err, key)
+				}
+				// Streaming reads detect the damage by their end.
+				rc, _, err := s.OpenBlob(ctx, h)
+				if err == nil {
+					_, err = io.Copy(io.Discard, rc)
+					rc.Close()
+				}
+				if !errors.Is(err, datastore.ErrCorrupt) || !strings.Contains(err.Error(), key) {
+					t.Fatalf("reading damaged blob with OpenBlob: %v, want ErrCorrupt naming %s", err, key)
 				}
 			})
 		}
@@ -252,5 +294,26 @@ func TestCompareTaskIDs(t *testing.T) {
 	slices.SortFunc(ids, datastore.CompareTaskIDs)
 	if want := []string{"2", "3", "3-2", "3-2-1", "3-10", "10", "a"}; !slices.Equal(ids, want) {
 		t.Errorf("sorted = %q, want %q", ids, want)
+	}
+}
+
+func TestPutBlobFile(t *testing.T) {
+	s, dir := newStore(t)
+	ctx := context.Background()
+	data := make([]byte, 1<<20+3)
+	fillPayload(data, 0.5)
+	path := filepath.Join(dir, "input.bin")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, size, err := s.PutBlobFile(ctx, path)
+	if err != nil || size != int64(len(data)) || h != datastore.BlobHash(data) {
+		t.Fatalf("PutBlobFile = %s, %d, %v; want %s, %d", h, size, err, datastore.BlobHash(data), len(data))
+	}
+	if got := openBlob(t, s, h); !bytes.Equal(got, data) {
+		t.Errorf("read back %d bytes, want %d", len(got), len(data))
+	}
+	if _, _, err := s.PutBlobFile(ctx, filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("missing file: %v", err)
 	}
 }

@@ -268,23 +268,31 @@ prints a JSON array.`,
 
 func cmdDump(sc Scope) *command.Command {
 	var (
-		asJSON  bool
-		attempt int
+		asJSON    bool
+		attempt   int
+		exportDir string
 	)
 	form := sc.taskForm()
 	return &command.Command{
 		Name:      "dump",
-		UsageLine: "dump [--json] [--attempt N] [--datastore-root ROOT] " + form + " [ARTIFACT]",
+		UsageLine: "dump [--json | --export DIR] [--attempt N] [--datastore-root ROOT] " + form + " [ARTIFACT]",
 		Short:     "print a task's artifacts",
 		Long: `Dump prints the artifacts of a task's latest finished attempt (or of attempt N),
 one "Name: value" per artifact, values as indented JSON ([]byte values as their
 size and a hex preview). With ARTIFACT it prints only that value. With --json
 it prints a JSON object of artifact name to value (with ARTIFACT, just the
-value). RUN may be "latest", the newest run.`,
+value). An artifact larger than 1 MiB is shown as its summary (type, length,
+size; read from its first bytes) unless named; long arrays are shortened.
+With --export DIR it writes each artifact to a file in DIR instead: numeric
+arrays (numeric slices, rectangular nested slices of them, []byte) as
+NAME.npy, which numpy.load reads, a stepflow.File as NAME (its content),
+anything else as NAME.json. RUN may be
+"latest", the newest run.`,
 		Flags: func(fs *flag.FlagSet) {
 			sc.Root.Register(fs)
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
+			fs.StringVar(&exportDir, "export", "", "write the artifacts to files in `DIR` (.npy for arrays, .json)")
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
@@ -298,7 +306,10 @@ value). RUN may be "latest", the newest run.`,
 			if len(args) == 2 {
 				name = args[1]
 			}
-			return in.Dump(ctx, ps, attempt, name, asJSON)
+			if asJSON && exportDir != "" {
+				return usage.Errorf("dump takes --json or --export, not both: --json prints, --export writes files")
+			}
+			return in.Dump(ctx, ps, attempt, name, asJSON, exportDir)
 		},
 	}
 }

@@ -12,9 +12,14 @@ import (
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
+// summaryAbove is the encoded size above which dump, listing all of a
+// task's artifacts, shows an artifact's summary instead of its value.
+const summaryAbove = 1 << 20
+
 // Dump prints the artifacts of a task (attempt < 0: its latest finished
-// attempt), or only the named one.
-func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int, name string, asJSON bool) error {
+// attempt), or only the named one. With exportDir, it writes them to files
+// there instead (see export).
+func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int, name string, asJSON bool, exportDir string) error {
 	t, err := in.Task(ctx, ps, attempt)
 	if err != nil {
 		return err
@@ -30,8 +35,25 @@ func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int
 	if name != "" {
 		names = []string{name}
 	}
+	if exportDir != "" {
+		return in.export(ctx, t, names, exportDir)
+	}
 	values := make(map[string]json.RawMessage, len(names))
 	for _, n := range names {
+		if !asJSON && name == "" {
+			// A large value is summarised from its first bytes, not read.
+			s, err := t.Summary(ctx, n)
+			if errors.Is(err, client.ErrNotFound) {
+				return usage.Errorf("%v; dump without ARTIFACT to see them all", err)
+			}
+			if err != nil {
+				return err
+			}
+			if s.Size > summaryAbove {
+				fmt.Fprintf(in.Stdout, "%s: <%s; dump %s %s shows it>\n", n, s, ps, n)
+				continue
+			}
+		}
 		a, err := t.Artifact(ctx, n)
 		if errors.Is(err, client.ErrNotFound) {
 			return usage.Errorf("%v; dump without ARTIFACT to see them all", err)

@@ -36,6 +36,7 @@ func benchForeach(b *testing.B, n int, extra ...string) {
 	b.ReportMetric(float64(rss)/1024, "peak-MiB")
 }
 
-func BenchmarkForeach1000(b *testing.B)          { benchForeach(b, 1000) }
-func BenchmarkForeach1000InProcess(b *testing.B) { benchForeach(b, 1000, "--in-process") }
-func BenchmarkForeach10000(b *testing.B)         { benchForeach(b, 10000) }
+func BenchmarkForeach1000(b *testing.B)           { benchForeach(b, 1000) }
+func BenchmarkForeach1000InProcess(b *testing.B)  { benchForeach(b, 1000, "--in-process") }
+func BenchmarkForeach10000(b *testing.B)          { benchForeach(b, 10000) }
+func BenchmarkForeach10000InProcess(b *testing.B) { benchForeach(b, 10000, "--in-process") }

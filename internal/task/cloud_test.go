@@ -73,9 +73,10 @@ func TestCloudRunRecord(t *testing.T) {
 	if run.Runtime != "step-functions" || run.Configs["settings"] != h || !slices.Equal(run.Tags, []string{"team", "production:cloudflow-x1"}) || end != nil {
 		t.Errorf("run record %+v, end %+v", run, end)
 	}
-	greeting, err := ex.Store.GetBlob(ctx, rec.Artifacts["Greeting"].Hash)
-	if err != nil || string(greeting) != `">> hello"` {
-		t.Errorf("Greeting = %s, %v", greeting, err)
+	var greeting string
+	ref := rec.Artifacts["Greeting"]
+	if err := task.DecodeArtifact(ctx, ex.Store, ref, reflect.ValueOf(&greeting)); err != nil || greeting != ">> hello" || ref.Encoding != "binary" {
+		t.Errorf("Greeting = %q (%s), %v", greeting, ref.Encoding, err)
 	}
 
 	// A deployment that froze no value for a config is refused (exit 2),

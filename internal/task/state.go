@@ -2,9 +2,8 @@ package task
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -31,11 +30,11 @@ type taskState struct {
 	conflicts []string
 }
 
-// loader reads states from the datastore, fetching each blob once.
+// loader reads states from the datastore, streaming each artifact from
+// its blob into its field (a lazy field: only when the step asks).
 type loader struct {
 	store *datastore.Store
 	flow  *flow.Flow
-	blobs map[string][]byte
 	// shared holds decoded values by blob hash and type, for join inputs:
 	// inputs that carry the same artifact share one decoded value, so a
 	// join over 10,000 tasks holds one copy of what they inherited.
@@ -45,18 +44,6 @@ type loader struct {
 type sharedKey struct {
 	hash string
 	typ  reflect.Type
-}
-
-func (l *loader) blob(ctx context.Context, hash string) ([]byte, error) {
-	if b, ok := l.blobs[hash]; ok {
-		return b, nil
-	}
-	b, err := l.store.GetBlob(ctx, hash)
-	if err != nil {
-		return nil, err
-	}
-	l.blobs[hash] = b
-	return b, nil
 }
 
 // succeeded returns the latest attempt of a task if it succeeded, or nil.
@@ -121,12 +108,49 @@ func (l *loader) decodeShared(ctx context.Context, ref datastore.ArtifactRef, fi
 	return nil
 }
 
+// decode reads the artifact of ref into field: straight from the blob's
+// stream, or for a lazy field, only a note of where the value is.
 func (l *loader) decode(ctx context.Context, ref datastore.ArtifactRef, field reflect.Value) error {
-	data, err := l.blob(ctx, ref.Hash)
+	return DecodeField(ctx, l.store, ref, field)
+}
+
+// DecodeField sets field (addressable) to the artifact of ref, streamed
+// from store; a lazy field only learns where its value is.
+func DecodeField(ctx context.Context, store *datastore.Store, ref datastore.ArtifactRef, field reflect.Value) error {
+	if lz, ok := field.Addr().Interface().(artifact.Lazy); ok && artifact.IsLazy(field.Type()) {
+		lz.SetLazySource(LazySource(store, ref))
+		return nil
+	}
+	if ff, ok := field.Addr().Interface().(artifact.FileField); ok && artifact.IsFile(field.Type()) {
+		if ref.Encoding != artifact.File {
+			return fmt.Errorf("cannot load a %q-encoded artifact into %s: it was not stored as a file", ref.Encoding, field.Type())
+		}
+		ff.SetFileSource(&artifact.Source{Ref: ref, Size: ref.Size, Open: func() (io.ReadCloser, int64, error) {
+			return store.OpenBlob(context.Background(), ref.Hash)
+		}})
+		return nil
+	}
+	return DecodeArtifact(ctx, store, ref, field.Addr())
+}
+
+// DecodeArtifact streams the artifact of ref from store into ptr.
+func DecodeArtifact(ctx context.Context, store *datastore.Store, ref datastore.ArtifactRef, ptr reflect.Value) error {
+	rc, size, err := store.OpenBlob(ctx, ref.Hash)
 	if err != nil {
 		return err
 	}
-	return artifact.Decode(data, ref.Encoding, field.Addr())
+	defer rc.Close()
+	return artifact.Unmarshal(rc, size, ref.Encoding, ptr)
+}
+
+// LazySource returns the source of a lazy field stored as ref.
+func LazySource(store *datastore.Store, ref datastore.ArtifactRef) *artifact.Source {
+	return &artifact.Source{Ref: ref, Load: func(ptr reflect.Value) error {
+		if err := DecodeArtifact(context.Background(), store, ref, ptr); err != nil {
+			return fmt.Errorf("load lazy artifact %s: %w", ref.Hash[:12], err)
+		}
+		return nil
+	}}
 }
 
 // prepare resolves the inputs and builds the state the step runs on.
@@ -199,7 +223,11 @@ func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spe
 	}
 	st.snaps = map[string]artifact.Snapshot{}
 	for name := range st.inherited {
-		if snap, ok := artifact.Snap(st.state.Elem().FieldByName(name)); ok {
+		fv := st.state.Elem().FieldByName(name)
+		if artifact.IsLazy(fv.Type()) || artifact.IsFile(fv.Type()) {
+			continue
+		}
+		if snap, ok := artifact.Snap(fv); ok {
 			st.snaps[name] = snap
 		}
 	}
@@ -321,21 +349,48 @@ func (e *Executor) save(ctx context.Context, l *loader, st *taskState, rec *data
 			rec.Artifacts[sf.Name] = st.inherited[sf.Name]
 			continue
 		}
-		data, enc, err := artifact.Encode(fv)
+		if ff, ok := fv.Addr().Interface().(artifact.FileField); ok && artifact.IsFile(fv.Type()) {
+			if src, ok := ff.FileSource(); ok {
+				rec.Artifacts[sf.Name] = src.Ref.(datastore.ArtifactRef)
+				continue
+			}
+			path := ff.FilePath()
+			if path == "" {
+				continue // no file: no artifact
+			}
+			hash, size, err := e.Store.PutBlobFile(ctx, path)
+			if err != nil {
+				return fmt.Errorf("save file artifact %s: %w", sf.Name, err)
+			}
+			rec.Artifacts[sf.Name] = datastore.ArtifactRef{Hash: hash, Encoding: artifact.File, Size: size, Type: sf.Type.String()}
+			continue
+		}
+		if lz, ok := fv.Addr().Interface().(artifact.Lazy); ok && artifact.IsLazy(fv.Type()) {
+			if src, ok := lz.LazySource(); ok {
+				rec.Artifacts[sf.Name] = src.Ref.(datastore.ArtifactRef)
+				continue
+			}
+			v, err := lz.LazyValue()
+			if err != nil {
+				return fmt.Errorf("artifact %s: %w", sf.Name, err)
+			}
+			fv = v
+		}
+		enc, err := artifact.Marshal(fv)
 		if err != nil {
 			return fmt.Errorf("artifact %s: %w", sf.Name, err)
 		}
-		sum := sha256.Sum256(data)
-		h := hex.EncodeToString(sum[:])
-		if old, ok := st.inherited[sf.Name]; ok && old.Hash == h && old.Encoding == enc {
-			rec.Artifacts[sf.Name] = old
-			continue
-		}
-		got, err := e.Store.PutBlob(ctx, data)
+		// PutBlobParts skips the write of a blob that exists, so an
+		// unchanged inherited value is hashed, not written again.
+		got, err := e.Store.PutBlobParts(ctx, enc.Parts)
 		if err != nil {
 			return fmt.Errorf("save artifact %s: %w", sf.Name, err)
 		}
-		rec.Artifacts[sf.Name] = datastore.ArtifactRef{Hash: got, Encoding: enc, Size: int64(len(data)), Type: sf.Type.String()}
+		if old, ok := st.inherited[sf.Name]; ok && old.Hash == got && old.Encoding == enc.Encoding {
+			rec.Artifacts[sf.Name] = old
+			continue
+		}
+		rec.Artifacts[sf.Name] = datastore.ArtifactRef{Hash: got, Encoding: enc.Encoding, Size: enc.Size, Type: sf.Type.String()}
 	}
 	return nil
 }

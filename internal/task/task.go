@@ -118,7 +118,7 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 		Run: spec.RunID, Step: spec.Step, Task: spec.TaskID, Attempt: spec.Attempt,
 		Indices: spec.Indices, Start: e.now(), Env: spec.Env,
 	}
-	l := &loader{store: e.Store, flow: e.Flow, blobs: map[string][]byte{}}
+	l := &loader{store: e.Store, flow: e.Flow}
 	st, err := e.prepare(ctx, l, node, &spec, rec)
 	if err != nil {
 		return nil, err

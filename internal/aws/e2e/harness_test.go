@@ -528,7 +528,8 @@ func readTasks(t *testing.T, st *datastore.Store, run string) map[string]taskSta
 				var v any
 				if ref.Encoding == artifact.Bytes {
 					v = data
-				} else if err := json.Unmarshal(data, &v); err != nil {
+				} else if err := artifact.Decode(data, ref.Encoding, reflect.ValueOf(&v)); err != nil {
+					// Binary and JSON artifacts alike, as their JSON values.
 					t.Fatalf("%s/%s/%s artifact %s: %v", run, step, task, name, err)
 				}
 				ts.artifacts[name] = v
