@@ -2,7 +2,9 @@ package stepflow_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,12 +52,15 @@ func TestREADMECommands(t *testing.T) {
 		t.Fatalf("found %d README commands, want at least 12: %q", len(cmds), cmds)
 	}
 	dir := t.TempDir()
-	files, err := exec.Command("git", "ls-files", "-z").Output()
+	files, err := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
 	if err != nil {
 		t.Fatalf("git ls-files (the test copies the checkout): %v", err)
 	}
 	for _, f := range strings.Split(strings.TrimRight(string(files), "\x00"), "\x00") {
 		data, err := os.ReadFile(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted in the work tree
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
