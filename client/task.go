@@ -236,3 +236,6 @@ func (a *Artifact) JSON() json.RawMessage {
 // String renders the value for people: indented JSON (long arrays
 // shortened), or a size and hex preview of a "bytes" artifact.
 func (a *Artifact) String() string { return artifact.Pretty(a.data, a.Encoding) }
+
+// FullString is String without shortening long arrays.
+func (a *Artifact) FullString() string { return artifact.PrettyFull(a.data, a.Encoding) }

@@ -213,13 +213,18 @@ func describe(v reflect.Value) string {
 // JSON (for "binary", with long arrays shortened; see AppendJSON), or
 // "<N bytes>" and a hex preview of the first 32 bytes for "bytes". Invalid
 // data is shown as such rather than failing.
-func Pretty(data []byte, encoding string) string {
+func Pretty(data []byte, encoding string) string { return pretty(data, encoding, true) }
+
+// PrettyFull is Pretty without shortening long arrays.
+func PrettyFull(data []byte, encoding string) string { return pretty(data, encoding, false) }
+
+func pretty(data []byte, encoding string, short bool) string {
 	switch encoding {
 	case Binary:
 		n, err := ReadTree(bytes.NewReader(data), int64(len(data)))
 		if err == nil {
 			var b []byte
-			if b, err = AppendJSON(nil, n, true); err == nil {
+			if b, err = AppendJSON(nil, n, short); err == nil {
 				return string(b)
 			}
 		}

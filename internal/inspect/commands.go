@@ -268,21 +268,21 @@ prints a JSON array.`,
 
 func cmdDump(sc Scope) *command.Command {
 	var (
-		asJSON    bool
-		attempt   int
-		exportDir string
+		asJSON, full bool
+		attempt      int
+		exportDir    string
 	)
 	form := sc.taskForm()
 	return &command.Command{
 		Name:      "dump",
-		UsageLine: "dump [--json | --export DIR] [--attempt N] [--datastore-root ROOT] " + form + " [ARTIFACT]",
+		UsageLine: "dump [--json | --full | --export DIR] [--attempt N] [--datastore-root ROOT] " + form + " [ARTIFACT]",
 		Short:     "print a task's artifacts",
 		Long: `Dump prints the artifacts of a task's latest finished attempt (or of attempt N),
 one "Name: value" per artifact, values as indented JSON ([]byte values as their
 size and a hex preview). With ARTIFACT it prints only that value. With --json
 it prints a JSON object of artifact name to value (with ARTIFACT, just the
 value). An artifact larger than 1 MiB is shown as its summary (type, length,
-size; read from its first bytes) unless named; long arrays are shortened.
+size; read from its first bytes) unless --full.
 With --export DIR it writes each artifact to a file in DIR instead: numeric
 arrays (numeric slices, rectangular nested slices of them, []byte) as
 NAME.npy, which numpy.load reads, a stepflow.File as NAME (its content),
@@ -291,6 +291,7 @@ anything else as NAME.json. RUN may be
 		Flags: func(fs *flag.FlagSet) {
 			sc.Root.Register(fs)
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
+			fs.BoolVar(&full, "full", false, "print large artifacts in full, not as their summary")
 			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
 			fs.StringVar(&exportDir, "export", "", "write the artifacts to files in `DIR` (.npy for arrays, .json)")
 		},
@@ -309,7 +310,7 @@ anything else as NAME.json. RUN may be
 			if asJSON && exportDir != "" {
 				return usage.Errorf("dump takes --json or --export, not both: --json prints, --export writes files")
 			}
-			return in.Dump(ctx, ps, attempt, name, asJSON, exportDir)
+			return in.Dump(ctx, ps, attempt, name, asJSON, full, exportDir)
 		},
 	}
 }

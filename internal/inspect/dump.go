@@ -16,10 +16,17 @@ import (
 // task's artifacts, shows an artifact's summary instead of its value.
 const summaryAbove = 1 << 20
 
+// previewUpTo is the largest artifact whose summary shows its first
+// elements (they need the value read).
+const previewUpTo = 64 << 20
+
 // Dump prints the artifacts of a task (attempt < 0: its latest finished
 // attempt), or only the named one. With exportDir, it writes them to files
 // there instead (see export).
-func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int, name string, asJSON bool, exportDir string) error {
+//
+// In text, an artifact larger than summaryAbove is shown as its summary
+// (type, length, size) unless full is set; JSON is always in full.
+func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int, name string, asJSON, full bool, exportDir string) error {
 	t, err := in.Task(ctx, ps, attempt)
 	if err != nil {
 		return err
@@ -40,7 +47,7 @@ func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int
 	}
 	values := make(map[string]json.RawMessage, len(names))
 	for _, n := range names {
-		if !asJSON && name == "" {
+		if !asJSON && !full {
 			// A large value is summarised from its first bytes, not read.
 			s, err := t.Summary(ctx, n)
 			if errors.Is(err, client.ErrNotFound) {
@@ -50,7 +57,16 @@ func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int
 				return err
 			}
 			if s.Size > summaryAbove {
-				fmt.Fprintf(in.Stdout, "%s: <%s; dump %s %s shows it>\n", n, s, ps, n)
+				preview := ""
+				if s.Size <= previewUpTo {
+					if a, err := t.Artifact(ctx, n); err == nil {
+						preview = " " + strings.Join(strings.Fields(a.String()), " ")
+						if len(preview) > 200 {
+							preview = preview[:200] + "…"
+						}
+					}
+				}
+				fmt.Fprintf(in.Stdout, "%s: <%s; dump --full shows it all>%s\n", n, s, preview)
 				continue
 			}
 		}
@@ -66,9 +82,14 @@ func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int
 			return writeJSON(in.Stdout, a.JSON())
 		case asJSON:
 			values[n] = a.JSON()
+		case name != "" && full:
+			fmt.Fprintln(in.Stdout, a.FullString())
+			return nil
 		case name != "":
 			fmt.Fprintln(in.Stdout, a.String())
 			return nil
+		case full:
+			fmt.Fprintf(in.Stdout, "%s: %s\n", n, a.FullString())
 		default:
 			fmt.Fprintf(in.Stdout, "%s: %s\n", n, a.String())
 		}

@@ -3,11 +3,13 @@ package inspect
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/pathspec"
@@ -106,4 +108,60 @@ func pathspecOf(t *testing.T, s string) pathspec.Pathspec {
 		t.Fatal(err)
 	}
 	return ps
+}
+
+// dump shows an artifact over 1 MiB as its summary, named or not, unless
+// --full; --json is always in full.
+func TestDumpLargeArtifact(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := datastore.NewStore(b, "F")
+	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	big := make([]uint16, 1<<20) // 2 MiB
+	for i := range big {
+		big[i] = uint16(i)
+	}
+	enc, err := artifact.Marshal(reflect.ValueOf(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.PutBlobParts(ctx, enc.Parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutRun(ctx, datastore.Run{Flow: "F", ID: "r", Start: t0, Runtime: "local"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "end", Task: "0", Status: datastore.StatusSucceeded, Start: t0, End: t0,
+		Artifacts: map[string]datastore.ArtifactRef{"Big": {Hash: h, Encoding: enc.Encoding, Size: enc.Size, Type: "[]uint16"}}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Open(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := func(name string, asJSON, full bool) string {
+		var out, errb bytes.Buffer
+		in := &Inspector{Flow: c.Flow("F"), Stdout: &out, Stderr: &errb, RunsCmd: "f runs"}
+		if err := in.Dump(ctx, pathspecOf(t, "r/end/0"), -1, name, asJSON, full, ""); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	for _, name := range []string{"", "Big"} {
+		if got := dump(name, false, false); !strings.Contains(got, "array of 1048576 uint16") || !strings.Contains(got, "dump --full") ||
+			!strings.Contains(got, "[ 0, 1, 2,") || len(got) > 500 {
+			t.Errorf("dump %q: %.300s", name, got)
+		}
+		if got := dump(name, false, true); len(got) < 1<<20 || !strings.Contains(got, "65535") {
+			t.Errorf("dump --full %q printed %d bytes", name, len(got))
+		}
+	}
+	if got := dump("Big", true, false); len(got) < 1<<20 {
+		t.Errorf("dump --json printed %d bytes, want the whole value", len(got))
+	}
 }
