@@ -102,7 +102,7 @@ func Check(g *graph.Graph, s statemachine.Settings, logging bool) (*statemachine
 // CodeURL is the URL of a code package under the datastore root:
 // <root>/<flow>/code/<sha256>.
 func CodeURL(root, flow string, p *codepkg.Package) string {
-	return strings.TrimSuffix(root, "/") + "/" + p.Key(flow)
+	return statemachine.CodeURL(root, flow, p.SHA256)
 }
 
 // Create deploys the flow: it uploads the code package, registers the job

@@ -129,7 +129,7 @@ func TestExamplesGolden(t *testing.T) {
 		}
 		want, _ := filepath.Glob(filepath.Join(golden, "*.json"))
 		if !*update && len(want) != len(files) {
-			t.Errorf("%s: compiled %d files, golden has %d; run go test ./internal/aws/sfn -run Golden -update and review the diff", ex, len(files), len(want))
+			t.Errorf("%s: compiled %d files, golden has %d; run go test ./internal/aws/statemachine -run Golden -update and review the diff", ex, len(files), len(want))
 		}
 		for _, f := range files {
 			got, err := os.ReadFile(f)
@@ -145,11 +145,11 @@ func TestExamplesGolden(t *testing.T) {
 			}
 			w, err := os.ReadFile(g)
 			if err != nil {
-				t.Errorf("%s: %v; run go test ./internal/aws/sfn -run Golden -update and review it", ex, err)
+				t.Errorf("%s: %v; run go test ./internal/aws/statemachine -run Golden -update and review it", ex, err)
 				continue
 			}
 			if !bytes.Equal(got, w) {
-				t.Errorf("%s/%s differs from the golden file; if the change is intended, run go test ./internal/aws/sfn -run Golden -update and review the diff\n%s",
+				t.Errorf("%s/%s differs from the golden file; if the change is intended, run go test ./internal/aws/statemachine -run Golden -update and review the diff\n%s",
 					ex, filepath.Base(f), firstDiff(string(w), string(got)))
 			}
 		}
