@@ -319,9 +319,10 @@ func (o *Ops) Resume(ctx context.Context, runID string, now time.Time) error {
 		return userf("run %s cannot be redriven on AWS Step Functions: it ended on %s, more than 14 days ago; %s", runID, stop.UTC().Format(time.RFC3339), local)
 	}
 	_, err = o.C.SFN.RedriveExecution(ctx, &sfnsdk.RedriveExecutionInput{ExecutionArn: ex.ExecutionArn})
-	switch errCode(err) {
-	case "":
+	if err == nil {
 		return nil
+	}
+	switch errCode(err) { // "" (a 500 page, a lost connection) is no success
 	case "ExecutionNotRedrivable":
 		msg := err.Error()
 		if i := strings.LastIndex(msg, "ExecutionNotRedrivable: "); i >= 0 {
