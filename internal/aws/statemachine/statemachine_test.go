@@ -401,6 +401,8 @@ func TestLimits(t *testing.T) {
 		{name: "tag count", opts: []stepflow.StepOption{stepflow.Batch{Tags: tooManyTags}}, limit: "Batch tags"},
 		{name: "tag key", opts: []stepflow.StepOption{stepflow.Batch{Tags: map[string]string{"aws:x": "y"}}}, limit: "Batch tags"},
 		{name: "tag value", opts: []stepflow.StepOption{stepflow.Batch{Tags: map[string]string{"k": big(300)}}}, limit: "Batch tags"},
+		{name: "tag key charset", opts: []stepflow.StepOption{stepflow.Batch{Tags: map[string]string{"team#1": "ml"}}}, limit: "Batch tags"},
+		{name: "tag value charset", opts: []stepflow.StepOption{stepflow.Batch{Tags: map[string]string{"team": "ml,ops"}}}, limit: "Batch tags"},
 		{name: "definition", flow: linear(1800), limit: "definition"},
 	}
 	for _, tc := range cases {
