@@ -60,6 +60,21 @@ func TestCloudStepCommands(t *testing.T) {
 			t.Errorf("cloud %v: run record %+v, want tags %s", cloud, rec, wantTags)
 		}
 		step(t, cloud, run, "loud")
+		if cloud {
+			// A redrive passes attempt 0 again: the supervised task is
+			// numbered after the record, which is kept, and its logs go
+			// with the new attempt.
+			step(t, cloud, run, "start", `STEPFLOW_PARAMS={"name":"ada"}`)
+			for a := range 2 {
+				var att struct{ Attempt int }
+				if !readJSON(t, filepath.Join(dir, "start", "0", fmt.Sprint(a), "attempt.json"), &att) || att.Attempt != a {
+					t.Errorf("start attempt %d: record missing or numbered %d", a, att.Attempt)
+				}
+				if _, err := os.Stat(filepath.Join(dir, "start", "0", fmt.Sprint(a), "stdout.log")); err != nil {
+					t.Errorf("start attempt %d: %v", a, err)
+				}
+			}
+		}
 		var end struct{ Status string }
 		if readJSON(t, filepath.Join(dir, "end.json"), &end) {
 			t.Fatalf("cloud %v: the run ended before its end task", cloud)

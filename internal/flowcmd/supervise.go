@@ -7,6 +7,7 @@ import (
 
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/pathspec"
 	"github.com/stepflow/stepflow/internal/task"
 	"github.com/stepflow/stepflow/internal/taskcontract"
 	"github.com/stepflow/stepflow/internal/usage"
@@ -27,14 +28,20 @@ import (
 // this works the same on every OS. The cost is one more exec of a static
 // binary per task.
 func superviseStep(ctx context.Context, env *command.Env, ex *task.Executor, spec task.Spec, inv taskcontract.Invocation) error {
+	// The child numbers the attempt the same way (after the latest
+	// recorded one: a redrive may pass a number already used); the
+	// supervisor needs the number to know where the record and the logs go.
+	if spec.TaskID == "" {
+		spec.TaskID = pathspec.TaskID(spec.Indices)
+	}
 	if spec.Caught != "" && spec.CaughtIsName {
-		// The child resolves the same attempt number; the supervisor needs
-		// it to know where the record and the logs go.
 		if err := ex.ResolveCaught(ctx, &spec); err != nil {
 			return err
 		}
-		inv.Attempt = spec.Attempt
+	} else if err := ex.NumberAttempt(ctx, &spec); err != nil {
+		return err
 	}
+	inv.Attempt = spec.Attempt
 	var mu sync.Mutex
 	sup := &task.Supervisor{
 		Store:      ex.Store,

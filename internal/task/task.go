@@ -112,6 +112,8 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 		if err := e.ResolveCaught(ctx, &spec); err != nil {
 			return nil, err
 		}
+	} else if err := e.NumberAttempt(ctx, &spec); err != nil {
+		return nil, err
 	}
 
 	rec := &datastore.Attempt{
@@ -182,23 +184,43 @@ func (e *Executor) EndRun(ctx context.Context, rec *datastore.Attempt) error {
 	return nil
 }
 
-// ResolveCaught replaces an error name in spec.Caught with the message of
-// the task's latest attempt when that attempt failed, and numbers the catch
-// attempt after it (so it never overwrites a record, whatever number the
-// orchestrator gave it).
-func (e *Executor) ResolveCaught(ctx context.Context, spec *Spec) error {
+// NumberAttempt numbers the attempt after the task's latest recorded one
+// when that one is numbered spec.Attempt or higher: max(given, latest + 1).
+// The orchestrator's number ($$.State.RetryCount in a state machine) is
+// not to be trusted after a redrive, which may pass 0 again, or a number
+// below a failed attempt's. So no record is ever overwritten, and the
+// latest attempt, the one the next steps read, is always the newest.
+func (e *Executor) NumberAttempt(ctx context.Context, spec *Spec) error {
+	_, err := e.latest(ctx, spec)
+	return err
+}
+
+// latest renumbers spec.Attempt as NumberAttempt does and returns the
+// task's latest recorded attempt (nil: none).
+func (e *Executor) latest(ctx context.Context, spec *Spec) (*datastore.Attempt, error) {
 	a, err := e.Store.LatestAttempt(ctx, spec.RunID, spec.Step, spec.TaskID)
 	if datastore.IsNotFound(err) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("read the failure to catch: %w", err)
-	}
-	if a.Status == datastore.StatusFailed && a.Error != "" {
-		spec.Caught = a.Error
+		return nil, fmt.Errorf("task %s: number the attempt: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
 	}
 	if a.Attempt >= spec.Attempt {
 		spec.Attempt = a.Attempt + 1
+	}
+	return &a, nil
+}
+
+// ResolveCaught replaces an error name in spec.Caught with the message of
+// the task's latest attempt when that attempt failed, and numbers the catch
+// attempt after it (NumberAttempt).
+func (e *Executor) ResolveCaught(ctx context.Context, spec *Spec) error {
+	a, err := e.latest(ctx, spec)
+	if err != nil {
+		return fmt.Errorf("read the failure to catch: %w", err)
+	}
+	if a != nil && a.Status == datastore.StatusFailed && a.Error != "" {
+		spec.Caught = a.Error
 	}
 	return nil
 }

@@ -110,6 +110,7 @@ type fault struct {
 	code    string
 	status  int
 	message string
+	after   bool // the operation applies; its answer is the error (a lost response)
 }
 
 // Machine is a state machine.
@@ -200,6 +201,17 @@ func (f *Fake) Fail(op, code string, times int) {
 	defer f.mu.Unlock()
 	for i := 0; i < times; i++ {
 		f.faults[op] = append(f.faults[op], fault{code: code, status: statusOf(code), message: "injected " + code})
+	}
+}
+
+// FailAfter makes the next times requests of op apply and then answer with
+// the AWS error code, as when the response is lost on the way back (the
+// SDK retries the request).
+func (f *Fake) FailAfter(op, code string, times int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := 0; i < times; i++ {
+		f.faults[op] = append(f.faults[op], fault{code: code, status: statusOf(code), message: "injected " + code + " after the operation", after: true})
 	}
 }
 
@@ -512,14 +524,22 @@ func (f *Fake) serve(w http.ResponseWriter, service, op string, body []byte, res
 	err := decode(body, in)
 	f.mu.Lock()
 	var out any
+	var after *fault
 	if err == nil {
 		if q := f.faults[op]; len(q) > 0 {
 			f.faults[op] = q[1:]
-			err = &apiErr{q[0].status, q[0].code, q[0].message}
+			if q[0].after {
+				after = &q[0]
+			} else {
+				err = &apiErr{q[0].status, q[0].code, q[0].message}
+			}
 		}
 	}
 	if err == nil {
 		out, err = h.run(f, in, rest)
+	}
+	if err == nil && after != nil {
+		err = &apiErr{after.status, after.code, after.message}
 	}
 	req := Request{Service: service, Op: op, Input: in, Status: 200}
 	if ae, ok := err.(*apiErr); ok {
@@ -761,7 +781,12 @@ func (f *Fake) startExecution(in any, _ *restArgs) (any, error) {
 		name = fmt.Sprintf("00000000-0000-4000-8000-%012d", f.seq)
 	}
 	arn := fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", Region, Account, mc.Name, name)
-	if _, ok := f.execs[arn]; ok {
+	if e, ok := f.execs[arn]; ok {
+		// Idempotent for a standard workflow: the same name and input of
+		// a running execution answer as the first call did.
+		if e.Status == "RUNNING" && e.Input == str(req.Input) {
+			return m{"executionArn": arn, "startDate": epoch(e.Start)}, nil
+		}
 		return nil, errf(400, "ExecutionAlreadyExists", "Execution Already Exists: '%s'", arn)
 	}
 	e := &Execution{Arn: arn, Name: name, MachineArn: mc.Arn, Status: "RUNNING", Input: str(req.Input), Start: f.tick()}

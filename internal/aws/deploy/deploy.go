@@ -102,7 +102,7 @@ func Check(g *graph.Graph, s statemachine.Settings, logging bool) (*statemachine
 // CodeURL is the URL of a code package under the datastore root:
 // <root>/<flow>/code/<sha256>.
 func CodeURL(root, flow string, p *codepkg.Package) string {
-	return strings.TrimSuffix(root, "/") + "/" + p.Key(flow)
+	return statemachine.CodeURL(root, flow, p.SHA256)
 }
 
 // Create deploys the flow: it uploads the code package, registers the job
@@ -399,9 +399,12 @@ func putStateMachine(ctx context.Context, c *Clients, have, want *Deployment) (a
 		out, err := c.SFN.CreateStateMachine(ctx, &sfnsdk.CreateStateMachineInput{
 			Name: aws.String(want.Name), Definition: aws.String(want.Definition), RoleArn: aws.String(want.RoleArn),
 			Type: sfntypes.StateMachineTypeStandard, LoggingConfiguration: want.Logging, Tags: sfnTags(want.Tags)})
-		switch errCode(err) {
-		case "":
+		if err == nil {
 			return aws.ToString(out.StateMachineArn), "created", nil
+		}
+		// An error without an AWS code (a 500 page, a lost connection)
+		// is no success: default.
+		switch errCode(err) {
 		case "StateMachineAlreadyExists": // created meanwhile: update it
 			if have, err = Find(ctx, c, want.Name); err != nil {
 				return "", "", err

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
+	"github.com/stepflow/stepflow/internal/usage"
 )
 
 // MaxInput is the largest execution input Step Functions accepts.
@@ -74,7 +76,13 @@ func Input(params map[string]string) (string, error) {
 	return string(data), nil
 }
 
-// Trigger starts a run with the parameters and returns its run id.
+// Trigger starts a run with the parameters and returns its run id. The
+// execution is named before StartExecution (NewRunName), so the call is
+// idempotent (Step Functions answers a repeated StartExecution of a
+// running standard execution with the same name and input as the first
+// one; the SDK retries a lost answer) and the run id is known even when
+// the call fails: it is returned with the error whenever the run may have
+// started.
 func (o *Ops) Trigger(ctx context.Context, params map[string]string) (string, error) {
 	input, err := Input(params)
 	if err != nil {
@@ -84,12 +92,32 @@ func (o *Ops) Trigger(ctx context.Context, params map[string]string) (string, er
 	if err != nil {
 		return "", err
 	}
-	out, err := o.C.SFN.StartExecution(ctx, &sfnsdk.StartExecutionInput{StateMachineArn: aws.String(d.Arn), Input: aws.String(input)})
+	name, err := NewRunName()
 	if err != nil {
-		return "", awsErr("start a run of "+o.Machine, err)
+		return "", err
 	}
-	arn := aws.ToString(out.ExecutionArn)
-	return statemachine.RunPrefix + arn[strings.LastIndex(arn, ":")+1:], nil
+	id := statemachine.RunPrefix + name
+	_, err = o.C.SFN.StartExecution(ctx, &sfnsdk.StartExecutionInput{StateMachineArn: aws.String(d.Arn), Name: aws.String(name), Input: aws.String(input)})
+	if err != nil {
+		err = awsErr("start run "+id+" of "+o.Machine, err)
+		if usage.Is(err) { // refused (access denied): it did not start
+			return "", err
+		}
+		return id, err
+	}
+	return id, nil
+}
+
+// NewRunName is the name of a new execution: a random (version 4) UUID,
+// the form Step Functions gives an execution started without a name.
+func NewRunName() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("name the run: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
 }
 
 // Run is one execution.
@@ -291,9 +319,10 @@ func (o *Ops) Resume(ctx context.Context, runID string, now time.Time) error {
 		return userf("run %s cannot be redriven on AWS Step Functions: it ended on %s, more than 14 days ago; %s", runID, stop.UTC().Format(time.RFC3339), local)
 	}
 	_, err = o.C.SFN.RedriveExecution(ctx, &sfnsdk.RedriveExecutionInput{ExecutionArn: ex.ExecutionArn})
-	switch errCode(err) {
-	case "":
+	if err == nil {
 		return nil
+	}
+	switch errCode(err) { // "" (a 500 page, a lost connection) is no success
 	case "ExecutionNotRedrivable":
 		msg := err.Error()
 		if i := strings.LastIndex(msg, "ExecutionNotRedrivable: "); i >= 0 {

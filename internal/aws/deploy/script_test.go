@@ -112,6 +112,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"fake":     cmdFake,
 			"cmptoken": cmdCmpToken,
+			"runid":    cmdRunID,
 		},
 	})
 }
@@ -122,6 +123,7 @@ func TestScripts(t *testing.T) {
 //	fake fail OP CODE N                 fail the next N requests of OP with CODE
 //	fake progress EXEC STEP TASK OUTCOME simulate a task (succeeded, failed, running)
 //	fake finish EXEC STATUS [DAYS-AGO]  end an execution
+//	fake definition MACHINE             print the machine's definition
 //	fake token MACHINE                  set $TOKEN to the machine's production token
 //	fake seed RUN STEP TASK             save a succeeded attempt 0 of HelloFlow with logs in the S3 datastore
 func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
@@ -151,6 +153,12 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		err = f.Finish(args[1], args[2], time.Duration(days)*24*time.Hour)
 	case "seed":
 		err = seed(ts, args[1], args[2], args[3])
+	case "definition":
+		m := f.Machine(args[1])
+		if m == nil {
+			ts.Fatalf("no state machine %s", args[1])
+		}
+		fmt.Fprint(ts.Stdout(), m.Definition)
 	case "token":
 		m := f.Machine(args[1])
 		if m == nil {
@@ -163,6 +171,21 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	if err != nil {
 		ts.Fatalf("fake %s: %v", args[0], err)
 	}
+}
+
+// runid VAR sets $VAR to the run id trigger printed on stdout
+// (sfn-<execution name>: trigger names the execution) and $VAR_EXEC to the
+// execution name.
+func cmdRunID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: runid VAR")
+	}
+	id := regexp.MustCompile(`\bsfn-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b`).FindString(ts.ReadFile("stdout"))
+	if id == "" {
+		ts.Fatalf("no run id sfn-<uuid> on stdout")
+	}
+	ts.Setenv(args[0], id)
+	ts.Setenv(args[0]+"_EXEC", strings.TrimPrefix(id, "sfn-"))
 }
 
 // cmptoken FILE GOLDEN compares FILE (stdout, stderr or a file) with

@@ -43,6 +43,16 @@ func stripToken(t string) string {
 	return strings.TrimPrefix(strings.TrimSpace(t), statemachine.ProductionPrefix)
 }
 
+// KnownToken is the production token create would deploy an existing
+// state machine with, as far as it is known without calling AWS: the one
+// given with --authorize, else the locally cached one, else "".
+func KnownToken(dir, machine, authorize string) string {
+	if authorize != "" {
+		return stripToken(authorize)
+	}
+	return readToken(dir, machine)
+}
+
 // tokenFile is the local cache of the token of one state machine: a JSON
 // object {"production_token": "..."} at <dir>/<machine>.json.
 func tokenFile(dir, machine string) string { return filepath.Join(dir, machine+".json") }

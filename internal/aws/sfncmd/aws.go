@@ -148,6 +148,10 @@ func trigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemach
 	}
 	id, err := ops.Trigger(ctx, params)
 	if err != nil {
+		if id != "" {
+			// The execution was named first: the run may have started.
+			fmt.Fprintf(env.Stderr, "%s: run %s may or may not have started; check with '%s step-functions status %s' before triggering again\n", env.Args0, id, env.Args0, id)
+		}
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "run %s of %s started on AWS Step Functions\n", id, f.Def.Name)

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepflow/stepflow/internal/aws/deploy"
 	"github.com/stepflow/stepflow/internal/aws/jobdef"
 	"github.com/stepflow/stepflow/internal/aws/settings"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
@@ -157,7 +158,10 @@ new deploy.
 With --only-json it compiles only: it prints the definition as create deploys
 it, compact, byte for byte (--indent: indented, for reading) (or, with
 --output-dir, writes state-machine.json, job-definitions.json and schedule.json
-there) and calls no AWS API.
+there) and calls no AWS API. The code URL is the one create uploads to with
+--code-package FILE, else it ends in a placeholder hash of zeros (create would
+build the package); the production token is the cached or --authorize one.
+What it cannot know is noted on standard error.
 
 Settings come from the flags, else STEPFLOW_* environment variables, else the
 JSON config file ($STEPFLOW_CONFIG or ~/.stepflow/config.json; write it with
@@ -214,6 +218,26 @@ docs/deploy.md and docs/state-machine.md.`,
 					return usage.Errorf("--output-dir writes the compiled JSON: use it with --only-json")
 				}
 				return create(ctx, env, f, s, o)
+			}
+			// The code URL create deploys: that of the prebuilt package,
+			// else the placeholder of the same length for the package
+			// create would build (building it here would make --only-json
+			// as slow as a deploy).
+			if s.CodeURL == "" {
+				if o.codePackage != "" {
+					pkg, err := codePackage(ctx, env, o)
+					if err != nil {
+						return err
+					}
+					s.CodeURL = deploy.CodeURL(s.DatastoreRoot, f.Def.Name, pkg)
+				} else {
+					fmt.Fprintf(env.Stderr, "%s: note: the code URL ends in the placeholder hash %.8s...; create puts the sha256 of the package it builds there (give --code-package FILE for the definition create deploys with it)\n", env.Args0, statemachine.PlaceholderCodeHash)
+				}
+			}
+			// The production token goes into the job definitions (and
+			// their names): the one create would use, when known here.
+			if s.ProductionToken = deploy.KnownToken(tokenDir(env), statemachine.MachineName(f.Def, s), o.authorize); s.ProductionToken == "" {
+				fmt.Fprintf(env.Stderr, "%s: note: no production token is known here (none cached, no --authorize): the job definitions create registers carry the one it assigns, and their names differ\n", env.Args0)
 			}
 			res, err := statemachine.Compile(g, s)
 			if err != nil {

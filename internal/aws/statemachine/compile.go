@@ -73,6 +73,19 @@ const RunPrefix = "sfn-"
 // non-empty execution name.
 func IsRunID(id string) bool { return strings.HasPrefix(id, RunPrefix) && len(id) > len(RunPrefix) }
 
+// CodeURL is the URL of the code package with SHA-256 sum sha under the
+// datastore root, where step-functions create uploads it:
+// <root>/<flow>/code/<sha256>.
+func CodeURL(root, flow, sha string) string {
+	return strings.TrimSuffix(root, "/") + "/" + flow + "/code/" + sha
+}
+
+// PlaceholderCodeHash stands for the hash of the code package when the
+// settings name no code URL (create --only-json without --code-package):
+// create replaces it with the hash of the package it builds and uploads,
+// of the same length, so the definition's size is the deployed one.
+const PlaceholderCodeHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
 // ProductionPrefix begins a production token as users see it and the run
 // tag naming a cloud run's production namespace: production:<token>.
 const ProductionPrefix = "production:"
@@ -276,7 +289,7 @@ func (c *compiler) check() error {
 		bad("partition %q is not known; use aws, aws-cn or aws-us-gov", c.part)
 	}
 	if s.CodeURL == "" {
-		s.CodeURL = strings.TrimSuffix(s.DatastoreRoot, "/") + "/code/" + f.Name + "/flow"
+		s.CodeURL = CodeURL(s.DatastoreRoot, f.Name, PlaceholderCodeHash)
 	}
 	known := map[string]bool{}
 	for _, cf := range f.Configs {

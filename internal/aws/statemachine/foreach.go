@@ -256,8 +256,10 @@ func (c *compiler) chunkedMap(n *graph.Node, exit string, body obj, chunk int, r
 			{"MaxConcurrency", outerConc},
 			{"ItemProcessor", obj{{"ProcessorConfig", obj{{"Mode", "DISTRIBUTED"}, {"ExecutionType", "STANDARD"}}},
 				{"StartAt", list}, {"States", child}}},
+			// No ToleratedFailurePercentage: its default, 0, is what a
+			// foreach wants (LocalStack's ASL grammar, which moto uses,
+			// even refuses an explicit 0).
 			{"Label", sanitize(shorten(n.Name, 40))},
-			{"ToleratedFailurePercentage", 0},
 			{"ResultPath", nil}, {"OutputPath", "$.Payload"}, next(n.MatchingJoin, exit)}},
 	}
 }

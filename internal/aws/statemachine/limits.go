@@ -3,6 +3,7 @@ package statemachine
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/stepflow/stepflow/internal/graph"
 )
@@ -119,9 +120,13 @@ func (c *compiler) limits(n *graph.Node, params obj, userTags map[string]string,
 			c.fail(n.Name, "Batch tags", "use keys of 1 to 128 characters", "tag key %q has %d characters", k, len(k))
 		case strings.HasPrefix(strings.ToLower(k), "aws:") || strings.HasPrefix(k, "stepflow:"):
 			c.fail(n.Name, "Batch tags", "rename the tag; aws: and stepflow: keys are reserved", "tag key %q uses a reserved prefix", k)
+		case !isTagText(k):
+			c.fail(n.Name, "Batch tags", tagCharset, "tag key %q has a character AWS Batch refuses", k)
 		}
 		if v := userTags[k]; len(v) > MaxTagValue {
 			c.fail(n.Name, "Batch tags", "use values of at most 256 characters", "tag %s has a value of %d characters", k, len(v))
+		} else if !isTagText(v) {
+			c.fail(n.Name, "Batch tags", tagCharset, "tag %s has a value (%q) with a character AWS Batch refuses", k, v)
 		}
 	}
 	if sz := itemSize(n.ForeachDepth); sz > MaxItem {
@@ -146,4 +151,19 @@ func (c *compiler) limits(n *graph.Node, params obj, userTags map[string]string,
 func itemSize(depth int) int {
 	pathspec := maxRunID + 1 + maxStepName + 1 + len(worstTaskID(depth))
 	return len(AttrPathspec) + pathspec + len(AttrWidth) + 21 + len(AttrTarget) + maxStepName + len(AttrTTL) + 21
+}
+
+// tagCharset says which characters AWS Batch takes in tag keys and values.
+const tagCharset = "use letters, digits, spaces and + - = . _ : / @ only"
+
+// isTagText reports whether s has only the characters AWS Batch takes in
+// a tag key or value: letters, digits and spaces representable in UTF-8,
+// and + - = . _ : / @ (the pattern ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$).
+func isTagText(s string) bool {
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Z, r) && !strings.ContainsRune("_.:/=+-@", r) {
+			return false
+		}
+	}
+	return true
 }

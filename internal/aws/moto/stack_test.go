@@ -1,0 +1,174 @@
+package moto_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+)
+
+// motoTemplate is deploy/cloudformation/stepflow.yaml with moto's gaps
+// worked around (the template itself stays what AWS gets):
+//
+//   - moto's AWS::Batch::ComputeEnvironment requires ServiceRole, which
+//     AWS makes optional (it uses the Batch service-linked role): the
+//     test adds a role for it.
+func motoTemplate(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("../../../deploy/cloudformation/stepflow.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	patch := func(old, new string) {
+		t.Helper()
+		if strings.Count(s, old) != 1 {
+			t.Fatalf("the template changed: %q is not there exactly once; update the moto workarounds", old)
+		}
+		s = strings.Replace(s, old, new, 1)
+	}
+	patch("\nResources:\n", `
+Resources:
+  MotoBatchServiceRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: batch.amazonaws.com}, Action: "sts:AssumeRole"}
+`)
+	patch("\n      Type: MANAGED\n", "\n      Type: MANAGED\n      ServiceRole: !GetAtt MotoBatchServiceRole.Arn\n")
+	return s
+}
+
+// deployStack creates the stack in moto and returns its outputs in the
+// form 'aws cloudformation describe-stacks --query Stacks[0].Outputs'
+// prints.
+func deployStack(t *testing.T, name string) []map[string]string {
+	t.Helper()
+	cfg, err := config.LoadDefaultConfig(bg, config.WithRegion(region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(accessKey, secretKey, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfn := cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) { o.BaseEndpoint = aws.String(motoServer.url) })
+
+	// The compute environment's network: moto's default VPC.
+	var subnets struct {
+		Items []struct {
+			ID string `xml:"subnetId"`
+		} `xml:"subnetSet>item"`
+	}
+	ec2Query(t, "DescribeSubnets", &subnets)
+	var groups struct {
+		Items []struct {
+			ID string `xml:"groupId"`
+		} `xml:"securityGroupInfo>item"`
+	}
+	ec2Query(t, "DescribeSecurityGroups", &groups)
+	if len(subnets.Items) == 0 || len(groups.Items) == 0 {
+		t.Fatalf("moto has no default subnet or security group: %+v %+v", subnets, groups)
+	}
+
+	_, err = cfn.CreateStack(bg, &cloudformation.CreateStackInput{
+		StackName:    aws.String(name),
+		TemplateBody: aws.String(motoTemplate(t)),
+		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam},
+		Parameters: []cfntypes.Parameter{
+			{ParameterKey: aws.String("BatchImage"), ParameterValue: aws.String("public.ecr.aws/aws-cli/aws-cli:latest")},
+			{ParameterKey: aws.String("Subnets"), ParameterValue: aws.String(subnets.Items[0].ID)},
+			{ParameterKey: aws.String("SecurityGroups"), ParameterValue: aws.String(groups.Items[0].ID)},
+		},
+	})
+	if err != nil {
+		t.Fatalf("create the stack in moto: %v", err)
+	}
+	out, err := cfn.DescribeStacks(bg, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := out.Stacks[0]
+	if st.StackStatus != cfntypes.StackStatusCreateComplete {
+		t.Fatalf("stack %s: %s (%s)", name, st.StackStatus, aws.ToString(st.StackStatusReason))
+	}
+	var outputs []map[string]string
+	for _, o := range st.Outputs {
+		outputs = append(outputs, map[string]string{"OutputKey": aws.ToString(o.OutputKey), "OutputValue": aws.ToString(o.OutputValue)})
+	}
+	return outputs
+}
+
+// The template deployed into moto, 'configure aws --from-outputs', then a
+// flow deployed and operated with every step-functions command against
+// that stack, with only AWS_ENDPOINT_URL pointing the clients at moto.
+func TestTemplateAndCommands(t *testing.T) {
+	home := t.TempDir()
+	outputs := deployStack(t, "stepflow")
+	writeJSON(t, filepath.Join(home, "outputs.json"), outputs)
+	command(t, home, true, "stepflow", "configure", "aws", "--from-outputs", "outputs.json")
+
+	// A linux binary of the flow is its code package (no cross-compile).
+	first, _ := command(t, home, true, "hello", "step-functions", "create", "--code-package", motoServer.bin["hello"])
+	for _, want := range []string{
+		`(?m)^code package s3://\S+/stepflow/HelloFlow/code/[0-9a-f]{64}: uploaded$`,
+		`(?m)^job definition HelloFlow-[0-9a-f]{16}: registered`,
+		`(?m)^state machine HelloFlow: created`,
+	} {
+		if !regexp.MustCompile(want).MatchString(first) {
+			t.Errorf("first create: no line %s in\n%s", want, first)
+		}
+	}
+	// Unchanged: reads only (moto's request recorder).
+	var second string
+	calls := record(t, func() {
+		second, _ = command(t, home, true, "hello", "step-functions", "create", "--code-package", motoServer.bin["hello"])
+	})
+	t.Logf("second create: %v", calls)
+	if len(calls) < 5 {
+		t.Errorf("second create: %d calls recorded: %v", len(calls), calls)
+	}
+	for _, c := range calls {
+		if c.write() {
+			t.Errorf("second create wrote: %s\n%s", c, second)
+		}
+	}
+
+	out, _ := command(t, home, true, "hello", "step-functions", "trigger", "--name", "moto")
+	id := regexp.MustCompile(`sfn-[0-9a-f-]{36}`).FindString(out)
+	if id == "" {
+		t.Fatalf("trigger printed no run id:\n%s", out)
+	}
+	out, _ = command(t, home, true, "hello", "step-functions", "list-runs")
+	if !regexp.MustCompile(`(?m)^` + id + `\s+RUNNING\s`).MatchString(out) {
+		t.Errorf("list-runs does not list %s RUNNING:\n%s", id, out)
+	}
+	out, _ = command(t, home, true, "hello", "step-functions", "status", id)
+	if !strings.Contains(out, "run "+id+": RUNNING") {
+		t.Errorf("status:\n%s", out)
+	}
+	out, _ = command(t, home, true, "hello", "step-functions", "terminate", id)
+	if !strings.HasPrefix(out, "run "+id+" terminated at ") {
+		t.Errorf("terminate:\n%s", out)
+	}
+	// moto 5.2.1 has no RedriveExecution: resume reaches it, with the
+	// terminated run, and gets moto's refusal.
+	_, stderr := command(t, home, false, "hello", "step-functions", "resume", id)
+	if !strings.Contains(stderr, "RedriveExecution") {
+		t.Errorf("resume: %s", stderr)
+	}
+	out, _ = command(t, home, true, "hello", "step-functions", "delete")
+	if !strings.Contains(out, "state machine HelloFlow: deleted") {
+		t.Errorf("delete:\n%s", out)
+	}
+	_, stderr = command(t, home, false, "hello", "step-functions", "list-runs")
+	if !strings.Contains(stderr, "is not deployed") {
+		t.Errorf("list-runs after delete: %s", stderr)
+	}
+}
