@@ -104,6 +104,10 @@ type Fake struct {
 	jobs      map[string]*Job
 	logs      map[string][]LogEvent // by group + "\x00" + stream
 	queues    map[string][]string   // job queue name -> its compute environments' types
+	// autoFinish, when set, ends a running execution with this status once
+	// it has been described autoPolls times (FinishAfterPolls).
+	autoFinish string
+	autoPolls  int
 }
 
 type fault struct {
@@ -138,6 +142,7 @@ type Execution struct {
 	RedriveCount                         int
 	Events                               []map[string]any
 	inState                              map[string]bool // step/task in a Task state
+	polls                                int             // DescribeExecution answers, for FinishAfterPolls
 }
 
 // JobDef is one revision of a job definition.
@@ -415,6 +420,15 @@ func (f *Fake) Progress(execName, step, task, outcome string) error {
 	return nil
 }
 
+// FinishAfterPolls makes every running execution end with status once
+// DescribeExecution has answered for it polls times: a run that ends while
+// a command watches it.
+func (f *Fake) FinishAfterPolls(status string, polls int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.autoFinish, f.autoPolls = status, polls
+}
+
 // Finish ends an execution with status (SUCCEEDED, FAILED, TIMED_OUT,
 // ABORTED), ago before the fake's clock.
 func (f *Fake) Finish(execName, status string, ago time.Duration) error {
@@ -424,11 +438,16 @@ func (f *Fake) Finish(execName, status string, ago time.Duration) error {
 	if e == nil {
 		return fmt.Errorf("no execution %s", execName)
 	}
+	f.finish(e, status, ago)
+	return nil
+}
+
+// finish ends e. Called with f.mu held.
+func (f *Fake) finish(e *Execution, status string, ago time.Duration) {
 	e.Status = status
 	e.Stop = f.tick().Add(-ago)
 	typ := map[string]string{"SUCCEEDED": "ExecutionSucceeded", "FAILED": "ExecutionFailed", "TIMED_OUT": "ExecutionTimedOut", "ABORTED": "ExecutionAborted"}[status]
 	f.event(e, typ, len(e.Events), nil)
-	return nil
 }
 
 func epoch(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
@@ -845,6 +864,11 @@ func (f *Fake) describeExecution(in any, _ *restArgs) (any, error) {
 	e, err := f.execution(str(in.(*sfn.DescribeExecutionInput).ExecutionArn))
 	if err != nil {
 		return nil, err
+	}
+	if f.autoFinish != "" && e.Status == "RUNNING" {
+		if e.polls++; e.polls >= f.autoPolls {
+			f.finish(e, f.autoFinish, 0)
+		}
 	}
 	out := m{"executionArn": e.Arn, "stateMachineArn": e.MachineArn, "name": e.Name, "status": e.Status,
 		"startDate": epoch(e.Start), "input": e.Input, "redriveCount": e.RedriveCount}

@@ -123,6 +123,7 @@ func TestScripts(t *testing.T) {
 //	fake fail OP CODE N                 fail the next N requests of OP with CODE
 //	fake progress EXEC STEP TASK OUTCOME simulate a task (succeeded, failed, running)
 //	fake finish EXEC STATUS [DAYS-AGO]  end an execution
+//	fake autofinish STATUS N            end every running execution with STATUS once described N times
 //	fake definition MACHINE             print the machine's definition
 //	fake token MACHINE                  set $TOKEN to the machine's production token
 //	fake seed RUN STEP TASK             save a succeeded attempt 0 of HelloFlow with logs in the S3 datastore
@@ -151,6 +152,9 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 			days, _ = strconv.Atoi(args[3])
 		}
 		err = f.Finish(args[1], args[2], time.Duration(days)*24*time.Hour)
+	case "autofinish":
+		n, _ := strconv.Atoi(args[2])
+		f.FinishAfterPolls(args[1], n)
 	case "seed":
 		err = seed(ts, args[1], args[2], args[3])
 	case "definition":

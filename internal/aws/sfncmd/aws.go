@@ -1,10 +1,13 @@
 package sfncmd
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -141,7 +144,7 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 }
 
 // trigger starts a run with the given parameter values.
-func trigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, params map[string]string) error {
+func trigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, params map[string]string, wait watchFlags) error {
 	ops, err := connect(ctx, env, f, s)
 	if err != nil {
 		return err
@@ -155,6 +158,13 @@ func trigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemach
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "run %s of %s started on AWS Step Functions\n", id, f.Def.Name)
+	if wait.on {
+		g, err := f.Graph()
+		if err != nil {
+			return err
+		}
+		return watch(ctx, env, f, ops, g.Order, s, id, wait.interval)
+	}
 	fmt.Fprintf(env.Stdout, "follow it with: %s step-functions status %s\n", env.Invocation(), id)
 	return nil
 }
@@ -191,6 +201,9 @@ func onRun(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachin
 	if err != nil {
 		return err
 	}
+	if run, err = resolveRun(ctx, ops, run); err != nil {
+		return err
+	}
 	out := env.Stdout
 	switch cmd {
 	case "status":
@@ -198,7 +211,11 @@ func onRun(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachin
 		if err != nil {
 			return err
 		}
-		return status(ctx, env, f, ops, g.Order, s, run)
+		if o.watch {
+			return watch(ctx, env, f, ops, g.Order, s, run, o.interval)
+		}
+		_, err = status(ctx, env.Stdout, env, f, ops, g.Order, s, run)
+		return err
 	case "terminate":
 		at, err := ops.Terminate(ctx, run, sfnUser(env), o.authorize, tokenDir(env))
 		if err != nil {
@@ -262,14 +279,13 @@ func codePackage(ctx context.Context, env *command.Env, o createOptions) (*codep
 	return p, nil
 }
 
-// status prints a run's progress: the execution history, and what the
-// datastore holds.
-func status(ctx context.Context, env *command.Env, f *flowcmd.Flow, ops *deploy.Ops, steps []string, s statemachine.Settings, run string) error {
+// status prints a run's progress on out: the execution history, and what
+// the datastore holds. It returns the execution's status.
+func status(ctx context.Context, out io.Writer, env *command.Env, f *flowcmd.Flow, ops *deploy.Ops, steps []string, s statemachine.Settings, run string) (string, error) {
 	st, err := ops.Status(ctx, run, steps)
 	if err != nil {
-		return err
+		return "", err
 	}
-	out := env.Stdout
 	fmt.Fprintf(out, "run %s: %s (started %s, stopped %s", st.ID, st.Status, utc(st.Start), utc(st.Stop))
 	if st.Redrives > 0 {
 		fmt.Fprintf(out, ", resumed %d time(s)", st.Redrives)
@@ -296,7 +312,7 @@ func status(ctx context.Context, env *command.Env, f *flowcmd.Flow, ops *deploy.
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", name, p.Started, p.Succeeded, p.Failed, p.Running, datastoreView(ctx, store, run, name))
 	}
-	return tw.Flush()
+	return st.Status, tw.Flush()
 }
 
 // datastoreView says how many tasks of a step the datastore knows and how
@@ -322,6 +338,9 @@ func datastoreView(ctx context.Context, store *datastore.Store, run, step string
 func logs(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, ps pathspec.Pathspec, attempt int, stream string) error {
 	ops, err := connect(ctx, env, f, s)
 	if err != nil {
+		return err
+	}
+	if ps.Run, err = resolveRun(ctx, ops, ps.Run); err != nil {
 		return err
 	}
 	var dsErr error
@@ -373,4 +392,58 @@ func openClient(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statem
 		return nil, usage.Wrap(&statemachine.MissingError{Flow: f.Def.Name, Doing: "reach its datastore", Missing: []statemachine.Missing{{Flag: "datastore-root", Why: "where the tasks keep artifacts and logs, s3://bucket/prefix"}}})
 	}
 	return client.Open(ctx, s.DatastoreRoot, client.WithEnv(s3Env(env, s)))
+}
+
+// resolveRun turns "latest" into the id of the deployment's newest run.
+func resolveRun(ctx context.Context, ops *deploy.Ops, run string) (string, error) {
+	if run != latestRun {
+		return run, nil
+	}
+	runs, err := ops.ListRuns(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	if len(runs) == 0 {
+		return "", usage.Errorf("state machine %s has no runs yet, so no latest run; start one with step-functions trigger", ops.Machine)
+	}
+	return runs[0].ID, nil
+}
+
+// watch shows a run's status every interval until it ends: redrawn in
+// place on a terminal, printed again when it changed otherwise. It
+// returns nil when the run succeeded, and a failure (exit status 1) when
+// it failed, timed out or was stopped.
+func watch(ctx context.Context, env *command.Env, f *flowcmd.Flow, ops *deploy.Ops, steps []string, s statemachine.Settings, run string, interval time.Duration) error {
+	tty := false
+	if fl, ok := env.Stdout.(*os.File); ok {
+		if fi, err := fl.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	last, drawn := "", 0
+	for {
+		var buf bytes.Buffer
+		st, err := status(ctx, &buf, env, f, ops, steps, s, run)
+		if err != nil {
+			return err
+		}
+		if text := buf.String(); text != last {
+			if tty {
+				fmt.Fprint(env.Stdout, strings.Repeat("\x1b[1A\x1b[2K", drawn))
+			}
+			fmt.Fprint(env.Stdout, text)
+			last, drawn = text, strings.Count(text, "\n")
+		}
+		switch st {
+		case "SUCCEEDED":
+			return nil
+		case "FAILED", "TIMED_OUT", "ABORTED":
+			return &command.FailedError{Err: fmt.Errorf("run %s ended %s; see the failed steps above, and their logs with '%s step-functions logs %s/STEP/TASK'", run, st, env.Invocation(), run)}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(interval):
+		}
+	}
 }

@@ -41,7 +41,14 @@ func cmdStepFunctions(f *flowcmd.Flow) *command.Command {
 			cmdSFNRun(f, "status", "show a run's progress, step by step",
 				`Status shows a run on AWS Step Functions: its status, and per step how many
 tasks started, succeeded, failed and are running (from the execution history)
-and what the datastore holds for it.`, nil),
+and what the datastore holds for it. RUN may be "latest", the newest run.
+
+With --watch it shows the table again every --interval until the run ends
+(on a terminal, in place), and exits with the run's outcome: 0 when it
+succeeded, 1 when it failed, timed out or was stopped.`, func(fs *flag.FlagSet, o *runOptions) {
+					fs.BoolVar(&o.watch, "watch", false, "show the status until the run ends; exit 0 if it succeeded, 1 if not")
+					fs.DurationVar(&o.interval, "interval", defaultWatchInterval, "how often --watch asks AWS")
+				}),
 			cmdSFNLogs(f),
 			cmdSFNRun(f, "terminate", "stop a running run",
 				`Terminate stops a running run (StopExecution). Stopping a run of another
@@ -318,11 +325,19 @@ func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args 
 		fs.Var(v, p.Name, usage)
 	}
 	settingFlags(fs, &flags, skip)
+	var wait watchFlags
+	if !skip["wait"] && !skip["interval"] {
+		fs.BoolVar(&wait.on, "wait", false, "wait for the run to end, showing its status; exit 0 if it succeeded, 1 if not")
+		fs.DurationVar(&wait.interval, "interval", defaultWatchInterval, "how often --wait asks AWS")
+	}
 	if err := command.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usage.Errorf("trigger takes no arguments, got %q; parameters are flags (--name value)", fs.Args())
+	}
+	if wait.on && wait.interval <= 0 {
+		return usage.Errorf("--interval %s: use a positive duration, e.g. 5s", wait.interval)
 	}
 	given := map[string]string{}
 	merged := map[string]string{}
@@ -351,8 +366,17 @@ func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args 
 	if err != nil {
 		return err
 	}
-	return trigger(ctx, env, f, s, given)
+	return trigger(ctx, env, f, s, given, wait)
 }
+
+// watchFlags are trigger's --wait and --interval.
+type watchFlags struct {
+	on       bool
+	interval time.Duration
+}
+
+// latestRun names the newest run of the deployment.
+const latestRun = "latest"
 
 // runStatuses are the execution statuses list-runs filters on.
 var runStatuses = []string{"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"}
@@ -388,7 +412,15 @@ run id, status, start and stop time (UTC). --status keeps one status: ` + string
 }
 
 // runOptions are the flags of a command taking one run id.
-type runOptions struct{ authorize string }
+type runOptions struct {
+	authorize string
+	watch     bool          // status
+	interval  time.Duration // status --watch
+}
+
+// defaultWatchInterval is how often trigger --wait and status --watch ask
+// AWS for the run's status.
+const defaultWatchInterval = 5 * time.Second
 
 // cmdSFNRun is a command taking one run id: status, terminate, resume.
 func cmdSFNRun(f *flowcmd.Flow, name, short, long string, extra func(fs *flag.FlagSet, o *runOptions)) *command.Command {
@@ -409,8 +441,11 @@ func cmdSFNRun(f *flowcmd.Flow, name, short, long string, extra func(fs *flag.Fl
 			if len(args) != 1 {
 				return usage.Errorf("%s takes one run id (sfn-...), got %d arguments; list the runs with '%s step-functions list-runs'", name, len(args), env.Invocation())
 			}
-			if !statemachine.IsRunID(args[0]) {
-				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q (list them with '%s step-functions list-runs')", args[0], statemachine.RunPrefix, env.Invocation())
+			if !statemachine.IsRunID(args[0]) && args[0] != latestRun {
+				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q, or write %q (list them with '%s step-functions list-runs')", args[0], statemachine.RunPrefix, latestRun, env.Invocation())
+			}
+			if o.watch && o.interval <= 0 {
+				return usage.Errorf("--interval %s: use a positive duration, e.g. 5s", o.interval)
 			}
 			s, err := loadSettings(env, flags)
 			if err != nil {
@@ -447,8 +482,8 @@ history.`,
 			if err != nil {
 				return usage.Wrap(err)
 			}
-			if !statemachine.IsRunID(ps.Run) {
-				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q; for a local run use '%s logs'", ps.Run, statemachine.RunPrefix, env.Invocation())
+			if !statemachine.IsRunID(ps.Run) && ps.Run != latestRun {
+				return usage.Errorf("run id %q is not a Step Functions run: their ids begin with %q (or write %q); for a local run use '%s logs'", ps.Run, statemachine.RunPrefix, latestRun, env.Invocation())
 			}
 			s, err := loadSettings(env, flags)
 			if err != nil {
