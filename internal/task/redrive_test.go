@@ -3,9 +3,11 @@ package task_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/stepflow/stepflow"
+	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/flow"
@@ -82,8 +84,13 @@ func TestRedriveNumbersAttemptAfterLatest(t *testing.T) {
 	if end.Status != datastore.StatusSucceeded {
 		t.Fatalf("end: %+v", end)
 	}
-	seen, err := ex.Store.GetBlob(ctx, end.Artifacts["Seen"].Hash)
-	if err != nil || string(seen) != `"fixed"` {
-		t.Errorf("the next step read %s (%v), want the redriven attempt's \"fixed\"", seen, err)
+	ref := end.Artifacts["Seen"]
+	data, err := ex.Store.GetBlob(ctx, ref.Hash)
+	var seen string
+	if err == nil {
+		err = artifact.Decode(data, ref.Encoding, reflect.ValueOf(&seen))
+	}
+	if err != nil || seen != "fixed" {
+		t.Errorf("the next step read %q (%v), want the redriven attempt's \"fixed\"", seen, err)
 	}
 }

@@ -127,8 +127,13 @@ func CacheDir() string {
 }
 
 // keep is how many versions of one binary the cache keeps (an AWS build
-// of a flow is about 30 MB).
-const keep = 2
+// of a flow is about 30 MB): the plain and the AWS build, with room for
+// another checkout's. A version used within inUse is kept anyway: a test
+// of another package may be about to run it.
+const (
+	keep  = 4
+	inUse = 30 * time.Minute
+)
 
 // maxAge is how long an unused version stays.
 const maxAge = 24 * time.Hour
@@ -347,7 +352,8 @@ func prune(dir string) {
 	}
 	sort.Slice(vs, func(i, j int) bool { return vs[i].used.After(vs[j].used) })
 	for i, v := range vs {
-		if i >= keep || time.Since(v.used) > maxAge {
+		age := time.Since(v.used)
+		if (i >= keep && age > inUse) || age > maxAge {
 			os.RemoveAll(v.path)
 		}
 	}
