@@ -43,6 +43,7 @@ type axis struct {
 	lo, hi     float64 // data range
 	from, to   float64 // pixel range
 	ticks      []float64
+	step       float64  // between ticks
 	categories []string // a band axis: one band per category
 }
 
@@ -62,7 +63,7 @@ func niceAxis(lo, hi float64, n int, from, to float64) axis {
 	step := niceStep((hi - lo) / float64(n))
 	lo = math.Floor(lo/step) * step
 	hi = math.Ceil(hi/step) * step
-	a := axis{lo: lo, hi: hi, from: from, to: to}
+	a := axis{lo: lo, hi: hi, from: from, to: to, step: step}
 	for v := lo; v <= hi+step/2; v += step {
 		a.ticks = append(a.ticks, math.Round(v/step)*step)
 	}
@@ -83,7 +84,7 @@ func niceStep(raw float64) float64 {
 	return 10 * p
 }
 
-// tick formats a tick value compactly.
+// tick formats a value compactly.
 func tick(v float64) string {
 	if v == 0 {
 		return "0"
@@ -92,6 +93,14 @@ func tick(v float64) string {
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// tickAt formats a tick of an axis with as many decimals as its step has.
+func (a axis) tickAt(v float64) string {
+	if a.step <= 0 || math.Abs(v) >= 1e6 || (v != 0 && math.Abs(v) < 1e-3) {
+		return tick(v)
+	}
+	return strconv.FormatFloat(v, 'f', max(0, int(-math.Floor(math.Log10(a.step)))), 64)
 }
 
 // svg draws the chart.
@@ -218,7 +227,7 @@ func drawAxes(w *svgWriter, ch *Chart, x, y axis, l, r, t, b float64) {
 	for _, v := range y.ticks {
 		py := y.at(v)
 		w.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" class="grid"/>`+"\n", num(l), num(py), num(r), num(py))
-		w.text(l-6, py+4, "end", "tick", tick(v))
+		w.text(l-6, py+4, "end", "tick", y.tickAt(v))
 	}
 	if x.categories != nil {
 		band := (r - l) / float64(max(len(x.categories), 1))
@@ -232,7 +241,7 @@ func drawAxes(w *svgWriter, ch *Chart, x, y axis, l, r, t, b float64) {
 		for _, v := range x.ticks {
 			px := x.at(v)
 			w.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" class="axis"/>`+"\n", num(px), num(b), num(px), num(b+4))
-			w.text(px, b+16, "middle", "tick", tick(v))
+			w.text(px, b+16, "middle", "tick", x.tickAt(v))
 		}
 	}
 	w.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" class="axis"/>`+"\n", num(l), num(b), num(r), num(b))

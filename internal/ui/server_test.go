@@ -135,6 +135,34 @@ func TestPages(t *testing.T) {
 	if len(art) > 100<<10 {
 		t.Errorf("artifact page of a large value is %d bytes", len(art))
 	}
+	// A card: framed in a sandbox on the task page, served under its own
+	// strict policy, every value escaped.
+	end := page(t, u+"/flows/TrainFlow/runs/r-ok/steps/end/tasks/0")
+	contains(t, "task with a card", end, `<iframe class="card" sandbox src="/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0"`)
+	if strings.Contains(task, "<iframe") {
+		t.Error("a task without a card shows one")
+	}
+	code, h, doc := get(t, u+"/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0")
+	if code != 200 || h.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("card: %d %v", code, h)
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "; sandbox;") ||
+		!strings.Contains(csp, "frame-ancestors 'self'") || strings.Contains(csp, "script-src") || strings.Contains(csp, "unsafe") {
+		t.Errorf("card CSP: %q", csp)
+	}
+	contains(t, "card", doc, "<h1>Best shard: <strong>eu</strong></h1>", "<th>Shard</th>", "<td>eu</td>", escaped,
+		">Score per shard</text>", "<polyline", `<img src="data:image/png;base64,`, `alt="a diagonal"`)
+	if strings.Contains(doc, "<script") {
+		t.Errorf("the card has markup from a value:\n%s", doc)
+	}
+	code, h, _ = get(t, u+"/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0&download=1")
+	if code != 200 || h.Get("Content-Disposition") != `attachment; filename="TrainFlow-r-ok-end-0-0.html"` {
+		t.Errorf("card download: %d %v", code, h)
+	}
+	if code, _, body := get(t, u+"/flows/TrainFlow/runs/r-ok/steps/start/tasks/0/card"); code != http.StatusNotFound || !strings.Contains(body, "has no card") {
+		t.Errorf("card of a task without one: %d\n%s", code, body)
+	}
+
 	code, h, raw := get(t, u+"/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/artifacts/Raw?attempt=0&download=1")
 	if code != 200 || raw != "\x00\x01hi" || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") {
 		t.Errorf("download: %d %q %v", code, raw, h)
@@ -217,6 +245,14 @@ func TestAPI(t *testing.T) {
 	if log.Text != xss+"\n" || log.Size != 9+len(xss)+1 || !log.Stored {
 		t.Errorf("log tail: %+v", log)
 	}
+	var k struct {
+		Version  int
+		Elements []map[string]any
+	}
+	getJSON(t, u+"/api/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card", &k)
+	if k.Version != 1 || len(k.Elements) != 5 || k.Elements[0]["markdown"] == nil || k.Elements[1]["table"] == nil {
+		t.Errorf("card: %+v", k)
+	}
 	var art struct{ Value any }
 	getJSON(t, u+"/api/flows/TrainFlow/runs/r-ok/steps/start/tasks/0/artifacts/Note", &art)
 	if art.Value != xss {
@@ -254,6 +290,7 @@ func TestTraversal(t *testing.T) {
 		"/flows/TrainFlow/runs/r-ok/steps/start/tasks/0/artifacts/..%2F..%2Fsecret.txt",
 		"/flows/TrainFlow/runs/r-ok/steps/start/tasks/0/logs/..%2F..%2F..%2F..%2F..%2F..%2Fsecret.txt",
 		"/flows/TrainFlow/runs/r-ok/steps/start/tasks/0/logs/stdout?attempt=..%2F..%2F..",
+		"/flows/TrainFlow/runs/r-ok/steps/end/tasks/..%2F..%2F..%2F..%2F..%2Fsecret.txt/card",
 		"/flows/.%2e/runs/r-ok",
 		"/flows/TrainFlow/runs/%2e%2e",
 		"/flows/TrainFlow/runs/r-ok%5C..%5C..",
