@@ -39,7 +39,8 @@ func readmeCommands(t *testing.T) []string {
 // Every command block of the README runs as pasted, in order, in a fresh
 // copy of the repository. The test command itself is left out (it is what
 // runs this test); the commands that deploy to AWS run in their
-// --only-json form, with the settings the README shows.
+// --only-json form, with the settings the README shows; the UI server runs
+// for a few seconds on a free port.
 func TestREADMECommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every README command with go run")
@@ -72,13 +73,19 @@ func TestREADMECommands(t *testing.T) {
 		switch {
 		case c == "bash scripts/test.sh":
 			continue
+		case strings.HasSuffix(c, "./cmd/stepflow ui"):
+			// A server, which runs until stopped: start it on a free port
+			// and stop it after a few seconds (timeout's status 124).
+			c = "go build -o stepflow-ui ./cmd/stepflow && { timeout 3 ./stepflow-ui ui --addr 127.0.0.1:0 || test $? -eq 124; }"
 		case strings.Contains(c, "step-functions") && !strings.Contains(c, "--only-json"):
 			// Needs an AWS account: compile the same flow with the same
 			// build and settings instead.
 			before, _, _ := strings.Cut(c, " step-functions ")
 			c = before + " step-functions create --only-json >/dev/null"
 		}
-		script = append(script, "echo '$ "+strings.ReplaceAll(c, "'", `'\''`)+"' >&2", c)
+		// A blank line first: the previous command may end its output
+		// without a newline (create --only-json prints compact JSON).
+		script = append(script, "echo >&2; echo '$ "+strings.ReplaceAll(c, "'", `'\''`)+"' >&2", c)
 		ran++
 	}
 	// A home of its own (no config file of the developer's), with the go
@@ -98,7 +105,7 @@ func TestREADMECommands(t *testing.T) {
 		t.Fatalf("a README command failed (%v); the last '$' line is the one:\n%s", err, out.String())
 	}
 	if got := strings.Count(out.String(), "\n$ "); got+1 < ran {
-		t.Errorf("ran %d of %d commands", got+1, ran)
+		t.Errorf("ran %d of %d commands:\n%s", got+1, ran, out.String())
 	}
 }
 

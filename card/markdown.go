@@ -4,6 +4,7 @@ import (
 	"html"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // markdown renders a subset of CommonMark with GitHub's pipe tables to
@@ -23,24 +24,33 @@ func markdown(src string) string {
 	return b.String()
 }
 
-var (
-	reHeading = regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)
-	reRule    = regexp.MustCompile(`^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$`)
-	reBullet  = regexp.MustCompile(`^( {0,3})([-*+])([ \t]+|$)`)
-	reOrdered = regexp.MustCompile(`^( {0,3})(\d{1,9})([.)])([ \t]+|$)`)
-	reFence   = regexp.MustCompile("^ {0,3}(```+|~~~+)[ \t]*([^`\\s]*)")
-	reDelim   = regexp.MustCompile(`^ *\|? *:?-+:? *(\| *:?-+:? *)*\|? *$`)
-)
+// syntax holds the patterns of Markdown's block syntax, compiled on first
+// use rather than at package initialisation: every flow binary links this
+// package, and every local task starts one.
+type syntax struct {
+	heading, rule, bullet, ordered, fence, delim *regexp.Regexp
+}
+
+var patterns = sync.OnceValue(func() *syntax {
+	return &syntax{
+		heading: regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`),
+		rule:    regexp.MustCompile(`^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$`),
+		bullet:  regexp.MustCompile(`^( {0,3})([-*+])([ \t]+|$)`),
+		ordered: regexp.MustCompile(`^( {0,3})(\d{1,9})([.)])([ \t]+|$)`),
+		fence:   regexp.MustCompile("^ {0,3}(```+|~~~+)[ \t]*([^`\\s]*)"),
+		delim:   regexp.MustCompile(`^ *\|? *:?-+:? *(\| *:?-+:? *)*\|? *$`),
+	}
+})
 
 func blank(l string) bool { return strings.TrimSpace(l) == "" }
 
 // listItem reports whether l starts a list item, its kind ("ul" or
 // "ol") and the width of its marker.
 func listItem(l string) (kind string, width int, ok bool) {
-	if m := reBullet.FindStringSubmatch(l); m != nil && !reRule.MatchString(l) {
+	if m := patterns().bullet.FindStringSubmatch(l); m != nil && !patterns().rule.MatchString(l) {
 		return "ul", len(m[0]), true
 	}
-	if m := reOrdered.FindStringSubmatch(l); m != nil {
+	if m := patterns().ordered.FindStringSubmatch(l); m != nil {
 		return "ol", len(m[0]), true
 	}
 	return "", 0, false
@@ -48,7 +58,7 @@ func listItem(l string) (kind string, width int, ok bool) {
 
 // startsBlock reports whether l interrupts a paragraph.
 func startsBlock(l string) bool {
-	if reHeading.MatchString(l) || reRule.MatchString(l) || reFence.MatchString(l) ||
+	if patterns().heading.MatchString(l) || patterns().rule.MatchString(l) || patterns().fence.MatchString(l) ||
 		strings.HasPrefix(strings.TrimLeft(l, " "), ">") {
 		return true
 	}
@@ -62,8 +72,8 @@ func blocks(b *strings.Builder, lines []string) {
 		switch {
 		case blank(l):
 			i++
-		case reFence.MatchString(l):
-			m := reFence.FindStringSubmatch(l)
+		case patterns().fence.MatchString(l):
+			m := patterns().fence.FindStringSubmatch(l)
 			fence := m[1]
 			i++
 			var code []string
@@ -81,12 +91,12 @@ func blocks(b *strings.Builder, lines []string) {
 				b.WriteString(html.EscapeString(c) + "\n")
 			}
 			b.WriteString("</code></pre>\n")
-		case reHeading.MatchString(l):
-			m := reHeading.FindStringSubmatch(l)
+		case patterns().heading.MatchString(l):
+			m := patterns().heading.FindStringSubmatch(l)
 			n := string(rune('0' + len(m[1])))
 			b.WriteString("<h" + n + ">" + inline(m[2]) + "</h" + n + ">\n")
 			i++
-		case reRule.MatchString(l):
+		case patterns().rule.MatchString(l):
 			b.WriteString("<hr>\n")
 			i++
 		case strings.HasPrefix(strings.TrimLeft(l, " "), ">"):
@@ -185,7 +195,7 @@ func indent(l string) int { return len(l) - len(strings.TrimLeft(l, " ")) }
 // isTable reports whether a pipe table starts at lines[i]: a row with a
 // '|' followed by a delimiter row.
 func isTable(lines []string, i int) bool {
-	return i+1 < len(lines) && strings.Contains(lines[i], "|") && reDelim.MatchString(lines[i+1]) &&
+	return i+1 < len(lines) && strings.Contains(lines[i], "|") && patterns().delim.MatchString(lines[i+1]) &&
 		strings.Contains(lines[i+1], "-")
 }
 
