@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +341,54 @@ func TestRunsPaging(t *testing.T) {
 	contains(t, "page 3", p3, "page 3 of 3", `data-run="run-000"`, `rel="prev"`)
 	if strings.Count(p3, "data-run=") != 20 {
 		t.Errorf("page 3 has %d runs, want 20", strings.Count(p3, "data-run="))
+	}
+}
+
+// A flow with 1,000 runs: following the runs list's "older" links from the
+// first page shows every run once, newest first, 50 a page, and stops at
+// the last page.
+func TestRunsPaging1000(t *testing.T) {
+	const n = 1000
+	root := filepath.Join(t.TempDir(), "ds")
+	f := newFixture(t, root)
+	for i := range n {
+		f.run(t, fmt.Sprintf("run-%04d", i), t0.Add(time.Duration(i)*time.Minute), "")
+	}
+	c, err := client.Open(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ui.New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	next := regexp.MustCompile(`rel="next" href="([^"]+)"`)
+	run := regexp.MustCompile(`data-run="([^"]+)"`)
+	var seen []string
+	url, pages := "/flows/TrainFlow", 0
+	for url != "" {
+		pages++
+		if pages > n/50+1 {
+			t.Fatalf("more than %d pages", n/50)
+		}
+		body := page(t, ts.URL+html.UnescapeString(url))
+		contains(t, url, body, fmt.Sprintf("%d runs · page %d of %d", n, pages, n/50))
+		for _, m := range run.FindAllStringSubmatch(body, -1) {
+			seen = append(seen, m[1])
+		}
+		url = ""
+		if m := next.FindStringSubmatch(body); m != nil {
+			url = m[1]
+		}
+	}
+	if pages != n/50 || len(seen) != n {
+		t.Fatalf("%d pages, %d runs; want %d pages, %d runs", pages, len(seen), n/50, n)
+	}
+	for i, id := range seen {
+		if want := fmt.Sprintf("run-%04d", n-1-i); id != want {
+			t.Fatalf("run %d of the list is %s, want %s (newest first, each once)", i, id, want)
+		}
 	}
 }
