@@ -24,7 +24,8 @@ import (
 // escaping as the browser sees it, a resumed run, and a running run whose counts change
 // live while the test records its tasks. Screenshots go to the test's
 // artifact directory (go test -artifacts); with STEPFLOW_UPDATE_SCREENSHOT=1
-// the run page's also replaces docs/ui-run.png.
+// the run page's and the card's also replace docs/ui-run.png and
+// docs/ui-card.png.
 func TestBrowser(t *testing.T) {
 	exe := ""
 	for _, name := range []string{"chromium", "chromium-browser"} {
@@ -101,8 +102,8 @@ func TestBrowser(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(t.ArtifactDir(), name), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if name == "run.png" && os.Getenv("STEPFLOW_UPDATE_SCREENSHOT") == "1" {
-			if err := os.WriteFile(filepath.Join("..", "..", "docs", "ui-run.png"), png, 0o644); err != nil {
+		if docs := map[string]string{"run.png": "ui-run.png", "task-card.png": "ui-card.png"}[name]; docs != "" && os.Getenv("STEPFLOW_UPDATE_SCREENSHOT") == "1" {
+			if err := os.WriteFile(filepath.Join("..", "..", "docs", docs), png, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
