@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"sync"
 
+	"github.com/stepflow/stepflow/card"
 	"github.com/stepflow/stepflow/internal/flow"
 )
 
@@ -16,6 +18,9 @@ import (
 // names, context.Background, and Printf writing to standard output.
 type Context struct {
 	c *flow.Context // nil in the zero Context
+
+	once sync.Once
+	card *card.Card // the zero Context's card
 }
 
 func (c *Context) in() *flow.Context {
@@ -120,6 +125,29 @@ func (c *Context) Printf(format string, args ...any) {
 		return
 	}
 	fmt.Printf(format, args...)
+}
+
+// Card returns the task's card: a report of Markdown text, tables, images
+// and charts that is saved with the task's attempt (whether the step
+// succeeds or fails) and shown by `stepflow ui` and the card view
+// command:
+//
+//	k := c.Card()
+//	k.Markdown("# Training\nBest shard: **" + f.Best + "**")
+//	k.Table(f.Scores) // a slice of structs: a column per field
+//	k.Chart(card.Chart{Kind: card.Line, Title: "loss", Series: []card.Series{{Name: "train", Y: f.Loss}}})
+//
+// Every call on one task returns the same card. In the zero Context it is
+// a card that is not saved, which a unit test can inspect.
+func (c *Context) Card() *card.Card {
+	if in := c.in(); in != nil {
+		return in.Card()
+	}
+	if c == nil {
+		return &card.Card{}
+	}
+	c.once.Do(func() { c.card = &card.Card{} })
+	return c.card
 }
 
 // itemError is the panic value with which Item fails the task; the step

@@ -42,7 +42,8 @@ func readmeCommands(t *testing.T) []string {
 // Every command block of the README runs as pasted, in order, in a fresh
 // copy of the repository. The test command itself is left out (it is what
 // runs this test); the commands that deploy to AWS run in their
-// --only-json form, with the settings the README shows.
+// --only-json form, with the settings the README shows; the UI server runs
+// for a few seconds on a free port.
 func TestREADMECommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every README command with go run")

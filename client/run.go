@@ -220,7 +220,7 @@ func (s *Step) task(id string, a datastore.Attempt) *Task {
 		Attempt: a.Attempt, Status: a.Status, Start: a.Start, End: a.End,
 		ExitCode: a.ExitCode, Error: a.Error, Inputs: a.Inputs, Indices: a.Indices,
 		ForeachWidth: a.ForeachWidth, SwitchTarget: a.SwitchTarget, Origin: a.Origin,
-		refs: a.Artifacts, f: s.f,
+		refs: a.Artifacts, card: a.Card, f: s.f,
 	}
 }
 

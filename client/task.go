@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/stepflow/stepflow/card"
 	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
 )
@@ -52,6 +53,7 @@ type Task struct {
 	Origin string
 
 	refs map[string]datastore.ArtifactRef
+	card string // blob hash of the attempt's card
 	f    *Flow
 }
 
@@ -164,6 +166,26 @@ func (t *Task) Open(ctx context.Context, name string) (io.ReadCloser, int64, err
 		return nil, 0, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), err)
 	}
 	return rc, size, nil
+}
+
+// HasCard reports whether the attempt saved a card (stepflow.Context.Card).
+func (t *Task) HasCard() bool { return t.card != "" }
+
+// Card reads the card the attempt saved; a task without one is not found.
+// Render it with its WriteHTML method.
+func (t *Task) Card(ctx context.Context) (*card.Card, error) {
+	if t.card == "" {
+		return nil, notFound("task %s (attempt %d) has no card: its step added nothing to c.Card()", t.Pathspec(), t.Attempt)
+	}
+	data, err := t.f.s.GetBlob(ctx, t.card)
+	if err != nil {
+		return nil, fmt.Errorf("card of %s: %w", t.Pathspec(), err)
+	}
+	k := &card.Card{}
+	if err := json.Unmarshal(data, k); err != nil {
+		return nil, fmt.Errorf("card of %s: %w", t.Pathspec(), err)
+	}
+	return k, nil
 }
 
 // Log opens one output stream (Stdout or Stderr) of an attempt of the task;

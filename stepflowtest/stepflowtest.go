@@ -38,6 +38,7 @@ package stepflowtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,7 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow"
+	"github.com/stepflow/stepflow/card"
 	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
@@ -359,8 +361,9 @@ type Result[T any] struct {
 	g        *graph.Graph
 	err      error
 	states   map[taskKey]*T
-	ids      map[string][]string // step -> ids of its successful tasks, in index order
-	logs     map[taskKey]string  // output of each task's latest successful attempt
+	ids      map[string][]string    // step -> ids of its successful tasks, in index order
+	logs     map[taskKey]string     // output of each task's latest successful attempt
+	cards    map[taskKey]*card.Card // card of each task's latest successful attempt
 	failures []TaskFailure
 }
 
@@ -378,7 +381,7 @@ func (f TaskFailure) String() string {
 }
 
 func (r *Result[T]) load(ctx context.Context, store *datastore.Store) error {
-	r.states, r.ids, r.logs = map[taskKey]*T{}, map[string][]string{}, map[taskKey]string{}
+	r.states, r.ids, r.logs, r.cards = map[taskKey]*T{}, map[string][]string{}, map[taskKey]string{}, map[taskKey]*card.Card{}
 	for _, step := range r.g.Order {
 		ids, err := store.Tasks(ctx, RunID, step)
 		if err != nil {
@@ -416,6 +419,17 @@ func (r *Result[T]) load(ctx context.Context, store *datastore.Store) error {
 					}
 					k := taskKey{step, id}
 					r.states[k], r.logs[k] = st, out
+					if a.Card != "" {
+						data, err := store.GetBlob(ctx, a.Card)
+						if err != nil {
+							return fmt.Errorf("task %s/%s: card: %w", step, id, err)
+						}
+						k := &card.Card{}
+						if err := json.Unmarshal(data, k); err != nil {
+							return fmt.Errorf("task %s/%s: card: %w", step, id, err)
+						}
+						r.cards[taskKey{step, id}] = k
+					}
 					r.ids[step] = append(r.ids[step], id)
 				}
 			}
@@ -486,6 +500,18 @@ func (r *Result[T]) Task(step string, indices ...int) *T {
 			step, id, step, r.ids[step], r.describeFailures())
 	}
 	return st
+}
+
+// Card returns the card (c.Card()) of the successful task of step at the
+// given foreach indices, as Task finds it: an empty card when the step
+// added nothing. It stops the test when there is no such successful task.
+func (r *Result[T]) Card(step string, indices ...int) *card.Card {
+	r.t.Helper()
+	r.Task(step, indices...)
+	if k := r.cards[taskKey{step, r.taskID(step, indices)}]; k != nil {
+		return k
+	}
+	return &card.Card{}
 }
 
 // Tasks returns the final states of the successful tasks of step, in

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/stepflow/stepflow"
+	"github.com/stepflow/stepflow/card"
 )
 
 // ForeachFlow measures words in parallel.
@@ -59,11 +60,29 @@ func (f *ForeachFlow) Join(c *stepflow.Context, in []*ForeachFlow) error {
 	return nil
 }
 
-// End summarizes.
+// End summarizes, and reports on the task's card (see it with
+// `card view latest/end/0 -o card.html`, or in `stepflow ui`).
 func (f *ForeachFlow) End(c *stepflow.Context) error {
 	f.Summary = fmt.Sprintf("%d words, %d letters: %s", len(f.Words), f.Total, f.Joined)
 	c.Printf("%s\n", f.Summary)
-	return nil
+
+	k := c.Card()
+	k.Markdown("## " + f.Summary + "\n\nOne `measure` task per word, joined in order.")
+	type row struct {
+		Word    string
+		Letters int
+	}
+	rows := make([]row, len(f.Words))
+	letters := make([]float64, len(f.Words))
+	for i, w := range f.Words {
+		rows[i] = row{w, f.Lengths[i]}
+		letters[i] = float64(f.Lengths[i])
+	}
+	if err := k.Table(rows); err != nil {
+		return err
+	}
+	return k.Chart(card.Chart{Kind: card.Bar, Title: "Letters per word", Categories: f.Words,
+		Series: []card.Series{{Name: "letters", Y: letters}}})
 }
 
 // newFlow declares the flow: main runs it, main_test.go tests it.

@@ -29,6 +29,17 @@ func TestForeachFlow(t *testing.T) {
 	if got, want := res.Output("measure", 2), "word 2: gamma\n"; got != want {
 		t.Errorf("measure 2 printed %q, want %q", got, want)
 	}
+	// The end step's card: the summary, a table of the words, a chart.
+	els := res.Card("end").Elements()
+	if len(els) != 3 || els[0].Markdown == "" || els[1].Table == nil || els[2].Chart == nil {
+		t.Fatalf("end card: %+v", els)
+	}
+	if got := els[1].Table.Rows; !reflect.DeepEqual(got, [][]string{{"alpha", "5"}, {"beta", "4"}, {"gamma", "5"}}) {
+		t.Errorf("end card table: %v", got)
+	}
+	if !res.Card("start").Empty() {
+		t.Error("start added nothing to its card, yet it has one")
+	}
 }
 
 // A foreach over an empty slice gives the join no inputs: it must not

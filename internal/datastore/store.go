@@ -90,6 +90,9 @@ type Attempt struct {
 	Caught string `json:"caught,omitempty"`
 	// Env holds facts about where the attempt ran (AWS_BATCH_JOB_ID, ...).
 	Env map[string]string `json:"env,omitempty"`
+	// Card is the blob hash of the report the step added to its card
+	// (package card's JSON), or "" when it added none.
+	Card string `json:"card,omitempty"`
 }
 
 // The statuses of runs and attempts.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/stepflow/stepflow/card"
 )
 
 // TaskInfo identifies the task a step function runs as.
@@ -25,6 +27,7 @@ type Context struct {
 	ctx  context.Context
 	info TaskInfo
 	out  io.Writer
+	card *card.Card
 }
 
 // NewContext returns a Context for one task attempt. out receives Printf
@@ -33,8 +36,12 @@ func NewContext(ctx context.Context, info TaskInfo, out io.Writer) *Context {
 	if out == nil {
 		out = os.Stdout
 	}
-	return &Context{ctx: ctx, info: info, out: out}
+	return &Context{ctx: ctx, info: info, out: out, card: &card.Card{}}
 }
+
+// Card returns the task's card, which the task runner saves with the
+// attempt when it has any content.
+func (c *Context) Card() *card.Card { return c.card }
 
 // Context returns the task's context.Context. It is cancelled when the task
 // times out or the run is interrupted.

@@ -30,10 +30,10 @@ type Scope struct {
 	Root *Root
 }
 
-// Commands returns the inspection commands of the scope: runs, dump and
-// logs; with every flow in scope also flows and show.
+// Commands returns the inspection commands of the scope: runs, dump, logs
+// and card; with every flow in scope also flows and show.
 func Commands(sc Scope) []*command.Command {
-	cmds := []*command.Command{cmdRuns(sc), cmdDump(sc), cmdLogs(sc)}
+	cmds := []*command.Command{cmdRuns(sc), cmdDump(sc), cmdLogs(sc), cmdCard(sc)}
 	if sc.Flow == "" {
 		cmds = append([]*command.Command{cmdFlows(sc)}, append(cmds, cmdShow(sc))...)
 	}

@@ -6,6 +6,7 @@
 package task
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/stepflow/stepflow/card"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
@@ -130,7 +132,14 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 	if spec.Caught != "" {
 		runErr = e.catch(node, st, spec)
 	} else {
-		runErr = e.call(ctx, node, st, spec)
+		var k *card.Card
+		k, runErr = e.call(ctx, node, st, spec)
+		if err := e.saveCard(ctx, k, rec); err != nil {
+			if errors.Is(err, context.Canceled) {
+				return nil, err
+			}
+			runErr = cmp.Or(runErr, err)
+		}
 		if runErr == nil && node.Kind == graph.Join {
 			runErr = e.checkJoin(node, st)
 		}
@@ -225,8 +234,9 @@ func (e *Executor) ResolveCaught(ctx context.Context, spec *Spec) error {
 	return nil
 }
 
-// call runs the user function, turning panics and timeouts into errors.
-func (e *Executor) call(ctx context.Context, node *graph.Node, st *taskState, spec Spec) error {
+// call runs the user function, turning panics and timeouts into errors. It
+// returns the card the step filled.
+func (e *Executor) call(ctx context.Context, node *graph.Node, st *taskState, spec Spec) (*card.Card, error) {
 	if timeout := node.Step.Options.Timeout; timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -249,14 +259,14 @@ func (e *Executor) call(ctx context.Context, node *graph.Node, st *taskState, sp
 	select {
 	case err := <-done:
 		if err != nil {
-			return fmt.Errorf("step %s: %w", spec.Step, err)
+			return c.Card(), fmt.Errorf("step %s: %w", spec.Step, err)
 		}
-		return nil
+		return c.Card(), nil
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("step %s timed out after %s", spec.Step, node.Step.Options.Timeout)
+			return c.Card(), fmt.Errorf("step %s timed out after %s", spec.Step, node.Step.Options.Timeout)
 		}
-		return fmt.Errorf("step %s was interrupted: %w", spec.Step, ctx.Err())
+		return c.Card(), fmt.Errorf("step %s was interrupted: %w", spec.Step, ctx.Err())
 	}
 }
 

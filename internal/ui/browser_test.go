@@ -3,6 +3,9 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,11 +20,12 @@ import (
 )
 
 // TestBrowser drives Debian's chromium (scripts/test.sh installs it) through
-// the UI: graph states, a failure's task page and logs, escaping as the
-// browser sees it, a resumed run, and a running run whose counts change
+// the UI: graph states, a task's card, a failure's task page and logs,
+// escaping as the browser sees it, a resumed run, and a running run whose counts change
 // live while the test records its tasks. Screenshots go to the test's
 // artifact directory (go test -artifacts); with STEPFLOW_UPDATE_SCREENSHOT=1
-// the run page's also replaces docs/ui-run.png.
+// the run page's and the card's also replace docs/ui-run.png and
+// docs/ui-card.png.
 func TestBrowser(t *testing.T) {
 	exe := ""
 	for _, name := range []string{"chromium", "chromium-browser"} {
@@ -98,8 +102,8 @@ func TestBrowser(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(t.ArtifactDir(), name), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if name == "run.png" && os.Getenv("STEPFLOW_UPDATE_SCREENSHOT") == "1" {
-			if err := os.WriteFile(filepath.Join("..", "..", "docs", "ui-run.png"), png, 0o644); err != nil {
+		if docs := map[string]string{"run.png": "ui-run.png", "task-card.png": "ui-card.png"}[name]; docs != "" && os.Getenv("STEPFLOW_UPDATE_SCREENSHOT") == "1" {
+			if err := os.WriteFile(filepath.Join("..", "..", "docs", docs), png, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -121,6 +125,46 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("timeline of r-ok has %s bars, want 7 (start, 3 train tasks and a retry, join, end)", bars)
 	}
 	shot("run.png")
+
+	// A card: from the run's graph to the end step, its task and the card
+	// framed on the task page; then the card's own page, where its style
+	// (allowed by hash), its image (a data: URL) and its charts show, and
+	// markup in its values is text.
+	do(chromedp.Click(`#graph a[href$="/steps/end"]`, chromedp.NodeVisible), chromedp.WaitVisible(`tr[data-task="0"] a`),
+		chromedp.Click(`tr[data-task="0"] a`, chromedp.NodeVisible), chromedp.WaitVisible(`iframe.card`))
+	cardURL := eval(`document.querySelector("iframe.card").src`)
+	if !strings.HasSuffix(cardURL, "/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0") || eval(`String(document.querySelector("iframe.card").sandbox.length)`) != "0" {
+		t.Errorf("the task page frames %q, want the card in a sandbox with no permission", cardURL)
+	}
+	// The framed document is sandboxed (no script, not even the test's):
+	// the page's resource timing says it loaded.
+	if err := poll(`performance.getEntriesByType("resource").some(e => e.initiatorType === "iframe" && e.name === "` + cardURL + `" && e.responseStatus === 200)`); err != nil {
+		t.Errorf("the card's frame did not load: %v", err)
+	}
+	shot("task-card.png")
+	// The same document served alone, as a file that card view -o writes
+	// is opened (its CSP in a meta element, not sandboxed: the test can
+	// look inside).
+	_, _, doc := get(t, cardURL)
+	alone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, doc)
+	}))
+	defer alone.Close()
+	do(chromedp.Navigate(alone.URL+"/card.html"), chromedp.WaitReady(`svg.chart`))
+	if h1, charts := text(`h1`), eval(`String(document.querySelectorAll("svg.chart").length)`); h1 != "Best shard: eu" || charts != "2" {
+		t.Errorf("card: heading %q, %s charts", h1, charts)
+	}
+	if cell := text(`tbody tr:nth-child(3) td`); cell != xss {
+		t.Errorf("card table cell shows %q, want %q as text", cell, xss)
+	}
+	if w := eval(`String(document.querySelector("img").naturalWidth)`); w != "8" {
+		t.Errorf("the card's image did not load under its CSP: natural width %s", w)
+	}
+	if c := eval(`getComputedStyle(document.querySelector("table")).borderCollapse`); c != "collapse" {
+		t.Errorf("the card's style sheet was refused by its CSP: border-collapse %q", c)
+	}
+	shot("card.png")
 
 	// A failed run: click through the failure to the task, its error and logs.
 	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-fail"), chromedp.WaitVisible(`#timeline svg`),

@@ -2,12 +2,16 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stepflow/stepflow/card"
 	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
@@ -31,6 +35,9 @@ const trainGraph = `{"flow":"TrainFlow","steps":[` +
 type fixture struct {
 	t *testing.T
 	s *datastore.Store
+	// cards are stored with the attempts they are keyed by
+	// (run/step/task/attempt), as the task runner stores them.
+	cards map[string]*card.Card
 }
 
 func newFixture(t testing.TB, root string) *fixture {
@@ -38,7 +45,7 @@ func newFixture(t testing.TB, root string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{s: datastore.NewStore(b, "TrainFlow")}
+	return &fixture{s: datastore.NewStore(b, "TrainFlow"), cards: map[string]*card.Card{}}
 }
 
 func (f *fixture) run(t testing.TB, id string, start time.Time, origin string) {
@@ -83,9 +90,45 @@ func (f *fixture) task(t testing.TB, run, step, task string, attempt int, status
 			t.Fatal(err)
 		}
 	}
+	if k := f.cards[fmt.Sprintf("%s/%s/%s/%d", run, step, task, attempt)]; k != nil {
+		data, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Card, err = f.s.PutBlob(ctx, data); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := f.s.PutAttempt(ctx, a); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// reportCard is the card of r-ok's end task: one element of each kind,
+// with a value that would run as script if it were not escaped.
+func reportCard(t testing.TB) *card.Card {
+	k := &card.Card{}
+	k.Markdown("# Best shard: **eu**\n\nScores of the shards. " + xss)
+	type row struct {
+		Shard string
+		Score float64
+	}
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(k.Table([]row{{"eu", 0.9}, {"us", 0.5}, {xss, 0.9}}))
+	must(k.Chart(card.Chart{Kind: card.Bar, Title: "Score per shard", Categories: shards,
+		Series: []card.Series{{Name: "score", Y: []float64{0.9, 0.5, 0.9}}}}))
+	must(k.Chart(card.Chart{Kind: card.Line, Title: "Loss", XLabel: "epoch", YLabel: "loss",
+		Series: []card.Series{{Name: "train", Y: []float64{2, 1.2, 0.8, 0.6, 0.5}}, {Name: "validation", Y: []float64{2.1, 1.4, 1.1, 1, 1}}}}))
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	for i := range 8 {
+		img.Set(i, i, color.RGBA{220, 38, 38, 255})
+	}
+	must(k.Image(img, "a diagonal"))
+	return k
 }
 
 func (f *fixture) end(t testing.TB, run, status string, end time.Time) {
@@ -121,6 +164,7 @@ func writeRuns(t testing.TB, f *fixture) {
 		f.task(t, "r-ok", "train", id, 0, ok, at(b, 1), at(b, 2+float64(i)), map[string]any{"Shard": sh, "Score": 0.9}, "training "+sh+"\n", "")
 	}
 	f.task(t, "r-ok", "join", "0", 0, ok, at(b, 4.2), at(b, 4.5), map[string]any{"Best": "eu", "Scores": make([]float64, 50000)}, "", "")
+	f.cards["r-ok/end/0/0"] = reportCard(t)
 	f.task(t, "r-ok", "end", "0", 0, ok, at(b, 4.6), at(b, 5), map[string]any{"Best": "eu", "Raw": []byte("\x00\x01hi")}, "", "")
 	f.end(t, "r-ok", ok, at(b, 5))
 

@@ -322,10 +322,14 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 		}
 		logs = append(logs, lv)
 	}
-	s.render(w, r, http.StatusOK, "task", map[string]any{
+	data := map[string]any{
 		"Title": t.Pathspec(), "Run": run, "Task": t, "Attempts": attempts, "Artifacts": arts, "Logs": logs,
 		"Running": t.Status == client.StatusRunning,
-	})
+	}
+	if t.HasCard() {
+		data["Card"] = tp + "/card" + q
+	}
+	s.render(w, r, http.StatusOK, "task", data)
 }
 
 // readLog returns the text of a log from offset on (the last logBytes of

@@ -61,6 +61,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /flows/{flow}/runs/{run}/steps/{step}/tasks/{task}", s.taskPage)
 	s.mux.HandleFunc("GET /flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/artifacts/{name}", s.artifactPage)
 	s.mux.HandleFunc("GET /flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/logs/{stream}", s.logRaw)
+	s.mux.HandleFunc("GET /flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/card", s.cardPage)
 
 	s.mux.HandleFunc("GET /api/flows", s.apiFlows)
 	s.mux.HandleFunc("GET /api/flows/{flow}/runs", s.apiRuns)
@@ -69,12 +70,14 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}", s.apiTask)
 	s.mux.HandleFunc("GET /api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/logs/{stream}", s.apiLog)
 	s.mux.HandleFunc("GET /api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/artifacts/{name}", s.apiArtifact)
+	s.mux.HandleFunc("GET /api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/card", s.apiCard)
 }
 
 // csp is the Content-Security-Policy of every page: scripts and styles
-// from the server's own assets only, nothing inline, no other origin.
+// from the server's own assets only, nothing inline, no other origin;
+// frames (a task's card) from the server only.
 const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	"frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // ServeHTTP serves a request: GET and HEAD only, with security headers on
 // every answer.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +137,34 @@ func TestPages(t *testing.T) {
 	if len(art) > 100<<10 {
 		t.Errorf("artifact page of a large value is %d bytes", len(art))
 	}
+	// A card: framed in a sandbox on the task page, served under its own
+	// strict policy, every value escaped.
+	end := page(t, u+"/flows/TrainFlow/runs/r-ok/steps/end/tasks/0")
+	contains(t, "task with a card", end, `<iframe class="card" sandbox src="/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0"`)
+	if strings.Contains(task, "<iframe") {
+		t.Error("a task without a card shows one")
+	}
+	code, h, doc := get(t, u+"/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0")
+	if code != 200 || h.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("card: %d %v", code, h)
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "; sandbox;") ||
+		!strings.Contains(csp, "frame-ancestors 'self'") || strings.Contains(csp, "script-src") || strings.Contains(csp, "unsafe") {
+		t.Errorf("card CSP: %q", csp)
+	}
+	contains(t, "card", doc, "<h1>Best shard: <strong>eu</strong></h1>", "<th>Shard</th>", "<td>eu</td>", escaped,
+		">Score per shard</text>", "<polyline", `<img src="data:image/png;base64,`, `alt="a diagonal"`)
+	if strings.Contains(doc, "<script") {
+		t.Errorf("the card has markup from a value:\n%s", doc)
+	}
+	code, h, _ = get(t, u+"/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0&download=1")
+	if code != 200 || h.Get("Content-Disposition") != `attachment; filename="TrainFlow-r-ok-end-0-0.html"` {
+		t.Errorf("card download: %d %v", code, h)
+	}
+	if code, _, body := get(t, u+"/flows/TrainFlow/runs/r-ok/steps/start/tasks/0/card"); code != http.StatusNotFound || !strings.Contains(body, "has no card") {
+		t.Errorf("card of a task without one: %d\n%s", code, body)
+	}
+
 	code, h, raw := get(t, u+"/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/artifacts/Raw?attempt=0&download=1")
 	if code != 200 || raw != "\x00\x01hi" || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") {
 		t.Errorf("download: %d %q %v", code, raw, h)
@@ -217,6 +247,14 @@ func TestAPI(t *testing.T) {
 	if log.Text != xss+"\n" || log.Size != 9+len(xss)+1 || !log.Stored {
 		t.Errorf("log tail: %+v", log)
 	}
+	var k struct {
+		Version  int
+		Elements []map[string]any
+	}
+	getJSON(t, u+"/api/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card", &k)
+	if k.Version != 1 || len(k.Elements) != 5 || k.Elements[0]["markdown"] == nil || k.Elements[1]["table"] == nil {
+		t.Errorf("card: %+v", k)
+	}
 	var art struct{ Value any }
 	getJSON(t, u+"/api/flows/TrainFlow/runs/r-ok/steps/start/tasks/0/artifacts/Note", &art)
 	if art.Value != xss {
@@ -254,6 +292,7 @@ func TestTraversal(t *testing.T) {
 		"/flows/TrainFlow/runs/r-ok/steps/start/tasks/0/artifacts/..%2F..%2Fsecret.txt",
 		"/flows/TrainFlow/runs/r-ok/steps/start/tasks/0/logs/..%2F..%2F..%2F..%2F..%2F..%2Fsecret.txt",
 		"/flows/TrainFlow/runs/r-ok/steps/start/tasks/0/logs/stdout?attempt=..%2F..%2F..",
+		"/flows/TrainFlow/runs/r-ok/steps/end/tasks/..%2F..%2F..%2F..%2F..%2Fsecret.txt/card",
 		"/flows/.%2e/runs/r-ok",
 		"/flows/TrainFlow/runs/%2e%2e",
 		"/flows/TrainFlow/runs/r-ok%5C..%5C..",
@@ -302,5 +341,54 @@ func TestRunsPaging(t *testing.T) {
 	contains(t, "page 3", p3, "page 3 of 3", `data-run="run-000"`, `rel="prev"`)
 	if strings.Count(p3, "data-run=") != 20 {
 		t.Errorf("page 3 has %d runs, want 20", strings.Count(p3, "data-run="))
+	}
+}
+
+// A flow with 1,000 runs: following the runs list's "older" links from the
+// first page shows every run once, newest first, 50 a page, and stops at
+// the last page.
+func TestRunsPaging1000(t *testing.T) {
+	const n = 1000
+	root := filepath.Join(t.TempDir(), "ds")
+	f := newFixture(t, root)
+	for i := range n {
+		f.run(t, fmt.Sprintf("run-%04d", i), t0.Add(time.Duration(i)*time.Minute), "")
+	}
+	c, err := client.Open(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ui.New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	next := regexp.MustCompile(`rel="next" href="([^"]+)"`)
+	run := regexp.MustCompile(`data-run="([^"]+)"`)
+	var seen []string
+	url, pages := "/flows/TrainFlow", 0
+	for url != "" {
+		pages++
+		if pages > n/50+1 {
+			t.Fatalf("more than %d pages", n/50)
+		}
+		body := page(t, ts.URL+html.UnescapeString(url))
+		contains(t, url, body, fmt.Sprintf("%d runs · page %d of %d", n, pages, n/50))
+		for _, m := range run.FindAllStringSubmatch(body, -1) {
+			seen = append(seen, m[1])
+		}
+		url = ""
+		if m := next.FindStringSubmatch(body); m != nil {
+			url = m[1]
+		}
+	}
+	if pages != n/50 || len(seen) != n {
+		t.Fatalf("%d pages, %d runs; want %d pages, %d runs", pages, len(seen), n/50, n)
+	}
+	for i, id := range seen {
+		if want := fmt.Sprintf("run-%04d", n-1-i); id != want {
+			t.Fatalf("run %d of the list is %s, want %s (newest first, each once)", i, id, want)
+		}
 	}
 }

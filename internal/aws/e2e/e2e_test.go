@@ -117,6 +117,17 @@ func TestExamples(t *testing.T) {
 			if c.name == "params" {
 				checkParams(t, cloud, e)
 			}
+			if c.name == "foreach" {
+				// The end step's card is saved in the cloud as locally: the
+				// same content, so the same content address.
+				la, lerr := ls.LatestAttempt(ctx, lrun, "end", "0")
+				ca, cerr := cloud.LatestAttempt(ctx, e.runID(), "end", "0")
+				if lerr != nil || cerr != nil || la.Card == "" || ca.Card != la.Card {
+					t.Errorf("end card: local %q (%v), cloud %q (%v)", la.Card, lerr, ca.Card, cerr)
+				} else if _, err := cloud.GetBlob(ctx, ca.Card); err != nil {
+					t.Errorf("end card in the cloud datastore: %v", err)
+				}
+			}
 		})
 	}
 }

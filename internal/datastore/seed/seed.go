@@ -5,11 +5,13 @@ package seed
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
 	"time"
 
+	"github.com/stepflow/stepflow/card"
 	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
@@ -30,7 +32,8 @@ type seedTask struct {
 	artifacts  map[string]any
 	stdout     string
 	stderr     string
-	noRecord   bool // logs only: an attempt still going
+	noRecord   bool       // logs only: an attempt still going
+	card       *card.Card // saved with the attempt
 }
 
 // seedRun writes one run of flow under root.
@@ -70,6 +73,15 @@ func seedRun(ctx context.Context, b datastore.Backend, flow, id string, start ti
 			}
 			a.Artifacts[name] = datastore.ArtifactRef{Hash: hash, Encoding: enc, Size: int64(len(data)), Type: reflect.TypeOf(v).String()}
 		}
+		if t.card != nil {
+			data, err := json.Marshal(t.card)
+			if err != nil {
+				return err
+			}
+			if a.Card, err = s.PutBlob(ctx, data); err != nil {
+				return err
+			}
+		}
 		if err := s.PutAttempt(ctx, a); err != nil {
 			return err
 		}
@@ -78,6 +90,15 @@ func seedRun(ctx context.Context, b datastore.Backend, flow, id string, start ti
 		return s.PutRunEnd(ctx, id, datastore.RunEnd{Status: status, End: start.Add(dur)})
 	}
 	return nil
+}
+
+// endCard is the card of HelloFlow r1's end task.
+func endCard() *card.Card {
+	k := &card.Card{}
+	k.Markdown("# Best: eu\n\nScores of the *shards*.")
+	k.Table([][]any{{"eu", 0.9}, {"us", 0.7}}, "shard", "score")
+	k.Chart(card.Chart{Kind: card.Bar, Title: "Scores", Categories: []string{"eu", "us"}, Series: []card.Series{{Y: []float64{0.9, 0.7}}}})
+	return k
 }
 
 // Model is a struct artifact.
@@ -115,7 +136,7 @@ func WriteTo(ctx context.Context, b datastore.Backend) error {
 			artifacts: map[string]any{
 				"Alpha": 0.5, "Best": "eu", "Raw": []byte("\x00\x01hello"),
 				"Model": Model{Name: "eu", Scores: map[string]float64{"eu": 0.9, "us": 0.7}},
-			}},
+			}, card: endCard()},
 	})
 	if err != nil {
 		return err

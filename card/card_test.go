@@ -1,0 +1,177 @@
+package card_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"html"
+	"image"
+	"image/color"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stepflow/stepflow/card"
+)
+
+const xss = `<script>alert("x")</script>`
+
+type score struct {
+	Shard string
+	Score float64
+	note  string
+}
+
+// full returns a card with one element of every kind.
+func full(t *testing.T) *card.Card {
+	t.Helper()
+	c := &card.Card{}
+	c.Markdown("# Report\n\nThe **best** shard is `eu`. " + xss + "\n\n- one\n- two [docs](https://example.com/d) [bad](javascript:alert(1))\n\n| a | b |\n|---|--:|\n| 1 | " + xss + " |\n")
+	if err := c.Table([]score{{"eu", 0.9, ""}, {"us" + xss, 0.5, ""}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Table([][]any{{1, "x"}, {2, "y"}}, "n", "name"); err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 3, 2))
+	img.Set(1, 1, color.RGBA{255, 0, 0, 255})
+	if err := c.Image(img, "a red dot"); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []card.Chart{
+		{Kind: card.Line, Title: "loss " + xss, XLabel: "epoch", YLabel: "loss", Series: []card.Series{{Name: "train", Y: []float64{3, 2, 1.5, math.NaN()}}, {Name: "val", X: []float64{0, 1, 2}, Y: []float64{3.2, 2.5, 2}}}},
+		{Kind: card.Scatter, Title: "fit", Series: []card.Series{{X: []float64{1, 2, 3}, Y: []float64{2, 4, 5}}}},
+		{Kind: card.Bar, Title: "score", Categories: []string{"eu", "us"}, Series: []card.Series{{Name: "score", Y: []float64{0.9, -0.5}}}},
+		{Kind: card.Histogram, Title: "dist", Bins: 4, Series: []card.Series{{Y: []float64{1, 1, 2, 3, 4, 4, 4}}}},
+	} {
+		if err := c.Chart(ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+func render(t *testing.T, c *card.Card) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := c.WriteHTML(&b, "T "+xss); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestRoundTrip(t *testing.T) {
+	c := full(t)
+	data, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back card.Card
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(back.Elements()), 8; got != want {
+		t.Fatalf("%d elements after the round trip, want %d", got, want)
+	}
+	els := back.Elements()
+	if tb := els[1].Table; tb == nil || strings.Join(tb.Columns, ",") != "Shard,Score" || tb.Rows[1][0] != "us"+xss || tb.Rows[0][1] != "0.9" {
+		t.Errorf("struct table: %+v", tb)
+	}
+	if im := els[3].Image; im == nil || im.Width != 3 || im.Height != 2 || !bytes.HasPrefix(im.PNG, []byte("\x89PNG")) {
+		t.Errorf("image: %+v", im)
+	}
+	if ch := els[4].Chart; ch == nil || len(ch.Series[0].Y) != 3 {
+		t.Errorf("the NaN point of the line chart should be left out: %+v", ch)
+	}
+	if render(t, c) != render(t, &back) {
+		t.Error("the card renders differently after a round trip")
+	}
+}
+
+func TestHTML(t *testing.T) {
+	h := render(t, full(t))
+	for _, want := range []string{
+		"<h1>Report</h1>", "<strong>best</strong>", "<code>eu</code>",
+		`<a href="https://example.com/d" rel="noopener noreferrer">docs</a>`,
+		"<li>one</li>", `<td class="right">`,
+		"<th>Shard</th><th>Score</th>", "<th>n</th><th>name</th>", "<td>y</td>",
+		`<img src="data:image/png;base64,`, `alt="a red dot"`,
+		"<polyline", "<circle", "<rect", ">epoch</text>", ">train</text>",
+		`http-equiv="Content-Security-Policy"`, html.EscapeString(card.CSP()),
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("the card's HTML lacks %q", want)
+		}
+	}
+	if strings.Contains(h, "<script") || strings.Contains(h, "javascript:") {
+		t.Errorf("the card's HTML holds markup from its values:\n%s", h)
+	}
+	if n := strings.Count(h, "&lt;script&gt;"); n < 5 {
+		t.Errorf("the <script> values should show as text (title, markdown twice, table, chart title): %d times", n)
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a *b* _c_ **d** `e<f`", "<p>a <em>b</em> <em>c</em> <strong>d</strong> <code>e&lt;f</code></p>"},
+		{"## T ##", "<h2>T</h2>"},
+		{"```go\nx := <a>\n```", `<pre><code class="language-go">x := &lt;a&gt;` + "\n</code></pre>"},
+		{"> quoted\n> more", "<blockquote>\n<p>quoted\nmore</p>\n</blockquote>"},
+		{"1. a\n2. b\n   - c", "<ol>\n<li>a</li>\n<li>\n<p>b</p>\n<ul>\n<li>c</li>\n</ul>\n</li>\n</ol>"},
+		{"---", "<hr>"},
+		{`\*not\* <b>x</b>`, "<p>*not* &lt;b&gt;x&lt;/b&gt;</p>"},
+		{"[x](data:text/html,hi) [y](/rel)", `<p>x <a href="/rel" rel="noopener noreferrer">y</a></p>`},
+		{"line  \nnext", "<p>line<br>\nnext</p>"},
+		{"2 * 3 * 4", "<p>2 * 3 * 4</p>"},
+	} {
+		c := &card.Card{}
+		c.Markdown(tc.in)
+		h := render(t, c)
+		if !strings.Contains(h, tc.want) {
+			body := h[strings.Index(h, "<body>"):]
+			t.Errorf("markdown %q: want %q in\n%s", tc.in, tc.want, body)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	c := &card.Card{}
+	for name, err := range map[string]error{
+		"table of ints":  c.Table(42),
+		"no fields":      c.Table([]struct{ x int }{{1}}),
+		"column count":   c.Table([]score{{}}, "a"),
+		"not a png":      c.Image([]byte("GIF89a"), ""),
+		"image type":     c.Image("x.png", ""),
+		"kind":           c.Chart(card.Chart{Kind: "pie", Series: []card.Series{{Y: []float64{1}}}}),
+		"no series":      c.Chart(card.Chart{Kind: card.Line}),
+		"x and y":        c.Chart(card.Chart{Kind: card.Line, Series: []card.Series{{X: []float64{1}, Y: []float64{1, 2}}}}),
+		"bar categories": c.Chart(card.Chart{Kind: card.Bar, Categories: []string{"a"}, Series: []card.Series{{Y: []float64{1, 2}}}}),
+		"histogram bins": c.Chart(card.Chart{Kind: card.Histogram, Bins: -1, Series: []card.Series{{Y: []float64{1}}}}),
+	} {
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if !c.Empty() {
+		t.Errorf("bad input added elements: %+v", c.Elements())
+	}
+	var big []int
+	for i := range card.MaxTableRows + 5 {
+		big = append(big, i)
+	}
+	rows := make([][]int, len(big))
+	for i, v := range big {
+		rows[i] = []int{v}
+	}
+	if err := c.Table(rows); err != nil {
+		t.Fatal(err)
+	}
+	if tb := c.Elements()[0].Table; len(tb.Rows) != card.MaxTableRows || tb.Total != card.MaxTableRows+5 {
+		t.Errorf("a long table keeps %d rows of %d", len(tb.Rows), tb.Total)
+	}
+	if h := render(t, c); !strings.Contains(h, "The first 1000 of 1005 rows") {
+		t.Error("a cut table does not say so")
+	}
+	if err := json.Unmarshal([]byte(`{"version":99,"elements":[]}`), &card.Card{}); err == nil || !strings.Contains(err.Error(), "version 99") {
+		t.Errorf("unknown version: %v", err)
+	}
+}

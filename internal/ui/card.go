@@ -1,0 +1,64 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/stepflow/stepflow/card"
+)
+
+// cardCSP is the Content-Security-Policy of a card document: card.CSP (no
+// script, no connection, images from data: URLs, the card's own style)
+// in a sandbox (an opaque origin: no cookies, no access to the UI's
+// pages), framed only by the UI's own pages.
+func cardCSP() string { return card.CSP() + "; sandbox; frame-ancestors 'self'" }
+
+// cardPage serves a task attempt's card as the self-contained HTML
+// document that `card view` writes; ?download=1 serves it as a file.
+func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
+	_, t, err := s.task(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	k, err := t.Card(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var b bytes.Buffer
+	if err := k.WriteHTML(&b, t.Pathspec()+" card"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", cardCSP())
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	if r.URL.Query().Get("download") != "" {
+		name := safeFilename(fmt.Sprintf("%s-%s-%s-%s-%d", t.Flow, t.Run, t.Step, t.ID, t.Attempt)) + ".html"
+		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	}
+	if r.Method != http.MethodHead {
+		w.Write(b.Bytes())
+	}
+}
+
+// apiCard answers a task attempt's card as its stored JSON: a format
+// version and its elements.
+func (s *Server) apiCard(w http.ResponseWriter, r *http.Request) {
+	_, t, err := s.task(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	k, err := t.Card(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, k)
+}
