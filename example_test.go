@@ -231,3 +231,34 @@ func ExampleContext() {
 	// attempt 0, index -1, step ""
 	// true true
 }
+
+// Report summarizes one day of data.
+type Report struct {
+	Date     string // parameter, from the event's detail.date
+	Upstream string // parameter, the upstream run's pathspec
+	Summary  string
+}
+
+// Trigger starts the deployed flow on a user event, whose fields become
+// parameters; TriggerOnFinish starts it when another flow's run
+// succeeds. Locally, `run --event event.json` starts a run as that event
+// would.
+func ExampleFlow_Trigger() {
+	end := func(r *Report, c *stepflow.Context) error {
+		r.Summary = "report of " + r.Date
+		fmt.Println(r.Summary)
+		return nil
+	}
+	_ = stepflow.New[Report]("ReportFlow").
+		Param("date", "today", "the day to report").
+		Param("upstream", "", "the run that produced the data").
+		Step("start", func(*Report, *stepflow.Context) error { return nil }, stepflow.Next("end")).
+		Step("end", end).
+		// step-functions send-event data.ready --payload '{"date":"2026-01-02"}'
+		Trigger(stepflow.OnEvent("data.ready", stepflow.Map("date", "detail.date"))).
+		TriggerOnFinish("IngestFlow", stepflow.OnlyOnSuccess(), stepflow.Map("upstream", "pathspec"))
+
+	// What the run started by that event does at its end step:
+	_ = end(&Report{Date: "2026-01-02"}, &stepflow.Context{})
+	// Output: report of 2026-01-02
+}

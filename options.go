@@ -242,3 +242,69 @@ var (
 	_ StepOption = Batch{}
 	_ StepOption = Env{}
 )
+
+// EventTrigger is a user event that starts the deployed flow (see
+// Flow.Trigger). Make one with OnEvent.
+type EventTrigger struct {
+	name string
+	maps []Mapping
+}
+
+// OnEvent is the user event called name, as step-functions send-event
+// NAME publishes it (source "stepflow", detail-type NAME); maps give
+// parameters values from the event.
+func OnEvent(name string, maps ...Mapping) EventTrigger {
+	return EventTrigger{name: name, maps: slices.Clone(maps)}
+}
+
+// Mapping gives a parameter a value from the event that starts a run
+// (see Map). It is also a FinishOption.
+type Mapping struct {
+	param, path string
+}
+
+// Map gives the parameter param the value at path in the event: a dotted
+// path into an EventBridge event ("detail.date", "id", "time"), or for
+// TriggerOnFinish one of "run_id", "pathspec", "flow" and "status". The
+// value reaches the parameter as its command-line flag would (the number
+// 5 as "5"), so only parameters of a string, number, bool or duration
+// type can be mapped.
+func Map(param, path string) Mapping { return Mapping{param: param, path: path} }
+
+func (m Mapping) finishOption(t *flow.Trigger) {
+	t.Mappings = append(t.Mappings, flow.Mapping{Param: m.param, Path: m.path})
+}
+
+// FinishOption is an option of TriggerOnFinish: Map, OnlyOnSuccess,
+// InProject or InBranch.
+type FinishOption interface {
+	finishOption(*flow.Trigger)
+}
+
+// finishOpt is a FinishOption made from a function.
+type finishOpt func(*flow.Trigger)
+
+func (o finishOpt) finishOption(t *flow.Trigger) { o(t) }
+
+// OnlyOnSuccess limits TriggerOnFinish to upstream runs that succeeded.
+func OnlyOnSuccess() FinishOption { return finishOpt(func(t *flow.Trigger) { t.OnlySuccess = true }) }
+
+// InProject makes TriggerOnFinish listen to the upstream flow deployed in
+// project (default: this flow's project).
+func InProject(project string) FinishOption {
+	return finishOpt(func(t *flow.Trigger) { t.Project = project })
+}
+
+// InBranch makes TriggerOnFinish listen to the upstream flow deployed
+// with --branch branch (default: this deployment's own branch).
+func InBranch(branch string) FinishOption {
+	return finishOpt(func(t *flow.Trigger) { t.Branch = branch })
+}
+
+func mappings(ms []Mapping) []flow.Mapping {
+	var out []flow.Mapping
+	for _, m := range ms {
+		out = append(out, flow.Mapping{Param: m.param, Path: m.path})
+	}
+	return out
+}

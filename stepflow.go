@@ -118,3 +118,30 @@ func (f *Flow[T]) Tags(tags ...string) *Flow[T] {
 	f.b.Tags(tags...)
 	return f
 }
+
+// Trigger starts the deployed flow whenever the event of t arrives on
+// EventBridge (make t with OnEvent); step-functions create deploys one
+// EventBridge rule per trigger. The event's fields become parameters as
+// t's mappings say; parameters not mapped take their defaults. Locally,
+// run --event FILE starts a run as the event would.
+func (f *Flow[T]) Trigger(t EventTrigger) *Flow[T] {
+	f.b.Trigger(flow.Trigger{Kind: flow.OnEvent, Event: t.name, Mappings: mappings(t.maps)})
+	return f
+}
+
+// TriggerOnFinish starts the deployed flow whenever a run of the deployed
+// flow upstream finishes, successfully or not (OnlyOnSuccess limits it to
+// successes), in the same project and --branch as this deployment unless
+// InProject or InBranch say otherwise. Map gives parameters the upstream
+// run's "run_id", "pathspec" (where its artifacts are), "flow" or
+// "status".
+func (f *Flow[T]) TriggerOnFinish(upstream string, opts ...FinishOption) *Flow[T] {
+	t := flow.Trigger{Kind: flow.OnFinish, Flow: upstream}
+	for _, o := range opts {
+		if o != nil {
+			o.finishOption(&t)
+		}
+	}
+	f.b.Trigger(t)
+	return f
+}

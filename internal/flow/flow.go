@@ -18,6 +18,7 @@ type Flow struct {
 	Schedule  *Schedule    // nil when the flow has no schedule
 	Project   string       // optional project name
 	Tags      []string     // flow-level tags
+	Triggers  []*Trigger   // events that start the deployed flow
 
 	// Errors are definition mistakes found while the flow was declared
 	// (nil functions, options given twice, bad values). The linter reports

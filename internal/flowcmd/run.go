@@ -123,12 +123,17 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 func cmdRun(f *Flow) *command.Command {
 	return &command.Command{
 		Name:      "run",
-		UsageLine: "run [--PARAM value ...] [--config NAME=FILE] [--max-workers N] [--max-num-splits N] [--in-process] [--datastore-root DIR]",
+		UsageLine: "run [--PARAM value ...] [--config NAME=FILE] [--event FILE] [--max-workers N] [--max-num-splits N] [--in-process] [--datastore-root DIR]",
 		Short:     "run the flow on this machine",
 		Long: `Run runs the whole flow on this machine. Each parameter of the flow is a
 flag. Each task runs in its own process through the step command, at most
 --max-workers at a time; artifacts, logs and records go to the datastore
 (default ./.stepflow).
+
+With --event FILE the run starts as the deployed flow would when that
+EventBridge event arrives: the trigger it matches maps its fields to
+parameters, with the same input transformer and the same checks; a
+parameter given as a flag still wins.
 
 Exit status: 0 when the run succeeded, 1 when it failed, 2 on bad input.`,
 		RawArgs: true,
@@ -161,11 +166,18 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 	}
 	configs := ConfigFlag{}
 	fs.Var(configs, "config", "config file: NAME=FILE (repeatable)")
+	eventFile := fs.String("event", "", "start the run as this EventBridge event (a JSON file) would start the deployed flow")
 	if err := command.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usage.Errorf("run takes no arguments, got %q; parameters are flags (--name value)", fs.Args())
+	}
+	var from map[string]string // parameter -> the event field it was mapped from
+	if *eventFile != "" {
+		if from, err = eventParams(f.Def, *eventFile, params); err != nil {
+			return err
+		}
 	}
 	opts, err := rf.options(nil)
 	if err != nil {
@@ -176,7 +188,9 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 		v := params[p.Name]
 		switch {
 		case v.set:
-			if _, err := p.Parse(v.v); err != nil {
+			if _, err := p.Parse(v.v); err != nil && from[p.Name] != "" {
+				return usage.Wrap(fmt.Errorf("%v (mapped from the event's %s); correct the event or the trigger's Map", err, from[p.Name]))
+			} else if err != nil {
 				return usage.Wrap(fmt.Errorf("%v; run '%s run --help' for the parameters", err, env.Invocation()))
 			}
 			values[p.Name] = v.v

@@ -45,6 +45,7 @@ func (l *linter) run() {
 	}
 	l.names()
 	l.transitions()
+	l.triggers()
 	if len(l.vs) > 0 {
 		// The structural checks below assume names and targets are sound.
 		l.options()

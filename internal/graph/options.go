@@ -21,7 +21,7 @@ var (
 // parameter or config may not take.
 var ReservedFlags = []string{
 	"help", "h", "run-id", "max-workers", "max-num-splits", "tag", "datastore", "datastore-root",
-	"config", "origin-run-id", "in-process", "quiet", "json", "namespace", "with",
+	"config", "origin-run-id", "in-process", "quiet", "json", "namespace", "with", "event",
 }
 
 // failureType has the fields of stepflow.Failure, which converts to it.

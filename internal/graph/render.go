@@ -137,6 +137,12 @@ func WriteText(w io.Writer, g *Graph) error {
 		}
 		fmt.Fprintf(bw, "\nschedule: %s (%s)\n", s.Cron, tz)
 	}
+	if len(g.Flow.Triggers) > 0 {
+		fmt.Fprintln(bw, "\ntriggers:")
+		for _, t := range g.Flow.Triggers {
+			fmt.Fprintf(bw, "  %s\n", TriggerString(t))
+		}
+	}
 	return bw.Flush()
 }
 

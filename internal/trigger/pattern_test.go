@@ -1,0 +1,134 @@
+package trigger_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/testproc"
+	"github.com/stepflow/stepflow/internal/trigger"
+)
+
+// moto starts moto_server on a free loopback port for the test and
+// returns an EventBridge client of it. A missing moto_server fails the
+// test (scripts/test.sh installs it).
+func moto(t *testing.T) *eventbridge.Client {
+	t.Helper()
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		t.Fatal("moto_server is not installed; the rule patterns are checked by moto's EventBridge TestEventPattern (pip install 'moto[server]==5.2.1'; bash scripts/test.sh installs it)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	p, err := testproc.Start("moto_server", exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port)), filepath.Join(t.TempDir(), "moto.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := p.WaitHTTP(url+"/moto-api/", testproc.StartTimeout()); err != nil {
+		t.Fatal(err)
+	}
+	creds := credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")
+	return eventbridge.New(eventbridge.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: creds})
+}
+
+// TestPatterns checks every kind of generated pattern with a real
+// EventBridge pattern evaluator, moto's, not ours: the events each trigger
+// must start the flow on match, the others do not. moto 5.2.1 answers
+// TestEventPattern without evaluating it (always false), so each event is
+// put on a bus whose archive has the pattern (see delivered).
+func TestPatterns(t *testing.T) {
+	eb := moto(t)
+	up := "arn:aws:states:us-east-1:123456789012:stateMachine:proj-Up"
+	upOnly := func(*flow.Trigger) string { return up }
+	env := func(source, detailType, detail string) string {
+		return fmt.Sprintf(`{"version":"0","id":"e-1","source":%q,"detail-type":%q,"account":"123456789012","time":"2026-01-02T03:04:05Z","region":"us-east-1","resources":[],"detail":%s}`, source, detailType, detail)
+	}
+	finish := func(machine, status string) string {
+		return env(trigger.FinishSource, trigger.FinishDetailType,
+			fmt.Sprintf(`{"executionArn":"%s:x","stateMachineArn":%q,"name":"x","status":%q}`, machine, machine, status))
+	}
+	cases := []struct {
+		name    string
+		trigger flow.Trigger
+		match   []string
+		nomatch []string
+	}{
+		{"user event", flow.Trigger{Kind: flow.OnEvent, Event: "data.ready", Mappings: []flow.Mapping{{Param: "d", Path: "detail.date"}}},
+			[]string{env("stepflow", "data.ready", `{"date":"2026-01-02"}`), env("stepflow", "data.ready", `{}`)},
+			[]string{env("stepflow", "data.late", `{}`), env("other", "data.ready", `{}`), env("stepflow", "Data.Ready", `{}`)}},
+		{"finish, any status", flow.Trigger{Kind: flow.OnFinish, Flow: "Up"},
+			[]string{finish(up, "SUCCEEDED"), finish(up, "FAILED"), finish(up, "TIMED_OUT"), finish(up, "ABORTED")},
+			[]string{finish(up, "RUNNING"), finish(up+"2", "SUCCEEDED"), finish("arn:aws:states:us-east-1:123456789012:stateMachine:proj-staging-Up", "SUCCEEDED"),
+				env(trigger.Source, trigger.FinishDetailType, `{"stateMachineArn":"`+up+`","status":"SUCCEEDED"}`)}},
+		{"finish, success only", flow.Trigger{Kind: flow.OnFinish, Flow: "Up", OnlySuccess: true},
+			[]string{finish(up, "SUCCEEDED")},
+			[]string{finish(up, "FAILED"), finish(up, "ABORTED"), finish(up, "RUNNING")}},
+	}
+	ctx := context.Background()
+	n := 0
+	for _, tc := range cases {
+		r, err := trigger.Build(&flow.Flow{Name: "Down"}, &tc.trigger, upOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for want, events := range map[bool][]string{true: tc.match, false: tc.nomatch} {
+			for _, ev := range events {
+				n++
+				if got := delivered(t, ctx, eb, n, r.Pattern, ev); got != want {
+					t.Errorf("%s: pattern %s matches %s: %v, want %v", tc.name, r.Pattern, ev, got, want)
+				}
+			}
+		}
+	}
+}
+
+// delivered reports whether moto's EventBridge delivers ev (an event as
+// JSON) to a target of a rule with pattern: a fresh bus per call with an
+// archive (CreateArchive makes a rule with the archive's pattern and the
+// archive as its target), and a match is an event counted by the archive.
+func delivered(t *testing.T, ctx context.Context, eb *eventbridge.Client, n int, pattern, ev string) bool {
+	t.Helper()
+	bus := fmt.Sprintf("bus-%d", n)
+	b, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.CreateArchive(ctx, &eventbridge.CreateArchiveInput{ArchiveName: aws.String(bus), EventSourceArn: b.EventBusArn, EventPattern: aws.String(pattern)}); err != nil {
+		t.Fatalf("CreateArchive(%s): %v", pattern, err)
+	}
+	var e struct {
+		Source     string          `json:"source"`
+		DetailType string          `json:"detail-type"`
+		Detail     json.RawMessage `json:"detail"`
+		Resources  []string        `json:"resources"`
+	}
+	if err := json.Unmarshal([]byte(ev), &e); err != nil {
+		t.Fatal(err)
+	}
+	out, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{EventBusName: aws.String(bus),
+		Source: aws.String(e.Source), DetailType: aws.String(e.DetailType), Detail: aws.String(string(e.Detail)), Resources: e.Resources}}})
+	if err != nil || out.FailedEntryCount != 0 {
+		t.Fatalf("PutEvents(%s): %v %+v", ev, err, out)
+	}
+	got, err := eb.DescribeArchive(ctx, &eventbridge.DescribeArchiveInput{ArchiveName: aws.String(bus)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.EventCount > 0
+}
