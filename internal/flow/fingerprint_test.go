@@ -17,7 +17,7 @@ type fpOther struct {
 	Sum   int64
 }
 
-func fpStep(*fpState, *Context) error            { return nil }
+func fpStep(*fpState, *Context) error             { return nil }
 func fpJoin(*fpState, *Context, []*fpState) error { return nil }
 
 // fpFlow declares a small foreach flow; change alters one thing of it.

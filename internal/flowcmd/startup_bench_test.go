@@ -20,17 +20,20 @@ var awsHello struct {
 // next to the smallest Go program (hello-world, fmt.Println):
 //
 //   - help: `hello --help`, the flow binary's start-up and dispatch;
+//
 //   - check: `hello check`, which also builds and lints the definition;
+//
 //   - step: `hello step loud ...` as the runtime starts a task (with the
 //     fingerprint of the linted definition, --definition), a step that
 //     only upper-cases a string: load the parent's record and artifacts,
 //     run, store the artifact and write the attempt record, in a new
 //     attempt directory each time, with the datastore on the disk (disk)
 //     or in memory (/dev/shm, shm: the process without the filesystem);
+//
 //   - aws-check: `hello check` of the AWS build (-tags stepflow_aws),
 //     which links the AWS SDK; the gap is why plain builds leave it out.
 //
-//	go test -run XXX -bench Start -benchtime 300x -count 3 ./internal/flowcmd/
+//     go test -run XXX -bench Start -benchtime 300x -count 3 ./internal/flowcmd/
 func BenchmarkStart(b *testing.B) {
 	awsHello.once.Do(func() {
 		awsHello.path = filepath.Join(binDir, "hello-aws")
