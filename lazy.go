@@ -1,11 +1,6 @@
 package stepflow
 
-import (
-	"reflect"
-	"sync"
-
-	"github.com/stepflow/stepflow/internal/artifact"
-)
+import "github.com/stepflow/stepflow/internal/artifact"
 
 // Lazy holds an artifact value that a task loads from the datastore only
 // when the step calls Get. Use it for large values that many steps carry
@@ -27,53 +22,17 @@ import (
 // flow state itself, not nested inside another value. Copies of a Lazy
 // share its value; the zero Lazy holds the zero T.
 type Lazy[T any] struct {
-	p *lazyValue[T]
+	lazyHolder
 }
 
-type lazyValue[T any] struct {
-	mu     sync.Mutex
-	src    *artifact.Source // where the value is stored; nil once set
-	val    T
-	loaded bool
-	err    error
-}
+// lazyHolder keeps a Lazy's state for Stepflow's own packages; its
+// method is unexported, so it stays out of the public API.
+type lazyHolder = artifact.LazyHolder
 
 // Get returns the value, loading it on the first call. A value that cannot
 // be loaded (a damaged blob, a type that no longer fits) gives the same
 // error on every call.
-func (l *Lazy[T]) Get() (T, error) {
-	if l.p == nil {
-		var zero T
-		return zero, nil
-	}
-	p := l.p
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.src != nil && !p.loaded && p.err == nil {
-		p.err = p.src.Load(reflect.ValueOf(&p.val))
-		p.loaded = p.err == nil
-	}
-	return p.val, p.err
-}
+func (l *Lazy[T]) Get() (T, error) { return artifact.LazyGet[T](&l.lazyHolder) }
 
 // Set replaces the value; the task stores it when the step ends.
-func (l *Lazy[T]) Set(v T) {
-	l.p = &lazyValue[T]{val: v, loaded: true}
-}
-
-// LazySource implements artifact.Lazy.
-func (l *Lazy[T]) LazySource() (*artifact.Source, bool) {
-	if l.p == nil || l.p.src == nil {
-		return nil, false
-	}
-	return l.p.src, true
-}
-
-// SetLazySource implements artifact.Lazy.
-func (l *Lazy[T]) SetLazySource(src *artifact.Source) { l.p = &lazyValue[T]{src: src} }
-
-// LazyValue implements artifact.Lazy.
-func (l *Lazy[T]) LazyValue() (reflect.Value, error) {
-	v, err := l.Get()
-	return reflect.ValueOf(&v).Elem(), err
-}
+func (l *Lazy[T]) Set(v T) { artifact.LazySet(&l.lazyHolder, v) }

@@ -45,6 +45,21 @@ func (f *Flow) Graph() (*graph.Graph, error) {
 	return f.graph, f.graphErr
 }
 
+// TaskGraph returns the graph a task runs on. With the fingerprint of the
+// definition the runtime linted (the step command's --definition), it
+// refuses a definition that differs and trusts that check instead of
+// linting again; without one, it is Graph.
+func (f *Flow) TaskGraph(definition string) (*graph.Graph, error) {
+	if definition == "" {
+		return f.Graph()
+	}
+	if got := f.Def.Fingerprint(); got != definition {
+		return nil, usage.Errorf("this binary's definition of flow %s (fingerprint %s) is not the one the run was started with (%s): the flow binary was rebuilt or replaced during the run; resume the run with the current binary ('resume' starts a new run that reuses what succeeded)",
+			f.Def.Name, got, definition)
+	}
+	return graph.Trusted(f.Def), nil
+}
+
 // An Extension adds to every flow binary of a program that imports the
 // package registering it, like a database/sql driver: the AWS commands
 // and the DynamoDB bookkeeping come this way, so a build without them

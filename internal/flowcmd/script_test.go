@@ -46,7 +46,7 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	pkgs := []string{"./internal/flowcmd/testdata/badflow"}
+	pkgs := []string{"./internal/flowcmd/testdata/badflow", "./internal/flowcmd/testdata/helloworld"}
 	for _, e := range ents {
 		if e.IsDir() {
 			examples = append(examples, e.Name())

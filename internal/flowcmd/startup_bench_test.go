@@ -1,8 +1,11 @@
 package flowcmd_test
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -13,12 +16,24 @@ var awsHello struct {
 	err  error
 }
 
-// BenchmarkStart measures what every local task pays before its step runs:
-// starting a flow binary that builds, lints and dispatches its definition
-// (`hello check`). The AWS build links the AWS SDK (package stepflow under
-// -tags stepflow_aws); the gap is why plain builds leave it out.
+// BenchmarkStart measures what every local task pays before its step runs,
+// next to the smallest Go program (hello-world, fmt.Println):
 //
-//	go test -run XXX -bench Start -benchtime 300x ./internal/flowcmd/
+//   - help: `hello --help`, the flow binary's start-up and dispatch;
+//
+//   - check: `hello check`, which also builds and lints the definition;
+//
+//   - step: `hello step loud ...` as the runtime starts a task (with the
+//     fingerprint of the linted definition, --definition), a step that
+//     only upper-cases a string: load the parent's record and artifacts,
+//     run, store the artifact and write the attempt record, in a new
+//     attempt directory each time, with the datastore on the disk (disk)
+//     or in memory (/dev/shm, shm: the process without the filesystem);
+//
+//   - aws-check: `hello check` of the AWS build (-tags stepflow_aws),
+//     which links the AWS SDK; the gap is why plain builds leave it out.
+//
+//     go test -run XXX -bench Start -benchtime 300x -count 3 ./internal/flowcmd/
 func BenchmarkStart(b *testing.B) {
 	awsHello.once.Do(func() {
 		awsHello.path = filepath.Join(binDir, "hello-aws")
@@ -32,16 +47,54 @@ func BenchmarkStart(b *testing.B) {
 	if awsHello.err != nil {
 		b.Fatal(awsHello.err)
 	}
-	for _, bin := range []struct{ name, path string }{
-		{"plain", filepath.Join(binDir, "hello")},
-		{"aws", awsHello.path},
-	} {
-		b.Run(bin.name, func(b *testing.B) {
+	hello := filepath.Join(binDir, "hello")
+	start := func(b *testing.B, args ...string) {
+		for b.Loop() {
+			if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+				b.Fatalf("%q: %v\n%s", args, err, out)
+			}
+		}
+	}
+	b.Run("hello-world", func(b *testing.B) { start(b, filepath.Join(binDir, "helloworld")) })
+	b.Run("help", func(b *testing.B) { start(b, hello, "--help") })
+	b.Run("check", func(b *testing.B) { start(b, hello, "check") })
+	for _, fs := range []struct{ name, dir string }{{"disk", ""}, {"shm", "/dev/shm"}} {
+		b.Run("step-"+fs.name, func(b *testing.B) {
+			root, err := os.MkdirTemp(fs.dir, "stepflow-bench-")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer os.RemoveAll(root)
+			run, def := startRun(b, hello, root)
+			n := 0
 			for b.Loop() {
-				if out, err := exec.Command(bin.path, "check").CombinedOutput(); err != nil {
-					b.Fatalf("%s check: %v\n%s", bin.name, err, out)
+				n++
+				cmd := exec.Command(hello, "step", "loud", "--run-id", run, "--task-id", "0", "--attempt", strconv.Itoa(n),
+					"--input-paths", run+"/start/0", "--datastore-root", root, "--definition", def)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("step loud: %v\n%s", err, out)
 				}
 			}
 		})
 	}
+	b.Run("aws-check", func(b *testing.B) { start(b, awsHello.path, "check") })
+}
+
+// startRun runs hello's start task in a new run under root and returns the
+// run id and the fingerprint of hello's definition (from the refusal of a
+// wrong one: the test cannot import the example's main package).
+func startRun(b *testing.B, hello, root string) (run, def string) {
+	b.Helper()
+	run = "bench"
+	out, err := exec.Command(hello, "step", "start", "--run-id", run, "--attempt", "0", "--input-paths", "", "--params", `{"name":"world"}`,
+		"--datastore-root", root).CombinedOutput()
+	if err != nil {
+		b.Fatalf("step start: %v\n%s", err, out)
+	}
+	out, _ = exec.Command(hello, "step", "loud", "--run-id", run, "--definition", "0").CombinedOutput()
+	m := regexp.MustCompile(`fingerprint ([0-9a-f]{32})`).FindSubmatch(out)
+	if m == nil {
+		b.Fatalf("no fingerprint in %s", out)
+	}
+	return run, string(m[1])
 }

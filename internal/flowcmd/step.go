@@ -43,15 +43,15 @@ Exit status: 0 when the attempt succeeded or its failure was caught, 1 when
 the step failed, 2 on bad input.`,
 		Flags: flags.Register,
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
-			g, err := f.Graph()
-			if err != nil {
-				return err
-			}
 			stdin := env.Stdin
 			if stdin == nil {
 				stdin = os.Stdin
 			}
 			inv, err := flags.Invocation(args, env.Getenv, stdin)
+			if err != nil {
+				return err
+			}
+			g, err := f.TaskGraph(inv.Definition)
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -55,6 +56,11 @@ func checkGraph(t *testing.T, def *flow.Flow, order []string, want map[string]no
 	g, err := graph.New(def)
 	if err != nil {
 		t.Fatalf("graph.New: %v", err)
+	}
+	// A task process builds the graph the runtime linted without the
+	// checks: the same graph.
+	if tg := graph.Trusted(def); !reflect.DeepEqual(tg, g) {
+		t.Errorf("graph.Trusted differs from graph.New:\n%+v\n%+v", tg, g)
 	}
 	if !slices.Equal(g.Order, order) {
 		t.Errorf("Order = %q, want %q", g.Order, order)

@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"reflect"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -15,10 +14,47 @@ import (
 // within AWS's 80 characters.
 const MaxNameLen = 64
 
+// The name rules, as patterns matched by hand (a regexp compiled at
+// package initialisation costs every flow binary's start-up):
 var (
-	stepNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	flowNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+	stepName  = namePattern{first: "a-z", rest: "a-z0-9_"}        // ^[a-z][a-z0-9_]*$
+	flowName  = namePattern{first: "A-Za-z", rest: "A-Za-z0-9_"}  // ^[A-Za-z][A-Za-z0-9_]*$
+	envName   = namePattern{first: "A-Za-z_", rest: "A-Za-z0-9_"} // ^[A-Za-z_][A-Za-z0-9_]*$
+	paramName = namePattern{first: "a-z", rest: "a-z0-9-"}        // ^[a-z][a-z0-9-]*$
 )
+
+// namePattern matches a non-empty ASCII name whose first byte is in the
+// class first and every other byte in rest; a class lists ranges ("a-z")
+// and single bytes, as in a regexp's brackets.
+type namePattern struct{ first, rest string }
+
+func (p namePattern) MatchString(s string) bool {
+	if s == "" || !inClass(p.first, s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !inClass(p.rest, s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func inClass(class string, c byte) bool {
+	for i := 0; i < len(class); i++ {
+		if i+2 < len(class) && class[i+1] == '-' {
+			if class[i] <= c && c <= class[i+2] {
+				return true
+			}
+			i += 2
+			continue
+		}
+		if class[i] == c {
+			return true
+		}
+	}
+	return false
+}
 
 // reservedSteps are names that would clash with the datastore layout or the
 // CLI's pathspecs.
@@ -39,7 +75,7 @@ func (l *linter) run() {
 	for _, err := range f.Errors {
 		l.add("", "definition", "correct the declaration", "%v", err)
 	}
-	if !flowNameRE.MatchString(f.Name) || len(f.Name) > MaxNameLen {
+	if !flowName.MatchString(f.Name) || len(f.Name) > MaxNameLen {
 		l.add("", "flow-name", "use letters, digits and underscores, starting with a letter, at most 64 characters",
 			"flow name %q is not valid", f.Name)
 	}
@@ -67,7 +103,7 @@ func (l *linter) names() {
 		switch {
 		case seen[s.Name]:
 			l.add(s.Name, "duplicate-step", "give each step a unique name", "step is declared more than once")
-		case !stepNameRE.MatchString(s.Name):
+		case !stepName.MatchString(s.Name):
 			l.add(s.Name, "step-name", "use lower-case letters, digits and underscores, starting with a letter",
 				"step name %q is not valid", s.Name)
 		case len(s.Name) > MaxNameLen:

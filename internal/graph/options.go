@@ -3,18 +3,12 @@ package graph
 import (
 	"fmt"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/schedule"
-)
-
-var (
-	envNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	paramNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 )
 
 // ReservedFlags are flag names of `run` and `step-functions trigger` that a
@@ -85,7 +79,7 @@ func (l *linter) stepOptions(s *flow.Step) {
 	}
 	for _, k := range sortedKeys(o.Env) {
 		switch {
-		case !envNameRE.MatchString(k):
+		case !envName.MatchString(k):
 			l.add(s.Name, "env-name", "use letters, digits and underscores, not starting with a digit",
 				"environment variable name %q is not valid", k)
 		case strings.HasPrefix(k, "STEPFLOW_") || strings.HasPrefix(k, "AWS_BATCH_"):
@@ -114,7 +108,7 @@ func (l *linter) params() {
 			l.add("", "param-clash", fmt.Sprintf("rename one of them"), "%s %q has the same name as a %s", kind, name, prev)
 		}
 		names[name] = kind
-		if !paramNameRE.MatchString(name) {
+		if !paramName.MatchString(name) {
 			l.add("", "param-name", "use lower-case letters, digits and dashes, starting with a letter (e.g. batch-size)",
 				"%s name %q is not valid", kind, name)
 		}
@@ -163,7 +157,7 @@ func (l *linter) schedule() {
 			}
 		}
 	}
-	if l.f.Project != "" && !stepNameRE.MatchString(l.f.Project) {
+	if l.f.Project != "" && !stepName.MatchString(l.f.Project) {
 		l.add("", "project", "use lower-case letters, digits and underscores", "project name %q is not valid", l.f.Project)
 	}
 	for _, t := range l.f.Tags {

@@ -15,13 +15,19 @@ import (
 // childProcess runs each attempt as `<exe> step ...` under a
 // task.Supervisor: its output goes to the reporter line by line and is
 // saved as the attempt's logs, and a child that dies without a record gets
-// a failed one.
-type childProcess struct{ r *Runner }
+// a failed one. Each child gets the fingerprint of the definition the
+// runtime linted (--definition): it refuses to run another definition and
+// does not lint this one again.
+type childProcess struct {
+	r          *Runner
+	definition string
+}
 
 func (c *childProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt, error) {
 	r := c.r
 	inv := taskcontract.Invocation{Step: j.Step.Name, RunID: j.Run, TaskID: j.ID, Indices: j.Indices,
-		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught, DatastoreRoot: r.Opts.DatastoreRoot}
+		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught, DatastoreRoot: r.Opts.DatastoreRoot,
+		Definition: c.definition}
 	if inv.Inputs == nil {
 		inv.Inputs = []string{} // the runtime always knows the inputs
 	}
@@ -54,7 +60,7 @@ type inProcess struct{ r *Runner }
 
 func (p *inProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt, error) {
 	if len(j.Step.Step.Options.Env) > 0 {
-		return (&childProcess{r: p.r}).Execute(ctx, j)
+		return (&childProcess{r: p.r, definition: p.r.Flow.Fingerprint()}).Execute(ctx, j)
 	}
 	var out bytes.Buffer
 	w := &lineWriter{fn: func(line []byte) { p.r.Reporter.Output(j, "stdout", line) }, buf: &out}

@@ -120,7 +120,7 @@ func (r *Runner) Run(ctx context.Context, run string, resume *Resume) error {
 		if r.Opts.InProcess {
 			exec = &inProcess{r: r}
 		} else {
-			exec = &childProcess{r: r}
+			exec = &childProcess{r: r, definition: r.Flow.Fingerprint()}
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)

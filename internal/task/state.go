@@ -117,15 +117,15 @@ func (l *loader) decode(ctx context.Context, ref datastore.ArtifactRef, field re
 // DecodeField sets field (addressable) to the artifact of ref, streamed
 // from store; a lazy field only learns where its value is.
 func DecodeField(ctx context.Context, store *datastore.Store, ref datastore.ArtifactRef, field reflect.Value) error {
-	if lz, ok := field.Addr().Interface().(artifact.Lazy); ok && artifact.IsLazy(field.Type()) {
-		lz.SetLazySource(LazySource(store, ref))
+	if lz, ok := artifact.LazyOf(field.Addr().Interface()); ok && artifact.IsLazy(field.Type()) {
+		artifact.SetLazySource(lz, LazySource(store, ref))
 		return nil
 	}
-	if ff, ok := field.Addr().Interface().(artifact.FileField); ok && artifact.IsFile(field.Type()) {
+	if ff, ok := artifact.FileOf(field.Addr().Interface()); ok && artifact.IsFile(field.Type()) {
 		if ref.Encoding != artifact.File {
 			return fmt.Errorf("cannot load a %q-encoded artifact into %s: it was not stored as a file", ref.Encoding, field.Type())
 		}
-		ff.SetFileSource(&artifact.Source{Ref: ref, Size: ref.Size, Open: func() (io.ReadCloser, int64, error) {
+		artifact.SetFileSource(ff, &artifact.Source{Ref: ref, Size: ref.Size, Open: func() (io.ReadCloser, int64, error) {
 			return store.OpenBlob(context.Background(), ref.Hash)
 		}})
 		return nil
@@ -349,12 +349,12 @@ func (e *Executor) save(ctx context.Context, l *loader, st *taskState, rec *data
 			rec.Artifacts[sf.Name] = st.inherited[sf.Name]
 			continue
 		}
-		if ff, ok := fv.Addr().Interface().(artifact.FileField); ok && artifact.IsFile(fv.Type()) {
-			if src, ok := ff.FileSource(); ok {
+		if ff, ok := artifact.FileOf(fv.Addr().Interface()); ok && artifact.IsFile(fv.Type()) {
+			if src, ok := artifact.FileSource(ff); ok {
 				rec.Artifacts[sf.Name] = src.Ref.(datastore.ArtifactRef)
 				continue
 			}
-			path := ff.FilePath()
+			path := artifact.FilePath(ff)
 			if path == "" {
 				continue // no file: no artifact
 			}
@@ -365,12 +365,12 @@ func (e *Executor) save(ctx context.Context, l *loader, st *taskState, rec *data
 			rec.Artifacts[sf.Name] = datastore.ArtifactRef{Hash: hash, Encoding: artifact.File, Size: size, Type: sf.Type.String()}
 			continue
 		}
-		if lz, ok := fv.Addr().Interface().(artifact.Lazy); ok && artifact.IsLazy(fv.Type()) {
-			if src, ok := lz.LazySource(); ok {
+		if lz, ok := artifact.LazyOf(fv.Addr().Interface()); ok && artifact.IsLazy(fv.Type()) {
+			if src, ok := artifact.LazySource(lz); ok {
 				rec.Artifacts[sf.Name] = src.Ref.(datastore.ArtifactRef)
 				continue
 			}
-			v, err := lz.LazyValue()
+			v, err := artifact.LazyValue(fv.Addr())
 			if err != nil {
 				return fmt.Errorf("artifact %s: %w", sf.Name, err)
 			}

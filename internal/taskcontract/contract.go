@@ -36,6 +36,7 @@ const (
 	EnvConfigs       = "STEPFLOW_CONFIGS"
 	EnvCaught        = "STEPFLOW_CAUGHT" // an error name (States.TaskFailed), not a message
 	EnvDatastoreRoot = "STEPFLOW_DATASTORE_ROOT"
+	EnvDefinition    = "STEPFLOW_DEFINITION"
 
 	// EnvCaptureLogs is 1 in every job definition: the step command then
 	// supervises the attempt (internal/task.Supervisor). The supervised
@@ -88,6 +89,12 @@ type Invocation struct {
 	// DatastoreRoot is the datastore root; empty means the child's
 	// STEPFLOW_DATASTORE_ROOT, else the default.
 	DatastoreRoot string
+	// Definition is the fingerprint (flow.Flow.Fingerprint) of the
+	// definition the runtime linted when the run started. The step
+	// command refuses a binary whose definition has another, and
+	// trusts the runtime's check instead of linting again. Empty: the
+	// step command lints the definition itself.
+	Definition string
 }
 
 func (inv Invocation) joinedInputs() string { return strings.Join(inv.Inputs, ",") }
@@ -130,6 +137,9 @@ func (inv Invocation) Args() []string {
 	if inv.DatastoreRoot != "" {
 		args = append(args, "--datastore-root", inv.DatastoreRoot)
 	}
+	if inv.Definition != "" {
+		args = append(args, "--definition", inv.Definition)
+	}
 	return args
 }
 
@@ -149,7 +159,7 @@ func (inv Invocation) Stdin() io.Reader {
 // invocation names a root. Append the child's own variables after it.
 func (inv Invocation) Env(base []string) []string {
 	drop := []string{EnvStep, EnvRunID, EnvTaskID, EnvAttempt, EnvInputPaths, EnvIndices,
-		EnvParams, EnvConfigs, EnvCaught, EnvCaptureLogs}
+		EnvParams, EnvConfigs, EnvCaught, EnvCaptureLogs, EnvDefinition}
 	if inv.DatastoreRoot != "" {
 		drop = append(drop, EnvDatastoreRoot)
 	}
@@ -190,8 +200,8 @@ func mustJSON(v map[string]string) string {
 // Flags are the step command's flags, before the fallback to the
 // environment.
 type Flags struct {
-	runID, taskID, attempt, indices, params, configs, caught, caughtName, root string
-	inputs                                                                     optString
+	runID, taskID, attempt, indices, params, configs, caught, caughtName, root, definition string
+	inputs                                                                                 optString
 }
 
 // Register declares the flags of the step command on fs.
@@ -206,6 +216,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.caught, "caught", "", "record this failure message in the catch field instead of running the step")
 	fs.StringVar(&f.caughtName, "caught-name", "", "like --caught, but only the error name: the message of the task's latest failed attempt is recorded (env "+EnvCaught+")")
 	fs.StringVar(&f.root, "datastore-root", "", "datastore root: a directory or s3://bucket/prefix (env "+EnvDatastoreRoot+"; default ./.stepflow)")
+	fs.StringVar(&f.definition, "definition", "", "fingerprint of the flow definition the runtime checked: refuse to run another one, and skip checking it again (env "+EnvDefinition+")")
 }
 
 // Invocation completes the parsed flags with the positional arguments (the
@@ -232,6 +243,7 @@ func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.R
 	}
 	inv.TaskID = or(f.taskID, EnvTaskID)
 	inv.DatastoreRoot = or(f.root, EnvDatastoreRoot)
+	inv.Definition = or(f.definition, EnvDefinition)
 	if a := or(f.attempt, EnvAttempt); a != "" {
 		n, err := strconv.Atoi(a)
 		if err != nil || n < 0 {

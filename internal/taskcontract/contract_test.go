@@ -39,7 +39,8 @@ func TestRoundTrip(t *testing.T) {
 		"caught name":   {Step: "risky", RunID: "r1", Attempt: 1, Caught: "States.TaskFailed", CaughtIsName: true},
 		"root":          {Step: "end", RunID: "r1", DatastoreRoot: "s3://bucket/prefix"},
 		"everything": {Step: "body", RunID: "sfn-x", TaskID: "2", Indices: []int{2}, Attempt: 4,
-			Inputs: []string{"sfn-x/fan/0"}, Caught: "States.ALL", CaughtIsName: true, DatastoreRoot: "/tmp/ds"},
+			Inputs: []string{"sfn-x/fan/0"}, Caught: "States.ALL", CaughtIsName: true, DatastoreRoot: "/tmp/ds",
+			Definition: "0123456789abcdef0123456789abcdef"},
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -72,7 +73,7 @@ func TestParseEnv(t *testing.T) {
 	env := map[string]string{
 		EnvStep: "body", EnvRunID: "sfn-1", EnvTaskID: "1-2", EnvAttempt: "2", EnvIndices: "1,2",
 		EnvInputPaths: "sfn-1/a/1,sfn-1/b/1", EnvParams: `{"p":"v"}`, EnvConfigs: `{"c":"h"}`,
-		EnvCaught: "States.TaskFailed", EnvDatastoreRoot: "s3://b/p",
+		EnvCaught: "States.TaskFailed", EnvDatastoreRoot: "s3://b/p", EnvDefinition: "abc",
 	}
 	got, err := Parse(nil, envOf(env), nil)
 	if err != nil {
@@ -80,7 +81,7 @@ func TestParseEnv(t *testing.T) {
 	}
 	want := Invocation{Step: "body", RunID: "sfn-1", TaskID: "1-2", Indices: []int{1, 2}, Attempt: 2,
 		Inputs: []string{"sfn-1/a/1", "sfn-1/b/1"}, Params: map[string]string{"p": "v"}, Configs: map[string]string{"c": "h"},
-		Caught: "States.TaskFailed", CaughtIsName: true, DatastoreRoot: "s3://b/p"}
+		Caught: "States.TaskFailed", CaughtIsName: true, DatastoreRoot: "s3://b/p", Definition: "abc"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("from the environment:\n%#v\nwant\n%#v", got, want)
 	}
@@ -133,7 +134,7 @@ func TestParseBadInput(t *testing.T) {
 
 func TestEnvScrubsTheContract(t *testing.T) {
 	base := []string{"PATH=/bin", EnvCaught + "=x", EnvIndices + "=1", EnvCaptureLogs + "=1", EnvDatastoreRoot + "=/d",
-		EnvProductionToken + "=tok", "STEPFLOW_CAUGHTX=keep"}
+		EnvProductionToken + "=tok", "STEPFLOW_CAUGHTX=keep", EnvDefinition + "=abc"}
 	got := Invocation{}.Env(base)
 	want := []string{"PATH=/bin", EnvDatastoreRoot + "=/d", EnvProductionToken + "=tok", "STEPFLOW_CAUGHTX=keep"}
 	if !reflect.DeepEqual(got, want) {
