@@ -41,7 +41,7 @@ func (l *linter) triggers() {
 			}
 		case flow.OnFinish:
 			what = fmt.Sprintf("trigger on the finish of %q", t.Flow)
-			if !flowNameRE.MatchString(t.Flow) {
+			if !flowName.MatchString(t.Flow) {
 				l.add("", "trigger-flow", "give the upstream flow's name, as declared with stepflow.New", "%s: not a flow name", what)
 			}
 			if t.Flow == f.Name && (t.Project == "" || t.Project == f.Project) && t.Branch == "" {
