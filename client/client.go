@@ -219,6 +219,7 @@ func (f *Flow) load(ctx context.Context, id string) (*Run, error) {
 		User:       rec.User,
 		Tags:       rec.Tags,
 		Runtime:    rec.Runtime,
+		indexed:    rec.AttemptIndex >= datastore.AttemptIndexVersion,
 	}
 	if end != nil {
 		run.Status, run.End, run.Error = end.Status, end.End, end.Error

@@ -37,7 +37,8 @@ type Run struct {
 	// step); nil for runs recorded before Stepflow stored it.
 	Graph []GraphStep
 
-	f *Flow
+	indexed bool // the run's attempts are indexed (datastore.Run.AttemptIndex)
+	f       *Flow
 }
 
 // GraphStep is one step of a run's graph.

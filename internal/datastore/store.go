@@ -34,6 +34,10 @@ type Run struct {
 	// Options are the local runtime's flags the run was started with; a
 	// resume reuses them unless given again.
 	Options *RunOptions `json:"options,omitempty"`
+	// AttemptIndex is the version of the run's attempt index
+	// (AttemptIndexVersion), or 0 for runs recorded before Stepflow wrote
+	// one: then only listing the run's objects finds its tasks.
+	AttemptIndex int `json:"attempt_index,omitempty"`
 }
 
 // RunOptions are the local runtime's settings of a run.
@@ -196,6 +200,7 @@ func (s *Store) PutRun(ctx context.Context, r Run) error {
 		return fmt.Errorf("put run %s: record is for flow %q, store is for flow %q", r.ID, r.Flow, s.flow)
 	}
 	r.Flow = s.flow
+	r.AttemptIndex = AttemptIndexVersion
 	if err := s.putJSON(ctx, dir+"run.json", r); err != nil {
 		return err
 	}
@@ -282,14 +287,26 @@ func (s *Store) Succeeded(ctx context.Context, run, step, task string) (a Attemp
 	return a, a.Status == StatusSucceeded, nil
 }
 
-// PutAttempt writes the attempt record. Write it last, after the attempt's
-// blobs and logs: its presence means the attempt finished.
+// PutAttempt writes the attempt record, then its entry in the run's
+// attempt index. Write it last, after the attempt's blobs and logs: the
+// record's presence means the attempt finished.
 func (s *Store) PutAttempt(ctx context.Context, a Attempt) error {
 	dir, err := s.attemptDir(a.Run, a.Step, a.Task, a.Attempt)
 	if err != nil {
 		return fmt.Errorf("put attempt: %w", err)
 	}
-	return s.putJSON(ctx, dir+"attempt.json", a)
+	if err := s.putJSON(ctx, dir+"attempt.json", a); err != nil {
+		return err
+	}
+	e := IndexEntry{Step: a.Step, Task: a.Task, Attempt: a.Attempt, Status: a.Status, Start: a.Start, End: a.End,
+		ForeachWidth: a.ForeachWidth}
+	if a.Origin != "" {
+		e.OriginRun, _, _ = strings.Cut(a.Origin, "/")
+	}
+	if err := s.putIndexEntry(ctx, a.Run, e); err != nil {
+		return fmt.Errorf("put attempt %s/%s/%s/%d: %w", a.Run, a.Step, a.Task, a.Attempt, err)
+	}
+	return nil
 }
 
 // Attempt returns one attempt record; a missing one (not finished, or never

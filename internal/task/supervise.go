@@ -131,6 +131,10 @@ func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Res
 	cmd.Stdout, cmd.Stderr = streams["stdout"], streams["stderr"]
 
 	start := time.Now()
+	// Views of the run count the attempt as running from now on.
+	if err := s.Store.PutAttemptStarted(ctx, spec.RunID, spec.Step, spec.TaskID, spec.Attempt, start); err != nil {
+		return nil, fmt.Errorf("start the task: %w", err)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the task process: %w", err)
 	}

@@ -131,6 +131,10 @@ func (s *Server) apiTimeline(w http.ResponseWriter, r *http.Request) {
 		ts := timelineStep{Name: sv.Name, Bars: [][5]int64{}, Tasks: []string{},
 			Href: path("flows", run.Flow, "runs", run.ID, "steps", sv.Name, "tasks") + "/"}
 		var step *client.Step
+		earlier := map[string][]*client.Task{}
+		for _, at := range sv.earlier {
+			earlier[at.ID] = append(earlier[at.ID], at)
+		}
 		for _, t := range sv.tasks {
 			if t.Start.IsZero() {
 				continue // no finished attempt: its start is not recorded
@@ -138,7 +142,10 @@ func (s *Server) apiTimeline(w http.ResponseWriter, r *http.Request) {
 			i := int64(len(ts.Tasks))
 			ts.Tasks = append(ts.Tasks, t.ID)
 			// Earlier attempts of a retried task.
-			for a := 0; a < t.Attempt; a++ {
+			for _, at := range earlier[t.ID] {
+				ts.Bars = append(ts.Bars, [5]int64{i, int64(at.Attempt), statusCode(at), ms(at.Start), ms(at.End)})
+			}
+			for a := 0; a < t.Attempt && !sv.indexed; a++ {
 				if step == nil {
 					if step, err = run.Step(ctx, sv.Name); err != nil {
 						s.fail(w, r, err)

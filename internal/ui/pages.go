@@ -158,6 +158,12 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 	for _, sv := range v.Steps {
 		for _, t := range sv.tasks {
 			if t.Status == client.StatusFailed && len(failures) < 20 {
+				if sv.indexed {
+					if t, err = fullTask(r.Context(), t); err != nil {
+						s.fail(w, r, err)
+						return
+					}
+				}
 				failures = append(failures, t)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -30,7 +31,9 @@ type stepView struct {
 	Href    string    `json:"href"`            // the step's page
 	Error   string    `json:"error,omitempty"` // the first failure's error
 
-	tasks []*client.Task
+	tasks   []*client.Task
+	earlier []*client.Task // earlier attempts of retried tasks, when the run is indexed
+	indexed bool           // tasks come from the run's attempt index
 }
 
 // runView is a run with its steps, as the run page and its API show it.
@@ -40,12 +43,10 @@ type runView struct {
 	shape graph.Shape
 }
 
-// loadRun reads every step and task of a run (latest attempts).
+// loadRun reads every step and task of a run (latest attempts): from the
+// run's attempt index, one listing, when the run has one; else by listing
+// the run's objects and reading each task's record.
 func loadRun(ctx context.Context, r *client.Run) (*runView, error) {
-	steps, err := r.Steps(ctx)
-	if err != nil {
-		return nil, err
-	}
 	v := &runView{Run: r, shape: shapeOf(r)}
 	byName := map[string]*stepView{}
 	for _, st := range r.Graph {
@@ -53,24 +54,49 @@ func loadRun(ctx context.Context, r *client.Run) (*runView, error) {
 		byName[st.Name] = sv
 		v.Steps = append(v.Steps, sv)
 	}
-	for _, st := range steps {
-		tasks, err := st.Tasks(ctx)
+	stepOf := func(name string) *stepView {
+		sv := byName[name]
+		if sv == nil {
+			sv = &stepView{Name: name}
+			byName[name] = sv
+			v.Steps = append(v.Steps, sv)
+		}
+		return sv
+	}
+	p, indexed, err := r.Progress(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if indexed {
+		names := slices.Sorted(maps.Keys(p.Steps))
+		for _, name := range names {
+			sv := stepOf(name)
+			sv.tasks, sv.earlier, sv.indexed = p.Steps[name], p.Earlier[name], true
+		}
+	} else {
+		steps, err := r.Steps(ctx)
 		if err != nil {
 			return nil, err
 		}
-		sv := byName[st.Name]
-		if sv == nil {
-			sv = &stepView{Name: st.Name}
-			byName[st.Name] = sv
-			v.Steps = append(v.Steps, sv)
+		for _, st := range steps {
+			tasks, err := st.Tasks(ctx)
+			if err != nil {
+				return nil, err
+			}
+			stepOf(st.Name).tasks = tasks
 		}
-		sv.tasks = tasks
 	}
 	// Expected task counts: one outside any foreach; inside one, the sum
 	// of its innermost foreach's widths.
 	enclosing := foreachOf(v.shape)
 	for _, sv := range v.Steps {
 		sv.summarise()
+		if sv.indexed && sv.Failed > 0 {
+			// The index holds no errors: read the first failure's record.
+			if sv.Error, err = firstError(ctx, sv.tasks); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, sv := range v.Steps {
 		sv.Href = path("flows", r.Flow, "runs", r.ID, "steps", sv.Name)
@@ -114,6 +140,29 @@ func loadRun(ctx context.Context, r *client.Run) (*runView, error) {
 		})
 	}
 	return v, nil
+}
+
+// firstError reads the error of the first failed task.
+func firstError(ctx context.Context, tasks []*client.Task) (string, error) {
+	for _, t := range tasks {
+		if t.Status == client.StatusFailed {
+			full, err := fullTask(ctx, t)
+			if err != nil {
+				return "", err
+			}
+			return full.Error, nil
+		}
+	}
+	return "", nil
+}
+
+// fullTask reads the record of a task that came from a run's attempt
+// index, which holds no errors, artifacts or inputs.
+func fullTask(ctx context.Context, t *client.Task) (*client.Task, error) {
+	if t.Status == client.StatusRunning || t.Error != "" {
+		return t, nil
+	}
+	return t.Load(ctx)
 }
 
 // summarise counts a step's tasks by status.

@@ -392,3 +392,41 @@ func TestRunsPaging1000(t *testing.T) {
 		}
 	}
 }
+
+// TestUnindexedRuns checks that runs recorded before Stepflow indexed
+// attempts (no attempt_index in run.json) show the same steps, counts and
+// timeline, found by listing the run's objects.
+func TestUnindexedRuns(t *testing.T) {
+	u, root := newServer(t)
+	urls := []string{}
+	for _, run := range []string{"r-ok", "r-fail", "r-resumed", "r-live"} {
+		urls = append(urls, u+"/api/flows/TrainFlow/runs/"+run)
+		if run != "r-live" { // a running run's timeline ends now
+			urls = append(urls, u+"/api/flows/TrainFlow/runs/"+run+"/timeline")
+		}
+	}
+	indexed := map[string]string{}
+	for _, url := range urls {
+		_, _, indexed[url] = get(t, url)
+	}
+	for _, run := range []string{"r-ok", "r-fail", "r-resumed", "r-live"} {
+		p := filepath.Join(root, "TrainFlow", "runs", run, "run.json")
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := strings.Replace(string(data), `"attempt_index": 1`, `"attempt_index": 0`, 1)
+		if old == string(data) {
+			t.Fatalf("%s records no attempt index:\n%s", p, data)
+		}
+		if err := os.WriteFile(p, []byte(old), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, url := range urls {
+		code, _, body := get(t, url)
+		if code != http.StatusOK || body != indexed[url] {
+			t.Errorf("%s without the index: %d\n%s\nwith it:\n%s", url, code, body, indexed[url])
+		}
+	}
+}

@@ -44,6 +44,10 @@ func seedRun(ctx context.Context, b datastore.Backend, flow, id string, start ti
 		return err
 	}
 	for _, t := range tasks {
+		// As a supervisor does when an attempt starts.
+		if err := s.PutAttemptStarted(ctx, id, t.step, t.task, t.attempt, start.Add(t.start)); err != nil {
+			return err
+		}
 		for stream, text := range map[string]string{"stdout": t.stdout, "stderr": t.stderr} {
 			if text != "" {
 				if err := s.PutLog(ctx, id, t.step, t.task, t.attempt, stream, strings.NewReader(text)); err != nil {

@@ -1,0 +1,180 @@
+package datastore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AttemptIndexVersion is the version of the attempt index that PutRun
+// records in Run.AttemptIndex: a run recorded with it has an index entry
+// for every attempt stored through this package.
+const AttemptIndexVersion = 1
+
+// indexDir is the folder of a run's attempt index. It holds a hyphen, so
+// no step (named [a-z][a-z0-9_]*) has its name.
+const indexDir = "attempt-index/"
+
+// StatusRunning is the status of an index entry written when an attempt
+// starts; the attempt's finished entry supersedes it.
+const StatusRunning = "running"
+
+// IndexEntry is one entry of a run's attempt index: what a view of a run
+// needs of an attempt, held in the entry's name so that one listing gives
+// every attempt of a run without reading a record. Entries are written
+// once and never rewritten: an attempt has a "running" entry when it
+// started under a supervisor, and a finished one once its record exists.
+//
+// An entry's name is "<run>/attempt-index/<step>/<task>.<attempt>.<status>.
+// <start>.<end>.<width>[.<origin run>]", times in Unix nanoseconds (end 0
+// while running), task and origin run with "%" and "." escaped as "%25"
+// and "%2E".
+type IndexEntry struct {
+	Step         string
+	Task         string
+	Attempt      int
+	Status       string // StatusSucceeded, StatusFailed or StatusRunning
+	Start        time.Time
+	End          time.Time // zero while running
+	ForeachWidth int
+	// OriginRun is the run a resumed task was reused from, or "".
+	OriginRun string
+}
+
+var indexEscaper = strings.NewReplacer("%", "%25", ".", "%2E")
+var indexUnescaper = strings.NewReplacer("%25", "%", "%2E", ".")
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNano(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// name is the entry's object name element.
+func (e IndexEntry) name() string {
+	f := []string{indexEscaper.Replace(e.Task), strconv.Itoa(e.Attempt), e.Status,
+		strconv.FormatInt(unixNano(e.Start), 10), strconv.FormatInt(unixNano(e.End), 10), strconv.Itoa(e.ForeachWidth)}
+	if e.OriginRun != "" {
+		f = append(f, indexEscaper.Replace(e.OriginRun))
+	}
+	return strings.Join(f, ".")
+}
+
+// parseIndexEntry reads an entry from "<step>/<name>"; ok is false for
+// any other name.
+func parseIndexEntry(rel string) (e IndexEntry, ok bool) {
+	step, name, found := strings.Cut(rel, "/")
+	if !found || strings.Contains(name, "/") {
+		return IndexEntry{}, false
+	}
+	f := strings.Split(name, ".")
+	if len(f) != 6 && len(f) != 7 {
+		return IndexEntry{}, false
+	}
+	e = IndexEntry{Step: step, Task: indexUnescaper.Replace(f[0]), Status: f[2]}
+	var err error
+	var start, end int64
+	if e.Attempt, err = strconv.Atoi(f[1]); err != nil || e.Attempt < 0 {
+		return IndexEntry{}, false
+	}
+	if start, err = strconv.ParseInt(f[3], 10, 64); err != nil {
+		return IndexEntry{}, false
+	}
+	if end, err = strconv.ParseInt(f[4], 10, 64); err != nil {
+		return IndexEntry{}, false
+	}
+	if e.ForeachWidth, err = strconv.Atoi(f[5]); err != nil {
+		return IndexEntry{}, false
+	}
+	if len(f) == 7 {
+		e.OriginRun = indexUnescaper.Replace(f[6])
+	}
+	e.Start, e.End = fromNano(start), fromNano(end)
+	switch e.Status {
+	case StatusSucceeded, StatusFailed, StatusRunning:
+		return e, true
+	}
+	return IndexEntry{}, false
+}
+
+// putIndexEntry saves an empty object named for e.
+func (s *Store) putIndexEntry(ctx context.Context, run string, e IndexEntry) error {
+	dir, err := s.runDir(run)
+	if err != nil {
+		return err
+	}
+	if err := checkElem("step name", e.Step); err != nil {
+		return err
+	}
+	if err := checkElem("task id", e.Task); err != nil {
+		return err
+	}
+	key := dir + indexDir + e.Step + "/" + e.name()
+	if err := s.b.Save(ctx, key, strings.NewReader("")); err != nil {
+		return fmt.Errorf("put index entry: %w", err)
+	}
+	return nil
+}
+
+// PutAttemptStarted writes the index entry saying an attempt started, so
+// that a view of the run counts it as running before it stores anything
+// else. The supervisor of an attempt writes it.
+func (s *Store) PutAttemptStarted(ctx context.Context, run, step, task string, attempt int, start time.Time) error {
+	return s.putIndexEntry(ctx, run, IndexEntry{Step: step, Task: task, Attempt: attempt, Status: StatusRunning, Start: start})
+}
+
+// AttemptIndex returns every entry of a run's attempt index, in one
+// listing, ordered by step, then as Tasks orders tasks, then by attempt,
+// a running entry before its attempt's finished one. It is complete only
+// for runs whose record has AttemptIndex set (see Run.AttemptIndex).
+func (s *Store) AttemptIndex(ctx context.Context, run string) ([]IndexEntry, error) {
+	dir, err := s.runDir(run)
+	if err != nil {
+		return nil, fmt.Errorf("list attempt index: %w", err)
+	}
+	dir += indexDir
+	var out []IndexEntry
+	err = s.b.List(ctx, dir, func(name string, _ int64) error {
+		if e, ok := parseIndexEntry(strings.TrimPrefix(name, dir)); ok {
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list attempt index of %s: %w", dir, err)
+	}
+	sortIndex(out)
+	return out, nil
+}
+
+func sortIndex(es []IndexEntry) {
+	rank := func(st string) int {
+		if st == StatusRunning {
+			return 0
+		}
+		return 1
+	}
+	slices.SortFunc(es, func(a, b IndexEntry) int {
+		if c := strings.Compare(a.Step, b.Step); c != 0 {
+			return c
+		}
+		if c := CompareTaskIDs(a.Task, b.Task); c != 0 {
+			return c
+		}
+		if a.Attempt != b.Attempt {
+			return a.Attempt - b.Attempt
+		}
+		return rank(a.Status) - rank(b.Status)
+	})
+}
