@@ -12,7 +12,7 @@
 // slow each other down.
 //
 // The cache lives in $STEPFLOW_TESTBIN_CACHE, or in
-// $TMPDIR/stepflow-testbin-<uid>; it keeps the last few versions of each
+// $TMPDIR/stepflow-testbin-<uid>/<checkout>; it keeps the last few versions of each
 // binary and forgets versions unused for a day.
 package testbin
 
@@ -118,12 +118,19 @@ func Root() (string, error) {
 	}
 }
 
-// CacheDir is where binaries are kept.
+// CacheDir is where binaries are kept: $STEPFLOW_TESTBIN_CACHE, else a
+// directory of this user's for this checkout (so that two checkouts tested
+// at once never prune each other's binaries).
 func CacheDir() string {
 	if d := os.Getenv("STEPFLOW_TESTBIN_CACHE"); d != "" {
 		return d
 	}
-	return filepath.Join(os.TempDir(), fmt.Sprintf("stepflow-testbin-%d", os.Getuid()))
+	checkout := "unknown"
+	if root, err := Root(); err == nil {
+		sum := sha256.Sum256([]byte(root))
+		checkout = hex.EncodeToString(sum[:6])
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("stepflow-testbin-%d", os.Getuid()), checkout)
 }
 
 // keep is how many versions of one binary the cache keeps (an AWS build
