@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strings"
 
@@ -30,8 +31,12 @@ type Options struct {
 	Graph    *graph.Graph
 	Settings statemachine.Settings // loaded (flags, environment, config file)
 	// Code is the code package; CodeStore the datastore backend at
-	// Settings.DatastoreRoot it is uploaded to.
+	// Settings.DatastoreRoot it is uploaded to. When Code is nil, Create
+	// calls BuildCode for it once the settings, the endpoints, the
+	// production token and the job queues are known to be right (reads
+	// only), so that their problems come before a build.
 	Code      *codepkg.Package
+	BuildCode func(context.Context) (*codepkg.Package, error)
 	CodeStore datastore.Backend
 	// Configs are the flow's configs frozen into the deployment, encoded
 	// as a run freezes them; Settings.Configs holds their hashes. Create
@@ -133,7 +138,22 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 		return err
 	}
 
+	// The datastore: reachable, with these credentials? (a HeadObject
+	// under code/, which the user may read: docs/iam.md)
+	probe := path.Join(f.Name, "code", "reachable") // a key no one writes
+	if _, err := o.CodeStore.Stat(ctx, probe); err != nil && !errors.Is(err, datastore.ErrNotFound) {
+		return fmt.Errorf("reach the datastore %s: %w", s.DatastoreRoot, err)
+	}
+
 	// The code package.
+	if o.Code == nil {
+		if o.BuildCode == nil {
+			return errors.New("deploy: no code package")
+		}
+		if o.Code, err = o.BuildCode(ctx); err != nil {
+			return err
+		}
+	}
 	uploaded, err := codepkg.Publish(ctx, o.CodeStore, f.Name, o.Code)
 	if err != nil {
 		return err

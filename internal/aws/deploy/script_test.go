@@ -46,7 +46,7 @@ func buildAndRun(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	binDir = filepath.Join(dir, "bin")
 	// The AWS build, shared with the other test packages (testbin).
-	if err := testbin.Dir(binDir, testbin.Options{Tags: []string{"stepflow_aws"}}, "./examples/hello", "./examples/params"); err != nil {
+	if err := testbin.Dir(binDir, testbin.Options{Tags: []string{"stepflow_aws"}}, "./examples/hello", "./examples/params", "./examples/foreach"); err != nil {
 		fmt.Fprintf(os.Stderr, "building the flow binaries: %v\n", err)
 		return 1
 	}

@@ -112,11 +112,10 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 	if _, err := deploy.Check(g, s, o.logHistory); err != nil {
 		return usage.Wrap(err)
 	}
+	// Then the endpoints and the datastore; deploy.Create checks the
+	// production token and the job queues before it builds the code
+	// package (BuildCode).
 	c, err := deploy.NewClients(ctx, s, deploy.ClientOptions{})
-	if err != nil {
-		return err
-	}
-	pkg, err := codePackage(ctx, env, o)
 	if err != nil {
 		return err
 	}
@@ -124,11 +123,22 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 	if err != nil {
 		return err
 	}
+	// A prebuilt package and --arch are read now; a cross-compile waits.
+	if _, err := codepkg.ParseArch(o.arch); err != nil {
+		return usage.Errorf("--arch: %v", err)
+	}
+	var pkg *codepkg.Package
+	if o.codePackage != "" {
+		if pkg, err = codePackage(ctx, env, o); err != nil {
+			return err
+		}
+	}
 	var configs []deploy.ConfigBlob
 	for _, fc := range o.configs {
 		configs = append(configs, deploy.ConfigBlob{Name: fc.Name, Data: fc.Data})
 	}
-	err = deploy.Create(ctx, c, deploy.Options{Graph: g, Settings: s, Code: pkg, CodeStore: store, Configs: configs,
+	err = deploy.Create(ctx, c, deploy.Options{Graph: g, Settings: s, Code: pkg, CodeStore: store,
+		BuildCode: func(ctx context.Context) (*codepkg.Package, error) { return codePackage(ctx, env, o) }, Configs: configs,
 		User: sfnUser(env), Authorize: o.authorize, NewToken: o.newToken, TokenDir: tokenDir(env),
 		Tags: o.tags, LogExecutionHistory: o.logHistory, Out: env.Stdout})
 	if err != nil {
