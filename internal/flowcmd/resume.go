@@ -3,6 +3,7 @@ package flowcmd
 import (
 	"context"
 	"flag"
+	"fmt"
 	"strings"
 	"time"
 
@@ -77,7 +78,13 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 			if err != nil {
 				return err
 			}
-			run := datastore.Run{Flow: f.Def.Name, ID: newRunID(), Start: time.Now().UTC(), Params: orun.Params,
+			id := newRunID()
+			release, err := store.ClaimResume(ctx, origin, datastore.NewLease(id))
+			if err != nil {
+				return fmt.Errorf("resume: %w", err)
+			}
+			defer release()
+			run := datastore.Run{Flow: f.Def.Name, ID: id, Start: time.Now().UTC(), Params: orun.Params,
 				Configs: orun.Configs, Tags: append(localTags(orun.Tags), rf.tags...), User: userName(), Runtime: "local",
 				Origin: origin, ResumeStep: step, Graph: g.ShapeJSON(), Options: &opts}
 			return startRun(ctx, env, f, g, store, &rf, run, &runner.Resume{Origin: origin, Chain: chain, Rerun: runner.RerunSet(g, step)})

@@ -33,7 +33,7 @@ type Scope struct {
 // Commands returns the inspection commands of the scope: runs, dump and
 // logs; with every flow in scope also flows and show.
 func Commands(sc Scope) []*command.Command {
-	cmds := []*command.Command{cmdRuns(sc), cmdDump(sc), cmdLogs(sc)}
+	cmds := []*command.Command{cmdRuns(sc), cmdDump(sc), cmdLogs(sc), cmdVerify(sc)}
 	if sc.Flow == "" {
 		cmds = append([]*command.Command{cmdFlows(sc)}, append(cmds, cmdShow(sc))...)
 	}
@@ -87,7 +87,7 @@ func (sc Scope) inspector(ctx context.Context, env *command.Env, flowName string
 		return nil, err
 	}
 	if sc.Flow != "" {
-		return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Invocation() + " runs"}, nil
+		return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Invocation() + " runs", ResumePrefix: env.Invocation() + " resume"}, nil
 	}
 	flows, err := c.Flows(ctx)
 	if err != nil {
@@ -201,7 +201,7 @@ and their latest run.`,
 }
 
 // runStatuses are the statuses runs --status takes.
-var runStatuses = []string{client.StatusSucceeded, client.StatusFailed, client.StatusRunning}
+var runStatuses = []string{client.StatusSucceeded, client.StatusFailed, client.StatusRunning, client.StatusCrashed, client.StatusDamaged}
 
 // tagsFlag collects a repeatable --tag.
 type tagsFlag []string
@@ -221,8 +221,11 @@ func cmdRuns(sc Scope) *command.Command {
 		Short:     "list a flow's runs, newest first",
 		Long: `Runs lists a flow's runs, newest first: id, status, start (local time) and
 duration and tags (a resumed run also names its origin). A run with no
-recorded end is "running": it is going, or its runtime was killed before
-recording the end (resume it). A run on AWS Step Functions records its end
+recorded end is "running" while its runtime is alive, and "crashed" once
+its process is gone or its heartbeat is over a minute old (resume it). A
+run whose records fail their checksum is "damaged", with a line on stderr
+saying which record and why; the other runs are listed as usual (check
+one with 'verify'). A run on AWS Step Functions records its end
 only when it succeeds: for the others, ask the flow's 'step-functions status
 RUN' or 'step-functions list-runs'. --tag keeps the runs with that tag
 (repeat it: all of them), --status those with that status. With --json it
