@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -27,12 +28,43 @@ type Config struct {
 // Load reads path and decodes it into a value of the config's type. The
 // format comes from the extension: .json, .toml, .yaml or .yml. Unknown
 // keys are an error, so a typo in the file does not pass silently.
+// A file larger than MaxConfigSize is refused before it is read.
 func (c *Config) Load(path string) (any, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", c.Name, err)
 	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", c.Name, err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("config %s: %s is a directory; give a .json, .toml or .yaml file", c.Name, path)
+	}
+	if fi.Size() > MaxConfigSize {
+		return nil, c.tooLarge(path, fi.Size())
+	}
+	// Read at most one byte past the limit: a file that grows, or a
+	// pipe, cannot make us read more.
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", c.Name, err)
+	}
+	if len(data) > MaxConfigSize {
+		return nil, c.tooLarge(path, int64(len(data)))
+	}
 	return c.Decode(path, data)
+}
+
+// MaxConfigSize is the largest config file a run or deployment reads, 10
+// MiB: a config is settings, frozen into every run and passed to every
+// task; data belongs in artifacts (stepflow.File for files).
+const MaxConfigSize = 10 << 20
+
+func (c *Config) tooLarge(path string, size int64) error {
+	return fmt.Errorf("config %s: file %s is %d bytes, more than the %d MiB a config may hold; keep settings in the config and load data in a step (stepflow.File)",
+		c.Name, path, size, MaxConfigSize>>20)
 }
 
 // Decode decodes data, named by path for its format, into the config's type.
