@@ -9,6 +9,7 @@ import (
 
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/pathspec"
 	"github.com/stepflow/stepflow/internal/runner"
 	"github.com/stepflow/stepflow/internal/usage"
 )
@@ -47,6 +48,11 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 				step = args[0]
 				if g.Node(step) == nil {
 					return usage.Errorf("resume: step %q does not exist; steps: %v", step, g.Order)
+				}
+			}
+			if origin != "" {
+				if err := pathspec.CheckPart(origin); err != nil || strings.ContainsAny(origin, "/") {
+					return usage.Errorf("resume: --origin-run-id %q is not a run id (like 20260102-150405-ab12cd); list the runs with '%s runs'", origin, env.Invocation())
 				}
 			}
 			store, err := rf.ds.open(ctx, env, f.Def.Name)

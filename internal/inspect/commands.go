@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -49,7 +50,41 @@ type Root struct{ Dir string }
 
 // Register declares --datastore-root on fs.
 func (r *Root) Register(fs *flag.FlagSet) {
-	fs.StringVar(&r.Dir, "datastore-root", r.Dir, "datastore root: a directory or s3://bucket/prefix (env STEPFLOW_DATASTORE_ROOT; default ./.stepflow)")
+	fs.Var((*rootFlag)(r), "datastore-root", "datastore root: a directory or s3://bucket/prefix (env STEPFLOW_DATASTORE_ROOT; default ./.stepflow)")
+}
+
+// rootFlag is --datastore-root: an explicitly empty root is bad input,
+// not the default.
+type rootFlag Root
+
+func (f *rootFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.Dir
+}
+
+func (f *rootFlag) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("empty; give a directory or s3://bucket/prefix, or leave the flag out for $STEPFLOW_DATASTORE_ROOT or ./.stepflow")
+	}
+	f.Dir = v
+	return nil
+}
+
+// attemptFlag is --attempt N: a non-negative attempt number; -1, the
+// default, means the latest finished attempt.
+type attemptFlag int
+
+func (a *attemptFlag) String() string { return strconv.Itoa(int(*a)) }
+
+func (a *attemptFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not an attempt number; attempts count from 0 (leave the flag out for the latest)", v)
+	}
+	*a = attemptFlag(n)
+	return nil
 }
 
 // Resolved returns the root from the flag, the environment or the default.
@@ -207,7 +242,13 @@ var runStatuses = []string{client.StatusSucceeded, client.StatusFailed, client.S
 type tagsFlag []string
 
 func (t *tagsFlag) String() string     { return strings.Join(*t, ",") }
-func (t *tagsFlag) Set(v string) error { *t = append(*t, v); return nil }
+func (t *tagsFlag) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("empty tag; give a tag, or leave the flag out")
+	}
+	*t = append(*t, v)
+	return nil
+}
 
 func cmdRuns(sc Scope) *command.Command {
 	var (
@@ -272,7 +313,7 @@ prints a JSON array.`,
 func cmdDump(sc Scope) *command.Command {
 	var (
 		asJSON    bool
-		attempt   int
+		attempt   = -1
 		exportDir string
 	)
 	form := sc.taskForm()
@@ -294,7 +335,7 @@ anything else as NAME.json. RUN may be
 		Flags: func(fs *flag.FlagSet) {
 			sc.Root.Register(fs)
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
-			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
+			fs.Var((*attemptFlag)(&attempt), "attempt", "attempt number (0 for the first); default: the latest finished")
 			fs.StringVar(&exportDir, "export", "", "write the artifacts to files in `DIR` (.npy for arrays, .json)")
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
@@ -319,7 +360,7 @@ anything else as NAME.json. RUN may be
 
 func cmdLogs(sc Scope) *command.Command {
 	var (
-		attempt int
+		attempt = -1
 		stream  string
 	)
 	form := sc.taskForm()
@@ -333,7 +374,7 @@ first) is given; --stream prints only one of the two. RUN may be "latest", the
 newest run.`,
 		Flags: func(fs *flag.FlagSet) {
 			sc.Root.Register(fs)
-			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
+			fs.Var((*attemptFlag)(&attempt), "attempt", "attempt number (0 for the first); default: the latest finished")
 			fs.StringVar(&stream, "stream", "", "print only this stream: stdout or stderr")
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
