@@ -117,7 +117,7 @@ func (s *setBool) Set(v string) error {
 // multiFlag collects a repeatable string flag.
 type multiFlag []string
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error {
 	if strings.TrimSpace(v) == "" {
 		return errors.New("empty; give a value, or leave the flag out")

@@ -241,7 +241,7 @@ var runStatuses = []string{client.StatusSucceeded, client.StatusFailed, client.S
 // tagsFlag collects a repeatable --tag.
 type tagsFlag []string
 
-func (t *tagsFlag) String() string     { return strings.Join(*t, ",") }
+func (t *tagsFlag) String() string { return strings.Join(*t, ",") }
 func (t *tagsFlag) Set(v string) error {
 	if strings.TrimSpace(v) == "" {
 		return errors.New("empty tag; give a tag, or leave the flag out")
