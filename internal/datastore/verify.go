@@ -2,6 +2,7 @@ package datastore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -103,6 +104,8 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 	}
 	var end *RunEnd
 	finished := map[string]bool{} // attempt dirs with a record
+	hasTask := map[string]bool{}  // step/task with a record
+	inputs := map[string]string{} // step/task input -> the task that read it
 	attemptDirs := map[string]bool{}
 	for _, name := range names {
 		rest := strings.TrimPrefix(name, dir)
@@ -124,21 +127,37 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 				continue
 			}
 			finished[adir] = true
+			hasTask[parts[0]+"/"+parts[1]] = true
 			var a Attempt
 			if record(name, &a) {
 				for field, ref := range a.Artifacts {
 					blobs[ref.Hash] = fmt.Sprintf("artifact %s of %s/%s/%s attempt %s", field, run, parts[0], parts[1], parts[2])
+				}
+				if a.Status == StatusSucceeded {
+					for _, in := range a.Inputs {
+						inputs[strings.TrimPrefix(in, run+"/")] = parts[0] + "/" + parts[1]
+					}
 				}
 			}
 		}
 	}
 	// A run that succeeded finished every attempt it started: an attempt
 	// directory without its record lost it.
+	// So did every task a successful task read, and the end step.
 	if end != nil && end.Status == StatusSucceeded {
 		for _, adir := range slices.Sorted(maps.Keys(attemptDirs)) {
 			if !finished[adir] {
 				v.Damage = append(v.Damage, Damage{Key: adir + "attempt.json", Kind: MissingRecord,
 					Err: fmt.Errorf("the run succeeded, but this attempt has logs and no record")})
+			}
+		}
+		if endStep := endStepOf(r); endStep != "" {
+			inputs[endStep+"/0"] = "the run's success"
+		}
+		for _, in := range slices.Sorted(maps.Keys(inputs)) {
+			if !hasTask[in] && !strings.Contains(in, "/..") {
+				v.Damage = append(v.Damage, Damage{Key: dir + in + "/", Kind: MissingRecord,
+					Err: fmt.Errorf("task has no attempt record, but %s needs it", inputs[in])})
 			}
 		}
 	}
@@ -191,4 +210,23 @@ func (s *Store) Repair(ctx context.Context, d Damage) error {
 		return fmt.Errorf("repair: %w", err)
 	}
 	return nil
+}
+
+// endStepOf returns the end step of the run's recorded graph, or "".
+func endStepOf(r Run) string {
+	var g struct {
+		Steps []struct {
+			Name string `json:"name"`
+			Kind string `json:"kind"`
+		} `json:"steps"`
+	}
+	if json.Unmarshal(r.Graph, &g) != nil {
+		return ""
+	}
+	for _, st := range g.Steps {
+		if st.Kind == "end" {
+			return st.Name
+		}
+	}
+	return ""
 }
