@@ -83,6 +83,9 @@ func (c *Config) Decode(path string, data []byte) (any, error) {
 			err = fmt.Errorf("unknown key %q", md.Undecoded()[0].String())
 		}
 	case ".yaml", ".yml":
+		if err := checkYAMLMappings(data); err != nil {
+			return nil, fmt.Errorf("config %s: file %s: %w", c.Name, path, err)
+		}
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		err = dec.Decode(v.Interface())
@@ -93,4 +96,36 @@ func (c *Config) Decode(path string, data []byte) (any, error) {
 		return nil, fmt.Errorf("config %s: file %s does not decode into %s: %v", c.Name, path, c.Type, err)
 	}
 	return v.Elem().Interface(), nil
+}
+
+// maxYAMLKeys is the most keys one YAML mapping of a config may hold. The
+// YAML decoder (go.yaml.in/yaml/v3) checks a mapping's keys for
+// duplicates pair by pair, in time quadratic in their number: 16,000 keys
+// take 1.6 s, 65,000 over a minute on the reference machine. 10,000 keys
+// decode in about a second; larger maps belong in a JSON or TOML config,
+// which decode in linear time.
+const maxYAMLKeys = 10000
+
+// checkYAMLMappings parses data (in linear time) and refuses a mapping
+// with more than maxYAMLKeys keys before the decoder would spend minutes
+// on it. Syntax errors are left to the decoder, which reports them.
+func checkYAMLMappings(data []byte) error {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return nil
+	}
+	var walk func(n *yaml.Node) error
+	walk = func(n *yaml.Node) error {
+		if n.Kind == yaml.MappingNode && len(n.Content)/2 > maxYAMLKeys {
+			return fmt.Errorf("a mapping at line %d has %d keys, more than the %d a YAML config may hold (YAML decoding slows quadratically with them); write this config as .json or .toml",
+				n.Line, len(n.Content)/2, maxYAMLKeys)
+		}
+		for _, c := range n.Content {
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(&root)
 }

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -201,4 +202,20 @@ func FuzzParamParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestYAMLConfigManyKeys: a YAML mapping larger than the decoder handles
+// in reasonable time is refused at once with a message naming the fix.
+func TestYAMLConfigManyKeys(t *testing.T) {
+	var b strings.Builder
+	for i := range maxYAMLKeys + 1 {
+		fmt.Fprintf(&b, "k%d: v\n", i)
+	}
+	c := &Config{Name: "c", Type: reflect.TypeFor[map[string]string]()}
+	if _, err := c.Decode("c.yaml", []byte(b.String())); err == nil || !strings.Contains(err.Error(), "write this config as .json or .toml") {
+		t.Errorf("Decode of %d keys = %v", maxYAMLKeys+1, err)
+	}
+	if v, err := c.Decode("c.json", []byte(`{"a":"b"}`)); err != nil || v.(map[string]string)["a"] != "b" {
+		t.Errorf("json: %v %v", v, err)
+	}
 }
