@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 )
@@ -83,12 +82,13 @@ var ErrBusy = errors.New("run is busy")
 // ErrBusy that names the holder, when the origin itself is still running
 // (its heartbeat is alive) or another live resume holds a claim.
 //
-// Every resume writes its own claim object and then lists the claims; of
-// the live claims, the one with the smallest name wins. Two racing
-// resumers each see at least the other's claim (each writes before it
-// lists, and listings are consistent), so they agree on one winner. A
-// claim is live while the resume it names has not ended and its
-// heartbeat (or, before the run record exists, the claim) is alive.
+// Every resume writes its own claim object and then lists the claims, and
+// goes on only if no other claim is live. Of two racing resumers at least
+// one sees the other's claim (each writes before it lists, and listings
+// are consistent), so they never both go on; in the rare exact race both
+// refuse, and a retry succeeds. A claim is live while the resume it names
+// has not ended and its heartbeat (or, before the run record exists, the
+// claim) is alive.
 func (s *Store) ClaimResume(ctx context.Context, origin string, l Lease) (release func(), err error) {
 	dir, err := s.runDir(origin)
 	if err != nil {
@@ -119,10 +119,9 @@ func (s *Store) ClaimResume(ctx context.Context, origin string, l Lease) (releas
 		release()
 		return nil, fmt.Errorf("claim run %s: %w", origin, err)
 	}
-	slices.Sort(names)
 	for _, name := range names {
 		if name == mine {
-			return release, nil
+			continue
 		}
 		var other Lease
 		if err := s.getJSON(ctx, name, &other); err != nil {

@@ -160,3 +160,39 @@ func TestListRunsDamaged(t *testing.T) {
 		t.Errorf("Run(r1): %v", err)
 	}
 }
+
+// TestClaimResume: a live claim makes every later claimant refuse,
+// whatever the order of their names; a released claim, or one whose
+// holder is gone, does not.
+func TestClaimResume(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	if err := s.PutRun(ctx, datastore.Run{ID: "origin", Start: time.Now().UTC(), Runtime: "local"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutRunEnd(ctx, "origin", datastore.RunEnd{Status: "failed", End: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	releaseB, err := s.ClaimResume(ctx, "origin", datastore.NewLease("b-run"))
+	if err != nil {
+		t.Fatalf("first claim: %v", err)
+	}
+	if _, err := s.ClaimResume(ctx, "origin", datastore.NewLease("a-run")); !errors.Is(err, datastore.ErrBusy) || !strings.Contains(err.Error(), "b-run") {
+		t.Fatalf("second claim (sorting first): %v, want ErrBusy naming b-run", err)
+	}
+	releaseB()
+	releaseA, err := s.ClaimResume(ctx, "origin", datastore.NewLease("a-run"))
+	if err != nil {
+		t.Fatalf("claim after release: %v", err)
+	}
+	releaseA()
+	// A holder that is gone (a stale beat on another host) holds nothing.
+	stale := datastore.NewLease("c-run")
+	stale.Host, stale.Beat = "elsewhere", time.Now().Add(-2*datastore.HeartbeatExpiry)
+	if _, err := s.ClaimResume(ctx, "origin", stale); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClaimResume(ctx, "origin", datastore.NewLease("d-run")); err != nil {
+		t.Errorf("claim beside a dead one: %v", err)
+	}
+}
