@@ -31,6 +31,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/stepflow/stepflow/internal/datastore"
 	_ "github.com/stepflow/stepflow/internal/datastore/local" // directories
@@ -47,13 +48,21 @@ const Latest = "latest"
 const (
 	StatusSucceeded = "succeeded"
 	StatusFailed    = "failed"
-	// StatusRunning means that no end was recorded: the run or task is still
-	// going, or the process running it was killed before it could record
-	// one (a crash). The datastore cannot tell the two apart; a crashed run
-	// stays "running" until it is resumed as a new run. A run on AWS Step
-	// Functions records its end only when it succeeds: a failed or stopped
-	// one stays "running" here (its execution status is authoritative).
+	// StatusRunning means that no end was recorded and the run's runtime
+	// is alive (its heartbeat is fresh and, on this host, its process
+	// exists), or cannot be judged: a task whose run is going, a run of
+	// an older Stepflow. A run on AWS Step Functions records its end only
+	// when it succeeds: a failed or stopped one stays "running" here (its
+	// execution status is authoritative).
 	StatusRunning = "running"
+	// StatusCrashed means that a local run has no end record and its
+	// runtime is gone: its process no longer exists on this host, or its
+	// heartbeat is older than a minute. Resume it to finish it.
+	StatusCrashed = "crashed"
+	// StatusDamaged means that a run's or task's record cannot be read (it
+	// fails its checksum or is missing); Error says which record and why.
+	// `stepflow verify` checks a run in full.
+	StatusDamaged = "damaged"
 )
 
 // Client reads one datastore root. It is safe for concurrent use.
@@ -162,18 +171,31 @@ func (f *Flow) Exists(ctx context.Context) (bool, error) {
 
 // Runs returns the flow's runs, newest first. A flow without runs has none
 // (and no error).
+//
+// A run whose records cannot be read is listed too, with Status
+// StatusDamaged and Error saying which record and why, after the others
+// (a damaged run.json leaves its start unknown): one damaged run does
+// not hide the rest.
 func (f *Flow) Runs(ctx context.Context) ([]*Run, error) {
-	recs, err := f.s.Runs(ctx)
+	recs, damaged, err := f.s.ListRuns(ctx)
 	if err != nil {
 		return nil, err
 	}
-	runs := make([]*Run, 0, len(recs))
+	runs := make([]*Run, 0, len(recs)+len(damaged))
 	for _, r := range recs {
 		run, err := f.load(ctx, r.ID)
+		if errors.Is(err, datastore.ErrCorrupt) {
+			runs = append(runs, &Run{f: f, Flow: f.name, ID: r.ID, Status: StatusDamaged, Error: err.Error(), Start: r.Start,
+				Params: r.Params, Origin: r.Origin, ResumeStep: r.ResumeStep, User: r.User, Tags: r.Tags, Runtime: r.Runtime})
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
 		runs = append(runs, run)
+	}
+	for _, d := range damaged {
+		runs = append(runs, &Run{f: f, Flow: f.name, ID: d.ID, Status: StatusDamaged, Error: d.Err.Error()})
 	}
 	return runs, nil
 }
@@ -223,6 +245,9 @@ func (f *Flow) load(ctx context.Context, id string) (*Run, error) {
 	}
 	if end != nil {
 		run.Status, run.End, run.Error = end.Status, end.End, end.Error
+	} else if hb, err := f.s.Heartbeat(ctx, id); err == nil && !hb.Alive(time.Now()) {
+		run.Status = StatusCrashed
+		run.Error = fmt.Sprintf("the runtime stopped without recording an end (%s)", hb)
 	}
 	if len(rec.Graph) > 0 {
 		var g struct {

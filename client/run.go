@@ -18,7 +18,8 @@ type Run struct {
 	Flow string
 	ID   string
 	// Status is StatusSucceeded or StatusFailed once the run ended, else
-	// StatusRunning (going, or crashed before recording its end).
+	// StatusRunning while its runtime is alive, StatusCrashed once it is
+	// gone; StatusDamaged when its records cannot be read.
 	Status string
 	Start  time.Time
 	End    time.Time // zero while Status is StatusRunning
@@ -142,6 +143,11 @@ func (s *Step) Tasks(ctx context.Context) ([]*Task, error) {
 					continue
 				}
 				a, err := s.f.s.Attempt(ctx, s.Run, s.Name, id, latest[id])
+				if errors.Is(err, datastore.ErrCorrupt) {
+					// One damaged record does not hide the other tasks.
+					tasks[i] = &Task{Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id, Attempt: latest[id], Status: StatusDamaged, Error: err.Error(), f: s.f}
+					continue
+				}
 				if err != nil {
 					errs[i] = err
 					continue

@@ -59,6 +59,11 @@ type Backend interface {
 	// empty directory left behind). An error returned by fn stops the
 	// listing and is returned as is.
 	Dirs(ctx context.Context, prefix string, fn func(elem string) error) error
+
+	// Remove deletes the object, so that it reads as not found. Removing
+	// an object that does not exist is not an error. Stepflow removes only
+	// what it proved damaged (verify --repair) and its own leases.
+	Remove(ctx context.Context, name string) error
 }
 
 // CheckName validates an object name as the Backend contract defines it:

@@ -138,8 +138,9 @@ func checkHash(hash string) error {
 	return nil
 }
 
-// HasBlob reports whether the blob with the given hash is stored (as
-// PutBlob decides whether to skip the write).
+// HasBlob reports whether an object is stored under the hash: one Stat,
+// which does not verify the content (PutBlob does more before it trusts
+// a stored blob; see blobIntact).
 func (s *Store) HasBlob(ctx context.Context, hash string) (bool, error) {
 	if err := checkHash(hash); err != nil {
 		return false, err
@@ -175,10 +176,10 @@ func (s *Store) PutBlobParts(ctx context.Context, parts [][]byte) (string, error
 	}
 	hash := hex.EncodeToString(h.Sum(nil))
 	key := s.blobKey(hash)
-	if n, err := s.b.Stat(ctx, key); err == nil && n >= blobHeaderSize {
-		return hash, nil
-	} else if err != nil && !errors.Is(err, ErrNotFound) {
+	if ok, err := s.blobIntact(ctx, hash, size); err != nil {
 		return "", fmt.Errorf("put blob %s: %w", key, err)
+	} else if ok {
+		return hash, nil
 	}
 	codec := chooseCodec(parts, size)
 	var rd io.Reader
@@ -239,10 +240,10 @@ func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, er
 	}
 	hash := hex.EncodeToString(h.Sum(nil))
 	key := s.blobKey(hash)
-	if n, err := s.b.Stat(ctx, key); err == nil && n >= blobHeaderSize {
-		return hash, size, nil
-	} else if err != nil && !errors.Is(err, ErrNotFound) {
+	if ok, err := s.blobIntact(ctx, hash, size); err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", key, err)
+	} else if ok {
+		return hash, size, nil
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil { // second pass
 		return "", 0, fmt.Errorf("put file %s: %w", path, err)
@@ -299,6 +300,7 @@ func (s *Store) OpenBlob(ctx context.Context, hash string) (io.ReadCloser, int64
 	if _, err := io.ReadFull(rc, hdr); err != nil {
 		rc.Close()
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			s.noteDamaged(hash)
 			return nil, 0, fmt.Errorf("open blob %s: %w: truncated header", key, ErrCorrupt)
 		}
 		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
@@ -306,9 +308,11 @@ func (s *Store) OpenBlob(ctx context.Context, hash string) (io.ReadCloser, int64
 	codec, size, err := parseBlobHeader(hdr)
 	if err != nil {
 		rc.Close()
+		s.noteDamaged(hash)
 		return nil, 0, fmt.Errorf("open blob %s: %w: %v", key, ErrCorrupt, err)
 	}
-	br := &blobReader{ctx: ctx, closer: rc, tr: &trackReader{r: rc}, h: sha256.New(), size: size, want: hash, key: key}
+	br := &blobReader{ctx: ctx, closer: rc, tr: &trackReader{r: rc}, h: sha256.New(), size: size, want: hash, key: key,
+		damaged: func() { s.noteDamaged(hash) }}
 	br.src = br.tr
 	if codec == codecS2 {
 		br.src = s2.NewReader(br.tr, s2.ReaderIgnoreCRC())
@@ -328,6 +332,8 @@ type blobReader struct {
 	want   string
 	key    string
 	err    error // sticky
+	// damaged is called when the blob proves damaged.
+	damaged func()
 }
 
 func (r *blobReader) Read(p []byte) (int, error) {
@@ -342,6 +348,7 @@ func (r *blobReader) Read(p []byte) (int, error) {
 	r.h.Write(p[:n])
 	r.n += int64(n)
 	corrupt := func(format string, args ...any) error {
+		r.damaged()
 		return fmt.Errorf("read blob %s: %w: %s", r.key, ErrCorrupt, fmt.Sprintf(format, args...))
 	}
 	switch {
@@ -382,6 +389,7 @@ func (s *Store) GetBlob(ctx context.Context, hash string) ([]byte, error) {
 	}
 	defer rc.Close()
 	corrupt := func(format string, args ...any) error {
+		s.noteDamaged(hash)
 		return fmt.Errorf("get blob %s: %w: %s", key, ErrCorrupt, fmt.Sprintf(format, args...))
 	}
 	hdr := make([]byte, blobHeaderSize)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -114,6 +115,9 @@ func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 type Store struct {
 	b    Backend
 	flow string
+	// damaged holds the hashes of blobs a reader found damaged (see
+	// blobIntact).
+	damaged sync.Map
 }
 
 // NewStore returns a Store for flow on b.
@@ -163,11 +167,10 @@ func (s *Store) attemptDir(run, step, task string, attempt int) (string, error) 
 }
 
 func (s *Store) putJSON(ctx context.Context, key string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
+	data, err := encodeRecord(v)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	data = append(data, '\n')
 	if err := s.b.Save(ctx, key, bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
@@ -184,8 +187,8 @@ func (s *Store) getJSON(ctx context.Context, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
 	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("get %s: %w: %v", key, ErrCorrupt, err)
+	if err := decodeRecord(data, v); err != nil {
+		return fmt.Errorf("get %s: %w", key, err)
 	}
 	return nil
 }
@@ -229,6 +232,9 @@ func (s *Store) Run(ctx context.Context, id string) (Run, *RunEnd, error) {
 	if err := s.getJSON(ctx, dir+"run.json", &r); err != nil {
 		return Run{}, nil, err
 	}
+	if r.ID != id {
+		return Run{}, nil, fmt.Errorf("get %srun.json: %w: it names run %q", dir, ErrCorrupt, r.ID)
+	}
 	var e RunEnd
 	switch err := s.getJSON(ctx, dir+"end.json", &e); {
 	case errors.Is(err, ErrNotFound):
@@ -239,14 +245,30 @@ func (s *Store) Run(ctx context.Context, id string) (Run, *RunEnd, error) {
 	return r, &e, nil
 }
 
-// Runs returns the flow's run records, newest first (by Start, then by ID
-// descending).
-//
-// It lists every object under "<flow>/runs/", so its cost grows with the
-// number of tasks stored, not just runs.
+// Runs returns the flow's readable run records, newest first (by Start,
+// then by ID descending). A run whose record is damaged is left out; use
+// ListRuns to hear about it.
 func (s *Store) Runs(ctx context.Context) ([]Run, error) {
+	runs, _, err := s.ListRuns(ctx)
+	return runs, err
+}
+
+// DamagedRun is a run of the index whose record cannot be read.
+type DamagedRun struct {
+	ID  string
+	Err error // wraps ErrCorrupt (or ErrNotFound: indexed, but no record)
+}
+
+// ListRuns returns the flow's run records, newest first (by Start, then by
+// ID descending), and apart from them the runs whose record is damaged or
+// missing, in id order: one bad record does not hide the others. Errors
+// of the backend itself (it cannot be listed or read) stop the listing.
+//
+// It lists the flow's run index, "<flow>/index/", and reads one record per
+// run.
+func (s *Store) ListRuns(ctx context.Context) ([]Run, []DamagedRun, error) {
 	if err := checkElem("flow name", s.flow); err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
+		return nil, nil, fmt.Errorf("list runs: %w", err)
 	}
 	prefix := s.flow + "/runs/"
 	var ids []string
@@ -255,15 +277,29 @@ func (s *Store) Runs(ctx context.Context) ([]Run, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list runs of %s: %w", s.flow, err)
+		return nil, nil, fmt.Errorf("list runs of %s: %w", s.flow, err)
 	}
 	runs := make([]Run, 0, len(ids))
+	var damaged []DamagedRun
 	for _, id := range ids {
 		var r Run
-		if err := s.getJSON(ctx, prefix+id+"/run.json", &r); err != nil {
-			return nil, err
+		err := checkElem("run id", id)
+		if err != nil {
+			err = fmt.Errorf("index entry %s/index/%s: %w: %v", s.flow, id, ErrCorrupt, err)
+		} else {
+			err = s.getJSON(ctx, prefix+id+"/run.json", &r)
 		}
-		runs = append(runs, r)
+		if err == nil && r.ID != id {
+			err = fmt.Errorf("get %srun.json: %w: it names run %q", prefix+id+"/", ErrCorrupt, r.ID)
+		}
+		switch {
+		case err == nil:
+			runs = append(runs, r)
+		case errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNotFound):
+			damaged = append(damaged, DamagedRun{ID: id, Err: err})
+		default:
+			return nil, nil, err
+		}
 	}
 	slices.SortStableFunc(runs, func(a, b Run) int {
 		if c := b.Start.Compare(a.Start); c != 0 {
@@ -271,7 +307,7 @@ func (s *Store) Runs(ctx context.Context) ([]Run, error) {
 		}
 		return strings.Compare(b.ID, a.ID)
 	})
-	return runs, nil
+	return runs, damaged, nil
 }
 
 // Succeeded returns the latest attempt of a task when it succeeded; ok is

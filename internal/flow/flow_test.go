@@ -1,6 +1,10 @@
 package flow
 
 import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -29,6 +33,11 @@ func TestParamParse(t *testing.T) {
 		{reflect.TypeFor[S](), `{"A":1,"B":2}`, S{1, 2}, ""},
 		{reflect.TypeFor[S](), `{"A":`, nil, "is not JSON of type flow.S"},
 		{reflect.TypeFor[[]string](), `["a"]`, []string{"a"}, ""},
+		{reflect.TypeFor[float64](), "nan", nil, "is not a finite number"},
+		{reflect.TypeFor[float64](), "-Inf", nil, "is not a finite number"},
+		{reflect.TypeFor[float32](), "1e39", nil, "is not a number"},
+		{reflect.TypeFor[S](), `{"A":1,"C":2}`, nil, `unknown field "C"`},
+		{reflect.TypeFor[S](), `{"A":1} {"B":2}`, nil, "more than one JSON value"},
 	}
 	for _, c := range cases {
 		p := &Param{Name: "p", Type: c.typ, Kind: KindOf(c.typ)}
@@ -124,5 +133,89 @@ func TestDefinitionOf(t *testing.T) {
 		if got, ok := DefinitionOf(v); ok || got != nil {
 			t.Errorf("DefinitionOf(%#v) = %v, %v; want nil, false", v, got, ok)
 		}
+	}
+}
+
+func TestRequiredParamNotEmpty(t *testing.T) {
+	for _, typ := range []reflect.Type{reflect.TypeFor[string](), reflect.TypeFor[int](), reflect.TypeFor[time.Duration]()} {
+		p := &Param{Name: "name", Help: "who", Type: typ, Kind: KindOf(typ), Required: true}
+		if _, err := p.Parse(""); err == nil || !strings.Contains(err.Error(), "cannot be empty") {
+			t.Errorf("%s: Parse(\"\") of a required parameter = %v, want 'cannot be empty'", typ, err)
+		}
+	}
+	p := &Param{Name: "name", Type: reflect.TypeFor[string](), Kind: String}
+	if v, err := p.Parse(""); err != nil || v != "" {
+		t.Errorf("optional string: Parse(\"\") = %v, %v", v, err)
+	}
+}
+
+func TestConfigTooLarge(t *testing.T) {
+	type C struct{ A string }
+	c := &Config{Name: "settings", Type: reflect.TypeFor[C]()}
+	path := filepath.Join(t.TempDir(), "big.json")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxConfigSize + 1); err != nil { // sparse: nothing is written
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := c.Load(path); err == nil || !strings.Contains(err.Error(), "more than the 10 MiB") {
+		t.Errorf("Load of a %d-byte config = %v, want refused", MaxConfigSize+1, err)
+	}
+}
+
+// FuzzParamParse: whatever the value, Parse of every kind returns a value
+// of the parameter's type or an error naming the parameter, never panics,
+// and a parsed value formats to a string that parses back to it.
+func FuzzParamParse(f *testing.F) {
+	for _, s := range []string{"", "0", "-1", "4.2", "nan", "Inf", "1e309", "true", "90s", `{"A":1,"B":2}`, `{"A":`, `["a"]`, "\x00", "9223372036854775808"} {
+		f.Add(s)
+	}
+	type S struct{ A, B int }
+	types := []reflect.Type{reflect.TypeFor[string](), reflect.TypeFor[int](), reflect.TypeFor[uint8](), reflect.TypeFor[float64](),
+		reflect.TypeFor[float32](), reflect.TypeFor[bool](), reflect.TypeFor[time.Duration](), reflect.TypeFor[S](), reflect.TypeFor[[]string]()}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, typ := range types {
+			p := &Param{Name: "p", Type: typ, Kind: KindOf(typ)}
+			v, err := p.Parse(s)
+			if err != nil {
+				if !strings.Contains(err.Error(), "parameter p") {
+					t.Fatalf("%s: error does not name the parameter: %v", typ, err)
+				}
+				continue
+			}
+			if reflect.TypeOf(v) != typ {
+				t.Fatalf("%s: Parse(%q) returned a %T", typ, s, v)
+			}
+			if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+				t.Fatalf("Parse(%q) accepted %v", s, f)
+			}
+			out, err := p.Format(v)
+			if err != nil {
+				t.Fatalf("%s: Format(%#v): %v", typ, v, err)
+			}
+			again, err := p.Parse(out)
+			if err != nil || !reflect.DeepEqual(again, v) {
+				t.Fatalf("%s: Parse(%q) = %#v formats to %q, which parses to %#v, %v", typ, s, v, out, again, err)
+			}
+		}
+	})
+}
+
+// TestYAMLConfigManyKeys: a YAML mapping larger than the decoder handles
+// in reasonable time is refused at once with a message naming the fix.
+func TestYAMLConfigManyKeys(t *testing.T) {
+	var b strings.Builder
+	for i := range maxYAMLKeys + 1 {
+		fmt.Fprintf(&b, "k%d: v\n", i)
+	}
+	c := &Config{Name: "c", Type: reflect.TypeFor[map[string]string]()}
+	if _, err := c.Decode("c.yaml", []byte(b.String())); err == nil || !strings.Contains(err.Error(), "write this config as .json or .toml") {
+		t.Errorf("Decode of %d keys = %v", maxYAMLKeys+1, err)
+	}
+	if v, err := c.Decode("c.json", []byte(`{"a":"b"}`)); err != nil || v.(map[string]string)["a"] != "b" {
+		t.Errorf("json: %v %v", v, err)
 	}
 }

@@ -2,9 +2,12 @@ package flow
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -65,6 +68,9 @@ func (p *Param) Parse(s string) (any, error) {
 	bad := func(want string) error {
 		return fmt.Errorf("parameter %s: value %q is not %s", p.Name, s, want)
 	}
+	if s == "" && p.Required && p.Kind != JSON {
+		return nil, fmt.Errorf("parameter %s is required and cannot be empty; give a value with --%s (%s)", p.Name, p.Name, p.Help)
+	}
 	v := reflect.New(p.Type).Elem()
 	switch p.Kind {
 	case String:
@@ -88,6 +94,9 @@ func (p *Param) Parse(s string) (any, error) {
 		if err != nil {
 			return nil, bad("a number (e.g. 0.05)")
 		}
+		if math.IsNaN(n) || math.IsInf(n, 0) {
+			return nil, fmt.Errorf("parameter %s: value %q is not a finite number; give one like 0.05 (NaN and infinities are refused)", p.Name, s)
+		}
 		v.SetFloat(n)
 	case Bool:
 		b, err := strconv.ParseBool(s)
@@ -102,7 +111,15 @@ func (p *Param) Parse(s string) (any, error) {
 		}
 		v.SetInt(int64(d))
 	case JSON:
-		if err := json.Unmarshal([]byte(s), v.Addr().Interface()); err != nil {
+		// Unknown keys are an error, as in config files: a typo must not
+		// pass silently.
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.DisallowUnknownFields()
+		err := dec.Decode(v.Addr().Interface())
+		if err == nil && dec.More() {
+			err = errors.New("more than one JSON value")
+		}
+		if err != nil {
 			return nil, fmt.Errorf("parameter %s: value %q is not JSON of type %s: %v", p.Name, s, p.Type, err)
 		}
 	}

@@ -3,6 +3,7 @@ package flowcmd_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -142,5 +143,42 @@ func TestInspectBadInput(t *testing.T) {
 	}
 	if got := runCLI(filepath.Join(root, "none"), "runs", "--json"); got.code != 0 || got.stdout != "[]\n" {
 		t.Errorf("runs --json with no datastore: %+v", got)
+	}
+}
+
+// TestDamagedRunDoesNotHideOthers: with one run's record damaged, runs
+// lists the others and says which record is damaged and why; commands
+// naming a healthy run (and latest) work; the damaged run's own commands
+// fail naming the record.
+func TestDamagedRunDoesNotHideOthers(t *testing.T) {
+	root := t.TempDir()
+	seedInspect(t, root)
+	// r3, newest, with a damaged record.
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := datastore.NewStore(b, "HelloFlow")
+	if err := s.PutRun(context.Background(), datastore.Run{ID: "r3", Start: time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC), Runtime: "local"}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(root, "HelloFlow", "runs", "r3", "run.json")
+	data, _ := os.ReadFile(p)
+	if err := os.WriteFile(p, bytes.Replace(data, []byte("local"), []byte("lokal"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(root, "runs")
+	if got.code != 0 || !strings.Contains(got.stdout, "r1   succeeded") || !strings.Contains(got.stdout, "r3   damaged") ||
+		!strings.Contains(got.stderr, "run r3 is damaged: get HelloFlow/runs/r3/run.json") || !strings.Contains(got.stderr, "checksum") {
+		t.Errorf("runs: exit %d\n%s%s", got.code, got.stdout, got.stderr)
+	}
+	if got := runCLI(root, "dump", "latest/start/0", "--json"); got.code != 0 || !strings.Contains(got.stdout, `"x"`) {
+		t.Errorf("dump latest (r2, the newest readable run): exit %d\n%s%s", got.code, got.stdout, got.stderr)
+	}
+	if got := runCLI(root, "dump", "r1/train/0", "Score"); got.code != 0 {
+		t.Errorf("dump r1: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := runCLI(root, "dump", "r3/start/0"); got.code != 1 || !strings.Contains(got.stderr, "HelloFlow/runs/r3/run.json") {
+		t.Errorf("dump of the damaged run: exit %d\n%s", got.code, got.stderr)
 	}
 }

@@ -3,11 +3,13 @@ package flowcmd
 import (
 	"context"
 	"flag"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/pathspec"
 	"github.com/stepflow/stepflow/internal/runner"
 	"github.com/stepflow/stepflow/internal/usage"
 )
@@ -48,6 +50,11 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 					return usage.Errorf("resume: step %q does not exist; steps: %v", step, g.Order)
 				}
 			}
+			if origin != "" {
+				if err := pathspec.CheckPart(origin); err != nil || strings.ContainsAny(origin, "/") {
+					return usage.Errorf("resume: --origin-run-id %q is not a run id (like 20260102-150405-ab12cd); list the runs with '%s runs'", origin, env.Invocation())
+				}
+			}
 			store, err := rf.ds.open(ctx, env, f.Def.Name)
 			if err != nil {
 				return err
@@ -77,7 +84,13 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 			if err != nil {
 				return err
 			}
-			run := datastore.Run{Flow: f.Def.Name, ID: newRunID(), Start: time.Now().UTC(), Params: orun.Params,
+			id := newRunID()
+			release, err := store.ClaimResume(ctx, origin, datastore.NewLease(id))
+			if err != nil {
+				return fmt.Errorf("resume: %w", err)
+			}
+			defer release()
+			run := datastore.Run{Flow: f.Def.Name, ID: id, Start: time.Now().UTC(), Params: orun.Params,
 				Configs: orun.Configs, Tags: append(localTags(orun.Tags), rf.tags...), User: userName(), Runtime: "local",
 				Origin: origin, ResumeStep: step, Graph: g.ShapeJSON(), Options: &opts}
 			return startRun(ctx, env, f, g, store, &rf, run, &runner.Resume{Origin: origin, Chain: chain, Rerun: runner.RerunSet(g, step)})

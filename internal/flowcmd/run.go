@@ -117,8 +117,14 @@ func (s *setBool) Set(v string) error {
 // multiFlag collects a repeatable string flag.
 type multiFlag []string
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("empty; give a value, or leave the flag out")
+	}
+	*m = append(*m, v)
+	return nil
+}
 
 func cmdRun(f *Flow) *command.Command {
 	return &command.Command{

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -33,7 +34,7 @@ type Scope struct {
 // Commands returns the inspection commands of the scope: runs, dump, logs
 // and card; with every flow in scope also flows and show.
 func Commands(sc Scope) []*command.Command {
-	cmds := []*command.Command{cmdRuns(sc), cmdDump(sc), cmdLogs(sc), cmdCard(sc)}
+	cmds := []*command.Command{cmdRuns(sc), cmdDump(sc), cmdLogs(sc), cmdCard(sc), cmdVerify(sc)}
 	if sc.Flow == "" {
 		cmds = append([]*command.Command{cmdFlows(sc)}, append(cmds, cmdShow(sc))...)
 	}
@@ -49,7 +50,41 @@ type Root struct{ Dir string }
 
 // Register declares --datastore-root on fs.
 func (r *Root) Register(fs *flag.FlagSet) {
-	fs.StringVar(&r.Dir, "datastore-root", r.Dir, "datastore root: a directory or s3://bucket/prefix (env STEPFLOW_DATASTORE_ROOT; default ./.stepflow)")
+	fs.Var((*rootFlag)(r), "datastore-root", "datastore root: a directory or s3://bucket/prefix (env STEPFLOW_DATASTORE_ROOT; default ./.stepflow)")
+}
+
+// rootFlag is --datastore-root: an explicitly empty root is bad input,
+// not the default.
+type rootFlag Root
+
+func (f *rootFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.Dir
+}
+
+func (f *rootFlag) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("empty; give a directory or s3://bucket/prefix, or leave the flag out for $STEPFLOW_DATASTORE_ROOT or ./.stepflow")
+	}
+	f.Dir = v
+	return nil
+}
+
+// attemptFlag is --attempt N: a non-negative attempt number; -1, the
+// default, means the latest finished attempt.
+type attemptFlag int
+
+func (a *attemptFlag) String() string { return strconv.Itoa(int(*a)) }
+
+func (a *attemptFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not an attempt number; attempts count from 0 (leave the flag out for the latest)", v)
+	}
+	*a = attemptFlag(n)
+	return nil
 }
 
 // Resolved returns the root from the flag, the environment or the default.
@@ -87,7 +122,7 @@ func (sc Scope) inspector(ctx context.Context, env *command.Env, flowName string
 		return nil, err
 	}
 	if sc.Flow != "" {
-		return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Invocation() + " runs"}, nil
+		return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Invocation() + " runs", ResumePrefix: env.Invocation() + " resume"}, nil
 	}
 	flows, err := c.Flows(ctx)
 	if err != nil {
@@ -201,13 +236,19 @@ and their latest run.`,
 }
 
 // runStatuses are the statuses runs --status takes.
-var runStatuses = []string{client.StatusSucceeded, client.StatusFailed, client.StatusRunning}
+var runStatuses = []string{client.StatusSucceeded, client.StatusFailed, client.StatusRunning, client.StatusCrashed, client.StatusDamaged}
 
 // tagsFlag collects a repeatable --tag.
 type tagsFlag []string
 
-func (t *tagsFlag) String() string     { return strings.Join(*t, ",") }
-func (t *tagsFlag) Set(v string) error { *t = append(*t, v); return nil }
+func (t *tagsFlag) String() string { return strings.Join(*t, ",") }
+func (t *tagsFlag) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("empty tag; give a tag, or leave the flag out")
+	}
+	*t = append(*t, v)
+	return nil
+}
 
 func cmdRuns(sc Scope) *command.Command {
 	var (
@@ -221,8 +262,11 @@ func cmdRuns(sc Scope) *command.Command {
 		Short:     "list a flow's runs, newest first",
 		Long: `Runs lists a flow's runs, newest first: id, status, start (local time) and
 duration and tags (a resumed run also names its origin). A run with no
-recorded end is "running": it is going, or its runtime was killed before
-recording the end (resume it). A run on AWS Step Functions records its end
+recorded end is "running" while its runtime is alive, and "crashed" once
+its process is gone or its heartbeat is over a minute old (resume it). A
+run whose records fail their checksum is "damaged", with a line on stderr
+saying which record and why; the other runs are listed as usual (check
+one with 'verify'). A run on AWS Step Functions records its end
 only when it succeeds: for the others, ask the flow's 'step-functions status
 RUN' or 'step-functions list-runs'. --tag keeps the runs with that tag
 (repeat it: all of them), --status those with that status. With --json it
@@ -269,7 +313,7 @@ prints a JSON array.`,
 func cmdDump(sc Scope) *command.Command {
 	var (
 		asJSON, full bool
-		attempt      int
+		attempt      = -1
 		exportDir    string
 	)
 	form := sc.taskForm()
@@ -292,7 +336,7 @@ anything else as NAME.json. RUN may be
 			sc.Root.Register(fs)
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			fs.BoolVar(&full, "full", false, "print large artifacts in full, not as their summary")
-			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
+			fs.Var((*attemptFlag)(&attempt), "attempt", "attempt number (0 for the first); default: the latest finished")
 			fs.StringVar(&exportDir, "export", "", "write the artifacts to files in `DIR` (.npy for arrays, .json)")
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
@@ -317,7 +361,7 @@ anything else as NAME.json. RUN may be
 
 func cmdLogs(sc Scope) *command.Command {
 	var (
-		attempt int
+		attempt = -1
 		stream  string
 	)
 	form := sc.taskForm()
@@ -331,7 +375,7 @@ first) is given; --stream prints only one of the two. RUN may be "latest", the
 newest run.`,
 		Flags: func(fs *flag.FlagSet) {
 			sc.Root.Register(fs)
-			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
+			fs.Var((*attemptFlag)(&attempt), "attempt", "attempt number (0 for the first); default: the latest finished")
 			fs.StringVar(&stream, "stream", "", "print only this stream: stdout or stderr")
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {

@@ -26,6 +26,15 @@ type Inspector struct {
 	// RunsCmd is the command line listing the flow's runs, for messages
 	// ("hello runs", "stepflow runs HelloFlow").
 	RunsCmd string
+	// ResumePrefix is the command line resuming a run, without its
+	// --origin-run-id ("hello resume"); "" where no flow code is at hand.
+	ResumePrefix string
+}
+
+// ResumeCmd is the command line that resumes run: the flow binary's
+// resume (the stepflow inspector has no flow code to run it).
+func (in *Inspector) ResumeCmd(run string) string {
+	return cmp.Or(in.ResumePrefix, "<the flow's program> resume") + " --origin-run-id " + run
 }
 
 // Runs prints the flow's runs, newest first.
@@ -33,6 +42,14 @@ func (in *Inspector) Runs(ctx context.Context, filter RunFilter, asJSON bool) er
 	runs, err := in.Flow.Runs(ctx)
 	if err != nil {
 		return err
+	}
+	for _, r := range runs {
+		switch r.Status {
+		case client.StatusDamaged:
+			fmt.Fprintf(in.Stderr, "run %s is damaged: %s\n", r.ID, r.Error)
+		case client.StatusCrashed:
+			fmt.Fprintf(in.Stderr, "run %s crashed: %s; resume it with '%s'\n", r.ID, r.Error, in.ResumeCmd(r.ID))
+		}
 	}
 	kept := filter.Keep(runs)
 	if len(kept) == 0 && len(runs) > 0 && !asJSON {

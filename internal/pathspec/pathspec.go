@@ -48,6 +48,9 @@ func Parse(s string, want int) (Pathspec, error) {
 		if p == "" || p == "." || p == ".." {
 			return Pathspec{}, fmt.Errorf("pathspec %q is malformed: empty or relative part; write RUN/STEP/TASK", s)
 		}
+		if err := CheckPart(p); err != nil {
+			return Pathspec{}, fmt.Errorf("pathspec %q is malformed: %v", short(s), err)
+		}
 	}
 	var ps Pathspec
 	ps.Run = parts[0]
@@ -58,6 +61,35 @@ func Parse(s string, want int) (Pathspec, error) {
 		ps.Task = parts[2]
 	}
 	return ps, nil
+}
+
+// MaxPart is the longest run id, step name or task id a pathspec may
+// hold: a file name (255 bytes on common filesystems) with room to spare,
+// and far beyond any id Stepflow makes (a run id is 22 characters; a task
+// id of 40 nested foreach indices is under 200).
+const MaxPart = 200
+
+// CheckPart rejects a pathspec part that no stored run, step or task can
+// have: longer than MaxPart, or holding a backslash, a NUL or another
+// control character, or starting with '.'.
+func CheckPart(p string) error {
+	switch {
+	case len(p) > MaxPart:
+		return fmt.Errorf("part %q is %d bytes long, more than %d", short(p), len(p), MaxPart)
+	case strings.HasPrefix(p, "."):
+		return fmt.Errorf("part %q starts with '.'", p)
+	case strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }):
+		return fmt.Errorf("part %q holds a backslash or a control character", p)
+	}
+	return nil
+}
+
+// short elides the middle of a long string for a message.
+func short(s string) string {
+	if len(s) <= 60 {
+		return s
+	}
+	return s[:30] + "…" + s[len(s)-20:]
 }
 
 // TaskID returns the deterministic id of the task at a foreach position:
@@ -85,6 +117,9 @@ func Indices(taskID string, depth int) ([]int, error) {
 		}
 		return nil, nil
 	}
+	if len(taskID) > MaxPart {
+		return nil, fmt.Errorf("task id %q is %d bytes long, more than %d", short(taskID), len(taskID), MaxPart)
+	}
 	parts := strings.Split(taskID, "-")
 	if len(parts) != depth {
 		return nil, fmt.Errorf("task id %q is not valid for a step inside %d foreach(es); write %d index(es) joined by -", taskID, depth, depth)
@@ -104,6 +139,9 @@ func Indices(taskID string, depth int) ([]int, error) {
 func ParseIndices(s string) ([]int, error) {
 	if s == "" {
 		return nil, nil
+	}
+	if len(s) > MaxPart {
+		return nil, fmt.Errorf("index stack %q is longer than %d bytes", short(s), MaxPart)
 	}
 	var out []int
 	for _, p := range strings.Split(s, ",") {

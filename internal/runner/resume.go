@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/stepflow/stepflow/internal/datastore"
@@ -41,8 +42,16 @@ func (s *sched) clone(j *Job) (*datastore.Attempt, error) {
 		origin = pathspec.Task(run, j.Step.Name, j.ID)
 		var err error
 		a, found, err = s.r.Store.Succeeded(s.ctx, origin.Run, origin.Step, origin.Task)
-		if err != nil {
+		if errors.Is(err, datastore.ErrCorrupt) {
+			found = false // a damaged record is no success to reuse: run the task
+		} else if err != nil {
 			return nil, err
+		}
+		if found {
+			found, err = s.blobsPresent(a)
+			if err != nil {
+				return nil, err
+			}
 		}
 		if found {
 			break
@@ -69,4 +78,17 @@ func (s *sched) clone(j *Job) (*datastore.Attempt, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// blobsPresent reports whether every artifact blob of a is stored: verify
+// --repair removes damaged blobs so that a resume runs their tasks again
+// instead of reusing them.
+func (s *sched) blobsPresent(a datastore.Attempt) (bool, error) {
+	for _, ref := range a.Artifacts {
+		ok, err := s.r.Store.HasBlob(s.ctx, ref.Hash)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
 }

@@ -123,6 +123,11 @@ func (r *Runner) Run(ctx context.Context, run string, resume *Resume) error {
 			exec = &childProcess{r: r, definition: r.Flow.Fingerprint()}
 		}
 	}
+	stopBeat, err := r.heartbeat(ctx, run)
+	if err != nil {
+		return fmt.Errorf("run %s: %w", run, err)
+	}
+	defer stopBeat()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &sched{r: r, run: run, resume: resume, ctx: ctx, cancel: cancel,
@@ -131,7 +136,7 @@ func (r *Runner) Run(ctx context.Context, run string, resume *Resume) error {
 	s.loop(exec)
 
 	end := datastore.RunEnd{Status: datastore.StatusSucceeded, End: time.Now()}
-	err := s.failure
+	err = s.failure
 	if err == nil && ctx.Err() != nil {
 		err = fmt.Errorf("run interrupted: %w", context.Cause(ctx))
 	}

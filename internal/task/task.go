@@ -11,8 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/stepflow/stepflow/card"
@@ -109,6 +112,9 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 	spec.TaskID = id
 	if spec.Attempt < 0 {
 		return nil, badInput("attempt %d is negative", spec.Attempt)
+	}
+	if err := e.checkRunValues(spec); err != nil {
+		return nil, err
 	}
 	if spec.Caught != "" && spec.CaughtIsName {
 		if err := e.ResolveCaught(ctx, &spec); err != nil {
@@ -309,4 +315,40 @@ func (e *Executor) transition(node *graph.Node, state reflect.Value, rec *datast
 			node.Name, t.Field, v, vals, t.Field)
 	}
 	return nil
+}
+
+// checkRunValues checks the parameters and config hashes a start task
+// gets to create its run record (step --params, --configs): every name is
+// one of the flow's and every value is valid, so that a typo is bad input
+// before anything runs, not a run that fails later or ignores it.
+func (e *Executor) checkRunValues(spec Spec) error {
+	for _, name := range slices.Sorted(maps.Keys(spec.Params)) {
+		i := slices.IndexFunc(e.Flow.Params, func(p *flow.Param) bool { return p.Name == name })
+		if i < 0 {
+			return badInput("--params names %q, which is not a parameter of flow %s; its parameters: %s", name, e.Flow.Name, paramNames(e.Flow))
+		}
+		if _, err := e.Flow.Params[i].Parse(spec.Params[name]); err != nil {
+			return usage.Wrap(err)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(spec.Configs)) {
+		if !slices.ContainsFunc(e.Flow.Configs, func(c *flow.Config) bool { return c.Name == name }) {
+			return badInput("--configs names %q, which is not a config of flow %s", name, e.Flow.Name)
+		}
+		if h := spec.Configs[name]; len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
+			return badInput("--configs: config %s has hash %q; want the 64 lowercase hex digits of a blob's SHA-256", name, h)
+		}
+	}
+	return nil
+}
+
+func paramNames(f *flow.Flow) string {
+	var names []string
+	for _, p := range f.Params {
+		names = append(names, p.Name)
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }

@@ -187,7 +187,12 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	if err != nil {
 		return err
 	}
-	arn, state, err := putStateMachine(ctx, c, d, want)
+	// A machine created by someone else between claim and create passes
+	// the same checks before it is updated.
+	recheck := func(have *Deployment) error {
+		return checkOwner(have, f.Name, o.User, o.Authorize, readToken(o.TokenDir, name), "redeploy")
+	}
+	arn, state, err := putStateMachine(ctx, c, d, want, recheck)
 	if err != nil {
 		return err
 	}
@@ -223,15 +228,8 @@ func claim(ctx context.Context, c *Clients, o Options, name string) (d *Deployme
 		if d.Status == "DELETING" {
 			return nil, "", "", userf("state machine %s is being deleted; wait until AWS has finished deleting it (usually a minute), then deploy again", name)
 		}
-		if d.Flow == "" {
-			return nil, "", "", userf("a state machine named %s exists and was not deployed by Stepflow (it has no %s tag); choose another name with --branch or --name-prefix", name, TagFlow)
-		}
-		if d.Flow != f.Name {
-			return nil, "", "", userf("state machine %s belongs to flow %s, not %s; choose another name with --branch or --name-prefix", name, d.Flow, f.Name)
-		}
 	}
-	cached := readToken(o.TokenDir, name)
-	if err := authorize(d, o.User, o.Authorize, cached, "redeploy"); err != nil {
+	if err := checkOwner(d, f.Name, o.User, o.Authorize, readToken(o.TokenDir, name), "redeploy"); err != nil {
 		return nil, "", "", err
 	}
 	token, tokenState = "", "minted"
@@ -414,7 +412,9 @@ func sfnTags(m map[string]string) []sfntypes.Tag {
 }
 
 // putStateMachine creates the state machine, or updates what differs.
-func putStateMachine(ctx context.Context, c *Clients, have, want *Deployment) (arn, state string, err error) {
+// When the creation loses a race (the machine was created meanwhile), the
+// machine found is updated only if recheck passes it.
+func putStateMachine(ctx context.Context, c *Clients, have, want *Deployment, recheck func(*Deployment) error) (arn, state string, err error) {
 	if have == nil {
 		out, err := c.SFN.CreateStateMachine(ctx, &sfnsdk.CreateStateMachineInput{
 			Name: aws.String(want.Name), Definition: aws.String(want.Definition), RoleArn: aws.String(want.RoleArn),
@@ -431,6 +431,9 @@ func putStateMachine(ctx context.Context, c *Clients, have, want *Deployment) (a
 			}
 			if have == nil {
 				return "", "", fmt.Errorf("state machine %s exists but cannot be found; deploy again", want.Name)
+			}
+			if err := recheck(have); err != nil {
+				return "", "", err
 			}
 		case "StateMachineDeleting":
 			return "", "", userf("state machine %s is being deleted; wait until AWS has finished deleting it (usually a minute), then deploy again", want.Name)

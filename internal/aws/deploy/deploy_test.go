@@ -381,7 +381,7 @@ func TestOperations(t *testing.T) {
 	if _, err := ops.Terminate(ctx, run1, "alice", "", ""); err == nil || !strings.Contains(err.Error(), "not running") {
 		t.Errorf("terminate twice: %v", err)
 	}
-	if err := ops.Resume(ctx, run1, awstest.Epoch.Add(time.Hour)); err != nil {
+	if err := ops.Resume(ctx, run1, "alice", "", "", awstest.Epoch.Add(time.Hour)); err != nil {
 		t.Fatalf("resume: %v", err)
 	}
 	if e.f.Execution(strings.TrimPrefix(run1, "sfn-")).RedriveCount != 1 {
@@ -389,11 +389,11 @@ func TestOperations(t *testing.T) {
 	}
 	// Too old: refused before asking AWS; AWS's own refusal is explained too.
 	e.f.Finish(strings.TrimPrefix(run2, "sfn-"), "FAILED", 15*24*time.Hour)
-	err = ops.Resume(ctx, run2, awstest.Epoch.Add(time.Hour))
+	err = ops.Resume(ctx, run2, "alice", "", "", awstest.Epoch.Add(time.Hour))
 	if !usage.Is(err) || !strings.Contains(err.Error(), "more than 14 days") || !strings.Contains(err.Error(), "resume --origin-run-id "+run2) {
 		t.Errorf("resume of an old run: %v", err)
 	}
-	err = ops.Resume(ctx, run2, awstest.Epoch.Add(-14*24*time.Hour)) // our clock says recent: AWS refuses
+	err = ops.Resume(ctx, run2, "alice", "", "", awstest.Epoch.Add(-14*24*time.Hour)) // our clock says recent: AWS refuses
 	if !usage.Is(err) || !strings.Contains(err.Error(), "cannot be redriven") || e.f.Count("RedriveExecution") != 2 || !strings.Contains(err.Error(), "ended more than 14 days ago") {
 		t.Errorf("AWS refuses the redrive: %v", err)
 	}

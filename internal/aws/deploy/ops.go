@@ -274,7 +274,7 @@ func (o *Ops) Terminate(ctx context.Context, runID, user, authorizeToken, tokenD
 	if err != nil {
 		return time.Time{}, err
 	}
-	if err := authorize(d, user, authorizeToken, readToken(tokenDir, o.Machine), "terminate runs of"); err != nil {
+	if err := checkOwner(d, o.Flow, user, authorizeToken, readToken(tokenDir, o.Machine), "terminate runs of"); err != nil {
 		return time.Time{}, err
 	}
 	ex, err := o.execution(ctx, d, runID)
@@ -299,9 +299,15 @@ func (o *Ops) Terminate(ctx context.Context, runID, user, authorizeToken, tokenD
 // reruns it from the states that did not succeed, with the same execution
 // name, so the run id and every task id stay, finished tasks are not run
 // again and the records of earlier attempts are kept.
-func (o *Ops) Resume(ctx context.Context, runID string, now time.Time) error {
+//
+// Like terminate and delete, it refuses a machine whose tags do not name
+// this flow, and another owner's production deployment without its token.
+func (o *Ops) Resume(ctx context.Context, runID, user, authorizeToken, tokenDir string, now time.Time) error {
 	d, err := o.deployed(ctx)
 	if err != nil {
+		return err
+	}
+	if err := checkOwner(d, o.Flow, user, authorizeToken, readToken(tokenDir, o.Machine), "resume runs of"); err != nil {
 		return err
 	}
 	ex, err := o.execution(ctx, d, runID)
@@ -335,14 +341,16 @@ func (o *Ops) Resume(ctx context.Context, runID string, now time.Time) error {
 	return awsErr("redrive run "+runID, err)
 }
 
-// Delete deletes the schedule and the state machine. It refuses while runs
-// are in flight unless force (they then go on until they end).
+// Delete deletes the schedule and the state machine. It refuses a machine
+// that is not this flow's, or another owner's without the token, always;
+// and while runs are in flight unless force (they then go on until they
+// end): force skips only that check.
 func (o *Ops) Delete(ctx context.Context, force bool, user, authorizeToken, tokenDir, schedule string) ([]string, error) {
 	d, err := o.deployed(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := authorize(d, user, authorizeToken, readToken(tokenDir, o.Machine), "delete"); err != nil {
+	if err := checkOwner(d, o.Flow, user, authorizeToken, readToken(tokenDir, o.Machine), "delete"); err != nil {
 		return nil, err
 	}
 	running, err := listRuns(ctx, o.C, d.Arn, "RUNNING", 1)

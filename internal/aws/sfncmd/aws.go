@@ -234,7 +234,7 @@ func onRun(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachin
 		fmt.Fprintf(out, "run %s terminated at %s\n", run, utc(at))
 		return nil
 	case "resume":
-		if err := ops.Resume(ctx, run, time.Time{}); err != nil {
+		if err := ops.Resume(ctx, run, sfnUser(env), o.authorize, tokenDir(env), time.Time{}); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "run %s resumed on AWS Step Functions (redrive): the steps that did not succeed run again\n", run)

@@ -61,7 +61,11 @@ user's deployment needs --authorize production:<token>.`,
 the run keeps its id and task ids, the states that succeeded are not run again,
 and the records of earlier attempts stay in the datastore. Step Functions can
 redrive a run up to 14 days after it ended; for an older run resume it locally
-with 'resume --origin-run-id RUN'.`, nil),
+with 'resume --origin-run-id RUN'. Resuming a run of another user's
+deployment needs --authorize production:<token>.`,
+				func(fs *flag.FlagSet, o *runOptions) {
+					fs.StringVar(&o.authorize, "authorize", "", "production token of a deployment made by another user")
+				}),
 			cmdSFNDelete(f)},
 	}
 }

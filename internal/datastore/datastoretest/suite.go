@@ -30,6 +30,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) datastore.Backend) {
 	t.Run("Large", func(t *testing.T) { testLarge(t, newBackend(t)) })
 	t.Run("FailedSave", func(t *testing.T) { testFailedSave(t, newBackend(t)) })
 	t.Run("Cancelled", func(t *testing.T) { testCancelled(t, newBackend(t)) })
+	t.Run("Remove", func(t *testing.T) { testRemove(t, newBackend(t)) })
 }
 
 func save(t *testing.T, b datastore.Backend, name string, data []byte) {
@@ -320,5 +321,32 @@ func testDirs(t *testing.T, b datastore.Backend) {
 		if err := b.Dirs(context.Background(), bad, func(string) error { return nil }); err == nil {
 			t.Errorf("Dirs(%q) accepted an invalid prefix", bad)
 		}
+	}
+}
+
+// testRemove: a removed object is not found, not listed, and can be saved
+// again; removing a missing object succeeds; its neighbours stay.
+func testRemove(t *testing.T, b datastore.Backend) {
+	ctx := context.Background()
+	save(t, b, "r/a/x", []byte("x"))
+	save(t, b, "r/a/y", []byte("y"))
+	if err := b.Remove(ctx, "r/a/x"); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if _, err := b.Stat(ctx, "r/a/x"); !errors.Is(err, datastore.ErrNotFound) {
+		t.Fatalf("Stat after Remove: %v, want ErrNotFound", err)
+	}
+	if got := list(t, b, "r/"); !slices.Equal(got, []string{"r/a/y:1"}) {
+		t.Fatalf("List after Remove = %q, want [r/a/y]", got)
+	}
+	if err := b.Remove(ctx, "r/a/x"); err != nil {
+		t.Fatalf("Remove of a missing object: %v", err)
+	}
+	if err := b.Remove(ctx, "r/../x"); err == nil {
+		t.Fatalf("Remove of an invalid name succeeded")
+	}
+	save(t, b, "r/a/x", []byte("again"))
+	if got := string(load(t, b, "r/a/x")); got != "again" {
+		t.Fatalf("load after re-save = %q", got)
 	}
 }

@@ -18,7 +18,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/stepflow/stepflow/internal/datastore"
 )
@@ -44,7 +46,16 @@ type Options struct {
 type Backend struct {
 	root string
 	opts Options
+	// swept holds the directories whose stale temporary files this
+	// Backend has removed already (see sweep).
+	swept sync.Map
 }
+
+// TempGrace is how old a temporary file must be before a writer in its
+// directory removes it as a leftover of a killed writer. A live writer
+// touches its file as it writes, so only a file no one has written for
+// this long is taken; an hour is far longer than any pause in a copy.
+const TempGrace = time.Hour
 
 var _ datastore.Backend = (*Backend)(nil)
 
@@ -98,6 +109,7 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
+	b.sweep(dir)
 	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(p)+"-*")
 	if err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
@@ -137,6 +149,30 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 		}
 	}
 	return nil
+}
+
+// sweep removes the temporary files older than TempGrace from dir, the
+// leftovers of writers killed mid-Save, once per directory and Backend:
+// the first Save into a directory pays one directory read, later ones
+// nothing. Errors are ignored: a leftover is only untidy (List never
+// shows it), and another writer may be removing it at the same time.
+func (b *Backend) sweep(dir string) {
+	if _, done := b.swept.LoadOrStore(dir, true); done {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	cutoff := time.Now().Add(-TempGrace)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".tmp-") || e.IsDir() {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func syncDir(dir string) error {
@@ -181,6 +217,24 @@ func (b *Backend) Load(ctx context.Context, name string) (io.ReadCloser, error) 
 		return nil, notFound("load", name, err)
 	}
 	return f, nil
+}
+
+// Remove implements datastore.Backend.
+func (b *Backend) Remove(ctx context.Context, name string) error {
+	if err := datastore.CheckName(name); err != nil {
+		return fmt.Errorf("remove: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("remove %s: %w", name, err)
+	}
+	p := b.path(name)
+	if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
+		return fmt.Errorf("remove %s: %w", name, errIsDir)
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", name, err)
+	}
+	return nil
 }
 
 // Stat implements datastore.Backend.

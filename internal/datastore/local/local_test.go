@@ -2,8 +2,13 @@ package local_test
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/datastoretest"
@@ -41,5 +46,48 @@ func TestInvalidNames(t *testing.T) {
 		if _, err := b.Load(ctx, name); err == nil {
 			t.Errorf("Load(%q) succeeded, want error", name)
 		}
+	}
+}
+
+// TestLeftoverTempFiles: a temporary file a killed writer left behind is
+// never listed, and the next writer in its directory removes it once it is
+// older than TempGrace; a younger one (a writer still at work) stays.
+func TestLeftoverTempFiles(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	dir := filepath.Join(root, "F", "blobs", "ab")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, ".tmp-abc-123")
+	fresh := filepath.Join(dir, ".tmp-abd-456")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-local.TempGrace - time.Minute)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	if err := b.List(ctx, "F/", func(name string, _ int64) error { listed = append(listed, name); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 0 {
+		t.Fatalf("List shows temporary files: %q", listed)
+	}
+	if err := b.Save(ctx, "F/blobs/ab/abe", strings.NewReader("blob")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stale temporary file survived the next write in its directory: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("fresh temporary file (a live writer's) was removed: %v", err)
 	}
 }

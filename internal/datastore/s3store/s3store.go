@@ -531,6 +531,25 @@ func (b *Backend) Load(ctx context.Context, name string) (io.ReadCloser, error) 
 	return out.Body, nil
 }
 
+// Remove implements datastore.Backend: one DeleteObject, which S3 answers
+// with success for a missing key too.
+func (b *Backend) Remove(ctx context.Context, name string) error {
+	if err := datastore.CheckName(name); err != nil {
+		return fmt.Errorf("remove: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("remove %s: %w", name, err)
+	}
+	_, err := b.client.DeleteObject(ctx, &awss3.DeleteObjectInput{
+		Bucket: &b.bucket,
+		Key:    aws.String(b.Key(name)),
+	})
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("remove %s: delete %s: %w", name, b.url(name), err)
+	}
+	return nil
+}
+
 // Stat implements datastore.Backend.
 func (b *Backend) Stat(ctx context.Context, name string) (int64, error) {
 	if err := datastore.CheckName(name); err != nil {

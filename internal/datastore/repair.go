@@ -1,0 +1,101 @@
+package datastore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// verifyAlwaysBelow is the size (uncompressed) up to which PutBlob reads
+// and hashes an existing blob in full before trusting it: for small blobs
+// that costs less than a task's start-up; larger ones are checked by
+// their header and stored length unless a reader reported them damaged.
+const verifyAlwaysBelow = 64 << 10
+
+// blobIntact reports whether the stored blob hash (of size uncompressed
+// bytes) can be trusted, so that PutBlob may skip writing it. A missing or
+// damaged blob is not intact, and PutBlob rewrites it, atomically (the
+// backend's Save replaces the object whole). The check is cheap: the
+// stored size, then the header (its checksum, codec and declared length,
+// and for a raw blob the exact stored length); the content is read and
+// hashed too when the blob is small or a reader of this Store found it
+// damaged.
+func (s *Store) blobIntact(ctx context.Context, hash string, size int64) (bool, error) {
+	key := s.blobKey(hash)
+	n, err := s.b.Stat(ctx, key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	case n < blobHeaderSize:
+		return false, nil
+	}
+	if _, bad := s.damaged.Load(hash); bad || size <= verifyAlwaysBelow {
+		err := s.VerifyBlob(ctx, hash)
+		if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		s.damaged.Delete(hash)
+		return true, nil
+	}
+	rc, err := s.b.Load(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	hdr := make([]byte, blobHeaderSize)
+	if _, err := io.ReadFull(rc, hdr); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	codec, hsize, err := parseBlobHeader(hdr)
+	switch {
+	case err != nil, hsize != size:
+		return false, nil
+	case codec == codecRaw && n != blobHeaderSize+size:
+		return false, nil
+	}
+	return true, nil
+}
+
+// noteDamaged remembers that a reader found the blob damaged, so that the
+// next PutBlob of the same content verifies it in full and rewrites it.
+func (s *Store) noteDamaged(hash string) { s.damaged.Store(hash, true) }
+
+// VerifyBlob reads the blob with the given hash to its end, decoding it
+// and checking its header, length and SHA-256, with memory independent
+// of its size. A damaged blob gives an error wrapping ErrCorrupt, a
+// missing one an error wrapping ErrNotFound.
+func (s *Store) VerifyBlob(ctx context.Context, hash string) error {
+	rc, _, err := s.OpenBlob(ctx, hash)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return fmt.Errorf("verify blob: %w", err)
+	}
+	return nil
+}
+
+// RemoveBlob deletes a blob (verify --repair removes the damaged ones, so
+// that resume recomputes them instead of reusing them).
+func (s *Store) RemoveBlob(ctx context.Context, hash string) error {
+	if err := checkHash(hash); err != nil {
+		return fmt.Errorf("remove blob: %w", err)
+	}
+	if err := s.b.Remove(ctx, s.blobKey(hash)); err != nil {
+		return fmt.Errorf("remove blob: %w", err)
+	}
+	return nil
+}
