@@ -133,6 +133,9 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 				for field, ref := range a.Artifacts {
 					blobs[ref.Hash] = fmt.Sprintf("artifact %s of %s/%s/%s attempt %s", field, run, parts[0], parts[1], parts[2])
 				}
+				if a.Card != "" {
+					blobs[a.Card] = fmt.Sprintf("card of %s/%s/%s attempt %s", run, parts[0], parts[1], parts[2])
+				}
 				if a.Status == StatusSucceeded {
 					for _, in := range a.Inputs {
 						inputs[strings.TrimPrefix(in, run+"/")] = parts[0] + "/" + parts[1]
