@@ -335,8 +335,9 @@ func (o *Ops) Resume(ctx context.Context, runID string, now time.Time) error {
 	return awsErr("redrive run "+runID, err)
 }
 
-// Delete deletes the schedule and the state machine. It refuses while runs
-// are in flight unless force (they then go on until they end).
+// Delete deletes the schedule, the event rules of the triggers and the
+// state machine. It refuses while runs are in flight unless force (they
+// then go on until they end).
 func (o *Ops) Delete(ctx context.Context, force bool, user, authorizeToken, tokenDir, schedule string) ([]string, error) {
 	d, err := o.deployed(ctx)
 	if err != nil {
@@ -357,6 +358,11 @@ func (o *Ops) Delete(ctx context.Context, force bool, user, authorizeToken, toke
 		did = append(did, "schedule "+schedule+": deleted")
 	} else if errCode(err) != "ResourceNotFoundException" {
 		return nil, awsErr("delete schedule "+schedule, err)
+	}
+	rules, err := deleteRules(ctx, o.C, o.Machine)
+	did = append(did, rules...)
+	if err != nil {
+		return did, err
 	}
 	if _, err := o.C.SFN.DeleteStateMachine(ctx, &sfnsdk.DeleteStateMachineInput{StateMachineArn: aws.String(d.Arn)}); err != nil {
 		return did, awsErr("delete state machine "+o.Machine, err)

@@ -94,6 +94,7 @@ func TestScripts(t *testing.T) {
 				"STEPFLOW_SFN_ENDPOINT":       f.URL,
 				"STEPFLOW_BATCH_ENDPOINT":     f.URL,
 				"STEPFLOW_SCHEDULER_ENDPOINT": f.URL,
+				"STEPFLOW_EVENTS_ENDPOINT":    f.URL,
 				"STEPFLOW_LOGS_ENDPOINT":      f.URL,
 				"STEPFLOW_S3_ENDPOINT":        s3.URL,
 				"STEPFLOW_DATASTORE_ROOT":     "s3://bucket/root",
