@@ -16,6 +16,12 @@ var eventPathRE = regexp.MustCompile(`^[A-Za-z0-9_/-]+(\[[0-9]+\])?(\.[A-Za-z0-9
 // eventNameRE: a user event's name is its detail-type.
 var eventNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$`)
 
+// ValidEventName reports whether name can name a user event (its
+// detail-type): what OnEvent declares and send-event publishes.
+func ValidEventName(name string) bool {
+	return eventNameRE.MatchString(name) && !strings.HasPrefix(name, "aws.")
+}
+
 // envelopeStrings are the string fields of an EventBridge event's
 // envelope; "detail" holds the user's fields.
 var envelopeStrings = []string{"id", "source", "detail-type", "account", "region", "time", "version"}
@@ -35,7 +41,7 @@ func (l *linter) triggers() {
 		switch t.Kind {
 		case flow.OnEvent:
 			what = fmt.Sprintf("trigger on event %q", t.Event)
-			if !eventNameRE.MatchString(t.Event) || strings.HasPrefix(t.Event, "aws.") {
+			if !ValidEventName(t.Event) {
 				l.add("", "trigger-event", "name the event with letters, digits and . _ - : /, at most 128 characters, not starting with aws. (e.g. \"data.ready\")",
 					"%s: the event name is not valid", what)
 			}

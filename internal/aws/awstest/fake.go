@@ -1,9 +1,10 @@
 // Package awstest is a loopback fake of the AWS control planes that deploy
 // and operations call: Step Functions (awsJson1_0, X-Amz-Target
 // AWSStepFunctions.<Op>), AWS Batch (REST-JSON, POST /v1/<op>), EventBridge
-// Scheduler (REST-JSON, /schedules/{Name}) and CloudWatch Logs (awsJson1_1,
-// X-Amz-Target Logs_20140328.<Op>). One httptest server on 127.0.0.1 serves
-// all four; point each SDK client at Fake.URL with BaseEndpoint and static
+// Scheduler (REST-JSON, /schedules/{Name}), EventBridge (awsJson1_1,
+// X-Amz-Target AWSEvents.<Op>: the default bus's rules, their targets,
+// PutEvents) and CloudWatch Logs (awsJson1_1, X-Amz-Target
+// Logs_20140328.<Op>). One httptest server on 127.0.0.1 serves all five; point each SDK client at Fake.URL with BaseEndpoint and static
 // credentials.
 //
 // Every request is decoded into the AWS SDK's own input type of its
@@ -18,7 +19,7 @@
 // members (those are interfaces, which encoding/json cannot fill).
 //
 // Answers follow the AWS wire format: camelCase (PascalCase for Scheduler)
-// JSON with timestamps as epoch seconds; errors carry the code in the
+// JSON (PascalCase for EventBridge) with timestamps as epoch seconds; errors carry the code in the
 // X-Amzn-ErrorType header and in "__type" with the service's HTTP status.
 // The fake records every request (Requests, Writes) and injects errors on
 // demand (Fail).
@@ -41,6 +42,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
@@ -51,6 +53,7 @@ const (
 	SFN       = "sfn"
 	Batch     = "batch"
 	Scheduler = "scheduler"
+	Events    = "events"
 	Logs      = "logs"
 )
 
@@ -104,6 +107,8 @@ type Fake struct {
 	jobs      map[string]*Job
 	logs      map[string][]LogEvent // by group + "\x00" + stream
 	queues    map[string][]string   // job queue name -> its compute environments' types
+	rules     map[string]*Rule      // EventBridge rules of the default bus, by name
+	published []PublishedEvent      // PutEvents entries, in order
 	// autoFinish, when set, ends a running execution with this status once
 	// it has been described autoPolls times (FinishAfterPolls).
 	autoFinish string
@@ -166,7 +171,8 @@ type LogEvent struct {
 // New starts a fake on 127.0.0.1.
 func New() *Fake {
 	f := &Fake{now: Epoch, faults: map[string][]fault{}, machines: map[string]*Machine{}, execs: map[string]*Execution{},
-		jobDefs: map[string][]*JobDef{}, schedules: map[string]*scheduler.GetScheduleOutput{}, jobs: map[string]*Job{}, logs: map[string][]LogEvent{}, queues: map[string][]string{}}
+		jobDefs: map[string][]*JobDef{}, schedules: map[string]*scheduler.GetScheduleOutput{}, jobs: map[string]*Job{}, logs: map[string][]LogEvent{}, queues: map[string][]string{},
+		rules: map[string]*Rule{}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(fmt.Sprintf("awstest: listen on loopback: %v", err))
@@ -463,6 +469,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(target, "AWSStepFunctions."):
 		f.serve(w, SFN, strings.TrimPrefix(target, "AWSStepFunctions."), body, nil)
+	case strings.HasPrefix(target, "AWSEvents."):
+		f.serve(w, Events, strings.TrimPrefix(target, "AWSEvents."), body, nil)
 	case strings.HasPrefix(target, "Logs_20140328."):
 		f.serve(w, Logs, strings.TrimPrefix(target, "Logs_20140328."), body, nil)
 	case strings.HasPrefix(r.URL.Path, "/v1/") && r.Method == http.MethodPost:
@@ -496,7 +504,7 @@ func errf(status int, code, format string, args ...any) *apiErr {
 func writeErr(w http.ResponseWriter, service string, status int, code, msg string) {
 	w.Header().Set("X-Amzn-ErrorType", code)
 	ct := "application/x-amz-json-1.0"
-	if service == Logs {
+	if service == Logs || service == Events {
 		ct = "application/x-amz-json-1.1"
 	} else if service == Batch || service == Scheduler {
 		ct = "application/json"
@@ -622,6 +630,16 @@ var handlers = map[string]map[string]handler{
 		"CreateSchedule": {func() any { return &scheduler.CreateScheduleInput{} }, (*Fake).createSchedule},
 		"UpdateSchedule": {func() any { return &scheduler.UpdateScheduleInput{} }, (*Fake).updateSchedule},
 		"DeleteSchedule": {func() any { return &scheduler.DeleteScheduleInput{} }, (*Fake).deleteSchedule},
+	},
+	Events: {
+		"ListRules":         {func() any { return &eventbridge.ListRulesInput{} }, (*Fake).listRules},
+		"DescribeRule":      {func() any { return &eventbridge.DescribeRuleInput{} }, (*Fake).describeRule},
+		"PutRule":           {func() any { return &eventbridge.PutRuleInput{} }, (*Fake).putRule},
+		"DeleteRule":        {func() any { return &eventbridge.DeleteRuleInput{} }, (*Fake).deleteRule},
+		"ListTargetsByRule": {func() any { return &eventbridge.ListTargetsByRuleInput{} }, (*Fake).listTargetsByRule},
+		"PutTargets":        {func() any { return &eventbridge.PutTargetsInput{} }, (*Fake).putTargets},
+		"RemoveTargets":     {func() any { return &eventbridge.RemoveTargetsInput{} }, (*Fake).removeTargets},
+		"PutEvents":         {func() any { return &eventbridge.PutEventsInput{} }, (*Fake).putEvents},
 	},
 	Logs: {
 		"GetLogEvents": {func() any { return &cloudwatchlogs.GetLogEventsInput{} }, (*Fake).getLogEvents},

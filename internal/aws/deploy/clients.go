@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/smithy-go"
@@ -31,6 +32,7 @@ type Clients struct {
 	SFN       *sfn.Client
 	Batch     *batch.Client
 	Scheduler *scheduler.Client
+	Events    *eventbridge.Client // the triggers' rules, send-event
 	Logs      *cloudwatchlogs.Client
 	Region    string
 }
@@ -97,6 +99,10 @@ func NewClients(ctx context.Context, s statemachine.Settings, o ClientOptions) (
 		}),
 		Scheduler: scheduler.NewFromConfig(cfg, func(op *scheduler.Options) {
 			op.BaseEndpoint = ep(s.SchedulerEndpoint, op.BaseEndpoint)
+			op.Retryer = retryer()
+		}),
+		Events: eventbridge.NewFromConfig(cfg, func(op *eventbridge.Options) {
+			op.BaseEndpoint = ep(s.EventsEndpoint, op.BaseEndpoint)
 			op.Retryer = retryer()
 		}),
 		Logs: cloudwatchlogs.NewFromConfig(cfg, func(op *cloudwatchlogs.Options) {

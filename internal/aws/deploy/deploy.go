@@ -76,7 +76,7 @@ type Deployment struct {
 
 // Check returns every setting Create needs that is missing, in one
 // *statemachine.MissingError, as bad input (nil when none is): the compiler's own, then the
-// deploy's (region, sfn-role, scheduler-role for a scheduled flow,
+// deploy's (region, sfn-role, scheduler-role for a scheduled or triggered flow,
 // log-group-arn with --log-execution-history).
 func Check(g *graph.Graph, s statemachine.Settings, logging bool) (*statemachine.Result, error) {
 	var miss []statemachine.Missing
@@ -92,8 +92,11 @@ func Check(g *graph.Graph, s statemachine.Settings, logging bool) (*statemachine
 	if s.SFNRole == "" {
 		miss = append(miss, statemachine.Missing{Flag: "sfn-role", Why: "the IAM role the state machine runs as"})
 	}
-	if g.Flow.Schedule != nil && s.SchedulerRole == "" {
+	switch {
+	case g.Flow.Schedule != nil && s.SchedulerRole == "":
 		miss = append(miss, statemachine.Missing{Flag: "scheduler-role", Why: "the IAM role EventBridge Scheduler starts the scheduled runs with"})
+	case len(g.Flow.Triggers) > 0 && s.SchedulerRole == "":
+		miss = append(miss, statemachine.Missing{Flag: "scheduler-role", Why: "the IAM role EventBridge starts the triggered runs with"})
 	}
 	if logging && s.LogGroupARN == "" {
 		miss = append(miss, statemachine.Missing{Flag: "log-group-arn", Why: "--log-execution-history sends the execution history to this CloudWatch Logs group"})
@@ -112,7 +115,8 @@ func CodeURL(root, flow string, p *codepkg.Package) string {
 
 // Create deploys the flow: it uploads the code package, registers the job
 // definitions that do not exist yet, creates or updates the state machine
-// and its tags, and creates, updates or deletes its schedule. It changes
+// and its tags, and creates, updates or deletes its schedule and the
+// EventBridge rules of its triggers (rules.go). It changes
 // nothing that is already as wanted, and prints one line per resource.
 func Create(ctx context.Context, c *Clients, o Options) error {
 	if _, err := Check(o.Graph, o.Settings, o.LogExecutionHistory); err != nil {
@@ -204,6 +208,11 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 		return err
 	}
 	fmt.Fprintf(out, "schedule %s: %s\n", statemachine.ScheduleName(name), state)
+
+	// The triggers' event rules.
+	if err := putRules(ctx, c, f, s, arn, s.SchedulerRole, out); err != nil {
+		return err
+	}
 
 	if err := writeToken(o.TokenDir, name, token); err != nil {
 		return fmt.Errorf("cache the production token: %w", err)

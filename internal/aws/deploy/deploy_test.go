@@ -56,7 +56,7 @@ func settings(f *awstest.Fake) statemachine.Settings {
 		Region: awstest.Region, Queue: "queue", Image: "img", JobRole: "arn:aws:iam::123456789012:role/job",
 		SFNRole: "arn:aws:iam::123456789012:role/sfn", SchedulerRole: "arn:aws:iam::123456789012:role/scheduler",
 		DatastoreRoot: "s3://bucket/root", LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:sfn",
-		SFNEndpoint: f.URL, BatchEndpoint: f.URL, SchedulerEndpoint: f.URL, LogsEndpoint: f.URL,
+		SFNEndpoint: f.URL, BatchEndpoint: f.URL, SchedulerEndpoint: f.URL, EventsEndpoint: f.URL, LogsEndpoint: f.URL,
 	}
 }
 

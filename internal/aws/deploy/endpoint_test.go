@@ -22,7 +22,7 @@ func TestClientsHonourAWSEndpointURL(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL", f.URL)
 	e := setup(t, true)
 	s := e.opts.Settings
-	s.SFNEndpoint, s.BatchEndpoint, s.SchedulerEndpoint, s.LogsEndpoint = "", "", "", ""
+	s.SFNEndpoint, s.BatchEndpoint, s.SchedulerEndpoint, s.EventsEndpoint, s.LogsEndpoint = "", "", "", "", ""
 	c, err := deploy.NewClients(context.Background(), statemachine.Settings{Region: awstest.Region}, deploy.ClientOptions{
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 	})

@@ -341,10 +341,10 @@ func (o *Ops) Resume(ctx context.Context, runID, user, authorizeToken, tokenDir 
 	return awsErr("redrive run "+runID, err)
 }
 
-// Delete deletes the schedule and the state machine. It refuses a machine
-// that is not this flow's, or another owner's without the token, always;
-// and while runs are in flight unless force (they then go on until they
-// end): force skips only that check.
+// Delete deletes the schedule, the event rules of the triggers and the
+// state machine. It refuses a machine that is not this flow's, or another
+// owner's without the token, always; and while runs are in flight unless
+// force (they then go on until they end): force skips only that check.
 func (o *Ops) Delete(ctx context.Context, force bool, user, authorizeToken, tokenDir, schedule string) ([]string, error) {
 	d, err := o.deployed(ctx)
 	if err != nil {
@@ -365,6 +365,11 @@ func (o *Ops) Delete(ctx context.Context, force bool, user, authorizeToken, toke
 		did = append(did, "schedule "+schedule+": deleted")
 	} else if errCode(err) != "ResourceNotFoundException" {
 		return nil, awsErr("delete schedule "+schedule, err)
+	}
+	rules, err := deleteRules(ctx, o.C, o.Machine)
+	did = append(did, rules...)
+	if err != nil {
+		return did, err
 	}
 	if _, err := o.C.SFN.DeleteStateMachine(ctx, &sfnsdk.DeleteStateMachineInput{StateMachineArn: aws.String(d.Arn)}); err != nil {
 		return did, awsErr("delete state machine "+o.Machine, err)

@@ -94,6 +94,7 @@ func TestScripts(t *testing.T) {
 				"STEPFLOW_SFN_ENDPOINT":       f.URL,
 				"STEPFLOW_BATCH_ENDPOINT":     f.URL,
 				"STEPFLOW_SCHEDULER_ENDPOINT": f.URL,
+				"STEPFLOW_EVENTS_ENDPOINT":    f.URL,
 				"STEPFLOW_LOGS_ENDPOINT":      f.URL,
 				"STEPFLOW_S3_ENDPOINT":        s3.URL,
 				"STEPFLOW_DATASTORE_ROOT":     "s3://bucket/root",
@@ -126,6 +127,7 @@ func TestScripts(t *testing.T) {
 //	fake autofinish STATUS N            end every running execution with STATUS once described N times
 //	fake definition MACHINE             print the machine's definition
 //	fake token MACHINE                  set $TOKEN to the machine's production token
+//	fake published                      print the events PutEvents accepted: id bus source detail-type detail
 //	fake seed RUN STEP TASK             save a succeeded attempt 0 of HelloFlow with logs in the S3 datastore
 func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	v, _ := fakes.Load(ts.Getenv("FAKE_ID"))
@@ -163,6 +165,11 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("no state machine %s", args[1])
 		}
 		fmt.Fprint(ts.Stdout(), m.Definition)
+	case "published":
+		out := ts.Stdout()
+		for _, e := range f.Published() {
+			fmt.Fprintf(out, "%s %s %s %s %s\n", e.ID, e.Bus, e.Source, e.DetailType, e.Detail)
+		}
 	case "token":
 		m := f.Machine(args[1])
 		if m == nil {

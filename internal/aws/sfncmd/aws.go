@@ -24,6 +24,7 @@ import (
 	"github.com/stepflow/stepflow/internal/inspect"
 	"github.com/stepflow/stepflow/internal/pathspec"
 	"github.com/stepflow/stepflow/internal/task"
+	eventtrigger "github.com/stepflow/stepflow/internal/trigger"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -245,6 +246,20 @@ func onRun(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachin
 }
 
 // del deletes the schedule and the state machine.
+// sendEvent publishes user event name with payload and prints its id.
+func sendEvent(ctx context.Context, env *command.Env, s statemachine.Settings, name, payload string) error {
+	c, err := deploy.NewClients(ctx, s, deploy.ClientOptions{})
+	if err != nil {
+		return err
+	}
+	id, err := deploy.SendEvent(ctx, c, name, payload)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "event %s (source %s) sent to EventBridge: %s\n", name, eventtrigger.Source, id)
+	return nil
+}
+
 func del(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, force bool, authorize string) error {
 	ops, err := connect(ctx, env, f, s)
 	if err != nil {

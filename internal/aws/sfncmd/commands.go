@@ -66,7 +66,7 @@ deployment needs --authorize production:<token>.`,
 				func(fs *flag.FlagSet, o *runOptions) {
 					fs.StringVar(&o.authorize, "authorize", "", "production token of a deployment made by another user")
 				}),
-			cmdSFNDelete(f)},
+			cmdSFNSendEvent(f), cmdSFNDelete(f)},
 	}
 }
 
@@ -498,6 +498,36 @@ history.`,
 	}
 }
 
+func cmdSFNSendEvent(f *flowcmd.Flow) *command.Command {
+	var flags statemachine.Settings
+	var payload string
+	return &command.Command{
+		Name:      "send-event",
+		UsageLine: "send-event NAME [--payload JSON] [settings flags]",
+		Short:     "publish a user event on EventBridge",
+		Long: `Send-event publishes a user event on the account's default EventBridge bus:
+source "stepflow", detail-type NAME, detail the JSON object --payload (default
+{}). Every deployed flow with a trigger stepflow.OnEvent(NAME, ...), in any
+project or branch, starts a run with the parameters its mapping takes from
+the event (see docs/triggers.md). It prints the event's id, which the runs it
+starts record as what started them.`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&payload, "payload", "", "the event's detail, a JSON object (default {})")
+			settingFlags(fs, &flags, nil)
+		},
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			if len(args) != 1 {
+				return usage.Errorf("send-event takes one argument, the event's name (e.g. data.ready), got %q", args)
+			}
+			s, err := loadSettings(env, flags)
+			if err != nil {
+				return err
+			}
+			return sendEvent(ctx, env, s, args[0], payload)
+		},
+	}
+}
+
 func cmdSFNDelete(f *flowcmd.Flow) *command.Command {
 	var flags statemachine.Settings
 	var force bool
@@ -505,8 +535,8 @@ func cmdSFNDelete(f *flowcmd.Flow) *command.Command {
 	return &command.Command{
 		Name:      "delete",
 		UsageLine: "delete [--force] [--authorize TOKEN] [settings flags]",
-		Short:     "delete the deployed state machine and its schedule",
-		Long: `Delete deletes the flow's schedule and state machine. It refuses while runs are
+		Short:     "delete the deployed state machine, its schedule and its event rules",
+		Long: `Delete deletes the flow's schedule, event rules and state machine. It refuses while runs are
 in flight unless --force (the runs then go on until they end). Job
 definitions and the code package stay (running jobs may use them). Deleting
 another user's deployment needs --authorize production:<token>.`,

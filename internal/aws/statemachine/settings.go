@@ -41,6 +41,7 @@ type Settings struct {
 	SFNEndpoint       string
 	BatchEndpoint     string
 	SchedulerEndpoint string
+	EventsEndpoint    string // EventBridge (the triggers' rules, send-event)
 	LogsEndpoint      string
 	S3Endpoint        string
 
@@ -130,6 +131,7 @@ var settingList = []setting{
 	{"sfn_endpoint", "sfn-endpoint", "STEPFLOW_SFN_ENDPOINT", func(s *Settings) *string { return &s.SFNEndpoint }},
 	{"batch_endpoint", "batch-endpoint", "STEPFLOW_BATCH_ENDPOINT", func(s *Settings) *string { return &s.BatchEndpoint }},
 	{"scheduler_endpoint", "scheduler-endpoint", "STEPFLOW_SCHEDULER_ENDPOINT", func(s *Settings) *string { return &s.SchedulerEndpoint }},
+	{"events_endpoint", "events-endpoint", "STEPFLOW_EVENTS_ENDPOINT", func(s *Settings) *string { return &s.EventsEndpoint }},
 	{"logs_endpoint", "logs-endpoint", "STEPFLOW_LOGS_ENDPOINT", func(s *Settings) *string { return &s.LogsEndpoint }},
 	{"s3_endpoint", "s3-endpoint", "STEPFLOW_S3_ENDPOINT", func(s *Settings) *string { return &s.S3Endpoint }},
 }
