@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/johannesboyne/gofakes3"
@@ -196,6 +197,23 @@ func userNeeds(f *awstest.Fake, r awstest.Request, add, sfnRole func(request)) {
 		}
 	case *scheduler.DeleteScheduleInput:
 		add(request{action: "scheduler:DeleteSchedule", resource: arn("scheduler", "schedule/default/"+s(in.Name))})
+	case *eventbridge.ListRulesInput:
+		add(request{action: "events:ListRules", resource: "*"})
+	case *eventbridge.PutRuleInput:
+		add(request{action: "events:PutRule", resource: arn("events", "rule/"+s(in.Name))})
+	case *eventbridge.ListTargetsByRuleInput:
+		add(request{action: "events:ListTargetsByRule", resource: arn("events", "rule/"+s(in.Rule))})
+	case *eventbridge.PutTargetsInput:
+		add(request{action: "events:PutTargets", resource: arn("events", "rule/"+s(in.Rule))})
+		for _, t := range in.Targets {
+			passRole(s(t.RoleArn))
+		}
+	case *eventbridge.RemoveTargetsInput:
+		add(request{action: "events:RemoveTargets", resource: arn("events", "rule/"+s(in.Rule))})
+	case *eventbridge.DeleteRuleInput:
+		add(request{action: "events:DeleteRule", resource: arn("events", "rule/"+s(in.Name))})
+	case *eventbridge.PutEventsInput:
+		add(request{action: "events:PutEvents", resource: arn("events", "event-bus/default")})
 	case *cloudwatchlogs.GetLogEventsInput:
 		add(request{action: "logs:GetLogEvents", resource: arn("logs", "log-group:"+s(in.LogGroupName)+":log-stream:"+s(in.LogStreamName))})
 	default:
@@ -305,7 +323,9 @@ func newIAMWorld(t *testing.T) *iamWorld {
 		"AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=SECRET", "AWS_EC2_METADATA_DISABLED=true",
 		"STEPFLOW_REGION=" + awstest.Region,
 		"STEPFLOW_SFN_ENDPOINT=" + f.URL, "STEPFLOW_BATCH_ENDPOINT=" + f.URL,
-		"STEPFLOW_SCHEDULER_ENDPOINT=" + f.URL, "STEPFLOW_LOGS_ENDPOINT=" + f.URL,
+		"STEPFLOW_SCHEDULER_ENDPOINT=" + f.URL, "STEPFLOW_LOGS_ENDPOINT=" + f.URL, "STEPFLOW_EVENTS_ENDPOINT=" + f.URL,
+		// Any client without its own endpoint fails here, on loopback, never on AWS.
+		"AWS_ENDPOINT_URL=http://127.0.0.1:9",
 		"STEPFLOW_S3_ENDPOINT=" + s3.URL, "STEPFLOW_DATASTORE_ROOT=s3://bucket/root",
 		"STEPFLOW_BATCH_QUEUE=stepflow-queue", "STEPFLOW_BATCH_IMAGE=public.ecr.aws/docker/library/alpine:3",
 		"STEPFLOW_BATCH_JOB_ROLE=" + iamUserJobRole, "STEPFLOW_SFN_ROLE=" + iamUserSFNRole,
