@@ -196,3 +196,44 @@ func TestClaimResume(t *testing.T) {
 		t.Errorf("claim beside a dead one: %v", err)
 	}
 }
+
+// TestVerifyAcceptsLogParts: the parts of a log saved while an attempt
+// ran are not damage, in a run that succeeded or one still running; an
+// attempt with parts and no record in a run that succeeded lost its
+// record.
+func TestVerifyAcceptsLogParts(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	start := time.Now()
+	if err := s.PutRun(ctx, datastore.Run{Flow: "Flow", ID: "r", Start: start, Runtime: "local"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range []string{"one\n", "two\n"} {
+		if err := s.PutLogPart(ctx, "r", "start", "0", 0, "stdout", i+1, strings.NewReader(text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutLogPart(ctx, "r", "lost", "0", 0, "stderr", 1, strings.NewReader("x\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutLog(ctx, "r", "start", "0", 0, "stdout", strings.NewReader("one\ntwo\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "start", Task: "0", Status: datastore.StatusSucceeded, Start: start, End: start}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.VerifyRun(ctx, "r", nil)
+	if err != nil || len(v.Damage) != 0 {
+		t.Fatalf("VerifyRun of a running run with log parts = %v, %v; want no damage", v.Damage, err)
+	}
+	if err := s.PutRunEnd(ctx, "r", datastore.RunEnd{Status: datastore.StatusSucceeded, End: start}); err != nil {
+		t.Fatal(err)
+	}
+	v, err = s.VerifyRun(ctx, "r", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Damage) != 1 || v.Damage[0].Key != "Flow/runs/r/lost/0/0/attempt.json" || v.Damage[0].Kind != datastore.MissingRecord {
+		t.Errorf("VerifyRun of a succeeded run = %v; want only the missing record of lost/0", v.Damage)
+	}
+}

@@ -522,8 +522,11 @@ func (s *Store) PutLog(ctx context.Context, run, step, task string, attempt int,
 	return nil
 }
 
-// Log opens one output stream ("stdout" or "stderr") of an attempt; a
-// missing log wraps ErrNotFound. The caller closes the reader.
+// Log opens one output stream ("stdout" or "stderr") of an attempt: the
+// log saved when the attempt ended or, while it runs (or when its
+// supervisor died), the parts saved so far (PutLogPart) joined in order,
+// which is the output up to the last part. A log with neither wraps
+// ErrNotFound. The caller closes the reader.
 func (s *Store) Log(ctx context.Context, run, step, task string, attempt int, stream string) (io.ReadCloser, error) {
 	dir, err := s.attemptDir(run, step, task, attempt)
 	if err != nil {
@@ -534,8 +537,18 @@ func (s *Store) Log(ctx context.Context, run, step, task string, attempt int, st
 		return nil, fmt.Errorf("get log: %w", err)
 	}
 	rc, err := s.b.Load(ctx, dir+file)
-	if err != nil {
+	if err == nil {
+		return rc, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("get log: %w", err)
 	}
-	return rc, nil
+	parts, lerr := s.logParts(ctx, dir, stream)
+	if lerr != nil {
+		return nil, fmt.Errorf("get log: %w", lerr)
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("get log: %w", err)
+	}
+	return &partsReader{ctx: ctx, b: s.b, names: parts}, nil
 }

@@ -372,7 +372,9 @@ func cmdLogs(sc Scope) *command.Command {
 		Long: `Logs prints what a task attempt wrote: its stdout to stdout, then its stderr to
 stderr. The attempt is the latest finished one unless --attempt N (0 for the
 first) is given; --stream prints only one of the two. RUN may be "latest", the
-newest run.`,
+newest run. A task still running shows its output so far: a supervised task's
+output is saved every 5 seconds while it runs (the whole of it when it ends),
+so run logs again to see more.`,
 		Flags: func(fs *flag.FlagSet) {
 			sc.Root.Register(fs)
 			fs.Var((*attemptFlag)(&attempt), "attempt", "attempt number (0 for the first); default: the latest finished")

@@ -14,6 +14,8 @@ import (
 // Logs copies a task attempt's saved stdout to in.Stdout and its stderr to
 // in.Stderr (only one of them if stream is set). attempt < 0 is the latest
 // finished attempt; a task with no finished attempt shows attempt 0 so far.
+// An attempt still running shows its output up to the last part its
+// supervisor saved (datastore.Store.Log).
 func (in *Inspector) Logs(ctx context.Context, ps pathspec.Pathspec, attempt int, stream string) error {
 	streams := []string{client.Stdout, client.Stderr}
 	switch stream {
@@ -38,6 +40,9 @@ func (in *Inspector) Logs(ctx context.Context, ps pathspec.Pathspec, attempt int
 			fmt.Fprintf(in.Stderr, "note: %s was reused by resume from %s; these are the logs of that task (attempt %d)\n", t.Pathspec(), o.Pathspec(), o.Attempt)
 			t, attempt = o, o.Attempt
 		}
+	}
+	if t.Status == client.StatusRunning && attempt == t.Attempt {
+		fmt.Fprintf(in.Stderr, "note: %s is still running; this is its output up to the last save (every few seconds)\n", t.Pathspec())
 	}
 	found := 0
 	for _, s := range streams {

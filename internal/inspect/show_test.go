@@ -101,6 +101,39 @@ func TestLogsOfReusedTask(t *testing.T) {
 	}
 }
 
+// logs of a task still running print the output saved so far (its log
+// parts), saying so.
+func TestLogsOfRunningTask(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := datastore.NewStore(b, "F")
+	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	if err := s.PutRun(ctx, datastore.Run{Flow: "F", ID: "r", Start: t0, Runtime: "local"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range []string{"epoch 1\n", "epoch 2\n"} {
+		if err := s.PutLogPart(ctx, "r", "train", "0", 0, "stdout", i+1, strings.NewReader(text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := client.Open(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	in := &Inspector{Flow: c.Flow("F"), Stdout: &out, Stderr: &errb, RunsCmd: "f runs"}
+	if err := in.Logs(ctx, pathspecOf(t, "r/train/0"), -1, ""); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "epoch 1\nepoch 2\n" || !strings.Contains(errb.String(), "F/r/train/0 is still running") {
+		t.Errorf("logs of a running task: stdout %q, stderr %q", out.String(), errb.String())
+	}
+}
+
 func pathspecOf(t *testing.T, s string) pathspec.Pathspec {
 	t.Helper()
 	ps, err := pathspec.Parse(s, 3)

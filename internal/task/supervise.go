@@ -27,12 +27,19 @@ import (
 // interrupted attempt and exits long before.
 const KillGrace = 15 * time.Second
 
+// LogPartEvery is how often a supervised task's output so far is saved
+// while it runs: each stream's bytes written since the last save become
+// a new log part (datastore.Store.PutLogPart), so that viewers (logs, the
+// UI) tail a running task. Nothing is saved in a period without output.
+const LogPartEvery = 5 * time.Second
+
 // Supervisor runs one attempt as a child process of the flow binary
 // (`<exe> step ...`, a taskcontract.Invocation) and keeps what only a
 // process outside it can: the child runs in its own process group; its
 // stdout and stderr lines go to Output as they come and are spooled to
 // unlinked temporary files (memory stays bounded whatever the task
-// prints), then saved with the attempt; the step timeout and cancellation
+// prints), saved in parts while it runs (LogPartEvery) and whole with the
+// attempt when it ends; the step timeout and cancellation
 // are enforced with KillGrace; and a child that dies without writing its
 // attempt record (os.Exit, a runtime crash, the OOM killer, a signal) gets
 // a failed one (CrashRecord) with how it ended and the last line of stderr.
@@ -64,6 +71,8 @@ type Supervisor struct {
 	RecordRefusal bool
 	// TempDir holds the spool files; empty means os.TempDir().
 	TempDir string
+	// LogEvery replaces LogPartEvery (tests); negative saves no parts.
+	LogEvery time.Duration
 }
 
 // Result is how a supervised attempt ended.
@@ -85,8 +94,20 @@ type Result struct {
 	// LogErr is why the logs could not be saved; the attempt is recorded
 	// all the same.
 	LogErr error
+	// Parts is the number of log parts saved while the task ran, and
+	// PartErr the last reason one could not be (the next period tries
+	// again; the whole log is saved at the end all the same).
+	Parts   int
+	PartErr error
 
 	buffered int // the most output bytes held in memory at once (tests)
+}
+
+func (s *Supervisor) logEvery() time.Duration {
+	if s.LogEvery != 0 {
+		return s.LogEvery
+	}
+	return LogPartEvery
 }
 
 func (s *Supervisor) grace() time.Duration {
@@ -140,6 +161,11 @@ func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Res
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
+	var parts *partSaver
+	if every := s.logEvery(); every > 0 {
+		parts = &partSaver{store: s.Store, spec: spec, streams: streams, stop: make(chan struct{}), done: make(chan struct{})}
+		go parts.run(context.WithoutCancel(ctx), every)
+	}
 	kill := func(sig syscall.Signal) { _ = syscall.Kill(-cmd.Process.Pid, sig) }
 	var timeout <-chan time.Time
 	if s.Timeout > 0 {
@@ -169,6 +195,11 @@ func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Res
 		}
 		t.Stop()
 	}
+	if parts != nil {
+		// Before the whole log: a part never lands after it.
+		close(parts.stop)
+		<-parts.done
+	}
 	buffered := 0
 	for _, st := range streams {
 		st.flush()
@@ -180,6 +211,9 @@ func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Res
 
 	bg := context.WithoutCancel(ctx)
 	res := &Result{ExitCode: ExitStatus(werr), StderrTail: streams["stderr"].tail.last(), Logged: map[string]int64{}, buffered: buffered}
+	if parts != nil {
+		res.Parts, res.PartErr = parts.saved, parts.err
+	}
 	for _, name := range []string{"stdout", "stderr"} {
 		st := streams[name]
 		if st.err != nil {
@@ -235,10 +269,15 @@ const maxLine = 64 << 10
 // stream spools one output stream of the child to a file and hands its
 // lines to out. exec.Cmd's copying goroutine is its only writer.
 type stream struct {
-	name    string
-	spool   *os.File
-	n       int64
-	err     error
+	name  string
+	spool *os.File
+	mu    sync.Mutex // guards n and err for the part saver
+	n     int64
+	err   error
+	// written, part: how much of the spool the part saver saved, in how
+	// many parts; the part saver's alone.
+	written int64
+	part    int
 	out     func(stream string, line []byte)
 	tail    *tailBuffer
 	partial []byte
@@ -247,11 +286,13 @@ type stream struct {
 
 func (s *stream) Write(p []byte) (int, error) {
 	written := len(p)
+	s.mu.Lock()
 	if s.err == nil {
 		var n int
 		n, s.err = s.spool.Write(p)
 		s.n += int64(n)
 	}
+	s.mu.Unlock()
 	if s.tail != nil {
 		s.tail.Write(p)
 	}
@@ -290,6 +331,57 @@ func (s *stream) emit(line []byte) {
 func (s *stream) flush() {
 	if len(s.partial) > 0 {
 		s.emit(append(s.partial, '\n'))
+	}
+}
+
+// spooled is the number of bytes in the spool.
+func (s *stream) spooled() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// partSaver saves the output spooled since its last save as a new log
+// part of each stream, every period, until stop is closed; then it closes
+// done.
+type partSaver struct {
+	store   *datastore.Store
+	spec    Spec
+	streams map[string]*stream
+	stop    chan struct{}
+	done    chan struct{}
+	saved   int   // parts saved
+	err     error // the last failure
+}
+
+func (p *partSaver) run(ctx context.Context, every time.Duration) {
+	defer close(p.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+		for _, name := range []string{"stdout", "stderr"} {
+			st := p.streams[name]
+			n := st.spooled()
+			if n <= st.written {
+				continue
+			}
+			// The spool's bytes up to n are written; ReadAt does not move
+			// the offset the writer appends at.
+			err := p.store.PutLogPart(ctx, p.spec.RunID, p.spec.Step, p.spec.TaskID, p.spec.Attempt, name, st.part+1,
+				io.NewSectionReader(st.spool, st.written, n-st.written))
+			if err != nil {
+				p.err = err
+				continue
+			}
+			st.part++
+			st.written = n
+			p.saved++
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/taskcontract"
@@ -50,6 +52,17 @@ func child(mode string) int {
 		signal.Ignore(syscall.SIGTERM)
 		fmt.Println("ready")
 		time.Sleep(time.Hour)
+	case "tail": // output, then more once the file $STEPFLOW_TAIL_RELEASE exists
+		fmt.Println("epoch 1: loss 0.9")
+		fmt.Fprintln(os.Stderr, "warming up")
+		for {
+			if _, err := os.Stat(os.Getenv("STEPFLOW_TAIL_RELEASE")); err == nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		fmt.Println("epoch 2: loss 0.5")
+		return 0
 	case "refuse":
 		fmt.Fprintln(os.Stderr, "step: bad input")
 		return 2
@@ -229,4 +242,126 @@ func TestSuperviseInvocation(t *testing.T) {
 	if !res.Crashed || res.Record.Error != "task process exited without recording its result" {
 		t.Fatalf("result %+v, record %+v", res, res.Record)
 	}
+}
+
+// A running task's output is saved in parts as it comes: the client reads
+// the output so far before the task ends, and the whole log after.
+func TestSuperviseLogParts(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := testSupervisor(t, "tail")
+	s.Store = datastore.NewStore(b, "SuperviseFlow")
+	s.LogEvery = 20 * time.Millisecond
+	release := t.TempDir() + "/release"
+	s.Env = append(s.Env, "STEPFLOW_TAIL_RELEASE="+release)
+	if err := s.Store.PutRun(ctx, datastore.Run{Flow: "SuperviseFlow", ID: "r1", Start: time.Now(), Runtime: "local"}); err != nil {
+		t.Fatal(err)
+	}
+	running := taskcontract.Invocation{Step: "train", RunID: "r1"}
+	type result struct {
+		res *Result
+		err error
+	}
+	ended := make(chan result, 1)
+	go func() {
+		res, err := s.Run(ctx, running)
+		ended <- result{res, err}
+	}()
+
+	c, err := client.Open(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(stream string) string {
+		t.Helper()
+		run, err := c.Flow("SuperviseFlow").Run(ctx, "r1")
+		if err != nil {
+			return ""
+		}
+		task, err := run.Task(ctx, "train", "0")
+		if err != nil {
+			return ""
+		}
+		if task.Status != client.StatusRunning || task.Attempt != 0 {
+			t.Fatalf("task %s while the attempt runs: status %s, attempt %d", task.Pathspec(), task.Status, task.Attempt)
+		}
+		rc, err := task.Log(ctx, -1, stream)
+		if errors.Is(err, client.ErrNotFound) {
+			return ""
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		data, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	// Wait (polling, as a viewer does) for the first output; a saver that
+	// never saves fails here.
+	deadline := time.Now().Add(30 * time.Second)
+	var out, errOut string
+	for out != "epoch 1: loss 0.9\n" || errOut != "warming up\n" {
+		if time.Now().After(deadline) {
+			t.Fatalf("while the task runs, its logs read stdout %q, stderr %q; want the first lines", out, errOut)
+		}
+		time.Sleep(10 * time.Millisecond)
+		out, errOut = read(client.Stdout), read(client.Stderr)
+	}
+	if _, err := b.Stat(ctx, "SuperviseFlow/runs/r1/train/0/0/stdout.log"); !errors.Is(err, datastore.ErrNotFound) {
+		t.Fatalf("the final log exists while the task runs: %v", err)
+	}
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := <-ended
+	if r.err != nil || r.res.LogErr != nil || r.res.PartErr != nil {
+		t.Fatalf("Run: %v (logs: %v, parts: %v)", r.err, r.res.LogErr, r.res.PartErr)
+	}
+	if r.res.Parts < 2 {
+		t.Errorf("%d parts saved, want at least one per stream", r.res.Parts)
+	}
+	want := "epoch 1: loss 0.9\nepoch 2: loss 0.5\n"
+	if got := readLogOf(t, s.Store, running, "stdout"); got != want {
+		t.Errorf("final stdout %q, want %q", got, want)
+	}
+	if _, err := b.Stat(ctx, "SuperviseFlow/runs/r1/train/0/0/stdout.log"); err != nil {
+		t.Errorf("no final log: %v", err)
+	}
+	// The parts are a prefix of the final log (the saver may have saved
+	// the second line too).
+	var joined []byte
+	err = b.List(ctx, "SuperviseFlow/runs/r1/train/0/0/stdout.part-", func(name string, _ int64) error {
+		rc, err := b.Load(ctx, name)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		data, err := io.ReadAll(rc)
+		joined = append(joined, data...)
+		return err
+	})
+	if err != nil || !strings.HasPrefix(want, string(joined)) || len(joined) == 0 {
+		t.Errorf("stdout parts joined %q (%v), want a prefix of %q", joined, err, want)
+	}
+}
+
+func readLogOf(t *testing.T, s *datastore.Store, inv taskcontract.Invocation, stream string) string {
+	t.Helper()
+	rc, err := s.Log(context.Background(), inv.RunID, inv.Step, "0", inv.Attempt, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

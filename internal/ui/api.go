@@ -221,7 +221,8 @@ func (s *Server) apiTask(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiLog answers a log from ?offset=N on: what the task page polls to
-// tail a running task's output.
+// tail a running task's output, which its supervisor saves in parts every
+// few seconds (task.LogPartEvery) until the whole log is saved at its end.
 func (s *Server) apiLog(w http.ResponseWriter, r *http.Request) {
 	_, t, err := s.task(r)
 	if err != nil {
@@ -236,7 +237,9 @@ func (s *Server) apiLog(w http.ResponseWriter, r *http.Request) {
 	offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
 	text, size, err := readLog(r.Context(), t, stream, max(offset, 0))
 	if errorsIsNotFound(err) {
-		// Not stored yet: a running attempt's output is stored when it ends.
+		// Nothing saved yet: a running attempt without output so far, or
+		// one not run by a supervisor (in-process), whose output is saved
+		// when it ends.
 		writeJSON(w, http.StatusOK, map[string]any{"text": "", "size": 0, "status": t.Status, "stored": false})
 		return
 	}

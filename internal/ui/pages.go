@@ -245,6 +245,14 @@ func (s *Server) task(r *http.Request) (*client.Run, *client.Task, error) {
 			return nil, nil, fmt.Errorf("%w: attempt %q is not a number", errBadName, a)
 		}
 		t, err := st.TaskAttempt(r.Context(), n[1], num)
+		if errorsIsNotFound(err) {
+			// The attempt has no record yet: it is the task's running first
+			// attempt (whose page and log API the task page links to), or
+			// missing.
+			if lt, lerr := st.Task(r.Context(), n[1]); lerr == nil && lt.Status == client.StatusRunning && lt.Attempt == num {
+				return run, lt, nil
+			}
+		}
 		return run, t, err
 	}
 	t, err := st.Task(r.Context(), n[1])

@@ -31,6 +31,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) datastore.Backend) {
 	t.Run("FailedSave", func(t *testing.T) { testFailedSave(t, newBackend(t)) })
 	t.Run("Cancelled", func(t *testing.T) { testCancelled(t, newBackend(t)) })
 	t.Run("Remove", func(t *testing.T) { testRemove(t, newBackend(t)) })
+	t.Run("StoreLogParts", func(t *testing.T) { testLogParts(t, newBackend(t)) })
 }
 
 func save(t *testing.T, b datastore.Backend, name string, data []byte) {
@@ -348,5 +349,61 @@ func testRemove(t *testing.T, b datastore.Backend) {
 	save(t, b, "r/a/x", []byte("again"))
 	if got := string(load(t, b, "r/a/x")); got != "again" {
 		t.Fatalf("load after re-save = %q", got)
+	}
+}
+
+// testLogParts checks a Store's logs on the backend: the parts of a
+// running attempt's output joined in order (a gap ending them), then the
+// final log in their place.
+func testLogParts(t *testing.T, b datastore.Backend) {
+	ctx := context.Background()
+	s := datastore.NewStore(b, "F")
+	read := func() (string, error) {
+		t.Helper()
+		rc, err := s.Log(ctx, "r", "train", "0", 1, "stdout")
+		if err != nil {
+			return "", err
+		}
+		defer rc.Close()
+		data, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatalf("read the log: %v", err)
+		}
+		return string(data), nil
+	}
+	if _, err := read(); !errors.Is(err, datastore.ErrNotFound) {
+		t.Fatalf("Log before any output = %v, want ErrNotFound", err)
+	}
+	put := func(part int, text string) {
+		t.Helper()
+		if err := s.PutLogPart(ctx, "r", "train", "0", 1, "stdout", part, strings.NewReader(text)); err != nil {
+			t.Fatalf("PutLogPart(%d): %v", part, err)
+		}
+	}
+	put(1, "epoch 1\n")
+	put(2, "epoch 2\n")
+	put(4, "after a gap\n") // not joined until part 3 exists
+	if got, err := read(); err != nil || got != "epoch 1\nepoch 2\n" {
+		t.Errorf("Log from parts 1, 2 and 4 = %q, %v; want parts 1 and 2", got, err)
+	}
+	put(3, "epoch 3\n")
+	if got, err := read(); err != nil || got != "epoch 1\nepoch 2\nepoch 3\nafter a gap\n" {
+		t.Errorf("Log from parts 1-4 = %q, %v", got, err)
+	}
+	if _, err := s.Log(ctx, "r", "train", "0", 1, "stderr"); !errors.Is(err, datastore.ErrNotFound) {
+		t.Errorf("Log(stderr) with stdout parts only = %v, want ErrNotFound", err)
+	}
+	if err := s.PutLogPart(ctx, "r", "train", "0", 1, "stdout", 0, strings.NewReader("x")); err == nil {
+		t.Error("PutLogPart(part 0) succeeded")
+	}
+	if err := s.PutLogPart(ctx, "r", "train", "0", 1, "other", 1, strings.NewReader("x")); err == nil {
+		t.Error("PutLogPart(stream other) succeeded")
+	}
+	// The final log supersedes the parts.
+	if err := s.PutLog(ctx, "r", "train", "0", 1, "stdout", strings.NewReader("the whole output\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := read(); err != nil || got != "the whole output\n" {
+		t.Errorf("Log after PutLog = %q, %v; want the final log", got, err)
 	}
 }

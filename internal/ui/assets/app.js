@@ -137,7 +137,8 @@ async function runPage(root) {
   }
 }
 
-// tailLogs polls the logs of a running attempt until they are stored.
+// tailLogs polls the logs of a running attempt (saved in parts as it runs)
+// until it ends.
 async function tailLogs() {
   const pres = Array.from(document.querySelectorAll("pre.logtext"));
   let running = true;
