@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
@@ -83,6 +84,12 @@ the step failed, 2 on bad input.`,
 				// record the start task creates.
 				if tok := env.Getenv(taskcontract.EnvProductionToken); tok != "" {
 					spec.Tags = []string{ProductionTagPrefix + tok}
+				}
+				// A nested foreach compiled to one INLINE Map.
+				if v := env.Getenv(taskcontract.EnvForeachLimit); v != "" {
+					if ex.ForeachLimit, err = strconv.Atoi(v); err != nil || ex.ForeachLimit < 0 {
+						return usage.Errorf("%s=%q is not a number of items; it is set by the state machine (step-functions create): redeploy the flow", taskcontract.EnvForeachLimit, v)
+					}
 				}
 			}
 			rec, err := ex.Run(ctx, spec)

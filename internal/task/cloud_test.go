@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stepflow/stepflow"
@@ -119,5 +120,65 @@ func TestEndRun(t *testing.T) {
 	_, end, err := ex.Store.Run(ctx, "sfn-a")
 	if err != nil || end == nil || end.Status != datastore.StatusSucceeded || !end.End.Equal(rec.End.UTC()) {
 		t.Errorf("end record %+v, %v; end task ended %v", end, err, rec.End)
+	}
+}
+
+type nestedState struct {
+	Outer []int
+	Inner []int
+	N     int
+}
+
+// A nested foreach of a Step Functions run (STEPFLOW_FOREACH_LIMIT: one
+// INLINE Map of at most 1,000 items) wider than its limit fails its task
+// with a message naming the step, the width and the fix; within the limit,
+// or without one (a local run), it records its width.
+func TestForeachLimit(t *testing.T) {
+	f := flow.MustDefinitionOf(stepflow.New[nestedState]("NestedLimitFlow").
+		Step("start", func(s *nestedState, c *stepflow.Context) error {
+			s.Outer = []int{1}
+			return nil
+		}, stepflow.Foreach("Outer", "outer")).
+		Step("outer", func(s *nestedState, c *stepflow.Context) error {
+			s.Inner = make([]int, 3)
+			return nil
+		}, stepflow.Foreach("Inner", "leaf")).
+		Step("leaf", func(s *nestedState, c *stepflow.Context) error { return nil }, stepflow.Next("join_inner")).
+		Join("join_inner", func(s *nestedState, c *stepflow.Context, in []*nestedState) error { return nil }, stepflow.Next("join_outer")).
+		Join("join_outer", func(s *nestedState, c *stepflow.Context, in []*nestedState) error { return nil }, stepflow.Next("end")).
+		Step("end", func(s *nestedState, c *stepflow.Context) error { return nil }))
+	g, err := graph.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := local.New(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ex := &task.Executor{Flow: f, Graph: g, Store: datastore.NewStore(b, f.Name)}
+	if rec, err := ex.Run(ctx, task.Spec{RunID: "sfn-a", Step: "start", Params: map[string]string{}}); err != nil || rec.Status != datastore.StatusSucceeded {
+		t.Fatalf("start: %+v %v", rec, err)
+	}
+	for _, tc := range []struct {
+		limit int
+		ok    bool
+	}{{2, false}, {3, true}, {0, true}} {
+		ex.ForeachLimit = tc.limit
+		rec, err := ex.Run(ctx, task.Spec{RunID: "sfn-a", Step: "outer", Indices: []int{0}})
+		if err != nil {
+			t.Fatalf("limit %d: %v", tc.limit, err)
+		}
+		if tc.ok {
+			if rec.Status != datastore.StatusSucceeded || rec.ForeachWidth != 3 {
+				t.Errorf("limit %d: %+v", tc.limit, rec)
+			}
+			continue
+		}
+		for _, want := range []string{"step outer", "Inner has 3 items", "more than the 2", "--distributed-map"} {
+			if rec.Status != datastore.StatusFailed || !strings.Contains(rec.Error, want) {
+				t.Errorf("limit %d: status %s, error %q lacks %q", tc.limit, rec.Status, rec.Error, want)
+			}
+		}
 	}
 }

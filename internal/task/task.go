@@ -67,6 +67,12 @@ type Executor struct {
 	// foreach or switch step, after its record is written (a cloud run's
 	// DynamoDB item, docs/state-machine.md). Its error fails Run.
 	Bookkeeper Bookkeeper
+	// ForeachLimit, when > 0, is the most items a foreach task may have:
+	// a nested foreach of a Step Functions run, compiled to one INLINE Map
+	// of at most 1,000 items (STEPFLOW_FOREACH_LIMIT). A wider one fails
+	// with a message naming the step, its width and the fix, rather than
+	// an intrinsic failure deep in the execution.
+	ForeachLimit int
 }
 
 // Bookkeeper records what the orchestrator needs to know to go on after a
@@ -299,6 +305,10 @@ func (e *Executor) transition(node *graph.Node, state reflect.Value, rec *datast
 	switch t.Kind {
 	case flow.Foreach:
 		rec.ForeachWidth = state.Elem().FieldByName(t.Field).Len()
+		if lim := e.ForeachLimit; lim > 0 && rec.ForeachWidth > lim {
+			return fmt.Errorf("step %s: foreach over %s has %d items, more than the %d a nested foreach can have on Step Functions (it runs as one INLINE Map, whose index list States.ArrayRange holds at most %d items); make the outer foreach wider and this one narrower (e.g. split %s into chunks of at most %d over an extra foreach level), or deploy with step-functions create --distributed-map (every foreach chunked, up to 1,000 x chunk items)",
+				node.Name, t.Field, rec.ForeachWidth, lim, lim, t.Field, lim)
+		}
 	case flow.Switch:
 		v := fmt.Sprint(state.Elem().FieldByName(t.Field).Interface())
 		for _, c := range t.Cases {

@@ -48,6 +48,11 @@ const (
 	EnvDynamoDBTable   = "STEPFLOW_DYNAMODB_TABLE"
 	EnvTTLSeconds      = "STEPFLOW_DYNAMODB_TTL_SECONDS"
 	EnvFlow            = "STEPFLOW_FLOW"
+	// EnvForeachLimit is the most items the step, a foreach, may have: set
+	// on a nested foreach that the state machine runs as one INLINE Map
+	// (States.ArrayRange lists at most 1,000 items). A wider foreach task
+	// fails, naming the step, its width and the fix.
+	EnvForeachLimit = "STEPFLOW_FOREACH_LIMIT"
 
 	// Recorded with the attempt when set (the AWS Batch container).
 	EnvBatchJobID      = "AWS_BATCH_JOB_ID"

@@ -60,6 +60,9 @@ const (
 	EnvDynamoDBTable = taskcontract.EnvDynamoDBTable
 	EnvTTLSeconds    = taskcontract.EnvTTLSeconds
 	EnvFlow          = taskcontract.EnvFlow
+	// EnvForeachLimit is set on a nested foreach compiled to one INLINE
+	// Map only: its width is at most maxRange (States.ArrayRange).
+	EnvForeachLimit = taskcontract.EnvForeachLimit
 	// EnvProductionToken is the deployment's production token (set by
 	// step-functions create): the production namespace of its runs.
 	EnvProductionToken = taskcontract.EnvProductionToken
@@ -127,13 +130,14 @@ func Compile(g *graph.Graph, s Settings) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &compiler{g: g, f: g.Flow, s: s, part: s.partition(), jds: map[string]*jobdef.JobDefinition{}, jdOf: map[string]string{}}
+	c := &compiler{g: g, f: g.Flow, s: s, part: s.partition(), jds: map[string]*jobdef.JobDefinition{}, jdOf: map[string]string{}, mapItems: map[string]int{}}
 	if err := c.check(); err != nil {
 		return nil, usage.Wrap(err)
 	}
 	c.jobDefinitions()
 	states := c.init()
 	c.scope(&states, g.Start, "")
+	c.checkHistory(states)
 	if len(c.errs) > 0 {
 		return nil, usage.Wrap(errors.Join(c.errs...))
 	}
@@ -217,6 +221,10 @@ type compiler struct {
 	jdOf  map[string]string                // step -> job definition name
 	errs  []error
 	warns []string
+	// mapItems bounds the items of INLINE Maps by name, for the history
+	// estimate: a top-level foreach's inline Map (its threshold), a
+	// chunk's Map (the chunk size). Others hold up to maxRange.
+	mapItems map[string]int
 }
 
 func (c *compiler) fail(step, limit, fix, format string, args ...any) {
@@ -638,6 +646,9 @@ func (c *compiler) submit(n *graph.Node, in, attempt, caught string) obj {
 	}
 	if caught != "" {
 		env = append(env, obj{{"Name", EnvCaught}, {"Value.$", caught}})
+	}
+	if n.Kind == graph.Foreach && c.inlineOnly(n) {
+		env = append(env, obj{{"Name", EnvForeachLimit}, {"Value", strconv.Itoa(maxRange)}})
 	}
 	for _, k := range sortedKeys(o.Env) {
 		// User values are always literal ("Value"), even when they look

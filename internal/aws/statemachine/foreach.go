@@ -122,6 +122,12 @@ func (c *compiler) sizes(n *graph.Node, perItem int) (threshold, chunk int) {
 	return threshold, chunk
 }
 
+// inlineOnly reports whether the foreach step n compiles to one INLINE Map
+// only (at most maxRange items): a nested foreach, unless --distributed-map.
+func (c *compiler) inlineOnly(n *graph.Node) bool {
+	return n.ForeachDepth > 0 && !c.s.DistributedMap
+}
+
 // foreach adds the foreach step's Task, the width lookup, the empty check
 // and the Map (inline, chunked, or both behind a Choice on the width).
 func (c *compiler) foreach(states *obj, n *graph.Node, in, exit string) {
@@ -131,11 +137,7 @@ func (c *compiler) foreach(states *obj, n *graph.Node, in, exit string) {
 	body := obj{}
 	c.scope(&body, n.Out[0], n.MatchingJoin)
 	perItem := events(body)
-	chunked := c.s.DistributedMap
-	inline := !chunked
-	if n.ForeachDepth == 0 && !c.s.DistributedMap {
-		chunked = true
-	}
+	chunked, inline := !c.inlineOnly(n), !c.s.DistributedMap
 	// No items: straight to the join, with the payload cleared of the width.
 	empty := helper(n.Name, "Empty")
 	choice := obj{{"Variable", "$.Foreach.Width"}, {"StringEquals", "0"}, {"Next", empty}}
@@ -168,11 +170,13 @@ func (c *compiler) foreach(states *obj, n *graph.Node, in, exit string) {
 			{"Cause", fmt.Sprintf("foreach step %s has more than %d items (%d chunks of %d); lower the width or raise the foreach chunk", n.Name, maxWidth, maxRange, chunk)}}})
 	if inline {
 		*states = append(*states, c.inlineMap(n, exit, body, "$.Width")...)
+		c.mapItems[helper(n.Name, "Map")] = threshold
 		// The body's states are now in the definition twice: the chunked
 		// copy gets other names (state names are unique in a state machine).
 		body = renameStates(body, distSuffix)
 	}
 	*states = append(*states, c.chunkedMap(n, exit, body, chunk, inline)...)
+	c.mapItems[helper(n.Name, "Each")] = chunk
 }
 
 // distSuffix marks the states of a foreach body's chunked copy: step names

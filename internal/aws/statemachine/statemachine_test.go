@@ -635,3 +635,51 @@ func TestForeachSettingsRange(t *testing.T) {
 		t.Errorf("warnings: %v", r.Warnings)
 	}
 }
+
+// A flow whose worst-case history passes 25,000 events is warned about
+// with the estimate and the fix: a nested foreach (1,000 items each) inside
+// an inline top-level one; a chunk holding nested foreaches. Flat foreaches
+// at the automatic sizes, and --distributed-map with small chunks, are not.
+func TestHistoryWarning(t *testing.T) {
+	history := func(r *statemachine.Result) string {
+		for _, w := range r.Warnings {
+			if strings.Contains(w, "25000 AWS allows per execution") {
+				return w
+			}
+		}
+		return ""
+	}
+	w := history(compile(t, nested(2), testSettings()))
+	for _, want := range []string{"flow NestedFlow", "events in the execution", "events in a child execution of start (one chunk)", "--distributed-map", "keep nested foreaches narrow"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("nested: warning %q lacks %q", w, want)
+		}
+	}
+	if w := history(compile(t, nested(1), testSettings())); w != "" {
+		t.Errorf("one foreach level: %s", w)
+	}
+	s := testSettings()
+	s.DistributedMap, s.ForeachChunk = true, 10
+	if w := history(compile(t, nested(2), s)); w != "" {
+		t.Errorf("--distributed-map, chunks of 10: %s", w)
+	}
+}
+
+// A nested foreach compiled to one INLINE Map tells its task its limit
+// (STEPFLOW_FOREACH_LIMIT=1000), so a wider one fails there with a clear
+// message; a top-level foreach and --distributed-map ones have no limit.
+func TestForeachLimitEnv(t *testing.T) {
+	d := string(compile(t, nested(2), testSettings()).Compact)
+	if n := strings.Count(d, `{"Name":"STEPFLOW_FOREACH_LIMIT","Value":"1000"}`); n != 2 {
+		// level_1 twice: in the inline path and in its chunked copy.
+		t.Errorf("nested foreach: %d STEPFLOW_FOREACH_LIMIT, want 2 (level_1, inline and chunked)", n)
+	}
+	s := testSettings()
+	s.DistributedMap = true
+	if d := string(compile(t, nested(2), s).Definition); strings.Contains(d, "STEPFLOW_FOREACH_LIMIT") {
+		t.Error("--distributed-map: a chunked nested foreach has a limit")
+	}
+	if d := string(compile(t, nested(1), testSettings()).Definition); strings.Contains(d, "STEPFLOW_FOREACH_LIMIT") {
+		t.Error("a top-level foreach has a limit")
+	}
+}
