@@ -56,7 +56,13 @@ func (c *childProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt,
 // in the background until the run ends. A step with Env options runs in a
 // child process all the same: environment variables belong to a process,
 // and tasks running side by side may need different values.
-type inProcess struct{ r *Runner }
+//
+// The tasks of a foreach share the loading of the foreach task's state
+// (task.ParentCache): each gets its own copy of it.
+type inProcess struct {
+	r       *Runner
+	parents task.ParentCache
+}
 
 func (p *inProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt, error) {
 	if len(j.Step.Step.Options.Env) > 0 {
@@ -64,7 +70,7 @@ func (p *inProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt, er
 	}
 	var out bytes.Buffer
 	w := &lineWriter{fn: func(line []byte) { p.r.Reporter.Output(j, "stdout", line) }, buf: &out}
-	ex := &task.Executor{Flow: p.r.Flow, Graph: p.r.Graph, Store: p.r.Store, Out: w}
+	ex := &task.Executor{Flow: p.r.Flow, Graph: p.r.Graph, Store: p.r.Store, Out: w, Parents: &p.parents}
 	rec, err := ex.Run(ctx, task.Spec{RunID: j.Run, Step: j.Step.Name, TaskID: j.ID, Indices: j.Indices,
 		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught})
 	w.flush()

@@ -212,17 +212,22 @@ func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spe
 		if len(spec.Inputs) != 1 {
 			return nil, badInput("step %s takes exactly one input, got %d (%v)", node.Name, len(spec.Inputs), spec.Inputs)
 		}
-		s, r, err := l.load(ctx, spec.Inputs[0], false)
+		s, r, snaps, err := e.loadParent(ctx, l, spec.Inputs[0])
 		if err != nil {
 			return nil, err
 		}
-		st.state = s
+		st.state, st.snaps = s, snaps
 		for k, v := range r.Artifacts {
 			st.inherited[k] = v
 		}
 	}
-	st.snaps = map[string]artifact.Snapshot{}
+	if st.snaps == nil {
+		st.snaps = map[string]artifact.Snapshot{}
+	}
 	for name := range st.inherited {
+		if _, ok := st.snaps[name]; ok {
+			continue // taken once for every task sharing the parent
+		}
 		fv := st.state.Elem().FieldByName(name)
 		if artifact.IsLazy(fv.Type()) || artifact.IsFile(fv.Type()) {
 			continue

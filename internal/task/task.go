@@ -73,6 +73,9 @@ type Executor struct {
 	// with a message naming the step, its width and the fix, rather than
 	// an intrinsic failure deep in the execution.
 	ForeachLimit int
+	// Parents, when set, shares the loading of a foreach task's state
+	// between its children (an executor running many tasks in one process).
+	Parents *ParentCache
 }
 
 // Bookkeeper records what the orchestrator needs to know to go on after a
