@@ -37,6 +37,10 @@ type Run struct {
 	// it started, in topological order (the first step is the start
 	// step); nil for runs recorded before Stepflow stored it.
 	Graph []GraphStep
+	// Trigger says what started the run: "type" is schedule, user, event
+	// or run, with the details docs/triggers.md lists; nil for a local
+	// run started without --event.
+	Trigger map[string]string
 
 	indexed bool // the run's attempts are indexed (datastore.Run.AttemptIndex)
 	f       *Flow

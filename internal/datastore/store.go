@@ -35,6 +35,11 @@ type Run struct {
 	// Options are the local runtime's flags the run was started with; a
 	// resume reuses them unless given again.
 	Options *RunOptions `json:"options,omitempty"`
+	// Trigger says what started the run (docs/triggers.md): "type" is
+	// schedule, user (with the "user"), event (with the "event" and its
+	// "id") or run (with the "upstream" run's pathspec, its "status" and
+	// the event's "id"); nil for a local run started without --event.
+	Trigger map[string]string `json:"trigger,omitempty"`
 	// AttemptIndex is the version of the run's attempt index
 	// (AttemptIndexVersion), or 0 for runs recorded before Stepflow wrote
 	// one: then only listing the run's objects finds its tasks.

@@ -84,11 +84,11 @@ func TestInspectCommands(t *testing.T) {
 		args           []string
 		stdout, stderr string // expected exactly, unless prefixed by "~" (contains)
 	}{
-		{[]string{"runs"}, "RUN  STATUS     START                DURATION  TAGS\n" +
-			"r2   running    2026-01-02 11:00:00  -         -\n" +
-			"r1   succeeded  2026-01-02 10:00:00  1m30s     -\n", ""},
-		{[]string{"runs", "--status", "succeeded"}, "RUN  STATUS     START                DURATION  TAGS\n" +
-			"r1   succeeded  2026-01-02 10:00:00  1m30s     -\n", ""},
+		{[]string{"runs"}, "RUN  STATUS     START                DURATION  TAGS  STARTED BY\n" +
+			"r2   running    2026-01-02 11:00:00  -         -     -\n" +
+			"r1   succeeded  2026-01-02 10:00:00  1m30s     -     -\n", ""},
+		{[]string{"runs", "--status", "succeeded"}, "RUN  STATUS     START                DURATION  TAGS  STARTED BY\n" +
+			"r1   succeeded  2026-01-02 10:00:00  1m30s     -     -\n", ""},
 		{[]string{"runs", "--tag", "nope"}, "", "no runs of HelloFlow with --tag nope (of 2 runs)\n"},
 		{[]string{"runs", "--json"}, `~"duration_seconds": 90`, ""},
 		{[]string{"dump", "r1/train/0"}, "Score: 0.5\nShards: [\n  \"eu\",\n  \"us\"\n]\n", ""},

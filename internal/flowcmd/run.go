@@ -179,9 +179,9 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 	if fs.NArg() > 0 {
 		return usage.Errorf("run takes no arguments, got %q; parameters are flags (--name value)", fs.Args())
 	}
-	var from map[string]string // parameter -> the event field it was mapped from
+	var from, started map[string]string // parameter -> the event field it was mapped from; what started the run
 	if *eventFile != "" {
-		if from, err = eventParams(f.Def, *eventFile, params); err != nil {
+		if from, started, err = eventParams(f.Def, *eventFile, params); err != nil {
 			return err
 		}
 	}
@@ -220,7 +220,7 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 	}
 	run := datastore.Run{Flow: f.Def.Name, ID: newRunID(), Start: time.Now().UTC(), Params: values,
 		Configs: frozen, Tags: append(append([]string(nil), f.Def.Tags...), rf.tags...), User: userName(), Runtime: "local",
-		Graph: g.ShapeJSON(), Options: &opts}
+		Graph: g.ShapeJSON(), Options: &opts, Trigger: started}
 	return startRun(ctx, env, f, g, store, &rf, run, nil)
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/trigger"
 )
 
 // Inspector runs the inspection commands on one flow of a datastore. The
@@ -116,6 +117,7 @@ type runJSON struct {
 	User            string            `json:"user,omitempty"`
 	Tags            []string          `json:"tags,omitempty"`
 	Runtime         string            `json:"runtime,omitempty"`
+	Trigger         map[string]string `json:"trigger,omitempty"`
 }
 
 // WriteRuns prints runs as a table (or a JSON array) on w; with no runs, the
@@ -127,7 +129,7 @@ func WriteRuns(w, werr io.Writer, runs []*client.Run, flowName, root string, asJ
 			j := runJSON{
 				Flow: r.Flow, ID: r.ID, Status: r.Status, Start: r.Start, Error: r.Error,
 				Params: r.Params, Origin: r.Origin, ResumeStep: r.ResumeStep, User: r.User,
-				Tags: r.Tags, Runtime: r.Runtime,
+				Tags: r.Tags, Runtime: r.Runtime, Trigger: r.Trigger,
 			}
 			if !r.End.IsZero() {
 				end, d := r.End, r.Duration().Seconds()
@@ -146,15 +148,27 @@ func WriteRuns(w, werr io.Writer, runs []*client.Run, flowName, root string, asJ
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTATUS\tSTART\tDURATION\tTAGS")
+	fmt.Fprintln(tw, "RUN\tSTATUS\tSTART\tDURATION\tTAGS\tSTARTED BY")
 	for _, r := range runs {
 		tags := strings.Join(r.Tags, ",")
 		if r.Origin != "" {
 			tags = strings.TrimPrefix(tags+",resumed:"+r.Origin, ",")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, FormatTime(r.Start), FormatDuration(r.Duration()), cmp.Or(tags, "-"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, FormatTime(r.Start), FormatDuration(r.Duration()), cmp.Or(tags, "-"), cmp.Or(StartedBy(r), "-"))
 	}
 	return tw.Flush()
+}
+
+// StartedBy says what started run r (trigger.Describe of its Trigger), or
+// for a local run started without --event, its user; "" when unknown.
+func StartedBy(r *client.Run) string {
+	if s := trigger.Describe(r.Trigger); s != "" {
+		return s
+	}
+	if r.User != "" {
+		return trigger.Describe(trigger.User(r.User))
+	}
+	return ""
 }
 
 // FormatTime renders a time for tables: local time to the second.

@@ -97,6 +97,9 @@ func showRun(ctx context.Context, w io.Writer, r *client.Run) error {
 	if len(r.Tags) > 0 {
 		fmt.Fprintf(w, "Tags:      %s\n", strings.Join(r.Tags, " "))
 	}
+	if by := StartedBy(r); by != "" {
+		fmt.Fprintf(w, "Started:   by %s\n", by)
+	}
 	if r.Origin != "" {
 		how := "reusing every task that succeeded there"
 		if r.ResumeStep != "" {

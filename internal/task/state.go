@@ -309,7 +309,7 @@ func (e *Executor) applyRun(ctx context.Context, l *loader, spec *Spec, state re
 			}
 		}
 		run = datastore.Run{Flow: e.Flow.Name, ID: spec.RunID, Start: e.now(), Params: spec.Params, Configs: spec.Configs,
-			Tags: tags, Runtime: "step-functions", Graph: e.Graph.ShapeJSON()}
+			Trigger: spec.Trigger, Tags: tags, Runtime: "step-functions", Graph: e.Graph.ShapeJSON()}
 		if err := e.Store.PutRun(ctx, run); err != nil {
 			return err
 		}

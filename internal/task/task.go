@@ -41,6 +41,9 @@ type Spec struct {
 	// blob hash of the value frozen into the deployment
 	// (STEPFLOW_CONFIGS). Every config of the flow must be there.
 	Configs map[string]string
+	// Trigger goes into the run record created with Params: what started
+	// the run (STEPFLOW_TRIGGER).
+	Trigger map[string]string
 	// Tags go into the run record created with Params, after the flow's
 	// own tags (a cloud run: production:<token>).
 	Tags []string

@@ -34,6 +34,7 @@ const (
 	EnvIndices       = "STEPFLOW_INDICES"
 	EnvParams        = "STEPFLOW_PARAMS"
 	EnvConfigs       = "STEPFLOW_CONFIGS"
+	EnvTrigger       = "STEPFLOW_TRIGGER"
 	EnvCaught        = "STEPFLOW_CAUGHT" // an error name (States.TaskFailed), not a message
 	EnvDatastoreRoot = "STEPFLOW_DATASTORE_ROOT"
 	EnvDefinition    = "STEPFLOW_DEFINITION"
@@ -85,6 +86,10 @@ type Invocation struct {
 	// task: parameter name to value, config name to blob hash.
 	Params  map[string]string
 	Configs map[string]string
+	// Trigger says what started the run, for the run record the start
+	// task creates: the execution input's Trigger block
+	// ({"type": "schedule"}, {"type": "event", "event": ..., "id": ...}).
+	Trigger map[string]string
 	// Caught, when not empty, records this failure in the step's catch
 	// field instead of running the step. It is the failure's message
 	// (--caught), or with CaughtIsName only the error name the state
@@ -132,6 +137,9 @@ func (inv Invocation) Args() []string {
 	if inv.Configs != nil {
 		args = append(args, "--configs", mustJSON(inv.Configs))
 	}
+	if inv.Trigger != nil {
+		args = append(args, "--trigger", mustJSON(inv.Trigger))
+	}
 	if inv.Caught != "" {
 		name := "--caught"
 		if inv.CaughtIsName {
@@ -164,7 +172,7 @@ func (inv Invocation) Stdin() io.Reader {
 // invocation names a root. Append the child's own variables after it.
 func (inv Invocation) Env(base []string) []string {
 	drop := []string{EnvStep, EnvRunID, EnvTaskID, EnvAttempt, EnvInputPaths, EnvIndices,
-		EnvParams, EnvConfigs, EnvCaught, EnvCaptureLogs, EnvDefinition}
+		EnvParams, EnvConfigs, EnvTrigger, EnvCaught, EnvCaptureLogs, EnvDefinition}
 	if inv.DatastoreRoot != "" {
 		drop = append(drop, EnvDatastoreRoot)
 	}
@@ -205,8 +213,8 @@ func mustJSON(v map[string]string) string {
 // Flags are the step command's flags, before the fallback to the
 // environment.
 type Flags struct {
-	runID, taskID, attempt, indices, params, configs, caught, caughtName, root, definition string
-	inputs                                                                                 optString
+	runID, taskID, attempt, indices, params, configs, trigger, caught, caughtName, root, definition string
+	inputs                                                                                          optString
 }
 
 // Register declares the flags of the step command on fs.
@@ -218,6 +226,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.indices, "indices", "", "foreach index stack, comma separated (env "+EnvIndices+")")
 	fs.StringVar(&f.params, "params", "", "start step: JSON object of parameter values, to create the run record (env "+EnvParams+")")
 	fs.StringVar(&f.configs, "configs", "", "start step: JSON object of config name to blob hash, for the run record it creates (env "+EnvConfigs+")")
+	fs.StringVar(&f.trigger, "trigger", "", "start step: JSON object saying what started the run, for the run record it creates (env "+EnvTrigger+")")
 	fs.StringVar(&f.caught, "caught", "", "record this failure message in the catch field instead of running the step")
 	fs.StringVar(&f.caughtName, "caught-name", "", "like --caught, but only the error name: the message of the task's latest failed attempt is recorded (env "+EnvCaught+")")
 	fs.StringVar(&f.root, "datastore-root", "", "datastore root: a directory or s3://bucket/prefix (env "+EnvDatastoreRoot+"; default ./.stepflow)")
@@ -292,6 +301,11 @@ func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.R
 	if c := or(f.configs, EnvConfigs); c != "" {
 		if err := json.Unmarshal([]byte(c), &inv.Configs); err != nil {
 			return inv, usage.Errorf("--configs is not a JSON object of config name to blob hash: %v", err)
+		}
+	}
+	if t := or(f.trigger, EnvTrigger); t != "" {
+		if err := json.Unmarshal([]byte(t), &inv.Trigger); err != nil {
+			return inv, usage.Errorf("--trigger is not a JSON object of strings: %v", err)
 		}
 	}
 	// --caught is the message itself; --caught-name and STEPFLOW_CAUGHT

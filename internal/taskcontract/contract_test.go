@@ -35,6 +35,7 @@ func TestRoundTrip(t *testing.T) {
 		"index zero":    {Step: "body", RunID: "r1", Indices: []int{0}},
 		"params":        {Step: "start", RunID: "r1", Params: map[string]string{"alpha": "0.5", "name": "a,b \"c\""}, Configs: map[string]string{"cfg": "sha256:ab"}},
 		"empty params":  {Step: "start", RunID: "r1", Params: map[string]string{}},
+		"trigger":       {Step: "start", RunID: "r1", Params: map[string]string{}, Trigger: map[string]string{"type": "event", "event": "data.ready", "id": "e-1"}},
 		"caught msg":    {Step: "risky", RunID: "r1", Attempt: 3, Caught: "step risky: boom\nline 2"},
 		"caught name":   {Step: "risky", RunID: "r1", Attempt: 1, Caught: "States.TaskFailed", CaughtIsName: true},
 		"root":          {Step: "end", RunID: "r1", DatastoreRoot: "s3://bucket/prefix"},
@@ -73,7 +74,7 @@ func TestParseEnv(t *testing.T) {
 	env := map[string]string{
 		EnvStep: "body", EnvRunID: "sfn-1", EnvTaskID: "1-2", EnvAttempt: "2", EnvIndices: "1,2",
 		EnvInputPaths: "sfn-1/a/1,sfn-1/b/1", EnvParams: `{"p":"v"}`, EnvConfigs: `{"c":"h"}`,
-		EnvCaught: "States.TaskFailed", EnvDatastoreRoot: "s3://b/p", EnvDefinition: "abc",
+		EnvTrigger: `{"type":"schedule"}`, EnvCaught: "States.TaskFailed", EnvDatastoreRoot: "s3://b/p", EnvDefinition: "abc",
 	}
 	got, err := Parse(nil, envOf(env), nil)
 	if err != nil {
@@ -81,7 +82,7 @@ func TestParseEnv(t *testing.T) {
 	}
 	want := Invocation{Step: "body", RunID: "sfn-1", TaskID: "1-2", Indices: []int{1, 2}, Attempt: 2,
 		Inputs: []string{"sfn-1/a/1", "sfn-1/b/1"}, Params: map[string]string{"p": "v"}, Configs: map[string]string{"c": "h"},
-		Caught: "States.TaskFailed", CaughtIsName: true, DatastoreRoot: "s3://b/p", Definition: "abc"}
+		Trigger: map[string]string{"type": "schedule"}, Caught: "States.TaskFailed", CaughtIsName: true, DatastoreRoot: "s3://b/p", Definition: "abc"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("from the environment:\n%#v\nwant\n%#v", got, want)
 	}

@@ -60,7 +60,7 @@ func Build(f *flow.Flow, t *flow.Trigger, upstream Upstream) (Rule, error) {
 			paths[v] = "$." + m.Path
 			params = append(params, [2]string{m.Param, "<" + v + ">"})
 		}
-		info = [][2]string{{"type", "event"}, {"event", lit(t.Event)}, {"id", "<event_id>"}}
+		info = [][2]string{{"type", ByEvent}, {"event", lit(t.Event)}, {"id", "<event_id>"}}
 		r.Summary = fmt.Sprintf("on event %s", t.Event)
 	case flow.OnFinish:
 		arn := upstream(t)
@@ -79,7 +79,7 @@ func Build(f *flow.Flow, t *flow.Trigger, upstream Upstream) (Rule, error) {
 			}
 			params = append(params, [2]string{m.Param, frag})
 		}
-		info = [][2]string{{"type", "run"}, {"upstream", lit(t.Flow) + "/" + run}, {"status", "<status>"}, {"id", "<event_id>"}}
+		info = [][2]string{{"type", ByRun}, {"upstream", lit(t.Flow) + "/" + run}, {"status", "<status>"}, {"id", "<event_id>"}}
 		what := "finishes"
 		if t.OnlySuccess {
 			what = "succeeds"

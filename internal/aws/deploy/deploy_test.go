@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -322,27 +323,42 @@ func TestOperations(t *testing.T) {
 	e := setup(t, false)
 	ctx := context.Background()
 	ops := &deploy.Ops{C: e.c, Machine: "TestFlow", Flow: "TestFlow", Prog: "testflow"}
-	if _, err := ops.Trigger(ctx, nil); !usage.Is(err) || !strings.Contains(err.Error(), "not deployed") {
+	if _, err := ops.Trigger(ctx, nil, "ada"); !usage.Is(err) || !strings.Contains(err.Error(), "not deployed") {
 		t.Errorf("trigger before deploy: %v", err)
 	}
 	if err := e.create(t); err != nil {
 		t.Fatal(err)
 	}
-	run1, err := ops.Trigger(ctx, map[string]string{"name": "ada"})
+	run1, err := ops.Trigger(ctx, map[string]string{"name": "ada"}, "grace")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ex := e.f.Execution(strings.TrimPrefix(run1, "sfn-"))
-	if ex == nil || ex.Input != `{"Parameters":{"name":"ada"}}` {
+	if ex == nil || ex.Input != `{"Parameters":{"name":"ada"},"Trigger":{"type":"user","user":"grace"}}` {
 		t.Fatalf("execution %+v", ex)
 	}
-	run2, _ := ops.Trigger(ctx, nil)
-	if e.f.Execution(strings.TrimPrefix(run2, "sfn-")).Input != `{"Parameters":{}}` {
-		t.Error("input without parameters")
+	run2, _ := ops.Trigger(ctx, nil, "")
+	if in := e.f.Execution(strings.TrimPrefix(run2, "sfn-")).Input; in != `{"Parameters":{},"Trigger":{"type":"user"}}` {
+		t.Errorf("input without parameters or user: %s", in)
 	}
-	runs, err := ops.ListRuns(ctx, "")
-	if err != nil || len(runs) != 2 || runs[0].ID != run2 {
+	runs, err := ops.ListRuns(ctx, "", false)
+	if err != nil || len(runs) != 2 || runs[0].ID != run2 || runs[0].Trigger != nil {
 		t.Fatalf("list-runs: %v %+v", err, runs)
+	}
+	// What started each run, from its input: one DescribeExecution each.
+	before := e.f.Count("DescribeExecution")
+	runs, err = ops.ListRuns(ctx, "", true)
+	if err != nil || len(runs) != 2 || runs[1].ID != run1 ||
+		!reflect.DeepEqual(runs[1].Trigger, map[string]string{"type": "user", "user": "grace"}) ||
+		!reflect.DeepEqual(runs[0].Trigger, map[string]string{"type": "user"}) {
+		t.Fatalf("list-runs, started by: %v %+v", err, runs)
+	}
+	if n := e.f.Count("DescribeExecution") - before; n != 2 {
+		t.Errorf("list-runs of 2 runs described %d", n)
+	}
+	e.f.Fail("DescribeExecution", "AccessDeniedException", 1)
+	if _, err := ops.ListRuns(ctx, "", true); !usage.Is(err) || !strings.Contains(err.Error(), "describe run") {
+		t.Errorf("list-runs denied DescribeExecution: %v", err)
 	}
 
 	// Status from the history.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +19,7 @@ import (
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
+	"github.com/stepflow/stepflow/internal/trigger"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -61,12 +64,13 @@ func CheckRunID(id string) error {
 }
 
 // Input is the execution input of a run with parameters params (name ->
-// value in the format the run flags take), as docs/state-machine.md says.
-func Input(params map[string]string) (string, error) {
+// value in the format the run flags take) started as started says (its
+// Trigger block, trigger.User), as docs/state-machine.md says.
+func Input(params, started map[string]string) (string, error) {
 	if params == nil {
 		params = map[string]string{}
 	}
-	data, err := json.Marshal(map[string]any{"Parameters": params})
+	data, err := json.Marshal(map[string]any{"Parameters": params, "Trigger": started})
 	if err != nil {
 		return "", err
 	}
@@ -76,15 +80,16 @@ func Input(params map[string]string) (string, error) {
 	return string(data), nil
 }
 
-// Trigger starts a run with the parameters and returns its run id. The
+// Trigger starts a run with the parameters, started by user, and returns
+// its run id. The
 // execution is named before StartExecution (NewRunName), so the call is
 // idempotent (Step Functions answers a repeated StartExecution of a
 // running standard execution with the same name and input as the first
 // one; the SDK retries a lost answer) and the run id is known even when
 // the call fails: it is returned with the error whenever the run may have
 // started.
-func (o *Ops) Trigger(ctx context.Context, params map[string]string) (string, error) {
-	input, err := Input(params)
+func (o *Ops) Trigger(ctx context.Context, params map[string]string, user string) (string, error) {
+	input, err := Input(params, trigger.User(user))
 	if err != nil {
 		return "", err
 	}
@@ -125,16 +130,56 @@ type Run struct {
 	ID          string
 	Status      string
 	Start, Stop time.Time
+	// Trigger is the Trigger block of the execution's input: what started
+	// the run (ListRuns with startedBy).
+	Trigger map[string]string
+}
+
+// startedBy fills in the Trigger of each run of the state machine
+// machineArn from its execution's input (DescribeExecution, a few at a
+// time). An input without one (a run started before Stepflow wrote it, or
+// by another tool) leaves it nil.
+func (o *Ops) startedBy(ctx context.Context, machineArn string, runs []Run) error {
+	const parallel = 8
+	sem := make(chan struct{}, parallel)
+	errs := make([]error, len(runs))
+	var wg sync.WaitGroup
+	for i := range runs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(r *Run, err *error) {
+			defer func() { <-sem; wg.Done() }()
+			out, e := o.C.SFN.DescribeExecution(ctx, &sfnsdk.DescribeExecutionInput{ExecutionArn: aws.String(execArn(machineArn, r.ID))})
+			if e != nil {
+				*err = awsErr("describe run "+r.ID, e)
+				return
+			}
+			var in struct {
+				Trigger map[string]string
+			}
+			if json.Unmarshal([]byte(aws.ToString(out.Input)), &in) == nil {
+				r.Trigger = in.Trigger
+			}
+		}(&runs[i], &errs[i])
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // ListRuns lists the runs, newest first, with status (RUNNING, SUCCEEDED,
 // FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE) or all when status is "".
-func (o *Ops) ListRuns(ctx context.Context, status string) ([]Run, error) {
+// With startedBy it also reads what started each run (one
+// DescribeExecution per run).
+func (o *Ops) ListRuns(ctx context.Context, status string, startedBy bool) ([]Run, error) {
 	d, err := o.deployed(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return listRuns(ctx, o.C, d.Arn, status, 0)
+	runs, err := listRuns(ctx, o.C, d.Arn, status, 0)
+	if err != nil || !startedBy {
+		return runs, err
+	}
+	return runs, o.startedBy(ctx, d.Arn, runs)
 }
 
 func listRuns(ctx context.Context, c *Clients, machineArn, status string, limit int) ([]Run, error) {

@@ -23,7 +23,7 @@ func TestTriggerNamesTheExecution(t *testing.T) {
 
 	e.f.Reset()
 	e.f.FailAfter("StartExecution", "InternalServerException", 1)
-	id, err := ops.Trigger(ctx, map[string]string{"name": "ada"})
+	id, err := ops.Trigger(ctx, map[string]string{"name": "ada"}, "ada")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,20 +33,20 @@ func TestTriggerNamesTheExecution(t *testing.T) {
 	if n := e.f.Count("StartExecution"); n != 2 {
 		t.Errorf("StartExecution called %d times, want 2 (the lost answer retried)", n)
 	}
-	runs, err := ops.ListRuns(ctx, "")
+	runs, err := ops.ListRuns(ctx, "", false)
 	if err != nil || len(runs) != 1 || runs[0].ID != id {
 		t.Errorf("a retried trigger started %+v (%v), want the one run %s", runs, err, id)
 	}
 
 	// Every attempt fails: the run id comes with the error.
 	e.f.Fail("StartExecution", "InternalServerException", 3) // the SDK tries 3 times
-	id2, err := ops.Trigger(ctx, nil)
+	id2, err := ops.Trigger(ctx, nil, "ada")
 	if err == nil || !strings.HasPrefix(id2, "sfn-") || id2 == id || !strings.Contains(err.Error(), id2) {
 		t.Errorf("failed trigger: id %q, %v", id2, err)
 	}
 	// Refused: it did not start, no id.
 	e.f.Fail("StartExecution", "AccessDeniedException", 1)
-	if id3, err := ops.Trigger(ctx, nil); !usage.Is(err) || id3 != "" {
+	if id3, err := ops.Trigger(ctx, nil, "ada"); !usage.Is(err) || id3 != "" {
 		t.Errorf("denied trigger: id %q, %v", id3, err)
 	}
 }

@@ -18,7 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/stepflow/stepflow/internal/aws/deploy"
 	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/trigger"
 )
 
 // exampleCase is one example run both ways with the same parameters.
@@ -65,9 +67,17 @@ func TestExamples(t *testing.T) {
 			t.Parallel() // go test -parallel (GOMAXPROCS) at a time
 			fp := w.build(t, module+"/examples/"+c.name)
 			def := w.compile(t, fp)
+			// An input without a Trigger block was started by a user;
+			// the input of step-functions trigger names the user.
 			var input any = map[string]any{}
+			started := map[string]string{"type": "user"}
 			if c.params != nil {
-				input = map[string]any{"Parameters": c.params}
+				started = trigger.User("ada")
+				in, err := deploy.Input(c.params, started)
+				if err != nil {
+					t.Fatal(err)
+				}
+				input = json.RawMessage(in)
 			}
 			ls, lrun := localRun(t, fp, append(flagArgs(c.params), c.local...)...)
 			cloud := w.store(fp)
@@ -88,6 +98,9 @@ func TestExamples(t *testing.T) {
 			}
 			if run.Runtime != "step-functions" || !equalMaps(run.Params, lr.Params) {
 				t.Errorf("run record: runtime %q params %v; local params %v", run.Runtime, run.Params, lr.Params)
+			}
+			if !equalMaps(run.Trigger, started) {
+				t.Errorf("run record: trigger %v, want %v", run.Trigger, started)
 			}
 			if !equalMaps(run.Configs, lr.Configs) {
 				t.Errorf("run record: configs %v; local configs %v", run.Configs, lr.Configs)

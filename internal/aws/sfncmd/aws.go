@@ -2,6 +2,7 @@ package sfncmd
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -160,7 +161,7 @@ func trigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemach
 	if err != nil {
 		return err
 	}
-	id, err := ops.Trigger(ctx, params)
+	id, err := ops.Trigger(ctx, params, sfnUser(env))
 	if err != nil {
 		if id != "" {
 			// The execution was named first: the run may have started.
@@ -186,7 +187,7 @@ func listRuns(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemac
 	if err != nil {
 		return err
 	}
-	runs, err := ops.ListRuns(ctx, status)
+	runs, err := ops.ListRuns(ctx, status, true)
 	if err != nil {
 		return err
 	}
@@ -199,9 +200,9 @@ func listRuns(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemac
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTATUS\tSTARTED\tSTOPPED")
+	fmt.Fprintln(tw, "RUN\tSTATUS\tSTARTED\tSTOPPED\tSTARTED BY")
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Status, utc(r.Start), utc(r.Stop))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, utc(r.Start), utc(r.Stop), cmp.Or(eventtrigger.Describe(r.Trigger), "-"))
 	}
 	return tw.Flush()
 }
@@ -424,7 +425,7 @@ func resolveRun(ctx context.Context, ops *deploy.Ops, run string) (string, error
 	if run != latestRun {
 		return run, nil
 	}
-	runs, err := ops.ListRuns(ctx, "")
+	runs, err := ops.ListRuns(ctx, "", false)
 	if err != nil {
 		return "", err
 	}

@@ -393,7 +393,9 @@ func cmdSFNListRuns(f *flowcmd.Flow) *command.Command {
 		UsageLine: "list-runs [--status S] [settings flags]",
 		Short:     "list the runs of the deployed flow, newest first",
 		Long: `List-runs lists the executions of the deployed state machine, newest first:
-run id, status, start and stop time (UTC). --status keeps one status: ` + strings.Join(runStatuses, ", ") + `.`,
+run id, status, start and stop time (UTC), and what started it (schedule,
+user, event with its id, or upstream run: the Trigger of its input).
+--status keeps one status: ` + strings.Join(runStatuses, ", ") + `.`,
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&status, "status", "", "only runs with this status")
 			settingFlags(fs, &flags, nil)

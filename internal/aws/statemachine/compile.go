@@ -22,6 +22,7 @@ import (
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/taskcontract"
+	"github.com/stepflow/stepflow/internal/trigger"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -54,6 +55,7 @@ const (
 	EnvTaskID        = taskcontract.EnvTaskID
 	EnvAttempt       = taskcontract.EnvAttempt
 	EnvParams        = taskcontract.EnvParams
+	EnvTrigger       = taskcontract.EnvTrigger // start task: the input's Trigger block, JSON
 	EnvConfigs       = taskcontract.EnvConfigs // start task: JSON object, config name -> blob hash (Settings.Configs), a literal
 	EnvCaught        = taskcontract.EnvCaught
 	EnvDatastoreRoot = taskcontract.EnvDatastoreRoot
@@ -458,16 +460,24 @@ func (c *compiler) init() obj {
 		}
 		defaults = append(defaults, kv{p.Name, v})
 	}
+	// An input without a Trigger block (a StartExecution not made by
+	// Stepflow: the console, another tool) was started by a user.
+	user, params := "Init.User", "Init.Parameters"
 	given, dflt, merge := "Init.Given", "Init.Defaults", "Init.Merge"
 	return obj{
 		{initState, obj{{"Type", "Choice"},
+			{"Choices", []any{obj{{"Variable", "$.Trigger"}, {"IsPresent", true}, {"Next", params}}}},
+			{"Default", user}}},
+		{user, obj{{"Type", "Pass"}, {"Result", obj{{"type", trigger.ByUser}}}, {"ResultPath", "$.Trigger"}, {"Next", params}}},
+		{params, obj{{"Type", "Choice"},
 			{"Choices", []any{obj{{"Variable", "$.Parameters"}, {"IsPresent", true}, {"Next", given}}}},
 			{"Default", dflt}}},
-		{given, obj{{"Type", "Pass"}, {"Parameters", obj{{"Defaults", defaults}, {"Given.$", "$.Parameters"}}}, {"Next", merge}}},
-		{dflt, obj{{"Type", "Pass"}, {"Parameters", obj{{"Defaults", defaults}, {"Given", obj{}}}}, {"Next", merge}}},
+		{given, obj{{"Type", "Pass"}, {"Parameters", obj{{"Defaults", defaults}, {"Given.$", "$.Parameters"}, {"Trigger.$", "$.Trigger"}}}, {"Next", merge}}},
+		{dflt, obj{{"Type", "Pass"}, {"Parameters", obj{{"Defaults", defaults}, {"Given", obj{}}, {"Trigger.$", "$.Trigger"}}}, {"Next", merge}}},
 		{merge, obj{{"Type", "Pass"}, {"Parameters", obj{
 			{"Payload", obj{{"RunId.$", "States.Format('" + RunPrefix + "{}', $$.Execution.Name)"}, {"TaskId", "0"}}},
 			{"Params.$", "States.JsonToString(States.JsonMerge($.Defaults, $.Given, false))"},
+			{"Trigger.$", "States.JsonToString($.Trigger)"},
 		}}, {"Next", sn(c.g.Start)}}},
 	}
 }
@@ -643,6 +653,7 @@ func (c *compiler) submit(n *graph.Node, in, attempt, caught string) obj {
 		if cfg := c.configsJSON(); cfg != "" {
 			env = append(env, obj{{"Name", EnvConfigs}, {"Value", cfg}})
 		}
+		env = append(env, obj{{"Name", EnvTrigger}, {"Value.$", "$.Trigger"}})
 	}
 	if caught != "" {
 		env = append(env, obj{{"Name", EnvCaught}, {"Value.$", caught}})

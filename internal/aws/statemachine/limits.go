@@ -27,6 +27,12 @@ const (
 // most 80 characters).
 const maxRunID = len(RunPrefix) + 80
 
+// maxTrigger is the longest Trigger block Stepflow starts a run with, as
+// the JSON string of the start task's STEPFLOW_TRIGGER: its type, an event
+// name (EventBridge allows 128 characters) or an upstream run's pathspec
+// (flow name, run id), a status and an event id, quoted and escaped.
+const maxTrigger = 512
+
 // MaxParamsChars is the room for the parameters in the start task's
 // container overrides (STEPFLOW_PARAMS, as its JSON string value): what
 // step-functions trigger admits. The start task's other variables (the
@@ -81,6 +87,8 @@ func (c *compiler) worstValue(path string, depth int) string {
 		return "99"
 	case strings.HasSuffix(path, ".Error"):
 		return strings.Repeat("x", maxError)
+	case path == "$.Trigger":
+		return strings.Repeat("x", maxTrigger)
 	case path == "$.Params":
 		// The defaults; values given at run time come on top (the trigger
 		// checks their size).

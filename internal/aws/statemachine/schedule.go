@@ -1,9 +1,11 @@
 package statemachine
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/stepflow/stepflow/internal/schedule"
+	"github.com/stepflow/stepflow/internal/trigger"
 )
 
 // Schedule mirrors the EventBridge Scheduler CreateSchedule request that
@@ -29,6 +31,13 @@ type ScheduleTarget struct {
 	RoleArn string `json:"RoleArn,omitempty"` // the scheduler role; set at deploy when empty
 	Input   string `json:"Input"`
 }
+
+// scheduleInput is the execution input of a scheduled run: the
+// parameters' defaults, and what started it.
+var scheduleInput = func() string {
+	b, _ := json.Marshal(map[string]any{"Parameters": map[string]string{}, "Trigger": trigger.Schedule()})
+	return string(b)
+}()
 
 // maxScheduleName is EventBridge Scheduler's limit on schedule names.
 const maxScheduleName = 64
@@ -57,7 +66,7 @@ func (c *compiler) schedule(machine string) (*Schedule, error) {
 		ScheduleExpressionTimezone: tz,
 		FlexibleTimeWindow:         FlexibleTimeWindow{Mode: "OFF"},
 		State:                      "ENABLED",
-		Target:                     ScheduleTarget{Arn: arn, RoleArn: c.s.SchedulerRole, Input: `{"Parameters":{}}`},
+		Target:                     ScheduleTarget{Arn: arn, RoleArn: c.s.SchedulerRole, Input: scheduleInput},
 	}, nil
 }
 

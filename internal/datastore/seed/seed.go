@@ -40,7 +40,8 @@ type seedTask struct {
 func seedRun(ctx context.Context, b datastore.Backend, flow, id string, start time.Time, status string, dur time.Duration, tasks []seedTask) error {
 	s := datastore.NewStore(b, flow)
 	tags := map[string][]string{"r1": {"nightly", "v2"}, "r2": {"nightly"}}[id]
-	if err := s.PutRun(ctx, datastore.Run{Flow: flow, ID: id, Start: start, Params: map[string]string{"alpha": "0.5"}, Tags: tags, Runtime: "local"}); err != nil {
+	started := map[string]map[string]string{"r1": {"type": "schedule"}, "r2": {"type": "event", "event": "data.ready", "id": "ev-1"}}[id]
+	if err := s.PutRun(ctx, datastore.Run{Flow: flow, ID: id, Start: start, Params: map[string]string{"alpha": "0.5"}, Tags: tags, Runtime: "local", Trigger: started}); err != nil {
 		return err
 	}
 	for _, t := range tasks {
