@@ -136,14 +136,17 @@ step "go test -tags stepflow_aws: the packages the build tag changes"
 # variant of the packages built on it; ./... below tests the plain one.
 go test -tags stepflow_aws "$@" . ./stepflowtest/ ./examples/...
 
-step "fuzz tests: each fuzz target for 3 s on top of its committed seeds"
+step "fuzz tests: each fuzz target for 20,000 inputs on top of its committed seeds"
 # The seeds (f.Add in each Fuzz function) run in go test ./... as well;
-# here the fuzzer mutates them for a few seconds. One package per -fuzz.
-go test -run XXX -fuzz FuzzParse -fuzztime 3s ./internal/pathspec
-go test -run XXX -fuzz FuzzIndices -fuzztime 3s ./internal/pathspec
-go test -run XXX -fuzz FuzzDecode -fuzztime 3s ./internal/artifact
-go test -run XXX -fuzz FuzzParamParse -fuzztime 3s ./internal/flow
-go test -run XXX -fuzz FuzzBlobRead -fuzztime 3s ./internal/datastore
+# here the fuzzer mutates them for 20,000 inputs each (a count, not a
+# duration: a duration's deadline can stop the engine in the middle of an
+# input and report "context deadline exceeded" though nothing failed). One
+# package per -fuzz.
+go test -run XXX -fuzz FuzzParse -fuzztime 20000x ./internal/pathspec
+go test -run XXX -fuzz FuzzIndices -fuzztime 20000x ./internal/pathspec
+go test -run XXX -fuzz FuzzDecode -fuzztime 20000x ./internal/artifact
+go test -run XXX -fuzz FuzzParamParse -fuzztime 20000x ./internal/flow
+go test -run XXX -fuzz FuzzBlobRead -fuzztime 20000x ./internal/datastore
 
 step "go test ./..."
 # Every test runs, the emulated-AWS end-to-end runs included (no -short:
