@@ -253,17 +253,7 @@ func (s *Server) apiLog(w http.ResponseWriter, r *http.Request) {
 // apiArtifact answers an artifact's value: its JSON, or for raw bytes the
 // base64 string encoding/json gives a []byte.
 func (s *Server) apiArtifact(w http.ResponseWriter, r *http.Request) {
-	_, t, err := s.task(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	n, err := names(r, "name")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	a, err := t.Artifact(r.Context(), n[0])
+	_, a, err := s.artifact(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -398,18 +398,22 @@ func preview(a *client.Artifact, limit int) (string, bool) {
 	return head + s[:cut] + "\n…", true
 }
 
-func (s *Server) artifactPage(w http.ResponseWriter, r *http.Request) {
+// artifact resolves the task and the artifact a request's path names.
+func (s *Server) artifact(r *http.Request) (*client.Task, *client.Artifact, error) {
 	_, t, err := s.task(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, nil, err
 	}
 	n, err := names(r, "name")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, nil, err
 	}
 	a, err := t.Artifact(r.Context(), n[0])
+	return t, a, err
+}
+
+func (s *Server) artifactPage(w http.ResponseWriter, r *http.Request) {
+	t, a, err := s.artifact(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
