@@ -4,48 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/stepflow/stepflow/internal/aws/motoproc"
 	"github.com/stepflow/stepflow/internal/flow"
-	"github.com/stepflow/stepflow/internal/testproc"
 	"github.com/stepflow/stepflow/internal/trigger"
 )
-
-// moto starts moto_server on a free loopback port for the test and
-// returns an EventBridge client of it. A missing moto_server fails the
-// test (scripts/test.sh installs it).
-func moto(t *testing.T) *eventbridge.Client {
-	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		t.Fatal("moto_server is not installed; the rule patterns are checked by moto's EventBridge TestEventPattern (pip install 'moto[server]==5.2.1'; bash scripts/test.sh installs it)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	p, err := testproc.Start("moto_server", exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port)), filepath.Join(t.TempDir(), "moto.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Stop)
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := p.WaitHTTP(url+"/moto-api/", testproc.StartTimeout()); err != nil {
-		t.Fatal(err)
-	}
-	creds := credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")
-	return eventbridge.New(eventbridge.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: creds})
-}
 
 // TestPatterns checks every kind of generated pattern with a real
 // EventBridge pattern evaluator, moto's, not ours: the events each trigger
@@ -53,7 +21,7 @@ func moto(t *testing.T) *eventbridge.Client {
 // TestEventPattern without evaluating it (always false), so each event is
 // put on a bus whose archive has the pattern (see delivered).
 func TestPatterns(t *testing.T) {
-	eb := moto(t)
+	eb := motoproc.Start(t).EventBridge()
 	up := "arn:aws:states:us-east-1:123456789012:stateMachine:proj-Up"
 	upOnly := func(*flow.Trigger) string { return up }
 	env := func(source, detailType, detail string) string {
