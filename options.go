@@ -290,9 +290,10 @@ func (o finishOpt) finishOption(t *flow.Trigger) { o(t) }
 func OnlyOnSuccess() FinishOption { return finishOpt(func(t *flow.Trigger) { t.OnlySuccess = true }) }
 
 // InProject makes TriggerOnFinish listen to the upstream flow deployed in
-// project (default: this flow's project).
+// project (default: this flow's project); InProject("") to an upstream
+// flow that has no project.
 func InProject(project string) FinishOption {
-	return finishOpt(func(t *flow.Trigger) { t.Project = project })
+	return finishOpt(func(t *flow.Trigger) { t.Project, t.NoProject = project, project == "" })
 }
 
 // InBranch makes TriggerOnFinish listen to the upstream flow deployed

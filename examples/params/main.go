@@ -153,10 +153,11 @@ func newFlow() *stepflow.Flow[ParamsFlow] {
 		Tags("example", "params").
 		// Deployed, the flow also starts on the event "data.ready"
 		// (step-functions send-event data.ready --payload
-		// '{"name":"ada","count":5}') and whenever HelloFlow succeeds;
-		// run --event FILE tries an event locally.
+		// '{"name":"ada","count":5}') and whenever HelloFlow (which has
+		// no project, hence InProject("")) succeeds; run --event FILE
+		// tries an event locally.
 		Trigger(stepflow.OnEvent("data.ready", stepflow.Map("name", "detail.name"), stepflow.Map("count", "detail.count"))).
-		TriggerOnFinish("HelloFlow", stepflow.OnlyOnSuccess(), stepflow.Map("name", "pathspec"))
+		TriggerOnFinish("HelloFlow", stepflow.InProject(""), stepflow.OnlyOnSuccess(), stepflow.Map("name", "pathspec"))
 }
 
 func main() { stepflow.Main(newFlow()) }

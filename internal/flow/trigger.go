@@ -17,10 +17,11 @@ type Trigger struct {
 	// Event is the user event's name (its detail-type), for OnEvent.
 	Event string
 	// Flow is the upstream flow, for OnFinish; Project and Branch name
-	// its deployment ("" for Project: this flow's project; "" for
-	// Branch: the deployment's own branch). OnlySuccess limits the
-	// trigger to runs that succeeded.
+	// its deployment ("" for Project: this flow's project, or none if
+	// NoProject; "" for Branch: the deployment's own branch).
+	// OnlySuccess limits the trigger to runs that succeeded.
 	Flow, Project, Branch string
+	NoProject             bool
 	OnlySuccess           bool
 	// Mappings give parameters values from the event; parameters not
 	// mapped take their defaults.

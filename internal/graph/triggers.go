@@ -50,12 +50,12 @@ func (l *linter) triggers() {
 			if !flowName.MatchString(t.Flow) {
 				l.add("", "trigger-flow", "give the upstream flow's name, as declared with stepflow.New", "%s: not a flow name", what)
 			}
-			if t.Flow == f.Name && (t.Project == "" || t.Project == f.Project) && t.Branch == "" {
+			if t.Flow == f.Name && ((t.Project == "" && !t.NoProject) || t.Project == f.Project) && t.Branch == "" {
 				l.add("", "trigger-loop", "trigger on another flow, or on another --branch of this one (stepflow.InBranch)",
 					"%s: the flow would start itself each time it finishes, forever", what)
 			}
 		}
-		key := fmt.Sprint(t.Kind, t.Event, t.Flow, t.Project, t.Branch)
+		key := fmt.Sprint(t.Kind, t.Event, t.Flow, t.Project, t.NoProject, t.Branch)
 		if seen[key] {
 			l.add("", "trigger-duplicate", "remove one of them", "%s is declared twice", what)
 		}
@@ -137,6 +137,8 @@ func TriggerString(t *flow.Trigger) string {
 		fmt.Fprintf(&b, "when %s %s", t.Flow, what)
 		if t.Project != "" {
 			fmt.Fprintf(&b, " (project %s)", t.Project)
+		} else if t.NoProject {
+			b.WriteString(" (no project)")
 		}
 		if t.Branch != "" {
 			fmt.Fprintf(&b, " (branch %s)", t.Branch)

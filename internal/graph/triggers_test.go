@@ -59,6 +59,13 @@ func TestTriggerLint(t *testing.T) {
 		{"self loop", func(f *stepflow.Flow[st]) *stepflow.Flow[st] {
 			return f.TriggerOnFinish("TestFlow", stepflow.Map("who", "run_id"))
 		}, []string{"trigger-loop"}, "would start itself each time it finishes"},
+		{"self loop, no project", func(f *stepflow.Flow[st]) *stepflow.Flow[st] {
+			return f.TriggerOnFinish("TestFlow", stepflow.InProject(""), stepflow.Map("who", "run_id"))
+		}, []string{"trigger-loop"}, "would start itself each time it finishes"},
+		{"duplicate, no project", func(f *stepflow.Flow[st]) *stepflow.Flow[st] {
+			return f.TriggerOnFinish("Up", stepflow.InProject(""), stepflow.Map("who", "run_id")).
+				TriggerOnFinish("Up", stepflow.InProject(""), stepflow.Map("who", "run_id"))
+		}, []string{"trigger-duplicate"}, "declared twice"},
 		{"bad event name", func(f *stepflow.Flow[st]) *stepflow.Flow[st] {
 			return f.Trigger(stepflow.OnEvent("aws.s3", stepflow.Map("who", "detail.x")))
 		}, []string{"trigger-event"}, "the event name is not valid"},
@@ -101,6 +108,12 @@ func TestTriggerString(t *testing.T) {
 		return f.TriggerOnFinish("Up", stepflow.Map("who", "pathspec"), stepflow.OnlyOnSuccess(), stepflow.InProject("p"), stepflow.InBranch("b"))
 	})
 	if got, want := graph.TriggerString(f.Triggers[0]), "when Up succeeds (project p) (branch b): who <- pathspec"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	f = trig(func(f *stepflow.Flow[st]) *stepflow.Flow[st] {
+		return f.TriggerOnFinish("Up", stepflow.Map("who", "pathspec"), stepflow.InProject(""))
+	})
+	if got, want := graph.TriggerString(f.Triggers[0]), "when Up finishes (no project): who <- pathspec"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

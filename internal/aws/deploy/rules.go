@@ -44,17 +44,21 @@ func RulePrefix(machine string) string {
 // RulePrefix and 8 hex digits of what the trigger listens to (not of its
 // mappings), so that a changed mapping updates the rule in place.
 func RuleName(machine string, t *flow.Trigger) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%d\x00%s\x00%s\x00%s\x00%s", t.Kind, t.Event, t.Flow, t.Project, t.Branch)))
+	key := fmt.Sprintf("%d\x00%s\x00%s\x00%s\x00%s", t.Kind, t.Event, t.Flow, t.Project, t.Branch)
+	if t.NoProject {
+		key += "\x00no project" // the names of the other rules stay as they were
+	}
+	sum := sha256.Sum256([]byte(key))
 	return RulePrefix(machine) + hex.EncodeToString(sum[:])[:8]
 }
 
 // UpstreamMachine is the name of the state machine whose finish trigger t
 // of flow f listens to, deployed with settings s: the upstream flow in
-// the trigger's project (default: f's) and branch (default: s's), under
-// the same name prefix.
+// the trigger's project (default: f's; none with NoProject) and branch
+// (default: s's), under the same name prefix.
 func UpstreamMachine(f *flow.Flow, t *flow.Trigger, s statemachine.Settings) string {
 	project, branch := t.Project, t.Branch
-	if project == "" {
+	if project == "" && !t.NoProject {
 		project = f.Project
 	}
 	if branch == "" {

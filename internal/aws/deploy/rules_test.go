@@ -12,6 +12,7 @@ import (
 	"github.com/stepflow/stepflow"
 	"github.com/stepflow/stepflow/internal/aws/awstest"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/trigger"
@@ -224,5 +225,36 @@ func TestRuleNames(t *testing.T) {
 	}
 	if deploy.RuleName("A", tr) == deploy.RuleName("A", &flow.Trigger{Kind: flow.OnEvent, Event: "y"}) {
 		t.Error("two triggers share a rule name")
+	}
+}
+
+// A finish trigger listens to the upstream deployed in this flow's
+// project and branch unless InProject or InBranch say otherwise;
+// InProject("") is an upstream that has no project, and its rule is named
+// apart from the default's.
+func TestUpstreamMachine(t *testing.T) {
+	f := &flow.Flow{Name: "Down", Project: "proj"}
+	s := statemachine.Settings{Branch: "b"}
+	finish := func(opts ...stepflow.FinishOption) *flow.Trigger {
+		g := stepflow.New[testFlow]("Down").Project("proj").Param("name", "world", "who").
+			Step("start", (*testFlow).step, stepflow.Next("end")).Step("end", (*testFlow).step).
+			TriggerOnFinish("Up", opts...)
+		return flow.MustDefinitionOf(g).Triggers[0]
+	}
+	for _, tc := range []struct {
+		t    *flow.Trigger
+		want string
+	}{
+		{finish(), "proj-b-Up"},
+		{finish(stepflow.InProject("other")), "other-b-Up"},
+		{finish(stepflow.InProject("")), "b-Up"},
+		{finish(stepflow.InProject(""), stepflow.InBranch("main")), "main-Up"},
+	} {
+		if got := deploy.UpstreamMachine(f, tc.t, s); got != tc.want {
+			t.Errorf("UpstreamMachine(%+v) = %q, want %q", *tc.t, got, tc.want)
+		}
+	}
+	if a, b := deploy.RuleName("m", finish()), deploy.RuleName("m", finish(stepflow.InProject(""))); a == b {
+		t.Errorf("the rules of the default project and of no project are both named %s", a)
 	}
 }
