@@ -394,7 +394,10 @@ type execution struct {
 	Jobs     []job           `json:"jobs"`
 	GetItems int             `json:"getItems"`
 	Millis   int64           `json:"millis"`
-	name     string
+	// StartDate and StopDate are DescribeExecution's, in epoch ms.
+	StartDate int64 `json:"startDate"`
+	StopDate  int64 `json:"stopDate"`
+	name      string
 }
 
 func (e *execution) runID() string { return "sfn-" + e.name }

@@ -15,7 +15,9 @@
 // Usage: node sfn.cjs REQUEST.json > RESULT.json, where REQUEST is
 //   {definition, jobDefinitions, input, executionName, env, dynamodbEndpoint,
 //    realRetryDelays, maxJobs, logDir}
-// and RESULT is {status, output, error, cause, jobs, getItems, millis}.
+// and RESULT is {status, output, error, cause, jobs, getItems, millis,
+// startDate, stopDate} (the dates in epoch milliseconds, as
+// DescribeExecution gives them).
 'use strict';
 
 const fs = require('node:fs');
@@ -296,7 +298,9 @@ async function main() {
     out.cause = c.message;
   }
   out.getItems = getItems;
-  out.millis = Date.now() - started;
+  out.startDate = started;
+  out.stopDate = Date.now();
+  out.millis = out.stopDate - started;
   process.stdout.write(JSON.stringify(out));
 }
 
