@@ -24,9 +24,10 @@ type Event struct {
 
 // Match finds the trigger of f that event starts the flow by, for a local
 // run (run --event): a user event by its source and name, a finish event
-// by its status and the upstream flow's name at the end of its state
-// machine's name (the deployment's project and branch are not checked
-// locally). It returns the rule of that trigger, with the event's own
+// by its status, the upstream flow's name at the end of its state
+// machine's name and the project the deployed rule expects at its start
+// (the deployment's branch and name prefix are not known locally, so they
+// are not checked). It returns the rule of that trigger, with the event's own
 // state machine ARN as the upstream.
 func Match(f *flow.Flow, event []byte) (*flow.Trigger, Rule, error) {
 	var ev Event
@@ -52,6 +53,9 @@ func Match(f *flow.Flow, event []byte) (*flow.Trigger, Rule, error) {
 			if !ok {
 				continue
 			}
+			if err := checkProject(f, t, machine); err != nil {
+				return nil, Rule{}, err
+			}
 			if st := ev.Detail.Status; !slices.Contains(FinishStatuses, st) || (t.OnlySuccess && st != "SUCCEEDED") {
 				return nil, Rule{}, fmt.Errorf("the finish event of %s has status %q; the trigger starts the flow only on %s", t.Flow, st, map[bool]string{true: "SUCCEEDED", false: strings.Join(FinishStatuses, ", ")}[t.OnlySuccess])
 			}
@@ -63,4 +67,34 @@ func Match(f *flow.Flow, event []byte) (*flow.Trigger, Rule, error) {
 		return nil, Rule{}, fmt.Errorf("flow %s has no trigger; declare one with Trigger(stepflow.OnEvent(...)) or TriggerOnFinish", f.Name)
 	}
 	return nil, Rule{}, fmt.Errorf("no trigger of flow %s matches the event (source %q, detail-type %q); its triggers: %s", f.Name, ev.Source, ev.DetailType, strings.Join(names, "; "))
+}
+
+// checkProject refuses a finish event whose state machine is not deployed
+// in the project the trigger listens to, as the deployed rule would: a
+// state machine is named [PREFIX_][PROJECT-][BRANCH-]FLOW.
+func checkProject(f *flow.Flow, t *flow.Trigger, machine string) error {
+	project := t.Project
+	if project == "" && !t.NoProject {
+		project = f.Project
+	}
+	if project == "" || machine == t.Flow {
+		if project != "" {
+			return projectError(t, machine, project)
+		}
+		return nil
+	}
+	name := machine
+	if i := strings.IndexByte(name, '_'); i >= 0 && !strings.HasPrefix(name, project+"-") {
+		name = name[i+1:] // a name prefix
+	}
+	if !strings.HasPrefix(name, project+"-") {
+		return projectError(t, machine, project)
+	}
+	return nil
+}
+
+func projectError(t *flow.Trigger, machine, project string) error {
+	return fmt.Errorf("the finish event is of state machine %s, but the trigger listens to %s in project %q (deployed as %s-[BRANCH-]%s); "+
+		"send an event of that deployment, or declare the upstream's project with stepflow.InProject(\"NAME\") (InProject(\"\") for none)",
+		machine, t.Flow, project, project, t.Flow)
 }

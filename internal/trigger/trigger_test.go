@@ -118,3 +118,34 @@ func TestMatch(t *testing.T) {
 		t.Errorf("no envelope: %v", err)
 	}
 }
+
+// TestMatchProject: a local finish event must come from a state machine of
+// the project the deployed rule listens to.
+func TestMatchProject(t *testing.T) {
+	f := testFlow()
+	f.Project = "proj"
+	ev := func(machine, status string) []byte {
+		return []byte(`{"source":"aws.states","detail-type":"Step Functions Execution Status Change","detail":{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:` +
+			machine + `","name":"abc","status":"` + status + `"}}`)
+	}
+	for machine, ok := range map[string]bool{
+		"proj-Up": true, "proj-main-Up": true, "pre_proj-Up": true, "pre_proj-main-Up": true,
+		"Up": false, "other-Up": false, "pre_other-Up": false, "main-Up": false,
+	} {
+		_, _, err := trigger.Match(f, ev(machine, "SUCCEEDED"))
+		if ok != (err == nil) {
+			t.Errorf("%s: err %v, want ok=%v", machine, err, ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), `in project "proj"`) {
+			t.Errorf("%s: %v", machine, err)
+		}
+	}
+	f.Triggers[1].NoProject = true
+	if _, _, err := trigger.Match(f, ev("Up", "SUCCEEDED")); err != nil {
+		t.Errorf("InProject(\"\") and machine Up: %v", err)
+	}
+	f.Triggers[1].NoProject, f.Triggers[1].Project = false, "other"
+	if _, _, err := trigger.Match(f, ev("other-Up", "SUCCEEDED")); err != nil {
+		t.Errorf("InProject(\"other\") and machine other-Up: %v", err)
+	}
+}
