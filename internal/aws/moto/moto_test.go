@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepflow/stepflow/internal/aws/motoproc"
 	"github.com/stepflow/stepflow/internal/testbin"
-	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // motoServer is the moto_server of the tests, started once (TestMain).
@@ -41,13 +40,13 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	p, url, err := startMoto(dir)
+	srv, err := motoproc.New(dir) // its request recorder writes moto_recording in dir
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer p.Stop()
-	motoServer.url = url
+	defer srv.Stop()
+	motoServer.url = srv.URL
 	binDir := filepath.Join(dir, "bin")
 	if err := testbin.Dir(binDir, testbin.Options{Tags: []string{"stepflow_aws"}}, "./examples/hello", "./cmd/stepflow"); err != nil {
 		fmt.Fprintf(os.Stderr, "building the binaries: %v\n", err)
@@ -55,34 +54,6 @@ func run(m *testing.M) int {
 	}
 	motoServer.bin = map[string]string{"hello": filepath.Join(binDir, "hello"), "stepflow": filepath.Join(binDir, "stepflow")}
 	return m.Run()
-}
-
-// startMoto starts moto_server on a free port of 127.0.0.1 (an IP address:
-// the S3 client then addresses buckets path-style), in its own process
-// group, dying with the test process (testproc).
-func startMoto(dir string) (*testproc.Proc, string, error) {
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		return nil, "", fmt.Errorf("moto_server is not installed: run bash scripts/test.sh, or pip install 'moto[server]==5.2.1'")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.Dir = dir // its request recorder writes moto_recording there
-	p, err := testproc.Start("moto_server", cmd, filepath.Join(dir, "moto.log"))
-	if err != nil {
-		return nil, "", err
-	}
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := p.WaitHTTP(url+"/moto-api/", testproc.StartTimeout()); err != nil {
-		p.Stop()
-		return nil, "", err
-	}
-	return p, url, nil
 }
 
 // awsEnv is the environment of a command run against moto: credentials,
