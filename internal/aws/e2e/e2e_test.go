@@ -58,6 +58,7 @@ func TestExamples(t *testing.T) {
 	if len(cases) < 8 {
 		t.Fatalf("found %d examples", len(cases))
 	}
+	cost := recordTransitions(t)
 	for _, c := range cases {
 		sub := c.name
 		if len(c.params) > 0 {
@@ -86,6 +87,7 @@ func TestExamples(t *testing.T) {
 			if e.Status != "SUCCEEDED" {
 				t.Fatalf("execution %s: %s: %.2000s\njobs: %+v", e.Status, e.Error, e.Cause, e.Jobs)
 			}
+			cost.add(t, "examples/"+sub, fp, def, e)
 			sameArtifacts(t, ls, lrun, cloud, e.runID())
 			ctx := context.Background()
 			run, end, err := cloud.Run(ctx, e.runID())
@@ -381,10 +383,12 @@ func TestWideForeach(t *testing.T) {
 	fp := w.build(t, faultflow)
 	const n = 500
 	start := time.Now()
-	e := w.execute(t, w.compile(t, fp), map[string]any{"Parameters": map[string]string{"n": "500"}}, execOpts{})
+	def := w.compile(t, fp)
+	e := w.execute(t, def, map[string]any{"Parameters": map[string]string{"n": "500"}}, execOpts{})
 	if e.Status != "SUCCEEDED" {
 		t.Fatalf("execution %s: %s: %.2000s", e.Status, e.Error, e.Cause)
 	}
+	recordTransitions(t).add(t, "faultflow/n=500", fp, def, e)
 	cloud := w.store(fp)
 	ctx := context.Background()
 	tasks, err := cloud.Tasks(ctx, e.runID(), "work")
@@ -437,6 +441,7 @@ func TestChunkedForeach(t *testing.T) {
 	if !strings.Contains(string(d.States["start.Mode"]), `"NumericGreaterThan":3`) || !strings.Contains(string(d.States["start.Chunks"]), "-1), 4)") {
 		t.Fatalf("not compiled with threshold 3 and chunk 4: %s %s", d.States["start.Mode"], d.States["start.Chunks"])
 	}
+	cost := recordTransitions(t)
 	for _, c := range []struct {
 		n     string
 		state string // the Task state of the work items
@@ -447,6 +452,7 @@ func TestChunkedForeach(t *testing.T) {
 			if e.Status != "SUCCEEDED" {
 				t.Fatalf("execution %s: %s: %.2000s", e.Status, e.Error, e.Cause)
 			}
+			cost.add(t, "faultflow/threshold=3,chunk=4,n="+c.n, fp, def, e)
 			var ids []string
 			for _, j := range e.Jobs {
 				if j.Step == "work" {

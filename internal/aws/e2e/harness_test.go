@@ -398,6 +398,11 @@ type execution struct {
 	StartDate int64 `json:"startDate"`
 	StopDate  int64 `json:"stopDate"`
 	name      string
+
+	// Entered and Retried count, by state name, the states the execution
+	// entered and their retries: its state transitions (transitions_test.go).
+	Entered map[string]int `json:"entered"`
+	Retried map[string]int `json:"retried"`
 }
 
 func (e *execution) runID() string { return "sfn-" + e.name }

@@ -444,9 +444,26 @@ func sn(name string) string { return shorten(name, MaxName) }
 
 func helper(step, what string) string { return sn(step + "." + what) }
 
-// init returns the states that start an execution: they merge the
-// parameters given in the execution input over the defaults and create the
-// payload {RunId, TaskId}.
+// The start task's parameters and trigger, as the values of its
+// STEPFLOW_PARAMS and STEPFLOW_TRIGGER: the defaults merged with the given
+// parameters, and the input's Trigger block (Init.Merge fills in what the
+// input lacks).
+const (
+	paramsValue  = "States.JsonToString(States.JsonMerge($.Defaults, $.Input.Parameters, false))"
+	triggerValue = "States.JsonToString($.Input.Trigger)"
+)
+
+// init returns the states that start an execution, two Pass states (two
+// state transitions): Init puts what an input may lack ({"Parameters": {},
+// "Trigger": {"type": "user"}}: an input without a Trigger block, a
+// StartExecution not made by Stepflow, was started by a user) beside the
+// input, and Init.Merge merges the input over it (States.JsonMerge takes
+// paths only, so the literal must be in the payload first: hence two
+// states, not one) and creates the payload
+// {RunId, TaskId} and the parameters' defaults, which the start Task merges
+// with the given ones (paramsValue). A JSONPath to a missing field fails
+// the execution, so the merges are what make both fields optional without
+// a Choice.
 func (c *compiler) init() obj {
 	defaults := obj{}
 	for _, p := range c.f.Params {
@@ -460,24 +477,16 @@ func (c *compiler) init() obj {
 		}
 		defaults = append(defaults, kv{p.Name, v})
 	}
-	// An input without a Trigger block (a StartExecution not made by
-	// Stepflow: the console, another tool) was started by a user.
-	user, params := "Init.User", "Init.Parameters"
-	given, dflt, merge := "Init.Given", "Init.Defaults", "Init.Merge"
+	merge := "Init.Merge"
 	return obj{
-		{initState, obj{{"Type", "Choice"},
-			{"Choices", []any{obj{{"Variable", "$.Trigger"}, {"IsPresent", true}, {"Next", params}}}},
-			{"Default", user}}},
-		{user, obj{{"Type", "Pass"}, {"Result", obj{{"type", trigger.ByUser}}}, {"ResultPath", "$.Trigger"}, {"Next", params}}},
-		{params, obj{{"Type", "Choice"},
-			{"Choices", []any{obj{{"Variable", "$.Parameters"}, {"IsPresent", true}, {"Next", given}}}},
-			{"Default", dflt}}},
-		{given, obj{{"Type", "Pass"}, {"Parameters", obj{{"Defaults", defaults}, {"Given.$", "$.Parameters"}, {"Trigger.$", "$.Trigger"}}}, {"Next", merge}}},
-		{dflt, obj{{"Type", "Pass"}, {"Parameters", obj{{"Defaults", defaults}, {"Given", obj{}}, {"Trigger.$", "$.Trigger"}}}, {"Next", merge}}},
+		{initState, obj{{"Type", "Pass"}, {"Parameters", obj{
+			{"Missing", obj{{"Parameters", obj{}}, {"Trigger", obj{{"type", trigger.ByUser}}}}},
+			{"Input.$", "$"},
+		}}, {"Next", merge}}},
 		{merge, obj{{"Type", "Pass"}, {"Parameters", obj{
 			{"Payload", obj{{"RunId.$", "States.Format('" + RunPrefix + "{}', $$.Execution.Name)"}, {"TaskId", "0"}}},
-			{"Params.$", "States.JsonToString(States.JsonMerge($.Defaults, $.Given, false))"},
-			{"Trigger.$", "States.JsonToString($.Trigger)"},
+			{"Defaults", defaults},
+			{"Input.$", "States.JsonMerge($.Missing, $.Input, false)"},
 		}}, {"Next", sn(c.g.Start)}}},
 	}
 }
@@ -541,8 +550,9 @@ func (c *compiler) node(states *obj, n *graph.Node, exit string) []string {
 	return nil
 }
 
-// getItem is a DynamoDB GetItem of the bookkeeping item of a task.
-func (c *compiler) getItem(step, attr, typ, field string) obj {
+// getItem is a DynamoDB GetItem of the bookkeeping item of a task; its
+// ResultSelector sets field to value (a path into the item or an intrinsic).
+func (c *compiler) getItem(step, field, value string) obj {
 	return obj{
 		{"Type", "Task"},
 		{"Resource", c.arn("dynamodb:getItem")},
@@ -551,7 +561,7 @@ func (c *compiler) getItem(step, attr, typ, field string) obj {
 			{"Key", obj{{AttrPathspec, obj{{"S.$", fmt.Sprintf("States.Format('{}/%s/{}', $.RunId, $.TaskId)", step)}}}}},
 			{"ConsistentRead", true},
 		}},
-		{"ResultSelector", obj{{field + ".$", fmt.Sprintf("$.Item.%s.%s", attr, typ)}}},
+		{"ResultSelector", obj{{field + ".$", value}}},
 		{"ResultPath", "$." + map[string]string{"Width": "Foreach", "Target": "Switch"}[field]},
 		{"Retry", []any{obj{{"ErrorEquals", []string{"States.TaskFailed"}}, {"IntervalSeconds", 1}, {"MaxAttempts", 5},
 			{"BackoffRate", 2}, {"MaxDelaySeconds", 30}, {"JitterStrategy", "FULL"}}}},
@@ -568,7 +578,7 @@ func (c *compiler) arn(service string) string {
 func (c *compiler) switchStep(states *obj, n *graph.Node, in, exit string) {
 	target, choice, nocase := helper(n.Name, "Target"), helper(n.Name, "Choice"), helper(n.Name, "NoCase")
 	c.task(states, n, in, kv{"Next", target})
-	*states = append(*states, kv{target, append(c.getItem(n.Name, AttrTarget, "S", "Target"), kv{"Next", choice})})
+	*states = append(*states, kv{target, append(c.getItem(n.Name, "Target", "$.Item."+AttrTarget+".S"), kv{"Next", choice})})
 	var rules []any
 	for _, t := range n.Out {
 		if t == exit {
@@ -649,11 +659,11 @@ func (c *compiler) submit(n *graph.Node, in, attempt, caught string) obj {
 		env = append(env, obj{{"Name", EnvAttempt}, {"Value", attempt}})
 	}
 	if n.Name == c.g.Start {
-		env = append(env, obj{{"Name", EnvParams}, {"Value.$", "$.Params"}})
+		env = append(env, obj{{"Name", EnvParams}, {"Value.$", paramsValue}})
 		if cfg := c.configsJSON(); cfg != "" {
 			env = append(env, obj{{"Name", EnvConfigs}, {"Value", cfg}})
 		}
-		env = append(env, obj{{"Name", EnvTrigger}, {"Value.$", "$.Trigger"}})
+		env = append(env, obj{{"Name", EnvTrigger}, {"Value.$", triggerValue}})
 	}
 	if caught != "" {
 		env = append(env, obj{{"Name", EnvCaught}, {"Value.$", caught}})

@@ -15,8 +15,8 @@ import (
 //   - chunked: an outer Map over the chunk starts
 //     States.ArrayRange(0, width-1, chunk), DISTRIBUTED (one child
 //     execution per chunk, with its own history), each running an INLINE
-//     Map over States.ArrayRange(start, start+chunk-1, 1) whose items
-//     first skip the indices ≥ width. Up to 1,000 chunks of up to 1,000
+//     Map over its indices: States.ArrayRange(start, start+chunk-1, 1), or
+//     up to width-1 for the last chunk. Up to 1,000 chunks of up to 1,000
 //     items: 1,000,000 items.
 //
 // A top-level foreach has both, chosen at run time by its width against
@@ -103,8 +103,10 @@ func events(states obj) int {
 // take perItem events (its body, once): the settings, or the automatic
 // values that keep an inline Map within inlineBudget and a chunk within
 // chunkBudget. Explicit values that overflow a history are warned about.
+// An item takes as many events inline as in a chunk: the same iteration
+// of an INLINE Map.
 func (c *compiler) sizes(n *graph.Node, perItem int) (threshold, chunk int) {
-	inline, chunked := eventsIteration+perItem, eventsIteration+eventsState+perItem
+	inline, chunked := eventsIteration+perItem, eventsIteration+perItem
 	auto := func(budget, per int) int { return max(1, min(maxRange, budget/per)) }
 	threshold, chunk = c.s.DistributedMapThreshold, c.s.ForeachChunk
 	if threshold == 0 {
@@ -128,48 +130,50 @@ func (c *compiler) inlineOnly(n *graph.Node) bool {
 	return n.ForeachDepth > 0 && !c.s.DistributedMap
 }
 
-// foreach adds the foreach step's Task, the width lookup, the empty check
-// and the Map (inline, chunked, or both behind a Choice on the width).
+// foreach adds the foreach step's Task, the width lookup, the Choice on
+// the width (no items, too wide, inline or chunked) and the Map (inline,
+// chunked, or both). Per run of a top-level foreach, the helper states
+// entered before the items are Width, Mode and Items (inline) or Chunks
+// (chunked): docs/state-machine.md, "What a run costs".
 func (c *compiler) foreach(states *obj, n *graph.Node, in, exit string) {
-	width, has := helper(n.Name, "Width"), helper(n.Name, "HasItems")
+	width := helper(n.Name, "Width")
 	c.task(states, n, in, kv{"Next", width})
-	*states = append(*states, kv{width, append(c.getItem(n.Name, AttrWidth, "N", "Width"), kv{"Next", has})})
+	// The width as a number, converted once, in $.Foreach.Width.
+	get := c.getItem(n.Name, "Width", "States.StringToJson($.Item."+AttrWidth+".N)")
 	body := obj{}
 	c.scope(&body, n.Out[0], n.MatchingJoin)
 	perItem := events(body)
 	chunked, inline := !c.inlineOnly(n), !c.s.DistributedMap
 	// No items: straight to the join, with the payload cleared of the width.
 	empty := helper(n.Name, "Empty")
-	choice := obj{{"Variable", "$.Foreach.Width"}, {"StringEquals", "0"}, {"Next", empty}}
-	*states = append(*states, kv{empty, obj{{"Type", "Pass"},
-		{"Parameters", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"}}}, {"Next", sn(n.MatchingJoin)}}})
+	none := obj{{"Variable", "$.Foreach.Width"}, {"NumericEquals", 0}, {"Next", empty}}
+	emptyState := kv{empty, obj{{"Type", "Pass"},
+		{"Parameters", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"}}}, {"Next", sn(n.MatchingJoin)}}}
 	if !chunked {
 		// Nested: one INLINE Map, at most 1,000 items (States.ArrayRange).
-		items := helper(n.Name, "Items")
-		*states = append(*states, kv{has, obj{{"Type", "Choice"}, {"Choices", []any{choice}}, {"Default", items}}})
-		*states = append(*states, c.inlineMap(n, exit, body, "States.StringToJson($.Foreach.Width)")...)
+		has, items := helper(n.Name, "HasItems"), helper(n.Name, "Items")
+		*states = append(*states, kv{width, append(get, kv{"Next", has})},
+			kv{has, obj{{"Type", "Choice"}, {"Choices", []any{none}}, {"Default", items}}}, emptyState)
+		*states = append(*states, c.inlineMap(n, exit, body)...)
 		return
 	}
 	threshold, chunk := c.sizes(n, perItem)
-	size, mode, tooWide, chunks := helper(n.Name, "Size"), helper(n.Name, "Mode"), helper(n.Name, "TooWide"), helper(n.Name, "Chunks")
+	mode, tooWide, chunks := helper(n.Name, "Mode"), helper(n.Name, "TooWide"), helper(n.Name, "Chunks")
 	maxWidth := maxRange * chunk
-	*states = append(*states,
-		kv{has, obj{{"Type", "Choice"}, {"Choices", []any{choice}}, {"Default", size}}},
-		// The width as a number, converted once.
-		kv{size, obj{{"Type", "Pass"}, {"Parameters", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"},
-			{"Width.$", "States.StringToJson($.Foreach.Width)"}}}, {"Next", mode}}})
-	rules := []any{obj{{"Variable", "$.Width"}, {"NumericGreaterThan", maxWidth}, {"Next", tooWide}}}
+	rules := []any{none, obj{{"Variable", "$.Foreach.Width"}, {"NumericGreaterThan", maxWidth}, {"Next", tooWide}}}
 	dflt := chunks
 	if inline {
-		rules = append(rules, obj{{"Variable", "$.Width"}, {"NumericGreaterThan", threshold}, {"Next", chunks}})
+		rules = append(rules, obj{{"Variable", "$.Foreach.Width"}, {"NumericGreaterThan", threshold}, {"Next", chunks}})
 		dflt = helper(n.Name, "Items")
 	}
 	*states = append(*states,
+		kv{width, append(get, kv{"Next", mode})},
 		kv{mode, obj{{"Type", "Choice"}, {"Choices", rules}, {"Default", dflt}}},
+		emptyState,
 		kv{tooWide, obj{{"Type", "Fail"}, {"Error", "Stepflow.ForeachTooWide"},
 			{"Cause", fmt.Sprintf("foreach step %s has more than %d items (%d chunks of %d); lower the width or raise the foreach chunk", n.Name, maxWidth, maxRange, chunk)}}})
 	if inline {
-		*states = append(*states, c.inlineMap(n, exit, body, "$.Width")...)
+		*states = append(*states, c.inlineMap(n, exit, body)...)
 		c.mapItems[helper(n.Name, "Map")] = threshold
 		// The body's states are now in the definition twice: the chunked
 		// copy gets other names (state names are unique in a state machine).
@@ -192,14 +196,14 @@ func taskID(n *graph.Node) string {
 	return "States.Format('{}-{}', $.Payload.TaskId, $$.Map.Item.Value)"
 }
 
-// inlineMap returns the Pass that lists the indices (width: the intrinsic
-// or path of the width as a number) and the INLINE Map over them.
-func (c *compiler) inlineMap(n *graph.Node, exit string, body obj, width string) []kv {
+// inlineMap returns the Pass that lists the indices and the INLINE Map over
+// them.
+func (c *compiler) inlineMap(n *graph.Node, exit string, body obj) []kv {
 	items, mapName := helper(n.Name, "Items"), helper(n.Name, "Map")
 	return []kv{
 		{items, obj{{"Type", "Pass"}, {"Parameters", obj{
 			{"Payload", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"}}},
-			{"Items.$", fmt.Sprintf("States.ArrayRange(0, States.MathAdd(%s, -1), 1)", width)},
+			{"Items.$", "States.ArrayRange(0, States.MathAdd($.Foreach.Width, -1), 1)"},
 		}}, {"Next", mapName}}},
 		{mapName, obj{{"Type", "Map"}, {"ItemsPath", "$.Items"},
 			{"ItemSelector", obj{{"RunId.$", "$.Payload.RunId"}, {"TaskId.$", taskID(n)}}},
@@ -213,13 +217,14 @@ func (c *compiler) inlineMap(n *graph.Node, exit string, body obj, width string)
 const maxInline = 40
 
 // chunkedMap returns the Pass that lists the chunk starts and the
-// DISTRIBUTED Map over them; each child execution lists its chunk's
-// indices and runs them in an INLINE Map that skips indices ≥ width. The
-// Map's result (the children's outputs) is dropped: the output is the
-// payload {RunId, TaskId}.
+// DISTRIBUTED Map over them. Each child execution chooses its indices
+// (Tail: a full chunk, Chunk, or the last one, Rest, which ends at
+// width-1) and runs them in an INLINE Map: three helper states per chunk,
+// none per item. The Map's result (the children's outputs) is dropped: the
+// output is the payload {RunId, TaskId}.
 func (c *compiler) chunkedMap(n *graph.Node, exit string, body obj, chunk int, renamed bool) []kv {
 	chunks, outer := helper(n.Name, "Chunks"), helper(n.Name, "Chunked")
-	list, each, inRange, skip := helper(n.Name, "Chunk"), helper(n.Name, "Each"), helper(n.Name, "InRange"), helper(n.Name, "Skip")
+	tail, full, rest, each := helper(n.Name, "Tail"), helper(n.Name, "Chunk"), helper(n.Name, "Rest"), helper(n.Name, "Each")
 	start := sn(n.Out[0])
 	if renamed {
 		start = renameState(start, distSuffix)
@@ -227,39 +232,39 @@ func (c *compiler) chunkedMap(n *graph.Node, exit string, body obj, chunk int, r
 	// --max-workers bounds the items running at once: inner × outer.
 	outerConc := (c.s.MaxWorkers + maxInline - 1) / maxInline
 	innerConc := c.s.MaxWorkers / outerConc
-	item := obj{
-		{inRange, obj{{"Type", "Choice"},
-			{"Choices", []any{obj{{"Variable", "$.Index"}, {"NumericGreaterThanEqualsPath", "$.Width"}, {"Next", skip}}}},
-			{"Default", start}, {"OutputPath", "$.Payload"}}},
-		{skip, obj{{"Type", "Succeed"}}},
-	}
-	item = append(item, body...)
-	child := obj{
-		{list, obj{{"Type", "Pass"}, {"Parameters", obj{
+	list := func(end string) obj {
+		return obj{{"Type", "Pass"}, {"Parameters", obj{
 			{"Payload", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"}}},
-			{"Width.$", "$.Width"},
-			{"Items.$", fmt.Sprintf("States.ArrayRange($.Start, States.MathAdd($.Start, %d), 1)", chunk-1)},
-		}}, {"Next", each}}},
+			{"Items.$", fmt.Sprintf("States.ArrayRange($.Start, %s, 1)", end)},
+		}}, {"Next", each}}
+	}
+	child := obj{
+		// The last chunk starts after width - chunk.
+		{tail, obj{{"Type", "Choice"},
+			{"Choices", []any{obj{{"Variable", "$.Start"}, {"NumericGreaterThanPath", "$.Last"}, {"Next", rest}}}},
+			{"Default", full}}},
+		{full, list(fmt.Sprintf("States.MathAdd($.Start, %d)", chunk-1))},
+		{rest, list("States.MathAdd($.Width, -1)")},
 		{each, obj{{"Type", "Map"}, {"ItemsPath", "$.Items"},
-			{"ItemSelector", obj{{"Payload", obj{{"RunId.$", "$.Payload.RunId"}, {"TaskId.$", taskID(n)}}},
-				{"Index.$", "$$.Map.Item.Value"}, {"Width.$", "$.Width"}}},
+			{"ItemSelector", obj{{"RunId.$", "$.Payload.RunId"}, {"TaskId.$", taskID(n)}}},
 			{"MaxConcurrency", innerConc},
-			{"ItemProcessor", obj{{"ProcessorConfig", obj{{"Mode", "INLINE"}}}, {"StartAt", inRange}, {"States", item}}},
+			{"ItemProcessor", obj{{"ProcessorConfig", obj{{"Mode", "INLINE"}}}, {"StartAt", start}, {"States", body}}},
 			{"ResultPath", nil}, {"OutputPath", "$.Payload"}, {"End", true}}},
 	}
 	return []kv{
 		{chunks, obj{{"Type", "Pass"}, {"Parameters", obj{
 			{"Payload", obj{{"RunId.$", "$.RunId"}, {"TaskId.$", "$.TaskId"}}},
-			{"Width.$", "$.Width"},
-			{"Chunks.$", fmt.Sprintf("States.ArrayRange(0, States.MathAdd($.Width, -1), %d)", chunk)},
+			{"Width.$", "$.Foreach.Width"},
+			{"Last.$", fmt.Sprintf("States.MathAdd($.Foreach.Width, %d)", -chunk)},
+			{"Chunks.$", fmt.Sprintf("States.ArrayRange(0, States.MathAdd($.Foreach.Width, -1), %d)", chunk)},
 		}}, {"Next", outer}}},
 		{outer, obj{{"Type", "Map"}, {"ItemsPath", "$.Chunks"},
 			// The run id is threaded: a child execution has another name.
 			{"ItemSelector", obj{{"RunId.$", "$.Payload.RunId"}, {"TaskId.$", "$.Payload.TaskId"}, {"Width.$", "$.Width"},
-				{"Start.$", "$$.Map.Item.Value"}}},
+				{"Last.$", "$.Last"}, {"Start.$", "$$.Map.Item.Value"}}},
 			{"MaxConcurrency", outerConc},
 			{"ItemProcessor", obj{{"ProcessorConfig", obj{{"Mode", "DISTRIBUTED"}, {"ExecutionType", "STANDARD"}}},
-				{"StartAt", list}, {"States", child}}},
+				{"StartAt", tail}, {"States", child}}},
 			// No ToleratedFailurePercentage: its default, 0, is what a
 			// foreach wants (LocalStack's ASL grammar, which moto uses,
 			// even refuses an explicit 0).

@@ -87,9 +87,9 @@ func (c *compiler) worstValue(path string, depth int) string {
 		return "99"
 	case strings.HasSuffix(path, ".Error"):
 		return strings.Repeat("x", maxError)
-	case path == "$.Trigger":
+	case path == triggerValue:
 		return strings.Repeat("x", maxTrigger)
-	case path == "$.Params":
+	case path == paramsValue:
 		// The defaults; values given at run time come on top (the trigger
 		// checks their size).
 		var d []string
@@ -143,7 +143,7 @@ func (c *compiler) limits(n *graph.Node, params obj, userTags map[string]string,
 	if n.Name == c.g.Start && len(ov) <= MaxOverrides {
 		// The parameters given at trigger time take up to MaxParamsChars:
 		// the rest (frozen configs, the step's Env) must leave that room.
-		defaults, _ := marshal(c.worstValue("$.Params", 0))
+		defaults, _ := marshal(c.worstValue(paramsValue, 0))
 		if fixed := len(ov) - len(defaults); fixed+MaxParamsChars > MaxOverrides {
 			c.fail(n.Name, "container overrides", "shorten the start step's environment (stepflow.Env) or use fewer configs",
 				"the start task's container overrides take %d characters without the parameters (configs and environment included), leaving %d of AWS Batch's %d for the parameters, fewer than the %d that step-functions trigger admits",

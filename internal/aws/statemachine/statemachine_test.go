@@ -525,19 +525,34 @@ func TestWideForeach(t *testing.T) {
 	if err := json.Unmarshal(defs["wide-low.json"].Definition, &def); err != nil {
 		t.Fatal(err)
 	}
+	// The width lookup converts the width to a number once; one Choice
+	// then picks the path: no items, too wide, chunked or inline.
+	if sel := fmt.Sprint(def.States["start.Width"]["ResultSelector"]); sel != "map[Width.$:States.StringToJson($.Item.width.N)]" {
+		t.Errorf("start.Width: ResultSelector %s", sel)
+	}
+	if def.States["start.Width"]["Next"] != "start.Mode" || def.States["start.HasItems"] != nil || def.States["start.Size"] != nil {
+		t.Errorf("start.Width is not followed by start.Mode alone: %v", def.States["start.Width"])
+	}
 	mode := def.States["start.Mode"]
 	rules := mode["Choices"].([]any)
-	if len(rules) != 2 || mode["Default"] != "start.Items" {
+	if len(rules) != 3 || mode["Default"] != "start.Items" {
 		t.Fatalf("start.Mode: %v", mode)
 	}
-	if r := rules[0].(map[string]any); r["NumericGreaterThan"] != 4000.0 || r["Next"] != "start.TooWide" {
+	if r := rules[0].(map[string]any); r["NumericEquals"] != 0.0 || r["Next"] != "start.Empty" {
+		t.Errorf("no-items rule: %v", r)
+	}
+	if r := rules[1].(map[string]any); r["NumericGreaterThan"] != 4000.0 || r["Next"] != "start.TooWide" {
 		t.Errorf("too-wide rule: %v (want 1,000 chunks of 4)", r)
 	}
-	if r := rules[1].(map[string]any); r["NumericGreaterThan"] != 3.0 || r["Next"] != "start.Chunks" {
+	if r := rules[2].(map[string]any); r["NumericGreaterThan"] != 3.0 || r["Next"] != "start.Chunks" {
 		t.Errorf("threshold rule: %v", r)
 	}
-	if got := def.States["start.Chunks"]["Parameters"].(map[string]any)["Chunks.$"]; got != "States.ArrayRange(0, States.MathAdd($.Width, -1), 4)" {
+	chunks := def.States["start.Chunks"]["Parameters"].(map[string]any)
+	if got := chunks["Chunks.$"]; got != "States.ArrayRange(0, States.MathAdd($.Foreach.Width, -1), 4)" {
 		t.Errorf("chunk starts: %v", got)
+	}
+	if got := chunks["Last.$"]; got != "States.MathAdd($.Foreach.Width, -4)" {
+		t.Errorf("last full chunk's start: %v", got)
 	}
 	outer := def.States["start.Chunked"]
 	cfg := outer["ItemProcessor"].(map[string]any)["ProcessorConfig"].(map[string]any)
@@ -559,19 +574,24 @@ func TestWideForeach(t *testing.T) {
 	}
 	child := outer["ItemProcessor"].(map[string]any)["States"].(map[string]any)
 	each := child["start.Each"].(map[string]any)
-	if got := each["ItemSelector"].(map[string]any)["Payload"].(map[string]any)["TaskId.$"]; got != "States.Format('{}', $$.Map.Item.Value)" {
+	if got := each["ItemSelector"].(map[string]any)["TaskId.$"]; got != "States.Format('{}', $$.Map.Item.Value)" {
 		t.Errorf("chunked task id: %v", got)
+	}
+	// A chunk chooses its indices once: full, or up to width-1 (the last).
+	tail := child["start.Tail"].(map[string]any)
+	rule := tail["Choices"].([]any)[0].(map[string]any)
+	if rule["Variable"] != "$.Start" || rule["NumericGreaterThanPath"] != "$.Last" || rule["Next"] != "start.Rest" || tail["Default"] != "start.Chunk" {
+		t.Errorf("start.Tail: %v", tail)
 	}
 	if got := child["start.Chunk"].(map[string]any)["Parameters"].(map[string]any)["Items.$"]; got != "States.ArrayRange($.Start, States.MathAdd($.Start, 3), 1)" {
 		t.Errorf("chunk items: %v", got)
 	}
-	item := each["ItemProcessor"].(map[string]any)["States"].(map[string]any)
-	in := item["start.InRange"].(map[string]any)
-	rule := in["Choices"].([]any)[0].(map[string]any)
-	if rule["NumericGreaterThanEqualsPath"] != "$.Width" || rule["Next"] != "start.Skip" || in["Default"] != "outer.Dist" || in["OutputPath"] != "$.Payload" {
-		t.Errorf("start.InRange: %v", in)
+	if got := child["start.Rest"].(map[string]any)["Parameters"].(map[string]any)["Items.$"]; got != "States.ArrayRange($.Start, States.MathAdd($.Width, -1), 1)" {
+		t.Errorf("last chunk's items: %v", got)
 	}
-	if item["start.Skip"].(map[string]any)["Type"] != "Succeed" || item["outer.Caught.Dist"] == nil || item["prep.Dist"] == nil {
+	// An item is the body alone: no helper state per item.
+	item := each["ItemProcessor"].(map[string]any)["States"].(map[string]any)
+	if each["ItemProcessor"].(map[string]any)["StartAt"] != "outer.Dist" || item["outer.Caught.Dist"] == nil || item["prep.Dist"] == nil {
 		t.Errorf("chunk item states: %v", slices.Sorted(maps.Keys(item)))
 	}
 	// The nested foreach is inline only, in both copies.
@@ -592,7 +612,7 @@ func TestWideForeach(t *testing.T) {
 	if err := json.Unmarshal(defs["wide-distributed.json"].Definition, &def); err != nil {
 		t.Fatal(err)
 	}
-	if m := def.States["start.Mode"]; len(m["Choices"].([]any)) != 1 || m["Default"] != "start.Chunks" || def.States["start.Map"] != nil {
+	if m := def.States["start.Mode"]; len(m["Choices"].([]any)) != 2 || m["Default"] != "start.Chunks" || def.States["start.Map"] != nil {
 		t.Errorf("--distributed-map: start.Mode %v", m)
 	}
 	d := string(defs["wide-distributed.json"].Definition)
@@ -602,10 +622,10 @@ func TestWideForeach(t *testing.T) {
 	// Automatic sizes: one item of this body takes 47 events (outer and
 	// its catch handler 6 each, prep 6, its getItem 5, HasItems, Empty and
 	// Items 2 each, the nested Map 4 + 2 + inner 6, inner_join 6), so an
-	// inline item 49 and a chunked one 51: threshold 10,000/49 = 204,
-	// chunk 20,000/51 = 392.
-	if d := string(defs["wide-default.json"].Definition); !strings.Contains(d, `"NumericGreaterThan": 392000`) || !strings.Contains(d, `"NumericGreaterThan": 204,`) {
-		t.Error("automatic threshold and chunk are not 204 and 392")
+	// item 49, inline or chunked: threshold 10,000/49 = 204, chunk
+	// 20,000/49 = 408.
+	if d := string(defs["wide-default.json"].Definition); !strings.Contains(d, `"NumericGreaterThan": 408000`) || !strings.Contains(d, `"NumericGreaterThan": 204`) {
+		t.Error("automatic threshold and chunk are not 204 and 408")
 	}
 	// A body of one Batch step: 1,000 and 1,000.
 	one := flow.MustDefinitionOf(stepflow.New[S]("OneFlow").Step("start", noop, stepflow.Foreach("Items", "work")).Step("work", noop, stepflow.Next("join")).
@@ -650,7 +670,7 @@ func TestHistoryWarning(t *testing.T) {
 		return ""
 	}
 	w := history(compile(t, nested(2), testSettings()))
-	for _, want := range []string{"flow NestedFlow", "events in the execution", "events in a child execution of start (one chunk)", "--distributed-map", "keep nested foreaches narrow"} {
+	for _, want := range []string{"flow NestedFlow", "events in the execution", "events in a child execution of start (one chunk)", "--distributed-map", "keep nested foreaches"} {
 		if !strings.Contains(w, want) {
 			t.Errorf("nested: warning %q lacks %q", w, want)
 		}

@@ -15,9 +15,9 @@
 // Usage: node sfn.cjs REQUEST.json > RESULT.json, where REQUEST is
 //   {definition, jobDefinitions, input, executionName, env, dynamodbEndpoint,
 //    realRetryDelays, maxJobs, logDir}
-// and RESULT is {status, output, error, cause, jobs, getItems, millis,
-// startDate, stopDate} (the dates in epoch milliseconds, as
-// DescribeExecution gives them).
+// and RESULT is {status, output, error, cause, jobs, entered, retried,
+// getItems, millis, startDate, stopDate} (the dates in epoch milliseconds,
+// as DescribeExecution gives them).
 'use strict';
 
 const fs = require('node:fs');
@@ -287,6 +287,17 @@ async function main() {
       retryIntervalOverrides: req.realRetryDelays ? {} : retrying,
     },
   });
+  // The history: every state entered (Map iterations' and Parallel
+  // branches' states too, and the child executions of a DISTRIBUTED Map,
+  // which the emulator runs inline) and every retry, by state name. These
+  // are what Step Functions Standard bills as state transitions.
+  const entered = {}, retried = {};
+  const history = (async () => {
+    for await (const ev of execution.eventLogs) {
+      if (ev.type === 'StateEntered') entered[ev.state.name] = (entered[ev.state.name] || 0) + 1;
+      else if (ev.type === 'StateRetried') retried[ev.state.name] = (retried[ev.state.name] || 0) + 1;
+    }
+  })();
   const out = { jobs, millis: 0 };
   try {
     out.output = await execution.result;
@@ -297,6 +308,9 @@ async function main() {
     out.error = c.name;
     out.cause = c.message;
   }
+  await history; // the log closes when the execution ends
+  out.entered = entered;
+  out.retried = retried;
   out.getItems = getItems;
   out.startDate = started;
   out.stopDate = Date.now();
