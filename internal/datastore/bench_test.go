@@ -159,6 +159,7 @@ func benchFile(b *testing.B, put bool, open opener) {
 			b.Fatal(err)
 		}
 	}
+	defer reportCPU(b)()
 	for b.Loop() {
 		if put {
 			b.StopTimer()
@@ -184,6 +185,7 @@ func benchFile(b *testing.B, put bool, open opener) {
 func BenchmarkCopy1GiB(b *testing.B) {
 	src := bigFile(b)
 	b.SetBytes(size1G)
+	defer reportCPU(b)()
 	for b.Loop() {
 		b.StopTimer()
 		out := filepath.Join(b.TempDir(), "out")
