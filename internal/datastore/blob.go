@@ -365,8 +365,14 @@ func (r *blobReader) Read(p []byte) (int, error) {
 		r.err = fmt.Errorf("read blob %s: %w", r.key, err)
 		return 0, r.err
 	}
-	n, err := r.src.Read(p)
-	r.h.Write(p[:n])
+	var n int
+	var err error
+	if len(p) >= 2*pipeChunk {
+		n, err = r.readHashing(p)
+	} else {
+		n, err = r.src.Read(p)
+		r.h.Write(p[:n])
+	}
 	r.n += int64(n)
 	corrupt := func(format string, args ...any) error {
 		r.damaged()
@@ -383,6 +389,8 @@ func (r *blobReader) Read(p []byte) (int, error) {
 		r.err = io.EOF
 	case err != nil && r.tr.err != nil && r.tr.err != io.EOF && errors.Is(err, r.tr.err):
 		r.err = fmt.Errorf("read blob %s: %w", r.key, err)
+	case err != nil && r.ctx.Err() != nil && errors.Is(err, r.ctx.Err()):
+		r.err = fmt.Errorf("read blob %s: %w", r.key, err)
 	case err != nil:
 		r.err = corrupt("%v", err)
 	}
@@ -390,6 +398,46 @@ func (r *blobReader) Read(p []byte) (int, error) {
 		return 0, r.err
 	}
 	return n, r.err
+}
+
+// pipeChunk is the unit in which blobReader.readHashing hands what it
+// read to the hashing goroutine.
+const pipeChunk = 1 << 20
+
+// readHashing serves a large read (an array decoded straight into its
+// memory): it fills p chunk by chunk while a second goroutine hashes the
+// chunks already read, so reading (and decompressing) overlaps hashing,
+// and returns when p is full or the stream ends or fails, with all it
+// read hashed; p is not touched after it returns. End of stream is
+// io.EOF, with or without bytes.
+func (r *blobReader) readHashing(p []byte) (int, error) {
+	chunks := make(chan []byte, 4)
+	done := make(chan struct{})
+	go func() {
+		for c := range chunks {
+			r.h.Write(c)
+		}
+		close(done)
+	}()
+	n := 0
+	var err error
+	for n < len(p) && err == nil {
+		var m int
+		m, err = io.ReadFull(r.src, p[n:min(n+pipeChunk, len(p))])
+		if m > 0 {
+			chunks <- p[n : n+m]
+			n += m
+		}
+		if err == nil {
+			err = r.ctx.Err()
+		}
+	}
+	close(chunks)
+	<-done
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	return n, err
 }
 
 func (r *blobReader) Close() error { return r.closer.Close() }

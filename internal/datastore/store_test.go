@@ -565,3 +565,53 @@ func TestPutBlobTwoPass(t *testing.T) {
 		t.Errorf("temporary files left: %q", tmp)
 	}
 }
+
+// TestOpenBlobLargeReads reads blobs with reads of many MiB (as an array
+// is decoded), which OpenBlob serves while hashing in a second goroutine:
+// content, damage and cancellation are reported as with small reads.
+func TestOpenBlobLargeReads(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	for name, frac := range map[string]float64{"raw": 1, "s2": 0.3} {
+		data := make([]byte, 5<<20+3)
+		fillPayload(data, frac)
+		h, err := s.PutBlob(ctx, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := func(ctx context.Context) ([]byte, error) {
+			rc, size, err := s.OpenBlob(ctx, h)
+			if err != nil {
+				return nil, err
+			}
+			defer rc.Close()
+			buf := make([]byte, size+1)
+			n, err := io.ReadFull(rc, buf)
+			if err == io.ErrUnexpectedEOF {
+				err = nil
+			}
+			return buf[:n], err
+		}
+		if got, err := read(ctx); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%s: read %d bytes, %v", name, len(got), err)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := read(cctx); !errors.Is(err, context.Canceled) || errors.Is(err, datastore.ErrCorrupt) {
+			t.Errorf("%s: cancelled: %v, want context.Canceled", name, err)
+		}
+		blob := filepath.Join(dir, "Flow", "blobs", h[:2], h)
+		orig, _ := os.ReadFile(blob)
+		bad := slices.Clone(orig)
+		bad[len(bad)*3/4] ^= 0x10
+		os.WriteFile(blob, bad, 0o644)
+		if _, err := read(ctx); !errors.Is(err, datastore.ErrCorrupt) {
+			t.Errorf("%s: flipped byte: %v, want ErrCorrupt", name, err)
+		}
+		os.WriteFile(blob, orig[:len(orig)-100], 0o644)
+		if _, err := read(ctx); !errors.Is(err, datastore.ErrCorrupt) {
+			t.Errorf("%s: truncated: %v, want ErrCorrupt", name, err)
+		}
+		os.WriteFile(blob, orig, 0o644)
+	}
+}
