@@ -60,6 +60,7 @@ const TempGrace = time.Hour
 var (
 	_ datastore.Backend    = (*Backend)(nil)
 	_ datastore.FileOpener = (*Backend)(nil)
+	_ datastore.Stager     = (*Backend)(nil)
 )
 
 // A program that imports this package opens directories with
@@ -402,8 +403,6 @@ func isEmptyDir(dir string) (bool, error) {
 	return true, nil
 }
 
-var _ datastore.Stager = (*Backend)(nil)
-
 // Stage implements datastore.Stager: a temporary file (".tmp-*", like
 // Save's) in directory dir, renamed into place by Commit.
 func (b *Backend) Stage(ctx context.Context, dir string) (datastore.Staged, error) {
@@ -433,10 +432,6 @@ type staged struct {
 }
 
 func (s *staged) Write(p []byte) (int, error) { return s.f.Write(p) }
-
-// ReadFrom lets io.Copy use the file's own ReadFrom (copy_file_range
-// between files).
-func (s *staged) ReadFrom(r io.Reader) (int64, error) { return s.f.ReadFrom(r) }
 
 func (s *staged) Commit(ctx context.Context, name string) (err error) {
 	if s.done {
