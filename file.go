@@ -47,9 +47,13 @@ type fileHolder = artifact.FileHolder
 func (f *File) SetPath(path string) { artifact.FileSetPath(&f.fileHolder, path) }
 
 // Open opens the file's content: the local file set in this step, or the
-// stored file, streamed from the datastore. Read it to io.EOF: a stored
-// file is verified against its SHA-256 at the end, and a damaged one gives
-// an error there instead of io.EOF. The caller closes the reader.
+// stored file. On a local datastore the stored file is read from its blob
+// in place, never copied (io.Copy of it to a file uses the kernel's
+// copy_file_range); its length is checked, and its content was hashed as
+// it was stored (docs/datastore.md, "File blobs"). From S3 it is streamed
+// and verified against its SHA-256 at the end: read it to io.EOF, and a
+// damaged one gives an error there instead of io.EOF. The caller closes
+// the reader.
 func (f *File) Open() (io.ReadCloser, error) { return artifact.FileOpen(&f.fileHolder) }
 
 // Size returns the file's size in bytes, or -1 when the file was set in

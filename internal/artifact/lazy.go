@@ -100,8 +100,8 @@ type Source struct {
 	// Load decodes the value into ptr, a pointer to a value of the field's
 	// value type (lazy fields).
 	Load func(ptr reflect.Value) error
-	// Open streams the stored content and returns its size (file fields).
-	// The reader verifies the content at its end.
+	// Open streams the stored content and returns its size (file fields):
+	// datastore.Store.OpenFileBlob.
 	Open func() (io.ReadCloser, int64, error)
 	// Size is the stored content's size in bytes (file fields).
 	Size int64
@@ -146,7 +146,7 @@ func FileSetPath(h *FileHolder, path string) { h.p = &fileState{path: path, size
 var ErrNoFile = errors.New("stepflow.File has no content: no step set a path")
 
 // FileOpen opens the field's content: the local file set in this step, or
-// the stored file, streamed and verified at its end.
+// the stored file (Source.Open).
 func FileOpen(h *FileHolder) (io.ReadCloser, error) {
 	switch {
 	case h.p == nil:

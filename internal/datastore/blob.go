@@ -11,7 +11,6 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
-	"os"
 	"runtime"
 
 	"github.com/klauspost/compress/s2"
@@ -166,13 +165,22 @@ func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
 // that hash already exists. The stored form is compressed with s2 unless a
 // sample shows the data to be incompressible; the codec is recorded in the
 // blob header. The parts are streamed to the backend as they are, never
-// joined or copied whole: one pass hashes them, a second writes them.
+// joined or copied whole. On a backend that can stage an object (the local
+// filesystem, see Stager), a blob of at least stageMin bytes is written to
+// a temporary name while another goroutine hashes the parts, and renamed to
+// its hash; elsewhere one pass hashes the parts and a second writes them,
+// so an existing blob is not uploaded again.
 func (s *Store) PutBlobParts(ctx context.Context, parts [][]byte) (string, error) {
-	h := sha256.New()
 	var size int64
 	for _, p := range parts {
-		h.Write(p)
 		size += int64(len(p))
+	}
+	if st, ok := s.b.(Stager); ok && size >= stageMin {
+		return s.putPartsStaged(ctx, st, parts, size)
+	}
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
 	}
 	hash := hex.EncodeToString(h.Sum(nil))
 	key := s.blobKey(hash)
@@ -193,21 +201,7 @@ func (s *Store) PutBlobParts(ctx context.Context, parts [][]byte) (string, error
 		pr, pw := io.Pipe()
 		defer pr.Close() // unblocks the encoder if Save stops reading early
 		go func() {
-			if _, err := pw.Write(blobHeader(codec, size)); err != nil {
-				pw.CloseWithError(err)
-				return
-			}
-			w := s2.NewWriter(pw, s2.WriterConcurrency(runtime.GOMAXPROCS(0)))
-			var err error
-			for _, p := range parts {
-				if err = w.EncodeBuffer(p); err != nil { // no copy of p; it is not modified
-					break
-				}
-			}
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			pw.CloseWithError(err) // nil error closes normally
+			pw.CloseWithError(writePayload(pw, codec, size, parts)) // nil error closes normally
 		}()
 		rd = pr
 	}
@@ -217,68 +211,95 @@ func (s *Store) PutBlobParts(ctx context.Context, parts [][]byte) (string, error
 	return hash, nil
 }
 
-// PutBlobFile stores the content of the file at path as a blob, streaming
-// it: one pass hashes the file, a second copies it to the backend, so
-// memory stays flat whatever the file's size (on S3 the backend uploads it
-// in parts). The blob is raw (files worth storing whole are mostly
-// compressed already), so its hash is the file's SHA-256, as sha256sum
-// prints it. It returns the hash and the file's size.
-func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, fmt.Errorf("put file: %w", err)
+// stageMin is the size from which PutBlobParts hashes and writes a blob in
+// parallel on a Stager backend. Below it, hashing first costs little and
+// lets an existing blob skip the write (records and small artifacts are
+// often stored again unchanged).
+const stageMin = 1 << 20
+
+// writePayload writes the blob of the concatenation of parts (size bytes)
+// in the given codec, header included, to w.
+func writePayload(w io.Writer, codec byte, size int64, parts [][]byte) error {
+	if _, err := w.Write(blobHeader(codec, size)); err != nil {
+		return err
 	}
-	defer f.Close()
-	before, err := f.Stat()
-	if err != nil {
-		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	if codec == codecRaw {
+		for _, p := range parts {
+			if _, err := w.Write(p); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	h := sha256.New()
-	size, err := io.Copy(h, ContextReader(ctx, f))
-	if err != nil {
-		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	sw := s2.NewWriter(w, s2.WriterConcurrency(runtime.GOMAXPROCS(0)))
+	var err error
+	for _, p := range parts {
+		if err = sw.EncodeBuffer(p); err != nil { // no copy of p; it is not modified
+			break
+		}
 	}
-	hash := hex.EncodeToString(h.Sum(nil))
+	if cerr := sw.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// putPartsStaged writes the blob of parts to a staged object while a
+// second goroutine hashes the parts (they are only read, so both may use
+// them at once), then names it by the hash, or drops it if an intact blob
+// of that hash is there already. The staged object holds exactly the bytes
+// hashed, so a blob never reaches its content address with other bytes;
+// a crash before the rename leaves only a temporary file.
+func (s *Store) putPartsStaged(ctx context.Context, st Stager, parts [][]byte, size int64) (string, error) {
+	codec := chooseCodec(parts, size)
+	sw, err := st.Stage(ctx, s.flow+"/blobs")
+	if err != nil {
+		return "", fmt.Errorf("put blob: %w", err)
+	}
+	defer sw.Discard()
+	hc := make(chan string, 1)
+	go func() {
+		h := sha256.New()
+		for _, p := range parts {
+			h.Write(p)
+		}
+		hc <- hex.EncodeToString(h.Sum(nil))
+	}()
+	err = writePayload(ctxWriter{ctx, sw}, codec, size, parts)
+	hash := <-hc
+	key := s.blobKey(hash)
+	if err != nil {
+		return "", fmt.Errorf("put blob %s: %w", key, err)
+	}
+	return hash, s.commitStaged(ctx, sw, hash, size)
+}
+
+// commitStaged names a staged blob by its hash, unless an intact blob of
+// that hash exists already (then the staged copy is dropped).
+func (s *Store) commitStaged(ctx context.Context, sw Staged, hash string, size int64) error {
 	key := s.blobKey(hash)
 	if ok, err := s.blobIntact(ctx, hash, size); err != nil {
-		return "", 0, fmt.Errorf("put file %s: %w", key, err)
+		return fmt.Errorf("put blob %s: %w", key, err)
 	} else if ok {
-		return hash, size, nil
+		return nil
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil { // second pass
-		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	if err := sw.Commit(ctx, key); err != nil {
+		return fmt.Errorf("put blob %s: %w", key, err)
 	}
-	// The file must not change between the passes: store exactly size
-	// bytes, and refuse the blob if the file's size or modification time
-	// moved (as git and restic judge a file unchanged; hashing it a third
-	// time would cost a third of the store's time).
-	if err := s.b.Save(ctx, key, io.MultiReader(bytes.NewReader(blobHeader(codecRaw, size)), &unchangedReader{r: io.LimitReader(f, size), f: f, before: before, size: size})); err != nil {
-		return "", 0, fmt.Errorf("put file %s as %s: %w", path, key, err)
-	}
-	return hash, size, nil
+	return nil
 }
 
-// unchangedReader fails at its end if the file it reads changed since it
-// was hashed, so a changed file is not stored under the old content's name.
-type unchangedReader struct {
-	r      io.Reader
-	f      *os.File
-	before os.FileInfo
-	size   int64
+// ctxWriter fails once ctx is cancelled, so a staged write stops.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
 }
 
-func (u *unchangedReader) Read(p []byte) (int, error) {
-	n, err := u.r.Read(p)
-	if err == io.EOF {
-		after, serr := u.f.Stat()
-		if serr != nil {
-			return n, serr
-		}
-		if after.Size() != u.size || !after.ModTime().Equal(u.before.ModTime()) {
-			return n, fmt.Errorf("file %s changed while it was being stored; leave it alone until the step ends", u.f.Name())
-		}
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
 	}
-	return n, err
+	return c.w.Write(p)
 }
 
 // OpenBlob opens the blob with the given hash for streaming: it returns a
@@ -344,8 +365,14 @@ func (r *blobReader) Read(p []byte) (int, error) {
 		r.err = fmt.Errorf("read blob %s: %w", r.key, err)
 		return 0, r.err
 	}
-	n, err := r.src.Read(p)
-	r.h.Write(p[:n])
+	var n int
+	var err error
+	if len(p) >= 2*pipeChunk {
+		n, err = r.readHashing(p)
+	} else {
+		n, err = r.src.Read(p)
+		r.h.Write(p[:n])
+	}
 	r.n += int64(n)
 	corrupt := func(format string, args ...any) error {
 		r.damaged()
@@ -362,6 +389,8 @@ func (r *blobReader) Read(p []byte) (int, error) {
 		r.err = io.EOF
 	case err != nil && r.tr.err != nil && r.tr.err != io.EOF && errors.Is(err, r.tr.err):
 		r.err = fmt.Errorf("read blob %s: %w", r.key, err)
+	case err != nil && r.ctx.Err() != nil && errors.Is(err, r.ctx.Err()):
+		r.err = fmt.Errorf("read blob %s: %w", r.key, err)
 	case err != nil:
 		r.err = corrupt("%v", err)
 	}
@@ -369,6 +398,46 @@ func (r *blobReader) Read(p []byte) (int, error) {
 		return 0, r.err
 	}
 	return n, r.err
+}
+
+// pipeChunk is the unit in which blobReader.readHashing hands what it
+// read to the hashing goroutine.
+const pipeChunk = 1 << 20
+
+// readHashing serves a large read (an array decoded straight into its
+// memory): it fills p chunk by chunk while a second goroutine hashes the
+// chunks already read, so reading (and decompressing) overlaps hashing,
+// and returns when p is full or the stream ends or fails, with all it
+// read hashed; p is not touched after it returns. End of stream is
+// io.EOF, with or without bytes.
+func (r *blobReader) readHashing(p []byte) (int, error) {
+	chunks := make(chan []byte, 4)
+	done := make(chan struct{})
+	go func() {
+		for c := range chunks {
+			r.h.Write(c)
+		}
+		close(done)
+	}()
+	n := 0
+	var err error
+	for n < len(p) && err == nil {
+		var m int
+		m, err = io.ReadFull(r.src, p[n:min(n+pipeChunk, len(p))])
+		if m > 0 {
+			chunks <- p[n : n+m]
+			n += m
+		}
+		if err == nil {
+			err = r.ctx.Err()
+		}
+	}
+	close(chunks)
+	<-done
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	return n, err
 }
 
 func (r *blobReader) Close() error { return r.closer.Close() }

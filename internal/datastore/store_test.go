@@ -317,3 +317,301 @@ func TestPutBlobFile(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// tempFiles returns the temporary files left anywhere under dir.
+func tempFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var found []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".tmp-") {
+			found = append(found, p)
+		}
+		return nil
+	})
+	return found
+}
+
+// TestPutBlobStaged covers the one-pass writes of large blobs on the local
+// backend (a Stager): content and codec round trip, an intact blob is kept
+// (not rewritten), a damaged one is replaced, cancellation stores nothing,
+// and no temporary file is left.
+func TestPutBlobStaged(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	data := make([]byte, 3<<20+5) // above the staging threshold
+	fillPayload(data, 0.5)
+	parts := [][]byte{data[:7], data[7 : 1<<20], data[1<<20:]}
+	h, err := s.PutBlobParts(ctx, parts)
+	if err != nil || h != datastore.BlobHash(data) {
+		t.Fatalf("PutBlobParts = %s, %v; want %s", h, err, datastore.BlobHash(data))
+	}
+	if got := openBlob(t, s, h); !bytes.Equal(got, data) {
+		t.Fatal("staged blob reads back different bytes")
+	}
+	blob := filepath.Join(dir, "Flow", "blobs", h[:2], h)
+	fi, err := os.Stat(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() >= int64(len(data)) {
+		t.Errorf("half-text blob stored in %d bytes, want it compressed below %d", fi.Size(), len(data))
+	}
+	if fi.Mode().Perm() != 0o644 {
+		t.Errorf("blob mode %v, want 0644", fi.Mode().Perm())
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(blob, old, old)
+	if h2, err := s.PutBlob(ctx, data); err != nil || h2 != h {
+		t.Fatalf("second PutBlob = %s, %v", h2, err)
+	}
+	if fi, _ := os.Stat(blob); !fi.ModTime().Equal(old) {
+		t.Error("an intact blob was written again")
+	}
+
+	random := make([]byte, 2<<20)
+	fillPayload(random, 1)
+	hr, err := s.PutBlob(ctx, random)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawBlob := filepath.Join(dir, "Flow", "blobs", hr[:2], hr)
+	if fi, _ := os.Stat(rawBlob); fi.Size() != int64(len(random))+20 {
+		t.Errorf("random blob stored in %d bytes, want raw: %d", fi.Size(), len(random)+20)
+	}
+	if got := openBlob(t, s, hr); !bytes.Equal(got, random) {
+		t.Fatal("raw staged blob reads back different bytes")
+	}
+	// A raw blob of the wrong length is not intact: PutBlob replaces it.
+	if err := os.Truncate(rawBlob, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutBlob(ctx, random); err != nil {
+		t.Fatal(err)
+	}
+	if got := openBlob(t, s, hr); !bytes.Equal(got, random) {
+		t.Fatal("a truncated blob was not replaced")
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	other := bytes.Repeat([]byte("x"), 2<<20)
+	if _, err := s.PutBlob(cctx, other); !errors.Is(err, context.Canceled) {
+		t.Errorf("PutBlob with a cancelled context: %v, want context.Canceled", err)
+	}
+	if ok, _ := s.HasBlob(ctx, datastore.BlobHash(other)); ok {
+		t.Error("a cancelled PutBlob stored its blob")
+	}
+	if tmp := tempFiles(t, dir); len(tmp) != 0 {
+		t.Errorf("temporary files left: %q", tmp)
+	}
+}
+
+// TestPutBlobFileStaged covers the one-pass file store: dedupe, repair of
+// a damaged blob, an empty file, cancellation, no temporary file left.
+func TestPutBlobFileStaged(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	data := make([]byte, 4<<20) // a multiple of the copy buffer
+	fillPayload(data, 1)
+	path := filepath.Join(dir, "input.bin")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := s.PutBlobFile(ctx, path)
+	if err != nil || h != datastore.BlobHash(data) {
+		t.Fatalf("PutBlobFile = %s, %v", h, err)
+	}
+	blob := filepath.Join(dir, "Flow", "blobs", h[:2], h)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(blob, old, old)
+	if _, _, err := s.PutBlobFile(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(blob); !fi.ModTime().Equal(old) {
+		t.Error("an intact blob was written again")
+	}
+	if err := os.Truncate(blob, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.PutBlobFile(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	if got := openBlob(t, s, h); !bytes.Equal(got, data) {
+		t.Fatal("a truncated file blob was not replaced")
+	}
+
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o644)
+	if he, size, err := s.PutBlobFile(ctx, empty); err != nil || size != 0 || he != datastore.BlobHash(nil) {
+		t.Errorf("empty file: %s, %d, %v", he, size, err)
+	} else if got := openBlob(t, s, he); len(got) != 0 {
+		t.Errorf("empty file reads back %d bytes", len(got))
+	}
+
+	other := filepath.Join(dir, "other")
+	os.WriteFile(other, data[:3<<20], 0o644)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := s.PutBlobFile(cctx, other); !errors.Is(err, context.Canceled) {
+		t.Errorf("PutBlobFile with a cancelled context: %v, want context.Canceled", err)
+	}
+	if ok, _ := s.HasBlob(ctx, datastore.BlobHash(data[:3<<20])); ok {
+		t.Error("a cancelled PutBlobFile stored its blob")
+	}
+	if tmp := tempFiles(t, dir); len(tmp) != 0 {
+		t.Errorf("temporary files left: %q", tmp)
+	}
+}
+
+// onlyBackend hides every optional interface of the backend it holds (as
+// a backend like S3 has none).
+type onlyBackend struct{ datastore.Backend }
+
+// TestOpenFileBlob: on the local backend a file blob is read from its own
+// file after a header and length check; elsewhere it is verified in full.
+func TestOpenFileBlob(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	data := make([]byte, 2<<20+11)
+	fillPayload(data, 1)
+	path := filepath.Join(dir, "in")
+	os.WriteFile(path, data, 0o644)
+	h, _, err := s.PutBlobFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, size, err := s.OpenFileBlob(ctx, h)
+	if err != nil || size != int64(len(data)) {
+		t.Fatalf("OpenFileBlob = %d, %v", size, err)
+	}
+	if _, ok := rc.(*os.File); !ok {
+		t.Errorf("local OpenFileBlob returned %T, want the blob's *os.File", rc)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes, %v; want the file's %d", len(got), err, len(data))
+	}
+	// A compressed blob (not written by PutBlobFile) is decoded.
+	text := bytes.Repeat([]byte("row,12.34,sensor-7,ok\n"), 10000)
+	ht, _ := s.PutBlob(ctx, text)
+	if rc, _, err := s.OpenFileBlob(ctx, ht); err != nil {
+		t.Fatal(err)
+	} else if got, err := io.ReadAll(rc); err != nil || !bytes.Equal(got, text) {
+		t.Fatalf("compressed blob through OpenFileBlob: %d bytes, %v", len(got), err)
+	}
+
+	blob := filepath.Join(dir, "Flow", "blobs", h[:2], h)
+	orig, _ := os.ReadFile(blob)
+	damage := map[string][]byte{
+		"truncated":    orig[:len(orig)-1],
+		"appended":     append(slices.Clone(orig), 0),
+		"header":       append([]byte{orig[0] ^ 1}, orig[1:]...),
+		"short header": orig[:7],
+		"empty":        nil,
+	}
+	for name, b := range damage {
+		os.WriteFile(blob, b, 0o644)
+		if _, _, err := s.OpenFileBlob(ctx, h); !errors.Is(err, datastore.ErrCorrupt) || !strings.Contains(err.Error(), h) {
+			t.Errorf("%s: OpenFileBlob: %v, want ErrCorrupt naming the blob", name, err)
+		}
+	}
+	os.Remove(blob)
+	if _, _, err := s.OpenFileBlob(ctx, h); !errors.Is(err, datastore.ErrNotFound) {
+		t.Errorf("missing blob: %v, want ErrNotFound", err)
+	}
+
+	// Without a FileOpener (S3), the stream is verified at its end.
+	mid := slices.Clone(orig)
+	mid[len(mid)/2] ^= 1
+	os.WriteFile(blob, mid, 0o644)
+	remote := datastore.NewStore(onlyBackend{s.Backend()}, "Flow")
+	rc, _, err = remote.OpenFileBlob(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(rc); !errors.Is(err, datastore.ErrCorrupt) {
+		t.Errorf("flipped byte without a FileOpener: %v, want ErrCorrupt", err)
+	}
+	rc.Close()
+}
+
+// TestPutBlobTwoPass covers the writes for a backend that cannot stage
+// (S3): hash first, then write; an existing blob is not written again.
+func TestPutBlobTwoPass(t *testing.T) {
+	ctx := context.Background()
+	local, dir := newStore(t)
+	s := datastore.NewStore(onlyBackend{local.Backend()}, "Flow")
+	data := make([]byte, 3<<20+1)
+	fillPayload(data, 0.5)
+	path := filepath.Join(dir, "in")
+	os.WriteFile(path, data, 0o644)
+	h, size, err := s.PutBlobFile(ctx, path)
+	if err != nil || h != datastore.BlobHash(data) || size != int64(len(data)) {
+		t.Fatalf("PutBlobFile = %s, %d, %v", h, size, err)
+	}
+	if got := openBlob(t, s, h); !bytes.Equal(got, data) {
+		t.Fatal("file blob reads back different bytes")
+	}
+	data[0] ^= 1
+	hp, err := s.PutBlobParts(ctx, [][]byte{data[:5], data[5:]})
+	if err != nil || hp != datastore.BlobHash(data) {
+		t.Fatalf("PutBlobParts = %s, %v", hp, err)
+	}
+	if got := openBlob(t, s, hp); !bytes.Equal(got, data) {
+		t.Fatal("blob reads back different bytes")
+	}
+	if tmp := tempFiles(t, dir); len(tmp) != 0 {
+		t.Errorf("temporary files left: %q", tmp)
+	}
+}
+
+// TestOpenBlobLargeReads reads blobs with reads of many MiB (as an array
+// is decoded), which OpenBlob serves while hashing in a second goroutine:
+// content, damage and cancellation are reported as with small reads.
+func TestOpenBlobLargeReads(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	for name, frac := range map[string]float64{"raw": 1, "s2": 0.3} {
+		data := make([]byte, 5<<20+3)
+		fillPayload(data, frac)
+		h, err := s.PutBlob(ctx, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := func(ctx context.Context) ([]byte, error) {
+			rc, size, err := s.OpenBlob(ctx, h)
+			if err != nil {
+				return nil, err
+			}
+			defer rc.Close()
+			buf := make([]byte, size+1)
+			n, err := io.ReadFull(rc, buf)
+			if err == io.ErrUnexpectedEOF {
+				err = nil
+			}
+			return buf[:n], err
+		}
+		if got, err := read(ctx); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%s: read %d bytes, %v", name, len(got), err)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := read(cctx); !errors.Is(err, context.Canceled) || errors.Is(err, datastore.ErrCorrupt) {
+			t.Errorf("%s: cancelled: %v, want context.Canceled", name, err)
+		}
+		blob := filepath.Join(dir, "Flow", "blobs", h[:2], h)
+		orig, _ := os.ReadFile(blob)
+		bad := slices.Clone(orig)
+		bad[len(bad)*3/4] ^= 0x10
+		os.WriteFile(blob, bad, 0o644)
+		if _, err := read(ctx); !errors.Is(err, datastore.ErrCorrupt) {
+			t.Errorf("%s: flipped byte: %v, want ErrCorrupt", name, err)
+		}
+		os.WriteFile(blob, orig[:len(orig)-100], 0o644)
+		if _, err := read(ctx); !errors.Is(err, datastore.ErrCorrupt) {
+			t.Errorf("%s: truncated: %v, want ErrCorrupt", name, err)
+		}
+		os.WriteFile(blob, orig, 0o644)
+	}
+}

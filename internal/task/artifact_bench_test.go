@@ -37,6 +37,7 @@ type columns struct {
 func benchArtifact[T any](b *testing.B, v T) {
 	ctx := context.Background()
 	b.SetBytes(mib256)
+	defer reportCPU(b)()
 	for b.Loop() {
 		b.StopTimer()
 		be, err := local.New(b.TempDir(), local.Options{})
@@ -90,6 +91,7 @@ func BenchmarkArtifactPlain(b *testing.B) {
 	x := make([]byte, mib256)
 	randomBytes(x)
 	b.SetBytes(mib256)
+	defer reportCPU(b)()
 	for b.Loop() {
 		b.StopTimer()
 		p := filepath.Join(b.TempDir(), "x")

@@ -126,7 +126,7 @@ func DecodeField(ctx context.Context, store *datastore.Store, ref datastore.Arti
 			return fmt.Errorf("cannot load a %q-encoded artifact into %s: it was not stored as a file", ref.Encoding, field.Type())
 		}
 		artifact.SetFileSource(ff, &artifact.Source{Ref: ref, Size: ref.Size, Open: func() (io.ReadCloser, int64, error) {
-			return store.OpenBlob(context.Background(), ref.Hash)
+			return store.OpenFileBlob(context.Background(), ref.Hash)
 		}})
 		return nil
 	}

@@ -32,6 +32,9 @@ func Run(t *testing.T, newBackend func(t *testing.T) datastore.Backend) {
 	t.Run("Cancelled", func(t *testing.T) { testCancelled(t, newBackend(t)) })
 	t.Run("Remove", func(t *testing.T) { testRemove(t, newBackend(t)) })
 	t.Run("StoreLogParts", func(t *testing.T) { testLogParts(t, newBackend(t)) })
+	if _, ok := newBackend(t).(datastore.Stager); ok {
+		t.Run("Stage", func(t *testing.T) { testStage(t, newBackend(t)) })
+	}
 }
 
 func save(t *testing.T, b datastore.Backend, name string, data []byte) {
@@ -405,5 +408,78 @@ func testLogParts(t *testing.T, b datastore.Backend) {
 	}
 	if got, err := read(); err != nil || got != "the whole output\n" {
 		t.Errorf("Log after PutLog = %q, %v; want the final log", got, err)
+	}
+}
+
+// testStage checks a Stager: a staged object is invisible until Commit,
+// Commit names it (replacing an object of that name), Discard and a
+// cancelled Commit leave nothing behind.
+func testStage(t *testing.T, b datastore.Backend) {
+	ctx := context.Background()
+	st := b.(datastore.Stager)
+	if _, err := st.Stage(ctx, "bad//dir"); err == nil {
+		t.Error("Stage with an invalid directory name succeeded")
+	}
+	data := make([]byte, 3<<20+7)
+	fillRandom(data, 9)
+	w, err := st.Stage(ctx, "st/blobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data[:1000]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data[1000:]); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(t, b, ""); len(got) != 0 {
+		t.Errorf("before Commit, List = %q, want nothing", got)
+	}
+	if err := w.Commit(ctx, "st/blobs/ab/x"); err != nil {
+		t.Fatal(err)
+	}
+	w.Discard() // after Commit: nothing happens
+	if got := load(t, b, "st/blobs/ab/x"); !bytes.Equal(got, data) {
+		t.Errorf("committed object: %d bytes, want the %d written", len(got), len(data))
+	}
+	if err := w.Commit(ctx, "st/blobs/ab/y"); err == nil {
+		t.Error("second Commit of one staged object succeeded")
+	}
+
+	// Commit replaces an object of the same name.
+	save(t, b, "st/blobs/cd/y", []byte("old"))
+	w, err = st.Stage(ctx, "st/blobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("new"))
+	if err := w.Commit(ctx, "st/blobs/cd/y"); err != nil {
+		t.Fatal(err)
+	}
+	if got := load(t, b, "st/blobs/cd/y"); string(got) != "new" {
+		t.Errorf("after Commit over an object: %q, want %q", got, "new")
+	}
+
+	// Discard, and a Commit with a cancelled context, store nothing.
+	w, err = st.Stage(ctx, "st/blobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("dropped"))
+	w.Discard()
+	w.Discard()
+	w, err = st.Stage(ctx, "st/blobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("cancelled"))
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := w.Commit(cctx, "st/blobs/ef/z"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Commit with a cancelled context: %v, want context.Canceled", err)
+	}
+	w.Discard()
+	if got, want := list(t, b, ""), []string{"st/blobs/ab/x:3145735", "st/blobs/cd/y:3"}; !slices.Equal(got, want) {
+		t.Errorf("List = %q, want %q", got, want)
 	}
 }

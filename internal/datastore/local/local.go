@@ -57,7 +57,11 @@ type Backend struct {
 // this long is taken; an hour is far longer than any pause in a copy.
 const TempGrace = time.Hour
 
-var _ datastore.Backend = (*Backend)(nil)
+var (
+	_ datastore.Backend    = (*Backend)(nil)
+	_ datastore.FileOpener = (*Backend)(nil)
+	_ datastore.Stager     = (*Backend)(nil)
+)
 
 // A program that imports this package opens directories with
 // datastore.Open.
@@ -199,6 +203,15 @@ var errIsDir = errors.New("is a directory")
 
 // Load implements datastore.Backend.
 func (b *Backend) Load(ctx context.Context, name string) (io.ReadCloser, error) {
+	f, err := b.OpenFile(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// OpenFile implements datastore.FileOpener: Load, as the file it is.
+func (b *Backend) OpenFile(ctx context.Context, name string) (*os.File, error) {
 	if err := datastore.CheckName(name); err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
@@ -388,4 +401,87 @@ func isEmptyDir(dir string) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// Stage implements datastore.Stager: a temporary file (".tmp-*", like
+// Save's) in directory dir, renamed into place by Commit.
+func (b *Backend) Stage(ctx context.Context, dir string) (datastore.Staged, error) {
+	if err := datastore.CheckName(dir); err != nil {
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("stage in %s: %w", dir, err)
+	}
+	p := b.path(dir)
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		return nil, fmt.Errorf("stage in %s: %w", dir, err)
+	}
+	b.sweep(p)
+	f, err := os.CreateTemp(p, ".tmp-staged-*")
+	if err != nil {
+		return nil, fmt.Errorf("stage in %s: %w", dir, err)
+	}
+	return &staged{b: b, f: f}, nil
+}
+
+// staged is a temporary file waiting for its name.
+type staged struct {
+	b    *Backend
+	f    *os.File
+	done bool // committed, failed to commit, or discarded
+}
+
+func (s *staged) Write(p []byte) (int, error) { return s.f.Write(p) }
+
+func (s *staged) Commit(ctx context.Context, name string) (err error) {
+	if s.done {
+		return fmt.Errorf("commit %s: staged object already committed or discarded", name)
+	}
+	defer func() {
+		if err != nil {
+			s.Discard()
+		}
+		s.done = true
+	}()
+	if err := datastore.CheckName(name); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("commit %s: %w", name, err)
+	}
+	if s.b.opts.Sync {
+		if err := s.f.Sync(); err != nil {
+			return fmt.Errorf("commit %s: sync: %w", name, err)
+		}
+	}
+	if err := s.f.Close(); err != nil {
+		return fmt.Errorf("commit %s: %w", name, err)
+	}
+	tmp := s.f.Name()
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return fmt.Errorf("commit %s: %w", name, err)
+	}
+	p := s.b.path(name)
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("commit %s: %w", name, err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return fmt.Errorf("commit %s: %w", name, err)
+	}
+	if s.b.opts.Sync {
+		if err := syncDir(dir); err != nil {
+			return fmt.Errorf("commit %s: sync directory: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (s *staged) Discard() {
+	if s.done {
+		return
+	}
+	s.done = true
+	s.f.Close()
+	os.Remove(s.f.Name())
 }

@@ -1,0 +1,216 @@
+package datastore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// PutBlobFile stores the content of the file at path as a blob, streaming
+// it with memory independent of its size. The blob is raw (files worth
+// storing whole are mostly compressed already), so its hash is the file's
+// SHA-256, as sha256sum prints it. On a Stager backend (the local
+// filesystem) one pass reads the file and writes it to a temporary name
+// while a second goroutine hashes the same buffers, and the blob is then
+// renamed to its hash (or dropped, if an intact one is there); elsewhere
+// (S3) one pass hashes the file and a second uploads it, so an existing
+// blob is not uploaded again (on S3 the backend uploads in parts). It
+// returns the hash and the file's size.
+func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, fmt.Errorf("put file: %w", err)
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	}
+	if st, ok := s.b.(Stager); ok {
+		return s.putFileStaged(ctx, st, f, before)
+	}
+	h := sha256.New()
+	size, err := io.Copy(h, ContextReader(ctx, f))
+	if err != nil {
+		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	}
+	hash := hex.EncodeToString(h.Sum(nil))
+	key := s.blobKey(hash)
+	if ok, err := s.blobIntact(ctx, hash, size); err != nil {
+		return "", 0, fmt.Errorf("put file %s: %w", key, err)
+	} else if ok {
+		return hash, size, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil { // second pass
+		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	}
+	// The file must not change between the passes: store exactly size
+	// bytes, and refuse the blob if the file's size or modification time
+	// moved (as git and restic judge a file unchanged; hashing it a third
+	// time would cost a third of the store's time).
+	if err := s.b.Save(ctx, key, io.MultiReader(bytes.NewReader(blobHeader(codecRaw, size)), &unchangedReader{r: io.LimitReader(f, size), f: f, before: before, size: size})); err != nil {
+		return "", 0, fmt.Errorf("put file %s as %s: %w", path, key, err)
+	}
+	return hash, size, nil
+}
+
+// putFileStaged stores f (whose stat is before) in one pass: see
+// PutBlobFile. The staged blob holds exactly the bytes hashed; a file that
+// changes size or modification time while it is read is refused, since
+// what was stored may mix its old and new content.
+func (s *Store) putFileStaged(ctx context.Context, st Stager, f *os.File, before os.FileInfo) (string, int64, error) {
+	size := before.Size()
+	sw, err := st.Stage(ctx, s.flow+"/blobs")
+	if err != nil {
+		return "", 0, fmt.Errorf("put file %s: %w", f.Name(), err)
+	}
+	defer sw.Discard()
+	if _, err := sw.Write(blobHeader(codecRaw, size)); err != nil {
+		return "", 0, fmt.Errorf("put file %s: %w", f.Name(), err)
+	}
+	hash, err := hashCopy(ctxWriter{ctx, sw}, &unchangedReader{r: io.LimitReader(f, size), f: f, before: before, size: size}, size)
+	if err != nil {
+		return "", 0, fmt.Errorf("put file %s: %w", f.Name(), err)
+	}
+	if err := s.commitStaged(ctx, sw, hash, size); err != nil {
+		return "", 0, fmt.Errorf("put file %s: %w", f.Name(), err)
+	}
+	return hash, size, nil
+}
+
+// hashCopy copies exactly size bytes from r to w and returns their hex
+// SHA-256: this goroutine reads and writes, another hashes the same
+// buffers meanwhile, so on two cores the copy costs about what the hash
+// does. Memory: copyBuffers buffers of copyBufSize.
+func hashCopy(w io.Writer, r io.Reader, size int64) (string, error) {
+	const copyBuffers, copyBufSize = 4, 1 << 20
+	free := make(chan []byte, copyBuffers)
+	for range copyBuffers {
+		free <- make([]byte, copyBufSize)
+	}
+	toHash := make(chan []byte, copyBuffers)
+	hc := make(chan string, 1)
+	go func() {
+		h := sha256.New()
+		for b := range toHash {
+			h.Write(b)
+			free <- b[:cap(b)]
+		}
+		hc <- hex.EncodeToString(h.Sum(nil))
+	}()
+	var n int64
+	var err error
+	for err == nil {
+		b := <-free
+		var m int
+		m, err = io.ReadFull(r, b)
+		if m > 0 {
+			n += int64(m)
+			toHash <- b[:m]
+			if _, werr := w.Write(b[:m]); werr != nil {
+				err = werr
+			}
+		}
+	}
+	close(toHash)
+	hash := <-hc
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	if err == nil && n != size {
+		err = fmt.Errorf("read %d bytes, want %d", n, size)
+	}
+	return hash, err
+}
+
+// unchangedReader fails at its end if the file it reads changed since it
+// was hashed, so a changed file is not stored under the old content's name.
+type unchangedReader struct {
+	r      io.Reader
+	f      *os.File
+	before os.FileInfo
+	size   int64
+}
+
+func (u *unchangedReader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	if err == io.EOF {
+		after, serr := u.f.Stat()
+		if serr != nil {
+			return n, serr
+		}
+		if after.Size() != u.size || !after.ModTime().Equal(u.before.ModTime()) {
+			return n, fmt.Errorf("file %s changed while it was being stored; leave it alone until the step ends", u.f.Name())
+		}
+	}
+	return n, err
+}
+
+// FileOpener is implemented by a Backend whose objects are files of the
+// local filesystem, each written whole under a temporary name and renamed
+// into place (package local). OpenFile opens one for reading; a missing
+// object gives an error wrapping ErrNotFound.
+type FileOpener interface {
+	OpenFile(ctx context.Context, name string) (*os.File, error)
+}
+
+// OpenFileBlob opens the blob of a file artifact (stepflow.File) for
+// streaming and returns a reader of its bytes and their length. On a
+// FileOpener backend (the local filesystem) the reader is the blob's own
+// file, positioned after its header: the header's checksum and the stored
+// length are checked, but the bytes are not hashed again, because a local
+// blob reaches its content address only by a rename after the very bytes
+// written were hashed (PutBlobFile, PutBlobParts), so what could make it
+// wrong later is damage to the disk, a power loss with Sync off, or an
+// edit of the store, which `verify` finds; copying the reader to a file
+// uses the kernel's copy_file_range. Elsewhere (S3, whose bytes crossed a
+// network) it is OpenBlob: verified against the SHA-256 at the end.
+func (s *Store) OpenFileBlob(ctx context.Context, hash string) (io.ReadCloser, int64, error) {
+	fo, ok := s.b.(FileOpener)
+	if !ok {
+		return s.OpenBlob(ctx, hash)
+	}
+	if err := checkHash(hash); err != nil {
+		return nil, 0, fmt.Errorf("open blob: %w", err)
+	}
+	key := s.blobKey(hash)
+	f, err := fo.OpenFile(ctx, key)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
+	}
+	hdr := make([]byte, blobHeaderSize)
+	if _, err := io.ReadFull(f, hdr); err != nil {
+		f.Close()
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			s.noteDamaged(hash)
+			return nil, 0, fmt.Errorf("open blob %s: %w: truncated header", key, ErrCorrupt)
+		}
+		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
+	}
+	codec, size, err := parseBlobHeader(hdr)
+	if err != nil {
+		f.Close()
+		s.noteDamaged(hash)
+		return nil, 0, fmt.Errorf("open blob %s: %w: %v", key, ErrCorrupt, err)
+	}
+	if codec != codecRaw { // not written by PutBlobFile: decode it the general way
+		f.Close()
+		return s.OpenBlob(ctx, hash)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
+	}
+	if fi.Size()-blobHeaderSize != size {
+		f.Close()
+		s.noteDamaged(hash)
+		return nil, 0, fmt.Errorf("open blob %s: %w: stored length %d, header says %d", key, ErrCorrupt, fi.Size()-blobHeaderSize, size)
+	}
+	return f, size, nil
+}
