@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,5 +90,53 @@ func TestLeftoverTempFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("fresh temporary file (a live writer's) was removed: %v", err)
+	}
+}
+
+// TestEmptyObjectInPlace: an empty object (an attempt index entry) is
+// created at its name, without a temporary file, in a directory Save
+// creates; saving it again succeeds and keeps it; objects get the
+// permissions of ordinary files, empty or not.
+func TestEmptyObjectInPlace(t *testing.T) {
+	root := t.TempDir()
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	umask := syscall.Umask(0o022)
+	syscall.Umask(umask)
+	for _, name := range []string{"F/runs/r/attempt-index/s/0.0.succeeded.1.2.0", "F/runs/r/s/0/0/attempt.json"} {
+		content := ""
+		if strings.HasSuffix(name, ".json") {
+			content = "{}"
+		}
+		for range 2 {
+			if err := b.Save(ctx, name, strings.NewReader(content)); err != nil {
+				t.Fatalf("Save(%s): %v", name, err)
+			}
+		}
+		fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() != int64(len(content)) || fi.Mode().Perm() != 0o644&^fs.FileMode(umask) {
+			t.Errorf("%s: size %d mode %v, want %d and %v", name, fi.Size(), fi.Mode().Perm(), len(content), 0o644&^fs.FileMode(umask))
+		}
+		entries, err := os.ReadDir(filepath.Dir(filepath.Join(root, filepath.FromSlash(name))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 {
+			t.Errorf("directory of %s holds %d entries, want the object alone", name, len(entries))
+		}
+	}
+	// A directory where the empty object's name should be is an error,
+	// not a success.
+	if err := os.MkdirAll(filepath.Join(root, "F", "d", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Save(ctx, "F/d/x", strings.NewReader("")); err == nil {
+		t.Error("Save of an empty object over a directory succeeded")
 	}
 }
