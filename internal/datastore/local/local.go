@@ -168,7 +168,7 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 // same content.
 func (b *Backend) saveEmpty(name string) error {
 	p := b.path(name)
-	f, err := b.create(filepath.Dir(p), func() (*os.File, error) {
+	f, err := b.create(filepath.Dir(p), false, func() (*os.File, error) {
 		return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	})
 	switch {
@@ -201,7 +201,7 @@ func (b *Backend) saveEmpty(name string) error {
 // cost a chmod).
 func (b *Backend) createTemp(dir, base string) (*os.File, string, error) {
 	var name string
-	f, err := b.create(dir, func() (f *os.File, err error) {
+	f, err := b.create(dir, true, func() (f *os.File, err error) {
 		for range 100 {
 			name = filepath.Join(dir, ".tmp-"+base+"-"+strconv.FormatUint(uint64(rand.Uint32()), 10))
 			f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
@@ -216,9 +216,15 @@ func (b *Backend) createTemp(dir, base string) (*os.File, string, error) {
 
 // create runs open, which creates a file in dir. If dir is missing, it
 // creates dir (and its parents), which then holds no leftovers to sweep,
-// and runs open again. Otherwise it sweeps dir, once per Backend: after
-// the creation, since the sweep leaves young files alone.
-func (b *Backend) create(dir string, open func() (*os.File, error)) (*os.File, error) {
+// and runs open again. Otherwise, with sweep, it sweeps dir, once per
+// Backend: after the creation, since the sweep leaves young files alone.
+//
+// An empty object does not sweep: it leaves no temporary file, and the
+// directories of empty objects (attempt-index/<step>) hold one per
+// attempt, so a sweep by each task process of a 10,000-item foreach would
+// read 10,000 names or more: O(N²) for the foreach. A leftover there of
+// an older binary is only untidy (List never shows it).
+func (b *Backend) create(dir string, sweep bool, open func() (*os.File, error)) (*os.File, error) {
 	f, err := open()
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -227,7 +233,9 @@ func (b *Backend) create(dir string, open func() (*os.File, error)) (*os.File, e
 		b.swept.Store(dir, true)
 		return open()
 	}
-	b.sweep(dir)
+	if sweep {
+		b.sweep(dir)
+	}
 	return f, err
 }
 

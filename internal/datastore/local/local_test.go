@@ -140,3 +140,40 @@ func TestEmptyObjectInPlace(t *testing.T) {
 		t.Error("Save of an empty object over a directory succeeded")
 	}
 }
+
+// TestEmptyObjectNoSweep: saving an empty object does not sweep its
+// directory (an attempt index directory holds one entry per attempt; a
+// sweep per task process would make a foreach quadratic); the next
+// non-empty save there does.
+func TestEmptyObjectNoSweep(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "F", "runs", "r", "attempt-index", "s")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, ".tmp-x-1")
+	if err := os.WriteFile(stale, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-local.TempGrace - time.Minute)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := b.Save(ctx, "F/runs/r/attempt-index/s/0.0.running.1.0.0", strings.NewReader("")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err != nil {
+		t.Fatalf("an empty object's save swept its directory: %v", err)
+	}
+	if err := b.Save(ctx, "F/runs/r/attempt-index/s/x", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a non-empty save did not sweep: %v", err)
+	}
+}
