@@ -235,6 +235,14 @@ func Field(name string) ParamOption {
 	return paramOpt(func(p *flow.ParamSettings) { p.Field = name })
 }
 
+// ConfigParser makes a config read its file with parse instead of as
+// JSON: toml.Parse from github.com/stepflow/stepflow/config/toml, yaml.Parse
+// from config/yaml, or any function that decodes into the pointer it is
+// given and refuses keys the type does not have.
+func ConfigParser(parse func(data []byte, v any) error) ParamOption {
+	return paramOpt(func(p *flow.ParamSettings) { p.Parse = parse })
+}
+
 // The settings are step options.
 var (
 	_ StepOption = RetryPolicy{}

@@ -147,6 +147,7 @@ go test -run XXX -fuzz FuzzIndices -fuzztime 20000x ./internal/pathspec
 go test -run XXX -fuzz FuzzDecode -fuzztime 20000x ./internal/artifact
 go test -run XXX -fuzz FuzzParamParse -fuzztime 20000x ./internal/flow
 go test -run XXX -fuzz FuzzBlobRead -fuzztime 20000x ./internal/datastore
+go test -run XXX -fuzz FuzzEventPath -fuzztime 20000x ./internal/graph
 
 step "go test ./..."
 # Every test runs, the emulated-AWS end-to-end runs included (no -short:

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow"
+	"github.com/stepflow/stepflow/config/toml"
 )
 
 // Weights is a JSON parameter: --weights '{"a":2,"b":5}'.
@@ -114,7 +115,7 @@ func newFlow() *stepflow.Flow[ParamsFlow] {
 		Param("wait", 90*time.Second, "how long the job may wait").
 		Param("weights", Weights{A: 2, B: 5}, "JSON weights, e.g. {\"a\":2,\"b\":5}").
 		Param("name", "", "who to greet", stepflow.Required()).
-		Config("settings", "examples/params/settings.toml", "prefix and scale (TOML)").
+		Config("settings", "examples/params/settings.toml", "prefix and scale (TOML)", stepflow.ConfigParser(toml.Parse)).
 		Step("start", (*ParamsFlow).Start, stepflow.Next("compute"),
 			stepflow.Env{"PARAMS_STYLE": "plain"},
 			stepflow.Timeout(time.Minute),

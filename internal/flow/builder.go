@@ -75,6 +75,9 @@ func (b *Builder[T]) Param(name string, def any, help string, opts ...ParamOptio
 		o(&ps)
 	}
 	p := &Param{Name: name, Field: ps.Field, Help: help, Default: def, Required: ps.Required}
+	if ps.Parse != nil {
+		b.def.Errors = append(b.def.Errors, fmt.Errorf("parameter %q: ConfigParser is an option of configs, not of parameters", name))
+	}
 	if def == nil {
 		if sf, ok := b.def.Field(ps.Field); ok {
 			p.Type = sf.Type
@@ -91,15 +94,15 @@ func (b *Builder[T]) Param(name string, def any, help string, opts ...ParamOptio
 	return b
 }
 
-// Config declares a config: a file (JSON, TOML or YAML) read when a run
-// starts and frozen into it. path is the default file; the value lands in
+// Config declares a config: a file (JSON, or what the ConfigParser
+// option parses) read when a run starts and frozen into it. path is the default file; the value lands in
 // the field named by Field, or by default the name in CamelCase.
 func (b *Builder[T]) Config(name, path, help string, opts ...ParamOption) *Builder[T] {
 	ps := ParamSettings{Field: FieldName(name)}
 	for _, o := range opts {
 		o(&ps)
 	}
-	c := &Config{Name: name, Field: ps.Field, Path: path, Help: help}
+	c := &Config{Name: name, Field: ps.Field, Path: path, Help: help, Parse: ps.Parse}
 	if sf, ok := b.def.Field(ps.Field); ok {
 		c.Type = sf.Type
 	}
@@ -150,6 +153,7 @@ func FieldName(name string) string {
 type ParamSettings struct {
 	Field    string
 	Required bool
+	Parse    Parser // configs only
 }
 
 // ParamOption sets an optional setting of a parameter or config.

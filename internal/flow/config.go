@@ -9,9 +9,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-
-	"github.com/BurntSushi/toml"
-	"go.yaml.in/yaml/v3"
 )
 
 // Config is a value read from a file when a run starts (or a flow is
@@ -23,10 +20,50 @@ type Config struct {
 	Path  string       // default file; empty: the user must give one
 	Help  string       // one line for --help
 	Type  reflect.Type // Go type of the field
+	Parse Parser       // decodes the file; nil: JSON
 }
 
-// Load reads path and decodes it into a value of the config's type. The
-// format comes from the extension: .json, .toml, .yaml or .yml. Unknown
+// Parser decodes a config file's bytes into v, a pointer to a value of
+// the config's type, refusing keys the type does not have. JSON is built
+// in; other formats are parsers a flow links only when it uses them
+// (github.com/stepflow/stepflow/config/toml and config/yaml), since every
+// library a flow binary links initialises in every task's start-up.
+type Parser func(data []byte, v any) error
+
+// formatPackages names the package that parses each format that is not
+// built in, for the message that asks for it.
+var formatPackages = map[string]string{".toml": "toml", ".yaml": "yaml", ".yml": "yaml"}
+
+// Format names the format of a file at path ("TOML", or "not JSON" for
+// an extension this package does not know), and reports whether the
+// config can read it: a .json file, always, and any other file when the
+// config has a Parser.
+func (c *Config) Format(path string) (format string, ok bool) {
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext == ".json" {
+		return "JSON", true
+	}
+	if pkg, known := formatPackages[ext]; known {
+		return strings.ToUpper(pkg), c.Parse != nil
+	}
+	return "not JSON", c.Parse != nil
+}
+
+// CheckPath reports why path cannot be read as this config, or nil.
+func (c *Config) CheckPath(path string) error {
+	format, ok := c.Format(path)
+	if ok {
+		return nil
+	}
+	if pkg, known := formatPackages[strings.ToLower(filepath.Ext(path))]; known {
+		return fmt.Errorf("config %s: file %s is %s, and the config has no parser for it (JSON is built in); declare it with stepflow.ConfigParser(%s.Parse), package github.com/stepflow/stepflow/config/%s, or give a .json file",
+			c.Name, path, format, pkg, pkg)
+	}
+	return fmt.Errorf("config %s: file %s has extension %q; give a .json file, or declare the config with stepflow.ConfigParser (config/toml and config/yaml parse TOML and YAML)", c.Name, path, filepath.Ext(path))
+}
+
+// Load reads path and decodes it into a value of the config's type: a
+// .json file as JSON, any other with the config's Parser. Unknown
 // keys are an error, so a typo in the file does not pass silently.
 // A file larger than MaxConfigSize is refused before it is read.
 func (c *Config) Load(path string) (any, error) {
@@ -40,7 +77,7 @@ func (c *Config) Load(path string) (any, error) {
 		return nil, fmt.Errorf("config %s: %w", c.Name, err)
 	}
 	if fi.IsDir() {
-		return nil, fmt.Errorf("config %s: %s is a directory; give a .json, .toml or .yaml file", c.Name, path)
+		return nil, fmt.Errorf("config %s: %s is a directory; give a file", c.Name, path)
 	}
 	if fi.Size() > MaxConfigSize {
 		return nil, c.tooLarge(path, fi.Size())
@@ -67,65 +104,22 @@ func (c *Config) tooLarge(path string, size int64) error {
 		c.Name, path, size, MaxConfigSize>>20)
 }
 
-// Decode decodes data, named by path for its format, into the config's type.
+// Decode decodes data, read from path, into the config's type.
 func (c *Config) Decode(path string, data []byte) (any, error) {
+	if err := c.CheckPath(path); err != nil {
+		return nil, err
+	}
 	v := reflect.New(c.Type)
 	var err error
-	switch ext := strings.ToLower(filepath.Ext(path)); ext {
-	case ".json":
+	if c.Parse != nil && !strings.EqualFold(filepath.Ext(path), ".json") {
+		err = c.Parse(data, v.Interface())
+	} else {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		err = dec.Decode(v.Interface())
-	case ".toml":
-		var md toml.MetaData
-		md, err = toml.Decode(string(data), v.Interface())
-		if err == nil && len(md.Undecoded()) > 0 {
-			err = fmt.Errorf("unknown key %q", md.Undecoded()[0].String())
-		}
-	case ".yaml", ".yml":
-		if err := checkYAMLMappings(data); err != nil {
-			return nil, fmt.Errorf("config %s: file %s: %w", c.Name, path, err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		err = dec.Decode(v.Interface())
-	default:
-		return nil, fmt.Errorf("config %s: file %s has extension %q; use .json, .toml, .yaml or .yml", c.Name, path, ext)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("config %s: file %s does not decode into %s: %v", c.Name, path, c.Type, err)
 	}
 	return v.Elem().Interface(), nil
-}
-
-// maxYAMLKeys is the most keys one YAML mapping of a config may hold. The
-// YAML decoder (go.yaml.in/yaml/v3) checks a mapping's keys for
-// duplicates pair by pair, in time quadratic in their number: 16,000 keys
-// take 1.6 s, 65,000 over a minute on the reference machine. 10,000 keys
-// decode in about a second; larger maps belong in a JSON or TOML config,
-// which decode in linear time.
-const maxYAMLKeys = 10000
-
-// checkYAMLMappings parses data (in linear time) and refuses a mapping
-// with more than maxYAMLKeys keys before the decoder would spend minutes
-// on it. Syntax errors are left to the decoder, which reports them.
-func checkYAMLMappings(data []byte) error {
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil {
-		return nil
-	}
-	var walk func(n *yaml.Node) error
-	walk = func(n *yaml.Node) error {
-		if n.Kind == yaml.MappingNode && len(n.Content)/2 > maxYAMLKeys {
-			return fmt.Errorf("a mapping at line %d has %d keys, more than the %d a YAML config may hold (YAML decoding slows quadratically with them); write this config as .json or .toml",
-				n.Line, len(n.Content)/2, maxYAMLKeys)
-		}
-		for _, c := range n.Content {
-			if err := walk(c); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return walk(&root)
 }

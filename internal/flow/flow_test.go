@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepflow/stepflow/config/toml"
+	"github.com/stepflow/stepflow/config/yaml"
 )
 
 func TestParamParse(t *testing.T) {
@@ -98,13 +101,14 @@ func TestConfigDecode(t *testing.T) {
 		Prefix string `json:"prefix" toml:"prefix" yaml:"prefix"`
 		Scale  int    `json:"scale" toml:"scale" yaml:"scale"`
 	}
-	c := &Config{Name: "settings", Type: reflect.TypeFor[Cfg]()}
 	want := Cfg{">", 4}
 	for path, data := range map[string]string{
 		"a.json": `{"prefix": ">", "scale": 4}`,
 		"a.toml": "prefix = \">\"\nscale = 4\n",
 		"a.yaml": "prefix: \">\"\nscale: 4\n",
+		"a.yml":  "prefix: \">\"\nscale: 4\n",
 	} {
+		c := &Config{Name: "settings", Type: reflect.TypeFor[Cfg](), Parse: parsers[filepath.Ext(path)]}
 		got, err := c.Decode(path, []byte(data))
 		if err != nil || got != want {
 			t.Errorf("Decode(%s) = %+v, %v", path, got, err)
@@ -116,9 +120,35 @@ func TestConfigDecode(t *testing.T) {
 		"b.yaml": "scael: 4\n",
 		"b.ini":  "x=1",
 	} {
+		c := &Config{Name: "settings", Type: reflect.TypeFor[Cfg](), Parse: parsers[filepath.Ext(path)]}
 		if _, err := c.Decode(path, []byte(data)); err == nil || !strings.Contains(err.Error(), "config settings") {
 			t.Errorf("Decode(%s) = %v, want an error naming the config", path, err)
 		}
+	}
+	// Without its parser a TOML or YAML file is refused with the fix; JSON
+	// is built in.
+	c := &Config{Name: "settings", Type: reflect.TypeFor[Cfg]()}
+	for path, fix := range map[string]string{
+		"a.toml": "stepflow.ConfigParser(toml.Parse), package github.com/stepflow/stepflow/config/toml",
+		"a.yaml": "stepflow.ConfigParser(yaml.Parse), package github.com/stepflow/stepflow/config/yaml",
+		"a.YML":  "stepflow.ConfigParser(yaml.Parse)",
+		"a.ini":  `extension ".ini"; give a .json file, or declare the config with stepflow.ConfigParser`,
+	} {
+		if _, err := c.Decode(path, []byte("prefix = 1")); err == nil || !strings.Contains(err.Error(), fix) {
+			t.Errorf("Decode(%s) without a parser = %v, want %q", path, err, fix)
+		}
+	}
+	if got, err := c.Decode("a.JSON", []byte(`{"prefix": ">", "scale": 4}`)); err != nil || got != want {
+		t.Errorf("Decode(a.JSON) = %+v, %v", got, err)
+	}
+	// A parser reads any extension but .json, which stays JSON (a TOML
+	// config can be given a JSON file with --config).
+	c.Parse = toml.Parse
+	if got, err := c.Decode("settings.conf", []byte("prefix = \">\"\nscale = 4\n")); err != nil || got != want {
+		t.Errorf("Decode(settings.conf) with toml.Parse = %+v, %v", got, err)
+	}
+	if got, err := c.Decode("settings.json", []byte(`{"prefix": ">", "scale": 4}`)); err != nil || got != want {
+		t.Errorf("Decode(settings.json) with toml.Parse = %+v, %v", got, err)
 	}
 }
 
@@ -208,13 +238,14 @@ func FuzzParamParse(f *testing.F) {
 // in reasonable time is refused at once with a message naming the fix.
 func TestYAMLConfigManyKeys(t *testing.T) {
 	var b strings.Builder
-	for i := range maxYAMLKeys + 1 {
+	for i := range yaml.MaxKeys + 1 {
 		fmt.Fprintf(&b, "k%d: v\n", i)
 	}
-	c := &Config{Name: "c", Type: reflect.TypeFor[map[string]string]()}
-	if _, err := c.Decode("c.yaml", []byte(b.String())); err == nil || !strings.Contains(err.Error(), "write this config as .json or .toml") {
-		t.Errorf("Decode of %d keys = %v", maxYAMLKeys+1, err)
+	c := &Config{Name: "c", Type: reflect.TypeFor[map[string]string](), Parse: yaml.Parse}
+	if _, err := c.Decode("c.yaml", []byte(b.String())); err == nil || !strings.Contains(err.Error(), "write this config as .json") {
+		t.Errorf("Decode of %d keys = %v", yaml.MaxKeys+1, err)
 	}
+	c.Parse = nil
 	if v, err := c.Decode("c.json", []byte(`{"a":"b"}`)); err != nil || v.(map[string]string)["a"] != "b" {
 		t.Errorf("json: %v %v", v, err)
 	}

@@ -202,8 +202,17 @@ var lintCases = []struct {
 		return tail(ok().Param("Max_Count", 1, "", stepflow.Field("Count")))
 	}, []string{"param-name"}, `parameter name "Max_Count" is not valid`},
 	{"config without field", func() *flow.Flow {
-		return tail(ok().Config("settings", "s.toml", ""))
+		return tail(ok().Config("settings", "s.json", ""))
 	}, []string{"param-field"}, `config "settings" has no field "Settings"`},
+	{"TOML config without a parser", func() *flow.Flow {
+		return tail(ok().Config("settings", "s.toml", "", stepflow.Field("Mode")))
+	}, []string{"config-format"}, `config "settings": default file s.toml is TOML, and the config has no parser for it (JSON is built in)`},
+	{"config with an unknown format", func() *flow.Flow {
+		return tail(ok().Config("settings", "s.ini", "", stepflow.Field("Mode")))
+	}, []string{"config-format"}, `config "settings": default file s.ini is not JSON, and the config has no parser for it`},
+	{"parser on a parameter", func() *flow.Flow {
+		return tail(ok().Param("name", "x", "", stepflow.Field("Mode"), stepflow.ConfigParser(func([]byte, any) error { return nil })))
+	}, []string{"definition"}, `parameter "name": ConfigParser is an option of configs, not of parameters`},
 
 	// Step options.
 	{"retry out of range", func() *flow.Flow {

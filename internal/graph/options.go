@@ -135,6 +135,10 @@ func (l *linter) params() {
 	}
 	for _, c := range l.f.Configs {
 		claim("config", c.Name, c.Field, nil)
+		if format, ok := c.Format(c.Path); c.Path != "" && !ok {
+			l.add("", "config-format", "declare the config with stepflow.ConfigParser(toml.Parse) or (yaml.Parse), from github.com/stepflow/stepflow/config/toml or config/yaml, or give a .json default",
+				"config %q: default file %s is %s, and the config has no parser for it (JSON is built in)", c.Name, c.Path, format)
+		}
 	}
 }
 

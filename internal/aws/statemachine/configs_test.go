@@ -63,7 +63,7 @@ func taskEnv(t *testing.T, def []byte, state string) map[string]string {
 // valid hash and no unknown one is accepted.
 func TestConfigsInStartTask(t *testing.T) {
 	f := flow.MustDefinitionOf(stepflow.New[cfgState]("CfgFlow").
-		Config("settings", "settings.toml", "prefix").
+		Config("settings", "settings.json", "prefix").
 		Config("limits", "limits.json", "limits").
 		Step("start", cfgNoop, stepflow.Next("end"), stepflow.Catch("Failure")).
 		Step("end", cfgNoop))

@@ -8,15 +8,18 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -101,6 +104,14 @@ func (b *Backend) path(name string) string {
 }
 
 // Save implements datastore.Backend.
+//
+// An object is written to a temporary file created with the object's
+// permissions, then renamed into place. An empty object (an attempt
+// index entry, say) is created in place instead: a reader can only ever
+// see all of it, so it costs one file creation instead of a temporary
+// file and a rename. A directory is created only when the first file
+// creation in it fails for want of it; a directory Save created holds no
+// leftovers, so it is not swept.
 func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err error) {
 	if err := datastore.CheckName(name); err != nil {
 		return fmt.Errorf("save: %w", err)
@@ -108,24 +119,29 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
-	p := b.path(name)
-	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("save %s: %w", name, err)
+	rd = datastore.ContextReader(ctx, rd)
+	var first [1]byte
+	n, err := io.ReadFull(rd, first[:])
+	if err == io.EOF {
+		return b.saveEmpty(name)
 	}
-	b.sweep(dir)
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(p)+"-*")
 	if err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
-	tmp := f.Name()
+	rd = io.MultiReader(bytes.NewReader(first[:n]), rd)
+	p := b.path(name)
+	dir := filepath.Dir(p)
+	f, tmp, err := b.createTemp(dir, filepath.Base(p))
+	if err != nil {
+		return fmt.Errorf("save %s: %w", name, err)
+	}
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
 		}
 	}()
-	if _, err = io.Copy(f, datastore.ContextReader(ctx, rd)); err != nil {
+	if _, err = io.Copy(f, rd); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	if b.opts.Sync {
@@ -134,10 +150,6 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 		}
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("save %s: %w", name, err)
-	}
-	// CreateTemp makes the file 0600; objects are shared like ordinary files.
-	if err = os.Chmod(tmp, 0o644); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	if err = ctx.Err(); err != nil {
@@ -153,6 +165,82 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 		}
 	}
 	return nil
+}
+
+// saveEmpty creates the empty object name in place. An object that
+// exists already is left alone: objects are only ever re-saved with the
+// same content.
+func (b *Backend) saveEmpty(name string) error {
+	p := b.path(name)
+	f, err := b.create(filepath.Dir(p), false, func() (*os.File, error) {
+		return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	})
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		if fi, serr := os.Lstat(p); serr != nil || !fi.Mode().IsRegular() {
+			return fmt.Errorf("save %s: %w", name, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("save %s: %w", name, err)
+	}
+	if b.opts.Sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && b.opts.Sync {
+		err = syncDir(filepath.Dir(p))
+	}
+	if err != nil {
+		os.Remove(p)
+		return fmt.Errorf("save %s: %w", name, err)
+	}
+	return nil
+}
+
+// createTemp creates a new temporary file for base in dir, readable by
+// all like the object it becomes (os.CreateTemp would make it 0600 and
+// cost a chmod).
+func (b *Backend) createTemp(dir, base string) (*os.File, string, error) {
+	var name string
+	f, err := b.create(dir, true, func() (f *os.File, err error) {
+		for range 100 {
+			name = filepath.Join(dir, ".tmp-"+base+"-"+strconv.FormatUint(uint64(rand.Uint32()), 10))
+			f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+			if !errors.Is(err, fs.ErrExist) {
+				return f, err
+			}
+		}
+		return nil, err
+	})
+	return f, name, err
+}
+
+// create runs open, which creates a file in dir. If dir is missing, it
+// creates dir (and its parents), which then holds no leftovers to sweep,
+// and runs open again. Otherwise, with sweep, it sweeps dir, once per
+// Backend: after the creation, since the sweep leaves young files alone.
+//
+// An empty object does not sweep: it leaves no temporary file, and the
+// directories of empty objects (attempt-index/<step>) hold one per
+// attempt, so a sweep by each task process of a 10,000-item foreach would
+// read 10,000 names or more: O(N²) for the foreach. A leftover there of
+// an older binary is only untidy (List never shows it).
+func (b *Backend) create(dir string, sweep bool, open func() (*os.File, error)) (*os.File, error) {
+	f, err := open()
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		b.swept.Store(dir, true)
+		return open()
+	}
+	if sweep {
+		b.sweep(dir)
+	}
+	return f, err
 }
 
 // sweep removes the temporary files older than TempGrace from dir, the

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,5 +90,90 @@ func TestLeftoverTempFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("fresh temporary file (a live writer's) was removed: %v", err)
+	}
+}
+
+// TestEmptyObjectInPlace: an empty object (an attempt index entry) is
+// created at its name, without a temporary file, in a directory Save
+// creates; saving it again succeeds and keeps it; objects get the
+// permissions of ordinary files, empty or not.
+func TestEmptyObjectInPlace(t *testing.T) {
+	root := t.TempDir()
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	umask := syscall.Umask(0o022)
+	syscall.Umask(umask)
+	for _, name := range []string{"F/runs/r/attempt-index/s/0.0.succeeded.1.2.0", "F/runs/r/s/0/0/attempt.json"} {
+		content := ""
+		if strings.HasSuffix(name, ".json") {
+			content = "{}"
+		}
+		for range 2 {
+			if err := b.Save(ctx, name, strings.NewReader(content)); err != nil {
+				t.Fatalf("Save(%s): %v", name, err)
+			}
+		}
+		fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() != int64(len(content)) || fi.Mode().Perm() != 0o644&^fs.FileMode(umask) {
+			t.Errorf("%s: size %d mode %v, want %d and %v", name, fi.Size(), fi.Mode().Perm(), len(content), 0o644&^fs.FileMode(umask))
+		}
+		entries, err := os.ReadDir(filepath.Dir(filepath.Join(root, filepath.FromSlash(name))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 {
+			t.Errorf("directory of %s holds %d entries, want the object alone", name, len(entries))
+		}
+	}
+	// A directory where the empty object's name should be is an error,
+	// not a success.
+	if err := os.MkdirAll(filepath.Join(root, "F", "d", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Save(ctx, "F/d/x", strings.NewReader("")); err == nil {
+		t.Error("Save of an empty object over a directory succeeded")
+	}
+}
+
+// TestEmptyObjectNoSweep: saving an empty object does not sweep its
+// directory (an attempt index directory holds one entry per attempt; a
+// sweep per task process would make a foreach quadratic); the next
+// non-empty save there does.
+func TestEmptyObjectNoSweep(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "F", "runs", "r", "attempt-index", "s")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, ".tmp-x-1")
+	if err := os.WriteFile(stale, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-local.TempGrace - time.Minute)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := b.Save(ctx, "F/runs/r/attempt-index/s/0.0.running.1.0.0", strings.NewReader("")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err != nil {
+		t.Fatalf("an empty object's save swept its directory: %v", err)
+	}
+	if err := b.Save(ctx, "F/runs/r/attempt-index/s/x", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a non-empty save did not sweep: %v", err)
 	}
 }
