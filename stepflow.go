@@ -93,8 +93,9 @@ func (f *Flow[T]) Param(name string, def any, help string, opts ...ParamOption) 
 // Config declares a config: a file read when a run starts and frozen into
 // it, so every step sees the same value. It is JSON unless the
 // ConfigParser option gives another format (TOML and YAML parsers are in
-// config/toml and config/yaml, linked only by flows that use them). path is the default file, relative to the working directory; the
-// run command's --config NAME=FILE gives another. The value lands in the
+// config/toml and config/yaml, linked only by flows that use them). path
+// is the default file, relative to the working directory; the run
+// command's --config NAME=FILE gives another. The value lands in the
 // field named by the Field option, or by default the name in CamelCase.
 func (f *Flow[T]) Config(name, path, help string, opts ...ParamOption) *Flow[T] {
 	f.b.Config(name, path, help, paramOptions(opts)...)
