@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	bins = filepath.Join(dir, "bin")
+	scratch = dir
 	var pkgs []string
 	for _, name := range []string{"faultflow", "noopflow", "shapesflow"} {
 		pkgs = append(pkgs, "./internal/runner/testdata/"+name)

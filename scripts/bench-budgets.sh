@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# bench-budgets.sh runs the benchmarks behind the runtime's performance
+# budgets (docs/runtime.md, "Budgets") and prints each figure next to its
+# budget. It takes a few minutes on the project's 2-core machine; run it
+# on a quiet machine (other builds on the same cores double the figures).
+#
+# Usage: bash scripts/bench-budgets.sh [--wide]
+#   --wide  also run the 10,000-item foreach (about a minute more per mode)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+wide=false
+[ "${1:-}" = --wide ] && wide=true
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# metric BENCHFILE NAME UNIT: the mean of UNIT over the lines of benchmark
+# NAME (go test -bench output, -count N).
+metric() {
+	awk -v name="$2" -v unit="$3" '
+		$1 ~ "^Benchmark" name "(-[0-9]+)?$" {
+			for (i = 2; i < NF; i++) if ($(i + 1) == unit) { sum += $i; n++ }
+		}
+		END { if (n) printf "%.3f", sum / n; else printf "nan" }' "$1"
+}
+# row WHAT MEASURED BUDGET OK
+row() { printf '%-46s %-22s %-26s %s\n' "$1" "$2" "$3" "$4"; }
+# verdict EXPR: "met" or "NOT met" by awk's reading of EXPR.
+verdict() { awk "BEGIN { exit !($1) }" && echo met || echo "NOT met"; }
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+go test -run XXX -bench 'Start/(hello-world|help|step-disk|step-shm)$' -benchtime 300x -count 2 ./internal/flowcmd/ >"$tmp/start" 2>&1 ||
+	{ cat "$tmp/start"; exit 1; }
+go test -run XXX -bench 'Foreach1000(InProcess)?$' -benchtime 3x ./internal/runner/ >"$tmp/foreach" 2>&1 || { cat "$tmp/foreach"; exit 1; }
+if $wide; then
+	go test -run XXX -bench 'Foreach10000(InProcess)?$' -benchtime 1x ./internal/runner/ >>"$tmp/foreach" 2>&1 ||
+		{ cat "$tmp/foreach"; exit 1; }
+fi
+go test -run XXX -bench '(File|Copy)1GiB$' -benchtime 2x -count 2 ./internal/datastore/ >"$tmp/file" 2>&1 || { cat "$tmp/file"; exit 1; }
+bash scripts/bench-artifacts.sh 256 >"$tmp/artifacts" 2>&1 || { cat "$tmp/artifacts"; exit 1; }
+echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+hw=$(awk '{ printf "%.3f", $1 / 1e6 }' <<<"$(metric "$tmp/start" Start/hello-world ns/op)")
+help=$(awk '{ printf "%.3f", $1 / 1e6 }' <<<"$(metric "$tmp/start" Start/help ns/op)")
+shm=$(awk '{ printf "%.3f", $1 / 1e6 }' <<<"$(metric "$tmp/start" Start/step-shm ns/op)")
+disk=$(awk '{ printf "%.3f", $1 / 1e6 }' <<<"$(metric "$tmp/start" Start/step-disk ns/op)")
+f1=$(metric "$tmp/foreach" Foreach1000 ms/task)
+f1i=$(metric "$tmp/foreach" Foreach1000InProcess ms/task)
+file=$(awk '{ printf "%.3f", $1 / 1e9 }' <<<"$(metric "$tmp/file" File1GiB ns/op)")
+copy=$(awk '{ printf "%.3f", $1 / 1e9 }' <<<"$(metric "$tmp/file" Copy1GiB ns/op)")
+read -r aw ar < <(awk '$1 == "float64" && $2 == "artifact" { print $3, $5 }' "$tmp/artifacts")
+read -r pw pr < <(awk '$1 == "float64" && $2 == "plain" { print $3, $5 }' "$tmp/artifacts")
+peak=$(awk '$1 == "float64" && $2 == "artifact" { print $7 }' "$tmp/artifacts")
+stored=$(awk '$1 == "float64" && $2 == "artifact" { print $8 }' "$tmp/artifacts")
+
+row "what" "measured" "budget" ""
+row "hello-world start" "$hw ms" "(yardstick)" ""
+row "flow binary --help" "$help ms" "<= hello-world + 1 ms" "$(verdict "$help <= $hw + 1")"
+row "no-op step, datastore in /dev/shm" "$shm ms" "<= hello-world + 1 ms" "$(verdict "$shm <= $hw + 1")"
+row "no-op step, datastore on disk" "$disk ms" "<= hello-world + 1 ms" "$(verdict "$disk <= $hw + 1")"
+row "1,000-item foreach, process per task" "$f1 ms/task" "<= 2 ms/task" "$(verdict "$f1 <= 2")"
+row "1,000-item foreach, in-process" "$f1i ms/task" "<= 0.5 ms/task" "$(verdict "$f1i <= 0.5")"
+if $wide; then
+	f10=$(metric "$tmp/foreach" Foreach10000 ms/task)
+	f10i=$(metric "$tmp/foreach" Foreach10000InProcess ms/task)
+	row "10,000-item foreach, process per task" "$f10 ms/task" "<= 1.1 x $f1" "$(verdict "$f10 <= 1.1 * $f1")"
+	row "10,000-item foreach, in-process" "$f10i ms/task" "<= 1.1 x $f1i" "$(verdict "$f10i <= 1.1 * $f1i")"
+fi
+row "1 GiB file: store, open, read" "$file s (copy $copy s)" ">= 50% of copy + read" \
+	"$(verdict "$copy / $file >= 0.5") ($(awk "BEGIN { printf \"%.0f%%\", 100 * $copy / $file }"))"
+row "256 MiB []float64: write + read" "$((aw + ar)) ms (plain $((pw + pr)))" "<= 2 x plain" "$(verdict "$aw + $ar <= 2 * ($pw + $pr)")"
+row "256 MiB []float64: peak RSS, stored" "$peak MiB, $stored MiB" "<= 320 MiB, <= 256 MiB + hdr" "$(verdict "$peak <= 320")"
