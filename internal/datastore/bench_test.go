@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/stepflow/stepflow/internal/benchcpu"
 	"github.com/stepflow/stepflow/internal/datastore"
 )
 
@@ -159,7 +160,7 @@ func benchFile(b *testing.B, put bool, open opener) {
 			b.Fatal(err)
 		}
 	}
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	for b.Loop() {
 		if put {
 			b.StopTimer()
@@ -185,7 +186,7 @@ func benchFile(b *testing.B, put bool, open opener) {
 func BenchmarkCopy1GiB(b *testing.B) {
 	src := bigFile(b)
 	b.SetBytes(size1G)
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	for b.Loop() {
 		b.StopTimer()
 		out := filepath.Join(b.TempDir(), "out")

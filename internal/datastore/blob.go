@@ -302,6 +302,26 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 	return c.w.Write(p)
 }
 
+// readBlobHeader reads and checks the header at the start of blob hash
+// (stored at key) from r, noting the blob as damaged when the header is
+// cut short or wrong.
+func (s *Store) readBlobHeader(r io.Reader, hash, key string) (codec byte, size int64, err error) {
+	hdr := make([]byte, blobHeaderSize)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			s.noteDamaged(hash)
+			return 0, 0, fmt.Errorf("open blob %s: %w: truncated header", key, ErrCorrupt)
+		}
+		return 0, 0, fmt.Errorf("open blob %s: %w", key, err)
+	}
+	codec, size, err = parseBlobHeader(hdr)
+	if err != nil {
+		s.noteDamaged(hash)
+		return 0, 0, fmt.Errorf("open blob %s: %w: %v", key, ErrCorrupt, err)
+	}
+	return codec, size, nil
+}
+
 // OpenBlob opens the blob with the given hash for streaming: it returns a
 // reader of the decoded bytes and their length. The reader verifies what it
 // read when it reaches the end: instead of io.EOF it returns an error
@@ -317,20 +337,10 @@ func (s *Store) OpenBlob(ctx context.Context, hash string) (io.ReadCloser, int64
 	if err != nil {
 		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
 	}
-	hdr := make([]byte, blobHeaderSize)
-	if _, err := io.ReadFull(rc, hdr); err != nil {
-		rc.Close()
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			s.noteDamaged(hash)
-			return nil, 0, fmt.Errorf("open blob %s: %w: truncated header", key, ErrCorrupt)
-		}
-		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
-	}
-	codec, size, err := parseBlobHeader(hdr)
+	codec, size, err := s.readBlobHeader(rc, hash, key)
 	if err != nil {
 		rc.Close()
-		s.noteDamaged(hash)
-		return nil, 0, fmt.Errorf("open blob %s: %w: %v", key, ErrCorrupt, err)
+		return nil, 0, err
 	}
 	br := &blobReader{ctx: ctx, closer: rc, tr: &trackReader{r: rc}, h: sha256.New(), size: size, want: hash, key: key,
 		damaged: func() { s.noteDamaged(hash) }}

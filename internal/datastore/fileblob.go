@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -183,20 +182,10 @@ func (s *Store) OpenFileBlob(ctx context.Context, hash string) (io.ReadCloser, i
 	if err != nil {
 		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
 	}
-	hdr := make([]byte, blobHeaderSize)
-	if _, err := io.ReadFull(f, hdr); err != nil {
-		f.Close()
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			s.noteDamaged(hash)
-			return nil, 0, fmt.Errorf("open blob %s: %w: truncated header", key, ErrCorrupt)
-		}
-		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
-	}
-	codec, size, err := parseBlobHeader(hdr)
+	codec, size, err := s.readBlobHeader(f, hash, key)
 	if err != nil {
 		f.Close()
-		s.noteDamaged(hash)
-		return nil, 0, fmt.Errorf("open blob %s: %w: %v", key, ErrCorrupt, err)
+		return nil, 0, err
 	}
 	if codec != codecRaw { // not written by PutBlobFile: decode it the general way
 		f.Close()

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/benchcpu"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/task"
@@ -37,7 +38,7 @@ type columns struct {
 func benchArtifact[T any](b *testing.B, v T) {
 	ctx := context.Background()
 	b.SetBytes(mib256)
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	for b.Loop() {
 		b.StopTimer()
 		be, err := local.New(b.TempDir(), local.Options{})
@@ -91,7 +92,7 @@ func BenchmarkArtifactPlain(b *testing.B) {
 	x := make([]byte, mib256)
 	randomBytes(x)
 	b.SetBytes(mib256)
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	for b.Loop() {
 		b.StopTimer()
 		p := filepath.Join(b.TempDir(), "x")
