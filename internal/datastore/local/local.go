@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,6 +53,11 @@ type Backend struct {
 	// swept holds the directories whose stale temporary files this
 	// Backend has removed already (see sweep).
 	swept sync.Map
+	// emptyChecked is set once the shared empty file of the empty
+	// objects is known to be in place (see linkEmpty).
+	emptyChecked atomic.Bool
+	// link makes hard links: os.Link, or a test's stand-in.
+	link func(oldname, newname string) error
 }
 
 // TempGrace is how old a temporary file must be before a writer in its
@@ -93,7 +99,7 @@ func New(root string, opts Options) (*Backend, error) {
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return nil, fmt.Errorf("local datastore: create root: %w", err)
 	}
-	return &Backend{root: abs, opts: opts}, nil
+	return &Backend{root: abs, opts: opts, link: os.Link}, nil
 }
 
 // Root returns the absolute root directory.
@@ -170,8 +176,32 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 // saveEmpty creates the empty object name in place. An object that
 // exists already is left alone: objects are only ever re-saved with the
 // same content.
+//
+// Where the filesystem allows, the object is a hard link of one shared
+// empty file (linkEmpty): a name without an inode of its own.
+// Empty objects are the attempt index's entries, one or two per attempt
+// in one directory per step, and allocating an inode for each was the
+// largest cost of a task on ext4 (it scans past recently freed inodes in
+// the directory's group, which after any large deletion is most of them).
 func (b *Backend) saveEmpty(name string) error {
 	p := b.path(name)
+	switch err := b.linkEmpty(p); {
+	case err == nil:
+		if b.opts.Sync {
+			if err := syncDir(filepath.Dir(p)); err != nil {
+				os.Remove(p)
+				return fmt.Errorf("save %s: %w", name, err)
+			}
+		}
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		if fi, serr := os.Lstat(p); serr != nil || !fi.Mode().IsRegular() {
+			return fmt.Errorf("save %s: %w", name, err)
+		}
+		return nil
+	case !errors.Is(err, errNoLinks):
+		return fmt.Errorf("save %s: %w", name, err)
+	}
 	f, err := b.create(filepath.Dir(p), false, func() (*os.File, error) {
 		return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	})
@@ -197,6 +227,96 @@ func (b *Backend) saveEmpty(name string) error {
 		os.Remove(p)
 		return fmt.Errorf("save %s: %w", name, err)
 	}
+	return nil
+}
+
+// emptyFile is the file under the root, hidden from List and Dirs like
+// every name starting with ".", whose hard links are the empty objects.
+const emptyFile = ".empty"
+
+// errNoLinks says the filesystem makes no hard links (or not of the
+// shared empty file): empty objects are then files of their own.
+var errNoLinks = errors.New("no hard links")
+
+// linkEmpty makes p a hard link of the shared empty file, creating p's
+// directory if it is missing. It returns an error wrapping fs.ErrExist
+// when p exists, and errNoLinks when the filesystem cannot link. A shared
+// file that has reached the filesystem's limit of links (65,000 on ext4),
+// is missing or is not empty is replaced by a new one, atomically, so
+// links made earlier stay empty objects and later ones share the new file.
+func (b *Backend) linkEmpty(p string) error {
+	for range 4 {
+		src, err := b.sharedEmpty()
+		if err != nil {
+			return fmt.Errorf("%w: %v", errNoLinks, err)
+		}
+		err = b.link(src, p)
+		switch {
+		case err == nil, errors.Is(err, fs.ErrExist):
+			return err
+		case errors.Is(err, syscall.EMLINK):
+			b.replaceEmpty()
+		case errors.Is(err, fs.ErrNotExist):
+			if _, serr := os.Lstat(src); serr != nil {
+				b.replaceEmpty()
+				continue
+			}
+			dir := filepath.Dir(p)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			b.swept.Store(dir, true)
+		default: // EPERM, ENOTSUP, EXDEV...: a filesystem without hard links
+			return fmt.Errorf("%w: %v", errNoLinks, err)
+		}
+	}
+	return fmt.Errorf("%w: the shared empty file keeps changing", errNoLinks)
+}
+
+// sharedEmpty returns the path of the shared empty file, making one if
+// there is none or the one there is not an empty regular file. It checks
+// the file once per Backend.
+func (b *Backend) sharedEmpty() (string, error) {
+	src := filepath.Join(b.root, emptyFile)
+	if b.emptyChecked.Load() {
+		return src, nil
+	}
+	fi, err := os.Lstat(src)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != 0 {
+		if err := b.replaceEmpty(); err != nil {
+			return "", err
+		}
+	}
+	b.emptyChecked.Store(true)
+	return src, nil
+}
+
+// replaceEmpty puts a new empty file in place of the shared
+// one, by rename: a reader sees the old file or the new one, both empty.
+func (b *Backend) replaceEmpty() error {
+	b.emptyChecked.Store(false)
+	tmp := filepath.Join(b.root, ".tmp-empty-"+strconv.FormatUint(rand.Uint64(), 36))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if b.opts.Sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(b.root, emptyFile))
+	}
+	if err == nil && b.opts.Sync {
+		err = syncDir(b.root)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	b.emptyChecked.Store(true)
 	return nil
 }
 

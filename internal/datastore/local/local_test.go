@@ -3,6 +3,7 @@ package local_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -175,5 +176,123 @@ func TestEmptyObjectNoSweep(t *testing.T) {
 	}
 	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a non-empty save did not sweep: %v", err)
+	}
+}
+
+// TestEmptyObjectsLinked: empty objects are hard links of one shared empty
+// file (no inode each), which List never shows; a shared file that went
+// missing or was written into is replaced, and objects linked before keep
+// reading as what they are.
+func TestEmptyObjectsLinked(t *testing.T) {
+	root := t.TempDir()
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	save := func(name string) os.FileInfo {
+		t.Helper()
+		if err := b.Save(ctx, name, strings.NewReader("")); err != nil {
+			t.Fatalf("Save(%s): %v", name, err)
+		}
+		fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(name)))
+		if err != nil || fi.Size() != 0 {
+			t.Fatalf("%s: %v, size %d", name, err, fi.Size())
+		}
+		return fi
+	}
+	a, c := save("F/runs/r/attempt-index/s/0.0.running.1.0.0"), save("F/runs/r/attempt-index/s/1.0.running.1.0.0")
+	shared, err := os.Stat(filepath.Join(root, ".empty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(a, c) || !os.SameFile(a, shared) {
+		t.Error("two empty objects are not links of the shared empty file")
+	}
+	var names []string
+	if err := b.List(ctx, "", func(name string, _ int64) error { names = append(names, name); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 2 {
+		t.Errorf("List shows %q, want the two objects alone", names)
+	}
+
+	// The shared file removed: the next empty object gets a new one.
+	if err := os.Remove(filepath.Join(root, ".empty")); err != nil {
+		t.Fatal(err)
+	}
+	d := save("F/runs/r/attempt-index/s/2.0.running.1.0.0")
+	if shared, err := os.Stat(filepath.Join(root, ".empty")); err != nil || !os.SameFile(d, shared) {
+		t.Errorf("after removing the shared file: %v, linked %v", err, err == nil && os.SameFile(d, shared))
+	}
+
+	// The shared file written into: a new Backend replaces it before
+	// linking; the old objects are untouched by the replacement.
+	if err := os.WriteFile(filepath.Join(root, ".empty"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b2, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b2.Save(ctx, "F/runs/r/attempt-index/s/3.0.running.1.0.0", strings.NewReader("")); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(root, "F/runs/r/attempt-index/s/3.0.running.1.0.0"))
+	if err != nil || fi.Size() != 0 {
+		t.Errorf("empty object after the shared file was written into: %v, size %d", err, fi.Size())
+	}
+	if fi, err := os.Stat(filepath.Join(root, ".empty")); err != nil || fi.Size() != 0 {
+		t.Errorf("shared file not replaced: %v", err)
+	}
+}
+
+// TestEmptyObjectsLinkLimit: when the shared empty file has as many links
+// as the filesystem allows (EMLINK; 65,000 on ext4), a new shared file
+// takes its place and the objects linked before stay as they were.
+func TestEmptyObjectsLinkLimit(t *testing.T) {
+	root := t.TempDir()
+	b, err := local.New(root, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 3 // links per shared file, counting its own name
+	links := map[uint64]int{}
+	local.SetLink(b, func(oldname, newname string) error {
+		fi, err := os.Stat(oldname)
+		if err != nil {
+			return err
+		}
+		ino := fi.Sys().(*syscall.Stat_t).Ino
+		if links[ino]+1 >= limit {
+			return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EMLINK}
+		}
+		if err := os.Link(oldname, newname); err != nil {
+			return err
+		}
+		links[ino]++
+		return nil
+	})
+	ctx := context.Background()
+	var infos []os.FileInfo
+	for i := range 5 {
+		name := fmt.Sprintf("F/runs/r/attempt-index/s/%d.0.running.1.0.0", i)
+		if err := b.Save(ctx, name, strings.NewReader("")); err != nil {
+			t.Fatalf("Save(%s): %v", name, err)
+		}
+		fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(name)))
+		if err != nil || fi.Size() != 0 {
+			t.Fatalf("%s: %v", name, err)
+		}
+		infos = append(infos, fi)
+	}
+	// Two links per shared file: objects 0-1, 2-3 and 4 share three files.
+	for i, want := range []bool{true, false, true, false} {
+		if same := os.SameFile(infos[i], infos[i+1]); same != want {
+			t.Errorf("objects %d and %d share a file: %v, want %v", i, i+1, same, want)
+		}
+	}
+	if len(links) != 3 {
+		t.Errorf("%d shared files linked, want 3", len(links))
 	}
 }
