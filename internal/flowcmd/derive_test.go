@@ -29,9 +29,11 @@ func TestDerivedInputs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var st *datastore.Store
-			flows, _ := filepath.Glob(filepath.Join(root, "*"))
-			st = datastore.NewStore(b, filepath.Base(flows[0]))
+			var flows []string
+			if err := b.Dirs(ctx, "", func(f string) error { flows = append(flows, f); return nil }); err != nil || len(flows) != 1 {
+				t.Fatalf("flows in the datastore: %q %v", flows, err)
+			}
+			st := datastore.NewStore(b, flows[0])
 			runs, err := st.Runs(ctx)
 			if err != nil || len(runs) != 1 {
 				t.Fatalf("runs: %v %v", runs, err)
