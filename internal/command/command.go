@@ -13,12 +13,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/stepflow/stepflow/internal/usage"
 )
@@ -118,15 +116,6 @@ type Command struct {
 // Run runs the command line args against cmds and returns the exit code.
 func Run(ctx context.Context, env *Env, cmds []*Command, args []string) int {
 	return Report(env, Dispatch(ctx, env, &Command{Name: env.Args0, Commands: cmds}, args))
-}
-
-// Main runs the command line of the process against cmds and exits.
-// SIGINT and SIGTERM cancel the context.
-func Main(args0 string, cmds []*Command) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Run(ctx, OSEnv(args0), cmds, os.Args[1:])
-	stop()
-	os.Exit(code)
 }
 
 // ProgName is the program name for messages: the base name of os.Args[0],
@@ -285,10 +274,6 @@ func suggest(name string, cmds []*Command) string {
 	}
 	return ""
 }
-
-// Usagef returns bad input (usage.Error, exit code 2) with a formatted
-// message.
-func Usagef(format string, args ...any) error { return usage.Errorf(format, args...) }
 
 // FailedError is a failed run or task: exit code 1. A nil Err prints
 // nothing (the failure was already reported).

@@ -143,15 +143,6 @@ func (p *Proc) startWatchdog() error {
 // Pid is the process id (and its process group id).
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
-// Done is closed when the process has exited.
-func (p *Proc) Done() <-chan struct{} { return p.done }
-
-// Wait waits for the process to exit and returns its Wait error.
-func (p *Proc) Wait() error {
-	<-p.done
-	return p.err
-}
-
 // Stop kills the process and its process group and waits for it. It is
 // safe to call more than once, and after the process has exited.
 func (p *Proc) Stop() {

@@ -34,8 +34,6 @@ type testFlow struct {
 
 func (f *testFlow) step(c *stepflow.Context) error { return nil }
 
-func (f *testFlow) join(c *stepflow.Context, in []*testFlow) error { return nil }
-
 func testGraph(t *testing.T, scheduled bool) *graph.Graph {
 	t.Helper()
 	b := stepflow.New[testFlow]("TestFlow").
