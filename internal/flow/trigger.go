@@ -28,6 +28,15 @@ type Trigger struct {
 	Mappings []Mapping
 }
 
+// UpstreamProject is the project of the upstream flow a finish trigger t
+// of flow f listens to: t.Project, or f's project unless NoProject.
+func (t *Trigger) UpstreamProject(f *Flow) string {
+	if t.Project == "" && !t.NoProject {
+		return f.Project
+	}
+	return t.Project
+}
+
 // Mapping gives the parameter Param the value at Path in the event: a
 // dotted path into a user event ("detail.date"), or, for a finish
 // trigger, one of FinishFields.

@@ -71,7 +71,7 @@ func (l *linter) triggers() {
 			if !flowName.MatchString(t.Flow) {
 				l.add("", "trigger-flow", "give the upstream flow's name, as declared with stepflow.New", "%s: not a flow name", what)
 			}
-			if t.Flow == f.Name && ((t.Project == "" && !t.NoProject) || t.Project == f.Project) && t.Branch == "" {
+			if t.Flow == f.Name && t.UpstreamProject(f) == f.Project && t.Branch == "" {
 				l.add("", "trigger-loop", "trigger on another flow, or on another --branch of this one (stepflow.InBranch)",
 					"%s: the flow would start itself each time it finishes, forever", what)
 			}

@@ -73,27 +73,17 @@ func Match(f *flow.Flow, event []byte) (*flow.Trigger, Rule, error) {
 // in the project the trigger listens to, as the deployed rule would: a
 // state machine is named [PREFIX_][PROJECT-][BRANCH-]FLOW.
 func checkProject(f *flow.Flow, t *flow.Trigger, machine string) error {
-	project := t.Project
-	if project == "" && !t.NoProject {
-		project = f.Project
-	}
-	if project == "" || machine == t.Flow {
-		if project != "" {
-			return projectError(t, machine, project)
-		}
+	project := t.UpstreamProject(f)
+	if project == "" {
 		return nil
 	}
 	name := machine
 	if i := strings.IndexByte(name, '_'); i >= 0 && !strings.HasPrefix(name, project+"-") {
 		name = name[i+1:] // a name prefix
 	}
-	if !strings.HasPrefix(name, project+"-") {
-		return projectError(t, machine, project)
+	if strings.HasPrefix(name, project+"-") {
+		return nil
 	}
-	return nil
-}
-
-func projectError(t *flow.Trigger, machine, project string) error {
 	return fmt.Errorf("the finish event is of state machine %s, but the trigger listens to %s in project %q (deployed as %s-[BRANCH-]%s); "+
 		"send an event of that deployment, or declare the upstream's project with stepflow.InProject(\"NAME\") (InProject(\"\") for none)",
 		machine, t.Flow, project, project, t.Flow)

@@ -57,10 +57,7 @@ func RuleName(machine string, t *flow.Trigger) string {
 // the trigger's project (default: f's; none with NoProject) and branch
 // (default: s's), under the same name prefix.
 func UpstreamMachine(f *flow.Flow, t *flow.Trigger, s statemachine.Settings) string {
-	project, branch := t.Project, t.Branch
-	if project == "" && !t.NoProject {
-		project = f.Project
-	}
+	project, branch := t.UpstreamProject(f), t.Branch
 	if branch == "" {
 		branch = s.Branch
 	}
