@@ -14,14 +14,14 @@ wide=false
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# metric BENCHFILE NAME UNIT: the mean of UNIT over the lines of benchmark
-# NAME (go test -bench output, -count N).
+# metric BENCHFILE NAME UNIT [DIVISOR]: the mean of UNIT over the lines of
+# benchmark NAME (go test -bench output, -count N), divided by DIVISOR.
 metric() {
-	awk -v name="$2" -v unit="$3" '
+	awk -v name="$2" -v unit="$3" -v div="${4:-1}" '
 		$1 ~ "^Benchmark" name "(-[0-9]+)?$" {
 			for (i = 2; i < NF; i++) if ($(i + 1) == unit) { sum += $i; n++ }
 		}
-		END { if (n) printf "%.3f", sum / n; else printf "nan" }' "$1"
+		END { if (n) printf "%.3f", sum / n / div; else printf "nan" }' "$1"
 }
 # row WHAT MEASURED BUDGET OK
 row() { printf '%-46s %-22s %-26s %s\n' "$1" "$2" "$3" "$4"; }
@@ -42,14 +42,14 @@ bash scripts/bench-artifacts.sh 256 >"$tmp/artifacts" 2>&1 || { cat "$tmp/artifa
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
-hw=$(awk '{ printf "%.3f", $1 / 1e6 }' <<<"$(metric "$tmp/start" Start/hello-world ns/op)")
-help=$(awk '{ printf "%.3f", $1 / 1e6 }' <<<"$(metric "$tmp/start" Start/help ns/op)")
-shm=$(awk '{ printf "%.3f", $1 / 1e6 }' <<<"$(metric "$tmp/start" Start/step-shm ns/op)")
-disk=$(awk '{ printf "%.3f", $1 / 1e6 }' <<<"$(metric "$tmp/start" Start/step-disk ns/op)")
+hw=$(metric "$tmp/start" Start/hello-world ns/op 1e6)
+help=$(metric "$tmp/start" Start/help ns/op 1e6)
+shm=$(metric "$tmp/start" Start/step-shm ns/op 1e6)
+disk=$(metric "$tmp/start" Start/step-disk ns/op 1e6)
 f1=$(metric "$tmp/foreach" Foreach1000 ms/task)
 f1i=$(metric "$tmp/foreach" Foreach1000InProcess ms/task)
-file=$(awk '{ printf "%.3f", $1 / 1e9 }' <<<"$(metric "$tmp/file" File1GiB ns/op)")
-copy=$(awk '{ printf "%.3f", $1 / 1e9 }' <<<"$(metric "$tmp/file" Copy1GiB ns/op)")
+file=$(metric "$tmp/file" File1GiB ns/op 1e9)
+copy=$(metric "$tmp/file" Copy1GiB ns/op 1e9)
 read -r aw ar < <(awk '$1 == "float64" && $2 == "artifact" { print $3, $5 }' "$tmp/artifacts")
 read -r pw pr < <(awk '$1 == "float64" && $2 == "plain" { print $3, $5 }' "$tmp/artifacts")
 peak=$(awk '$1 == "float64" && $2 == "artifact" { print $7 }' "$tmp/artifacts")
