@@ -2,6 +2,10 @@ module github.com/stepflow/stepflow
 
 go 1.26
 
+// node_modules holds the test tools npm installs (scripts/test.sh, in the
+// background while go vet runs): never Go packages, and never walked by ./...
+ignore ./node_modules
+
 require (
 	github.com/BurntSushi/toml v1.6.0
 	github.com/aws/aws-sdk-go-v2 v1.48.0
