@@ -48,6 +48,7 @@ shm=$(metric "$tmp/start" Start/step-shm ns/op 1e6)
 disk=$(metric "$tmp/start" Start/step-disk ns/op 1e6)
 f1=$(metric "$tmp/foreach" Foreach1000 ms/task)
 f1i=$(metric "$tmp/foreach" Foreach1000InProcess ms/task)
+c1=$(metric "$tmp/foreach" Foreach1000 cpu-ms/task)
 file=$(metric "$tmp/file" File1GiB ns/op 1e9)
 copy=$(metric "$tmp/file" Copy1GiB ns/op 1e9)
 read -r aw ar < <(awk '$1 == "float64" && $2 == "artifact" { print $3, $5 }' "$tmp/artifacts")
@@ -61,6 +62,7 @@ row "flow binary --help" "$help ms" "<= hello-world + 1 ms" "$(verdict "$help <=
 row "no-op step, datastore in /dev/shm" "$shm ms" "<= hello-world + 1 ms" "$(verdict "$shm <= $hw + 1")"
 row "no-op step, datastore on disk" "$disk ms" "<= hello-world + 1 ms" "$(verdict "$disk <= $hw + 1")"
 row "1,000-item foreach, process per task" "$f1 ms/task" "<= 2 ms/task" "$(verdict "$f1 <= 2")"
+row "  CPU per task, runtime + task processes" "$c1 ms/task" "(2 cores: >= half of it)" ""
 row "1,000-item foreach, in-process" "$f1i ms/task" "<= 0.5 ms/task" "$(verdict "$f1i <= 0.5")"
 if $wide; then
 	f10=$(metric "$tmp/foreach" Foreach10000 ms/task)

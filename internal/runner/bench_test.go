@@ -14,7 +14,8 @@ import (
 var scratch string
 
 // benchForeach runs noopflow with a foreach of n no-op tasks, end to end,
-// and reports the wall time per task and the runtime's peak memory.
+// and reports the wall time per task, the CPU per task (the runtime and
+// its task processes together) and the runtime's peak memory.
 //
 //	go test -run XXX -bench Foreach -benchtime 3x ./internal/runner/
 //
@@ -26,7 +27,7 @@ var scratch string
 // a cost of the benchmark's clean-up, not of the run.
 func benchForeach(b *testing.B, n int, extra ...string) {
 	tasks := float64(n + 3) // start, n items, join, end
-	var wall time.Duration
+	var wall, cpu time.Duration
 	var rss int64
 	for i := 0; i < b.N; i++ {
 		root, err := os.MkdirTemp(scratch, "foreach-")
@@ -44,8 +45,12 @@ func benchForeach(b *testing.B, n int, extra ...string) {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > rss {
 			rss = ru.Maxrss
 		}
+		// User and system CPU of the runtime and of every task process
+		// it waited for (wait4 reports both).
+		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	b.ReportMetric(float64(wall.Milliseconds())/float64(b.N)/tasks, "ms/task")
+	b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(b.N)/tasks, "cpu-ms/task")
 	b.ReportMetric(float64(wall.Seconds())/float64(b.N), "s/run")
 	b.ReportMetric(float64(rss)/1024, "peak-MiB")
 }

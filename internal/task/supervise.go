@@ -140,13 +140,9 @@ func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Res
 	cmd.WaitDelay = 5 * time.Second
 	streams := map[string]*stream{}
 	for _, name := range []string{"stdout", "stderr"} {
-		f, err := os.CreateTemp(s.TempDir, "stepflow-"+name+"-*")
-		if err != nil {
-			return nil, fmt.Errorf("supervise the task: %w", err)
-		}
-		_ = os.Remove(f.Name()) // unlinked: gone when closed, even after a crash
-		defer f.Close()
-		streams[name] = &stream{name: name, spool: f, out: s.Output}
+		st := &stream{name: name, dir: s.TempDir, out: s.Output}
+		defer st.close()
+		streams[name] = st
 	}
 	streams["stderr"].tail = &tailBuffer{}
 	cmd.Stdout, cmd.Stderr = streams["stdout"], streams["stderr"]
@@ -267,11 +263,15 @@ func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Res
 const maxLine = 64 << 10
 
 // stream spools one output stream of the child to a file and hands its
-// lines to out. exec.Cmd's copying goroutine is its only writer.
+// lines to out. exec.Cmd's copying goroutine is its only writer. The spool
+// is an unlinked temporary file in dir, created by the first write: most
+// tasks print nothing, and two files fewer per task is a measurable part
+// of a small task's cost.
 type stream struct {
 	name  string
-	spool *os.File
-	mu    sync.Mutex // guards n and err for the part saver
+	dir   string
+	mu    sync.Mutex // guards spool, n and err for the part saver
+	spool *os.File   // nil until the first write
 	n     int64
 	err   error
 	// written, part: how much of the spool the part saver saved, in how
@@ -287,6 +287,9 @@ type stream struct {
 func (s *stream) Write(p []byte) (int, error) {
 	written := len(p)
 	s.mu.Lock()
+	if s.spool == nil && s.err == nil {
+		s.spool, s.err = createSpool(s.dir, s.name)
+	}
 	if s.err == nil {
 		var n int
 		n, s.err = s.spool.Write(p)
@@ -322,6 +325,31 @@ func (s *stream) Write(p []byte) (int, error) {
 	return written, nil
 }
 
+// copyBuffers holds the buffers streams copy a child's pipe through, so
+// that the runtime does not allocate 64 KiB per task (exec.Cmd's copy
+// otherwise takes a new 32 KiB buffer for each stream).
+var copyBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+// ReadFrom copies r (the child's pipe) into the stream until EOF.
+func (s *stream) ReadFrom(r io.Reader) (int64, error) {
+	buf := copyBuffers.Get().(*[32 << 10]byte)
+	defer copyBuffers.Put(buf)
+	var total int64
+	for {
+		n, err := r.Read(buf[:])
+		if n > 0 {
+			s.Write(buf[:n])
+			total += int64(n)
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
 func (s *stream) emit(line []byte) {
 	s.out(s.name, bytes.Clone(line)) // Output may keep it
 	s.partial = s.partial[:0]
@@ -334,11 +362,32 @@ func (s *stream) flush() {
 	}
 }
 
-// spooled is the number of bytes in the spool.
-func (s *stream) spooled() int64 {
+// createSpool creates an unlinked temporary file in dir (empty: the
+// system's): it is gone when closed, even after a crash.
+func createSpool(dir, name string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, "stepflow-"+name+"-*")
+	if err != nil {
+		return nil, err
+	}
+	_ = os.Remove(f.Name())
+	return f, nil
+}
+
+// spooled is the number of bytes in the spool, and the spool (nil when
+// nothing was written).
+func (s *stream) spooled() (int64, *os.File) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.n
+	return s.n, s.spool
+}
+
+// close closes the spool, if one was created.
+func (s *stream) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.spool != nil {
+		s.spool.Close()
+	}
 }
 
 // partSaver saves the output spooled since its last save as a new log
@@ -366,14 +415,14 @@ func (p *partSaver) run(ctx context.Context, every time.Duration) {
 		}
 		for _, name := range []string{"stdout", "stderr"} {
 			st := p.streams[name]
-			n := st.spooled()
+			n, spool := st.spooled()
 			if n <= st.written {
 				continue
 			}
 			// The spool's bytes up to n are written; ReadAt does not move
 			// the offset the writer appends at.
 			err := p.store.PutLogPart(ctx, p.spec.RunID, p.spec.Step, p.spec.TaskID, p.spec.Attempt, name, st.part+1,
-				io.NewSectionReader(st.spool, st.written, n-st.written))
+				io.NewSectionReader(spool, st.written, n-st.written))
 			if err != nil {
 				p.err = err
 				continue

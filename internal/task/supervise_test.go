@@ -63,6 +63,8 @@ func child(mode string) int {
 		}
 		fmt.Println("epoch 2: loss 0.5")
 		return 0
+	case "silent": // prints nothing and succeeds without a record
+		return 0
 	case "refuse":
 		fmt.Fprintln(os.Stderr, "step: bad input")
 		return 2
@@ -364,4 +366,33 @@ func readLogOf(t *testing.T, s *datastore.Store, inv taskcontract.Invocation, st
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// The spool files are created by the first output: a silent task needs
+// none (here it could have none: TempDir does not exist), while a task
+// that prints gets its output's spool error, and its attempt recorded all
+// the same.
+func TestSuperviseSpoolsOnlyOutput(t *testing.T) {
+	missing := t.TempDir() + "/missing"
+	s := testSupervisor(t, "silent")
+	s.TempDir = missing
+	res, err := s.Run(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.LogErr != nil || len(res.Logged) != 0 {
+		t.Fatalf("a silent task: log error %v, logged %v; want neither", res.LogErr, res.Logged)
+	}
+	s = testSupervisor(t, "echo")
+	s.TempDir = missing
+	res, err = s.Run(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.LogErr == nil || !strings.Contains(res.LogErr.Error(), "spool the stdout") {
+		t.Fatalf("a task printing with no room for its spool: log error %v, want the stdout spool's", res.LogErr)
+	}
+	if res.Record == nil {
+		t.Fatal("the attempt of a task whose output could not be spooled was not recorded")
+	}
 }
