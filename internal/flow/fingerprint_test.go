@@ -1,6 +1,9 @@
 package flow
 
 import (
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,12 +39,19 @@ func fpFlow(change string) *Flow {
 	}
 	b := NewBuilder[fpState]("FP")
 	b.Param("n", 3, "width")
-	if change == "param" {
+	switch change {
+	case "param":
 		b.Definition().Params[0].Default = 4
+	case "param type":
+		b.Definition().Params[0].Default = int64(3)
+	}
+	env := Env{"A": "1", "B": "2"}
+	if change == "env" {
+		env = Env{"A": "1", "B": "3"}
 	}
 	b.Step("start", fpStep, SetTransition(Transition{Kind: Foreach, Targets: []string{target}, Field: "Items"}))
 	b.Step(target, fpStep, SetTransition(Transition{Kind: Next, Targets: []string{"join"}}), retry,
-		Batch{Swappiness: &swap}, Env{"A": "1", "B": "2"})
+		Batch{Swappiness: &swap}, env)
 	b.Join("join", fpJoin, SetTransition(Transition{Kind: Next, Targets: []string{"end"}}))
 	b.Step("end", fpStep)
 	if change == "error" {
@@ -58,7 +68,7 @@ func TestFingerprint(t *testing.T) {
 	if len(base) != 32 {
 		t.Errorf("fingerprint %q is not 32 hex digits", base)
 	}
-	for _, change := range []string{"retry", "swappiness", "step", "param", "error"} {
+	for _, change := range []string{"retry", "swappiness", "step", "param", "param type", "env", "error"} {
 		if fp := fpFlow(change).Fingerprint(); fp == base {
 			t.Errorf("changing the %s keeps the fingerprint", change)
 		}
@@ -68,4 +78,101 @@ func TestFingerprint(t *testing.T) {
 	if other.Fingerprint() == same.Fingerprint() {
 		t.Errorf("a state field of another type keeps the fingerprint")
 	}
+}
+
+// BenchmarkFingerprint: every task process computes its definition's
+// fingerprint once.
+//
+//	go test -run XXX -bench Fingerprint ./internal/flow/
+func BenchmarkFingerprint(b *testing.B) {
+	f := fpFlow("")
+	for b.Loop() {
+		f.Fingerprint()
+	}
+}
+
+// Every field of a step (its options included, and any field added later)
+// must change the fingerprint: Fingerprint writes them one by one, and
+// this walks the types to catch one it leaves out.
+func TestFingerprintCoversOptions(t *testing.T) {
+	const body = 1 // fpFlow's foreach body, which sets a retry, swappiness and env
+	base := fpFlow("").Fingerprint()
+	var walk func(path []int, typ reflect.Type)
+	walk = func(path []int, typ reflect.Type) {
+		for i := range typ.NumField() {
+			sf := typ.Field(i)
+			p := append(slices.Clone(path), i)
+			if sf.Type.Kind() == reflect.Struct {
+				walk(p, sf.Type)
+				continue
+			}
+			if sf.Type.Kind() == reflect.Func {
+				continue // only whether it is set counts
+			}
+			f := fpFlow("")
+			v := reflect.ValueOf(f.Steps[body]).Elem().FieldByIndex(p)
+			mutate(v)
+			if f.Fingerprint() == base {
+				t.Errorf("changing step field %s (%s) keeps the fingerprint", fieldPath(reflect.TypeFor[Step](), p), sf.Type)
+			}
+			if sf.Type.Kind() == reflect.Pointer && sf.Type.Elem().Kind() == reflect.Struct {
+				for j := range sf.Type.Elem().NumField() {
+					f := fpFlow("")
+					v := reflect.ValueOf(f.Steps[body]).Elem().FieldByIndex(p)
+					if v.IsNil() {
+						v.Set(reflect.New(sf.Type.Elem()))
+					}
+					before := f.Fingerprint()
+					mutate(v.Elem().Field(j))
+					if f.Fingerprint() == before {
+						t.Errorf("changing step field %s.%s keeps the fingerprint", fieldPath(reflect.TypeFor[Step](), p), sf.Type.Elem().Field(j).Name)
+					}
+				}
+			}
+		}
+	}
+	walk(nil, reflect.TypeFor[Step]())
+}
+
+// mutate changes v to another value of its type.
+func mutate(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(v.String() + "x")
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(v.Int() + 1)
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(v.Float() + 0.5)
+	case reflect.Bool:
+		v.SetBool(!v.Bool())
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		} else {
+			mutate(v.Elem())
+		}
+	case reflect.Slice:
+		v.Set(reflect.Append(v, reflect.Zero(v.Type().Elem())))
+	case reflect.Map:
+		if v.IsNil() {
+			v.Set(reflect.MakeMap(v.Type()))
+		}
+		v.SetMapIndex(reflect.ValueOf("k"), reflect.ValueOf("v"))
+	case reflect.Struct:
+		for i := range v.NumField() {
+			mutate(v.Field(i))
+		}
+	default:
+		panic("mutate: kind " + v.Kind().String())
+	}
+}
+
+func fieldPath(t reflect.Type, path []int) string {
+	var names []string
+	for _, i := range path {
+		f := t.Field(i)
+		names = append(names, f.Name)
+		t = f.Type
+	}
+	return strings.Join(names, ".")
 }
