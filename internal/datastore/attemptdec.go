@@ -75,41 +75,41 @@ func (p *recordParser) attempt(a *Attempt) bool {
 		}
 		switch attemptFields[i] {
 		case "run":
-			return p.string(&a.Run)
+			return p.str(&a.Run)
 		case "step":
-			return p.string(&a.Step)
+			return p.str(&a.Step)
 		case "task":
-			return p.string(&a.Task)
+			return p.str(&a.Task)
 		case "attempt":
 			return p.int(&a.Attempt)
 		case "status":
-			return p.string(&a.Status)
+			return p.str(&a.Status)
 		case "start":
-			return p.time(&a.Start)
+			return p.timestamp(&a.Start)
 		case "end":
-			return p.time(&a.End)
+			return p.timestamp(&a.End)
 		case "exit_code":
 			return p.int(&a.ExitCode)
 		case "error":
-			return p.string(&a.Error)
+			return p.str(&a.Error)
 		case "artifacts":
 			return p.artifacts(&a.Artifacts)
 		case "inputs":
-			return p.strings(&a.Inputs)
+			return p.strs(&a.Inputs)
 		case "indices":
 			return p.ints(&a.Indices)
 		case "foreach_width":
 			return p.int(&a.ForeachWidth)
 		case "switch_target":
-			return p.string(&a.SwitchTarget)
+			return p.str(&a.SwitchTarget)
 		case "origin":
-			return p.string(&a.Origin)
+			return p.str(&a.Origin)
 		case "caught":
-			return p.string(&a.Caught)
+			return p.str(&a.Caught)
 		case "env":
 			return p.env(&a.Env)
 		case "card":
-			return p.string(&a.Card)
+			return p.str(&a.Card)
 		}
 		return false
 	})
@@ -166,13 +166,13 @@ func (p *recordParser) artifactRef(r *ArtifactRef) bool {
 		seen |= 1 << i
 		switch i {
 		case 0:
-			return p.string(&r.Hash)
+			return p.str(&r.Hash)
 		case 1:
-			return p.string(&r.Encoding)
+			return p.str(&r.Encoding)
 		case 2:
 			return p.int64(&r.Size)
 		default:
-			return p.string(&r.Type)
+			return p.str(&r.Type)
 		}
 	})
 }
@@ -186,7 +186,7 @@ func (p *recordParser) env(m *map[string]string) bool {
 		}
 		k := string(key)
 		var v string
-		if !p.string(&v) {
+		if !p.str(&v) {
 			return false
 		}
 		out[k] = v
@@ -196,12 +196,12 @@ func (p *recordParser) env(m *map[string]string) bool {
 	return ok
 }
 
-// strings parses an array of strings into a new slice.
-func (p *recordParser) strings(s *[]string) bool {
+// strs parses an array of strings into a new slice.
+func (p *recordParser) strs(s *[]string) bool {
 	out := []string{}
 	ok := p.array(func() bool {
 		var v string
-		if !p.string(&v) {
+		if !p.str(&v) {
 			return false
 		}
 		out = append(out, v)
@@ -231,11 +231,11 @@ func (p *recordParser) ints(s *[]int) bool {
 // field must consume.
 func (p *recordParser) object(field func(key []byte) bool) bool {
 	p.space()
-	if !p.byte('{') {
+	if !p.eat('{') {
 		return false
 	}
 	p.space()
-	if p.byte('}') {
+	if p.eat('}') {
 		return true
 	}
 	for {
@@ -245,7 +245,7 @@ func (p *recordParser) object(field func(key []byte) bool) bool {
 			return false
 		}
 		p.space()
-		if !p.byte(':') {
+		if !p.eat(':') {
 			return false
 		}
 		p.space()
@@ -253,10 +253,10 @@ func (p *recordParser) object(field func(key []byte) bool) bool {
 			return false
 		}
 		p.space()
-		if p.byte(',') {
+		if p.eat(',') {
 			continue
 		}
-		return p.byte('}')
+		return p.eat('}')
 	}
 }
 
@@ -264,11 +264,11 @@ func (p *recordParser) object(field func(key []byte) bool) bool {
 // elem must consume.
 func (p *recordParser) array(elem func() bool) bool {
 	p.space()
-	if !p.byte('[') {
+	if !p.eat('[') {
 		return false
 	}
 	p.space()
-	if p.byte(']') {
+	if p.eat(']') {
 		return true
 	}
 	for {
@@ -277,15 +277,15 @@ func (p *recordParser) array(elem func() bool) bool {
 			return false
 		}
 		p.space()
-		if p.byte(',') {
+		if p.eat(',') {
 			continue
 		}
-		return p.byte(']')
+		return p.eat(']')
 	}
 }
 
-// string parses a string into s.
-func (p *recordParser) string(s *string) bool {
+// str parses a string into s.
+func (p *recordParser) str(s *string) bool {
 	b, ok := p.unquote()
 	if ok {
 		*s = string(b)
@@ -315,10 +315,10 @@ func (p *recordParser) int64(n *int64) bool {
 	return err == nil
 }
 
-// time parses a quoted time into t with time.Time's UnmarshalJSON, given
+// timestamp parses a quoted time into t with time.Time's UnmarshalJSON, given
 // the string as it is written (as encoding/json gives it; escapes are not
 // interpreted).
-func (p *recordParser) time(t *time.Time) bool {
+func (p *recordParser) timestamp(t *time.Time) bool {
 	start := p.pos
 	if _, ok := p.unquote(); !ok {
 		return false
@@ -536,8 +536,8 @@ func (p *recordParser) space() {
 	}
 }
 
-// byte consumes c if it is next.
-func (p *recordParser) byte(c byte) bool {
+// eat consumes c if it is next.
+func (p *recordParser) eat(c byte) bool {
 	if p.pos < len(p.data) && p.data[p.pos] == c {
 		p.pos++
 		return true
