@@ -24,9 +24,19 @@ import (
 // older version ignores fields it does not know without failing the check.
 const recordSumField = ",\n  \"sha256\": \""
 
-// encodeRecord marshals v as a record with its checksum.
+// encodeRecord marshals v as a record with its checksum. An Attempt is
+// written by appendAttempt, byte for byte what json.MarshalIndent writes.
 func encodeRecord(v any) ([]byte, error) {
-	body, err := json.MarshalIndent(v, "", "  ")
+	var body []byte
+	var err error
+	switch a := v.(type) {
+	case Attempt:
+		body, err = appendAttempt(make([]byte, 0, 1024), &a)
+	case *Attempt:
+		body, err = appendAttempt(make([]byte, 0, 1024), a)
+	default:
+		body, err = json.MarshalIndent(v, "", "  ")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +59,9 @@ var (
 )
 
 // decodeRecord verifies data's checksum and unmarshals it into v. A
-// record that fails either step gives an error wrapping ErrCorrupt.
+// record that fails either step gives an error wrapping ErrCorrupt. A zero
+// *Attempt is decoded by decodeAttempt where it can, to the value
+// json.Unmarshal gives.
 func decodeRecord(data []byte, v any) error {
 	const tail = "\"\n}\n"
 	n := len(data) - len(tail) - 64 - len(recordSumField)
@@ -65,6 +77,9 @@ func decodeRecord(data []byte, v any) error {
 	h.Write([]byte("\n}"))
 	if !bytes.Equal(h.Sum(nil), want) {
 		return fmt.Errorf("%w: %v", ErrCorrupt, errChecksum)
+	}
+	if a, ok := v.(*Attempt); ok && a.isZero() && decodeAttempt(data, a) {
+		return nil
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
