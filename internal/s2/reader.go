@@ -182,9 +182,17 @@ func (r *Reader) fill(n int) error {
 // there is a truncated stream.
 func (r *Reader) readErr(err error) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return errTruncated
+		return truncatedError{}
 	}
 	return err
 }
 
-var errTruncated = fmt.Errorf("%w: truncated chunk: %w", ErrCorrupt, io.ErrUnexpectedEOF)
+// truncatedError reports a stream that ends inside a chunk: it wraps
+// ErrCorrupt and io.ErrUnexpectedEOF. (A type rather than a variable made
+// with fmt.Errorf, which would run in every process that links the
+// package.)
+type truncatedError struct{}
+
+func (truncatedError) Error() string { return "s2: corrupt input: truncated chunk" }
+
+func (truncatedError) Unwrap() []error { return []error{ErrCorrupt, io.ErrUnexpectedEOF} }
