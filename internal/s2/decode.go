@@ -91,6 +91,15 @@ func decodeBlock(dst, src []byte) error {
 				return ErrCorrupt
 			}
 			length = int(n)
+			if length <= 16 && len(dst)-d >= 16 && len(src)-s >= 16 {
+				// Short literals, the common case, by two words: the bytes
+				// past length are rewritten by the elements that follow.
+				binary.LittleEndian.PutUint64(dst[d:], binary.LittleEndian.Uint64(src[s:]))
+				binary.LittleEndian.PutUint64(dst[d+8:], binary.LittleEndian.Uint64(src[s+8:]))
+				d += length
+				s += length
+				continue
+			}
 			copy(dst[d:], src[s:s+length])
 			d += length
 			s += length
@@ -154,6 +163,15 @@ func decodeBlock(dst, src []byte) error {
 		}
 		if offset <= 0 || offset > d || length > len(dst)-d {
 			return ErrCorrupt
+		}
+		if offset >= 8 && length <= 16 && len(dst)-d >= 16 {
+			// Short copies by two words, as short literals; with an offset
+			// of 8 to 15 the second word reads bytes the first wrote, as a
+			// byte-by-byte copy would.
+			binary.LittleEndian.PutUint64(dst[d:], binary.LittleEndian.Uint64(dst[d-offset:]))
+			binary.LittleEndian.PutUint64(dst[d+8:], binary.LittleEndian.Uint64(dst[d-offset+8:]))
+			d += length
+			continue
 		}
 		end := d + length
 		if offset >= length {
