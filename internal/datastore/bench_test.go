@@ -76,9 +76,31 @@ func BenchmarkSave256MiB(b *testing.B) { benchSaveLoad(b, true, false) }
 func BenchmarkLoad256MiB(b *testing.B) { benchSaveLoad(b, false, true) }
 
 func benchSaveLoad(b *testing.B, save, load bool) {
-	data := payload(b)
+	benchBlob(b, payload(b), save, load)
+}
+
+// BenchmarkBlob64MiB is PutBlob (save) and GetBlob (load) of 64 MiB of
+// compressible data (text: CSV-like rows, which s2 stores in about 40%)
+// and of incompressible data (random: stored raw after a sample).
+//
+//	go test -run XXX -bench Blob64MiB -count 3 ./internal/datastore/
+func BenchmarkBlob64MiB(b *testing.B) {
+	for _, kind := range []struct {
+		name       string
+		randomFrac float64
+	}{{"text", 0}, {"random", 1}} {
+		data := make([]byte, 64<<20)
+		fillPayload(data, kind.randomFrac)
+		b.Run(kind.name+"/save", func(b *testing.B) { benchBlob(b, data, true, false) })
+		b.Run(kind.name+"/load", func(b *testing.B) { benchBlob(b, data, false, true) })
+	}
+}
+
+// benchBlob is PutBlob (save) and GetBlob (load) of data, each save into
+// a fresh store (so PutBlob really writes).
+func benchBlob(b *testing.B, data []byte, save, load bool) {
 	ctx := context.Background()
-	b.SetBytes(size256)
+	b.SetBytes(int64(len(data)))
 	s, _ := newStore(b)
 	hash, err := "", error(nil)
 	if !save {
@@ -98,11 +120,17 @@ func benchSaveLoad(b *testing.B, save, load bool) {
 		}
 		if load {
 			got, err := s.GetBlob(ctx, hash)
-			if err != nil || len(got) != size256 {
+			if err != nil || len(got) != len(data) {
 				b.Fatal(len(got), err)
 			}
 		}
 	}
+	b.StopTimer()
+	stored, err := s.Backend().Stat(ctx, "Flow/blobs/"+hash[:2]+"/"+hash)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(stored)/float64(len(data)), "stored/raw")
 }
 
 const size1G = 1 << 30
