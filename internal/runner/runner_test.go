@@ -16,6 +16,7 @@ import (
 	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/flowcmd"
 	"github.com/stepflow/stepflow/internal/testbin"
 )
 
@@ -493,4 +494,45 @@ func TestResumeChainAndFlags(t *testing.T) {
 	if got, err := s.LatestAttempt(ctx, c.ID, "fragile", "0"); err != nil || got.Origin != "" || got.Status != datastore.StatusFailed {
 		t.Errorf("run C fragile: %+v, %v; want run again (and failed)", got, err)
 	}
+}
+
+// A task process that has run longer than flowcmd.TaskSignalDelay and gets
+// SIGTERM (from its supervisor, or AWS Batch) cancels its step and records
+// the interruption itself, exit status 1.
+func TestTaskRecordsItsInterruption(t *testing.T) {
+	root := t.TempDir()
+	bin := filepath.Join(bins, "faultflow")
+	const run = "interrupted"
+	out, err := exec.Command(bin, "step", "start", "--run-id", run, "--attempt", "0", "--input-paths", "",
+		"--params", `{"n":"1","sleep":"1m"}`, "--datastore-root", root).CombinedOutput()
+	if err != nil {
+		t.Fatalf("step start: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "step", "work", "--run-id", run, "--indices", "0", "--attempt", "0",
+		"--input-paths", run+"/start/0", "--datastore-root", root)
+	var outb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &outb, &outb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * flowcmd.TaskSignalDelay)
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("interrupted task: %v, want exit status 1 (a signal death means it recorded nothing)\n%s", err, outb.String())
+	}
+	rec, err := store(t, root, "FaultFlow").Attempt(context.Background(), run, "work", "0", 0)
+	if err != nil {
+		t.Fatalf("the interrupted task left no record: %v\n%s", err, outb.String()+listTree(root))
+	}
+	if rec.Status != datastore.StatusFailed || !strings.Contains(rec.Error, "interrupted") {
+		t.Fatalf("record of the interrupted task: status %s, error %q; want failed, interrupted", rec.Status, rec.Error)
+	}
+}
+
+// listTree lists the paths under root, for failure messages.
+func listTree(root string) string {
+	var b strings.Builder
+	filepath.Walk(root, func(p string, info os.FileInfo, err error) error { b.WriteString(p + "\n"); return nil })
+	return b.String()
 }

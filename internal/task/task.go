@@ -153,7 +153,7 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 		var k *card.Card
 		k, runErr = e.call(ctx, node, st, spec)
 		if err := e.saveCard(ctx, k, rec); err != nil {
-			if errors.Is(err, context.Canceled) {
+			if errors.Is(err, context.Canceled) && runErr == nil {
 				return nil, err
 			}
 			runErr = cmp.Or(runErr, err)
@@ -180,7 +180,9 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 	} else {
 		rec.Status = datastore.StatusSucceeded
 	}
-	if err := e.Store.PutAttempt(ctx, *rec); err != nil {
+	// An interrupted step is recorded all the same: that is the point of
+	// cancelling it rather than killing the process.
+	if err := e.Store.PutAttempt(context.WithoutCancel(ctx), *rec); err != nil {
 		return nil, fmt.Errorf("task %s: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
 	}
 	if k := node.Step.Transition.Kind; e.Bookkeeper != nil && rec.Status == datastore.StatusSucceeded && (k == flow.Foreach || k == flow.Switch) {
