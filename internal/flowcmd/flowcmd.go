@@ -187,10 +187,11 @@ func bookkeeper(ctx context.Context, getenv func(string) string) (task.Bookkeepe
 	return nil, nil
 }
 
-// growStack grows the calling goroutine's stack to hold a 64 KiB frame
-// while the stack is shallow: a command then runs without the stack
-// being copied again and again as its calls get deeper, each copy
-// walking every frame (5% of a no-op task's CPU, in perf).
+// growStack grows the calling goroutine's stack, while it is shallow, to
+// hold a 16 KiB frame: a command then runs without its stack being copied
+// again and again as its calls get deeper, each copy walking every frame
+// (perf of 200 no-op task processes: stack copies went from 6.3% of their
+// CPU to 3.6%, this call included).
 //
 //go:noinline
 func growStack() byte {
