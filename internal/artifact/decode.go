@@ -98,7 +98,13 @@ type decoder struct {
 }
 
 func newDecoder(r io.Reader, size int64) (*decoder, error) {
-	d := &decoder{r: bufio.NewReaderSize(r, 64<<10), limit: uint64(max(size, 0))}
+	// A buffer no larger than the value: most artifacts are a few bytes,
+	// and a fresh 64 KiB for each costs a task process page faults.
+	buf := 64 << 10
+	if size >= 0 && size < int64(buf) {
+		buf = int(size) + 16
+	}
+	d := &decoder{r: bufio.NewReaderSize(r, buf), limit: uint64(max(size, 0))}
 	var magic [4]byte
 	if _, err := io.ReadFull(d.r, magic[:]); err != nil {
 		return nil, d.eof(err)
