@@ -13,6 +13,16 @@ wide=false
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# The benchmarks leave their datastores in $STEPFLOW_BENCH_SCRATCH, removed
+# with $tmp at the end: on the project's ext4 (which has no journal, so it
+# avoids reusing an inode for a minute or more after it was freed, and
+# scans past every such inode to allocate one: recently_deleted in the
+# kernel), deleting thousands of files makes every file and directory
+# created in the next minutes slower. For the same reason, wait five
+# minutes after this script, or anything else that deleted many files,
+# before running it again.
+export STEPFLOW_BENCH_SCRATCH="$tmp/scratch"
+mkdir -p "$STEPFLOW_BENCH_SCRATCH"
 
 # metric BENCHFILE NAME UNIT [DIVISOR]: the mean of UNIT over the lines of
 # benchmark NAME (go test -bench output, -count N), divided by DIVISOR.
@@ -29,9 +39,8 @@ row() { printf '%-46s %-22s %-26s %s\n' "$1" "$2" "$3" "$4"; }
 verdict() { awk "BEGIN { exit !($1) }" && echo met || echo "NOT met"; }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-# The foreach runs come first, in one test binary: ext4 makes every new
-# inode slower for a minute or more after thousands are deleted
-# (recently_deleted), and the other benchmarks delete files.
+# The foreach runs come first, in one test binary, while the disk has had
+# no deletions from this script (see STEPFLOW_BENCH_SCRATCH above).
 foreach='Foreach1000(InProcess)?$'
 $wide && foreach='Foreach1000(0)?(InProcess)?$'
 go test -run XXX -bench "$foreach" -benchtime 1x -count 3 ./internal/runner/ >"$tmp/foreach" 2>&1 || { cat "$tmp/foreach"; exit 1; }

@@ -10,8 +10,14 @@ import (
 	"time"
 )
 
-// scratch is the test binary's temporary directory, removed when it exits.
+// scratch holds the benchmarks' datastores: the test binary's temporary
+// directory, removed when it exits, or $STEPFLOW_BENCH_SCRATCH, which the
+// caller removes (scripts/bench-budgets.sh, after its last measurement).
 var scratch string
+
+// benchScratchEnv names a directory for benchmark datastores that the
+// benchmarks leave in place: see scratch.
+const benchScratchEnv = "STEPFLOW_BENCH_SCRATCH"
 
 // benchForeach runs noopflow with a foreach of n no-op tasks, end to end,
 // and reports the wall time per task, the CPU per task (the runtime and
@@ -30,7 +36,11 @@ func benchForeach(b *testing.B, n int, extra ...string) {
 	var wall, cpu time.Duration
 	var rss int64
 	for i := 0; i < b.N; i++ {
-		root, err := os.MkdirTemp(scratch, "foreach-")
+		dir := scratch
+		if d := os.Getenv(benchScratchEnv); d != "" {
+			dir = d
+		}
+		root, err := os.MkdirTemp(dir, "foreach-")
 		if err != nil {
 			b.Fatal(err)
 		}
