@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,7 +114,7 @@ func collidingKeys(a *Attempt) bool {
 		}
 		return false
 	}
-	return written(sortedKeys(a.Artifacts)) || written(sortedKeys(a.Env))
+	return written(slices.Sorted(maps.Keys(a.Artifacts))) || written(slices.Sorted(maps.Keys(a.Env)))
 }
 
 // checkSameAsJSON fails t unless json.Unmarshal decodes data without error

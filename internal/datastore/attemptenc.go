@@ -2,6 +2,7 @@ package datastore
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -48,7 +49,7 @@ func appendAttempt(dst []byte, a *Attempt) ([]byte, error) {
 	}
 	if len(a.Artifacts) > 0 {
 		dst = append(dst, ",\n  \"artifacts\": {"...)
-		for i, k := range sortedKeys(a.Artifacts) {
+		for i, k := range slices.Sorted(maps.Keys(a.Artifacts)) {
 			r := a.Artifacts[k]
 			if i > 0 {
 				dst = append(dst, ',')
@@ -105,7 +106,7 @@ func appendAttempt(dst []byte, a *Attempt) ([]byte, error) {
 	}
 	if len(a.Env) > 0 {
 		dst = append(dst, ",\n  \"env\": {"...)
-		for i, k := range sortedKeys(a.Env) {
+		for i, k := range slices.Sorted(maps.Keys(a.Env)) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -131,16 +132,6 @@ func marshalAttempt(dst []byte, a *Attempt) ([]byte, error) {
 		return nil, err
 	}
 	return append(dst, b...), nil
-}
-
-// sortedKeys returns m's keys in the order encoding/json writes them.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // appendJSONTime appends t as time.Time's MarshalJSON writes it (RFC 3339

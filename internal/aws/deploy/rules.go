@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -152,7 +153,7 @@ func putRules(ctx context.Context, c *Clients, f *flow.Flow, s statemachine.Sett
 		}
 		fmt.Fprintf(out, "event rule %s: %s (%s)\n", name, state, r.Summary)
 	}
-	for _, name := range sortedKeys(have) {
+	for _, name := range slices.Sorted(maps.Keys(have)) {
 		if _, ok := want[name]; ok {
 			continue
 		}
@@ -281,20 +282,11 @@ func deleteRules(ctx context.Context, c *Clients, machine string) ([]string, err
 		return nil, err
 	}
 	var did []string
-	for _, name := range sortedKeys(rules) {
+	for _, name := range slices.Sorted(maps.Keys(rules)) {
 		if err := deleteRule(ctx, c, name); err != nil {
 			return did, err
 		}
 		did = append(did, "event rule "+name+": deleted")
 	}
 	return did, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
