@@ -160,6 +160,11 @@ func Report(env *Env, err error) int {
 	}
 }
 
+// IsHelp reports whether arg asks for help: help, -h, -help or --help.
+func IsHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
 // Dispatch runs the command that args name below parent.
 func Dispatch(ctx context.Context, env *Env, parent *Command, args []string) error {
 	return dispatch(ctx, env, parent, nil, args)
@@ -167,7 +172,7 @@ func Dispatch(ctx context.Context, env *Env, parent *Command, args []string) err
 
 func dispatch(ctx context.Context, env *Env, parent *Command, path []string, args []string) error {
 	path = append(path, parent.Name)
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+	if len(args) == 0 || IsHelp(args[0]) {
 		if len(args) > 1 && args[0] == "help" {
 			return dispatch(ctx, env, parent, path[:len(path)-1], append(args[1:], "--help"))
 		}

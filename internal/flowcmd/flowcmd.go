@@ -131,7 +131,7 @@ func cmdNotBuilt(name, short string) *command.Command {
 			pkg := mainPackage()
 			why := fmt.Sprintf("the %s commands are not in this build of the flow: they link the AWS SDK, which would slow the start of every local task; run them from the AWS build:\n  go run -tags %s %s %s\nor build it once: go build -tags %s -o %s %s",
 				name, AWSBuildTag, pkg, line, AWSBuildTag, env.Args0, pkg)
-			if len(args) == 0 || slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" || a == "help" }) {
+			if len(args) == 0 || slices.ContainsFunc(args, command.IsHelp) {
 				fmt.Fprintf(env.Stdout, "usage: %s %s <command> [flags] [arguments]\n\n%s%s.\n", env.Args0, name, strings.ToUpper(why[:1]), why[1:])
 				if len(args) == 0 {
 					return usage.Errorf("no command given; run '%s %s --help'", env.Invocation(), name)

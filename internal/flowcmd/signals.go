@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/taskcontract"
 )
 
@@ -33,7 +34,7 @@ const TaskSignalDelay = 20 * time.Millisecond
 // does not listen at all; every other command listens from the start.
 func signalContext(args []string, getenv func(string) string) (context.Context, context.CancelFunc) {
 	switch {
-	case len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help":
+	case len(args) == 0 || command.IsHelp(args[0]):
 		return context.WithCancel(context.Background())
 	case args[0] == "step" && getenv(taskcontract.EnvCaptureLogs) != taskcontract.CaptureLogs:
 		return notifyAfter(context.Background(), TaskSignalDelay, os.Interrupt, syscall.SIGTERM)

@@ -74,7 +74,7 @@ func BenchmarkStart(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if fs.dir == "" || fs.dir == "/dev/shm" {
+			if fs.dir != scratch || scratch == "" {
 				defer os.RemoveAll(root)
 			}
 			run, def := startRun(b, hello, root)

@@ -62,11 +62,12 @@ func (c *childProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt,
 type inProcess struct {
 	r       *Runner
 	parents task.ParentCache
+	child   *childProcess // runs the steps with Env options
 }
 
 func (p *inProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt, error) {
 	if len(j.Step.Step.Options.Env) > 0 {
-		return (&childProcess{r: p.r, definition: p.r.Flow.Fingerprint()}).Execute(ctx, j)
+		return p.child.Execute(ctx, j)
 	}
 	var out bytes.Buffer
 	w := &lineWriter{fn: func(line []byte) { p.r.Reporter.Output(j, "stdout", line) }, buf: &out}

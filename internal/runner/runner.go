@@ -117,10 +117,10 @@ func (r *Runner) Run(ctx context.Context, run string, resume *Resume) error {
 	}
 	exec := r.Exec
 	if exec == nil {
+		child := &childProcess{r: r, definition: r.Flow.Fingerprint()}
+		exec = child
 		if r.Opts.InProcess {
-			exec = &inProcess{r: r}
-		} else {
-			exec = &childProcess{r: r, definition: r.Flow.Fingerprint()}
+			exec = &inProcess{r: r, child: child}
 		}
 	}
 	stopBeat, err := r.heartbeat(ctx, run)
