@@ -26,7 +26,10 @@ import (
 // the rest of it; TestFingerprintCoversOptions makes sure no option is
 // left out.
 func (f *Flow) Fingerprint() string {
-	var c canonical
+	// One allocation for the text of a flow of a few dozen steps, not a
+	// dozen growing ones (each size class a fresh span, each span pages
+	// the process has not touched yet).
+	c := canonical{b: make([]byte, 0, 8<<10)}
 	c.str("flow", f.Name)
 	c.str("project", f.Project)
 	c.strs("tags", f.Tags)

@@ -157,9 +157,20 @@ func Main(def *flow.Flow) {
 	growStack()
 	ctx, stop := signalContext(os.Args[1:], os.Getenv)
 	env := command.OSEnv(command.ProgName(strings.ToLower(def.Name)))
-	code := command.Run(ctx, env, Commands(&Flow{Def: def}), os.Args[1:])
+	code := command.Run(ctx, env, commandsFor(&Flow{Def: def}, os.Args[1:]), os.Args[1:])
 	stop()
 	os.Exit(code)
+}
+
+// commandsFor returns the commands of the flow binary of f that the
+// command line args may run: the task contract's step command alone when
+// it is args' command (every task process runs it, and building every
+// other command and its help cost it about 25 µs), else all of them.
+func commandsFor(f *Flow, args []string) []*command.Command {
+	if len(args) > 0 && args[0] == "step" {
+		return []*command.Command{cmdStep(f)}
+	}
+	return Commands(f)
 }
 
 // Run runs the command line args of the flow binary of def and returns the
