@@ -149,6 +149,7 @@ go test -run XXX -fuzz FuzzParamParse -fuzztime 20000x ./internal/flow
 go test -run XXX -fuzz FuzzBlobRead -fuzztime 20000x ./internal/datastore
 go test -run XXX -fuzz FuzzEventPath -fuzztime 20000x ./internal/graph
 go test -run XXX -fuzz FuzzMarkdownLines -fuzztime 20000x ./card
+go test -run XXX -fuzz FuzzPNG -fuzztime 20000x ./card
 
 step "go test ./..."
 # Every test runs, the emulated-AWS end-to-end runs included (no -short:
