@@ -13,8 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"image/png"
 	"math"
 	"reflect"
 	"sync"
@@ -27,6 +25,9 @@ const (
 	MaxTableRows = 1000
 	// MaxImageBytes bounds one image's PNG encoding.
 	MaxImageBytes = 8 << 20
+	// MaxImagePixels bounds one image's width × height (16384 × 8192, for
+	// instance): a browser showing the card decodes it whole.
+	MaxImagePixels = 1 << 27
 	// MaxPoints bounds the points of one chart series.
 	MaxPoints = 100_000
 )
@@ -204,30 +205,32 @@ func table(rows any, columns []string) (*Table, error) {
 	return t, nil
 }
 
-// Image adds an image: img is an image.Image, or the bytes of a PNG file.
-// alt describes it for people who cannot see it.
-func (c *Card) Image(img any, alt string) error {
-	var data []byte
-	switch img := img.(type) {
-	case []byte:
-		data = img
-	case image.Image:
-		var b bytes.Buffer
-		if err := png.Encode(&b, img); err != nil {
-			return fmt.Errorf("card image: encode as PNG: %w", err)
-		}
-		data = b.Bytes()
-	default:
-		return fmt.Errorf("card image: got %T; give an image.Image or the bytes of a PNG file", img)
+// Image adds an image: png holds the bytes of a PNG file, of at most
+// MaxImageBytes bytes and MaxImagePixels pixels. alt describes the image
+// for people who cannot see it. The card keeps a copy of png.
+//
+// To add an image.Image, encode it as PNG with package image/png:
+//
+//	var b bytes.Buffer
+//	if err := png.Encode(&b, img); err != nil {
+//		return err
+//	}
+//	if err := c.Card().Image(b.Bytes(), "loss per epoch"); err != nil {
+//		return err
+//	}
+//
+// Image takes bytes rather than an image.Image so that this package, which
+// every flow binary links, does not link image/png: only a flow that adds
+// images pays for PNG encoding.
+func (c *Card) Image(png []byte, alt string) error {
+	if len(png) > MaxImageBytes {
+		return fmt.Errorf("card image: %d bytes of PNG, more than the %d a card keeps; scale it down", len(png), MaxImageBytes)
 	}
-	if len(data) > MaxImageBytes {
-		return fmt.Errorf("card image: %d bytes of PNG, more than the %d a card keeps; scale it down", len(data), MaxImageBytes)
-	}
-	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	width, height, err := pngSize(png)
 	if err != nil {
-		return fmt.Errorf("card image: not a PNG file: %w", err)
+		return fmt.Errorf("card image: %w", err)
 	}
-	c.add(Element{Image: &Image{PNG: bytes.Clone(data), Width: cfg.Width, Height: cfg.Height, Alt: alt}})
+	c.add(Element{Image: &Image{PNG: bytes.Clone(png), Width: width, Height: height, Alt: alt}})
 	return nil
 }
 

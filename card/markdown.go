@@ -2,9 +2,7 @@ package card
 
 import (
 	"html"
-	"regexp"
 	"strings"
-	"sync"
 )
 
 // markdown renders a subset of CommonMark with GitHub's pipe tables to
@@ -24,79 +22,58 @@ func markdown(src string) string {
 	return b.String()
 }
 
-// syntax holds the patterns of Markdown's block syntax, compiled on first
-// use rather than at package initialisation: every flow binary links this
-// package, and every local task starts one.
-type syntax struct {
-	heading, rule, bullet, ordered, fence, delim *regexp.Regexp
-}
-
-var patterns = sync.OnceValue(func() *syntax {
-	return &syntax{
-		heading: regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`),
-		rule:    regexp.MustCompile(`^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$`),
-		bullet:  regexp.MustCompile(`^( {0,3})([-*+])([ \t]+|$)`),
-		ordered: regexp.MustCompile(`^( {0,3})(\d{1,9})([.)])([ \t]+|$)`),
-		fence:   regexp.MustCompile("^ {0,3}(```+|~~~+)[ \t]*([^`\\s]*)"),
-		delim:   regexp.MustCompile(`^ *\|? *:?-+:? *(\| *:?-+:? *)*\|? *$`),
-	}
-})
-
 func blank(l string) bool { return strings.TrimSpace(l) == "" }
 
 // listItem reports whether l starts a list item, its kind ("ul" or
 // "ol") and the width of its marker.
 func listItem(l string) (kind string, width int, ok bool) {
-	if m := patterns().bullet.FindStringSubmatch(l); m != nil && !patterns().rule.MatchString(l) {
-		return "ul", len(m[0]), true
+	if width, ok := bullet(l); ok && !rule(l) {
+		return "ul", width, true
 	}
-	if m := patterns().ordered.FindStringSubmatch(l); m != nil {
-		return "ol", len(m[0]), true
+	if width, ok := ordered(l); ok {
+		return "ol", width, true
 	}
 	return "", 0, false
 }
 
 // startsBlock reports whether l interrupts a paragraph.
 func startsBlock(l string) bool {
-	if patterns().heading.MatchString(l) || patterns().rule.MatchString(l) || patterns().fence.MatchString(l) ||
-		strings.HasPrefix(strings.TrimLeft(l, " "), ">") {
-		return true
-	}
-	_, _, ok := listItem(l)
-	return ok
+	_, _, isHeading := heading(l)
+	_, _, isFence := fence(l)
+	_, _, isItem := listItem(l)
+	return isHeading || isFence || rule(l) || strings.HasPrefix(strings.TrimLeft(l, " "), ">") || isItem
 }
 
 func blocks(b *strings.Builder, lines []string) {
 	for i := 0; i < len(lines); {
 		l := lines[i]
+		fenceMarks, lang, isFence := fence(l)
+		marks, text, isHeading := heading(l)
 		switch {
 		case blank(l):
 			i++
-		case patterns().fence.MatchString(l):
-			m := patterns().fence.FindStringSubmatch(l)
-			fence := m[1]
+		case isFence:
 			i++
 			var code []string
-			for i < len(lines) && !strings.HasPrefix(strings.TrimLeft(lines[i], " "), fence) {
+			for i < len(lines) && !strings.HasPrefix(strings.TrimLeft(lines[i], " "), fenceMarks) {
 				code = append(code, lines[i])
 				i++
 			}
 			i++ // the closing fence
 			b.WriteString("<pre><code")
-			if m[2] != "" {
-				b.WriteString(` class="language-` + html.EscapeString(m[2]) + `"`)
+			if lang != "" {
+				b.WriteString(` class="language-` + html.EscapeString(lang) + `"`)
 			}
 			b.WriteString(">")
 			for _, c := range code {
 				b.WriteString(html.EscapeString(c) + "\n")
 			}
 			b.WriteString("</code></pre>\n")
-		case patterns().heading.MatchString(l):
-			m := patterns().heading.FindStringSubmatch(l)
-			n := string(rune('0' + len(m[1])))
-			b.WriteString("<h" + n + ">" + inline(m[2]) + "</h" + n + ">\n")
+		case isHeading:
+			n := string(rune('0' + len(marks)))
+			b.WriteString("<h" + n + ">" + inline(text) + "</h" + n + ">\n")
 			i++
-		case patterns().rule.MatchString(l):
+		case rule(l):
 			b.WriteString("<hr>\n")
 			i++
 		case strings.HasPrefix(strings.TrimLeft(l, " "), ">"):
@@ -195,7 +172,7 @@ func indent(l string) int { return len(l) - len(strings.TrimLeft(l, " ")) }
 // isTable reports whether a pipe table starts at lines[i]: a row with a
 // '|' followed by a delimiter row.
 func isTable(lines []string, i int) bool {
-	return i+1 < len(lines) && strings.Contains(lines[i], "|") && patterns().delim.MatchString(lines[i+1]) &&
+	return i+1 < len(lines) && strings.Contains(lines[i], "|") && delimiterRow(lines[i+1]) &&
 		strings.Contains(lines[i+1], "-")
 }
 

@@ -13,15 +13,14 @@ import (
 // it initialises (about 0.2 ms of every process start, so of every task),
 // and internal/s2 reads and writes the same format. Tests may import it to
 // check compatibility.
+//
+// It also checks that a flow binary does not link packages whose
+// initialisation every task start would pay for nothing: regexp,
+// image/png and compress/flate (the first and the last only in the plain
+// build: the AWS SDK links them).
 func TestFlowBinaryDeps(t *testing.T) {
 	for _, tags := range []string{"", "stepflow_aws"} {
-		cmd := exec.Command("go", "list", "-deps", "-tags", tags, "./examples/hello", "./cmd/stepflow")
-		cmd.Dir = "../.."
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("go list -deps -tags %q: %v", tags, err)
-		}
-		deps := strings.Fields(string(out))
+		deps := listDeps(t, tags, "./examples/hello", "./cmd/stepflow")
 		if !slices.Contains(deps, "github.com/stepflow/stepflow/internal/s2") {
 			t.Fatalf("tags %q: internal/s2 is not among the dependencies: does the list hold the datastore?", tags)
 		}
@@ -31,4 +30,41 @@ func TestFlowBinaryDeps(t *testing.T) {
 			}
 		}
 	}
+	for _, tags := range []string{"", "stepflow_aws"} {
+		deps := listDeps(t, tags, "./examples/hello")
+		if !slices.Contains(deps, "github.com/stepflow/stepflow/card") {
+			t.Fatalf("tags %q: package card is not among the dependencies of a flow binary: does the list hold them?", tags)
+		}
+		for _, p := range []struct {
+			pkg     string
+			linkAWS bool // the AWS build links it anyway
+		}{
+			// Its tables make unicode's initialisation build maps of
+			// Unicode categories and scripts (card matches Markdown by
+			// hand). The AWS SDK's endpoint resolvers link it.
+			{"regexp", true},
+			// It links compress/flate (card checks a PNG's header by hand).
+			{"image/png", false},
+			// Its initialisation builds Huffman tables. net/http, which
+			// the AWS SDK links, links it.
+			{"compress/flate", true},
+		} {
+			if slices.Contains(deps, p.pkg) && (tags == "" || !p.linkAWS) {
+				t.Errorf("tags %q: a flow binary links %s", tags, p.pkg)
+			}
+		}
+	}
+}
+
+// listDeps returns the packages that pkgs (of the module) link when built
+// with tags.
+func listDeps(t *testing.T, tags string, pkgs ...string) []string {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"list", "-deps", "-tags", tags}, pkgs...)...)
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps -tags %q: %v", tags, err)
+	}
+	return strings.Fields(string(out))
 }

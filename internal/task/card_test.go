@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"image/png"
 	"strings"
 	"testing"
 
@@ -37,7 +38,11 @@ func TestCardRoundTrip(t *testing.T) {
 			if err := k.Table([]row{{"eu", 0.9}, {xss, 0.2}}); err != nil {
 				return err
 			}
-			if err := k.Image(image.NewGray(image.Rect(0, 0, 4, 4)), "blank"); err != nil {
+			var img bytes.Buffer
+			if err := png.Encode(&img, image.NewGray(image.Rect(0, 0, 4, 4))); err != nil {
+				return err
+			}
+			if err := k.Image(img.Bytes(), "blank"); err != nil {
 				return err
 			}
 			for _, kind := range []card.ChartKind{card.Line, card.Scatter, card.Histogram} {

@@ -1,11 +1,13 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
+	"image/png"
 	"reflect"
 	"strings"
 	"testing"
@@ -127,7 +129,9 @@ func reportCard(t testing.TB) *card.Card {
 	for i := range 8 {
 		img.Set(i, i, color.RGBA{220, 38, 38, 255})
 	}
-	must(k.Image(img, "a diagonal"))
+	var data bytes.Buffer
+	must(png.Encode(&data, img))
+	must(k.Image(data.Bytes(), "a diagonal"))
 	return k
 }
 
