@@ -118,12 +118,25 @@ func (b *Backend) path(name string) string {
 // file and a rename. A directory is created only when the first file
 // creation in it fails for want of it; a directory Save created holds no
 // leftovers, so it is not swept.
-func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err error) {
+//
+// Bytes already in memory (a *bytes.Reader, *strings.Reader or
+// *bytes.Buffer: an encoded record, a small blob) are written with one
+// write, without a copy buffer; any other reader is copied.
+func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) error {
 	if err := datastore.CheckName(name); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
+	}
+	if mem, ok := rd.(inMemory); ok {
+		if mem.Len() == 0 {
+			return b.saveEmpty(name)
+		}
+		return b.saveFile(ctx, name, func(f *os.File) error {
+			_, err := mem.WriteTo(f)
+			return err
+		})
 	}
 	rd = datastore.ContextReader(ctx, rd)
 	var first [1]byte
@@ -135,6 +148,22 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	rd = io.MultiReader(bytes.NewReader(first[:n]), rd)
+	return b.saveFile(ctx, name, func(f *os.File) error {
+		_, err := io.Copy(f, rd)
+		return err
+	})
+}
+
+// inMemory is a reader of bytes held in memory, which it writes in one
+// Write: *bytes.Reader, *strings.Reader, *bytes.Buffer.
+type inMemory interface {
+	Len() int
+	io.WriterTo
+}
+
+// saveFile writes the object name, which is not empty, with write to a
+// new temporary file, and renames the file into place.
+func (b *Backend) saveFile(ctx context.Context, name string, write func(*os.File) error) (err error) {
 	p := b.path(name)
 	dir := filepath.Dir(p)
 	f, tmp, err := b.createTemp(dir, filepath.Base(p))
@@ -147,7 +176,7 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 			os.Remove(tmp)
 		}
 	}()
-	if _, err = io.Copy(f, rd); err != nil {
+	if err = write(f); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	if b.opts.Sync {

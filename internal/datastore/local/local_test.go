@@ -1,12 +1,14 @@
 package local_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -294,5 +296,35 @@ func TestEmptyObjectsLinkLimit(t *testing.T) {
 	}
 	if len(links) != 3 {
 		t.Errorf("%d shared files linked, want 3", len(links))
+	}
+}
+
+// TestSaveInMemoryNoCopyBuffer: an object already in memory (an encoded
+// record) is written from its bytes, without the 32 KiB buffer of a copy.
+func TestSaveInMemoryNoCopyBuffer(t *testing.T) {
+	b, err := local.New(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	data := []byte(strings.Repeat(`{"run": "1"}`, 80))
+	if err := b.Save(ctx, "d/warm", bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		if err := b.Save(ctx, fmt.Sprintf("d/%d", i), bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per >= 8<<10 {
+		t.Errorf("Save of %d bytes in memory allocated %d bytes, want < 8 KiB (no copy buffer)", len(data), per)
+	}
+	got, err := os.ReadFile(filepath.Join(b.Root(), "d", "7"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("stored %q, %v", got, err)
 	}
 }
