@@ -188,7 +188,7 @@ func (s *Store) getJSON(ctx context.Context, key string, v any) error {
 		return fmt.Errorf("get %s: %w", key, err)
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(rc)
+	data, err := readObject(rc)
 	if err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
 	}

@@ -70,6 +70,7 @@ var (
 	_ datastore.Backend    = (*Backend)(nil)
 	_ datastore.FileOpener = (*Backend)(nil)
 	_ datastore.Stager     = (*Backend)(nil)
+	_ datastore.Sizer      = (*object)(nil)
 )
 
 // A program that imports this package opens directories with
@@ -438,35 +439,54 @@ func notFound(op, name string, err error) error {
 
 var errIsDir = errors.New("is a directory")
 
-// Load implements datastore.Backend.
+// Load implements datastore.Backend. The reader reports the object's size
+// (datastore.Sizer), found by the same fstat that tells a file from a
+// directory.
 func (b *Backend) Load(ctx context.Context, name string) (io.ReadCloser, error) {
-	f, err := b.OpenFile(ctx, name)
+	f, size, err := b.open(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	return f, nil
+	return &object{File: f, size: size}, nil
 }
+
+// object is a loaded object: its file, and its size when opened (an
+// object is never written in place, so the size holds while it is open).
+type object struct {
+	*os.File
+	size int64
+}
+
+// Size implements datastore.Sizer.
+func (o *object) Size() int64 { return o.size }
 
 // OpenFile implements datastore.FileOpener: Load, as the file it is.
 func (b *Backend) OpenFile(ctx context.Context, name string) (*os.File, error) {
+	f, _, err := b.open(ctx, name)
+	return f, err
+}
+
+// open opens the object's file and returns its size.
+func (b *Backend) open(ctx context.Context, name string) (*os.File, int64, error) {
 	if err := datastore.CheckName(name); err != nil {
-		return nil, fmt.Errorf("load: %w", err)
+		return nil, 0, fmt.Errorf("load: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("load %s: %w", name, err)
+		return nil, 0, fmt.Errorf("load %s: %w", name, err)
 	}
 	f, err := os.Open(b.path(name))
 	if err != nil {
-		return nil, notFound("load", name, err)
+		return nil, 0, notFound("load", name, err)
 	}
-	if fi, err := f.Stat(); err != nil || fi.IsDir() {
+	fi, err := f.Stat()
+	if err != nil || fi.IsDir() {
 		f.Close()
 		if err == nil {
 			err = errIsDir
 		}
-		return nil, notFound("load", name, err)
+		return nil, 0, notFound("load", name, err)
 	}
-	return f, nil
+	return f, fi.Size(), nil
 }
 
 // Remove implements datastore.Backend.
