@@ -287,15 +287,18 @@ func (b *Backend) linkEmpty(p string) error {
 		case errors.Is(err, syscall.EMLINK):
 			b.replaceEmpty()
 		case errors.Is(err, fs.ErrNotExist):
-			if _, serr := os.Lstat(src); serr != nil {
-				b.replaceEmpty()
-				continue
-			}
+			// p's directory is missing (the first task of a step), or
+			// else the shared file is.
 			dir := filepath.Dir(p)
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			created, err := mkdirs(dir)
+			switch {
+			case err != nil:
 				return err
+			case created:
+				b.swept.Store(dir, true)
+			default:
+				b.replaceEmpty()
 			}
-			b.swept.Store(dir, true)
 		default: // EPERM, ENOTSUP, EXDEV...: a filesystem without hard links
 			return fmt.Errorf("%w: %v", errNoLinks, err)
 		}
@@ -373,15 +376,31 @@ func (b *Backend) createTemp(dir, base string) (*os.File, string, error) {
 // and runs open again. Otherwise, with sweep, it sweeps dir, once per
 // Backend: after the creation, since the sweep leaves young files alone.
 //
+// With sweep (a temporary file: a record, a log, a blob), a directory
+// this Backend has not met yet is created first, before open: the first
+// object of an attempt goes to a new directory, where a failed open
+// followed by os.MkdirAll (which stats its way up) costs five system calls
+// more; for a directory that exists, this costs one mkdir failing with
+// EEXIST, once per Backend, next to the sweep's directory read.
+//
 // An empty object does not sweep: it leaves no temporary file, and the
 // directories of empty objects (attempt-index/<step>) hold one per
 // attempt, so a sweep by each task process of a 10,000-item foreach would
 // read 10,000 names or more: O(N²) for the foreach. A leftover there of
 // an older binary is only untidy (List never shows it).
 func (b *Backend) create(dir string, sweep bool, open func() (*os.File, error)) (*os.File, error) {
+	if _, met := b.swept.Load(dir); sweep && !met {
+		created, err := mkdirs(dir)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			b.swept.Store(dir, true)
+		}
+	}
 	f, err := open()
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if _, err := mkdirs(dir); err != nil {
 			return nil, err
 		}
 		b.swept.Store(dir, true)
@@ -391,6 +410,32 @@ func (b *Backend) create(dir string, sweep bool, open func() (*os.File, error)) 
 		b.sweep(dir)
 	}
 	return f, err
+}
+
+// mkdirs creates dir and its missing parents, from dir up: one mkdir
+// when only dir is missing, where os.MkdirAll stats dir and its parents
+// first. It reports whether it created dir; a dir that exists (made by
+// another writer, say) is not an error.
+func mkdirs(dir string) (created bool, err error) {
+	err = os.Mkdir(dir, 0o755)
+	if errors.Is(err, fs.ErrNotExist) {
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return false, err
+		}
+		if _, err := mkdirs(parent); err != nil {
+			return false, err
+		}
+		err = os.Mkdir(dir, 0o755)
+	}
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrExist):
+		// A file in the way fails the caller's next step (ENOTDIR).
+		return false, nil
+	}
+	return false, err
 }
 
 // sweep removes the temporary files older than TempGrace from dir, the
