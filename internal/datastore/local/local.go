@@ -691,18 +691,31 @@ func checkDirPrefix(prefix string) error {
 	return nil
 }
 
-// isEmptyDir reports whether dir holds nothing but temporary files.
+// isEmptyDir reports whether dir holds nothing but temporary files. It
+// stops at the first other name: one directory read for a directory
+// with anything in it.
 func isEmptyDir(dir string) (bool, error) {
-	entries, err := os.ReadDir(dir)
+	f, err := os.Open(dir)
 	if err != nil {
 		return false, err
 	}
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), ".") {
-			return false, nil
+	defer f.Close()
+	for {
+		// One name at a time: a batch would read the directory on until
+		// it filled; the names come from one getdents buffer either way.
+		names, err := f.Readdirnames(1)
+		for _, n := range names {
+			if !strings.HasPrefix(n, ".") {
+				return false, nil
+			}
+		}
+		if err == io.EOF {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
 		}
 	}
-	return true, nil
 }
 
 // Stage implements datastore.Stager: a temporary file (".tmp-*", like
