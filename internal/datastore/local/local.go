@@ -191,7 +191,7 @@ func (b *Backend) saveFile(ctx context.Context, name string, write func(*os.File
 	if err = ctx.Err(); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
-	if err = os.Rename(tmp, p); err != nil {
+	if err = renameFile(tmp, p); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	if b.opts.Sync {
@@ -340,7 +340,7 @@ func (b *Backend) replaceEmpty() error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, filepath.Join(b.root, emptyFile))
+		err = renameFile(tmp, filepath.Join(b.root, emptyFile))
 	}
 	if err == nil && b.opts.Sync {
 		err = syncDir(b.root)
@@ -781,7 +781,7 @@ func (s *staged) Commit(ctx context.Context, name string) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("commit %s: %w", name, err)
 	}
-	if err := os.Rename(tmp, p); err != nil {
+	if err := renameFile(tmp, p); err != nil {
 		return fmt.Errorf("commit %s: %w", name, err)
 	}
 	if s.b.opts.Sync {

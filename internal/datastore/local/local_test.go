@@ -328,3 +328,33 @@ func TestSaveInMemoryNoCopyBuffer(t *testing.T) {
 		t.Fatalf("stored %q, %v", got, err)
 	}
 }
+
+// TestSaveOverDirectory: an object is never saved over a directory (an
+// empty one included), and the failed Save leaves no temporary file.
+func TestSaveOverDirectory(t *testing.T) {
+	b, err := local.New(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := b.Save(ctx, "a/b/c", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(b.Root(), "a", "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a/b", "a/empty"} {
+		if err := b.Save(ctx, name, strings.NewReader("record")); err == nil {
+			t.Errorf("Save(%s) over a directory succeeded", name)
+		}
+		if fi, err := os.Stat(filepath.Join(b.Root(), name)); err != nil || !fi.IsDir() {
+			t.Errorf("Save(%s) replaced the directory: %v", name, err)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(b.Root(), "a"))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Errorf("a failed Save left %s", e.Name())
+		}
+	}
+}
