@@ -177,8 +177,9 @@ func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
 // returns its hash (hex SHA-256). The write is skipped when a blob with
 // that hash already exists. The stored form is compressed with s2 unless a
 // sample shows the data to be incompressible; the codec is recorded in the
-// blob header. The parts are streamed to the backend as they are, never
-// joined or copied whole. On a backend that can stage an object (the local
+// blob header. A small raw blob (up to 64 KiB) is joined to its header
+// in one buffer; larger ones are streamed to the backend as they are,
+// never joined or copied whole. On a backend that can stage an object (the local
 // filesystem, see Stager), a blob of at least stageMin bytes is written to
 // a temporary name while another goroutine hashes the parts, and renamed to
 // its hash; elsewhere one pass hashes the parts and a second writes them,
@@ -204,13 +205,23 @@ func (s *Store) PutBlobParts(ctx context.Context, parts [][]byte) (string, error
 	}
 	codec := chooseCodec(parts, size)
 	var rd io.Reader
-	if codec == codecRaw {
+	switch {
+	case codec == codecRaw && size <= readWholeMax:
+		// A small blob (most values) is joined to its header, so that the
+		// backend gets it as bytes in memory: one write, or one request
+		// of known length.
+		blob := append(make([]byte, 0, blobHeaderSize+size), blobHeader(codec, size)...)
+		for _, p := range parts {
+			blob = append(blob, p...)
+		}
+		rd = bytes.NewReader(blob)
+	case codec == codecRaw:
 		rs := []io.Reader{bytes.NewReader(blobHeader(codec, size))}
 		for _, p := range parts {
 			rs = append(rs, bytes.NewReader(p))
 		}
 		rd = io.MultiReader(rs...)
-	} else {
+	default:
 		pr, pw := io.Pipe()
 		defer pr.Close() // unblocks the encoder if Save stops reading early
 		go func() {
