@@ -233,7 +233,7 @@ func (b *Backend) saveEmpty(name string) error {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	f, err := b.create(filepath.Dir(p), false, func() (*os.File, error) {
-		return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		return openFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	})
 	switch {
 	case errors.Is(err, fs.ErrExist):
@@ -329,7 +329,7 @@ func (b *Backend) sharedEmpty() (string, error) {
 func (b *Backend) replaceEmpty() error {
 	b.emptyChecked.Store(false)
 	tmp := filepath.Join(b.root, ".tmp-empty-"+strconv.FormatUint(rand.Uint64(), 36))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
@@ -361,7 +361,7 @@ func (b *Backend) createTemp(dir, base string) (*os.File, string, error) {
 	f, err := b.create(dir, true, func() (f *os.File, err error) {
 		for range 100 {
 			name = filepath.Join(dir, ".tmp-"+base+"-"+strconv.FormatUint(uint64(rand.Uint32()), 10))
-			f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+			f, err = openFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 			if !errors.Is(err, fs.ErrExist) {
 				return f, err
 			}
@@ -463,7 +463,7 @@ func (b *Backend) sweep(dir string) {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	d, err := openFile(dir, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
@@ -519,7 +519,7 @@ func (b *Backend) open(ctx context.Context, name string) (*os.File, int64, error
 	if err := ctx.Err(); err != nil {
 		return nil, 0, fmt.Errorf("load %s: %w", name, err)
 	}
-	f, err := os.Open(b.path(name))
+	f, err := openFile(b.path(name), os.O_RDONLY, 0)
 	if err != nil {
 		return nil, 0, notFound("load", name, err)
 	}
@@ -695,7 +695,7 @@ func checkDirPrefix(prefix string) error {
 // stops at the first other name: one directory read for a directory
 // with anything in it.
 func isEmptyDir(dir string) (bool, error) {
-	f, err := os.Open(dir)
+	f, err := openFile(dir, os.O_RDONLY, 0)
 	if err != nil {
 		return false, err
 	}
