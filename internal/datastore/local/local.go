@@ -116,9 +116,9 @@ func (b *Backend) path(name string) string {
 // permissions, then renamed into place. An empty object (an attempt
 // index entry, say) is created in place instead: a reader can only ever
 // see all of it, so it costs one file creation instead of a temporary
-// file and a rename. A directory is created only when the first file
-// creation in it fails for want of it; a directory Save created holds no
-// leftovers, so it is not swept.
+// file and a rename. A directory is created on the first write into it
+// (see create); a directory Save created holds no leftovers, so it is
+// not swept.
 //
 // Bytes already in memory (a *bytes.Reader, *strings.Reader or
 // *bytes.Buffer: an encoded record, a small blob) are written with one
