@@ -35,7 +35,9 @@ type Backend interface {
 	Save(ctx context.Context, name string, rd io.Reader) error
 
 	// Load opens the object; a missing object returns an error for which
-	// errors.Is(err, ErrNotFound). The caller closes the reader.
+	// errors.Is(err, ErrNotFound). The caller closes the reader. The
+	// reader may be a Sizer, so that a caller reads a small object whole
+	// in one allocation.
 	Load(ctx context.Context, name string) (io.ReadCloser, error)
 
 	// Stat returns the object's size in bytes, or an error wrapping
@@ -64,6 +66,26 @@ type Backend interface {
 	// an object that does not exist is not an error. Stepflow removes only
 	// what it proved damaged (verify --repair) and its own leases.
 	Remove(ctx context.Context, name string) error
+}
+
+// Sizer is implemented by a reader of Backend.Load that knows the size of
+// its object: it reads exactly Size bytes.
+type Sizer interface {
+	Size() int64
+}
+
+// readObject reads r to its end: when r is a Sizer, into one buffer of
+// the object's size, with as few reads as the size allows.
+func readObject(r io.Reader) ([]byte, error) {
+	sz, ok := r.(Sizer)
+	if !ok || sz.Size() < 0 || sz.Size() > maxBlobSize {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, sz.Size())
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }
 
 // CheckName validates an object name as the Backend contract defines it:

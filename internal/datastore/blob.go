@@ -177,8 +177,9 @@ func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
 // returns its hash (hex SHA-256). The write is skipped when a blob with
 // that hash already exists. The stored form is compressed with s2 unless a
 // sample shows the data to be incompressible; the codec is recorded in the
-// blob header. The parts are streamed to the backend as they are, never
-// joined or copied whole. On a backend that can stage an object (the local
+// blob header. A small raw blob (up to 64 KiB) is joined to its header
+// in one buffer; larger ones are streamed to the backend as they are,
+// never joined or copied whole. On a backend that can stage an object (the local
 // filesystem, see Stager), a blob of at least stageMin bytes is written to
 // a temporary name while another goroutine hashes the parts, and renamed to
 // its hash; elsewhere one pass hashes the parts and a second writes them,
@@ -204,13 +205,23 @@ func (s *Store) PutBlobParts(ctx context.Context, parts [][]byte) (string, error
 	}
 	codec := chooseCodec(parts, size)
 	var rd io.Reader
-	if codec == codecRaw {
+	switch {
+	case codec == codecRaw && size <= readWholeMax:
+		// A small blob (most values) is joined to its header, so that the
+		// backend gets it as bytes in memory: one write, or one request
+		// of known length.
+		blob := append(make([]byte, 0, blobHeaderSize+size), blobHeader(codec, size)...)
+		for _, p := range parts {
+			blob = append(blob, p...)
+		}
+		rd = bytes.NewReader(blob)
+	case codec == codecRaw:
 		rs := []io.Reader{bytes.NewReader(blobHeader(codec, size))}
 		for _, p := range parts {
 			rs = append(rs, bytes.NewReader(p))
 		}
 		rd = io.MultiReader(rs...)
-	} else {
+	default:
 		pr, pw := io.Pipe()
 		defer pr.Close() // unblocks the encoder if Save stops reading early
 		go func() {
@@ -350,12 +361,23 @@ func (s *Store) OpenBlob(ctx context.Context, hash string) (io.ReadCloser, int64
 	if err != nil {
 		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
 	}
-	codec, size, err := s.readBlobHeader(rc, hash, key)
+	// A small blob of known size is read whole, in one read, and decoded
+	// from memory.
+	var src io.Reader = rc
+	if sz, ok := rc.(Sizer); ok && sz.Size() <= readWholeMax {
+		data, err := readObject(rc)
+		if err != nil {
+			rc.Close()
+			return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
+		}
+		src = bytes.NewReader(data)
+	}
+	codec, size, err := s.readBlobHeader(src, hash, key)
 	if err != nil {
 		rc.Close()
 		return nil, 0, err
 	}
-	br := &blobReader{ctx: ctx, closer: rc, tr: &trackReader{r: rc}, h: sha256.New(), size: size, want: hash, key: key,
+	br := &blobReader{ctx: ctx, closer: rc, tr: &trackReader{r: src}, h: sha256.New(), size: size, want: hash, key: key,
 		damaged: func() { s.noteDamaged(hash) }}
 	br.src = br.tr
 	if codec == codecS2 {
@@ -363,6 +385,10 @@ func (s *Store) OpenBlob(ctx context.Context, hash string) (io.ReadCloser, int64
 	}
 	return br, size, nil
 }
+
+// readWholeMax is the stored size up to which OpenBlob reads a blob whole
+// when the backend tells its size (a record-sized value: most artifacts).
+const readWholeMax = 64 << 10
 
 // blobReader decodes a blob and verifies it at its end.
 type blobReader struct {

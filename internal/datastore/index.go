@@ -44,8 +44,52 @@ type IndexEntry struct {
 	OriginRun string
 }
 
-var indexEscaper = strings.NewReplacer("%", "%25", ".", "%2E")
-var indexUnescaper = strings.NewReplacer("%25", "%", "%2E", ".")
+// escapeIndex escapes a task id or run id for an entry's name: "%" as
+// "%25" and "." as "%2E".
+func escapeIndex(s string) string {
+	n := strings.Count(s, "%") + strings.Count(s, ".")
+	if n == 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s)+2*n)
+	for i := range len(s) {
+		switch s[i] {
+		case '%':
+			b = append(b, "%25"...)
+		case '.':
+			b = append(b, "%2E"...)
+		default:
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
+}
+
+// unescapeIndex undoes escapeIndex: it replaces "%25" and "%2E", from left
+// to right, and leaves any other "%" as it is.
+func unescapeIndex(s string) string {
+	i := strings.IndexByte(s, '%')
+	if i < 0 {
+		return s
+	}
+	b := append(make([]byte, 0, len(s)), s[:i]...)
+	for ; i < len(s); i++ {
+		switch {
+		case s[i] != '%':
+			b = append(b, s[i])
+			continue
+		case strings.HasPrefix(s[i:], "%25"):
+			b = append(b, '%')
+		case strings.HasPrefix(s[i:], "%2E"):
+			b = append(b, '.')
+		default:
+			b = append(b, '%')
+			continue
+		}
+		i += 2
+	}
+	return string(b)
+}
 
 func unixNano(t time.Time) int64 {
 	if t.IsZero() {
@@ -63,12 +107,23 @@ func fromNano(ns int64) time.Time {
 
 // name is the entry's object name element.
 func (e IndexEntry) name() string {
-	f := []string{indexEscaper.Replace(e.Task), strconv.Itoa(e.Attempt), e.Status,
-		strconv.FormatInt(unixNano(e.Start), 10), strconv.FormatInt(unixNano(e.End), 10), strconv.Itoa(e.ForeachWidth)}
+	b := make([]byte, 0, 80)
+	b = append(b, escapeIndex(e.Task)...)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, int64(e.Attempt), 10)
+	b = append(b, '.')
+	b = append(b, e.Status...)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, unixNano(e.Start), 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, unixNano(e.End), 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, int64(e.ForeachWidth), 10)
 	if e.OriginRun != "" {
-		f = append(f, indexEscaper.Replace(e.OriginRun))
+		b = append(b, '.')
+		b = append(b, escapeIndex(e.OriginRun)...)
 	}
-	return strings.Join(f, ".")
+	return string(b)
 }
 
 // parseIndexEntry reads an entry from "<step>/<name>"; ok is false for
@@ -82,7 +137,7 @@ func parseIndexEntry(rel string) (e IndexEntry, ok bool) {
 	if len(f) != 6 && len(f) != 7 {
 		return IndexEntry{}, false
 	}
-	e = IndexEntry{Step: step, Task: indexUnescaper.Replace(f[0]), Status: f[2]}
+	e = IndexEntry{Step: step, Task: unescapeIndex(f[0]), Status: f[2]}
 	var err error
 	var start, end int64
 	if e.Attempt, err = strconv.Atoi(f[1]); err != nil || e.Attempt < 0 {
@@ -98,7 +153,7 @@ func parseIndexEntry(rel string) (e IndexEntry, ok bool) {
 		return IndexEntry{}, false
 	}
 	if len(f) == 7 {
-		e.OriginRun = indexUnescaper.Replace(f[6])
+		e.OriginRun = unescapeIndex(f[6])
 	}
 	e.Start, e.End = fromNano(start), fromNano(end)
 	switch e.Status {

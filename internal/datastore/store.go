@@ -188,7 +188,7 @@ func (s *Store) getJSON(ctx context.Context, key string, v any) error {
 		return fmt.Errorf("get %s: %w", key, err)
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(rc)
+	data, err := readObject(rc)
 	if err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
 	}
@@ -366,31 +366,67 @@ func (s *Store) Attempt(ctx context.Context, run, step, task string, attempt int
 
 // LatestAttempt returns the finished attempt with the highest attempt number,
 // whatever its status, or an error wrapping ErrNotFound if none finished.
+//
+// It lists the attempt numbers of the task, one level (Backend.Dirs), and
+// reads the record of the highest that has one: a task process numbers its
+// attempt and finds its parents' with a directory read and a record read.
 func (s *Store) LatestAttempt(ctx context.Context, run, step, task string) (Attempt, error) {
 	dir, err := s.attemptDir(run, step, task, 0)
 	if err != nil {
 		return Attempt{}, fmt.Errorf("get latest attempt: %w", err)
 	}
-	dir = strings.TrimSuffix(dir, "0/")
-	latest := -1
-	err = s.b.List(ctx, dir, func(name string, _ int64) error {
-		num, ok := strings.CutSuffix(strings.TrimPrefix(name, dir), "/attempt.json")
-		if !ok {
-			return nil
-		}
-		if n, err := strconv.Atoi(num); err == nil && n >= 0 && strconv.Itoa(n) == num {
-			latest = max(latest, n)
+	dir = dir[:len(dir)-len("0/")]
+	var nums []int
+	err = s.b.Dirs(ctx, dir, func(elem string) error {
+		if n, ok := attemptNumber(elem); ok {
+			nums = append(nums, n)
 		}
 		return nil
 	})
 	if err != nil {
 		return Attempt{}, fmt.Errorf("get latest attempt of %s: %w", dir, err)
 	}
-	if latest < 0 {
-		return Attempt{}, fmt.Errorf("get latest attempt of %s%s/%s/%s: %w", s.flow+"/runs/", run, step, task, ErrNotFound)
+	// The directory order is lexical ("10" < "9"): newest first by number.
+	slices.Sort(nums)
+	for _, n := range slices.Backward(nums) {
+		a, err := s.Attempt(ctx, run, step, task, n)
+		if errors.Is(err, ErrNotFound) {
+			continue // started, not finished
+		}
+		return a, err
 	}
-	return s.Attempt(ctx, run, step, task, latest)
+	return Attempt{}, &noAttemptError{task: dir}
 }
+
+// attemptNumber reads an attempt number, written in decimal without
+// leading zeros.
+func attemptNumber(elem string) (int, bool) {
+	if elem == "" || len(elem) > 18 || (elem[0] == '0' && len(elem) > 1) {
+		return 0, false
+	}
+	n := 0
+	for i := range len(elem) {
+		c := elem[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// noAttemptError is LatestAttempt's error for a task without a finished
+// attempt, which is how every task's first attempt starts: it wraps
+// ErrNotFound, and its message is made only when someone shows it.
+type noAttemptError struct {
+	task string // "<flow>/runs/<run>/<step>/<task>/"
+}
+
+func (e *noAttemptError) Error() string {
+	return "get latest attempt of " + strings.TrimSuffix(e.task, "/") + ": " + ErrNotFound.Error()
+}
+
+func (e *noAttemptError) Unwrap() error { return ErrNotFound }
 
 // Steps returns the names of the steps of run that have stored any attempt
 // object, sorted.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stepflow/stepflow/internal/datastore"
 )
@@ -22,6 +23,7 @@ import (
 // each time it is called.
 func Run(t *testing.T, newBackend func(t *testing.T) datastore.Backend) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, newBackend(t)) })
+	t.Run("Readers", func(t *testing.T) { testReaders(t, newBackend(t)) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newBackend(t)) })
 	t.Run("List", func(t *testing.T) { testList(t, newBackend(t)) })
 	t.Run("Dirs", func(t *testing.T) { testDirs(t, newBackend(t)) })
@@ -77,6 +79,50 @@ func testRoundTrip(t *testing.T, b datastore.Backend) {
 		if err != nil || size != int64(len(data)) {
 			t.Errorf("Stat(%q) = %d, %v; want %d, nil", name, size, err, len(data))
 		}
+	}
+}
+
+// testReaders saves from the readers a backend may treat specially (bytes
+// in memory) and from plain ones: each object holds what was left to read.
+func testReaders(t *testing.T, b datastore.Backend) {
+	ctx := context.Background()
+	data := []byte(`{"run": "1", "step": "start"}`)
+	read := func(r io.Reader, n int) io.Reader {
+		if _, err := io.ReadFull(r, make([]byte, n)); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	cases := []struct {
+		name string
+		rd   io.Reader
+		want []byte
+	}{
+		{"bytes", bytes.NewReader(data), data},
+		{"bytes-part-read", read(bytes.NewReader(data), 5), data[5:]},
+		{"bytes-all-read", read(bytes.NewReader(data), len(data)), nil},
+		{"string", strings.NewReader(string(data)), data},
+		{"string-part-read", read(strings.NewReader(string(data)), 3), data[3:]},
+		{"buffer", bytes.NewBuffer(slices.Clone(data)), data},
+		{"buffer-empty", new(bytes.Buffer), nil},
+		{"one-byte-reads", iotest.OneByteReader(bytes.NewReader(data)), data},
+		{"pieces", io.MultiReader(bytes.NewReader(data[:1]), strings.NewReader(string(data[1:]))), data},
+	}
+	for _, c := range cases {
+		if err := b.Save(ctx, "r/"+c.name, c.rd); err != nil {
+			t.Fatalf("Save(%s): %v", c.name, err)
+		}
+		if got := load(t, b, "r/"+c.name); !bytes.Equal(got, c.want) {
+			t.Errorf("Save(%s) stored %q, want %q", c.name, got, c.want)
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := b.Save(cctx, "r/cancelled", bytes.NewReader(data)); err == nil {
+		t.Error("Save of a *bytes.Reader with a cancelled context succeeded")
+	}
+	if _, err := b.Stat(ctx, "r/cancelled"); !errors.Is(err, datastore.ErrNotFound) {
+		t.Errorf("Save with a cancelled context stored an object (Stat err %v)", err)
 	}
 }
 

@@ -70,6 +70,7 @@ var (
 	_ datastore.Backend    = (*Backend)(nil)
 	_ datastore.FileOpener = (*Backend)(nil)
 	_ datastore.Stager     = (*Backend)(nil)
+	_ datastore.Sizer      = (*object)(nil)
 )
 
 // A program that imports this package opens directories with
@@ -115,15 +116,28 @@ func (b *Backend) path(name string) string {
 // permissions, then renamed into place. An empty object (an attempt
 // index entry, say) is created in place instead: a reader can only ever
 // see all of it, so it costs one file creation instead of a temporary
-// file and a rename. A directory is created only when the first file
-// creation in it fails for want of it; a directory Save created holds no
-// leftovers, so it is not swept.
-func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err error) {
+// file and a rename. A directory is created on the first write into it
+// (see create); a directory Save created holds no leftovers, so it is
+// not swept.
+//
+// Bytes already in memory (a *bytes.Reader, *strings.Reader or
+// *bytes.Buffer: an encoded record, a small blob) are written with one
+// write, without a copy buffer; any other reader is copied.
+func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) error {
 	if err := datastore.CheckName(name); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
+	}
+	if mem, ok := rd.(inMemory); ok {
+		if mem.Len() == 0 {
+			return b.saveEmpty(name)
+		}
+		return b.saveFile(ctx, name, func(f *os.File) error {
+			_, err := mem.WriteTo(f)
+			return err
+		})
 	}
 	rd = datastore.ContextReader(ctx, rd)
 	var first [1]byte
@@ -135,6 +149,22 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	rd = io.MultiReader(bytes.NewReader(first[:n]), rd)
+	return b.saveFile(ctx, name, func(f *os.File) error {
+		_, err := io.Copy(f, rd)
+		return err
+	})
+}
+
+// inMemory is a reader of bytes held in memory, which it writes in one
+// Write: *bytes.Reader, *strings.Reader, *bytes.Buffer.
+type inMemory interface {
+	Len() int
+	io.WriterTo
+}
+
+// saveFile writes the object name, which is not empty, with write to a
+// new temporary file, and renames the file into place.
+func (b *Backend) saveFile(ctx context.Context, name string, write func(*os.File) error) (err error) {
 	p := b.path(name)
 	dir := filepath.Dir(p)
 	f, tmp, err := b.createTemp(dir, filepath.Base(p))
@@ -147,7 +177,7 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 			os.Remove(tmp)
 		}
 	}()
-	if _, err = io.Copy(f, rd); err != nil {
+	if err = write(f); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	if b.opts.Sync {
@@ -161,7 +191,7 @@ func (b *Backend) Save(ctx context.Context, name string, rd io.Reader) (err erro
 	if err = ctx.Err(); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
-	if err = os.Rename(tmp, p); err != nil {
+	if err = renameFile(tmp, p); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	if b.opts.Sync {
@@ -203,7 +233,7 @@ func (b *Backend) saveEmpty(name string) error {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	f, err := b.create(filepath.Dir(p), false, func() (*os.File, error) {
-		return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		return openFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	})
 	switch {
 	case errors.Is(err, fs.ErrExist):
@@ -257,15 +287,18 @@ func (b *Backend) linkEmpty(p string) error {
 		case errors.Is(err, syscall.EMLINK):
 			b.replaceEmpty()
 		case errors.Is(err, fs.ErrNotExist):
-			if _, serr := os.Lstat(src); serr != nil {
-				b.replaceEmpty()
-				continue
-			}
+			// p's directory is missing (the first task of a step), or
+			// else the shared file is.
 			dir := filepath.Dir(p)
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			created, err := mkdirs(dir)
+			switch {
+			case err != nil:
 				return err
+			case created:
+				b.swept.Store(dir, true)
+			default:
+				b.replaceEmpty()
 			}
-			b.swept.Store(dir, true)
 		default: // EPERM, ENOTSUP, EXDEV...: a filesystem without hard links
 			return fmt.Errorf("%w: %v", errNoLinks, err)
 		}
@@ -296,7 +329,7 @@ func (b *Backend) sharedEmpty() (string, error) {
 func (b *Backend) replaceEmpty() error {
 	b.emptyChecked.Store(false)
 	tmp := filepath.Join(b.root, ".tmp-empty-"+strconv.FormatUint(rand.Uint64(), 36))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
@@ -307,7 +340,7 @@ func (b *Backend) replaceEmpty() error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, filepath.Join(b.root, emptyFile))
+		err = renameFile(tmp, filepath.Join(b.root, emptyFile))
 	}
 	if err == nil && b.opts.Sync {
 		err = syncDir(b.root)
@@ -328,7 +361,7 @@ func (b *Backend) createTemp(dir, base string) (*os.File, string, error) {
 	f, err := b.create(dir, true, func() (f *os.File, err error) {
 		for range 100 {
 			name = filepath.Join(dir, ".tmp-"+base+"-"+strconv.FormatUint(uint64(rand.Uint32()), 10))
-			f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+			f, err = openFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 			if !errors.Is(err, fs.ErrExist) {
 				return f, err
 			}
@@ -343,15 +376,31 @@ func (b *Backend) createTemp(dir, base string) (*os.File, string, error) {
 // and runs open again. Otherwise, with sweep, it sweeps dir, once per
 // Backend: after the creation, since the sweep leaves young files alone.
 //
+// With sweep (a temporary file: a record, a log, a blob), a directory
+// this Backend has not met yet is created first, before open: the first
+// object of an attempt goes to a new directory, where a failed open
+// followed by os.MkdirAll (which stats its way up) costs five system calls
+// more; for a directory that exists, this costs one mkdir failing with
+// EEXIST, once per Backend, next to the sweep's directory read.
+//
 // An empty object does not sweep: it leaves no temporary file, and the
 // directories of empty objects (attempt-index/<step>) hold one per
 // attempt, so a sweep by each task process of a 10,000-item foreach would
 // read 10,000 names or more: O(N²) for the foreach. A leftover there of
 // an older binary is only untidy (List never shows it).
 func (b *Backend) create(dir string, sweep bool, open func() (*os.File, error)) (*os.File, error) {
+	if _, met := b.swept.Load(dir); sweep && !met {
+		created, err := mkdirs(dir)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			b.swept.Store(dir, true)
+		}
+	}
 	f, err := open()
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if _, err := mkdirs(dir); err != nil {
 			return nil, err
 		}
 		b.swept.Store(dir, true)
@@ -361,6 +410,32 @@ func (b *Backend) create(dir string, sweep bool, open func() (*os.File, error)) 
 		b.sweep(dir)
 	}
 	return f, err
+}
+
+// mkdirs creates dir and its missing parents, from dir up: one mkdir
+// when only dir is missing, where os.MkdirAll stats dir and its parents
+// first. It reports whether it created dir; a dir that exists (made by
+// another writer, say) is not an error.
+func mkdirs(dir string) (created bool, err error) {
+	err = os.Mkdir(dir, 0o755)
+	if errors.Is(err, fs.ErrNotExist) {
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return false, err
+		}
+		if _, err := mkdirs(parent); err != nil {
+			return false, err
+		}
+		err = os.Mkdir(dir, 0o755)
+	}
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrExist):
+		// A file in the way fails the caller's next step (ENOTDIR).
+		return false, nil
+	}
+	return false, err
 }
 
 // sweep removes the temporary files older than TempGrace from dir, the
@@ -388,7 +463,7 @@ func (b *Backend) sweep(dir string) {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	d, err := openFile(dir, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
@@ -409,35 +484,54 @@ func notFound(op, name string, err error) error {
 
 var errIsDir = errors.New("is a directory")
 
-// Load implements datastore.Backend.
+// Load implements datastore.Backend. The reader reports the object's size
+// (datastore.Sizer), found by the same fstat that tells a file from a
+// directory.
 func (b *Backend) Load(ctx context.Context, name string) (io.ReadCloser, error) {
-	f, err := b.OpenFile(ctx, name)
+	f, size, err := b.open(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	return f, nil
+	return &object{File: f, size: size}, nil
 }
+
+// object is a loaded object: its file, and its size when opened (an
+// object is never written in place, so the size holds while it is open).
+type object struct {
+	*os.File
+	size int64
+}
+
+// Size implements datastore.Sizer.
+func (o *object) Size() int64 { return o.size }
 
 // OpenFile implements datastore.FileOpener: Load, as the file it is.
 func (b *Backend) OpenFile(ctx context.Context, name string) (*os.File, error) {
+	f, _, err := b.open(ctx, name)
+	return f, err
+}
+
+// open opens the object's file and returns its size.
+func (b *Backend) open(ctx context.Context, name string) (*os.File, int64, error) {
 	if err := datastore.CheckName(name); err != nil {
-		return nil, fmt.Errorf("load: %w", err)
+		return nil, 0, fmt.Errorf("load: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("load %s: %w", name, err)
+		return nil, 0, fmt.Errorf("load %s: %w", name, err)
 	}
-	f, err := os.Open(b.path(name))
+	f, err := openFile(b.path(name), os.O_RDONLY, 0)
 	if err != nil {
-		return nil, notFound("load", name, err)
+		return nil, 0, notFound("load", name, err)
 	}
-	if fi, err := f.Stat(); err != nil || fi.IsDir() {
+	fi, err := f.Stat()
+	if err != nil || fi.IsDir() {
 		f.Close()
 		if err == nil {
 			err = errIsDir
 		}
-		return nil, notFound("load", name, err)
+		return nil, 0, notFound("load", name, err)
 	}
-	return f, nil
+	return f, fi.Size(), nil
 }
 
 // Remove implements datastore.Backend.
@@ -597,18 +691,31 @@ func checkDirPrefix(prefix string) error {
 	return nil
 }
 
-// isEmptyDir reports whether dir holds nothing but temporary files.
+// isEmptyDir reports whether dir holds nothing but temporary files. It
+// stops at the first other name: one directory read for a directory
+// with anything in it.
 func isEmptyDir(dir string) (bool, error) {
-	entries, err := os.ReadDir(dir)
+	f, err := openFile(dir, os.O_RDONLY, 0)
 	if err != nil {
 		return false, err
 	}
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), ".") {
-			return false, nil
+	defer f.Close()
+	for {
+		// One name at a time: a batch would read the directory on until
+		// it filled; the names come from one getdents buffer either way.
+		names, err := f.Readdirnames(1)
+		for _, n := range names {
+			if !strings.HasPrefix(n, ".") {
+				return false, nil
+			}
+		}
+		if err == io.EOF {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
 		}
 	}
-	return true, nil
 }
 
 // Stage implements datastore.Stager: a temporary file (".tmp-*", like
@@ -674,7 +781,7 @@ func (s *staged) Commit(ctx context.Context, name string) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("commit %s: %w", name, err)
 	}
-	if err := os.Rename(tmp, p); err != nil {
+	if err := renameFile(tmp, p); err != nil {
 		return fmt.Errorf("commit %s: %w", name, err)
 	}
 	if s.b.opts.Sync {

@@ -1,12 +1,14 @@
 package local_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -294,5 +296,65 @@ func TestEmptyObjectsLinkLimit(t *testing.T) {
 	}
 	if len(links) != 3 {
 		t.Errorf("%d shared files linked, want 3", len(links))
+	}
+}
+
+// TestSaveInMemoryNoCopyBuffer: an object already in memory (an encoded
+// record) is written from its bytes, without the 32 KiB buffer of a copy.
+func TestSaveInMemoryNoCopyBuffer(t *testing.T) {
+	b, err := local.New(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	data := []byte(strings.Repeat(`{"run": "1"}`, 80))
+	if err := b.Save(ctx, "d/warm", bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		if err := b.Save(ctx, fmt.Sprintf("d/%d", i), bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per >= 8<<10 {
+		t.Errorf("Save of %d bytes in memory allocated %d bytes, want < 8 KiB (no copy buffer)", len(data), per)
+	}
+	got, err := os.ReadFile(filepath.Join(b.Root(), "d", "7"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("stored %q, %v", got, err)
+	}
+}
+
+// TestSaveOverDirectory: an object is never saved over a directory (an
+// empty one included), and the failed Save leaves no temporary file.
+func TestSaveOverDirectory(t *testing.T) {
+	b, err := local.New(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := b.Save(ctx, "a/b/c", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(b.Root(), "a", "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a/b", "a/empty"} {
+		if err := b.Save(ctx, name, strings.NewReader("record")); err == nil {
+			t.Errorf("Save(%s) over a directory succeeded", name)
+		}
+		if fi, err := os.Stat(filepath.Join(b.Root(), name)); err != nil || !fi.IsDir() {
+			t.Errorf("Save(%s) replaced the directory: %v", name, err)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(b.Root(), "a"))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Errorf("a failed Save left %s", e.Name())
+		}
 	}
 }

@@ -1,0 +1,61 @@
+package datastore
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestIndexEscaping: escapeIndex and unescapeIndex give what the
+// strings.Replacers they replaced gave, so entries written by earlier
+// binaries read back the same, on awkward inputs and random ones.
+func TestIndexEscaping(t *testing.T) {
+	oldEscaper := strings.NewReplacer("%", "%25", ".", "%2E")
+	oldUnescaper := strings.NewReplacer("%25", "%", "%2E", ".")
+	inputs := []string{"", "0", "3-1-2", ".", "%", "..", "%%", "%.", ".%", "%25", "%2E", "%2e", "%2", "%%25", "%252E",
+		"%2E%25", "a.b%c", "%%2E.", "x%", "x%2", "é.%ü", "%%%", "2E%"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		var b strings.Builder
+		for range r.IntN(10) {
+			b.WriteByte("%.2E5ae"[r.IntN(7)])
+		}
+		inputs = append(inputs, b.String())
+	}
+	for _, in := range inputs {
+		if got, want := escapeIndex(in), oldEscaper.Replace(in); got != want {
+			t.Errorf("escapeIndex(%q) = %q, want %q", in, got, want)
+		}
+		if got, want := unescapeIndex(in), oldUnescaper.Replace(in); got != want {
+			t.Errorf("unescapeIndex(%q) = %q, want %q", in, got, want)
+		}
+		if got := unescapeIndex(escapeIndex(in)); got != in {
+			t.Errorf("unescapeIndex(escapeIndex(%q)) = %q", in, got)
+		}
+	}
+}
+
+// TestIndexEntryName: an entry's name is what the fields joined with "."
+// gave before, and reads back as the entry.
+func TestIndexEntryName(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	for _, c := range []struct {
+		e    IndexEntry
+		want string
+	}{
+		{IndexEntry{Step: "s", Task: "0", Status: StatusRunning, Start: t0},
+			"0.0.running.1767323045000000006.0.0"},
+		{IndexEntry{Step: "s", Task: "3-1.%2", Attempt: 12, Status: StatusFailed, Start: t0, End: t0.Add(1), ForeachWidth: 1000, OriginRun: "r.%1"},
+			"3-1%2E%252.12.failed.1767323045000000006.1767323045000000007.1000.r%2E%251"},
+	} {
+		got := c.e.name()
+		if got != c.want {
+			t.Errorf("name() = %q, want %q", got, c.want)
+		}
+		back, ok := parseIndexEntry(c.e.Step + "/" + got)
+		if !ok || back != c.e {
+			t.Errorf("parseIndexEntry(%q) = %+v, %v; want %+v", got, back, ok, c.e)
+		}
+	}
+}
