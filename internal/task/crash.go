@@ -51,6 +51,6 @@ func DescribeExit(err error) string {
 // that died without writing one.
 func CrashRecord(spec Spec, start time.Time, code int, reason string) datastore.Attempt {
 	return datastore.Attempt{Run: spec.RunID, Step: spec.Step, Task: spec.TaskID, Attempt: spec.Attempt,
-		Status: datastore.StatusFailed, Start: start, End: time.Now(), ExitCode: code, Error: reason,
+		Status: datastore.StatusFailed, Start: start.UTC(), End: time.Now().UTC(), ExitCode: code, Error: reason,
 		Inputs: spec.Inputs, Indices: spec.Indices, Env: spec.Env}
 }

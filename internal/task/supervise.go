@@ -147,7 +147,7 @@ func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Res
 	streams["stderr"].tail = &tailBuffer{}
 	cmd.Stdout, cmd.Stderr = streams["stdout"], streams["stderr"]
 
-	start := time.Now()
+	start := time.Now().UTC()
 	// Views of the run count the attempt as running from now on.
 	if err := s.Store.PutAttemptStarted(ctx, spec.RunID, spec.Step, spec.TaskID, spec.Attempt, start); err != nil {
 		return nil, fmt.Errorf("start the task: %w", err)

@@ -89,11 +89,15 @@ type Bookkeeper interface {
 
 func badInput(format string, args ...any) error { return usage.Errorf(format, args...) }
 
+// now is the time of the records a task writes, in UTC: a time in
+// time.Local would make every task process load the zone database
+// (/etc/localtime, a file read and a parse) to write its record, and
+// `show`, `runs` and the UI convert to local time when they print.
 func (e *Executor) now() time.Time {
 	if e.Now != nil {
 		return e.Now()
 	}
-	return time.Now()
+	return time.Now().UTC()
 }
 
 // Run executes one attempt and writes its record. A failure of the user

@@ -447,7 +447,7 @@ func (b *Backend) sweep(dir string) {
 	if _, done := b.swept.LoadOrStore(dir, true); done {
 		return
 	}
-	entries, err := os.ReadDir(dir)
+	entries, err := readDir(dir)
 	if err != nil {
 		return
 	}
@@ -460,6 +460,21 @@ func (b *Backend) sweep(dir string) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
+}
+
+// readDir is os.ReadDir, the entries of dir sorted by name, with dir
+// opened by openFile: os.ReadDir's os.Open sets up the runtime's poller
+// for the process (an epoll instance, an eventfd, a thread woken for
+// timers) and offers the directory to it, which a directory refuses.
+func readDir(dir string) ([]os.DirEntry, error) {
+	f, err := openFile(dir, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	slices.SortFunc(entries, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, err
 }
 
 func syncDir(dir string) error {
@@ -657,7 +672,7 @@ func (b *Backend) Dirs(ctx context.Context, prefix string, fn func(elem string) 
 	if prefix != "" {
 		dir = b.path(strings.TrimSuffix(prefix, "/"))
 	}
-	entries, err := os.ReadDir(dir) // sorted by name
+	entries, err := readDir(dir) // sorted by name
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil
 	}
