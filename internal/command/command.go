@@ -58,6 +58,11 @@ func (e *Env) Invocation() string {
 	return e.Args0
 }
 
+// IsProcess reports whether e is the running process's own Env (OSEnv),
+// not one a caller made to run a command inside its own process: a
+// command may then tune what belongs to the whole process.
+func (e *Env) IsProcess() bool { return e.fromOS }
+
 // OSEnv returns the Env of the running process, named args0.
 func OSEnv(args0 string) *Env {
 	return &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Args0: args0, fromOS: true}

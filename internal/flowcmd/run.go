@@ -22,6 +22,7 @@ import (
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/gctune"
 	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/runner"
 	"github.com/stepflow/stepflow/internal/usage"
@@ -248,6 +249,12 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	}
 	if !rf.quiet {
 		fmt.Fprintf(env.Stdout, "run %s of %s started\n", run.ID, f.Def.Name)
+	}
+	if env.IsProcess() {
+		// The runtime allocates for every task it starts (and in-process
+		// runs each task's state): a small heap would be collected again
+		// and again (docs/runtime.md, "Garbage collection").
+		defer gctune.Start(gctune.DefaultFloor)()
 	}
 	if err := r.Run(ctx, run.ID, resume); err != nil {
 		var rfe *runner.RunFailedError
