@@ -39,6 +39,9 @@ type loader struct {
 	// inputs that carry the same artifact share one decoded value, so a
 	// join over 10,000 tasks holds one copy of what they inherited.
 	shared map[sharedKey]reflect.Value
+	// zeros holds, by type, the blob hash of the zero value's encoding
+	// ("" for a type storedZero does not recognise).
+	zeros map[reflect.Type]string
 }
 
 type sharedKey struct {
@@ -111,7 +114,68 @@ func (l *loader) decodeShared(ctx context.Context, ref datastore.ArtifactRef, fi
 // decode reads the artifact of ref into field: straight from the blob's
 // stream, or for a lazy field, only a note of where the value is.
 func (l *loader) decode(ctx context.Context, ref datastore.ArtifactRef, field reflect.Value) error {
+	if l.storedZero(ref, field.Type()) {
+		field.SetZero()
+		return nil
+	}
 	return DecodeField(ctx, l.store, ref, field)
+}
+
+// storedZero reports whether ref is the zero value of t, a type of plain
+// scalars (see scalarOnly), by its hash: blobs are named by the SHA-256 of
+// their bytes, so a ref with the hash of t's zero encoding holds exactly
+// that, and nothing needs to be read. Fields a step has not set yet are
+// zero, and every task inherited them from its parent as a blob to open,
+// read and verify; the hash of each type's zero encoding is computed once.
+func (l *loader) storedZero(ref datastore.ArtifactRef, t reflect.Type) bool {
+	if ref.Encoding != artifact.Binary || ref.Size > maxZeroSize {
+		return false
+	}
+	h, ok := l.zeros[t]
+	if !ok {
+		if scalarOnly(t, 0) {
+			if enc, err := artifact.Marshal(reflect.Zero(t)); err == nil && enc.Encoding == artifact.Binary && enc.Size <= maxZeroSize {
+				h = datastore.BlobHash(enc.Bytes())
+			}
+		}
+		if l.zeros == nil {
+			l.zeros = map[reflect.Type]string{}
+		}
+		l.zeros[t] = h
+	}
+	return h != "" && h == ref.Hash
+}
+
+// maxZeroSize bounds the encoding of a zero value storedZero recognises.
+const maxZeroSize = 256
+
+// scalarOnly reports whether t is made of booleans, numbers and strings
+// only (in structs and arrays), whose zero value decodes to exactly the
+// zero value: a nil and an empty slice or map encode alike, so types
+// holding them are always read.
+func scalarOnly(t reflect.Type, depth int) bool {
+	if depth > 4 {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.String:
+		return true
+	case reflect.Array:
+		return t.Len() <= 16 && scalarOnly(t.Elem(), depth+1)
+	case reflect.Struct:
+		if t.NumField() > 16 || artifact.IsLazy(t) || artifact.IsFile(t) {
+			return false
+		}
+		for i := range t.NumField() {
+			if !t.Field(i).IsExported() || !scalarOnly(t.Field(i).Type, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // DecodeField sets field (addressable) to the artifact of ref, streamed
