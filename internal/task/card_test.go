@@ -13,9 +13,7 @@ import (
 	"github.com/stepflow/stepflow/card"
 	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/datastore"
-	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/flow"
-	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/task"
 )
 
@@ -56,20 +54,8 @@ func TestCardRoundTrip(t *testing.T) {
 			c.Card().Markdown("about to fail")
 			return errors.New("boom")
 		}))
-	g, err := graph.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	b, err := local.New(root, local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ex, root := localExecutor(t, f, "r1")
 	ctx := context.Background()
-	ex := &task.Executor{Flow: f, Graph: g, Store: datastore.NewStore(b, f.Name)}
-	if err := ex.Store.PutRun(ctx, datastore.Run{ID: "r1", Runtime: "local"}); err != nil {
-		t.Fatal(err)
-	}
 	rec, err := ex.Run(ctx, task.Spec{RunID: "r1", Step: "start"})
 	if err != nil || rec.Status != datastore.StatusSucceeded || rec.Card == "" {
 		t.Fatalf("start: %+v %v", rec, err)

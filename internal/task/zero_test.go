@@ -9,9 +9,7 @@ import (
 
 	"github.com/stepflow/stepflow"
 	"github.com/stepflow/stepflow/internal/datastore"
-	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/flow"
-	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/task"
 )
 
@@ -37,22 +35,8 @@ func TestStoredZeroNotRead(t *testing.T) {
 			}
 			return nil
 		}))
-	g, err := graph.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	b, err := local.New(root, local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ex, root := localExecutor(t, f, "r1", "r2")
 	ctx := context.Background()
-	ex := &task.Executor{Flow: f, Graph: g, Store: datastore.NewStore(b, f.Name)}
-	for _, run := range []string{"r1", "r2"} {
-		if err := ex.Store.PutRun(ctx, datastore.Run{ID: run, Runtime: "local"}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	rec, err := ex.Run(ctx, task.Spec{RunID: "r1", Step: "start"})
 	if err != nil || rec.Status != datastore.StatusSucceeded {
 		t.Fatalf("start: %+v %v", rec, err)
