@@ -80,6 +80,16 @@ func TestBlobRoundTrip(t *testing.T) {
 	if err != nil || size > int64(len(text))/4 {
 		t.Errorf("text blob stored as %d bytes (err %v), want compressed below %d", size, err, len(text)/4)
 	}
+	// Under 256 KiB, compressible or not, a blob is stored raw: read by
+	// every task that inherits it, it is cheaper to copy than to decode.
+	small := text[:200<<10]
+	hs, err := s.PutBlob(ctx, small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size, err := s.Backend().Stat(ctx, "Flow/blobs/"+hs[:2]+"/"+hs); err != nil || size != int64(len(small))+20 {
+		t.Errorf("200 KiB text blob stored as %d bytes (err %v), want raw: %d", size, err, len(small)+20)
+	}
 	if _, err := s.GetBlob(ctx, strings.Repeat("ab", 32)); !errors.Is(err, datastore.ErrNotFound) {
 		t.Errorf("GetBlob(missing) = %v, want ErrNotFound", err)
 	}
@@ -492,9 +502,13 @@ func TestOpenFileBlob(t *testing.T) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("read %d bytes, %v; want the file's %d", len(got), err, len(data))
 	}
-	// A compressed blob (not written by PutBlobFile) is decoded.
-	text := bytes.Repeat([]byte("row,12.34,sensor-7,ok\n"), 10000)
+	// A compressed blob (not written by PutBlobFile; 330 KB, above the
+	// size under which blobs are stored raw) is decoded.
+	text := bytes.Repeat([]byte("row,12.34,sensor-7,ok\n"), 15000)
 	ht, _ := s.PutBlob(ctx, text)
+	if fi, err := os.Stat(filepath.Join(dir, "Flow", "blobs", ht[:2], ht)); err != nil || fi.Size() >= int64(len(text)) {
+		t.Fatalf("the text blob is not stored compressed: %v", err)
+	}
 	if rc, _, err := s.OpenFileBlob(ctx, ht); err != nil {
 		t.Fatal(err)
 	} else if got, err := io.ReadAll(rc); err != nil || !bytes.Equal(got, text) {

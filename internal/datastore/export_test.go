@@ -1,0 +1,14 @@
+package datastore
+
+import "bytes"
+
+// EncodeBlobS2 returns the stored form of data compressed with s2,
+// whatever its size, for tests of the read path: PutBlob stores a blob
+// under compressMin raw.
+func EncodeBlobS2(data []byte) []byte {
+	var b bytes.Buffer
+	if err := writePayload(&b, codecS2, int64(len(data)), [][]byte{data}); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
