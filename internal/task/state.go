@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
@@ -39,9 +40,6 @@ type loader struct {
 	// inputs that carry the same artifact share one decoded value, so a
 	// join over 10,000 tasks holds one copy of what they inherited.
 	shared map[sharedKey]reflect.Value
-	// zeros holds, by type, the blob hash of the zero value's encoding
-	// ("" for a type storedZero does not recognise).
-	zeros map[reflect.Type]string
 }
 
 type sharedKey struct {
@@ -114,7 +112,7 @@ func (l *loader) decodeShared(ctx context.Context, ref datastore.ArtifactRef, fi
 // decode reads the artifact of ref into field: straight from the blob's
 // stream, or for a lazy field, only a note of where the value is.
 func (l *loader) decode(ctx context.Context, ref datastore.ArtifactRef, field reflect.Value) error {
-	if l.storedZero(ref, field.Type()) {
+	if storedZero(ref, field.Type()) {
 		field.SetZero()
 		return nil
 	}
@@ -126,24 +124,37 @@ func (l *loader) decode(ctx context.Context, ref datastore.ArtifactRef, field re
 // their bytes, so a ref with the hash of t's zero encoding holds exactly
 // that, and nothing needs to be read. Fields a step has not set yet are
 // zero, and every task inherited them from its parent as a blob to open,
-// read and verify; the hash of each type's zero encoding is computed once.
-func (l *loader) storedZero(ref datastore.ArtifactRef, t reflect.Type) bool {
+// read and verify; the hash of each type's zero encoding is computed once
+// per process.
+func storedZero(ref datastore.ArtifactRef, t reflect.Type) bool {
 	if ref.Encoding != artifact.Binary || ref.Size > maxZeroSize {
 		return false
 	}
-	h, ok := l.zeros[t]
+	h, ok := zeroHashes.Load(t)
 	if !ok {
-		if scalarOnly(t, 0) {
-			if enc, err := artifact.Marshal(reflect.Zero(t)); err == nil && enc.Encoding == artifact.Binary && enc.Size <= maxZeroSize {
-				h = datastore.BlobHash(enc.Bytes())
-			}
-		}
-		if l.zeros == nil {
-			l.zeros = map[reflect.Type]string{}
-		}
-		l.zeros[t] = h
+		h, _ = zeroHashes.LoadOrStore(t, zeroHash(t))
 	}
-	return h != "" && h == ref.Hash
+	zero := h.(string)
+	return zero != "" && zero == ref.Hash
+}
+
+// zeroHashes memoizes zeroHash by reflect.Type: a pure function of the
+// type, cached for the process as encoding/json caches its type
+// encoders, so that the tasks of an in-process run (an Executor each)
+// compute it once.
+var zeroHashes sync.Map
+
+// zeroHash is the blob hash of t's zero value, or "" for a type that is
+// not scalarOnly.
+func zeroHash(t reflect.Type) string {
+	if !scalarOnly(t, 0) {
+		return ""
+	}
+	enc, err := artifact.Marshal(reflect.Zero(t))
+	if err != nil || enc.Encoding != artifact.Binary || enc.Size > maxZeroSize {
+		return ""
+	}
+	return datastore.BlobHash(enc.Bytes())
 }
 
 // maxZeroSize bounds the encoding of a zero value storedZero recognises.
