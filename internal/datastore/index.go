@@ -28,10 +28,14 @@ const StatusRunning = "running"
 // once and never rewritten: an attempt has a "running" entry when it
 // started under a supervisor, and a finished one once its record exists.
 //
-// An entry's name is "<run>/attempt-index/<step>/<task>.<attempt>.<status>.
+// An entry's name is "<run>/attempt-index/<step>.<task>.<attempt>.<status>.
 // <start>.<end>.<width>[.<origin run>]", times in Unix nanoseconds (end 0
-// while running), task and origin run with "%" and "." escaped as "%25"
-// and "%2E".
+// while running), step, task and origin run with "%" and "." escaped as
+// "%25" and "%2E". The entries of all steps share one folder, so a new
+// step costs its first task no directory (a directory is a new inode,
+// the dearest thing a task makes on ext4). Binaries before this layout
+// wrote "<run>/attempt-index/<step>/<task>.<attempt>...", one folder per
+// step; readers accept both.
 type IndexEntry struct {
 	Step         string
 	Task         string
@@ -105,9 +109,11 @@ func fromNano(ns int64) time.Time {
 	return time.Unix(0, ns).UTC()
 }
 
-// name is the entry's object name element.
+// name is the entry's object name element, the step first.
 func (e IndexEntry) name() string {
-	b := make([]byte, 0, 80)
+	b := make([]byte, 0, 96)
+	b = append(b, escapeIndex(e.Step)...)
+	b = append(b, '.')
 	b = append(b, escapeIndex(e.Task)...)
 	b = append(b, '.')
 	b = strconv.AppendInt(b, int64(e.Attempt), 10)
@@ -126,18 +132,26 @@ func (e IndexEntry) name() string {
 	return string(b)
 }
 
-// parseIndexEntry reads an entry from "<step>/<name>"; ok is false for
-// any other name.
+// parseIndexEntry reads an entry from its name, "<step>.<task>..." (see
+// IndexEntry), or "<step>/<task>..." as binaries before the flat index
+// wrote it; ok is false for any other name.
 func parseIndexEntry(rel string) (e IndexEntry, ok bool) {
-	step, name, found := strings.Cut(rel, "/")
-	if !found || strings.Contains(name, "/") {
+	var f []string
+	if step, name, nested := strings.Cut(rel, "/"); nested {
+		if step == "" || strings.Contains(name, "/") {
+			return IndexEntry{}, false
+		}
+		f = append([]string{step}, strings.Split(name, ".")...)
+	} else {
+		f = strings.Split(rel, ".")
+		f[0] = unescapeIndex(f[0])
+	}
+	if len(f) != 7 && len(f) != 8 || f[0] == "" {
 		return IndexEntry{}, false
 	}
-	f := strings.Split(name, ".")
-	if len(f) != 6 && len(f) != 7 {
-		return IndexEntry{}, false
-	}
-	e = IndexEntry{Step: step, Task: unescapeIndex(f[0]), Status: f[2]}
+	e = IndexEntry{Step: f[0]}
+	f = f[1:]
+	e.Task, e.Status = unescapeIndex(f[0]), f[2]
 	var err error
 	var start, end int64
 	if e.Attempt, err = strconv.Atoi(f[1]); err != nil || e.Attempt < 0 {
@@ -175,7 +189,7 @@ func (s *Store) putIndexEntry(ctx context.Context, run string, e IndexEntry) err
 	if err := checkElem("task id", e.Task); err != nil {
 		return err
 	}
-	key := dir + indexDir + e.Step + "/" + e.name()
+	key := dir + indexDir + e.name()
 	if err := s.b.Save(ctx, key, strings.NewReader("")); err != nil {
 		return fmt.Errorf("put index entry: %w", err)
 	}

@@ -2,7 +2,10 @@ package datastore_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,5 +67,34 @@ func TestAttemptIndex(t *testing.T) {
 	steps, err := s.Steps(ctx, "r.1")
 	if err != nil || !reflect.DeepEqual(steps, []string{"start", "train"}) {
 		t.Errorf("Steps = %v, %v", steps, err)
+	}
+}
+
+// TestAttemptIndexLayouts: a run's index is one folder of entries named
+// step first, so a step's first task makes no folder for it; the entries
+// of binaries that kept a folder per step read back the same, also mixed
+// with flat ones in one run.
+func TestAttemptIndexLayouts(t *testing.T) {
+	ctx := context.Background()
+	s, root := newStore(t)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "train", Task: "1", Status: "succeeded", Start: t0, End: t0}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(filepath.Join(root, "Flow", "runs", "r", "attempt-index"))
+	if err != nil || len(entries) != 1 || entries[0].IsDir() || !strings.HasPrefix(entries[0].Name(), "train.1.0.succeeded.") {
+		t.Fatalf("attempt-index holds %v (%v), want one entry train.1.0.succeeded...", entries, err)
+	}
+	// An entry as binaries before the flat index wrote it.
+	old := "Flow/runs/r/attempt-index/train/0.0.succeeded." + strconv.FormatInt(t0.UnixNano(), 10) + ".0.0"
+	if err := s.Backend().Save(ctx, old, strings.NewReader("")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AttemptIndex(ctx, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Step != "train" || got[0].Task != "0" || !got[0].Start.Equal(t0) || got[1].Task != "1" || !got[1].End.Equal(t0) {
+		t.Errorf("AttemptIndex = %+v, want train/0 (nested) then train/1 (flat)", got)
 	}
 }

@@ -36,26 +36,41 @@ func TestIndexEscaping(t *testing.T) {
 	}
 }
 
-// TestIndexEntryName: an entry's name is what the fields joined with "."
-// gave before, and reads back as the entry.
+// TestIndexEntryName: an entry's name is the step, then the fields
+// earlier binaries wrote in a folder of the step, joined with "."; it
+// reads back as the entry, and so does the nested name of those binaries.
 func TestIndexEntryName(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
 	for _, c := range []struct {
-		e    IndexEntry
-		want string
+		e         IndexEntry
+		want, old string
 	}{
 		{IndexEntry{Step: "s", Task: "0", Status: StatusRunning, Start: t0},
-			"0.0.running.1767323045000000006.0.0"},
-		{IndexEntry{Step: "s", Task: "3-1.%2", Attempt: 12, Status: StatusFailed, Start: t0, End: t0.Add(1), ForeachWidth: 1000, OriginRun: "r.%1"},
-			"3-1%2E%252.12.failed.1767323045000000006.1767323045000000007.1000.r%2E%251"},
+			"s.0.0.running.1767323045000000006.0.0", "s/0.0.running.1767323045000000006.0.0"},
+		{IndexEntry{Step: "a.b%", Task: "3-1.%2", Attempt: 12, Status: StatusFailed, Start: t0, End: t0.Add(1), ForeachWidth: 1000, OriginRun: "r.%1"},
+			"a%2Eb%25.3-1%2E%252.12.failed.1767323045000000006.1767323045000000007.1000.r%2E%251", ""},
+		{IndexEntry{Step: "train", Task: "3-1.%2", Attempt: 12, Status: StatusFailed, Start: t0, End: t0.Add(1), ForeachWidth: 1000, OriginRun: "r.%1"},
+			"train.3-1%2E%252.12.failed.1767323045000000006.1767323045000000007.1000.r%2E%251",
+			"train/3-1%2E%252.12.failed.1767323045000000006.1767323045000000007.1000.r%2E%251"},
 	} {
 		got := c.e.name()
 		if got != c.want {
 			t.Errorf("name() = %q, want %q", got, c.want)
 		}
-		back, ok := parseIndexEntry(c.e.Step + "/" + got)
-		if !ok || back != c.e {
-			t.Errorf("parseIndexEntry(%q) = %+v, %v; want %+v", got, back, ok, c.e)
+		for _, name := range []string{got, c.old} {
+			if name == "" {
+				continue
+			}
+			back, ok := parseIndexEntry(name)
+			if !ok || back != c.e {
+				t.Errorf("parseIndexEntry(%q) = %+v, %v; want %+v", name, back, ok, c.e)
+			}
+		}
+	}
+	for _, bad := range []string{"", "s", "s.0.0.running.1.0", "s/0.0.running.1.0", "/0.0.running.1.0.0", ".0.0.running.1.0.0",
+		"s/x/0.0.running.1.0.0", "s.0.0.done.1.0.0", "s.0.-1.running.1.0.0", "s.0.0.running.x.0.0", "s.0.0.running.1.0.0.o.p"} {
+		if e, ok := parseIndexEntry(bad); ok {
+			t.Errorf("parseIndexEntry(%q) = %+v, want not ok", bad, e)
 		}
 	}
 }

@@ -384,7 +384,7 @@ func (b *Backend) createTemp(dir, base string) (*os.File, string, error) {
 // EEXIST, once per Backend, next to the sweep's directory read.
 //
 // An empty object does not sweep: it leaves no temporary file, and the
-// directories of empty objects (attempt-index/<step>) hold one per
+// directories of empty objects (attempt-index) hold one per
 // attempt, so a sweep by each task process of a 10,000-item foreach would
 // read 10,000 names or more: O(N²) for the foreach. A leftover there of
 // an older binary is only untidy (List never shows it).
