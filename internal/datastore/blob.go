@@ -19,12 +19,13 @@ import (
 //
 //	offset 0  4 bytes  magic "SFB1"
 //	offset 4  1 byte   codec: 0 = raw, 1 = s2 stream (framed, with per-chunk CRC)
-//	offset 5  3 bytes  reserved, zero
+//	offset 5  1 byte   naming: 0 = SHA-256 of the bytes, 1 = SHA-256 tree (treehash.go)
+//	offset 6  2 bytes  reserved, zero
 //	offset 8  8 bytes  uncompressed length, little endian
 //	offset 16 4 bytes  CRC-32C of bytes 0..15, little endian
 //
-// The blob's name is the SHA-256 of the uncompressed bytes, which GetBlob
-// verifies after decoding.
+// The blob's name is the SHA-256 (or, as byte 5 says, the SHA-256 tree) of
+// the uncompressed bytes, which the readers verify after decoding.
 const (
 	blobMagic      = "SFB1"
 	blobHeaderSize = 20
@@ -52,31 +53,49 @@ func headerCRC(p []byte) uint32 {
 	return ^c
 }
 
-func blobHeader(codec byte, size int64) []byte {
+// blobHeader returns the header of a blob named by the SHA-256 of its
+// bytes.
+func blobHeader(codec byte, size int64) []byte { return namedBlobHeader(codec, namingFlat, size) }
+
+// namedBlobHeader returns a blob header.
+func namedBlobHeader(codec, naming byte, size int64) []byte {
 	h := make([]byte, blobHeaderSize)
 	copy(h, blobMagic)
 	h[4] = codec
+	h[5] = naming
 	binary.LittleEndian.PutUint64(h[8:], uint64(size))
 	binary.LittleEndian.PutUint32(h[16:], headerCRC(h[:16]))
 	return h
 }
 
-func parseBlobHeader(h []byte) (codec byte, size int64, err error) {
+// blobHead is what a blob's header says.
+type blobHead struct {
+	codec  byte  // codecRaw or codecS2
+	naming byte  // namingFlat or namingTree
+	size   int64 // uncompressed length
+}
+
+// parseBlobHeader reads and checks a blob header.
+func parseBlobHeader(h []byte) (blobHead, error) {
 	if len(h) != blobHeaderSize || string(h[:4]) != blobMagic {
-		return 0, 0, errors.New("bad magic")
+		return blobHead{}, errors.New("bad magic")
 	}
 	if headerCRC(h[:16]) != binary.LittleEndian.Uint32(h[16:]) {
-		return 0, 0, errors.New("header checksum mismatch")
+		return blobHead{}, errors.New("header checksum mismatch")
 	}
-	codec = h[4]
-	if codec != codecRaw && codec != codecS2 {
-		return 0, 0, fmt.Errorf("unknown codec %d", codec)
+	hd := blobHead{codec: h[4], naming: h[5]}
+	if hd.codec != codecRaw && hd.codec != codecS2 {
+		return blobHead{}, fmt.Errorf("unknown codec %d", hd.codec)
+	}
+	if hd.naming != namingFlat && hd.naming != namingTree {
+		return blobHead{}, fmt.Errorf("unknown naming %d", hd.naming)
 	}
 	u := binary.LittleEndian.Uint64(h[8:])
 	if u > maxBlobSize {
-		return 0, 0, fmt.Errorf("implausible length %d", u)
+		return blobHead{}, fmt.Errorf("implausible length %d", u)
 	}
-	return codec, int64(u), nil
+	hd.size = int64(u)
+	return hd, nil
 }
 
 // chooseCodec stores data (the concatenation of parts) raw when a sample
@@ -338,21 +357,21 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 // readBlobHeader reads and checks the header at the start of blob hash
 // (stored at key) from r, noting the blob as damaged when the header is
 // cut short or wrong.
-func (s *Store) readBlobHeader(r io.Reader, hash, key string) (codec byte, size int64, err error) {
+func (s *Store) readBlobHeader(r io.Reader, hash, key string) (blobHead, error) {
 	hdr := make([]byte, blobHeaderSize)
 	if _, err := io.ReadFull(r, hdr); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			s.noteDamaged(hash)
-			return 0, 0, fmt.Errorf("open blob %s: %w: truncated header", key, ErrCorrupt)
+			return blobHead{}, fmt.Errorf("open blob %s: %w: truncated header", key, ErrCorrupt)
 		}
-		return 0, 0, fmt.Errorf("open blob %s: %w", key, err)
+		return blobHead{}, fmt.Errorf("open blob %s: %w", key, err)
 	}
-	codec, size, err = parseBlobHeader(hdr)
+	hd, err := parseBlobHeader(hdr)
 	if err != nil {
 		s.noteDamaged(hash)
-		return 0, 0, fmt.Errorf("open blob %s: %w: %v", key, ErrCorrupt, err)
+		return blobHead{}, fmt.Errorf("open blob %s: %w: %v", key, ErrCorrupt, err)
 	}
-	return codec, size, nil
+	return hd, nil
 }
 
 // OpenBlob opens the blob with the given hash for streaming: it returns a
@@ -381,18 +400,18 @@ func (s *Store) OpenBlob(ctx context.Context, hash string) (io.ReadCloser, int64
 		}
 		src = bytes.NewReader(data)
 	}
-	codec, size, err := s.readBlobHeader(src, hash, key)
+	hd, err := s.readBlobHeader(src, hash, key)
 	if err != nil {
 		rc.Close()
 		return nil, 0, err
 	}
-	br := &blobReader{ctx: ctx, closer: rc, tr: &trackReader{r: src}, h: sha256.New(), size: size, want: hash, key: key,
-		damaged: func() { s.noteDamaged(hash) }}
+	br := &blobReader{ctx: ctx, closer: rc, tr: &trackReader{r: src}, h: namingHash(hd.naming, hd.size), size: hd.size,
+		want: hash, key: key, damaged: func() { s.noteDamaged(hash) }}
 	br.src = br.tr
-	if codec == codecS2 {
+	if hd.codec == codecS2 {
 		br.src = s2.NewReader(br.tr, false) // the SHA-256 check covers the data
 	}
-	return br, size, nil
+	return br, hd.size, nil
 }
 
 // readWholeMax is the stored size up to which OpenBlob reads a blob whole
@@ -526,10 +545,11 @@ func (s *Store) GetBlob(ctx context.Context, hash string) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("get blob %s: %w", key, err)
 	}
-	codec, size, err := parseBlobHeader(hdr)
+	hd, err := parseBlobHeader(hdr)
 	if err != nil {
 		return nil, corrupt("%v", err)
 	}
+	codec, size := hd.codec, hd.size
 	if codec == codecRaw {
 		// Cheap early check of truncation before allocating.
 		stored, err := s.b.Stat(ctx, key)
@@ -547,7 +567,7 @@ func (s *Store) GetBlob(ctx context.Context, hash string) ([]byte, error) {
 		// repeat it.
 		src = s2.NewReader(tr, false)
 	}
-	out, err := readVerified(ctx, src, size, hash)
+	out, err := readVerified(ctx, src, size, namingHash(hd.naming, size), hash)
 	if err != nil {
 		// Errors of the backend's reader and cancellation are reported as
 		// they are; anything else (short data, decoder errors, hash
@@ -581,9 +601,9 @@ func (t *trackReader) Read(p []byte) (int, error) {
 }
 
 // readVerified reads exactly size bytes from src, checks that nothing
-// follows, and verifies their SHA-256 against want. Reading (and decoding) of
-// chunk i+1 overlaps hashing of chunk i.
-func readVerified(ctx context.Context, src io.Reader, size int64, want string) ([]byte, error) {
+// follows, and verifies their digest by h against want. Reading (and
+// decoding) of chunk i+1 overlaps hashing of chunk i.
+func readVerified(ctx context.Context, src io.Reader, size int64, h hash.Hash, want string) ([]byte, error) {
 	// The header (and so size) is CRC-protected, so one allocation of the
 	// declared size is safe against accidental corruption.
 	out := make([]byte, size)
@@ -617,7 +637,6 @@ func readVerified(ctx context.Context, src io.Reader, size int64, want string) (
 			errc <- err
 		}
 	}()
-	h := sha256.New()
 	for c := range chunks {
 		h.Write(c)
 	}

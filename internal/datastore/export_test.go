@@ -1,6 +1,9 @@
 package datastore
 
-import "bytes"
+import (
+	"bytes"
+	"hash"
+)
 
 // EncodeBlobS2 returns the stored form of data compressed with s2,
 // whatever its size, for tests of the read path: PutBlob stores a blob
@@ -12,3 +15,7 @@ func EncodeBlobS2(data []byte) []byte {
 	}
 	return b.Bytes()
 }
+
+// NewTreeHash returns the streaming TreeHash of size bytes, as the
+// verifying readers use it.
+func NewTreeHash(size int64) hash.Hash { return newTreeHash(size) }

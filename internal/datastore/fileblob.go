@@ -4,22 +4,25 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"sync"
 )
 
 // PutBlobFile stores the content of the file at path as a blob, streaming
-// it with memory independent of its size. The blob is raw (files worth
-// storing whole are mostly compressed already), so its hash is the file's
-// SHA-256, as sha256sum prints it. On a Stager backend (the local
-// filesystem) one pass reads the file and writes it to a temporary name
-// while a second goroutine hashes the same buffers, and the blob is then
-// renamed to its hash (or dropped, if an intact one is there); elsewhere
-// (S3) one pass hashes the file and a second uploads it, so an existing
-// blob is not uploaded again (on S3 the backend uploads in parts). It
-// returns the hash and the file's size.
+// it with memory independent of its size, and returns the blob's hash and
+// the file's size. The blob is raw (files worth storing whole are mostly
+// compressed already) and named by the SHA-256 tree of the file's bytes
+// (TreeHash), whose leaves are hashed on every core at once. On a Stager
+// backend (the local filesystem) one pass reads the file and writes it to
+// a temporary name while other goroutines hash the same buffers, and the
+// blob is then renamed to its hash (or dropped, if an intact one is
+// there); elsewhere (S3) one pass hashes the file and a second uploads
+// it, so an existing blob is not uploaded again (on S3 the backend
+// uploads in parts). A file that changes size or modification time while
+// it is stored is refused.
 func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -30,15 +33,14 @@ func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, er
 	if err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", path, err)
 	}
+	size := before.Size()
 	if st, ok := s.b.(Stager); ok {
 		return s.putFileStaged(ctx, st, f, before)
 	}
-	h := sha256.New()
-	size, err := io.Copy(h, ContextReader(ctx, f))
+	hash, err := hashCopy(io.Discard, &unchangedReader{r: io.LimitReader(ContextReader(ctx, f), size), f: f, before: before}, size)
 	if err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", path, err)
 	}
-	hash := hex.EncodeToString(h.Sum(nil))
 	key := s.blobKey(hash)
 	if ok, err := s.blobIntact(ctx, hash, size); err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", key, err)
@@ -52,7 +54,8 @@ func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, er
 	// bytes, and refuse the blob if the file's size or modification time
 	// moved (as git and restic judge a file unchanged; hashing it a third
 	// time would cost a third of the store's time).
-	if err := s.b.Save(ctx, key, io.MultiReader(bytes.NewReader(blobHeader(codecRaw, size)), &unchangedReader{r: io.LimitReader(f, size), f: f, before: before, size: size})); err != nil {
+	hdr := namedBlobHeader(codecRaw, namingTree, size)
+	if err := s.b.Save(ctx, key, io.MultiReader(bytes.NewReader(hdr), &unchangedReader{r: io.LimitReader(f, size), f: f, before: before})); err != nil {
 		return "", 0, fmt.Errorf("put file %s as %s: %w", path, key, err)
 	}
 	return hash, size, nil
@@ -69,10 +72,10 @@ func (s *Store) putFileStaged(ctx context.Context, st Stager, f *os.File, before
 		return "", 0, fmt.Errorf("put file %s: %w", f.Name(), err)
 	}
 	defer sw.Discard()
-	if _, err := sw.Write(blobHeader(codecRaw, size)); err != nil {
+	if _, err := sw.Write(namedBlobHeader(codecRaw, namingTree, size)); err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", f.Name(), err)
 	}
-	hash, err := hashCopy(ctxWriter{ctx, sw}, &unchangedReader{r: io.LimitReader(f, size), f: f, before: before, size: size}, size)
+	hash, err := hashCopy(ctxWriter{ctx, sw}, &unchangedReader{r: io.LimitReader(f, size), f: f, before: before}, size)
 	if err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", f.Name(), err)
 	}
@@ -83,38 +86,70 @@ func (s *Store) putFileStaged(ctx context.Context, st Stager, f *os.File, before
 }
 
 // hashCopy copies exactly size bytes from r to w and returns their hex
-// SHA-256: this goroutine reads and writes, another hashes the same
-// buffers meanwhile, so on two cores the copy costs about what the hash
-// does. Memory: copyBuffers buffers of copyBufSize.
+// TreeHash: this goroutine reads the bytes leaf by leaf into buffers and
+// writes each, and hashWorkers goroutines hash the leaves already read
+// meanwhile, so on two cores the copy and the hashing share both. A
+// buffer is refilled only once written and hashed, so the bytes hashed
+// are the bytes written. Memory: copyBuffers buffers of TreeLeaf bytes.
 func hashCopy(w io.Writer, r io.Reader, size int64) (string, error) {
-	const copyBuffers, copyBufSize = 4, 1 << 20
+	const copyBuffers = 6
+	workers := hashWorkers()
+	type leaf struct {
+		seq int
+		b   []byte
+		sum [sha256.Size]byte
+	}
 	free := make(chan []byte, copyBuffers)
 	for range copyBuffers {
-		free <- make([]byte, copyBufSize)
+		free <- make([]byte, TreeLeaf)
 	}
-	toHash := make(chan []byte, copyBuffers)
-	hc := make(chan string, 1)
+	toHash := make(chan leaf, copyBuffers)
+	hashed := make(chan leaf, copyBuffers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for l := range toHash {
+				l.sum = leafSum(l.b)
+				free <- l.b[:cap(l.b)]
+				l.b = nil
+				hashed <- l
+			}
+		})
+	}
 	go func() {
-		h := sha256.New()
-		for b := range toHash {
-			h.Write(b)
-			free <- b[:cap(b)]
+		wg.Wait()
+		close(hashed)
+	}()
+	hc := make(chan string, 1)
+	go func() { // the root takes the leaf digests in order
+		root := treeRoot(size)
+		pending := make(map[int][sha256.Size]byte, copyBuffers)
+		next := 0
+		for l := range hashed {
+			pending[l.seq] = l.sum
+			for sum, ok := pending[next]; ok; sum, ok = pending[next] {
+				root.Write(sum[:])
+				delete(pending, next)
+				next++
+			}
 		}
-		hc <- hex.EncodeToString(h.Sum(nil))
+		hc <- hexSum(root)
 	}()
 	var n int64
 	var err error
-	for err == nil {
+	for seq := 0; err == nil; seq++ {
 		b := <-free
 		var m int
 		m, err = io.ReadFull(r, b)
-		if m > 0 {
-			n += int64(m)
-			toHash <- b[:m]
-			if _, werr := w.Write(b[:m]); werr != nil {
-				err = werr
-			}
+		if m == 0 {
+			free <- b
+			break
 		}
+		n += int64(m)
+		if _, werr := w.Write(b[:m]); werr != nil && err == nil {
+			err = werr
+		}
+		toHash <- leaf{seq: seq, b: b[:m]}
 	}
 	close(toHash)
 	hash := <-hc
@@ -127,24 +162,34 @@ func hashCopy(w io.Writer, r io.Reader, size int64) (string, error) {
 	return hash, err
 }
 
+// hashWorkers is how many goroutines hash the leaves of a file blob.
+func hashWorkers() int { return max(1, min(runtime.GOMAXPROCS(0), 4)) }
+
+// checkUnchanged fails if f's size or modification time is not before's.
+func checkUnchanged(f *os.File, before os.FileInfo) error {
+	after, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
+		return fmt.Errorf("file %s changed while it was being stored; leave it alone until the step ends", f.Name())
+	}
+	return nil
+}
+
 // unchangedReader fails at its end if the file it reads changed since it
 // was hashed, so a changed file is not stored under the old content's name.
 type unchangedReader struct {
 	r      io.Reader
 	f      *os.File
 	before os.FileInfo
-	size   int64
 }
 
 func (u *unchangedReader) Read(p []byte) (int, error) {
 	n, err := u.r.Read(p)
 	if err == io.EOF {
-		after, serr := u.f.Stat()
-		if serr != nil {
-			return n, serr
-		}
-		if after.Size() != u.size || !after.ModTime().Equal(u.before.ModTime()) {
-			return n, fmt.Errorf("file %s changed while it was being stored; leave it alone until the step ends", u.f.Name())
+		if cerr := checkUnchanged(u.f, u.before); cerr != nil {
+			return n, cerr
 		}
 	}
 	return n, err
@@ -182,12 +227,13 @@ func (s *Store) OpenFileBlob(ctx context.Context, hash string) (io.ReadCloser, i
 	if err != nil {
 		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
 	}
-	codec, size, err := s.readBlobHeader(f, hash, key)
+	hd, err := s.readBlobHeader(f, hash, key)
 	if err != nil {
 		f.Close()
 		return nil, 0, err
 	}
-	if codec != codecRaw { // not written by PutBlobFile: decode it the general way
+	size := hd.size
+	if hd.codec != codecRaw { // not written by PutBlobFile: decode it the general way
 		f.Close()
 		return s.OpenBlob(ctx, hash)
 	}

@@ -58,11 +58,11 @@ func (s *Store) blobIntact(ctx context.Context, hash string, size int64) (bool, 
 		}
 		return false, err
 	}
-	codec, hsize, err := parseBlobHeader(hdr)
+	hd, err := parseBlobHeader(hdr)
 	switch {
-	case err != nil, hsize != size:
+	case err != nil, hd.size != size:
 		return false, nil
-	case codec == codecRaw && n != blobHeaderSize+size:
+	case hd.codec == codecRaw && n != blobHeaderSize+size:
 		return false, nil
 	}
 	return true, nil

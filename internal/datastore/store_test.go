@@ -317,8 +317,8 @@ func TestPutBlobFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, size, err := s.PutBlobFile(ctx, path)
-	if err != nil || size != int64(len(data)) || h != datastore.BlobHash(data) {
-		t.Fatalf("PutBlobFile = %s, %d, %v; want %s, %d", h, size, err, datastore.BlobHash(data), len(data))
+	if err != nil || size != int64(len(data)) || h != datastore.TreeHash(data) {
+		t.Fatalf("PutBlobFile = %s, %d, %v; want %s, %d", h, size, err, datastore.TreeHash(data), len(data))
 	}
 	if got := openBlob(t, s, h); !bytes.Equal(got, data) {
 		t.Errorf("read back %d bytes, want %d", len(got), len(data))
@@ -428,7 +428,7 @@ func TestPutBlobFileStaged(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, _, err := s.PutBlobFile(ctx, path)
-	if err != nil || h != datastore.BlobHash(data) {
+	if err != nil || h != datastore.TreeHash(data) {
 		t.Fatalf("PutBlobFile = %s, %v", h, err)
 	}
 	blob := filepath.Join(dir, "Flow", "blobs", h[:2], h)
@@ -452,7 +452,7 @@ func TestPutBlobFileStaged(t *testing.T) {
 
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, nil, 0o644)
-	if he, size, err := s.PutBlobFile(ctx, empty); err != nil || size != 0 || he != datastore.BlobHash(nil) {
+	if he, size, err := s.PutBlobFile(ctx, empty); err != nil || size != 0 || he != datastore.TreeHash(nil) {
 		t.Errorf("empty file: %s, %d, %v", he, size, err)
 	} else if got := openBlob(t, s, he); len(got) != 0 {
 		t.Errorf("empty file reads back %d bytes", len(got))
@@ -465,7 +465,7 @@ func TestPutBlobFileStaged(t *testing.T) {
 	if _, _, err := s.PutBlobFile(cctx, other); !errors.Is(err, context.Canceled) {
 		t.Errorf("PutBlobFile with a cancelled context: %v, want context.Canceled", err)
 	}
-	if ok, _ := s.HasBlob(ctx, datastore.BlobHash(data[:3<<20])); ok {
+	if ok, _ := s.HasBlob(ctx, datastore.TreeHash(data[:3<<20])); ok {
 		t.Error("a cancelled PutBlobFile stored its blob")
 	}
 	if tmp := tempFiles(t, dir); len(tmp) != 0 {
@@ -561,7 +561,7 @@ func TestPutBlobTwoPass(t *testing.T) {
 	path := filepath.Join(dir, "in")
 	os.WriteFile(path, data, 0o644)
 	h, size, err := s.PutBlobFile(ctx, path)
-	if err != nil || h != datastore.BlobHash(data) || size != int64(len(data)) {
+	if err != nil || h != datastore.TreeHash(data) || size != int64(len(data)) {
 		t.Fatalf("PutBlobFile = %s, %d, %v", h, size, err)
 	}
 	if got := openBlob(t, s, h); !bytes.Equal(got, data) {
