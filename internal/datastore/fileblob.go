@@ -146,10 +146,13 @@ func hashCopy(w io.Writer, r io.Reader, size int64) (string, error) {
 			break
 		}
 		n += int64(m)
+		// The leaf is hashed while it is written: both only read b,
+		// which goes back to free once hashed, and this loop takes
+		// another buffer only after the write.
+		toHash <- leaf{seq: seq, b: b[:m]}
 		if _, werr := w.Write(b[:m]); werr != nil && err == nil {
 			err = werr
 		}
-		toHash <- leaf{seq: seq, b: b[:m]}
 	}
 	close(toHash)
 	hash := <-hc
