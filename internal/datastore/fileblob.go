@@ -22,7 +22,7 @@ import (
 // there); elsewhere (S3) one pass hashes the file and a second uploads
 // it, so an existing blob is not uploaded again (on S3 the backend
 // uploads in parts). A file that changes size or modification time while
-// it is stored is refused.
+// it is stored is refused, and so is anything but a regular file.
 func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -32,6 +32,11 @@ func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, er
 	before, err := f.Stat()
 	if err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", path, err)
+	}
+	if !before.Mode().IsRegular() {
+		// A directory fails to read, but a pipe or a device has no size
+		// to check the copy against and would be stored cut short.
+		return "", 0, fmt.Errorf("put file %s: not a regular file (mode %s): a File artifact holds the bytes of a regular file", path, before.Mode().Type())
 	}
 	size := before.Size()
 	if st, ok := s.b.(Stager); ok {

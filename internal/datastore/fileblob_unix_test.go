@@ -1,0 +1,42 @@
+//go:build unix
+
+package datastore_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stepflow/stepflow/internal/datastore"
+)
+
+// TestPutBlobFileRegularOnly: a directory or a named pipe is refused with
+// a message naming it, on both write paths, instead of being stored as
+// whatever its size says (a pipe's is 0).
+func TestPutBlobFileRegularOnly(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // the open of a fifo waits for a writer
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Write([]byte("data"))
+			w.Close()
+		}
+	}()
+	for _, st := range []*datastore.Store{s, datastore.NewStore(onlyBackend{s.Backend()}, "Flow")} {
+		for _, p := range []string{t.TempDir(), fifo} {
+			if p == fifo && st != s {
+				continue // one writer: the fifo is tried once
+			}
+			if _, _, err := st.PutBlobFile(ctx, p); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("PutBlobFile(%s) = %v, want a refusal: not a regular file", p, err)
+			}
+		}
+	}
+}
