@@ -51,9 +51,9 @@ func (f *File) SetPath(path string) { artifact.FileSetPath(&f.fileHolder, path) 
 // in place, never copied (io.Copy of it to a file uses the kernel's
 // copy_file_range); its length is checked, and its content was hashed as
 // it was stored (docs/datastore.md, "File blobs"). From S3 it is streamed
-// and verified against its SHA-256 at the end: read it to io.EOF, and a
-// damaged one gives an error there instead of io.EOF. The caller closes
-// the reader.
+// and verified against its hash (a SHA-256 tree) at the end: read it to
+// io.EOF, and a damaged one gives an error there instead of io.EOF. The
+// caller closes the reader.
 func (f *File) Open() (io.ReadCloser, error) { return artifact.FileOpen(&f.fileHolder) }
 
 // Size returns the file's size in bytes, or -1 when the file was set in

@@ -73,9 +73,10 @@ func (s *Store) blobIntact(ctx context.Context, hash string, size int64) (bool, 
 func (s *Store) noteDamaged(hash string) { s.damaged.Store(hash, true) }
 
 // VerifyBlob reads the blob with the given hash to its end, decoding it
-// and checking its header, length and SHA-256, with memory independent
-// of its size. A damaged blob gives an error wrapping ErrCorrupt, a
-// missing one an error wrapping ErrNotFound.
+// and checking its header, length and hash (the SHA-256, or the tree its
+// header names), with memory independent of its size. A damaged blob gives
+// an error wrapping ErrCorrupt, a missing one an error wrapping
+// ErrNotFound.
 func (s *Store) VerifyBlob(ctx context.Context, hash string) error {
 	rc, size, err := s.OpenBlob(ctx, hash)
 	if err != nil {

@@ -24,8 +24,9 @@ func cmdVerify(sc Scope) *command.Command {
 		Short:     "check every record and blob of runs, and remove what is damaged",
 		Long: `Verify checks runs in full: every record (run, end, heartbeat, resume claims,
 every attempt) against its checksum, and every artifact and config blob a
-record refers to: header, length and SHA-256, read to the end. It prints
-one line per problem (which object, what is wrong) and a summary. Without
+record refers to: header, length and hash (SHA-256; for files, a SHA-256
+tree), read to the end. It prints one line per problem (which object, what
+is wrong) and a summary. Without
 an argument it checks every run (in the stepflow command: of every flow);
 RUN may be "latest".
 
