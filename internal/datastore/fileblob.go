@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // PutBlobFile stores the content of the file at path as a blob, streaming
@@ -42,7 +43,7 @@ func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, er
 	if st, ok := s.b.(Stager); ok {
 		return s.putFileStaged(ctx, st, f, before)
 	}
-	hash, err := hashCopy(io.Discard, &unchangedReader{r: io.LimitReader(ContextReader(ctx, f), size), f: f, before: before}, size)
+	hash, err := copyLeaves(ctx, nil, 0, f, before)
 	if err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", path, err)
 	}
@@ -80,7 +81,7 @@ func (s *Store) putFileStaged(ctx context.Context, st Stager, f *os.File, before
 	if _, err := sw.Write(namedBlobHeader(codecRaw, namingTree, size)); err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", f.Name(), err)
 	}
-	hash, err := hashCopy(ctxWriter{ctx, sw}, &unchangedReader{r: io.LimitReader(f, size), f: f, before: before}, size)
+	hash, err := copyLeaves(ctx, sw, blobHeaderSize, f, before)
 	if err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", f.Name(), err)
 	}
@@ -90,34 +91,61 @@ func (s *Store) putFileStaged(ctx context.Context, st Stager, f *os.File, before
 	return hash, size, nil
 }
 
-// hashCopy copies exactly size bytes from r to w and returns their hex
-// TreeHash: this goroutine reads the bytes leaf by leaf into buffers and
-// writes each, and hashWorkers goroutines hash the leaves already read
-// meanwhile, so on two cores the copy and the hashing share both. A
-// buffer is refilled only once written and hashed, so the bytes hashed
-// are the bytes written. Memory: copyBuffers buffers of TreeLeaf bytes.
-func hashCopy(w io.Writer, r io.Reader, size int64) (string, error) {
-	const copyBuffers = 6
-	workers := hashWorkers()
+// copyLeaves copies the bytes of f (whose stat is before) into dst from
+// offset base on, and returns their TreeHash. hashWorkers goroutines each
+// take the next leaf, read it at its offset into their own buffer, write
+// it at its offset and hash it, so reading and hashing run on every core
+// (writes into one file take its lock in turn), and no goroutine is the
+// bottleneck of the others. The bytes hashed are the bytes written. With
+// dst nil it only hashes. A file that changed size or modification time
+// meanwhile is refused. Memory: one leaf buffer per worker.
+func copyLeaves(ctx context.Context, dst io.WriterAt, base int64, f *os.File, before os.FileInfo) (string, error) {
+	size := before.Size()
+	leaves := (size + TreeLeaf - 1) / TreeLeaf
 	type leaf struct {
-		seq int
-		b   []byte
+		seq int64
 		sum [sha256.Size]byte
 	}
-	free := make(chan []byte, copyBuffers)
-	for range copyBuffers {
-		free <- make([]byte, TreeLeaf)
+	var (
+		next     atomic.Int64
+		errOnce  sync.Once
+		firstErr error
+		failed   atomic.Bool
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err })
+		failed.Store(true)
 	}
-	toHash := make(chan leaf, copyBuffers)
-	hashed := make(chan leaf, copyBuffers)
+	hashed := make(chan leaf, hashWorkers())
 	var wg sync.WaitGroup
-	for range workers {
+	for range min(int64(hashWorkers()), max(leaves, 1)) {
 		wg.Go(func() {
-			for l := range toHash {
-				l.sum = leafSum(l.b)
-				free <- l.b[:cap(l.b)]
-				l.b = nil
-				hashed <- l
+			buf := make([]byte, min(TreeLeaf, size))
+			for !failed.Load() {
+				i := next.Add(1) - 1
+				if i >= leaves {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					return
+				}
+				off := i * TreeLeaf
+				b := buf[:min(TreeLeaf, size-off)]
+				if _, err := f.ReadAt(b, off); err != nil {
+					if err == io.EOF {
+						err = fmt.Errorf("file %s changed while it was being stored (shorter than %d bytes); leave it alone until the step ends", f.Name(), size)
+					}
+					fail(err)
+					return
+				}
+				if dst != nil {
+					if _, err := dst.WriteAt(b, base+off); err != nil {
+						fail(err)
+						return
+					}
+				}
+				hashed <- leaf{seq: i, sum: leafSum(b)}
 			}
 		})
 	}
@@ -125,49 +153,29 @@ func hashCopy(w io.Writer, r io.Reader, size int64) (string, error) {
 		wg.Wait()
 		close(hashed)
 	}()
-	hc := make(chan string, 1)
-	go func() { // the root takes the leaf digests in order
-		root := treeRoot(size)
-		pending := make(map[int][sha256.Size]byte, copyBuffers)
-		next := 0
-		for l := range hashed {
-			pending[l.seq] = l.sum
-			for sum, ok := pending[next]; ok; sum, ok = pending[next] {
-				root.Write(sum[:])
-				delete(pending, next)
-				next++
-			}
-		}
-		hc <- hexSum(root)
-	}()
-	var n int64
-	var err error
-	for seq := 0; err == nil; seq++ {
-		b := <-free
-		var m int
-		m, err = io.ReadFull(r, b)
-		if m == 0 {
-			free <- b
-			break
-		}
-		n += int64(m)
-		// The leaf is hashed while it is written: both only read b,
-		// which goes back to free once hashed, and this loop takes
-		// another buffer only after the write.
-		toHash <- leaf{seq: seq, b: b[:m]}
-		if _, werr := w.Write(b[:m]); werr != nil && err == nil {
-			err = werr
+	// The root takes the leaf digests in order; at most one per worker
+	// waits for an earlier one.
+	root := treeRoot(size)
+	pending := make(map[int64][sha256.Size]byte, hashWorkers())
+	var done int64
+	for l := range hashed {
+		pending[l.seq] = l.sum
+		for sum, ok := pending[done]; ok; sum, ok = pending[done] {
+			root.Write(sum[:])
+			delete(pending, done)
+			done++
 		}
 	}
-	close(toHash)
-	hash := <-hc
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = nil
+	if firstErr != nil {
+		return "", firstErr
 	}
-	if err == nil && n != size {
-		err = fmt.Errorf("read %d bytes, want %d", n, size)
+	if done != leaves {
+		return "", fmt.Errorf("hashed %d leaves of %d", done, leaves)
 	}
-	return hash, err
+	if err := checkUnchanged(f, before); err != nil {
+		return "", err
+	}
+	return hexSum(root), nil
 }
 
 // hashWorkers is how many goroutines hash the leaves of a file blob.

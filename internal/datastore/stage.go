@@ -20,9 +20,13 @@ type Stager interface {
 }
 
 // Staged is an object being written under a temporary name. Write appends
-// to it; nothing of it is visible to Load, Stat or List until Commit.
+// to it; WriteAt writes at an offset, from several goroutines at once
+// (PutBlobFile appends a file blob's header with Write, then writes the
+// file's leaves at their offsets side by side); a gap never written reads
+// as zeros. Nothing of it is visible to Load, Stat or List until Commit.
 type Staged interface {
 	io.Writer
+	io.WriterAt
 
 	// Commit gives the object its name with Save's guarantees: atomically
 	// (readers see nothing or the whole object), replacing an object of

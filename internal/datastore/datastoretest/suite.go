@@ -484,6 +484,42 @@ func testStage(t *testing.T, b datastore.Backend) {
 	if err := w.Commit(ctx, "st/blobs/ab/x"); err != nil {
 		t.Fatal(err)
 	}
+
+	// WriteAt: pieces at their offsets, out of order and from two
+	// goroutines, after a header appended with Write.
+	w, err = st.Stage(ctx, "st/blobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data[:5]); err != nil {
+		t.Fatal(err)
+	}
+	const piece = 1 << 20
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for g := range 2 {
+		wg.Go(func() {
+			for off := 5 + int64(1-g)*piece; off < int64(len(data)); off += 2 * piece {
+				if _, err := w.WriteAt(data[off:min(off+piece, int64(len(data)))], off); err != nil {
+					errs[g] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("WriteAt: %v", err)
+	}
+	if err := w.Commit(ctx, "st/blobs/ab/w"); err != nil {
+		t.Fatal(err)
+	}
+	if got := load(t, b, "st/blobs/ab/w"); !bytes.Equal(got, data) {
+		t.Errorf("object written with WriteAt: %d bytes, want the %d written", len(got), len(data))
+	}
+	if err := b.Remove(ctx, "st/blobs/ab/w"); err != nil {
+		t.Fatal(err)
+	}
 	w.Discard() // after Commit: nothing happens
 	if got := load(t, b, "st/blobs/ab/x"); !bytes.Equal(got, data) {
 		t.Errorf("committed object: %d bytes, want the %d written", len(got), len(data))

@@ -763,6 +763,8 @@ type staged struct {
 
 func (s *staged) Write(p []byte) (int, error) { return s.f.Write(p) }
 
+func (s *staged) WriteAt(p []byte, off int64) (int, error) { return s.f.WriteAt(p, off) }
+
 func (s *staged) Commit(ctx context.Context, name string) (err error) {
 	if s.done {
 		return fmt.Errorf("commit %s: staged object already committed or discarded", name)
