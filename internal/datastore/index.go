@@ -48,8 +48,8 @@ type IndexEntry struct {
 	OriginRun string
 }
 
-// escapeIndex escapes a task id or run id for an entry's name: "%" as
-// "%25" and "." as "%2E".
+// escapeIndex escapes a step name, task id or run id for an entry's name:
+// "%" as "%25" and "." as "%2E".
 func escapeIndex(s string) string {
 	n := strings.Count(s, "%") + strings.Count(s, ".")
 	if n == 0 {

@@ -498,12 +498,7 @@ func TestStoreDetectsCorruption(t *testing.T) {
 				t.Fatalf("GetBlob intact: %d bytes, %v", len(got), err)
 			}
 			name := "Flow/blobs/" + hash[:2] + "/" + hash
-			rc, err := b.Load(ctx, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stored, _ := io.ReadAll(rc)
-			rc.Close()
+			stored := loadObject(t, b, name)
 			for _, damage := range []struct {
 				what string
 				fn   func([]byte) []byte
@@ -512,13 +507,7 @@ func TestStoreDetectsCorruption(t *testing.T) {
 				{"flip last", func(s []byte) []byte { s[len(s)-1] ^= 1; return s }},
 				{"truncate", func(s []byte) []byte { return s[:len(s)/2] }},
 			} {
-				bad := damage.fn(bytes.Clone(stored))
-				_, err := b.Client().PutObject(ctx, &awss3.PutObjectInput{
-					Bucket: aws.String(b.Bucket()), Key: aws.String(b.Key(name)), Body: bytes.NewReader(bad),
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
+				overwrite(t, b, name, damage.fn(bytes.Clone(stored)))
 				_, err = st.GetBlob(ctx, hash)
 				if !errors.Is(err, datastore.ErrCorrupt) || !strings.Contains(err.Error(), name) {
 					t.Errorf("%s: GetBlob error = %v, want ErrCorrupt naming %s", damage.what, err, name)
@@ -572,19 +561,36 @@ func TestFileBlob(t *testing.T) {
 		t.Fatalf("read back %d bytes, %v", len(got), err)
 	}
 	name := "Flow/blobs/" + hash[:2] + "/" + hash
-	rc, err := b.Load(ctx, name)
+	stored := loadObject(t, b, name)
+	stored[len(stored)-1<<20] ^= 1 // in the last full leaf
+	overwrite(t, b, name, stored)
+	if _, err := read(); !errors.Is(err, datastore.ErrCorrupt) {
+		t.Errorf("reading a damaged file blob: %v, want ErrCorrupt", err)
+	}
+}
+
+// loadObject returns the stored bytes of object name.
+func loadObject(t *testing.T, b *s3store.Backend, name string) []byte {
+	t.Helper()
+	rc, err := b.Load(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, _ := io.ReadAll(rc)
-	rc.Close()
-	stored[len(stored)-1<<20] ^= 1 // in the last full leaf
-	if _, err := b.Client().PutObject(ctx, &awss3.PutObjectInput{
-		Bucket: aws.String(b.Bucket()), Key: aws.String(b.Key(name)), Body: bytes.NewReader(stored),
-	}); err != nil {
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := read(); !errors.Is(err, datastore.ErrCorrupt) {
-		t.Errorf("reading a damaged file blob: %v, want ErrCorrupt", err)
+	return data
+}
+
+// overwrite replaces object name with data behind the backend's back, as
+// damage would.
+func overwrite(t *testing.T, b *s3store.Backend, name string, data []byte) {
+	t.Helper()
+	if _, err := b.Client().PutObject(context.Background(), &awss3.PutObjectInput{
+		Bucket: aws.String(b.Bucket()), Key: aws.String(b.Key(name)), Body: bytes.NewReader(data),
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
