@@ -92,10 +92,10 @@ func (s *Store) putFileStaged(ctx context.Context, st Stager, f *os.File, before
 
 // copyLeaves copies the bytes of f (whose stat is before) into dst from
 // offset base on, and returns their TreeHash. hashWorkers goroutines each
-// take the next leaf, read it at its offset into their own buffer, write
-// it at its offset and hash it, so reading and hashing run on every core
-// (writes into one file take its lock in turn), and no goroutine is the
-// bottleneck of the others. The bytes hashed are the bytes written. With
+// take the next leaf, read it at its offset into their own buffer, hash
+// it and write it at its offset, so reading and hashing run on every core
+// and no goroutine is the bottleneck of the others; the writes take a
+// mutex in turn. The bytes hashed are the bytes written. With
 // dst nil it only hashes. A file that changed size or modification time
 // meanwhile is refused. Memory: one leaf buffer per worker.
 func copyLeaves(ctx context.Context, dst io.WriterAt, base int64, f *os.File, before os.FileInfo) (string, error) {
@@ -110,6 +110,7 @@ func copyLeaves(ctx context.Context, dst io.WriterAt, base int64, f *os.File, be
 		errOnce  sync.Once
 		firstErr error
 		failed   atomic.Bool
+		writing  sync.Mutex
 	)
 	fail := func(err error) {
 		errOnce.Do(func() { firstErr = err })
@@ -138,13 +139,22 @@ func copyLeaves(ctx context.Context, dst io.WriterAt, base int64, f *os.File, be
 					fail(err)
 					return
 				}
+				sum := leafSum(b)
 				if dst != nil {
-					if _, err := dst.WriteAt(b, base+off); err != nil {
+					// One write at a time: the filesystem takes the
+					// file's lock for each write anyway, and a writer
+					// waiting here sleeps, where one waiting for the
+					// kernel's lock spins on the core another worker
+					// could hash on.
+					writing.Lock()
+					_, err := dst.WriteAt(b, base+off)
+					writing.Unlock()
+					if err != nil {
 						fail(err)
 						return
 					}
 				}
-				hashed <- leaf{seq: i, sum: leafSum(b)}
+				hashed <- leaf{seq: i, sum: sum}
 			}
 		})
 	}
