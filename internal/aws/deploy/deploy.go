@@ -194,7 +194,7 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	// A machine created by someone else between claim and create passes
 	// the same checks before it is updated.
 	recheck := func(have *Deployment) error {
-		return checkOwner(have, f.Name, o.User, o.Authorize, readToken(o.TokenDir, name), "redeploy")
+		return checkOwner(have, f.Name, statemachine.MachineScope(f, o.Settings), o.User, o.Authorize, readToken(o.TokenDir, name), "redeploy")
 	}
 	arn, state, err := putStateMachine(ctx, c, d, want, recheck)
 	if err != nil {
@@ -238,7 +238,7 @@ func claim(ctx context.Context, c *Clients, o Options, name string) (d *Deployme
 			return nil, "", "", userf("state machine %s is being deleted; wait until AWS has finished deleting it (usually a minute), then deploy again", name)
 		}
 	}
-	if err := checkOwner(d, f.Name, o.User, o.Authorize, readToken(o.TokenDir, name), "redeploy"); err != nil {
+	if err := checkOwner(d, f.Name, statemachine.MachineScope(f, o.Settings), o.User, o.Authorize, readToken(o.TokenDir, name), "redeploy"); err != nil {
 		return nil, "", "", err
 	}
 	token, tokenState = "", "minted"
@@ -266,6 +266,7 @@ func wantedMachine(o Options, name, token string, res *statemachine.Result) (*De
 		tags[k] = v
 	}
 	tags[TagFlow], tags[TagToken], tags[TagOwner] = f.Name, token, o.User
+	tags[TagScope] = statemachine.MachineScope(f, s)
 	return &Deployment{Name: name, Definition: def.String(), RoleArn: s.SFNRole, Logging: loggingConfig(o.LogExecutionHistory, s.LogGroupARN), Tags: tags}, nil
 }
 

@@ -90,6 +90,13 @@ func setup(t *testing.T, scheduled bool) *env {
 	}}
 }
 
+// ops operates the deployment e.opts names, as the step-functions
+// commands do.
+func (e *env) ops() *deploy.Ops {
+	f, s := e.opts.Graph.Flow, e.opts.Settings
+	return &deploy.Ops{C: e.c, Machine: statemachine.MachineName(f, s), Flow: f.Name, Scope: statemachine.MachineScope(f, s), Prog: "testflow"}
+}
+
 func (e *env) create(t *testing.T) error {
 	t.Helper()
 	e.out.Reset()
@@ -320,7 +327,7 @@ func TestProductionTokens(t *testing.T) {
 func TestOperations(t *testing.T) {
 	e := setup(t, false)
 	ctx := context.Background()
-	ops := &deploy.Ops{C: e.c, Machine: "TestFlow", Flow: "TestFlow", Prog: "testflow"}
+	ops := e.ops()
 	if _, err := ops.Trigger(ctx, nil, "ada"); !usage.Is(err) || !strings.Contains(err.Error(), "not deployed") {
 		t.Errorf("trigger before deploy: %v", err)
 	}

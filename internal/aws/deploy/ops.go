@@ -35,6 +35,7 @@ type Ops struct {
 	C       *Clients
 	Machine string // state machine name
 	Flow    string
+	Scope   string // statemachine.MachineScope of the flow and settings
 	Prog    string // the flow binary's name, for suggested commands
 }
 
@@ -319,7 +320,7 @@ func (o *Ops) Terminate(ctx context.Context, runID, user, authorizeToken, tokenD
 	if err != nil {
 		return time.Time{}, err
 	}
-	if err := checkOwner(d, o.Flow, user, authorizeToken, readToken(tokenDir, o.Machine), "terminate runs of"); err != nil {
+	if err := checkOwner(d, o.Flow, o.Scope, user, authorizeToken, readToken(tokenDir, o.Machine), "terminate runs of"); err != nil {
 		return time.Time{}, err
 	}
 	ex, err := o.execution(ctx, d, runID)
@@ -352,7 +353,7 @@ func (o *Ops) Resume(ctx context.Context, runID, user, authorizeToken, tokenDir 
 	if err != nil {
 		return err
 	}
-	if err := checkOwner(d, o.Flow, user, authorizeToken, readToken(tokenDir, o.Machine), "resume runs of"); err != nil {
+	if err := checkOwner(d, o.Flow, o.Scope, user, authorizeToken, readToken(tokenDir, o.Machine), "resume runs of"); err != nil {
 		return err
 	}
 	ex, err := o.execution(ctx, d, runID)
@@ -395,7 +396,7 @@ func (o *Ops) Delete(ctx context.Context, force bool, user, authorizeToken, toke
 	if err != nil {
 		return nil, err
 	}
-	if err := checkOwner(d, o.Flow, user, authorizeToken, readToken(tokenDir, o.Machine), "delete"); err != nil {
+	if err := checkOwner(d, o.Flow, o.Scope, user, authorizeToken, readToken(tokenDir, o.Machine), "delete"); err != nil {
 		return nil, err
 	}
 	running, err := listRuns(ctx, o.C, d.Arn, "RUNNING", 1)

@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepflow/stepflow"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
+	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -67,7 +70,7 @@ func TestOpsOwnership(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := setup(t, false)
 			e.f.AddMachine("TestFlow", otherDef, "arn:aws:iam::123456789012:role/other", c.tags)
-			ops := &deploy.Ops{C: e.c, Machine: "TestFlow", Flow: "TestFlow", Prog: "testflow"}
+			ops := e.ops()
 			if _, err := ops.Delete(ctx, true, "alice", "", "", "TestFlow"); !usage.Is(err) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("delete --force: %v, want %q", err, c.want)
 			}
@@ -90,5 +93,62 @@ func TestOpsOwnership(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestScopeOwnership: project "a" without a branch and branch "a" without
+// a project both name the state machine a-TestFlow. Whichever deploys
+// second is refused, as are delete, terminate and resume of the other's
+// machine, which stays as it was. A machine deployed before the scope tag
+// existed is taken over, and its redeploy adds the tag.
+func TestScopeOwnership(t *testing.T) {
+	ctx := context.Background()
+	e := setup(t, false)
+	e.opts.Settings.Branch = "a"
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	m := e.f.Machine("a-TestFlow")
+	if m == nil || m.Tags[deploy.TagScope] != "prefix= project= branch=a" {
+		t.Fatalf("branch a: machine %+v, want a-TestFlow tagged with its scope", m)
+	}
+	def := m.Definition
+
+	e.opts.Settings.Branch = ""
+	b := stepflow.New[testFlow]("TestFlow").Project("a").
+		Step("start", (*testFlow).step, stepflow.Next("end")).
+		Step("end", (*testFlow).step)
+	g, err := graph.New(flow.MustDefinitionOf(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.opts.Graph = g
+	const want = "state machine a-TestFlow is the deployment of flow TestFlow with no name prefix, no project, branch a, and this command names it with no name prefix, project a, no branch"
+	if err := e.create(t); !usage.Is(err) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("project a: %v, want bad input saying %q", err, want)
+	}
+	ops := e.ops()
+	if _, err := ops.Delete(ctx, true, "alice", "", "", "TestFlow"); !usage.Is(err) || !strings.Contains(err.Error(), want) {
+		t.Errorf("delete --force: %v, want %q", err, want)
+	}
+	if _, err := ops.Terminate(ctx, "sfn-x", "alice", "", ""); !usage.Is(err) || !strings.Contains(err.Error(), want) {
+		t.Errorf("terminate: %v, want %q", err, want)
+	}
+	if err := ops.Resume(ctx, "sfn-x", "alice", "", "", m.Created); !usage.Is(err) || !strings.Contains(err.Error(), want) {
+		t.Errorf("resume: %v, want %q", err, want)
+	}
+	if m := e.f.Machine("a-TestFlow"); m == nil || m.Definition != def || m.Tags[deploy.TagScope] != "prefix= project= branch=a" {
+		t.Errorf("the branch's machine was changed: %+v", m)
+	}
+
+	// Before the scope tag: taken over, and tagged.
+	old := setup(t, false)
+	old.opts.Graph = g
+	old.f.AddMachine("a-TestFlow", otherDef, "arn:aws:iam::123456789012:role/other", map[string]string{deploy.TagFlow: "TestFlow", deploy.TagOwner: "alice"})
+	if err := old.create(t); err != nil {
+		t.Fatalf("redeploy of a machine without the scope tag: %v", err)
+	}
+	if m := old.f.Machine("a-TestFlow"); m.Tags[deploy.TagScope] != "prefix= project=a branch=" {
+		t.Errorf("scope tag after the redeploy: %q", m.Tags[deploy.TagScope])
 	}
 }

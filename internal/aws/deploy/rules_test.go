@@ -145,7 +145,7 @@ func TestCreateRules(t *testing.T) {
 	// A rule of another state machine whose name starts alike is not
 	// this flow's.
 	e.f.Reset()
-	ops := &deploy.Ops{C: e.c, Machine: "TestFlow", Flow: "TestFlow", Prog: "testflow"}
+	ops := e.ops()
 	e.opts.Graph = triggeredGraph(t, twoTriggers)
 	e.opts.Settings.Branch = "b"
 	if err := e.create(t); err != nil {
@@ -205,7 +205,7 @@ func TestCreateRulesAccessDenied(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.f.Fail("DeleteRule", "AccessDeniedException", 1)
-	ops := &deploy.Ops{C: e.c, Machine: "TestFlow", Flow: "TestFlow", Prog: "testflow"}
+	ops := e.ops()
 	if _, err := ops.Delete(context.Background(), false, "alice", "", e.opts.TokenDir, "TestFlow"); !usage.Is(err) || !strings.Contains(err.Error(), "delete event rule") {
 		t.Errorf("delete with DeleteRule denied: %v", err)
 	}

@@ -21,6 +21,9 @@ const (
 	TagFlow  = "stepflow:flow"
 	TagToken = "stepflow:production-token"
 	TagOwner = "stepflow:owner"
+	// TagScope holds statemachine.MachineScope: the name prefix, project
+	// and branch the machine was deployed with.
+	TagScope = "stepflow:scope"
 )
 
 // NewToken mints a production token for a state machine: its lower-cased

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stepflow/stepflow/internal/aws/deploy"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -19,7 +18,7 @@ func TestTriggerNamesTheExecution(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	ops := &deploy.Ops{C: e.c, Machine: "TestFlow", Flow: "TestFlow", Prog: "testflow"}
+	ops := e.ops()
 
 	e.f.Reset()
 	e.f.FailAfter("StartExecution", "InternalServerException", 1)

@@ -100,7 +100,7 @@ func connect(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemach
 	if err != nil {
 		return nil, err
 	}
-	return &deploy.Ops{C: c, Machine: statemachine.MachineName(f.Def, s), Flow: f.Def.Name, Prog: env.Invocation()}, nil
+	return &deploy.Ops{C: c, Machine: statemachine.MachineName(f.Def, s), Flow: f.Def.Name, Scope: statemachine.MachineScope(f.Def, s), Prog: env.Invocation()}, nil
 }
 
 // create deploys the flow: code package, configs, job definitions, state

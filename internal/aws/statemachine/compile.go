@@ -412,6 +412,19 @@ func MachineName(f *flow.Flow, s Settings) string {
 	return shorten(name, MaxName)
 }
 
+// MachineScope is what MachineName encodes besides the flow's name: the
+// name prefix, the project and the branch, as "prefix=P project=Q
+// branch=B" (a valid AWS tag value; at most 256 characters). Two
+// deployments can share a name (project "a" without a branch, and branch
+// "a" without a project, are both a-Flow) but never a scope: deploy tags
+// each state machine with its scope and refuses one of another.
+func MachineScope(f *flow.Flow, s Settings) string {
+	return shorten("prefix="+sanitize(s.NamePrefix)+" project="+f.Project+" branch="+sanitize(s.Branch), maxTagValue)
+}
+
+// maxTagValue is the length limit of an AWS tag value.
+const maxTagValue = 256
+
 // ScheduleName is the EventBridge Scheduler schedule name of a state
 // machine.
 func ScheduleName(machine string) string { return shorten(machine, maxScheduleName) }
