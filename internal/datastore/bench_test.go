@@ -15,6 +15,19 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore"
 )
 
+// inputFile writes size bytes of fillPayload(randomFrac) to dir/name and
+// returns its path and content: the input of a file-blob test.
+func inputFile(t testing.TB, dir, name string, size int, randomFrac float64) (string, []byte) {
+	t.Helper()
+	data := make([]byte, size)
+	fillPayload(data, randomFrac)
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, data
+}
+
 // fillPayload fills b with a realistic artifact: the first randomFrac of it
 // is random bytes (like already-compressed or float noise data) and the rest
 // is CSV-like text (row number, a 2-decimal measurement, a sensor name).

@@ -310,12 +310,7 @@ func TestCompareTaskIDs(t *testing.T) {
 func TestPutBlobFile(t *testing.T) {
 	s, dir := newStore(t)
 	ctx := context.Background()
-	data := make([]byte, 1<<20+3)
-	fillPayload(data, 0.5)
-	path := filepath.Join(dir, "input.bin")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path, data := inputFile(t, dir, "input.bin", 1<<20+3, 0.5)
 	h, size, err := s.PutBlobFile(ctx, path)
 	if err != nil || size != int64(len(data)) || h != datastore.TreeHash(data) {
 		t.Fatalf("PutBlobFile = %s, %d, %v; want %s, %d", h, size, err, datastore.TreeHash(data), len(data))
@@ -421,12 +416,7 @@ func TestPutBlobStaged(t *testing.T) {
 func TestPutBlobFileStaged(t *testing.T) {
 	ctx := context.Background()
 	s, dir := newStore(t)
-	data := make([]byte, 4<<20) // a multiple of the copy buffer
-	fillPayload(data, 1)
-	path := filepath.Join(dir, "input.bin")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path, data := inputFile(t, dir, "input.bin", 4<<20, 1) // a multiple of the copy buffer
 	h, _, err := s.PutBlobFile(ctx, path)
 	if err != nil || h != datastore.TreeHash(data) {
 		t.Fatalf("PutBlobFile = %s, %v", h, err)
@@ -482,10 +472,7 @@ type onlyBackend struct{ datastore.Backend }
 func TestOpenFileBlob(t *testing.T) {
 	ctx := context.Background()
 	s, dir := newStore(t)
-	data := make([]byte, 2<<20+11)
-	fillPayload(data, 1)
-	path := filepath.Join(dir, "in")
-	os.WriteFile(path, data, 0o644)
+	path, data := inputFile(t, dir, "in", 2<<20+11, 1)
 	h, _, err := s.PutBlobFile(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -556,10 +543,7 @@ func TestPutBlobTwoPass(t *testing.T) {
 	ctx := context.Background()
 	local, dir := newStore(t)
 	s := datastore.NewStore(onlyBackend{local.Backend()}, "Flow")
-	data := make([]byte, 3<<20+1)
-	fillPayload(data, 0.5)
-	path := filepath.Join(dir, "in")
-	os.WriteFile(path, data, 0o644)
+	path, data := inputFile(t, dir, "in", 3<<20+1, 0.5)
 	h, size, err := s.PutBlobFile(ctx, path)
 	if err != nil || h != datastore.TreeHash(data) || size != int64(len(data)) {
 		t.Fatalf("PutBlobFile = %s, %d, %v", h, size, err)

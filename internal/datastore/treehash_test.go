@@ -37,12 +37,7 @@ func TestTreeHashPython(t *testing.T) {
 	remote := datastore.NewStore(onlyBackend{local.Backend()}, "Flow")
 	var paths []string
 	for _, n := range treeSizes {
-		data := make([]byte, n)
-		fillPayload(data, 1)
-		p := filepath.Join(dir, fmt.Sprint(n))
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		p, _ := inputFile(t, dir, fmt.Sprint(n), n, 1)
 		paths = append(paths, p)
 	}
 	const script = `import hashlib, os, struct, sys
@@ -119,10 +114,7 @@ func TestTreeHashSplits(t *testing.T) {
 func TestTreeBlobVerified(t *testing.T) {
 	ctx := context.Background()
 	s, dir := newStore(t)
-	data := make([]byte, 2*datastore.TreeLeaf+7)
-	fillPayload(data, 1)
-	path := filepath.Join(dir, "in")
-	os.WriteFile(path, data, 0o644)
+	path, data := inputFile(t, dir, "in", 2*datastore.TreeLeaf+7, 1)
 	h, _, err := s.PutBlobFile(ctx, path)
 	if err != nil {
 		t.Fatal(err)
