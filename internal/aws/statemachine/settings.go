@@ -13,10 +13,20 @@ import (
 // them. A step's own stepflow.Batch options override the
 // queue, image and roles.
 type Settings struct {
-	Region        string // AWS region, e.g. us-east-1
-	Partition     string // aws, aws-cn, aws-us-gov; default: from SFNRole, else Region
-	Queue         string // AWS Batch job queue (name or ARN)
-	Image         string // container image holding nothing but a shell, aws CLI or curl
+	Region    string // AWS region, e.g. us-east-1
+	Partition string // aws, aws-cn, aws-us-gov; default: from SFNRole, else Region
+	Queue     string // AWS Batch job queue (name or ARN)
+	// Image is the flow's own image by digest (repository@sha256:...),
+	// which create builds and pushes to ImageRepository; set it only to
+	// deploy an image pushed before (step-functions image).
+	Image string
+	// ImageRepository is the container repository (ECR) create pushes the
+	// flow image to: the template's output ImageRepositoryUri.
+	ImageRepository string
+	// BaseImage is the image the flow binary is put on; empty: an empty
+	// base (the binary, CA roots and /tmp only). Pinned by digest when
+	// deployed.
+	BaseImage     string
 	JobRole       string // IAM role ARN the tasks assume (S3 datastore, DynamoDB)
 	ExecutionRole string // IAM role ARN for ECS; required on Fargate
 	SFNRole       string // IAM role ARN of the state machine (deploy only)
@@ -116,6 +126,8 @@ var settingList = []setting{
 	{"partition", "partition", "STEPFLOW_PARTITION", func(s *Settings) *string { return &s.Partition }},
 	{"batch_queue", "queue", "STEPFLOW_BATCH_QUEUE", func(s *Settings) *string { return &s.Queue }},
 	{"batch_image", "image", "STEPFLOW_BATCH_IMAGE", func(s *Settings) *string { return &s.Image }},
+	{"image_repository", "image-repository", "STEPFLOW_IMAGE_REPOSITORY", func(s *Settings) *string { return &s.ImageRepository }},
+	{"base_image", "base-image", "STEPFLOW_BASE_IMAGE", func(s *Settings) *string { return &s.BaseImage }},
 	{"batch_job_role", "job-role", "STEPFLOW_BATCH_JOB_ROLE", func(s *Settings) *string { return &s.JobRole }},
 	{"batch_execution_role", "execution-role", "STEPFLOW_BATCH_EXECUTION_ROLE", func(s *Settings) *string { return &s.ExecutionRole }},
 	{"sfn_role", "sfn-role", "STEPFLOW_SFN_ROLE", func(s *Settings) *string { return &s.SFNRole }},
