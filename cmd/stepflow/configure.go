@@ -30,13 +30,14 @@ var prompts = []struct{ key, what string }{
 	{"region", "AWS region, e.g. us-east-1"},
 	{"datastore_root", "S3 datastore root, s3://bucket/prefix"},
 	{"batch_queue", "AWS Batch job queue (name or ARN)"},
-	{"batch_image", "container image of the tasks (a shell and the aws CLI)"},
+	{"image_repository", "ECR repository URI create pushes the flow images to"},
 	{"batch_job_role", "IAM role ARN the tasks run as"},
 	{"batch_execution_role", "IAM role ARN of ECS (Fargate only; empty for EC2)"},
 	{"sfn_role", "IAM role ARN the state machines run as"},
 	{"scheduler_role", "IAM role ARN EventBridge Scheduler starts scheduled runs with"},
 	{"dynamodb_table", "DynamoDB table for foreach and switch bookkeeping"},
 	{"sfn_log_group_arn", "CloudWatch Logs group ARN for --log-execution-history (optional)"},
+	{"dead_letter_queue", "SQS queue ARN that keeps the starts schedules and event rules could not make (optional)"},
 }
 
 func cmdConfigure() *command.Command {
@@ -184,6 +185,10 @@ func checkSetting(k, v string) error {
 		if !strings.HasPrefix(v, "arn:") {
 			return fmt.Errorf("%s %q is not an ARN; write arn:aws:...", k, v)
 		}
+	case k == "dead_letter_queue":
+		if f := strings.Split(v, ":"); len(f) != 6 || f[0] != "arn" || f[2] != "sqs" {
+			return fmt.Errorf("%s %q is not the ARN of an SQS queue; write arn:aws:sqs:REGION:ACCOUNT:NAME (the stack's output DeadLetterQueue)", k, v)
+		}
 	case strings.HasSuffix(k, "_endpoint") && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://"):
 		return fmt.Errorf("%s %q is not an http(s) URL", k, v)
 	}
@@ -191,8 +196,8 @@ func checkSetting(k, v string) error {
 }
 
 // stackOutputs reads CloudFormation outputs [{OutputKey, OutputValue}]
-// and maps each key to a config key: "DatastoreRoot" -> "datastore_root".
-// Outputs that are not settings are ignored.
+// and maps each key to a config key (settings.OutputKey). Outputs that are
+// not settings are ignored.
 func stackOutputs(file string) (map[string]string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -202,23 +207,9 @@ func stackOutputs(file string) (map[string]string, error) {
 	if err := json.Unmarshal(data, &outs); err != nil {
 		return nil, usage.Errorf("--from-outputs %s: not the JSON list of stack outputs (aws cloudformation describe-stacks --query Stacks[0].Outputs): %v", file, err)
 	}
-	known := map[string]bool{}
-	for _, s := range statemachine.SettingInfos() {
-		known[s.Key] = true
-	}
 	vals := map[string]string{}
 	for _, o := range outs {
-		var b strings.Builder
-		for i, r := range o.OutputKey {
-			if r >= 'A' && r <= 'Z' {
-				if i > 0 {
-					b.WriteByte('_')
-				}
-				r += 'a' - 'A'
-			}
-			b.WriteRune(r)
-		}
-		if k := b.String(); known[k] {
+		if k, ok := settings.OutputKey(o.OutputKey); ok {
 			vals[k] = o.OutputValue
 		}
 	}

@@ -199,6 +199,9 @@ func (f *Fake) listTargetsByRule(in any, _ *restArgs) (any, error) {
 		if it := t.InputTransformer; it != nil {
 			x["InputTransformer"] = m{"InputPathsMap": it.InputPathsMap, "InputTemplate": str(it.InputTemplate)}
 		}
+		if d := t.DeadLetterConfig; d != nil {
+			x["DeadLetterConfig"] = m{"Arn": str(d.Arn)}
+		}
 		targets = append(targets, x)
 	}
 	return m{"Targets": targets}, nil

@@ -1051,6 +1051,9 @@ func scheduleJSON(s *scheduler.GetScheduleOutput) m {
 	if s.Target.Input != nil {
 		t["Input"] = *s.Target.Input
 	}
+	if d := s.Target.DeadLetterConfig; d != nil {
+		t["DeadLetterConfig"] = m{"Arn": str(d.Arn)}
+	}
 	out := m{"Arn": str(s.Arn), "Name": str(s.Name), "GroupName": str(s.GroupName), "ScheduleExpression": str(s.ScheduleExpression),
 		"State": string(s.State), "FlexibleTimeWindow": m{"Mode": string(s.FlexibleTimeWindow.Mode)}, "Target": t}
 	if s.ScheduleExpressionTimezone != nil {

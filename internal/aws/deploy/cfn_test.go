@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stepflow/stepflow/internal/aws/statemachine"
+	awssettings "github.com/stepflow/stepflow/internal/aws/settings"
 )
 
 // Every output of the CloudFormation template names a config key, so
@@ -21,18 +21,13 @@ func TestTemplateOutputsAreSettings(t *testing.T) {
 	if !ok {
 		t.Fatal("no Outputs section")
 	}
-	known := map[string]bool{}
-	for _, s := range statemachine.SettingInfos() {
-		known[s.Key] = true
-	}
 	names := regexp.MustCompile(`(?m)^  ([A-Za-z]+):$`).FindAllStringSubmatch(outputs, -1)
 	if len(names) < 9 {
 		t.Fatalf("found %d outputs", len(names))
 	}
 	for _, m := range names {
-		key := strings.ToLower(regexp.MustCompile(`([a-z])([A-Z])`).ReplaceAllString(m[1], "${1}_${2}"))
-		if !known[key] {
-			t.Errorf("output %s maps to %q, which is not a config key", m[1], key)
+		if _, ok := awssettings.OutputKey(m[1]); !ok {
+			t.Errorf("output %s names no config key (settings.OutputKey)", m[1])
 		}
 	}
 }

@@ -203,7 +203,7 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	fmt.Fprintf(out, "state machine %s: %s\n", name, state)
 
 	// The schedule.
-	state, err = putSchedule(ctx, c, res.Schedule, statemachine.ScheduleName(name), arn, s.SchedulerRole)
+	state, err = putSchedule(ctx, c, res.Schedule, statemachine.ScheduleName(name), arn, s.SchedulerRole, s.DeadLetterQueue)
 	if err != nil {
 		return err
 	}
@@ -481,8 +481,9 @@ func putStateMachine(ctx context.Context, c *Clients, have, want *Deployment, re
 	return have.Arn, "updated (" + strings.Join(did, ", ") + ")", nil
 }
 
-// putSchedule makes the schedule match want (nil: no schedule).
-func putSchedule(ctx context.Context, c *Clients, want *statemachine.Schedule, name, machineArn, role string) (string, error) {
+// putSchedule makes the schedule match want (nil: no schedule). A start
+// the schedule cannot make goes to the SQS queue dlq ("": none).
+func putSchedule(ctx context.Context, c *Clients, want *statemachine.Schedule, name, machineArn, role, dlq string) (string, error) {
 	have, err := c.Scheduler.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(name)})
 	if errCode(err) == "ResourceNotFoundException" {
 		have, err = nil, nil
@@ -503,6 +504,9 @@ func putSchedule(ctx context.Context, c *Clients, want *statemachine.Schedule, n
 	if want.Target.RoleArn != "" {
 		target.RoleArn = aws.String(want.Target.RoleArn)
 	}
+	if dlq != "" {
+		target.DeadLetterConfig = &schedtypes.DeadLetterConfig{Arn: aws.String(dlq)}
+	}
 	fw := &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowMode(want.FlexibleTimeWindow.Mode)}
 	summary := want.ScheduleExpression + " " + want.ScheduleExpressionTimezone
 	if have == nil {
@@ -519,7 +523,7 @@ func putSchedule(ctx context.Context, c *Clients, want *statemachine.Schedule, n
 		aws.ToString(have.Description) == want.Description && string(have.State) == want.State &&
 		have.FlexibleTimeWindow != nil && have.FlexibleTimeWindow.Mode == fw.Mode &&
 		have.Target != nil && aws.ToString(have.Target.Arn) == machineArn && aws.ToString(have.Target.RoleArn) == aws.ToString(target.RoleArn) &&
-		aws.ToString(have.Target.Input) == want.Target.Input
+		aws.ToString(have.Target.Input) == want.Target.Input && dlqArn(have.Target.DeadLetterConfig) == dlq
 	if same {
 		return "unchanged", nil
 	}
@@ -530,4 +534,12 @@ func putSchedule(ctx context.Context, c *Clients, want *statemachine.Schedule, n
 		return "", awsErr("update schedule "+name, err)
 	}
 	return "updated (" + summary + ")", nil
+}
+
+// dlqArn is the queue of a schedule's dead-letter configuration, or "".
+func dlqArn(d *schedtypes.DeadLetterConfig) string {
+	if d == nil {
+		return ""
+	}
+	return aws.ToString(d.Arn)
 }

@@ -117,6 +117,9 @@ func putRules(ctx context.Context, c *Clients, f *flow.Flow, s statemachine.Sett
 		}
 		target := ebtypes.Target{Id: aws.String(TargetID), Arn: aws.String(machineArn), RoleArn: aws.String(role),
 			InputTransformer: &ebtypes.InputTransformer{InputPathsMap: r.InputPathsMap, InputTemplate: aws.String(r.InputTemplate)}}
+		if s.DeadLetterQueue != "" {
+			target.DeadLetterConfig = &ebtypes.DeadLetterConfig{Arn: aws.String(s.DeadLetterQueue)}
+		}
 		var targets []ebtypes.Target
 		if exists {
 			if targets, err = listTargets(ctx, c, name); err != nil {
@@ -177,6 +180,15 @@ func samePattern(a, b string) bool {
 func sameTarget(a, b ebtypes.Target) bool {
 	if aws.ToString(a.Arn) != aws.ToString(b.Arn) || aws.ToString(a.RoleArn) != aws.ToString(b.RoleArn) ||
 		a.Input != nil || a.InputPath != nil || a.InputTransformer == nil {
+		return false
+	}
+	dlq := func(t ebtypes.Target) string {
+		if t.DeadLetterConfig == nil {
+			return ""
+		}
+		return aws.ToString(t.DeadLetterConfig.Arn)
+	}
+	if dlq(a) != dlq(b) {
 		return false
 	}
 	ta, tb := a.InputTransformer, b.InputTransformer

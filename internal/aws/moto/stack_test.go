@@ -1,6 +1,7 @@
 package moto_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -82,7 +83,6 @@ func deployStack(t *testing.T, name string) []map[string]string {
 		TemplateBody: aws.String(motoTemplate(t)),
 		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam},
 		Parameters: []cfntypes.Parameter{
-			{ParameterKey: aws.String("BatchImage"), ParameterValue: aws.String("public.ecr.aws/aws-cli/aws-cli:latest")},
 			{ParameterKey: aws.String("Subnets"), ParameterValue: aws.String(subnets.Items[0].ID)},
 			{ParameterKey: aws.String("SecurityGroups"), ParameterValue: aws.String(groups.Items[0].ID)},
 		},
@@ -113,9 +113,13 @@ func TestTemplateAndCommands(t *testing.T) {
 	outputs := deployStack(t, "stepflow")
 	writeJSON(t, filepath.Join(home, "outputs.json"), outputs)
 	command(t, home, true, "stepflow", "configure", "aws", "--from-outputs", "outputs.json")
+	repo := checkConfigured(t, home, outputs)
+	// moto serves no registry: the flow image is given as pushed before
+	// (--image), by digest in the stack's repository.
+	image := repo + "@sha256:" + strings.Repeat("5e", 32)
 
 	// A linux binary of the flow is its code package (no cross-compile).
-	first, _ := command(t, home, true, "hello", "step-functions", "create", "--code-package", motoServer.bin["hello"])
+	first, _ := command(t, home, true, "hello", "step-functions", "create", "--image", image, "--code-package", motoServer.bin["hello"])
 	for _, want := range []string{
 		`(?m)^code package s3://\S+/stepflow/HelloFlow/code/[0-9a-f]{64}: uploaded$`,
 		`(?m)^job definition HelloFlow-[0-9a-f]{16}: registered`,
@@ -128,7 +132,7 @@ func TestTemplateAndCommands(t *testing.T) {
 	// Unchanged: reads only (moto's request recorder).
 	var second string
 	calls := record(t, func() {
-		second, _ = command(t, home, true, "hello", "step-functions", "create", "--code-package", motoServer.bin["hello"])
+		second, _ = command(t, home, true, "hello", "step-functions", "create", "--image", image, "--code-package", motoServer.bin["hello"])
 	})
 	t.Logf("second create: %v", calls)
 	if len(calls) < 5 {
@@ -171,4 +175,36 @@ func TestTemplateAndCommands(t *testing.T) {
 	if !strings.Contains(stderr, "is not deployed") {
 		t.Errorf("list-runs after delete: %s", stderr)
 	}
+}
+
+// checkConfigured checks that configure --from-outputs took the image
+// repository and the dead-letter queue from the stack's outputs, and that
+// they are the template's resources as moto created them: named from the
+// stack's Prefix (default "stepflow"). It returns the repository's URI.
+func checkConfigured(t *testing.T, home string, outputs []map[string]string) string {
+	t.Helper()
+	out := map[string]string{}
+	for _, o := range outputs {
+		out[o["OutputKey"]] = o["OutputValue"]
+	}
+	data, err := os.ReadFile(filepath.Join(home, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	for key, output := range map[string]string{"image_repository": "ImageRepositoryUri", "dead_letter_queue": "DeadLetterQueue"} {
+		if out[output] == "" || cfg[key] != out[output] {
+			t.Errorf("config %s = %v, want the stack's output %s = %q", key, cfg[key], output, out[output])
+		}
+	}
+	if !strings.HasSuffix(out["ImageRepositoryUri"], ".amazonaws.com/stepflow-flows") {
+		t.Errorf("ImageRepositoryUri %q: not the repository stepflow-flows", out["ImageRepositoryUri"])
+	}
+	if !regexp.MustCompile(`^arn:aws:sqs:us-east-1:\d{12}:stepflow-dead-letters$`).MatchString(out["DeadLetterQueue"]) {
+		t.Errorf("DeadLetterQueue %q: not the queue stepflow-dead-letters", out["DeadLetterQueue"])
+	}
+	return out["ImageRepositoryUri"]
 }

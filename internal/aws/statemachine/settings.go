@@ -47,6 +47,10 @@ type Settings struct {
 
 	// Deploy and operations only (internal/aws/deploy).
 	LogGroupARN string // CloudWatch Logs group ARN for --log-execution-history
+	// DeadLetterQueue is the ARN of the SQS queue the schedule and the
+	// triggers' event rules send a start they could not make to (the
+	// template's output DeadLetterQueue); empty: none.
+	DeadLetterQueue string
 	// Endpoint overrides, for tests and AWS-compatible services; empty: AWS.
 	SFNEndpoint       string
 	BatchEndpoint     string
@@ -140,6 +144,7 @@ var settingList = []setting{
 	{"platform", "platform", "STEPFLOW_PLATFORM", func(s *Settings) *string { return &s.Platform }},
 	{"assign_public_ip", "assign-public-ip", "STEPFLOW_ASSIGN_PUBLIC_IP", func(s *Settings) *string { return &s.AssignPublicIP }},
 	{"sfn_log_group_arn", "log-group-arn", "STEPFLOW_SFN_LOG_GROUP_ARN", func(s *Settings) *string { return &s.LogGroupARN }},
+	{"dead_letter_queue", "dead-letter-queue", "STEPFLOW_DEAD_LETTER_QUEUE", func(s *Settings) *string { return &s.DeadLetterQueue }},
 	{"sfn_endpoint", "sfn-endpoint", "STEPFLOW_SFN_ENDPOINT", func(s *Settings) *string { return &s.SFNEndpoint }},
 	{"batch_endpoint", "batch-endpoint", "STEPFLOW_BATCH_ENDPOINT", func(s *Settings) *string { return &s.BatchEndpoint }},
 	{"scheduler_endpoint", "scheduler-endpoint", "STEPFLOW_SCHEDULER_ENDPOINT", func(s *Settings) *string { return &s.SchedulerEndpoint }},
