@@ -215,6 +215,15 @@ func (f *Fake) Fail(op, code string, times int) {
 	}
 }
 
+// FailWith makes the next request of op fail with the AWS error code,
+// the HTTP status and the message given: an answer as AWS words it (e.g.
+// Batch's 403 AccessDeniedException naming the action it refused).
+func (f *Fake) FailWith(op, code string, status int, message string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults[op] = append(f.faults[op], fault{code: code, status: status, message: message})
+}
+
 // FailAfter makes the next times requests of op apply and then answer with
 // the AWS error code, as when the response is lost on the way back (the
 // SDK retries the request).

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -133,8 +132,8 @@ func awsErr(doing string, err error) error {
 		return fmt.Errorf("%s: %w", doing, err)
 	}
 	switch code := ae.ErrorCode(); {
-	case code == "AccessDeniedException" || code == "AccessDenied" || strings.HasSuffix(code, "AccessDenied"):
-		return userf("%s: access denied by AWS (%s); grant the permission listed for this command in docs/iam.md", doing, ae.ErrorMessage())
+	case isAccessDenied(code):
+		return deniedError(doing, ae, err)
 	case code == "ThrottlingException" || code == "TooManyRequestsException":
 		return fmt.Errorf("%s: AWS kept throttling the requests (retried with backoff): %s; try again later", doing, ae.ErrorMessage())
 	}
