@@ -150,7 +150,7 @@ func (r Resources) stepOption() flow.StepOption { return flow.Resources(r) }
 // Batch holds a step's AWS Batch settings. It is a StepOption. Its fields
 // override the deployment's defaults; local runs ignore them.
 type Batch struct {
-	Image         string            // container image
+	Image         string            // base image of the step's flow image (e.g. one with CUDA); default: the deployment's
 	Queue         string            // job queue name or ARN
 	JobRole       string            // IAM role ARN the task assumes
 	ExecutionRole string            // IAM role ARN for ECS (required on Fargate)

@@ -127,7 +127,6 @@ func newFlow() *stepflow.Flow[ParamsFlow] {
 		Step("heavy", (*ParamsFlow).Heavy, stepflow.Next("report"),
 			stepflow.Resources{CPU: 4, Memory: "8GiB", SharedMemory: "1GiB", Disk: "50GiB"},
 			stepflow.Batch{
-				Image:         "public.ecr.aws/docker/library/debian:bookworm-slim",
 				Queue:         "stepflow-ec2",
 				JobRole:       "arn:aws:iam::123456789012:role/stepflow-task",
 				ExecutionRole: "arn:aws:iam::123456789012:role/stepflow-ecs",

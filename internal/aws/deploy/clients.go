@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -33,7 +34,10 @@ type Clients struct {
 	Scheduler *scheduler.Client
 	Events    *eventbridge.Client // the triggers' rules, send-event
 	Logs      *cloudwatchlogs.Client
-	Region    string
+	// ECR makes the ECR client of a registry's region (the flow image's
+	// login: ecr:GetAuthorizationToken).
+	ECR    func(region string) *ecr.Client
+	Region string
 }
 
 // ClientOptions tune the clients (tests lower the backoff).
@@ -108,6 +112,13 @@ func NewClients(ctx context.Context, s statemachine.Settings, o ClientOptions) (
 			op.BaseEndpoint = ep(s.LogsEndpoint, op.BaseEndpoint)
 			op.Retryer = retryer()
 		}),
+		ECR: func(region string) *ecr.Client {
+			return ecr.NewFromConfig(cfg, func(op *ecr.Options) {
+				op.Region = region
+				op.BaseEndpoint = ep(s.ECREndpoint, op.BaseEndpoint)
+				op.Retryer = retryer()
+			})
+		},
 	}, nil
 }
 

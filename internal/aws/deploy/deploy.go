@@ -18,7 +18,6 @@ import (
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/stepflow/stepflow/internal/aws/codepkg"
 	"github.com/stepflow/stepflow/internal/aws/jobdef"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/datastore"
@@ -30,17 +29,19 @@ import (
 type Options struct {
 	Graph    *graph.Graph
 	Settings statemachine.Settings // loaded (flags, environment, config file)
-	// Code is the code package; CodeStore the datastore backend at
-	// Settings.DatastoreRoot it is uploaded to. When Code is nil, Create
-	// calls BuildCode for it once the settings, the endpoints, the
-	// production token and the job queues are known to be right (reads
-	// only), so that their problems come before a build.
-	Code      *codepkg.Package
-	BuildCode func(context.Context) (*codepkg.Package, error)
-	CodeStore datastore.Backend
+	// Images builds the flow images the deployment runs, for the
+	// architectures the job queues run, and pushes them: it returns the
+	// flow's image and those of steps with a base image of their own, by
+	// digest (Settings.Image, Settings.StepImages). Create calls it once
+	// the settings, the endpoints, the production token and the job
+	// queues are known to be right (reads only), so that their problems
+	// come before a build. Nil: the settings name every image already.
+	Images func(ctx context.Context, archs QueueArchs) (image string, stepImages map[string]string, err error)
+	// Store is the datastore backend at Settings.DatastoreRoot.
+	Store datastore.Backend
 	// Configs are the flow's configs frozen into the deployment, encoded
 	// as a run freezes them; Settings.Configs holds their hashes. Create
-	// uploads each to the flow's blobs in CodeStore before it touches the
+	// uploads each to the flow's blobs in Store before it touches the
 	// state machine.
 	Configs []ConfigBlob
 
@@ -107,12 +108,6 @@ func Check(g *graph.Graph, s statemachine.Settings, logging bool) (*statemachine
 	return res, nil
 }
 
-// CodeURL is the URL of a code package under the datastore root:
-// <root>/<flow>/code/<sha256>.
-func CodeURL(root, flow string, p *codepkg.Package) string {
-	return statemachine.CodeURL(root, flow, p.SHA256)
-}
-
 // Create deploys the flow: it uploads the code package, registers the job
 // definitions that do not exist yet, creates or updates the state machine
 // and its tags, and creates, updates or deletes its schedule and the
@@ -137,7 +132,7 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	}
 
 	// The job queues: can they run the steps' platforms? (reads only)
-	queueWarnings, err := checkQueues(ctx, c, o.Graph, s)
+	queueWarnings, archs, err := checkQueues(ctx, c, o.Graph, s)
 	if err != nil {
 		return err
 	}
@@ -145,29 +140,20 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	// The datastore: reachable, with these credentials? (a HeadObject
 	// under code/, which the user may read: docs/iam.md)
 	probe := path.Join(f.Name, "code", "reachable") // a key no one writes
-	if _, err := o.CodeStore.Stat(ctx, probe); err != nil && !errors.Is(err, datastore.ErrNotFound) {
+	if _, err := o.Store.Stat(ctx, probe); err != nil && !errors.Is(err, datastore.ErrNotFound) {
 		return fmt.Errorf("reach the datastore %s: %w", s.DatastoreRoot, err)
 	}
 
-	// The code package.
-	if o.Code == nil {
-		if o.BuildCode == nil {
-			return errors.New("deploy: no code package")
-		}
-		if o.Code, err = o.BuildCode(ctx); err != nil {
+	// The flow images, pushed (they print what they did).
+	if o.Images != nil {
+		if s.Image, s.StepImages, err = o.Images(ctx, archs); err != nil {
 			return err
 		}
 	}
-	uploaded, err := codepkg.Publish(ctx, o.CodeStore, f.Name, o.Code)
-	if err != nil {
-		return err
-	}
-	s.CodeURL = CodeURL(s.DatastoreRoot, f.Name, o.Code)
-	fmt.Fprintf(out, "code package %s: %s\n", s.CodeURL, map[bool]string{true: "uploaded", false: "unchanged"}[uploaded])
 
 	// The configs: the blobs the start task records in each run record,
 	// there before any run of the new definition can start.
-	if err := uploadConfigs(ctx, datastore.NewStore(o.CodeStore, f.Name), s, o.Configs, out); err != nil {
+	if err := uploadConfigs(ctx, datastore.NewStore(o.Store, f.Name), s, o.Configs, out); err != nil {
 		return err
 	}
 

@@ -16,7 +16,6 @@ import (
 
 	"github.com/stepflow/stepflow"
 	"github.com/stepflow/stepflow/internal/aws/awstest"
-	"github.com/stepflow/stepflow/internal/aws/codepkg"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/datastore"
@@ -50,9 +49,12 @@ func testGraph(t *testing.T, scheduled bool) *graph.Graph {
 	return g
 }
 
+// testImage is the flow image the tests deploy.
+const testImage = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stepflow@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+
 func settings(f *awstest.Fake) statemachine.Settings {
 	return statemachine.Settings{
-		Region: awstest.Region, Queue: "queue", Image: "img", JobRole: "arn:aws:iam::123456789012:role/job",
+		Region: awstest.Region, Queue: "queue", Image: testImage, JobRole: "arn:aws:iam::123456789012:role/job",
 		SFNRole: "arn:aws:iam::123456789012:role/sfn", SchedulerRole: "arn:aws:iam::123456789012:role/scheduler",
 		DatastoreRoot: "s3://bucket/root", LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:sfn",
 		SFNEndpoint: f.URL, BatchEndpoint: f.URL, SchedulerEndpoint: f.URL, EventsEndpoint: f.URL, LogsEndpoint: f.URL,
@@ -85,8 +87,7 @@ func setup(t *testing.T, scheduled bool) *env {
 	}
 	out := &bytes.Buffer{}
 	return &env{f: f, c: c, out: out, opts: deploy.Options{
-		Graph: testGraph(t, scheduled), Settings: s, Code: codepkg.FromBinary([]byte("binary"), codepkg.DefaultTarget),
-		CodeStore: store, User: "alice", TokenDir: t.TempDir(), Out: out,
+		Graph: testGraph(t, scheduled), Settings: s, Store: store, User: "alice", TokenDir: t.TempDir(), Out: out,
 	}}
 }
 
@@ -444,7 +445,7 @@ func TestRegisterInputKeepsEveryField(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if *in.JobDefinitionName != jd.JobDefinitionName || *in.ContainerProperties.Image != "img" || len(in.ContainerProperties.Command) != len(jd.ContainerProperties.Command) {
+		if *in.JobDefinitionName != jd.JobDefinitionName || *in.ContainerProperties.Image != testImage || len(in.ContainerProperties.Command) != len(jd.ContainerProperties.Command) {
 			t.Errorf("converted %+v", in)
 		}
 	}
@@ -473,7 +474,7 @@ func TestCreateUploadsConfigs(t *testing.T) {
 	e.opts.Graph = g
 	e.opts.Settings.Configs = map[string]string{"settings": h}
 	e.opts.Configs = []deploy.ConfigBlob{{Name: "settings", Data: data}}
-	st := datastore.NewStore(e.opts.CodeStore, "ConfigFlow")
+	st := datastore.NewStore(e.opts.Store, "ConfigFlow")
 	ctx := context.Background()
 
 	// The state machine cannot be created: the config is uploaded anyway,
@@ -512,5 +513,32 @@ func TestCreateUploadsConfigs(t *testing.T) {
 	}
 	if w := e.f.Writes(); len(w) > 0 {
 		t.Errorf("refused deploys wrote %q", w)
+	}
+}
+
+// TestCreatePushesImagesForTheQueue: create asks for the flow image once
+// the queue is read, for the queue's architecture, and deploys what it
+// returns.
+func TestCreatePushesImagesForTheQueue(t *testing.T) {
+	e := setup(t, false)
+	e.opts.Settings.Image = ""
+	e.opts.Settings.ImageRepository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stepflow"
+	var asked []string
+	e.opts.Images = func(ctx context.Context, need deploy.QueueArchs) (string, map[string]string, error) {
+		for _, a := range need.Archs() {
+			asked = append(asked, string(a))
+		}
+		return testImage, nil, nil
+	}
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(asked, ",") != "amd64" {
+		t.Errorf("images asked for %v, want amd64 (the queue's EC2 compute environment)", asked)
+	}
+	for _, name := range e.f.JobDefinitions() {
+		if in := e.f.JobDefinitionInput(name); *in.ContainerProperties.Image != testImage {
+			t.Errorf("job definition %s runs %s, want the pushed image", name, *in.ContainerProperties.Image)
+		}
 	}
 }

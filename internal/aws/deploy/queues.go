@@ -22,7 +22,7 @@ import (
 // is not the deployment's own (--queue): the Step Functions role of the
 // CloudFormation template may submit to that one only, so each warning
 // gives the policy statement to add (docs/iam.md).
-func checkQueues(ctx context.Context, c *Clients, g *graph.Graph, s statemachine.Settings) (warnings []string, err error) {
+func checkQueues(ctx context.Context, c *Clients, g *graph.Graph, s statemachine.Settings) (warnings []string, archs QueueArchs, err error) {
 	type use struct {
 		step, platform string
 		own            bool // the step chose its platform
@@ -42,7 +42,7 @@ func checkQueues(ctx context.Context, c *Clients, g *graph.Graph, s statemachine
 	sort.Strings(names)
 	qout, err := c.Batch.DescribeJobQueues(ctx, &batchsdk.DescribeJobQueuesInput{JobQueues: names})
 	if err != nil {
-		return nil, awsErr("read the job queues (batch:DescribeJobQueues)", err)
+		return nil, nil, awsErr("read the job queues (batch:DescribeJobQueues)", err)
 	}
 	queues := map[string]batchtypes.JobQueueDetail{}
 	var ces []string
@@ -54,10 +54,12 @@ func checkQueues(ctx context.Context, c *Clients, g *graph.Graph, s statemachine
 		}
 	}
 	platforms := map[string]string{} // compute environment name and ARN -> EC2, FARGATE or EKS
+	details := map[string]batchtypes.ComputeEnvironmentDetail{}
+	archs = QueueArchs{}
 	if len(ces) > 0 {
 		cout, err := c.Batch.DescribeComputeEnvironments(ctx, &batchsdk.DescribeComputeEnvironmentsInput{ComputeEnvironments: ces})
 		if err != nil {
-			return nil, awsErr("read the compute environments (batch:DescribeComputeEnvironments)", err)
+			return nil, nil, awsErr("read the compute environments (batch:DescribeComputeEnvironments)", err)
 		}
 		for _, ce := range cout.ComputeEnvironments {
 			p := "EC2" // unmanaged compute environments are EC2 instances
@@ -69,6 +71,8 @@ func checkQueues(ctx context.Context, c *Clients, g *graph.Graph, s statemachine
 			}
 			platforms[deref(ce.ComputeEnvironmentName)] = p
 			platforms[deref(ce.ComputeEnvironmentArn)] = p
+			details[deref(ce.ComputeEnvironmentName)] = ce
+			details[deref(ce.ComputeEnvironmentArn)] = ce
 		}
 	}
 	var problems []string
@@ -86,6 +90,9 @@ func checkQueues(ctx context.Context, c *Clients, g *graph.Graph, s statemachine
 		runs := map[string]bool{}
 		var kinds []string
 		for _, o := range q.ComputeEnvironmentOrder {
+			if ce, ok := details[deref(o.ComputeEnvironment)]; ok {
+				archs.addCE(name, ce)
+			}
 			if p := platforms[deref(o.ComputeEnvironment)]; p != "" && !runs[p] {
 				runs[p] = true
 				kinds = append(kinds, p)
@@ -113,9 +120,9 @@ func checkQueues(ctx context.Context, c *Clients, g *graph.Graph, s statemachine
 		}
 	}
 	if len(problems) > 0 {
-		return nil, userf("flow %s cannot be deployed: %d step(s) cannot run on their job queue:\n  %s", g.Flow.Name, len(problems), strings.Join(problems, "\n  "))
+		return nil, nil, userf("flow %s cannot be deployed: %d step(s) cannot run on their job queue:\n  %s", g.Flow.Name, len(problems), strings.Join(problems, "\n  "))
 	}
-	return warnings, nil
+	return warnings, archs, nil
 }
 
 // QueueStatement is the IAM policy statement (JSON) that lets a state

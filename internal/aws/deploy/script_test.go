@@ -3,8 +3,11 @@ package deploy_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -33,6 +37,9 @@ import (
 
 var binDir string
 
+// flowBins is the directory of flowbin and flowbin2.
+var flowBins string
+
 func TestMain(m *testing.M) {
 	os.Exit(buildAndRun(m))
 }
@@ -50,6 +57,19 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "building the flow binaries: %v\n", err)
 		return 1
 	}
+	// Two static linux binaries that differ, as the flow binaries the
+	// scripts put in images (--code-package flowbin, flowbin2).
+	for i, name := range []string{"flowbin", "flowbin2"} {
+		src := filepath.Join(dir, name+".go")
+		os.WriteFile(src, []byte(fmt.Sprintf("package main\n\nfunc main() { println(%d) }\n", i)), 0o644)
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", filepath.Join(dir, name), src)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", name, err, out)
+			return 1
+		}
+	}
+	flowBins = dir
 	return m.Run()
 }
 
@@ -57,6 +77,8 @@ var fakes sync.Map // FAKE_ID -> *awstest.Fake
 
 var (
 	tokenRE  = regexp.MustCompile(`\b(production:[a-z0-9_.-]+)-[a-z0-9]{8}\b`)
+	imageRE  = regexp.MustCompile(`\b127\.0\.0\.1:[0-9]+/([a-z0-9/_.-]+)@sha256:[0-9a-f]{64}\b`)
+	sizeRE   = regexp.MustCompile(`\b[0-9]+\.[0-9] MiB\b`)
 	jobDefRE = regexp.MustCompile(`\b([A-Za-z0-9_]+)-[0-9a-f]{16}\b`)
 )
 
@@ -75,7 +97,17 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			s3 := httptest.NewServer(gofakes3.New(s3b).Server())
-			env.Defer(func() { f.Close(); s3.Close() })
+			reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+			env.Defer(func() { f.Close(); s3.Close(); reg.Close() })
+			for _, name := range []string{"flowbin", "flowbin2"} {
+				b, err := os.ReadFile(filepath.Join(flowBins, name))
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(env.WorkDir, name), b, 0o755); err != nil {
+					return err
+				}
+			}
 			mu.Lock()
 			n++
 			id := strconv.Itoa(n)
@@ -99,7 +131,7 @@ func TestScripts(t *testing.T) {
 				"STEPFLOW_S3_ENDPOINT":        s3.URL,
 				"STEPFLOW_DATASTORE_ROOT":     "s3://bucket/root",
 				"STEPFLOW_BATCH_QUEUE":        "queue",
-				"STEPFLOW_BATCH_IMAGE":        "public.ecr.aws/docker/library/alpine:3",
+				"STEPFLOW_IMAGE_REPOSITORY":   strings.TrimPrefix(reg.URL, "http://") + "/stepflow",
 				"STEPFLOW_BATCH_JOB_ROLE":     "arn:aws:iam::123456789012:role/stepflow-job",
 				"STEPFLOW_SFN_ROLE":           "arn:aws:iam::123456789012:role/stepflow-sfn",
 				"STEPFLOW_SCHEDULER_ROLE":     "arn:aws:iam::123456789012:role/stepflow-scheduler",
@@ -114,6 +146,7 @@ func TestScripts(t *testing.T) {
 			"fake":     cmdFake,
 			"cmptoken": cmdCmpToken,
 			"runid":    cmdRunID,
+			"imageref": cmdImageRef,
 		},
 	})
 }
@@ -209,6 +242,8 @@ func cmdCmpToken(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	got := tokenRE.ReplaceAllString(ts.ReadFile(args[0]), "$1-TOKEN")
 	got = jobDefRE.ReplaceAllString(got, "$1-JOBDEF")
+	got = imageRE.ReplaceAllString(got, "REGISTRY/$1@DIGEST")
+	got = sizeRE.ReplaceAllString(got, "N MiB")
 	want := ts.ReadFile(args[1])
 	if got != want {
 		ts.Fatalf("%s differs from %s:\n--- got\n%s--- want\n%s", args[0], args[1], got, want)
@@ -232,4 +267,17 @@ func seed(ts *testscript.TestScript, run, step, task string) error {
 	}
 	return st.PutAttempt(ctx, datastore.Attempt{Run: run, Step: step, Task: task, Attempt: 0, Status: datastore.StatusSucceeded,
 		Start: awstest.Epoch, End: awstest.Epoch.Add(time.Second)})
+}
+
+// imageref VAR sets $VAR to the image reference by digest that
+// step-functions image or create printed on stdout.
+func cmdImageRef(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: imageref VAR")
+	}
+	m := regexp.MustCompile(`(?m)^image (\S+@sha256:[0-9a-f]{64}):`).FindStringSubmatch(ts.ReadFile("stdout"))
+	if m == nil {
+		ts.Fatalf("no image REF@sha256:... on stdout")
+	}
+	ts.Setenv(args[0], m[1])
 }

@@ -36,13 +36,13 @@ func ECRRegion(host string) (string, bool) {
 // configuration (~/.docker/config.json), else anonymous.
 type Keychain struct {
 	ctx    context.Context
-	newECR func(region string) ECRAPI
+	newECR func(region string) (ECRAPI, error)
 	mu     sync.Mutex
 	auths  map[string]authn.Authenticator
 }
 
 // NewKeychain returns a keychain that calls ECR through newECR.
-func NewKeychain(ctx context.Context, newECR func(region string) ECRAPI) *Keychain {
+func NewKeychain(ctx context.Context, newECR func(region string) (ECRAPI, error)) *Keychain {
 	return &Keychain{ctx: ctx, newECR: newECR, auths: map[string]authn.Authenticator{}}
 }
 
@@ -58,7 +58,11 @@ func (k *Keychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	if a, ok := k.auths[host]; ok {
 		return a, nil
 	}
-	out, err := k.newECR(region).GetAuthorizationToken(k.ctx, &ecr.GetAuthorizationTokenInput{})
+	client, err := k.newECR(region)
+	if err != nil {
+		return nil, fmt.Errorf("log in to %s: %w", host, err)
+	}
+	out, err := client.GetAuthorizationToken(k.ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
 		return nil, fmt.Errorf("log in to %s (ecr:GetAuthorizationToken): %w", host, err)
 	}

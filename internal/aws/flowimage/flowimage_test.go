@@ -289,9 +289,9 @@ func TestECRKeychain(t *testing.T) {
 		t.Fatal(err)
 	}
 	var regions []string
-	k := NewKeychain(ctx, func(region string) ECRAPI {
+	k := NewKeychain(ctx, func(region string) (ECRAPI, error) {
 		regions = append(regions, region)
-		return ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.Region = region; o.BaseEndpoint = aws.String(srv.URL) })
+		return ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.Region = region; o.BaseEndpoint = aws.String(srv.URL) }), nil
 	})
 	repo, _ := name.NewRepository("123456789012.dkr.ecr.eu-west-3.amazonaws.com/stepflow")
 	a, err := k.Resolve(repo)

@@ -140,7 +140,7 @@ type RetryStrategy struct {
 // Defaults are the deploy settings a step's own Batch options override.
 type Defaults struct {
 	Flow          string // flow name: prefix of the definition name
-	Image         string
+	Image         string // the flow image by digest of the step (its own base's, or the flow's)
 	JobRole       string
 	ExecutionRole string
 	// AssignPublicIP is the Fargate tasks' assignPublicIp; empty: ENABLED.
@@ -155,10 +155,6 @@ type Defaults struct {
 // with the attempt and records a crash (docs/task-contract.md).
 const EnvCaptureLogs = taskcontract.EnvCaptureLogs
 
-// CodeURLParam is the Batch parameter that holds the code package URL; the
-// job command reads it as Ref::code_url.
-const CodeURLParam = "code_url"
-
 // Build returns the job definition of a step, and warnings about options
 // that have no effect on AWS Batch. It only translates: the step's options
 // obey the rules of AWS Batch, which the linter (internal/graph) checks, and
@@ -166,8 +162,8 @@ const CodeURLParam = "code_url"
 func Build(step string, o flow.Options, d Defaults) (*JobDefinition, []string) {
 	fargate := o.Batch.Platform == "FARGATE"
 	cp := ContainerProperties{
-		Image:            first(o.Batch.Image, d.Image),
-		Command:          Command(d.Flow),
+		Image:            d.Image,
+		Command:          Command(),
 		JobRoleArn:       first(o.Batch.JobRole, d.JobRole),
 		ExecutionRoleArn: first(o.Batch.ExecutionRole, d.ExecutionRole),
 		// No runtime watches a Batch task: the step command supervises
@@ -199,7 +195,6 @@ func Build(step string, o flow.Options, d Defaults) (*JobDefinition, []string) {
 	}
 	jd := &JobDefinition{
 		Type:                 "container",
-		Parameters:           map[string]string{CodeURLParam: "none"},
 		ContainerProperties:  cp,
 		PlatformCapabilities: []string{platform(fargate)},
 		RetryStrategy:        RetryStrategy{Attempts: 1},

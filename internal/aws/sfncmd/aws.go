@@ -14,7 +14,6 @@ import (
 
 	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/aws/bookkeeping"
-	"github.com/stepflow/stepflow/internal/aws/codepkg"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
 	"github.com/stepflow/stepflow/internal/aws/settings"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
@@ -82,13 +81,12 @@ func openS3Store(ctx context.Context, env *command.Env, flow string, s statemach
 
 // createOptions are the flags of create that deploy.
 type createOptions struct {
-	codePackage string // a prebuilt code package (linux binary); "": cross-compile the flow
-	arch        string
-	authorize   string
-	newToken    bool
-	tags        map[string]string
-	logHistory  bool
-	configs     []flowcmd.FrozenConfig // their hashes are in the settings' Configs
+	image      imageOptions
+	authorize  string
+	newToken   bool
+	tags       map[string]string
+	logHistory bool
+	configs    []flowcmd.FrozenConfig // their hashes are in the settings' Configs
 }
 
 // connect checks the settings every operation needs and makes the clients.
@@ -125,22 +123,14 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 	if err != nil {
 		return err
 	}
-	// A prebuilt package and --arch are read now; a cross-compile waits.
-	if _, err := codepkg.ParseArch(o.arch); err != nil {
-		return usage.Errorf("--arch: %v", err)
-	}
-	var pkg *codepkg.Package
-	if o.codePackage != "" {
-		if pkg, err = codePackage(ctx, env, o); err != nil {
-			return err
-		}
-	}
 	var configs []deploy.ConfigBlob
 	for _, fc := range o.configs {
 		configs = append(configs, deploy.ConfigBlob{Name: fc.Name, Data: fc.Data})
 	}
-	err = deploy.Create(ctx, c, deploy.Options{Graph: g, Settings: s, Code: pkg, CodeStore: store,
-		BuildCode: func(ctx context.Context) (*codepkg.Package, error) { return codePackage(ctx, env, o) }, Configs: configs,
+	images := func(ctx context.Context, need deploy.QueueArchs) (string, map[string]string, error) {
+		return pushImages(ctx, env, f, s, o.image, need)
+	}
+	err = deploy.Create(ctx, c, deploy.Options{Graph: g, Settings: s, Store: store, Images: images, Configs: configs,
 		User: sfnUser(env), Authorize: o.authorize, NewToken: o.newToken, TokenDir: tokenDir(env),
 		Tags: o.tags, LogExecutionHistory: o.logHistory, Out: env.Stdout})
 	if err != nil {
@@ -278,31 +268,6 @@ func utc(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// codePackage reads the prebuilt package, or cross-compiles the flow.
-func codePackage(ctx context.Context, env *command.Env, o createOptions) (*codepkg.Package, error) {
-	t, err := codepkg.ParseArch(o.arch)
-	if err != nil {
-		return nil, usage.Errorf("--arch: %v", err)
-	}
-	if o.codePackage != "" {
-		data, err := os.ReadFile(o.codePackage)
-		if err != nil {
-			return nil, usage.Errorf("--code-package: %v", err)
-		}
-		return codepkg.FromBinary(data, t), nil
-	}
-	pkg, err := codepkg.MainPackage()
-	if err != nil {
-		return nil, usage.Errorf("build the code package: %v; or give a prebuilt linux binary with --code-package FILE", err)
-	}
-	fmt.Fprintf(env.Stderr, "%s: cross-compiling %s for %s/%s\n", env.Args0, pkg, t.OS, t.Arch)
-	p, err := codepkg.Build(ctx, "", pkg, t)
-	if err != nil {
-		return nil, usage.Errorf("build the code package: %v; run create from inside the flow's module, or give a prebuilt linux binary with --code-package FILE", err)
-	}
-	return p, nil
 }
 
 // status prints a run's progress on out: the execution history, and what

@@ -37,7 +37,7 @@ func cmdStepFunctions(f *flowcmd.Flow) *command.Command {
 	return &command.Command{
 		Name:  flowcmd.StepFunctionsCommand,
 		Short: "deploy and operate the flow on AWS Step Functions and AWS Batch",
-		Commands: []*command.Command{cmdSFNCreate(f), cmdSFNTrigger(f), cmdSFNListRuns(f),
+		Commands: []*command.Command{cmdSFNCreate(f), cmdSFNImage(f), cmdSFNTrigger(f), cmdSFNListRuns(f),
 			cmdSFNRun(f, "status", "show a run's progress, step by step",
 				`Status shows a run on AWS Step Functions: its status, and per step how many
 tasks started, succeeded, failed and are running (from the execution history)
@@ -147,10 +147,12 @@ func cmdSFNCreate(f *flowcmd.Flow) *command.Command {
 		Name:      "create",
 		UsageLine: "create [--only-json [--output-dir DIR]] [--config NAME=FILE] [--authorize TOKEN] [--new-token] [--tag K=V] [--log-execution-history] [--code-package FILE] [--workflow-timeout 48h] [--max-workers N] [--distributed-map] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
 		Short:     "deploy the flow (or, with --only-json, compile it)",
-		Long: `Create deploys the flow to AWS Step Functions and AWS Batch: it uploads the
-code package (the flow cross-compiled for linux, or --code-package FILE) to
-<datastore-root>/<Flow>/code/<sha256>, registers the job definitions that do not
-exist yet, creates or updates the state machine, and creates, updates or deletes
+		Long: `Create deploys the flow to AWS Step Functions and AWS Batch: it builds the
+flow's own container image (the flow cross-compiled for linux as its
+ENTRYPOINT, for the architectures of the job queues' compute environments; or
+--code-package FILE) and pushes it to --image-repository unless the repository
+holds it already, registers the job definitions (which name the image by
+digest) that do not exist yet, creates or updates the state machine, and creates, updates or deletes
 its EventBridge Scheduler schedule. What is already as wanted is left alone: a
 second deploy of an unchanged flow changes nothing. It prints what it did, one
 line per resource.
@@ -169,9 +171,10 @@ new deploy.
 With --only-json it compiles only: it prints the definition as create deploys
 it, compact, byte for byte (--indent: indented, for reading) (or, with
 --output-dir, writes state-machine.json, job-definitions.json and schedule.json
-there) and calls no AWS API. The code URL is the one create uploads to with
---code-package FILE, else it ends in a placeholder hash of zeros (create would
-build the package); the production token is the cached or --authorize one.
+there) and calls no AWS API. The job definitions name the image --image gives
+(one pushed by 'step-functions image'), else the image repository with a
+placeholder digest of zeros (create would build and push the image); the
+production token is the cached or --authorize one.
 What it cannot know is noted on standard error.
 
 Settings come from the flags, else STEPFLOW_* environment variables, else the
@@ -194,8 +197,7 @@ docs/deploy.md and docs/state-machine.md.`,
 			fs.BoolVar(&o.newToken, "new-token", false, "rotate the production token (a new production namespace)")
 			fs.Var(tagsFlag(o.tags), "tag", "tag the state machine: KEY=VALUE (repeatable)")
 			fs.BoolVar(&o.logHistory, "log-execution-history", false, "log the execution history to the CloudWatch Logs group of --log-group-arn")
-			fs.StringVar(&o.codePackage, "code-package", "", "use this prebuilt linux binary of the flow as the code package")
-			fs.StringVar(&o.arch, "arch", "amd64", "architecture of the AWS Batch hosts: amd64 or arm64")
+			o.image.flags(fs)
 			fs.Var(configs, "config", "config file: NAME=FILE (repeatable); default: the config's own path")
 			settingFlags(fs, &flags, nil)
 		},
@@ -230,20 +232,11 @@ docs/deploy.md and docs/state-machine.md.`,
 				}
 				return create(ctx, env, f, s, o)
 			}
-			// The code URL create deploys: that of the prebuilt package,
-			// else the placeholder of the same length for the package
-			// create would build (building it here would make --only-json
-			// as slow as a deploy).
-			if s.CodeURL == "" {
-				if o.codePackage != "" {
-					pkg, err := codePackage(ctx, env, o)
-					if err != nil {
-						return err
-					}
-					s.CodeURL = deploy.CodeURL(s.DatastoreRoot, f.Def.Name, pkg)
-				} else {
-					fmt.Fprintf(env.Stderr, "%s: note: the code URL ends in the placeholder hash %.8s...; create puts the sha256 of the package it builds there (give --code-package FILE for the definition create deploys with it)\n", env.Args0, statemachine.PlaceholderCodeHash)
-				}
+			// The image create deploys: --image, else the placeholder
+			// digest of the same length (building and pushing it here
+			// would make --only-json a deploy).
+			if s.Image == "" || len(s.StepImages) < len(stepBases(f)) {
+				fmt.Fprintf(env.Stderr, "%s: note: the job definitions name the flow image by the placeholder digest %.15s...; create puts the digest of the image it pushes there (give --image REPOSITORY@sha256:... to compile an image pushed by 'step-functions image')\n", env.Args0, statemachine.PlaceholderDigest)
 			}
 			// The production token goes into the job definitions (and
 			// their names): the one create would use, when known here.

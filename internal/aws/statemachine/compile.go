@@ -78,18 +78,11 @@ const RunPrefix = "sfn-"
 // non-empty execution name.
 func IsRunID(id string) bool { return strings.HasPrefix(id, RunPrefix) && len(id) > len(RunPrefix) }
 
-// CodeURL is the URL of the code package with SHA-256 sum sha under the
-// datastore root, where step-functions create uploads it:
-// <root>/<flow>/code/<sha256>.
-func CodeURL(root, flow, sha string) string {
-	return strings.TrimSuffix(root, "/") + "/" + flow + "/code/" + sha
-}
-
-// PlaceholderCodeHash stands for the hash of the code package when the
-// settings name no code URL (create --only-json without --code-package):
-// create replaces it with the hash of the package it builds and uploads,
-// of the same length, so the definition's size is the deployed one.
-const PlaceholderCodeHash = "0000000000000000000000000000000000000000000000000000000000000000"
+// PlaceholderDigest stands for the digest of the flow image when the
+// settings name no image (create --only-json): create replaces it with the
+// digest of the image it builds and pushes, of the same length, so the
+// definition's size is the deployed one.
+const PlaceholderDigest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
 
 // ProductionPrefix begins a production token as users see it and the run
 // tag naming a cloud run's production namespace: production:<token>.
@@ -252,7 +245,7 @@ func (c *compiler) check() error {
 	}
 	need("datastore-root", "where tasks keep artifacts, s3://bucket/prefix", s.DatastoreRoot != "")
 	need("queue", "the AWS Batch job queue of steps without their own", s.Queue != "" || all(func(b flow.Batch) string { return b.Queue }))
-	need("image", "the container image of steps without their own", s.Image != "" || all(func(b flow.Batch) string { return b.Image }))
+	need("image-repository", "the container repository (ECR) the flow image is pushed to", s.ImageRepository != "" || s.imagesGiven(f))
 	need("job-role", "the IAM role tasks use to reach S3 and DynamoDB", s.JobRole != "" || all(func(b flow.Batch) string { return b.JobRole }))
 	if c.bookkeeping() {
 		need("dynamodb-table", "foreach widths and switch targets are kept in DynamoDB", s.DynamoDBTable != "")
@@ -298,8 +291,11 @@ func (c *compiler) check() error {
 	default:
 		bad("partition %q is not known; use aws, aws-cn or aws-us-gov", c.part)
 	}
-	if s.CodeURL == "" {
-		s.CodeURL = CodeURL(s.DatastoreRoot, f.Name, PlaceholderCodeHash)
+	given := s.givenImages()
+	for _, what := range sortedKeys(given) {
+		if img := given[what]; !strings.Contains(img, "@sha256:") {
+			bad("%s %q does not name an image by digest; create builds the flow's own image and pushes it to --image-repository (unset %s), or give the REPOSITORY@sha256:... that 'step-functions image' printed", what, img, How("image"))
+		}
 	}
 	known := map[string]bool{}
 	for _, cf := range f.Configs {
@@ -382,9 +378,11 @@ func (c *compiler) jobDefinitions() {
 		env = append(env, jobdef.KeyValuePair{Name: "AWS_REGION", Value: c.s.Region},
 			jobdef.KeyValuePair{Name: "AWS_DEFAULT_REGION", Value: c.s.Region})
 	}
-	d := jobdef.Defaults{Flow: c.f.Name, Image: c.s.Image, JobRole: c.s.JobRole, ExecutionRole: c.s.ExecutionRole, AssignPublicIP: c.s.AssignPublicIP, Env: env}
+	d := jobdef.Defaults{Flow: c.f.Name, JobRole: c.s.JobRole, ExecutionRole: c.s.ExecutionRole, AssignPublicIP: c.s.AssignPublicIP, Env: env}
 	for _, name := range c.g.Order {
-		jd, warns := jobdef.Build(name, c.g.Node(name).Step.Options, d)
+		o := c.g.Node(name).Step.Options
+		d.Image = c.s.ImageFor(o.Batch.Image)
+		jd, warns := jobdef.Build(name, o, d)
 		c.warns = append(c.warns, warns...)
 		c.jds[jd.JobDefinitionName] = jd
 		c.jdOf[name] = jd.JobDefinitionName
@@ -701,7 +699,6 @@ func (c *compiler) submit(n *graph.Node, in, attempt, caught string) obj {
 		{"JobName", shorten(c.f.Name+"-"+n.Name, 128)},
 		{"JobQueue", queue},
 		{"JobDefinition", c.jdOf[n.Name]},
-		{"Parameters", obj{{jobdef.CodeURLParam, c.s.CodeURL}}},
 		{"ContainerOverrides", obj{{"Environment", env}}},
 	}
 	var timeout int64

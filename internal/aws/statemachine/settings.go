@@ -2,6 +2,7 @@ package statemachine
 
 import (
 	"fmt"
+	"github.com/stepflow/stepflow/internal/flow"
 	"strconv"
 	"strings"
 	"time"
@@ -26,14 +27,17 @@ type Settings struct {
 	// BaseImage is the image the flow binary is put on; empty: an empty
 	// base (the binary, CA roots and /tmp only). Pinned by digest when
 	// deployed.
-	BaseImage     string
+	BaseImage string
+	// StepImages are the flow images of steps with a base image of their
+	// own (stepflow.Batch.Image): base image as the step names it -> flow
+	// image by digest. create fills them in.
+	StepImages    map[string]string
 	JobRole       string // IAM role ARN the tasks assume (S3 datastore, DynamoDB)
 	ExecutionRole string // IAM role ARN for ECS; required on Fargate
 	SFNRole       string // IAM role ARN of the state machine (deploy only)
 	SchedulerRole string // IAM role ARN EventBridge Scheduler assumes (deploy only)
 	DynamoDBTable string // bookkeeping table: foreach widths and switch targets
 	DatastoreRoot string // s3://bucket/prefix
-	CodeURL       string // URL of the code package; default <DatastoreRoot>/code/<Flow>/flow
 	Branch        string // optional deployment branch, part of the state machine name
 	NamePrefix    string // optional prefix of the state machine (and schedule) name
 	// Platform is the AWS Batch platform of steps that do not choose one
@@ -58,6 +62,7 @@ type Settings struct {
 	EventsEndpoint    string // EventBridge (the triggers' rules, send-event)
 	LogsEndpoint      string
 	S3Endpoint        string
+	ECREndpoint       string // the ECR API (logins), not the registry
 
 	// ProductionToken is set by the deploy (never by the user): it becomes
 	// STEPFLOW_PRODUCTION_TOKEN in every job definition.
@@ -114,6 +119,43 @@ func (s *Settings) PlatformOf(p string) string {
 	return DefaultPlatform
 }
 
+// ImageFor returns the flow image of a step whose own base image is base
+// ("": the flow's base): Image or StepImages[base] once create has pushed
+// them, else the image repository with PlaceholderDigest.
+func (s *Settings) ImageFor(base string) string {
+	if base == "" && s.Image != "" {
+		return s.Image
+	}
+	if img := s.StepImages[base]; base != "" && img != "" {
+		return img
+	}
+	return strings.TrimSuffix(s.ImageRepository, "/") + "@" + PlaceholderDigest
+}
+
+// givenImages are the images the settings name, by what names them.
+func (s *Settings) givenImages() map[string]string {
+	out := map[string]string{}
+	if s.Image != "" {
+		out["the flow image"] = s.Image
+	}
+	for base, img := range s.StepImages {
+		out["the flow image on base "+base] = img
+	}
+	return out
+}
+
+// imagesGiven reports whether every step of f has its flow image without
+// the repository: Image for the steps on the flow's base, StepImages for
+// the others.
+func (s *Settings) imagesGiven(f *flow.Flow) bool {
+	for _, st := range f.Steps {
+		if b := st.Options.Batch.Image; (b == "" && s.Image == "") || (b != "" && s.StepImages[b] == "") {
+			return false
+		}
+	}
+	return true
+}
+
 // DefaultMaxWorkers is the MaxConcurrency of a foreach Map by default.
 const DefaultMaxWorkers = 100
 
@@ -138,7 +180,6 @@ var settingList = []setting{
 	{"scheduler_role", "scheduler-role", "STEPFLOW_SCHEDULER_ROLE", func(s *Settings) *string { return &s.SchedulerRole }},
 	{"dynamodb_table", "dynamodb-table", "STEPFLOW_DYNAMODB_TABLE", func(s *Settings) *string { return &s.DynamoDBTable }},
 	{"datastore_root", "datastore-root", "STEPFLOW_DATASTORE_ROOT", func(s *Settings) *string { return &s.DatastoreRoot }},
-	{"code_url", "code-url", "STEPFLOW_CODE_URL", func(s *Settings) *string { return &s.CodeURL }},
 	{"branch", "branch", "STEPFLOW_BRANCH", func(s *Settings) *string { return &s.Branch }},
 	{"name_prefix", "name-prefix", "STEPFLOW_NAME_PREFIX", func(s *Settings) *string { return &s.NamePrefix }},
 	{"platform", "platform", "STEPFLOW_PLATFORM", func(s *Settings) *string { return &s.Platform }},
@@ -151,6 +192,7 @@ var settingList = []setting{
 	{"events_endpoint", "events-endpoint", "STEPFLOW_EVENTS_ENDPOINT", func(s *Settings) *string { return &s.EventsEndpoint }},
 	{"logs_endpoint", "logs-endpoint", "STEPFLOW_LOGS_ENDPOINT", func(s *Settings) *string { return &s.LogsEndpoint }},
 	{"s3_endpoint", "s3-endpoint", "STEPFLOW_S3_ENDPOINT", func(s *Settings) *string { return &s.S3Endpoint }},
+	{"ecr_endpoint", "ecr-endpoint", "STEPFLOW_ECR_ENDPOINT", func(s *Settings) *string { return &s.ECREndpoint }},
 }
 
 // SettingFlags lists the flag name, config key and environment variable of

@@ -33,7 +33,7 @@ var settingsEnv = []string{
 	"STEPFLOW_REGION=us-east-1",
 	"STEPFLOW_DATASTORE_ROOT=s3://stepflow-bucket/flows",
 	"STEPFLOW_BATCH_QUEUE=stepflow-queue",
-	"STEPFLOW_BATCH_IMAGE=public.ecr.aws/docker/library/debian:bookworm-slim",
+	"STEPFLOW_IMAGE_REPOSITORY=123456789012.dkr.ecr.us-east-1.amazonaws.com/stepflow",
 	"STEPFLOW_BATCH_JOB_ROLE=arn:aws:iam::123456789012:role/stepflow-task",
 	"STEPFLOW_BATCH_EXECUTION_ROLE=arn:aws:iam::123456789012:role/stepflow-ecs",
 	"STEPFLOW_SFN_ROLE=arn:aws:iam::123456789012:role/stepflow-sfn",
@@ -44,7 +44,7 @@ var settingsEnv = []string{
 func testSettings() statemachine.Settings {
 	return statemachine.Settings{
 		Region: "us-east-1", DatastoreRoot: "s3://stepflow-bucket/flows", Queue: "stepflow-queue",
-		Image: "debian:bookworm-slim", JobRole: "arn:aws:iam::123456789012:role/stepflow-task",
+		ImageRepository: "123456789012.dkr.ecr.us-east-1.amazonaws.com/stepflow", JobRole: "arn:aws:iam::123456789012:role/stepflow-task",
 		ExecutionRole: "arn:aws:iam::123456789012:role/stepflow-ecs", DynamoDBTable: "stepflow-bookkeeping",
 	}
 }
@@ -360,7 +360,7 @@ func TestMissingSettings(t *testing.T) {
 		t.Fatalf("got %v, want a MissingError", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"datastore-root", "queue", "image", "job-role", "dynamodb-table", "STEPFLOW_BATCH_QUEUE", `"batch_image" in the config file`} {
+	for _, want := range []string{"datastore-root", "queue", "image", "job-role", "dynamodb-table", "STEPFLOW_BATCH_QUEUE", `"image_repository" in the config file`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg)
 		}
@@ -397,7 +397,9 @@ func TestLimits(t *testing.T) {
 	}{
 		{name: "overrides", opts: []stepflow.StepOption{stepflow.Env{"BIG": big(9000)}}, limit: "container overrides"},
 		{name: "submit", opts: []stepflow.StepOption{stepflow.Env{"BIG": big(7000)}, stepflow.Batch{Tags: manyTags}},
-			set: func(s *statemachine.Settings) { s.CodeURL = "s3://b/" + big(12000) }, limit: "SubmitJob payload"},
+			set: func(s *statemachine.Settings) {
+				s.Queue = "arn:aws:batch:us-east-1:123456789012:job-queue/" + big(12000)
+			}, limit: "SubmitJob payload"},
 		{name: "tag count", opts: []stepflow.StepOption{stepflow.Batch{Tags: tooManyTags}}, limit: "Batch tags"},
 		{name: "tag key", opts: []stepflow.StepOption{stepflow.Batch{Tags: map[string]string{"aws:x": "y"}}}, limit: "Batch tags"},
 		{name: "tag value", opts: []stepflow.StepOption{stepflow.Batch{Tags: map[string]string{"k": big(300)}}}, limit: "Batch tags"},
