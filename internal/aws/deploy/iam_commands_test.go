@@ -46,29 +46,29 @@ const (
 type s3Recorder struct {
 	next http.Handler
 	mu   sync.Mutex
-	reqs []request
+	reqs []call
 }
 
-// ServeHTTP maps a path-style S3 request to the authorization AWS makes
-// for it, records it and passes the request on.
+// ServeHTTP maps a path-style S3 request to the action AWS authorizes it
+// as, records it and passes the request on.
 func (s *s3Recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	q := r.URL.Query()
-	obj := "arn:aws:s3:::" + bucket + "/" + key
-	var req request
+	obj := map[string]string{"BucketName": bucket, "ObjectName": key}
+	var req call
 	switch {
 	case key == "" && r.Method == http.MethodGet:
-		req = request{action: "s3:ListBucket", resource: "arn:aws:s3:::" + bucket, context: map[string]string{"s3:prefix": q.Get("prefix")}}
+		req = call{action: "s3:ListBucket", ids: map[string]string{"BucketName": bucket}, context: map[string]string{"s3:prefix": q.Get("prefix")}}
 	case key == "":
-		req = request{action: "s3:unknown bucket operation " + r.Method + " " + r.URL.RawQuery, resource: "arn:aws:s3:::" + bucket}
+		req = call{action: "s3:unknown bucket operation " + r.Method + " " + r.URL.RawQuery}
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
-		req = request{action: "s3:GetObject", resource: obj}
+		req = call{action: "s3:GetObject", ids: obj}
 	case r.Method == http.MethodPut || r.Method == http.MethodPost:
-		req = request{action: "s3:PutObject", resource: obj} // also the multipart calls
+		req = call{action: "s3:PutObject", ids: obj} // also the multipart calls
 	case r.Method == http.MethodDelete && q.Has("uploadId"):
-		req = request{action: "s3:AbortMultipartUpload", resource: obj}
+		req = call{action: "s3:AbortMultipartUpload", ids: obj}
 	default:
-		req = request{action: "s3:DeleteObject", resource: obj}
+		req = call{action: "s3:DeleteObject", ids: obj}
 	}
 	s.mu.Lock()
 	s.reqs = append(s.reqs, req)
@@ -76,7 +76,7 @@ func (s *s3Recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.next.ServeHTTP(w, r)
 }
 
-func (s *s3Recorder) take() []request {
+func (s *s3Recorder) take() []call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.reqs
@@ -84,140 +84,155 @@ func (s *s3Recorder) take() []request {
 	return r
 }
 
-// userNeeds derives the authorizations of one request to the fake, and,
-// through sfnRole, what the request makes the Step Functions role do.
-func userNeeds(f *awstest.Fake, r awstest.Request, add, sfnRole func(request)) {
-	arn := func(svc, rest string) string {
-		return "arn:aws:" + svc + ":" + awstest.Region + ":" + awstest.Account + ":" + rest
-	}
+// userNeeds derives the calls one request to the fake is authorized as,
+// and, through sfnRole, the calls the request makes the Step Functions
+// role make.
+func userNeeds(f *awstest.Fake, r awstest.Request, add, sfnRole func(call)) {
 	s := func(p *string) string {
 		if p == nil {
 			return ""
 		}
 		return *p
 	}
+	ids := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	// machineOf and execOf take the names out of ARNs the commands send.
+	machineOf := func(arn string) map[string]string {
+		_, name, _ := strings.Cut(arn, ":stateMachine:")
+		return ids("StateMachineName", name)
+	}
+	execOf := func(arn string) map[string]string {
+		_, rest, _ := strings.Cut(arn, ":execution:")
+		i := strings.LastIndexByte(rest, ':')
+		return ids("StateMachineName", rest[:i], "ExecutionId", rest[i+1:])
+	}
 	passRole := func(role string) {
-		if role != "" {
-			add(request{action: "iam:PassRole", resource: role})
+		if _, name, ok := strings.Cut(role, ":role/"); ok {
+			add(call{action: "iam:PassRole", ids: ids("RoleNameWithPath", name)})
 		}
 	}
 	logDelivery := func(name string) {
 		if m := f.Machine(name); m != nil && m.Logging != nil && len(m.Logging.Destinations) > 0 {
 			for _, a := range []string{"CreateLogDelivery", "GetLogDelivery", "UpdateLogDelivery", "DeleteLogDelivery", "ListLogDeliveries", "PutResourcePolicy", "DescribeResourcePolicies", "DescribeLogGroups"} {
-				add(request{action: "logs:" + a, resource: "*"})
+				add(call{action: "logs:" + a})
 			}
 		}
 	}
 	// runs makes the Step Functions role run the machine's definition.
 	runs := func(execArn string, redrive bool) {
-		name := strings.Split(strings.SplitN(execArn, ":execution:", 2)[1], ":")[0]
+		name := execOf(execArn)["StateMachineName"]
 		m := f.Machine(name)
 		if m == nil {
 			return
 		}
 		var def map[string]any
 		if err := json.Unmarshal([]byte(m.Definition), &def); err != nil {
-			add(request{action: "unreadable definition of " + name})
+			add(call{action: "unreadable definition of " + name})
 			return
 		}
-		needs(name, def["States"].(map[string]any), func(q request) {
-			if q.action == "states:RedriveExecution" && !redrive {
+		needs(name, def["States"].(map[string]any), func(c call) {
+			if c.action == "states:RedriveExecution" && !redrive {
 				return // only a redrive of the parent redrives a Map Run's children
 			}
-			sfnRole(q)
+			sfnRole(c)
 		})
 	}
 	switch in := r.Input.(type) {
 	case *sfn.ListStateMachinesInput:
-		add(request{action: "states:ListStateMachines", resource: "*"})
+		add(call{action: "states:ListStateMachines"})
 	case *sfn.DescribeStateMachineInput:
-		add(request{action: "states:DescribeStateMachine", resource: s(in.StateMachineArn)})
+		add(call{action: "states:DescribeStateMachine", ids: machineOf(s(in.StateMachineArn))})
 	case *sfn.ListTagsForResourceInput:
-		add(request{action: "states:ListTagsForResource", resource: s(in.ResourceArn)})
+		add(call{action: "states:ListTagsForResource", ids: machineOf(s(in.ResourceArn))})
 	case *sfn.CreateStateMachineInput:
-		add(request{action: "states:CreateStateMachine", resource: arn("states", "stateMachine:"+s(in.Name))})
+		add(call{action: "states:CreateStateMachine", ids: ids("StateMachineName", s(in.Name))})
 		if len(in.Tags) > 0 {
-			add(request{action: "states:TagResource", resource: arn("states", "stateMachine:"+s(in.Name))})
+			add(call{action: "states:TagResource", ids: ids("StateMachineName", s(in.Name))})
 		}
 		passRole(s(in.RoleArn))
 		logDelivery(s(in.Name))
 	case *sfn.UpdateStateMachineInput:
-		add(request{action: "states:UpdateStateMachine", resource: s(in.StateMachineArn)})
+		add(call{action: "states:UpdateStateMachine", ids: machineOf(s(in.StateMachineArn))})
 		passRole(s(in.RoleArn))
-		logDelivery(strings.SplitN(s(in.StateMachineArn), ":stateMachine:", 2)[1])
+		logDelivery(machineOf(s(in.StateMachineArn))["StateMachineName"])
 	case *sfn.TagResourceInput:
-		add(request{action: "states:TagResource", resource: s(in.ResourceArn)})
+		add(call{action: "states:TagResource", ids: machineOf(s(in.ResourceArn))})
 	case *sfn.UntagResourceInput:
-		add(request{action: "states:UntagResource", resource: s(in.ResourceArn)})
+		add(call{action: "states:UntagResource", ids: machineOf(s(in.ResourceArn))})
 	case *sfn.StartExecutionInput:
-		add(request{action: "states:StartExecution", resource: s(in.StateMachineArn)})
+		add(call{action: "states:StartExecution", ids: machineOf(s(in.StateMachineArn))})
 		runs(strings.Replace(s(in.StateMachineArn), ":stateMachine:", ":execution:", 1)+":"+s(in.Name), false)
 	case *sfn.ListExecutionsInput:
-		add(request{action: "states:ListExecutions", resource: s(in.StateMachineArn)})
+		add(call{action: "states:ListExecutions", ids: machineOf(s(in.StateMachineArn))})
 	case *sfn.DescribeExecutionInput:
-		add(request{action: "states:DescribeExecution", resource: s(in.ExecutionArn)})
+		add(call{action: "states:DescribeExecution", ids: execOf(s(in.ExecutionArn))})
 	case *sfn.GetExecutionHistoryInput:
-		add(request{action: "states:GetExecutionHistory", resource: s(in.ExecutionArn)})
+		add(call{action: "states:GetExecutionHistory", ids: execOf(s(in.ExecutionArn))})
 	case *sfn.StopExecutionInput:
-		add(request{action: "states:StopExecution", resource: s(in.ExecutionArn)})
+		add(call{action: "states:StopExecution", ids: execOf(s(in.ExecutionArn))})
 	case *sfn.RedriveExecutionInput:
-		add(request{action: "states:RedriveExecution", resource: s(in.ExecutionArn)})
+		add(call{action: "states:RedriveExecution", ids: execOf(s(in.ExecutionArn))})
 		runs(s(in.ExecutionArn), true)
 	case *sfn.DeleteStateMachineInput:
-		add(request{action: "states:DeleteStateMachine", resource: s(in.StateMachineArn)})
+		add(call{action: "states:DeleteStateMachine", ids: machineOf(s(in.StateMachineArn))})
 	case *batch.DescribeJobDefinitionsInput:
-		add(request{action: "batch:DescribeJobDefinitions", resource: "*"})
+		add(call{action: "batch:DescribeJobDefinitions"})
 	case *batch.DescribeJobQueuesInput:
-		add(request{action: "batch:DescribeJobQueues", resource: "*"})
+		add(call{action: "batch:DescribeJobQueues"})
 	case *batch.DescribeComputeEnvironmentsInput:
-		add(request{action: "batch:DescribeComputeEnvironments", resource: "*"})
+		add(call{action: "batch:DescribeComputeEnvironments"})
 	case *batch.DescribeJobsInput:
-		add(request{action: "batch:DescribeJobs", resource: "*"})
+		add(call{action: "batch:DescribeJobs"})
 	case *batch.RegisterJobDefinitionInput:
-		res := arn("batch", "job-definition/"+s(in.JobDefinitionName))
-		add(request{action: "batch:RegisterJobDefinition", resource: res})
+		jd := ids("JobDefinitionName", s(in.JobDefinitionName), "Revision", "1")
+		add(call{action: "batch:RegisterJobDefinition", ids: jd})
 		if len(in.Tags) > 0 {
-			add(request{action: "batch:TagResource", resource: res})
+			add(call{action: "batch:TagResource", ids: jd})
 		}
 		if c := in.ContainerProperties; c != nil {
 			passRole(s(c.JobRoleArn))
 			passRole(s(c.ExecutionRoleArn))
 		}
 	case *scheduler.GetScheduleInput:
-		add(request{action: "scheduler:GetSchedule", resource: arn("scheduler", "schedule/default/"+s(in.Name))})
+		add(call{action: "scheduler:GetSchedule", ids: ids("GroupName", "default", "ScheduleName", s(in.Name))})
 	case *scheduler.CreateScheduleInput:
-		add(request{action: "scheduler:CreateSchedule", resource: arn("scheduler", "schedule/default/"+s(in.Name))})
+		add(call{action: "scheduler:CreateSchedule", ids: ids("GroupName", "default", "ScheduleName", s(in.Name))})
 		if in.Target != nil {
 			passRole(s(in.Target.RoleArn))
 		}
 	case *scheduler.UpdateScheduleInput:
-		add(request{action: "scheduler:UpdateSchedule", resource: arn("scheduler", "schedule/default/"+s(in.Name))})
+		add(call{action: "scheduler:UpdateSchedule", ids: ids("GroupName", "default", "ScheduleName", s(in.Name))})
 		if in.Target != nil {
 			passRole(s(in.Target.RoleArn))
 		}
 	case *scheduler.DeleteScheduleInput:
-		add(request{action: "scheduler:DeleteSchedule", resource: arn("scheduler", "schedule/default/"+s(in.Name))})
+		add(call{action: "scheduler:DeleteSchedule", ids: ids("GroupName", "default", "ScheduleName", s(in.Name))})
 	case *eventbridge.ListRulesInput:
-		add(request{action: "events:ListRules", resource: "*"})
+		add(call{action: "events:ListRules"})
 	case *eventbridge.PutRuleInput:
-		add(request{action: "events:PutRule", resource: arn("events", "rule/"+s(in.Name))})
+		add(call{action: "events:PutRule", ids: ids("RuleName", s(in.Name))})
 	case *eventbridge.ListTargetsByRuleInput:
-		add(request{action: "events:ListTargetsByRule", resource: arn("events", "rule/"+s(in.Rule))})
+		add(call{action: "events:ListTargetsByRule", ids: ids("RuleName", s(in.Rule))})
 	case *eventbridge.PutTargetsInput:
-		add(request{action: "events:PutTargets", resource: arn("events", "rule/"+s(in.Rule))})
+		add(call{action: "events:PutTargets", ids: ids("RuleName", s(in.Rule))})
 		for _, t := range in.Targets {
 			passRole(s(t.RoleArn))
 		}
 	case *eventbridge.RemoveTargetsInput:
-		add(request{action: "events:RemoveTargets", resource: arn("events", "rule/"+s(in.Rule))})
+		add(call{action: "events:RemoveTargets", ids: ids("RuleName", s(in.Rule))})
 	case *eventbridge.DeleteRuleInput:
-		add(request{action: "events:DeleteRule", resource: arn("events", "rule/"+s(in.Name))})
+		add(call{action: "events:DeleteRule", ids: ids("RuleName", s(in.Name))})
 	case *eventbridge.PutEventsInput:
-		add(request{action: "events:PutEvents", resource: arn("events", "event-bus/default")})
+		add(call{action: "events:PutEvents", ids: ids("EventBusName", "default")})
 	case *cloudwatchlogs.GetLogEventsInput:
-		add(request{action: "logs:GetLogEvents", resource: arn("logs", "log-group:"+s(in.LogGroupName)+":log-stream:"+s(in.LogStreamName))})
+		add(call{action: "logs:GetLogEvents", ids: ids("LogGroupName", s(in.LogGroupName), "LogStreamName", s(in.LogStreamName))})
 	default:
-		add(request{action: fmt.Sprintf("%s:%s (no IAM mapping in this test: add one)", r.Service, r.Op)})
+		add(call{action: fmt.Sprintf("%s:%s (no IAM mapping in this test: add one)", r.Service, r.Op)})
 	}
 }
 
@@ -237,12 +252,13 @@ func commandPolicies(t *testing.T, flowName string) map[string][]any {
 		t.Fatal("docs/iam.md has no sections 1 and 2")
 	}
 	ph := strings.NewReplacer("<region>", awstest.Region, "<account>", awstest.Account, "<prefix>", "",
-		"<bucket>", "bucket", "<datastore prefix>", "root", "<Flow>", flowName)
+		"<bucket>", "bucket", "<datastore prefix>", "root", "<Flow>", flowName, "<repository>", "stepflow-flows")
 	prose := map[string][]string{
 		"the state machine": {"arn:aws:states:<region>:<account>:stateMachine:<prefix>*"},
 		"the executions":    {"arn:aws:states:<region>:<account>:execution:<prefix>*:*"},
 		"the datastore":     {"arn:aws:s3:::<bucket>", "arn:aws:s3:::<bucket>/<datastore prefix>/*"},
 		"the schedule":      {"arn:aws:scheduler:<region>:<account>:schedule/default/<prefix>*"},
+		"the repository of a base image in ECR (--base-image, a step's image)": {"arn:aws:ecr:<region>:<account>:repository/base"},
 		"the Step Functions role, the Batch job role, the ECS execution role, the Scheduler role, and each role a step sets (`stepflow.Batch{JobRole, ExecutionRole}`)": {
 			iamUserSFNRole, iamUserJobRole, iamUserSchedRole,
 			"arn:aws:iam::123456789012:role/stepflow-task", "arn:aws:iam::123456789012:role/stepflow-ecs"},
@@ -337,7 +353,7 @@ func newIAMWorld(t *testing.T) *iamWorld {
 
 // run runs a flow binary and returns its stdout and the authorizations its
 // calls needed.
-func (w *iamWorld) run(t *testing.T, prog string, args ...string) (string, []awstest.Request, []request) {
+func (w *iamWorld) run(t *testing.T, prog string, args ...string) (string, []awstest.Request, []call) {
 	t.Helper()
 	w.f.Reset()
 	w.s3.take()
@@ -378,16 +394,16 @@ func TestIAMCoversCommands(t *testing.T) {
 			}
 			queueStmts = append(queueStmts, stmt)
 		}
-		userReq := func(q request) {
-			seen[command+" "+q.action] = true
-			if !allows(user, q) {
-				missing = append(missing, fmt.Sprintf("%s %s: user policy of docs/iam.md §1 lacks %s", prog, command, q))
+		userReq := func(c call) {
+			seen[command+" "+c.action] = true
+			for _, m := range authorize(user, c, nil) {
+				missing = append(missing, fmt.Sprintf("%s %s: user policy of docs/iam.md §1 lacks %s", prog, command, m))
 			}
 		}
-		roleReq := func(q request) {
-			seen["role "+q.action] = true
-			if !allows(sfnRole, q) && !allows(queueStmts, q) {
-				missing = append(missing, fmt.Sprintf("%s %s: the Step Functions role of the template (with the statements create printed) lacks %s", prog, command, q))
+		roleReq := func(c call) {
+			seen["role "+c.action] = true
+			for _, m := range authorize(sfnRole, c, func(r request) bool { return allows(queueStmts, r) }) {
+				missing = append(missing, fmt.Sprintf("%s %s: the Step Functions role of the template (with the statements create printed) lacks %s", prog, command, m))
 			}
 		}
 		for _, r := range reqs {

@@ -133,6 +133,8 @@ func resolve(v any) []string {
 		"DatastoreBucket.Arn": "arn:aws:s3:::stepflow-bucket", "DatastorePrefix": "stepflow", "Prefix": "stepflow",
 		"BookkeepingTable.Arn": "arn:aws:dynamodb:" + iamRegion + ":" + iamAccount + ":table/stepflow-bookkeeping",
 		"JobQueue":             "arn:aws:batch:" + iamRegion + ":" + iamAccount + ":job-queue/stepflow-queue",
+		"DeadLetterQueue.Arn":  "arn:aws:sqs:" + iamRegion + ":" + iamAccount + ":stepflow-dead-letters",
+		"ImageRepository.Arn":  "arn:aws:ecr:" + iamRegion + ":" + iamAccount + ":repository/stepflow-flows",
 	}
 	switch x := v.(type) {
 	case string:
@@ -170,7 +172,8 @@ func match(pattern, s string) bool {
 }
 
 // allows reports whether the Allow statements grant r (no Deny in these
-// policies; the condition operators they use: StringEquals, StringLike).
+// policies; the condition operators they use: StringEquals, StringLike,
+// ArnLike).
 func allows(stmts []any, r request) bool {
 	for _, s := range stmts {
 		st := s.(map[string]any)
@@ -194,7 +197,7 @@ func allows(stmts []any, r request) bool {
 					got, present := r.context[k]
 					any := false
 					for _, w := range resolve(want) {
-						any = any || (op == "StringEquals" && got == w) || (op == "StringLike" && match(w, got))
+						any = any || (op == "StringEquals" && got == w) || ((op == "StringLike" || op == "ArnLike") && match(w, got))
 					}
 					okCond = okCond && present && any
 				}
@@ -207,12 +210,9 @@ func allows(stmts []any, r request) bool {
 	return false
 }
 
-// needs derives what the Step Functions role must be allowed to do to run
-// a compiled definition of state machine machine.
-func needs(machine string, states map[string]any, add func(request)) {
-	arn := func(svc, rest string) string {
-		return "arn:aws:" + svc + ":" + iamRegion + ":" + iamAccount + ":" + rest
-	}
+// needs derives the calls the Step Functions role makes to run a compiled
+// definition of state machine machine.
+func needs(machine string, states map[string]any, add func(call)) {
 	for _, v := range states {
 		st := v.(map[string]any)
 		switch st["Type"] {
@@ -221,20 +221,26 @@ func needs(machine string, states map[string]any, add func(request)) {
 			p, _ := st["Parameters"].(map[string]any)
 			switch {
 			case strings.HasSuffix(res, ":batch:submitJob.sync"):
-				add(request{action: "batch:SubmitJob", resource: arn("batch", "job-queue/"+p["JobQueue"].(string))})
-				add(request{action: "batch:SubmitJob", resource: arn("batch", "job-definition/"+p["JobDefinition"].(string))})
-				if p["Tags"] != nil {
-					add(request{action: "batch:TagResource", resource: arn("batch", "job/0123-abcd"), context: map[string]string{"batch:CreateAction": "SubmitJob"}})
+				queue := p["JobQueue"].(string)
+				if _, name, ok := strings.Cut(queue, ":job-queue/"); ok {
+					queue = name // a step's own queue, by ARN
 				}
-				add(request{action: "batch:DescribeJobs", resource: "*"})
-				add(request{action: "batch:TerminateJob", resource: "*"})
+				jd := map[string]string{"JobDefinitionName": p["JobDefinition"].(string), "Revision": "1"}
+				add(call{action: "batch:SubmitJob", ids: map[string]string{"JobQueueName": queue, "JobDefinitionName": jd["JobDefinitionName"], "Revision": "1"}})
+				if p["Tags"] != nil {
+					// Tag-on-create: the job (its id is AWS's) and the
+					// job definition (the sar table says why both).
+					add(call{action: "batch:TagResource", ids: map[string]string{"JobId": "0123-abcd", "JobDefinitionName": jd["JobDefinitionName"], "Revision": "1"}})
+				}
+				add(call{action: "batch:DescribeJobs"})
+				add(call{action: "batch:TerminateJob", ids: map[string]string{"JobId": "0123-abcd"}})
 				for _, a := range []string{"events:PutTargets", "events:PutRule", "events:DescribeRule"} {
-					add(request{action: a, resource: arn("events", "rule/StepFunctionsGetEventsForBatchJobsRule")})
+					add(call{action: a, ids: map[string]string{"RuleName": "StepFunctionsGetEventsForBatchJobsRule"}})
 				}
 			case strings.HasSuffix(res, ":dynamodb:getItem"):
-				add(request{action: "dynamodb:GetItem", resource: arn("dynamodb", "table/"+p["TableName"].(string))})
+				add(call{action: "dynamodb:GetItem", ids: map[string]string{"TableName": p["TableName"].(string)}})
 			default:
-				add(request{action: "unknown Task resource " + res})
+				add(call{action: "unknown Task resource " + res})
 			}
 		case "Parallel":
 			for _, b := range st["Branches"].([]any) {
@@ -244,14 +250,30 @@ func needs(machine string, states map[string]any, add func(request)) {
 			proc := st["ItemProcessor"].(map[string]any)
 			if proc["ProcessorConfig"].(map[string]any)["Mode"] == "DISTRIBUTED" {
 				label := "Map" // a Map Run's child executions: <machine>/<label>:<id>
-				add(request{action: "states:StartExecution", resource: arn("states", "stateMachine:"+machine)})
+				add(call{action: "states:StartExecution", ids: map[string]string{"StateMachineName": machine}})
 				for _, a := range []string{"states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"} {
-					add(request{action: a, resource: arn("states", "execution:"+machine+"/"+label+":0123-abcd")})
+					add(call{action: a, ids: map[string]string{"StateMachineName": machine + "/" + label, "ExecutionId": "0123-abcd"}})
 				}
 			}
 			needs(machine, proc["States"].(map[string]any), add)
 		}
 	}
+}
+
+// authorize checks that the statements grant every authorization of c
+// (sar_test.go), and reports each one they do not; fallback, when set,
+// may grant one the statements do not.
+func authorize(stmts []any, c call, fallback func(request) bool) (missing []string) {
+	reqs, err := authorizations(c, "aws", iamRegion, iamAccount)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	for _, r := range reqs {
+		if !allows(stmts, r) && (fallback == nil || !fallback(r)) {
+			missing = append(missing, r.String())
+		}
+	}
+	return missing
 }
 
 func TestIAMCoversCompiledExamples(t *testing.T) {
@@ -272,22 +294,25 @@ func TestIAMCoversCompiledExamples(t *testing.T) {
 			t.Fatal(err)
 		}
 		example := path.Base(path.Dir(filepath.ToSlash(file)))
-		needs("Example", def["States"].(map[string]any), func(r request) {
-			distributed = distributed || r.action == "states:RedriveExecution"
-			tagged = tagged || r.action == "batch:TagResource"
-			if allows(sfnRole, r) {
-				return
-			}
+		needs("Example", def["States"].(map[string]any), func(c call) {
+			distributed = distributed || c.action == "states:RedriveExecution"
+			tagged = tagged || c.action == "batch:TagResource"
 			// A step's own queue: create prints the statement to add
 			// (docs/iam.md, "Per-step queues"); with it, it is allowed.
-			if r.action == "batch:SubmitJob" && strings.Contains(r.resource, ":job-queue/") {
+			printed := func(r request) bool {
+				if r.action != "batch:SubmitJob" || !strings.Contains(r.resource, ":job-queue/") {
+					return false
+				}
 				var stmt map[string]any
 				if err := json.Unmarshal([]byte(deploy.QueueStatement(r.resource)), &stmt); err == nil && allows([]any{stmt}, r) {
 					t.Logf("%s: %s needs the statement create prints", example, r)
-					return
+					return true
 				}
+				return false
 			}
-			missing = append(missing, example+": "+r.String())
+			for _, m := range authorize(sfnRole, c, printed) {
+				missing = append(missing, example+": "+m)
+			}
 		})
 	}
 	if !distributed || !tagged {
