@@ -40,6 +40,9 @@ const (
 	iamUserJobRole   = "arn:aws:iam::123456789012:role/stepflow-job"
 	iamUserSchedRole = "arn:aws:iam::123456789012:role/stepflow-scheduler"
 	iamUserLogGroup  = "arn:aws:logs:us-east-1:123456789012:log-group:stepflow-sfn:*"
+	// iamImage is a flow image pushed before (the fake serves no
+	// registry): create deploys it as it is.
+	iamImage = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stepflow-flows@sha256:5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e"
 )
 
 // s3Recorder records the S3 requests it passes on.
@@ -323,9 +326,6 @@ func newIAMWorld(t *testing.T) *iamWorld {
 	s3 := httptest.NewServer(rec)
 	t.Cleanup(s3.Close)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "flowbin"), []byte("not really a flow binary"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	settings, err := os.ReadFile("../../../examples/params/settings.toml")
 	if err != nil {
 		t.Fatal(err)
@@ -343,7 +343,7 @@ func newIAMWorld(t *testing.T) *iamWorld {
 		// Any client without its own endpoint fails here, on loopback, never on AWS.
 		"AWS_ENDPOINT_URL=http://127.0.0.1:9",
 		"STEPFLOW_S3_ENDPOINT=" + s3.URL, "STEPFLOW_DATASTORE_ROOT=s3://bucket/root",
-		"STEPFLOW_BATCH_QUEUE=stepflow-queue", "STEPFLOW_BATCH_IMAGE=public.ecr.aws/docker/library/alpine:3",
+		"STEPFLOW_BATCH_QUEUE=stepflow-queue", "STEPFLOW_BATCH_IMAGE=" + iamImage, "STEPFLOW_IMAGE_REPOSITORY=123456789012.dkr.ecr.us-east-1.amazonaws.com/stepflow-flows",
 		"STEPFLOW_BATCH_JOB_ROLE=" + iamUserJobRole, "STEPFLOW_SFN_ROLE=" + iamUserSFNRole,
 		"STEPFLOW_SCHEDULER_ROLE=" + iamUserSchedRole, "STEPFLOW_DYNAMODB_TABLE=stepflow-bookkeeping",
 		"STEPFLOW_SFN_LOG_GROUP_ARN=" + iamUserLogGroup,
@@ -423,7 +423,7 @@ func TestIAMCoversCommands(t *testing.T) {
 	}
 
 	// hello: every command.
-	check("hello", "HelloFlow", "create", "--log-execution-history", "--code-package", "flowbin")
+	check("hello", "HelloFlow", "create", "--log-execution-history")
 	out := check("hello", "HelloFlow", "trigger")
 	run := "sfn-" + execOf(out)
 	check("hello", "HelloFlow", "list-runs")
@@ -438,11 +438,11 @@ func TestIAMCoversCommands(t *testing.T) {
 	check("hello", "HelloFlow", "delete")
 
 	// params: a step with its own queue and roles.
-	check("params", "ParamsFlow", "create", "--code-package", "flowbin", "--config", "settings=settings.toml")
+	check("params", "ParamsFlow", "create", "--config", "settings=settings.toml")
 	check("params", "ParamsFlow", "trigger", "--name", "ada")
 
 	// foreach as a DISTRIBUTED Map: a redrive redrives its child executions.
-	check("foreach", "ForeachFlow", "create", "--distributed-map", "--code-package", "flowbin")
+	check("foreach", "ForeachFlow", "create", "--distributed-map")
 	out = check("foreach", "ForeachFlow", "trigger")
 	if err := w.f.Finish(execOf(out), "FAILED", 0); err != nil {
 		t.Fatal(err)
