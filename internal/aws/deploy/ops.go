@@ -90,20 +90,42 @@ func Input(params, started map[string]string) (string, error) {
 // the call fails: it is returned with the error whenever the run may have
 // started.
 func (o *Ops) Trigger(ctx context.Context, params map[string]string, user string) (string, error) {
+	return o.TriggerNamed(ctx, params, user, "")
+}
+
+// TriggerNamed is Trigger with the execution named name (its run id is
+// sfn-<name>), which CheckRunName must pass; "": a new random name.
+func (o *Ops) TriggerNamed(ctx context.Context, params map[string]string, user, name string) (string, error) {
 	input, err := Input(params, trigger.User(user))
 	if err != nil {
 		return "", err
+	}
+	return o.start(ctx, input, name)
+}
+
+// start starts a run of the deployment with the execution input input,
+// named name ("": NewRunName), and returns its run id (see Trigger).
+func (o *Ops) start(ctx context.Context, input, name string) (string, error) {
+	if name != "" {
+		if err := CheckRunName(name); err != nil {
+			return "", err
+		}
 	}
 	d, err := o.deployed(ctx)
 	if err != nil {
 		return "", err
 	}
-	name, err := NewRunName()
-	if err != nil {
-		return "", err
+	if name == "" {
+		if name, err = NewRunName(); err != nil {
+			return "", err
+		}
 	}
 	id := statemachine.RunPrefix + name
 	_, err = o.C.SFN.StartExecution(ctx, &sfnsdk.StartExecutionInput{StateMachineArn: aws.String(d.Arn), Name: aws.String(name), Input: aws.String(input)})
+	if errCode(err) == "ExecutionAlreadyExists" {
+		return "", userf("run %s of %s exists already (Step Functions keeps an execution's name for 90 days after it ends, and refuses the same name with other parameters); see it with '%s step-functions status %s', or choose another run name",
+			id, o.Machine, o.Prog, id)
+	}
 	if err != nil {
 		err = awsErr("start run "+id+" of "+o.Machine, err)
 		if usage.Is(err) { // refused (access denied): it did not start

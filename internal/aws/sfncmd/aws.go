@@ -146,12 +146,12 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 }
 
 // trigger starts a run with the given parameter values.
-func trigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, params map[string]string, wait watchFlags) error {
+func trigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, params map[string]string, name string, wait watchFlags) error {
 	ops, err := connect(ctx, env, f, s)
 	if err != nil {
 		return err
 	}
-	id, err := ops.Trigger(ctx, params, sfnUser(env))
+	id, err := ops.TriggerNamed(ctx, params, sfnUser(env), name)
 	if err != nil {
 		if id != "" {
 			// The execution was named first: the run may have started.

@@ -277,13 +277,23 @@ const MaxParamsChars = statemachine.MaxParamsChars
 func cmdSFNTrigger(f *flowcmd.Flow) *command.Command {
 	return &command.Command{
 		Name:      "trigger",
-		UsageLine: "trigger [--PARAM value ...] [settings flags]",
+		UsageLine: "trigger [--PARAM value ...] [--run-name NAME] [--on-finish-of FLOW/RUN [--force]] [settings flags]",
 		Short:     "start a run of the deployed flow",
 		Long: `Trigger starts a run of the deployed state machine and prints its run id
 (sfn-<execution name>). Each parameter of the flow is a flag; values are checked
 here against the parameter's type, required parameters must be given, and the
 input must fit the AWS limits. Parameters not given take the defaults deployed
-with the flow.`,
+with the flow.
+
+--run-name NAME names the run sfn-NAME instead of a random UUID: 1 to 80
+letters, digits and _ . = + - @ (the run id tags every AWS Batch job of the
+run). Step Functions refuses a name used in the last 90 days.
+
+--on-finish-of FLOW/RUN starts the run that the finish of upstream run RUN of
+FLOW starts through the flow's TriggerOnFinish, with the same input, for when
+Step Functions' finish event (delivered on a best-effort basis) never came.
+It refuses a run of FLOW that has not ended and, unless --force, one whose
+finish already started a run (docs/triggers.md).`,
 		RawArgs: true,
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			return runSFNTrigger(ctx, env, f, args)
@@ -322,6 +332,17 @@ func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args 
 		fs.Var(v, p.Name, usage)
 	}
 	settingFlags(fs, &flags, skip)
+	var runName, onFinishOf string
+	var force bool
+	if !skip["run-name"] {
+		fs.StringVar(&runName, "run-name", "", "name the run sfn-NAME (1 to 80 letters, digits and _ . = + - @); default: a random UUID")
+	}
+	if !skip["on-finish-of"] {
+		fs.StringVar(&onFinishOf, "on-finish-of", "", "start the run the finish of upstream run FLOW/RUN starts through the flow's TriggerOnFinish")
+	}
+	if !skip["force"] {
+		fs.BoolVar(&force, "force", false, "with --on-finish-of: start a run even if that finish started one already")
+	}
 	var wait watchFlags
 	if !skip["wait"] && !skip["interval"] {
 		fs.BoolVar(&wait.on, "wait", false, "wait for the run to end, showing its status; exit 0 if it succeeded, 1 if not")
@@ -335,6 +356,29 @@ func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args 
 	}
 	if wait.on && wait.interval <= 0 {
 		return usage.Errorf("--interval %s: use a positive duration, e.g. 5s", wait.interval)
+	}
+	if runName != "" {
+		if err := deploy.CheckRunName(runName); err != nil {
+			return fmt.Errorf("--run-name: %w", err)
+		}
+	}
+	if force && onFinishOf == "" {
+		return usage.Errorf("--force goes with --on-finish-of FLOW/RUN")
+	}
+	if onFinishOf != "" {
+		for _, p := range f.Def.Params {
+			if params[p.Name].set {
+				return usage.Errorf("--on-finish-of starts the run with the parameters the finish event maps; give no --%s", p.Name)
+			}
+		}
+		if runName != "" {
+			return usage.Errorf("--on-finish-of names the run it starts as a trigger does; give no --run-name")
+		}
+		s, err := loadSettings(env, flags)
+		if err != nil {
+			return err
+		}
+		return catchUp(ctx, env, f, s, onFinishOf, force, wait)
 	}
 	given := map[string]string{}
 	merged := map[string]string{}
@@ -363,7 +407,7 @@ func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args 
 	if err != nil {
 		return err
 	}
-	return trigger(ctx, env, f, s, given, wait)
+	return trigger(ctx, env, f, s, given, runName, wait)
 }
 
 // watchFlags are trigger's --wait and --interval.
