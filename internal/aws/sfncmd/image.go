@@ -38,6 +38,13 @@ func (o *imageOptions) flags(fs *flag.FlagSet) {
 // base image that steps name (stepflow.Batch{Image: ...}). It prints one
 // line per image on env.Stdout.
 func pushImages(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, o imageOptions, need deploy.QueueArchs) (string, map[string]string, error) {
+	bases := stepBases(f)
+	if s.Image == "" {
+		bases[s.BaseImage] = true
+	}
+	if len(bases) == 0 {
+		return s.Image, nil, nil
+	}
 	if s.ImageRepository == "" {
 		return "", nil, usage.Wrap(&statemachine.MissingError{Flow: f.Def.Name, Doing: "have its image pushed", Missing: []statemachine.Missing{
 			{Flag: "image-repository", Why: "the container repository (ECR) the flow image is pushed to: the template's output ImageRepositoryUri"}}})
@@ -45,18 +52,6 @@ func pushImages(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statem
 	archs, err := chooseArchs(o, need)
 	if err != nil {
 		return "", nil, err
-	}
-	bases := map[string]bool{}
-	if s.Image == "" {
-		bases[s.BaseImage] = true
-	}
-	for _, st := range f.Def.Steps {
-		if b := st.Options.Batch.Image; b != "" {
-			bases[b] = true
-		}
-	}
-	if len(bases) == 0 {
-		return s.Image, nil, nil
 	}
 	bins, err := binaries(ctx, env, o, archs, need)
 	if err != nil {
