@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # A smoke test of Stepflow on a real AWS account (docs/deploy.md):
 #
-#   bash scripts/aws-smoke.sh --subnets subnet-1,subnet-2 --security-groups sg-1 [--region eu-west-1]
+#   bash scripts/aws-smoke.sh --subnets subnet-1,subnet-2 --security-groups sg-1 [--region eu-west-1] [--prefix P]
 #   bash scripts/aws-smoke.sh --dry-run      # print every step and AWS call; run nothing
+#
+# Every run names what it makes with a prefix of its own (default
+# smoke-<8 random hex digits>): the stack stepflow-<prefix>, its resources
+# <prefix>-... (the template's Prefix) and the state machines <prefix>_Flow
+# (the name prefix), so two runs, or a run and your own deployment, share
+# nothing.
 #
 # It creates the CloudFormation stack, deploys examples/hello and runs it,
 # deploys examples/foreach with a foreach wider than the inline threshold
 # (a distributed Map) and runs it, deploys scripts/smokeflow, whose step
 # fails on its first attempt, runs it (it fails), resumes it (redrive; it
 # succeeds), checks the artifacts of the runs with the stepflow inspector
-# on the S3 datastore, and deletes everything it created. It stops at the
-# first failure and says which phase failed; the delete phase runs then too.
+# on the S3 datastore, and deletes everything it created: the deployments
+# (state machines, schedule), the job definitions it registered, the bucket's
+# objects, the stack (the flow images with it), and the table and log group
+# the stack keeps when deleted. It stops at the first failure and says which
+# phase failed; the delete phase runs then too.
 #
 # Needs: the aws CLI with credentials for the account, go, and permission to
 # create the stack's resources (IAM roles included). Costs: a few minutes of
@@ -18,16 +27,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dry=0 stack=stepflow-smoke region=${AWS_REGION:-us-east-1} subnets= sgs= image=public.ecr.aws/aws-cli/aws-cli:2.22.0
+dry=0 prefix=smoke-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n') region=${AWS_REGION:-us-east-1} subnets= sgs=
 while (($#)); do
 	case $1 in
 	--dry-run) dry=1 ;;
-	--stack) stack=$2; shift ;;
+	--prefix) prefix=$2; shift ;;
 	--region) region=$2; shift ;;
 	--subnets) subnets=$2; shift ;;
 	--security-groups) sgs=$2; shift ;;
-	--image) image=$2; shift ;;
-	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) echo "aws-smoke.sh: unknown argument $1; see --help" >&2; exit 2 ;;
 	esac
 	shift
@@ -36,10 +44,16 @@ if ((!dry)) && [[ -z $subnets || -z $sgs ]]; then
 	echo "aws-smoke.sh: give --subnets and --security-groups (a VPC's subnets with internet access, and a security group), or --dry-run" >&2
 	exit 2
 fi
+if [[ ! $prefix =~ ^[a-z0-9-]{1,20}$ ]]; then
+	echo "aws-smoke.sh: --prefix $prefix: use 1 to 20 lower-case letters, digits and dashes (the template's Prefix)" >&2
+	exit 2
+fi
 subnets=${subnets:-subnet-EXAMPLE} sgs=${sgs:-sg-EXAMPLE}
+stack=stepflow-$prefix
 export AWS_REGION=$region
 work=$(mktemp -d)
-export STEPFLOW_CONFIG=$work/config.json STEPFLOW_TOKEN_HOME=$work/tokens
+export STEPFLOW_CONFIG=$work/config.json STEPFLOW_TOKEN_HOME=$work/tokens STEPFLOW_NAME_PREFIX=$prefix
+: >"$work/create.log"
 
 phase() { printf '\n== phase %s\n' "$*"; }
 # run prints a command and runs it, unless --dry-run.
@@ -69,6 +83,14 @@ runid() {
 }
 
 sfn() { local flow=$1; shift; run go run -tags stepflow_aws "$flow" step-functions "$@"; }
+# deploy runs create and keeps its output: the job definitions it registered
+# are deleted at the end.
+deploy() {
+	local flow=$1
+	shift
+	printf '+ %s\n' "$(echo go run -tags stepflow_aws "$flow" step-functions create "$@")"
+	((dry)) || go run -tags stepflow_aws "$flow" step-functions create "$@" | tee -a "$work/create.log"
+}
 
 # datastore_root prints the stack's DatastoreRoot output.
 datastore_root() {
@@ -78,17 +100,33 @@ datastore_root() {
 
 cleanup() {
 	local status=$?
-	phase "delete: every deployment, the stack and its bucket"
+	phase "delete: every deployment, its job definitions, the stack, its bucket and what the stack keeps"
 	for flow in ./examples/hello ./examples/foreach ./scripts/smokeflow; do
 		sfn "$flow" delete --force || true
 	done
+	# The job definitions this run registered (their names hash their
+	# content, the deployment's production token included: no one else's).
+	local jd arn
+	for jd in $(sed -n 's/^job definition \([^:]*\): registered$/\1/p' "$work/create.log"); do
+		for arn in $(aws batch describe-job-definitions --job-definition-name "$jd" --status ACTIVE \
+			--query 'jobDefinitions[].jobDefinitionArn' --output text || true); do
+			run aws batch deregister-job-definition --job-definition "$arn" || true
+		done
+	done
+	if ((dry)); then
+		run aws batch deregister-job-definition --job-definition "<each job definition create registered>"
+	fi
 	if ((!dry)); then
 		root=$(datastore_root) && run aws s3 rm --recursive "$root" || true
 	else
 		run aws s3 rm --recursive "<DatastoreRoot>"
 	fi
 	run aws cloudformation delete-stack --stack-name "$stack"
-	run aws cloudformation wait stack-delete-complete --stack-name "$stack"
+	run aws cloudformation wait stack-delete-complete --stack-name "$stack" || true
+	# Kept by the stack (DeletionPolicy Retain); a later stack of the same
+	# Prefix would fail on them.
+	run aws dynamodb delete-table --table-name "$prefix-bookkeeping" || true
+	run aws logs delete-log-group --log-group-name "/$prefix/step-functions" || true
 	rm -rf "$work"
 	if ((status != 0)); then
 		echo "aws-smoke.sh: FAILED (exit $status); the phase above the delete phase is the one" >&2
@@ -99,23 +137,23 @@ trap cleanup EXIT
 
 phase "stack: create the CloudFormation stack and configure from its outputs"
 run aws cloudformation deploy --stack-name "$stack" --template-file deploy/cloudformation/stepflow.yaml \
-	--capabilities CAPABILITY_IAM --parameter-overrides "BatchImage=$image" "Subnets=$subnets" "SecurityGroups=$sgs"
+	--capabilities CAPABILITY_IAM --parameter-overrides "Prefix=$prefix" "Subnets=$subnets" "SecurityGroups=$sgs"
 run aws cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].Outputs' --output json
 ((dry)) || aws cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].Outputs' --output json >"$work/outputs.json"
 run go run ./cmd/stepflow configure aws --from-outputs "$work/outputs.json"
 
 phase "deploy and run hello"
-sfn ./examples/hello create
+deploy ./examples/hello
 capture out go run -tags stepflow_aws ./examples/hello step-functions trigger --wait --interval 10s
 hello=$(runid "$out")
 
 phase "deploy and run a wide foreach (a distributed Map)"
-sfn ./examples/foreach create --distributed-map-threshold 2
+deploy ./examples/foreach --distributed-map-threshold 2
 capture out go run -tags stepflow_aws ./examples/foreach step-functions trigger --wait --interval 10s
 foreach=$(runid "$out")
 
 phase "fail: a run whose step fails on purpose"
-sfn ./scripts/smokeflow create
+deploy ./scripts/smokeflow
 printf '+ %s\n' "go run -tags stepflow_aws ./scripts/smokeflow step-functions trigger --wait --interval 10s   (must fail)"
 if ((dry)); then
 	smoke="<smoke run id>"

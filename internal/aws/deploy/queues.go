@@ -83,8 +83,12 @@ func checkQueues(ctx context.Context, c *Clients, g *graph.Graph, s statemachine
 			for _, u := range uses[name] {
 				steps = append(steps, u.step)
 			}
-			problems = append(problems, fmt.Sprintf("job queue %s (steps %s) does not exist in %s; create it (deploy/cloudformation/stepflow.yaml) or set the queue with %s",
-				name, strings.Join(steps, ", "), c.Region, statemachine.How("queue")))
+			problem := fmt.Sprintf("job queue %s (steps %s) does not exist in %s; create it (deploy/cloudformation/stepflow.yaml) or set the queue with %s",
+				name, strings.Join(steps, ", "), c.Region, statemachine.How("queue"))
+			if name == s.Queue {
+				problem += retainedNote
+			}
+			problems = append(problems, problem)
 			continue
 		}
 		runs := map[string]bool{}
@@ -124,6 +128,11 @@ func checkQueues(ctx context.Context, c *Clients, g *graph.Graph, s statemachine
 	}
 	return warnings, archs, nil
 }
+
+// retainedNote follows a missing deployment queue, the usual sign of a
+// deleted stack: what the stack kept, and what it blocks.
+const retainedNote = "; if the stack that made it was deleted, it kept its bookkeeping table (<Prefix>-bookkeeping) and log group (/<Prefix>/step-functions), " +
+	"and a new stack with the same Prefix fails on them (\"already exists\"): delete them or choose another Prefix (docs/deploy.md, \"Deleting the stack; retained resources\")"
 
 // QueueStatement is the IAM policy statement (JSON) that lets a state
 // machine's role submit jobs to the job queue queueArn.

@@ -55,6 +55,11 @@ func TestCreateRefusesMissingQueue(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "job queue nope (steps start, end) does not exist") {
 		t.Fatalf("create = %v", err)
 	}
+	// The deployment's own queue: the stack may be gone, and what it kept
+	// blocks a new one of the same Prefix.
+	if !usage.Is(err) || !strings.Contains(err.Error(), "kept its bookkeeping table (<Prefix>-bookkeeping) and log group (/<Prefix>/step-functions)") {
+		t.Errorf("create = %v; want the retained resources named", err)
+	}
 	if w := e.f.Writes(); len(w) > 0 {
 		t.Errorf("a refused create wrote %q", w)
 	}
