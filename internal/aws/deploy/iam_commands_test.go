@@ -380,8 +380,8 @@ func TestIAMCoversCommands(t *testing.T) {
 		out, reqs, s3reqs := w.run(t, prog, append([]string{"step-functions", command}, args...)...)
 		pols := commandPolicies(t, flowName)
 		row := command
-		if command == "create" && len(args) > 0 && args[0] == "--log-execution-history" {
-			row = "create --log-execution-history"
+		if len(args) > 0 && (command == "create" && args[0] == "--log-execution-history" || command == "trigger" && args[0] == "--on-finish-of") {
+			row = command + " " + args[0]
 		}
 		user := append(append([]any{}, pols[""]...), pols[row]...)
 		if row != command {
@@ -441,6 +441,15 @@ func TestIAMCoversCommands(t *testing.T) {
 	check("params", "ParamsFlow", "create", "--config", "settings=settings.toml")
 	check("params", "ParamsFlow", "trigger", "--name", "ada")
 
+	// params catches up on a succeeded HelloFlow run whose finish event
+	// was lost.
+	check("hello", "HelloFlow", "create")
+	out = check("hello", "HelloFlow", "trigger")
+	if err := w.f.Finish(execOf(out), "SUCCEEDED", 0); err != nil {
+		t.Fatal(err)
+	}
+	check("params", "ParamsFlow", "trigger", "--on-finish-of", "HelloFlow/sfn-"+execOf(out))
+
 	// foreach as a DISTRIBUTED Map: a redrive redrives its child executions.
 	check("foreach", "ForeachFlow", "create", "--distributed-map")
 	out = check("foreach", "ForeachFlow", "trigger")
@@ -452,7 +461,7 @@ func TestIAMCoversCommands(t *testing.T) {
 	// The test proves something only if these were derived.
 	for _, k := range []string{
 		"create batch:TagResource", "create iam:PassRole", "create logs:CreateLogDelivery", "create s3:PutObject",
-		"status s3:ListBucket", "logs logs:GetLogEvents", "resume states:RedriveExecution", "delete states:DeleteStateMachine",
+		"status s3:ListBucket", "logs logs:GetLogEvents", "trigger states:ListExecutions", "resume states:RedriveExecution", "delete states:DeleteStateMachine",
 		"role batch:TagResource", "role batch:SubmitJob", "role states:RedriveExecution", "role states:StartExecution",
 	} {
 		if !seen[k] {

@@ -187,6 +187,9 @@ func listRuns(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemac
 			with = " with status " + status
 		}
 		fmt.Fprintf(env.Stderr, "no runs of state machine %s%s\n", ops.Machine, with)
+		if f.Def.Schedule != nil || len(f.Def.Triggers) > 0 {
+			fmt.Fprintln(env.Stderr, deadLetterHint(s))
+		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
