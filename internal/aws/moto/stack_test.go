@@ -118,10 +118,8 @@ func TestTemplateAndCommands(t *testing.T) {
 	// (--image), by digest in the stack's repository.
 	image := repo + "@sha256:" + strings.Repeat("5e", 32)
 
-	// A linux binary of the flow is its code package (no cross-compile).
-	first, _ := command(t, home, true, "hello", "step-functions", "create", "--image", image, "--code-package", motoServer.bin["hello"])
+	first, _ := command(t, home, true, "hello", "step-functions", "create", "--image", image)
 	for _, want := range []string{
-		`(?m)^code package s3://\S+/stepflow/HelloFlow/code/[0-9a-f]{64}: uploaded$`,
 		`(?m)^job definition HelloFlow-[0-9a-f]{16}: registered`,
 		`(?m)^state machine HelloFlow: created`,
 	} {
@@ -132,7 +130,7 @@ func TestTemplateAndCommands(t *testing.T) {
 	// Unchanged: reads only (moto's request recorder).
 	var second string
 	calls := record(t, func() {
-		second, _ = command(t, home, true, "hello", "step-functions", "create", "--image", image, "--code-package", motoServer.bin["hello"])
+		second, _ = command(t, home, true, "hello", "step-functions", "create", "--image", image)
 	})
 	t.Logf("second create: %v", calls)
 	if len(calls) < 5 {
