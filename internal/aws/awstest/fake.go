@@ -143,6 +143,7 @@ type loggingJSON struct {
 // Execution is an execution of a state machine.
 type Execution struct {
 	Arn, Name, MachineArn, Status, Input string
+	Error, Cause                         string // a failed execution's, as DescribeExecution answers them
 	Start, Stop                          time.Time
 	RedriveCount                         int
 	Events                               []map[string]any
@@ -454,6 +455,21 @@ func (f *Fake) Finish(execName, status string, ago time.Duration) error {
 		return fmt.Errorf("no execution %s", execName)
 	}
 	f.finish(e, status, ago)
+	return nil
+}
+
+// FailWithCause ends an execution FAILED with the error and cause Step
+// Functions reports (e.g. a Task's Batch.AWSBatchException and AWS Batch's
+// message).
+func (f *Fake) FailWithCause(execName, errName, cause string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.execByName(execName)
+	if e == nil {
+		return fmt.Errorf("no execution %s", execName)
+	}
+	e.Error, e.Cause = errName, cause
+	f.finish(e, "FAILED", 0)
 	return nil
 }
 
@@ -901,6 +917,9 @@ func (f *Fake) describeExecution(in any, _ *restArgs) (any, error) {
 		"startDate": epoch(e.Start), "input": e.Input, "redriveCount": e.RedriveCount}
 	if !e.Stop.IsZero() {
 		out["stopDate"] = epoch(e.Stop)
+	}
+	if e.Error != "" {
+		out["error"], out["cause"] = e.Error, e.Cause
 	}
 	return out, nil
 }

@@ -58,3 +58,24 @@ func deniedError(doing string, ae smithy.APIError, err error) error {
 	}
 	return userf("%s: access denied by AWS: %s is not allowed on %s (AWS says: %s); %s", doing, action, where, ae.ErrorMessage(), fix)
 }
+
+// RoleFix reads a failed run's error (Step Functions' error and cause, as
+// status prints them) and, when it is an access denial of a role the
+// deployment runs as (the Step Functions role submitting a job, say: Step
+// Functions reports it as Batch.AWSBatchException with AWS Batch's
+// message), returns what to add to that role's policy; "" otherwise.
+func RoleFix(runError string) string {
+	if !strings.Contains(runError, "AccessDenied") && !strings.Contains(runError, "not authorized to perform") {
+		return ""
+	}
+	m := deniedRE.FindStringSubmatch(runError)
+	if m == nil {
+		return "a role of the deployment was refused a permission (AccessDenied): see docs/iam.md §2 for what each role needs, and compare with its policy"
+	}
+	action, resource := m[1], strings.TrimRight(m[2], ".,;)")
+	if resource == "" {
+		resource = "RESOURCE"
+	}
+	js, _ := json.Marshal(map[string]string{"Effect": "Allow", "Action": action, "Resource": resource})
+	return fmt.Sprintf("the role the run used may not %s on %s: add the statement %s to its policy (the template's roles: docs/iam.md §2), then resume the run", action, resource, js)
+}

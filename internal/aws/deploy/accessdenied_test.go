@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepflow/stepflow/internal/aws/deploy"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -51,5 +52,21 @@ func TestBatchAccessDeniedFailsAtOnce(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
+	}
+}
+
+// RoleFix: a run's AccessDenied gives the statement to add; anything
+// else gives nothing.
+func TestRoleFix(t *testing.T) {
+	cause := "Batch.AWSBatchException: User: arn:aws:sts::1:assumed-role/r/x is not authorized to perform: batch:SubmitJob on resource: arn:aws:batch:us-east-1:1:job-queue/gpu (Service: AWSBatch; Status Code: 403; Error Code: AccessDeniedException)"
+	want := `add the statement {"Action":"batch:SubmitJob","Effect":"Allow","Resource":"arn:aws:batch:us-east-1:1:job-queue/gpu"} to its policy`
+	if got := deploy.RoleFix(cause); !strings.Contains(got, want) {
+		t.Errorf("RoleFix = %q, want it to say %q", got, want)
+	}
+	if got := deploy.RoleFix("States.Permissions: AccessDeniedException"); !strings.Contains(got, "docs/iam.md §2") {
+		t.Errorf("RoleFix without an action = %q", got)
+	}
+	if got := deploy.RoleFix("States.TaskFailed: exit status 1"); got != "" {
+		t.Errorf("RoleFix of a task failure = %q, want nothing", got)
 	}
 }

@@ -157,6 +157,7 @@ func TestScripts(t *testing.T) {
 //	fake fail OP CODE N                 fail the next N requests of OP with CODE
 //	fake progress EXEC STEP TASK OUTCOME simulate a task (succeeded, failed, running)
 //	fake finish EXEC STATUS [DAYS-AGO]  end an execution
+//	fake failcause EXEC ERROR CAUSE     end an execution FAILED with Step Functions' error and cause
 //	fake autofinish STATUS N            end every running execution with STATUS once described N times
 //	fake definition MACHINE             print the machine's definition
 //	fake token MACHINE                  set $TOKEN to the machine's production token
@@ -187,6 +188,8 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 			days, _ = strconv.Atoi(args[3])
 		}
 		err = f.Finish(args[1], args[2], time.Duration(days)*24*time.Hour)
+	case "failcause":
+		err = f.FailWithCause(args[1], args[2], args[3])
 	case "autofinish":
 		n, _ := strconv.Atoi(args[2])
 		f.FinishAfterPolls(args[1], n)

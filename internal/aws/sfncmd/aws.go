@@ -287,6 +287,9 @@ func status(ctx context.Context, out io.Writer, env *command.Env, f *flowcmd.Flo
 	fmt.Fprintln(out, ")")
 	if st.Error != "" && st.Error != ": " {
 		fmt.Fprintf(out, "error: %s\n", st.Error)
+		if fix := deploy.RoleFix(st.Error); fix != "" {
+			fmt.Fprintf(out, "fix: %s\n", fix)
+		}
 	}
 	// The datastore's view: tasks with a successful attempt, per step.
 	var store *datastore.Store
