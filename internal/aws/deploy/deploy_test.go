@@ -114,7 +114,7 @@ func TestCreateIsIdempotent(t *testing.T) {
 	if got := e.f.Writes(); !slices.Equal(got, want) {
 		t.Errorf("first deploy wrote %q, want %q", got, want)
 	}
-	for _, line := range []string{"code package s3://bucket/root/TestFlow/code/", ": uploaded", "state machine TestFlow: created", "schedule TestFlow: created (cron(0 3 * * ? *) Europe/Paris)", "(minted)"} {
+	for _, line := range []string{"state machine TestFlow: created", "schedule TestFlow: created (cron(0 3 * * ? *) Europe/Paris)", "(minted)"} {
 		if !strings.Contains(e.out.String(), line) {
 			t.Errorf("output lacks %q:\n%s", line, e.out)
 		}
@@ -123,8 +123,10 @@ func TestCreateIsIdempotent(t *testing.T) {
 	if m.Tags[deploy.TagOwner] != "alice" || m.Tags[deploy.TagFlow] != "TestFlow" || m.Tags[deploy.TagToken] == "" {
 		t.Errorf("tags %v", m.Tags)
 	}
-	if !strings.Contains(m.Definition, `"code_url":"s3://bucket/root/TestFlow/code/`) {
-		t.Errorf("definition does not use the content-addressed code URL:\n%s", m.Definition)
+	for _, name := range e.f.JobDefinitions() {
+		if in := e.f.JobDefinitionInput(name); *in.ContainerProperties.Image != testImage || strings.Join(in.ContainerProperties.Command, " ") != "step" {
+			t.Errorf("job definition %s runs %v in %s, want step in the flow image", name, in.ContainerProperties.Command, *in.ContainerProperties.Image)
+		}
 	}
 	sc := e.f.Schedule("TestFlow")
 	if *sc.Target.Arn != m.Arn || *sc.Target.RoleArn != e.opts.Settings.SchedulerRole {

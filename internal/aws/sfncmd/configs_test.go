@@ -42,7 +42,7 @@ func sfnEnv(home string) []string {
 	return []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"),
 		"STEPFLOW_DATASTORE_ROOT=s3://bucket/root",
 		"STEPFLOW_BATCH_QUEUE=queue",
-		"STEPFLOW_BATCH_IMAGE=public.ecr.aws/aws-cli/aws-cli:2.22.0",
+		"STEPFLOW_IMAGE_REPOSITORY=123456789012.dkr.ecr.us-east-1.amazonaws.com/stepflow",
 		"STEPFLOW_BATCH_JOB_ROLE=arn:aws:iam::123456789012:role/stepflow-task",
 		"STEPFLOW_BATCH_EXECUTION_ROLE=arn:aws:iam::123456789012:role/stepflow-ecs",
 	}

@@ -611,8 +611,10 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 	retry := []any{
 		// A role without a permission: never retried, not even by the
 		// step's own retry (States.TaskFailed matches it): the error names
-		// the permission (docs/iam.md).
-		obj{{"ErrorEquals", []string{"States.Permissions"}}, {"MaxAttempts", 0}},
+		// the permission (docs/iam.md). Batch's own 403 reaches Step
+		// Functions as Batch.AccessDeniedException; it comes before the
+		// transient errors so that it is not retried as one.
+		obj{{"ErrorEquals", []string{"States.Permissions", "Batch.AccessDeniedException"}}, {"MaxAttempts", 0}},
 		obj{{"ErrorEquals", TransientErrors}, {"IntervalSeconds", 2}, {"MaxAttempts", 10},
 			{"BackoffRate", 2}, {"MaxDelaySeconds", 60}, {"JitterStrategy", "FULL"}},
 	}

@@ -39,8 +39,8 @@ func TestAccessDeniedFailsFast(t *testing.T) {
 	}
 	for _, name := range []string{"start", "start.Caught"} {
 		r0 := st[name]["Retry"].([]any)[0].(map[string]any)
-		if fmt.Sprint(r0["ErrorEquals"]) != "[States.Permissions]" || r0["MaxAttempts"] != 0.0 {
-			t.Errorf("%s: first retrier %v, want States.Permissions never retried", name, r0)
+		if fmt.Sprint(r0["ErrorEquals"]) != "[States.Permissions Batch.AccessDeniedException]" || r0["MaxAttempts"] != 0.0 {
+			t.Errorf("%s: first retrier %v, want States.Permissions and Batch.AccessDeniedException never retried", name, r0)
 		}
 	}
 }
