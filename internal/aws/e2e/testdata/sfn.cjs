@@ -3,9 +3,17 @@
 //
 //   arn:<partition>:states:::batch:submitJob.sync  -> a local "AWS Batch":
 //     the job definition merged with ContainerOverrides, Ref:: parameters
-//     substituted, AWS_BATCH_JOB_ID/AWS_BATCH_JOB_ATTEMPT set, the job's
-//     real command run as a local process, a DescribeJobs-shaped result
-//     (or States.TaskFailed with a Batch-shaped Cause);
+//     substituted, the job run in a container of the job definition's
+//     image (containerProperties.image; overrides cannot change it) by the
+//     container runner, ocirun (internal/ocirun): pulled by digest from
+//     the test registry, unpacked once per digest into imageCache, a
+//     writable layer per job, the job's command replacing only the image's
+//     CMD, as AWS Batch does; the container gets the job's environment
+//     only (the definition's, the overrides', AWS_BATCH_JOB_ID,
+//     AWS_BATCH_JOB_ATTEMPT, AWS_BATCH_JQ_NAME, AWS_BATCH_CE_NAME, and
+//     env, the emulation's endpoints and credentials), never the host's;
+//     a DescribeJobs-shaped result (or States.TaskFailed with a
+//     Batch-shaped Cause);
 //   arn:<partition>:states:::dynamodb:getItem      -> DynamoDB's JSON
 //     protocol over HTTP (dynalite).
 //
@@ -14,7 +22,8 @@
 //
 // Usage: node sfn.cjs REQUEST.json > RESULT.json, where REQUEST is
 //   {definition, jobDefinitions, input, executionName, env, dynamodbEndpoint,
-//    realRetryDelays, maxJobs, logDir}
+//    realRetryDelays, maxJobs, logDir, containerRunner, imageCache}
+// (containerRunner: the ocirun binary; imageCache: its --cache directory)
 // and RESULT is {status, output, error, cause, jobs, entered, retried,
 // getItems, millis, startDate, stopDate} (the dates in epoch milliseconds,
 // as DescribeExecution gives them).
@@ -70,6 +79,12 @@ function loadEmulator() {
 
 const req = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const { StateMachine } = loadEmulator();
+// The emulated Batch runs every job in its image, never on the host.
+for (const k of ['containerRunner', 'imageCache']) {
+  if (typeof req[k] !== 'string' || req[k] === '') {
+    throw new Error(`sfn.cjs: the harness must pass ${k} (containerRunner: the ocirun binary, internal/ocirun/cmd/ocirun; imageCache: its cache directory): the emulated AWS Batch runs each job in its container image`);
+  }
+}
 
 const BATCH = /^arn:[a-z-]+:states:::batch:submitJob\.sync$/;
 const GET_ITEM = /^arn:[a-z-]+:states:::dynamodb:getItem$/;
@@ -121,6 +136,9 @@ async function submitJobSync(stateName, input) {
     throw fail('Batch.ClientException', 'Container Overrides length must be at most 8192');
   }
   const cp = jd.containerProperties;
+  if (typeof cp.image !== 'string' || cp.image === '') {
+    throw fail('Batch.ClientException', `JobDefinition ${jd.jobDefinitionName} has no containerProperties.image`);
+  }
   const env = {};
   for (const kv of cp.environment || []) env[kv.name] = kv.value;
   for (const kv of ov.Environment || []) {
@@ -136,7 +154,7 @@ async function submitJobSync(stateName, input) {
   for (const r of cp.resourceRequirements || []) resources[r.type] = r.value;
   for (const r of ov.ResourceRequirements || []) resources[r.Type] = r.Value;
   const params = { ...(jd.parameters || {}), ...(input.Parameters || {}) };
-  const command = (ov.Command || cp.command).map((a) =>
+  const command = (ov.Command || cp.command || []).map((a) =>
     a.replace(/Ref::([A-Za-z0-9_]+)/g, (whole, k) => (k in params ? params[k] : whole)));
   const timeout = (input.Timeout && input.Timeout.AttemptDurationSeconds) || (jd.timeout && jd.timeout.attemptDurationSeconds);
   const jobId = crypto.randomUUID();
@@ -161,7 +179,13 @@ async function submitJobSync(stateName, input) {
     };
     const out = fs.openSync(logFile, 'w');
     await new Promise((resolve, reject) => {
-      const p = spawn(command[0], command.slice(1), { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The runner's environment is the container's: ocirun passes its own
+      // on, and the image's Env fills in what it lacks. It exits with the
+      // container's status, or 125-127 when the container could not start
+      // (its one-line reason, "ocirun: ...", is in the log).
+      const p = spawn(req.containerRunner,
+        ['--image', cp.image, '--cache', req.imageCache, '--insecure', '--', ...command],
+        { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       const sink = (chunk) => {
         fs.writeSync(out, chunk);
         tail.push(chunk);
@@ -173,6 +197,8 @@ async function submitJobSync(stateName, input) {
       if (timeout) {
         timer = setTimeout(() => {
           reason = 'Job attempt duration exceeded timeout';
+          // The runner passes SIGTERM on to the container; killed, it
+          // takes the container (every process in it) down with it.
           p.kill('SIGTERM');
           setTimeout(() => p.kill('SIGKILL'), 2000).unref();
         }, timeout * 1000);
