@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -24,11 +27,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/stepflow/stepflow/internal/artifact"
-	"github.com/stepflow/stepflow/internal/aws/codepkg"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/datastore/s3store"
@@ -49,10 +52,13 @@ const (
 )
 
 // world is the emulated AWS account: one S3 bucket (gofakes3), one
-// DynamoDB table (dynalite), and a "machine" directory that Batch jobs
-// share as $TMPDIR. It is started once for the package.
+// DynamoDB table (dynalite), an OCI registry (go-containerregistry's, in
+// process) standing for ECR, and the cache of unpacked images the emulated
+// Batch runs jobs from. It is started once for the package.
 type world struct {
 	dir      string
+	registry string // host:port of the OCI registry the flow images are pushed to
+	runner   string // ocirun: runs a job's container from its image
 	s3URL    string
 	ddbURL   string
 	backend  *s3store.Backend
@@ -101,7 +107,7 @@ func ci() bool { v := os.Getenv("CI"); return v != "" && v != "false" && v != "0
 // getWorld starts the emulators on first use. It fails the test, never
 // skips it, when a tool is missing. With go test -short (outside CI) it
 // skips the test: these are the slow end-to-end runs.
-func getWorld(t *testing.T) *world {
+func getWorld(t testing.TB) *world {
 	t.Helper()
 	if testing.Short() && !ci() {
 		t.Skip("an end-to-end run on emulated AWS; go test -short skips it (never in CI)")
@@ -133,19 +139,25 @@ func startWorld() (w *world, err error) {
 			return w, fmt.Errorf("%s is missing; run `npm ci` at the repository root", p)
 		}
 	}
-	if _, err := exec.LookPath("aws"); err != nil {
-		return w, fmt.Errorf("the aws CLI is not installed; the Batch jobs' bootstrap fetches the code package with it (apt-get install awscli; bash scripts/test.sh installs it)")
+	if os.Getuid() != 0 {
+		return w, fmt.Errorf("the emulated AWS Batch runs each job's image in its own mount namespace and root (chroot), which needs root; run the end-to-end tests as root (CI does)")
 	}
 	w.dir, err = os.MkdirTemp("", "stepflow-e2e-")
 	if err != nil {
 		return w, err
 	}
 	w.stop = append(w.stop, func() { os.RemoveAll(w.dir) })
-	for _, d := range []string{"machine", "logs", "aws"} {
+	for _, d := range []string{"images", "logs"} {
 		if err := os.MkdirAll(filepath.Join(w.dir, d), 0o755); err != nil {
 			return w, err
 		}
 	}
+
+	// The registry: the flow images are pushed to it, and the emulated
+	// Batch pulls them from it by digest.
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	w.stop = append(w.stop, reg.Close)
+	w.registry = strings.TrimPrefix(reg.URL, "http://")
 
 	// S3: gofakes3 in process, plain HTTP, path style.
 	ts := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
@@ -190,34 +202,16 @@ func startWorld() (w *world, err error) {
 
 	// What a Batch container gets besides its job definition and
 	// overrides: the role's credentials, and (emulation only) where the
-	// S3 and DynamoDB endpoints are. The host's AWS_* and STEPFLOW_*
-	// settings do not leak in.
-	w.jobEnv = map[string]string{}
-	for _, kv := range os.Environ() {
-		k, v, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "STEPFLOW_") {
-			continue
-		}
-		w.jobEnv[k] = v
-	}
-	for k, v := range map[string]string{
-		"TMPDIR":                      filepath.Join(w.dir, "machine"),
-		"AWS_ACCESS_KEY_ID":           "AKIDE2E",
-		"AWS_SECRET_ACCESS_KEY":       "secrete2e",
-		"AWS_CONFIG_FILE":             filepath.Join(w.dir, "aws", "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(w.dir, "aws", "credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"STEPFLOW_S3_ENDPOINT":        w.s3URL,
-		"STEPFLOW_S3_PATH_STYLE":      "true",
-		"STEPFLOW_DYNAMODB_ENDPOINT":  w.ddbURL,
+	// S3 and DynamoDB endpoints are. Nothing of the host's environment.
+	w.jobEnv = map[string]string{
+		"AWS_ACCESS_KEY_ID":          "AKIDE2E",
+		"AWS_SECRET_ACCESS_KEY":      "secrete2e",
+		"AWS_EC2_METADATA_DISABLED":  "true",
+		"STEPFLOW_S3_ENDPOINT":       w.s3URL,
+		"STEPFLOW_S3_PATH_STYLE":     "true",
+		"STEPFLOW_DYNAMODB_ENDPOINT": w.ddbURL,
 		// What a deploy puts in every job definition (--only-json does not).
 		"STEPFLOW_PRODUCTION_TOKEN": productionToken,
-	} {
-		w.jobEnv[k] = v
-	}
-	// The aws CLI addresses gofakes3 path style.
-	if err := os.WriteFile(filepath.Join(w.dir, "aws", "config"), []byte("[default]\ns3 =\n    addressing_style = path\n"), 0o644); err != nil {
-		return w, err
 	}
 	return w, nil
 }
@@ -251,11 +245,11 @@ func (w *world) startDynalite() error {
 	return last
 }
 
-// flowPkg is a flow built for this machine, published as a code package.
+// flowPkg is a flow built for this machine, pushed as its flow image.
 type flowPkg struct {
-	flow    string // the flow's name
-	bin     string // the binary, for local runs and compiling
-	codeURL string // s3://bucket/prefix/<flow>/code/<sha256>
+	flow  string // the flow's name
+	bin   string // the binary, for local runs and compiling
+	image string // the flow image by digest: REGISTRY/flows/<flow>@sha256:...
 }
 
 type flowOnce struct {
@@ -268,19 +262,22 @@ type flowOnce struct {
 // the runner.
 var flows = []string{module + "/examples/...", faultflow, module + "/internal/runner/testdata/shapesflow"}
 
+// ocirun is the emulated Batch's container runner.
+const ocirun = module + "/internal/ocirun/cmd/ocirun"
+
 var bins struct {
 	once sync.Once
 	m    map[string]string
 	err  error
 }
 
-// build returns pkg (an import path) built and published into the fake S3
-// as a code package. The flows are built for this machine, all at once
-// (testbin: shared with the other test packages, cached on disk), with the
-// AWS build tag: a code package for Batch is the same program
-// cross-compiled as a static binary (codepkg.Build, tested in package
-// codepkg), and this "Batch" runs on this machine.
-func (w *world) build(t *testing.T, pkg string) *flowPkg {
+// build returns pkg (an import path) built and pushed to the registry as
+// its flow image, by the flow's own `step-functions image` (the code
+// create runs). The flows are built for this machine, all at once
+// (testbin: shared with the other test packages, cached on disk), static
+// (CGO off) with the AWS build tag, as create cross-compiles them: the
+// emulated Batch runs them inside their images on this machine.
+func (w *world) build(t testing.TB, pkg string) *flowPkg {
 	t.Helper()
 	v, _ := w.packages.LoadOrStore(pkg, &flowOnce{})
 	fo := v.(*flowOnce)
@@ -292,23 +289,20 @@ func (w *world) build(t *testing.T, pkg string) *flowPkg {
 }
 
 func (w *world) buildOnce(pkg string) (*flowPkg, error) {
-	ctx := context.Background()
 	if runtime.GOOS != "linux" {
-		return nil, fmt.Errorf("the end-to-end tests run Linux code packages as local processes; this is %s", runtime.GOOS)
+		return nil, fmt.Errorf("the end-to-end tests run Linux flow images on this machine; this is %s", runtime.GOOS)
 	}
-	bins.once.Do(func() { bins.m, bins.err = testbin.Build(testbin.Options{Tags: []string{"stepflow_aws"}}, flows...) })
+	bins.once.Do(func() {
+		bins.m, bins.err = testbin.Build(testbin.Options{Tags: []string{"stepflow_aws"}, Env: []string{"CGO_ENABLED=0"}}, append(flows, ocirun)...)
+	})
 	if bins.err != nil {
 		return nil, bins.err
 	}
+	w.runner = bins.m[ocirun]
 	bin, ok := bins.m[pkg]
 	if !ok {
 		return nil, fmt.Errorf("%s is not one of the flows the harness builds (%v)", pkg, flows)
 	}
-	b, err := os.ReadFile(bin)
-	if err != nil {
-		return nil, err
-	}
-	p := codepkg.FromBinary(b, codepkg.Target{OS: runtime.GOOS, Arch: runtime.GOARCH})
 	out, err := exec.Command(bin, "check").Output()
 	if err != nil {
 		return nil, fmt.Errorf("%s check: %v", pkg, err)
@@ -317,10 +311,36 @@ func (w *world) buildOnce(pkg string) (*flowPkg, error) {
 	if _, err := fmt.Sscanf(string(out), "flow %s is valid", &name); err != nil {
 		return nil, fmt.Errorf("%s check: %q: %v", pkg, out, err)
 	}
-	if _, err := codepkg.Publish(ctx, w.backend, name, p); err != nil {
-		return nil, err
+	img, err := w.pushImage(bin, strings.ToLower(name))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", pkg, err)
 	}
-	return &flowPkg{flow: name, bin: bin, codeURL: fmt.Sprintf("s3://%s/%s/%s", bucket, prefix, p.Key(name))}, nil
+	return &flowPkg{flow: name, bin: bin, image: img}, nil
+}
+
+// pushImage pushes the flow image of bin to the registry's repository
+// flows/<repo> with `step-functions image`, and returns its reference by
+// digest.
+func (w *world) pushImage(bin, repo string) (string, error) {
+	cmd := exec.Command(bin, "step-functions", "image", "--code-package", bin, "--arch", runtime.GOARCH,
+		"--image-repository", w.registry+"/flows/"+repo)
+	cmd.Env = []string{"HOME=" + w.dir, "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("step-functions image: %v\n%s%s", err, out, stderrOf(err))
+	}
+	m := regexp.MustCompile(`(?m)^image (\S+@sha256:[0-9a-f]{64}): (pushed|unchanged) `).FindStringSubmatch(string(out))
+	if m == nil {
+		return "", fmt.Errorf("step-functions image printed no image: %q", out)
+	}
+	return m[1], nil
+}
+
+func stderrOf(err error) string {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(ee.Stderr)
+	}
+	return ""
 }
 
 // compiled is the output of step-functions create --only-json.
@@ -331,10 +351,10 @@ type compiled struct {
 
 // compile runs step-functions create --only-json on the flow; extra are
 // more flags, or environment variables (NAME=value).
-func (w *world) compile(t *testing.T, fp *flowPkg, extra ...string) compiled {
+func (w *world) compile(t testing.TB, fp *flowPkg, extra ...string) compiled {
 	t.Helper()
 	out := t.TempDir()
-	args := []string{"step-functions", "create", "--only-json", "--output-dir", out, "--code-url", fp.codeURL, "--max-workers", "8"}
+	args := []string{"step-functions", "create", "--only-json", "--output-dir", out, "--image", fp.image, "--max-workers", "8"}
 	var env []string
 	for _, x := range extra {
 		if strings.HasPrefix(x, "-") {
@@ -350,7 +370,6 @@ func (w *world) compile(t *testing.T, fp *flowPkg, extra ...string) compiled {
 		"STEPFLOW_REGION=" + region,
 		"STEPFLOW_DATASTORE_ROOT=s3://" + bucket + "/" + prefix,
 		"STEPFLOW_BATCH_QUEUE=stepflow-queue",
-		"STEPFLOW_BATCH_IMAGE=public.ecr.aws/aws-cli/aws-cli:2.22.0",
 		"STEPFLOW_BATCH_JOB_ROLE=arn:aws:iam::123456789012:role/stepflow-task",
 		"STEPFLOW_BATCH_EXECUTION_ROLE=arn:aws:iam::123456789012:role/stepflow-ecs",
 		"STEPFLOW_DYNAMODB_TABLE=" + table,
@@ -420,7 +439,7 @@ var execSeq struct {
 
 // execute runs the compiled state machine once with input (the
 // StartExecution input) and returns the outcome.
-func (w *world) execute(t *testing.T, c compiled, input any, o execOpts) *execution {
+func (w *world) execute(t testing.TB, c compiled, input any, o execOpts) *execution {
 	t.Helper()
 	execSeq.Lock()
 	execSeq.n++
@@ -440,6 +459,8 @@ func (w *world) execute(t *testing.T, c compiled, input any, o execOpts) *execut
 		"realRetryDelays":  o.realRetryDelays,
 		"maxJobs":          maxJobs,
 		"logDir":           logDir,
+		"containerRunner":  w.runner,
+		"imageCache":       filepath.Join(w.dir, "images"),
 	}
 	b, err := json.Marshal(req)
 	if err != nil {

@@ -159,7 +159,7 @@ func (w *world) deployEnv(t *testing.T, fake *awstest.Fake, moto *motoproc.Serve
 		"STEPFLOW_S3_PATH_STYLE=true",
 		"STEPFLOW_DATASTORE_ROOT=s3://" + bucket + "/" + prefix,
 		"STEPFLOW_BATCH_QUEUE=stepflow-queue",
-		"STEPFLOW_BATCH_IMAGE=public.ecr.aws/aws-cli/aws-cli:2.22.0",
+		"STEPFLOW_IMAGE_REPOSITORY=" + w.registry + "/flows",
 		"STEPFLOW_BATCH_JOB_ROLE=arn:aws:iam::123456789012:role/stepflow-task",
 		"STEPFLOW_BATCH_EXECUTION_ROLE=arn:aws:iam::123456789012:role/stepflow-ecs",
 		"STEPFLOW_SFN_ROLE=arn:aws:iam::123456789012:role/stepflow-sfn",
