@@ -102,7 +102,10 @@ func start(ctx context.Context, o Options, job *jobDir, spec *initSpec) (*Contai
 		// host; the network is the host's.
 		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
 		// The runner's death kills the process, and so the PID
-		// namespace, every process the process started with it.
+		// namespace, every process the process started with it. (Go's
+		// check that the runner is still alive once this is set cannot
+		// see across the PID namespace; the namespace side checks
+		// again: dieWithParent.)
 		Pdeathsig: syscall.SIGKILL,
 	}
 	err = cmd.Start()

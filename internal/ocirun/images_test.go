@@ -28,7 +28,7 @@ type testRegistry struct {
 }
 
 // newRegistry starts a registry for the test.
-func newRegistry(t *testing.T) *testRegistry {
+func newRegistry(t testing.TB) *testRegistry {
 	t.Helper()
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
@@ -36,7 +36,7 @@ func newRegistry(t *testing.T) *testRegistry {
 }
 
 // push pushes img as repo:latest and returns its reference by digest.
-func (r *testRegistry) push(t *testing.T, repo string, img v1.Image) string {
+func (r *testRegistry) push(t testing.TB, repo string, img v1.Image) string {
 	t.Helper()
 	ref, err := name.ParseReference(r.host + "/test/" + repo + ":latest")
 	if err != nil {
@@ -54,7 +54,7 @@ func (r *testRegistry) push(t *testing.T, repo string, img v1.Image) string {
 
 // pushIndex pushes idx as repo:latest and returns its reference by
 // digest.
-func (r *testRegistry) pushIndex(t *testing.T, repo string, idx v1.ImageIndex) string {
+func (r *testRegistry) pushIndex(t testing.TB, repo string, idx v1.ImageIndex) string {
 	t.Helper()
 	ref, err := name.ParseReference(r.host + "/test/" + repo + ":latest")
 	if err != nil {
@@ -84,7 +84,7 @@ type entry struct {
 var mtime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // layer is a layer holding entries, in order.
-func layer(t *testing.T, entries ...entry) v1.Layer {
+func layer(t testing.TB, entries ...entry) v1.Layer {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -123,7 +123,7 @@ func layer(t *testing.T, entries ...entry) v1.Layer {
 // probe behaves as the aws CLI); a passwd and a group file with root and
 // app (uid 1000, also in group staff, 50); /tmp (1777), app's home
 // (0750), and a setuid file.
-func baseFiles(t *testing.T, withAWS bool) []entry {
+func baseFiles(t testing.TB, withAWS bool) []entry {
 	t.Helper()
 	probe, err := os.ReadFile(probeBin)
 	if err != nil {
@@ -149,13 +149,13 @@ func baseFiles(t *testing.T, withAWS bool) []entry {
 }
 
 // testImage is an image of layers for this host's platform with cfg.
-func testImage(t *testing.T, cfg v1.Config, layers ...v1.Layer) v1.Image {
+func testImage(t testing.TB, cfg v1.Config, layers ...v1.Layer) v1.Image {
 	t.Helper()
 	return platformImage(t, v1.Platform{OS: "linux", Architecture: runtime.GOARCH}, cfg, layers...)
 }
 
 // platformImage is an image of layers for platform p with cfg.
-func platformImage(t *testing.T, p v1.Platform, cfg v1.Config, layers ...v1.Layer) v1.Image {
+func platformImage(t testing.TB, p v1.Platform, cfg v1.Config, layers ...v1.Layer) v1.Image {
 	t.Helper()
 	img, err := mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), layers...)
 	if err != nil {

@@ -67,7 +67,7 @@ func ocirunCmd(ref, cache string, env []string, args ...string) *exec.Cmd {
 // runOcirun runs ocirun and returns its exit code and output (code -1,
 // and the test failed, when it could not run). It may be called from any
 // goroutine.
-func runOcirun(t *testing.T, ref, cache string, env []string, args ...string) result {
+func runOcirun(t testing.TB, ref, cache string, env []string, args ...string) result {
 	t.Helper()
 	cmd := ocirunCmd(ref, cache, env, args...)
 	var stdout, stderr bytes.Buffer
@@ -427,9 +427,9 @@ func TestUsageErrors(t *testing.T) {
 }
 
 // TestSignals checks that SIGTERM reaches the process (which exits 143
-// here) and that killing the runner kills the process and every process
-// it started, leaving no mount behind and, after the next run, no job
-// directory.
+// here), that a process killed by a signal gives 128+N, and that killing
+// the runner kills the process and every process it started, leaving no
+// mount behind and, after the next run, no job directory.
 func TestSignals(t *testing.T) {
 	reg := newRegistry(t)
 	cache := t.TempDir()
@@ -450,6 +450,24 @@ func TestSignals(t *testing.T) {
 			t.Errorf("the process did not get SIGTERM: %q", rest)
 		}
 		wantNoMounts(t, cache)
+		wantNoJobs(t, cache)
+	})
+
+	t.Run("killed container", func(t *testing.T) {
+		cmd, _ := startWaiting(t, ref, cache)
+		procs := descendants(t, cmd.Process.Pid)
+		if len(procs) == 0 {
+			t.Fatal("the runner has no descendants")
+		}
+		if err := syscall.Kill(procs[0].pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 128+9 {
+			t.Fatalf("ocirun: %v, want exit status 137 (128+SIGKILL)", err)
+		}
+		waitGone(t, procs)
 		wantNoJobs(t, cache)
 	})
 
