@@ -33,7 +33,7 @@ import (
 
 // startRegistry serves a real OCI distribution registry on loopback and
 // returns its host:port.
-func startRegistry(t *testing.T) string {
+func startRegistry(t testing.TB) string {
 	t.Helper()
 	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(s.Close)
