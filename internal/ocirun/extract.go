@@ -73,7 +73,8 @@ type extractor struct {
 const inRoot = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
 
 // entryName is an entry's name relative to the root ("." for the root
-// itself), or an error when it leaves the root.
+// itself), or an error when it has a ".." element: whether or not it
+// leaves the root, no image needs one.
 func entryName(name string) (string, error) {
 	n := path.Clean("/" + name)
 	if strings.Contains(name, "\x00") {
@@ -81,7 +82,7 @@ func entryName(name string) (string, error) {
 	}
 	for _, part := range strings.Split(name, "/") {
 		if part == ".." {
-			// Cleaning "/" + name swallows a leading "..": refuse any.
+			// Cleaning "/" + name would swallow a leading "..".
 			return "", errors.New("name leaves the root filesystem")
 		}
 	}
@@ -91,6 +92,8 @@ func entryName(name string) (string, error) {
 	return n[1:], nil
 }
 
+// entry writes the tar entry h, its content read from r; a hard link is
+// only recorded, to be made last.
 func (x *extractor) entry(h *tar.Header, r io.Reader) error {
 	name, err := entryName(h.Name)
 	if err != nil {

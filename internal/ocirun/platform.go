@@ -53,14 +53,14 @@ func checkPlatform(ref string, cf *v1.ConfigFile, host v1.Platform) error {
 
 // platformName is os/arch[/variant], with "?" for a missing part.
 func platformName(p v1.Platform) string {
-	os, arch := p.OS, p.Architecture
-	if os == "" {
-		os = "?"
+	osName, arch := p.OS, p.Architecture
+	if osName == "" {
+		osName = "?"
 	}
 	if arch == "" {
 		arch = "?"
 	}
-	s := os + "/" + arch
+	s := osName + "/" + arch
 	if p.Variant != "" {
 		s += "/" + p.Variant
 	}
