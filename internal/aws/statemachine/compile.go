@@ -91,10 +91,6 @@ func CodeURL(root, flow, sha string) string {
 // of the same length, so the definition's size is the deployed one.
 const PlaceholderCodeHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// ProductionPrefix begins a production token as users see it and the run
-// tag naming a cloud run's production namespace: production:<token>.
-const ProductionPrefix = "production:"
-
 // QueueAllowance is added to a step's attempt duration to make the Task
 // state's TimeoutSeconds: time to wait in the job queue and start.
 const QueueAllowance = time.Hour
