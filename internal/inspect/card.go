@@ -10,9 +10,9 @@ import (
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
-// InspectorPackage is the import path of the stepflow inspector, for the
+// inspectorPackage is the import path of the stepflow inspector, for the
 // command lines a flow binary prints (go run ...).
-const InspectorPackage = "github.com/stepflow/stepflow/cmd/stepflow"
+const inspectorPackage = "github.com/stepflow/stepflow/cmd/stepflow"
 
 // cmdCard is the card command of a flow binary. Cards are rendered by the
 // viewers (`stepflow card view`, `stepflow ui`), whose renderer a flow
@@ -27,7 +27,7 @@ func cmdCard(sc Scope) *command.Command {
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			help := slices.ContainsFunc(args, command.IsHelp)
 			line := cardViewLine(sc.Flow, slices.DeleteFunc(slices.Clone(args), command.IsHelp))
-			why := fmt.Sprintf("cards are shown by the stepflow inspector, not by the flow binary (its renderer would be linked into every task); run:\n  stepflow %s\nor, without stepflow installed:\n  go run %s %s", line, InspectorPackage, line)
+			why := fmt.Sprintf("cards are shown by the stepflow inspector, not by the flow binary (its renderer would be linked into every task); run:\n  stepflow %s\nor, without stepflow installed:\n  go run %s %s", line, inspectorPackage, line)
 			if help {
 				fmt.Fprintf(env.Stdout, "usage: %s card view [-o FILE] [--attempt N] [--json] RUN/STEP/TASK\n\n%s%s.\n", env.Args0, strings.ToUpper(why[:1]), why[1:])
 				return nil
