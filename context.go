@@ -129,8 +129,8 @@ func (c *Context) Printf(format string, args ...any) {
 
 // Card returns the task's card: a report of Markdown text, tables, images
 // and charts that is saved with the task's attempt (whether the step
-// succeeds or fails) and shown by `stepflow ui` and the card view
-// command:
+// succeeds or fails) and shown by `stepflow ui` and `stepflow card
+// view`:
 //
 //	k := c.Card()
 //	k.Markdown("# Training\nBest shard: **" + f.Best + "**")

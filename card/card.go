@@ -2,10 +2,12 @@
 // text, tables, images and charts, added through stepflow.Context.Card
 // while the step runs and stored with the task's attempt in the datastore.
 //
-// A Card is data, not HTML: it is stored as JSON (see Card.MarshalJSON)
-// and rendered by WriteHTML into one self-contained HTML document with no
-// script, no external resource and every value escaped. The UI of
-// `stepflow ui` and the `card view` command both render it that way.
+// A Card is data, not HTML: the Markdown source, the table cells, the
+// chart series and the PNG bytes, stored as one JSON document (see
+// Card.MarshalJSON; the format is described in docs/cards.md). The
+// viewers render it: `stepflow ui` on a task's page and `stepflow card
+// view` as one self-contained HTML file. A flow binary links this package
+// only, never the renderer.
 package card
 
 import (
@@ -119,9 +121,11 @@ func (c *Card) add(e Element) {
 	c.mu.Unlock()
 }
 
-// Markdown adds Markdown text: headings, paragraphs, emphasis, code,
-// lists, quotes, links and pipe tables (see WriteHTML for the subset). Raw
-// HTML in it is shown as text.
+// Markdown adds Markdown text: CommonMark (headings, paragraphs,
+// emphasis, code, lists, quotes, links, images) with GitHub's pipe tables.
+// The card keeps the source; a viewer renders it, showing raw HTML in it
+// as text and keeping links only to http, https and mailto URLs and
+// relative ones.
 func (c *Card) Markdown(text string) { c.add(Element{Markdown: text}) }
 
 // Table adds a table. rows is a slice (or array) of structs or pointers
@@ -234,7 +238,7 @@ func (c *Card) Image(png []byte, alt string) error {
 	return nil
 }
 
-// Chart adds a chart, drawn as SVG when the card is shown.
+// Chart adds a chart, drawn as SVG by the viewers.
 func (c *Card) Chart(ch Chart) error {
 	if err := ch.check(); err != nil {
 		return fmt.Errorf("card chart %q: %w", ch.Title, err)
@@ -292,7 +296,7 @@ func (c *Card) MarshalJSON() ([]byte, error) {
 	els := c.Elements()
 	for i, e := range els {
 		if e.Chart != nil {
-			els[i].Chart = sanitize(e.Chart)
+			els[i].Chart = e.Chart.Normalized()
 		}
 	}
 	return json.Marshal(doc{Version: version, Elements: els})
@@ -313,8 +317,11 @@ func (c *Card) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// sanitize drops the points of a chart that JSON cannot hold (NaN, ±Inf).
-func sanitize(ch *Chart) *Chart {
+// Normalized returns a copy of the chart as it is stored: the points JSON
+// cannot hold (NaN, ±Inf) left out, a bar's become 0, and the X values of
+// a Line or Scatter series without them filled in as 0, 1, 2, ... It is
+// what a viewer draws.
+func (ch *Chart) Normalized() *Chart {
 	out := *ch
 	out.Series = make([]Series, len(ch.Series))
 	for i, s := range ch.Series {

@@ -172,7 +172,8 @@ func (t *Task) Open(ctx context.Context, name string) (io.ReadCloser, int64, err
 func (t *Task) HasCard() bool { return t.card != "" }
 
 // Card reads the card the attempt saved; a task without one is not found.
-// Render it with its WriteHTML method.
+// A card is data (package card); `stepflow card view` and `stepflow ui`
+// render it as HTML.
 func (t *Task) Card(ctx context.Context) (*card.Card, error) {
 	if t.card == "" {
 		return nil, notFound("task %s (attempt %d) has no card: its step added nothing to c.Card()", t.Pathspec(), t.Attempt)

@@ -6,6 +6,7 @@
 //	stepflow show FLOW[/RUN[/STEP]]
 //	stepflow logs FLOW/RUN/STEP/TASK [--attempt N] [--stream stdout|stderr]
 //	stepflow dump FLOW/RUN/STEP/TASK [ARTIFACT] [--json] [--attempt N]
+//	stepflow card view FLOW/RUN/STEP/TASK [-o FILE] [--json] [--attempt N]
 //	stepflow ui [--addr 127.0.0.1:8080] [--open]
 //	stepflow configure aws
 //
@@ -56,6 +57,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			}
 		}
 	}
-	cmds := append(inspect.Commands(inspect.Scope{Root: root}), ui.Command(root), cmdConfigure())
+	cmds := append(inspect.Commands(inspect.Scope{Root: root}), cmdCard(root), ui.Command(root), cmdConfigure())
 	return command.Run(ctx, env, cmds, args)
 }

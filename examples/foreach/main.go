@@ -61,7 +61,8 @@ func (f *ForeachFlow) Join(c *stepflow.Context, in []*ForeachFlow) error {
 }
 
 // End summarizes, and reports on the task's card (see it with
-// `card view latest/end/0 -o card.html`, or in `stepflow ui`).
+// `stepflow card view ForeachFlow/latest/end/0 -o card.html`, or in
+// `stepflow ui`).
 func (f *ForeachFlow) End(c *stepflow.Context) error {
 	f.Summary = fmt.Sprintf("%d words, %d letters: %s", len(f.Words), f.Total, f.Joined)
 	c.Printf("%s\n", f.Summary)

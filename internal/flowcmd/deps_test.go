@@ -40,8 +40,9 @@ func TestFlowBinaryDeps(t *testing.T) {
 			linkAWS bool // the AWS build links it anyway
 		}{
 			// Its tables make unicode's initialisation build maps of
-			// Unicode categories and scripts (card matches Markdown by
-			// hand). The AWS SDK's endpoint resolvers link it.
+			// Unicode categories and scripts (card keeps Markdown source;
+			// the viewers render it). The AWS SDK's endpoint resolvers
+			// link it.
 			{"regexp", true},
 			// It links compress/flate (card checks a PNG's header by hand).
 			{"image/png", false},

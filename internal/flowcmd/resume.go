@@ -11,6 +11,7 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/pathspec"
 	"github.com/stepflow/stepflow/internal/runner"
+	"github.com/stepflow/stepflow/internal/taskcontract"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -123,7 +124,7 @@ func originChain(ctx context.Context, store *datastore.Store, orun datastore.Run
 func localTags(tags []string) []string {
 	var out []string
 	for _, t := range tags {
-		if !strings.HasPrefix(t, ProductionTagPrefix) {
+		if !strings.HasPrefix(t, taskcontract.ProductionPrefix) {
 			out = append(out, t)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/inspect"
@@ -83,7 +82,7 @@ the step failed, 2 on bad input.`,
 				// The deployment's production namespace, on the run
 				// record the start task creates.
 				if tok := env.Getenv(taskcontract.EnvProductionToken); tok != "" {
-					spec.Tags = []string{ProductionTagPrefix + tok}
+					spec.Tags = []string{taskcontract.ProductionPrefix + tok}
 				}
 				// A nested foreach compiled to one INLINE Map.
 				if v := env.Getenv(taskcontract.EnvForeachLimit); v != "" {
@@ -104,10 +103,6 @@ the step failed, 2 on bad input.`,
 		},
 	}
 }
-
-// ProductionTagPrefix begins the run tag naming a cloud run's production
-// namespace: production:<token>.
-const ProductionTagPrefix = statemachine.ProductionPrefix
 
 // optString is a string flag that knows whether it was given.
 type optString struct {

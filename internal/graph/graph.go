@@ -1,7 +1,10 @@
 // Package graph is the model of a flow's step graph: for each step its kind,
 // successors, predecessors, enclosing splits and matching join, computed once
 // from a flow definition. It also holds the linter, which reports every
-// violation of the graph rules at once. The package is pure: no I/O.
+// violation of the graph rules at once (the AWS Batch rules included), and
+// Shape, the drawable form of the graph stored with every run. The
+// drawings are elsewhere: package graphtext (text, Mermaid, dot) and
+// package graphsvg (SVG, for the viewers). The package is pure: no I/O.
 package graph
 
 import (

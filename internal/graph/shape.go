@@ -1,6 +1,11 @@
 package graph
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/stepflow/stepflow/internal/flow"
+)
 
 // Shape is what drawing a graph needs and nothing more: each step's kind,
 // successors and, for a split or foreach, the join that closes it. It is
@@ -46,10 +51,29 @@ func (g *Graph) Shape() Shape {
 		if n.Kind == Switch {
 			st.Labels = make([]string, len(n.Out))
 			for i, o := range n.Out {
-				st.Labels[i] = edgeLabel(n, o)
+				st.Labels[i] = n.EdgeLabel(o)
 			}
 		}
 		s.Steps = append(s.Steps, st)
 	}
 	return s
+}
+
+// EdgeLabel returns the label of the edge from n to target: the foreach
+// field, or the switch values that lead there; "" for none.
+func (n *Node) EdgeLabel(target string) string {
+	t := n.Step.Transition
+	switch t.Kind {
+	case flow.Foreach:
+		return "foreach " + t.Field
+	case flow.Switch:
+		var vs []string
+		for _, c := range t.Cases {
+			if c.Target == target {
+				vs = append(vs, c.Value)
+			}
+		}
+		return t.Field + " = " + strings.Join(vs, " | ")
+	}
+	return ""
 }

@@ -1,119 +1,84 @@
 package inspect
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/stepflow/stepflow/internal/command"
-	"github.com/stepflow/stepflow/internal/pathspec"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
-// Card writes the card of a task attempt (attempt < 0: the latest
-// finished) as one self-contained HTML document, or as its stored JSON,
-// to the file out ("" or "-": standard output).
-func (in *Inspector) Card(ctx context.Context, ps pathspec.Pathspec, attempt int, out string, asJSON bool) error {
-	t, err := in.Task(ctx, ps, attempt)
-	if err != nil {
-		return err
-	}
-	if !t.HasCard() {
-		return usage.Errorf("task %s (attempt %d) has no card: its step added nothing to c.Card(); see the task with its logs and dump commands", t.Pathspec(), t.Attempt)
-	}
-	k, err := t.Card(ctx)
-	if err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	if asJSON {
-		data, err := json.MarshalIndent(k, "", "  ")
-		if err != nil {
-			return err
-		}
-		b.Write(append(data, '\n'))
-	} else if err := k.WriteHTML(&b, fmt.Sprintf("%s (attempt %d) card", t.Pathspec(), t.Attempt)); err != nil {
-		return err
-	}
-	if out == "" || out == "-" {
-		_, err := in.Stdout.Write(b.Bytes())
-		return err
-	}
-	if err := writeFileAtomic(out, b.Bytes()); err != nil {
-		return usage.Errorf("write the card to %s: %v; give -o a path in a writable directory", out, err)
-	}
-	fmt.Fprintf(in.Stderr, "wrote the card of %s (attempt %d) to %s\n", t.Pathspec(), t.Attempt, out)
-	return nil
-}
+// inspectorPackage is the import path of the stepflow inspector, for the
+// command lines a flow binary prints (go run ...).
+const inspectorPackage = "github.com/stepflow/stepflow/cmd/stepflow"
 
-// writeFileAtomic writes data to name through a temporary file in the same
-// directory, so name is never half-written.
-func writeFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), ".card-*.html")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(f.Name(), 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), name)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-	}
-	return werr
-}
-
+// cmdCard is the card command of a flow binary. Cards are rendered by the
+// viewers (`stepflow card view`, `stepflow ui`), whose renderer a flow
+// binary, started by every task, does not link: it prints the stepflow
+// command line that does what was asked, and exits 2.
 func cmdCard(sc Scope) *command.Command {
-	var (
-		attempt int
-		out     string
-		asJSON  bool
-	)
-	form := sc.taskForm()
-	view := &command.Command{
-		Name:      "view",
-		UsageLine: "view [-o FILE] [--attempt N] [--json] [--datastore-root ROOT] " + form,
-		Short:     "write a task's card as one self-contained HTML file",
-		Long: `View writes the card a task's step filled through c.Card() (Markdown, tables,
-images, charts) as one self-contained HTML document: styles inline, images as
-data: URLs, charts as SVG, no script, under a Content-Security-Policy that
-forbids anything else. It goes to standard output, or to FILE with -o. The
-attempt is the latest finished one unless --attempt N (0 for the first) is
-given. With --json it writes the card as stored instead. RUN may be "latest".`,
-		Flags: func(fs *flag.FlagSet) {
-			sc.Root.Register(fs)
-			fs.StringVar(&out, "o", "", "write to this file instead of standard output")
-			fs.StringVar(&out, "output", "", "the same as -o")
-			fs.IntVar(&attempt, "attempt", -1, "attempt number (0 for the first); default: the latest finished")
-			fs.BoolVar(&asJSON, "json", false, "write the card's stored JSON instead of HTML")
-		},
-		Run: func(ctx context.Context, env *command.Env, args []string) error {
-			if len(args) != 1 {
-				return usage.Errorf("card view takes one %s, got %d arguments; run '%s card view --help'", form, len(args), env.Invocation())
-			}
-			in, ps, err := sc.task(ctx, env, args[0])
-			if err != nil {
-				return err
-			}
-			return in.Card(ctx, ps, attempt, out, asJSON)
-		},
-	}
 	return &command.Command{
 		Name:      "card",
-		UsageLine: "card view [-o FILE] " + form,
-		Short:     "show the card (report) a task made",
-		Long:      "Card works with the cards steps fill through c.Card(): 'card view' writes one as an HTML file.",
-		Commands:  []*command.Command{view},
+		UsageLine: "card view [-o FILE] [--attempt N] [--json] RUN/STEP/TASK",
+		Short:     "show the card (report) a task made: with 'stepflow card view'",
+		RawArgs:   true,
+		Run: func(ctx context.Context, env *command.Env, args []string) error {
+			help := slices.ContainsFunc(args, command.IsHelp)
+			line := cardViewLine(sc.Flow, slices.DeleteFunc(slices.Clone(args), command.IsHelp))
+			why := fmt.Sprintf("cards are shown by the stepflow inspector, not by the flow binary (its renderer would be linked into every task); run:\n  stepflow %s\nor, without stepflow installed:\n  go run %s %s", line, inspectorPackage, line)
+			if help {
+				fmt.Fprintf(env.Stdout, "usage: %s card view [-o FILE] [--attempt N] [--json] RUN/STEP/TASK\n\n%s%s.\n", env.Args0, strings.ToUpper(why[:1]), why[1:])
+				return nil
+			}
+			return usage.Errorf("%s", why)
+		},
 	}
+}
+
+// cardViewLine returns the arguments of the stepflow command that views
+// the card args (those of a flow binary's card command) name: card view,
+// the same flags, and the task's pathspec with the flow's name before it.
+func cardViewLine(flow string, args []string) string {
+	if len(args) > 0 && args[0] == "view" {
+		args = args[1:]
+	}
+	out := []string{"card", "view"}
+	path := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case !strings.HasPrefix(a, "-") && !path:
+			out, path = append(out, shellWord(flow+"/"+a)), true
+		case takesValue(a) && i+1 < len(args):
+			out = append(out, a, shellWord(args[i+1]))
+			i++
+		default:
+			out = append(out, shellWord(a))
+		}
+	}
+	if !path {
+		out = append(out, flow+"/RUN/STEP/TASK")
+	}
+	return strings.Join(out, " ")
+}
+
+// takesValue reports whether a is a flag of card view that takes a value
+// in the next argument.
+func takesValue(a string) bool {
+	switch strings.TrimLeft(a, "-") {
+	case "o", "output", "attempt", "datastore-root":
+		return !strings.Contains(a, "=")
+	}
+	return false
+}
+
+// shellWord quotes s for a POSIX shell when it holds anything but letters,
+// digits and -_./:=@%+,.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -1,5 +1,5 @@
 // Package inspect holds the commands that read what runs left in a
-// datastore: flows, runs, show, dump and logs. A flow binary and the
+// datastore: flows, runs, show, dump, logs and verify. A flow binary and the
 // stepflow inspector both get them from here; they differ only in scope.
 // In a flow binary the commands see that one flow and pathspecs are
 // RUN/STEP/TASK; in stepflow they see every flow and pathspecs begin with
@@ -32,13 +32,15 @@ type Scope struct {
 }
 
 // Commands returns the inspection commands of the scope: runs, dump, logs
-// and card; with every flow in scope also flows and show.
+// and verify; with every flow in scope also flows and show, and with one
+// flow card, which says which stepflow command shows a card (the
+// inspector, cmd/stepflow, has its own card command, with the renderer).
 func Commands(sc Scope) []*command.Command {
-	cmds := []*command.Command{cmdRuns(sc), cmdDump(sc), cmdLogs(sc), cmdCard(sc), cmdVerify(sc)}
+	cmds := []*command.Command{cmdRuns(sc), cmdDump(sc), cmdLogs(sc), cmdVerify(sc)}
 	if sc.Flow == "" {
-		cmds = append([]*command.Command{cmdFlows(sc)}, append(cmds, cmdShow(sc))...)
+		return append([]*command.Command{cmdFlows(sc)}, append(cmds, cmdShow(sc))...)
 	}
-	return cmds
+	return append(cmds, cmdCard(sc))
 }
 
 // DefaultRoot is where local runs keep their data.
@@ -148,8 +150,8 @@ func (sc Scope) taskPath(arg string) (string, pathspec.Pathspec, error) {
 	return parsePath(arg, 3, 3, "FLOW/RUN/STEP/TASK", "HelloFlow/latest/train/3")
 }
 
-// task parses a task pathspec of the scope and opens its flow.
-func (sc Scope) task(ctx context.Context, env *command.Env, arg string) (*Inspector, pathspec.Pathspec, error) {
+// OpenTask parses a task pathspec of the scope and opens its flow.
+func (sc Scope) OpenTask(ctx context.Context, env *command.Env, arg string) (*Inspector, pathspec.Pathspec, error) {
 	flow, ps, err := sc.taskPath(arg)
 	if err != nil {
 		return nil, ps, err
@@ -158,7 +160,9 @@ func (sc Scope) task(ctx context.Context, env *command.Env, arg string) (*Inspec
 	return in, ps, err
 }
 
-func (sc Scope) taskForm() string {
+// TaskForm is the form of a task pathspec in the scope: RUN/STEP/TASK, or
+// FLOW/RUN/STEP/TASK with every flow in scope.
+func (sc Scope) TaskForm() string {
 	if sc.Flow != "" {
 		return "RUN/STEP/TASK"
 	}
@@ -316,7 +320,7 @@ func cmdDump(sc Scope) *command.Command {
 		attempt      = -1
 		exportDir    string
 	)
-	form := sc.taskForm()
+	form := sc.TaskForm()
 	return &command.Command{
 		Name:      "dump",
 		UsageLine: "dump [--json | --full | --export DIR] [--attempt N] [--datastore-root ROOT] " + form + " [ARTIFACT]",
@@ -343,7 +347,7 @@ anything else as NAME.json. RUN may be
 			if len(args) < 1 || len(args) > 2 {
 				return usage.Errorf("dump takes %s and an optional ARTIFACT, got %d arguments; run '%s dump --help'", form, len(args), env.Invocation())
 			}
-			in, ps, err := sc.task(ctx, env, args[0])
+			in, ps, err := sc.OpenTask(ctx, env, args[0])
 			if err != nil {
 				return err
 			}
@@ -364,7 +368,7 @@ func cmdLogs(sc Scope) *command.Command {
 		attempt = -1
 		stream  string
 	)
-	form := sc.taskForm()
+	form := sc.TaskForm()
 	return &command.Command{
 		Name:      "logs",
 		UsageLine: "logs [--attempt N] [--stream stdout|stderr] [--datastore-root ROOT] " + form,
@@ -384,7 +388,7 @@ so run logs again to see more.`,
 			if len(args) != 1 {
 				return usage.Errorf("logs takes one %s, got %d arguments; run '%s logs --help'", form, len(args), env.Invocation())
 			}
-			in, ps, err := sc.task(ctx, env, args[0])
+			in, ps, err := sc.OpenTask(ctx, env, args[0])
 			if err != nil {
 				return err
 			}

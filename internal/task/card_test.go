@@ -12,6 +12,7 @@ import (
 	"github.com/stepflow/stepflow"
 	"github.com/stepflow/stepflow/card"
 	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/cardhtml"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/task"
@@ -89,7 +90,7 @@ func TestCardRoundTrip(t *testing.T) {
 		t.Fatalf("elements: %+v", els)
 	}
 	var h bytes.Buffer
-	if err := k.WriteHTML(&h, st.Pathspec()); err != nil {
+	if err := cardhtml.Write(&h, k, st.Pathspec()); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"<h1>Scores</h1>", "<td>eu</td>", "data:image/png;base64,", "<polyline", "<circle", "<rect", "&lt;script&gt;"} {

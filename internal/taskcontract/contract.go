@@ -44,7 +44,7 @@ const (
 	// child has it set to CaptureLogsChild.
 	EnvCaptureLogs = "STEPFLOW_CAPTURE_LOGS"
 	// EnvProductionToken is the deployment's production token: the start
-	// task of a cloud run tags the run record production:<token>.
+	// task of a cloud run tags the run record ProductionPrefix + token.
 	EnvProductionToken = "STEPFLOW_PRODUCTION_TOKEN"
 	EnvDynamoDBTable   = "STEPFLOW_DYNAMODB_TABLE"
 	EnvTTLSeconds      = "STEPFLOW_DYNAMODB_TTL_SECONDS"
@@ -59,6 +59,12 @@ const (
 	EnvBatchJobID      = "AWS_BATCH_JOB_ID"
 	EnvBatchJobAttempt = "AWS_BATCH_JOB_ATTEMPT"
 )
+
+// ProductionPrefix begins a production token as users see it and the run
+// tag naming a cloud run's production namespace: production:<token>. The
+// start task writes the tag (the step command); deploy prints and parses
+// the token with it.
+const ProductionPrefix = "production:"
 
 // Values of EnvCaptureLogs.
 const (

@@ -6,17 +6,18 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/stepflow/stepflow/card"
+	"github.com/stepflow/stepflow/internal/cardhtml"
 )
 
-// cardCSP is the Content-Security-Policy of a card document: card.CSP (no
+// cardCSP is the Content-Security-Policy of a card document: cardhtml.CSP (no
 // script, no connection, images from data: URLs, the card's own style)
 // in a sandbox (an opaque origin: no cookies, no access to the UI's
 // pages), framed only by the UI's own pages.
-func cardCSP() string { return card.CSP() + "; sandbox; frame-ancestors 'self'" }
+func cardCSP() string { return cardhtml.CSP() + "; sandbox; frame-ancestors 'self'" }
 
 // cardPage serves a task attempt's card as the self-contained HTML
-// document that `card view` writes; ?download=1 serves it as a file.
+// document that `stepflow card view` writes; ?download=1 serves it as a
+// file.
 func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 	_, t, err := s.task(r)
 	if err != nil {
@@ -29,7 +30,7 @@ func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b bytes.Buffer
-	if err := k.WriteHTML(&b, t.Pathspec()+" card"); err != nil {
+	if err := cardhtml.Write(&b, k, t.Pathspec()+" card"); err != nil {
 		s.fail(w, r, err)
 		return
 	}

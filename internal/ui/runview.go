@@ -11,6 +11,7 @@ import (
 
 	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/graphsvg"
 )
 
 // stepView is one step of a run, summarised from its tasks.
@@ -274,19 +275,19 @@ func (v *runView) svg() []byte {
 	if len(v.shape.Steps) == 0 {
 		return nil
 	}
-	opts := graph.SVGOptions{Marks: map[string]graph.StepMark{}, Widths: map[string]string{}, NoStyle: true,
+	opts := graphsvg.Options{Marks: map[string]graphsvg.StepMark{}, Widths: map[string]string{}, NoStyle: true,
 		Link: func(step string) string { return path("flows", v.Run.Flow, "runs", v.Run.ID, "steps", step) }}
 	for _, sv := range v.Steps {
 		class := sv.Status
 		if sv.Reused > 0 && sv.Reused == sv.Done && sv.Status == client.StatusSucceeded {
 			class = "reused"
 		}
-		opts.Marks[sv.Name] = graph.StepMark{Class: class, Text: sv.Text}
+		opts.Marks[sv.Name] = graphsvg.StepMark{Class: class, Text: sv.Text}
 		if sv.Kind == "foreach" && sv.Width > 0 {
 			opts.Widths[sv.Name] = "×" + strconv.Itoa(sv.Width)
 		}
 	}
 	var b bytes.Buffer
-	graph.WriteSVG(&b, v.shape, opts) // writes to memory: no error
+	graphsvg.Write(&b, v.shape, opts) // writes to memory: no error
 	return b.Bytes()
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/taskcontract"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -203,7 +204,7 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	if err := writeToken(o.TokenDir, name, token); err != nil {
 		return fmt.Errorf("cache the production token: %w", err)
 	}
-	fmt.Fprintf(out, "production token: %s%s (%s)\n", statemachine.ProductionPrefix, token, tokenState)
+	fmt.Fprintf(out, "production token: %s%s (%s)\n", taskcontract.ProductionPrefix, token, tokenState)
 	for _, w := range append(res.Warnings, queueWarnings...) {
 		fmt.Fprintf(out, "warning: %s\n", w)
 	}

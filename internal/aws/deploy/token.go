@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/stepflow/stepflow/internal/aws/statemachine"
+	"github.com/stepflow/stepflow/internal/taskcontract"
 )
 
 // Tags Stepflow keeps on the state machine: the deployment's production
@@ -43,7 +43,7 @@ func NewToken(machine string) string {
 
 // stripToken removes the "production:" prefix of a token given by a user.
 func stripToken(t string) string {
-	return strings.TrimPrefix(strings.TrimSpace(t), statemachine.ProductionPrefix)
+	return strings.TrimPrefix(strings.TrimSpace(t), taskcontract.ProductionPrefix)
 }
 
 // KnownToken is the production token create would deploy an existing

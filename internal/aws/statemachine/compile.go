@@ -84,10 +84,6 @@ func IsRunID(id string) bool { return strings.HasPrefix(id, RunPrefix) && len(id
 // definition's size is the deployed one.
 const PlaceholderDigest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
 
-// ProductionPrefix begins a production token as users see it and the run
-// tag naming a cloud run's production namespace: production:<token>.
-const ProductionPrefix = "production:"
-
 // QueueAllowance is added to a step's attempt duration to make the Task
 // state's TimeoutSeconds: time to wait in the job queue and start.
 const QueueAllowance = time.Hour

@@ -1,4 +1,4 @@
-package graph_test
+package graphsvg_test
 
 import (
 	"bytes"
@@ -8,8 +8,41 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepflow/stepflow"
+	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/graphsvg"
 )
+
+// st is the state of the test flow.
+type st struct {
+	Items []int
+	Mode  string
+}
+
+func fn(*st, *stepflow.Context) error        { return nil }
+func jn(*st, *stepflow.Context, []*st) error { return nil }
+
+// renderGraph has every node kind: a branch with a foreach in one branch
+// and a switch in the other.
+func renderGraph(t *testing.T) *graph.Graph {
+	t.Helper()
+	def := flow.MustDefinitionOf(stepflow.New[st]("RenderFlow").
+		Step("start", fn, stepflow.Branch("fan", "pick")).
+		Step("fan", fn, stepflow.Foreach("Items", "work")).
+		Step("work", fn, stepflow.Next("join_fan")).
+		Join("join_fan", jn, stepflow.Next("join")).
+		Step("pick", fn, stepflow.Switch("Mode", stepflow.Cases{"x": "p", "y": "q", "say \"hi\"": "q"})).
+		Step("p", fn, stepflow.Next("join")).
+		Step("q", fn, stepflow.Next("join")).
+		Join("join", jn, stepflow.Next("end")).
+		Step("end", fn))
+	g, err := graph.New(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
 
 // svgNode is a drawn step: its name and the top left of its box.
 type svgNode struct{ x, y float64 }
@@ -29,10 +62,10 @@ func drawnNodes(t *testing.T, svg string) map[string]svgNode {
 	return nodes
 }
 
-func TestWriteSVGLayout(t *testing.T) {
+func TestWriteLayout(t *testing.T) {
 	g := renderGraph(t)
 	var b bytes.Buffer
-	if err := graph.WriteSVG(&b, g.Shape(), graph.SVGOptions{}); err != nil {
+	if err := graphsvg.Write(&b, g.Shape(), graphsvg.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	svg := b.String()
@@ -72,11 +105,11 @@ func TestWriteSVGLayout(t *testing.T) {
 	}
 }
 
-func TestWriteSVGMarks(t *testing.T) {
+func TestWriteMarks(t *testing.T) {
 	g := renderGraph(t)
 	var b bytes.Buffer
-	err := graph.WriteSVG(&b, g.Shape(), graph.SVGOptions{
-		Marks:   map[string]graph.StepMark{"work": {Class: "failed", Text: "2/3 <done>"}},
+	err := graphsvg.Write(&b, g.Shape(), graphsvg.Options{
+		Marks:   map[string]graphsvg.StepMark{"work": {Class: "failed", Text: "2/3 <done>"}},
 		Widths:  map[string]string{"fan": "×3"},
 		Link:    func(s string) string { return "/x?s=" + s + "&a=1" },
 		NoStyle: true,

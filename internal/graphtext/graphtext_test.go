@@ -1,4 +1,4 @@
-package graph_test
+package graphtext_test
 
 import (
 	"bytes"
@@ -9,9 +9,35 @@ import (
 	"github.com/stepflow/stepflow"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/graphtext"
 )
 
-// renderFlow has every node kind: a branch with a foreach in one branch
+// st is the state of the test flows.
+type st struct {
+	Items []int
+	Mode  string
+	Count int
+	Data  map[string]int
+	Err   string
+	Tag   string
+	Wait  time.Duration
+}
+
+func fn(*st, *stepflow.Context) error         { return nil }
+func jn(*st, *stepflow.Context, []*st) error  { return nil }
+func newFlow() *stepflow.Flow[st]             { return stepflow.New[st]("TestFlow") }
+func next(s string) stepflow.StepOption       { return stepflow.Next(s) }
+func branch(s ...string) stepflow.StepOption  { return stepflow.Branch(s...) }
+func foreach(f, s string) stepflow.StepOption { return stepflow.Foreach(f, s) }
+func cases(kv ...string) stepflow.Cases {
+	c := stepflow.Cases{}
+	for i := 0; i < len(kv); i += 2 {
+		c[kv[i]] = kv[i+1]
+	}
+	return c
+}
+
+// renderGraph has every node kind: a branch with a foreach in one branch
 // and a switch in the other, options, parameters, a config and a schedule.
 func renderGraph(t *testing.T) *graph.Graph {
 	t.Helper()
@@ -125,9 +151,9 @@ func TestRender(t *testing.T) {
 		write func(*bytes.Buffer, *graph.Graph) error
 		want  string
 	}{
-		{"text", func(b *bytes.Buffer, g *graph.Graph) error { return graph.WriteText(b, g) }, wantText},
-		{"mermaid", func(b *bytes.Buffer, g *graph.Graph) error { return graph.WriteMermaid(b, g) }, wantMermaid},
-		{"dot", func(b *bytes.Buffer, g *graph.Graph) error { return graph.WriteDot(b, g) }, wantDot},
+		{"text", func(b *bytes.Buffer, g *graph.Graph) error { return graphtext.WriteText(b, g) }, wantText},
+		{"mermaid", func(b *bytes.Buffer, g *graph.Graph) error { return graphtext.WriteMermaid(b, g) }, wantMermaid},
+		{"dot", func(b *bytes.Buffer, g *graph.Graph) error { return graphtext.WriteDot(b, g) }, wantDot},
 	} {
 		var b bytes.Buffer
 		if err := tc.write(&b, g); err != nil {
@@ -154,7 +180,7 @@ func TestMermaidKeywords(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	graph.WriteMermaid(&b, g)
+	graphtext.WriteMermaid(&b, g)
 	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n")[1:] {
 		if !strings.HasPrefix(strings.TrimSpace(line), "s_") {
 			t.Errorf("line %q does not start with a prefixed id", line)

@@ -1,4 +1,4 @@
-package card
+package cardhtml
 
 import (
 	"fmt"
@@ -6,13 +6,14 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/stepflow/stepflow/card"
 )
 
-// Chart drawing: plain SVG, drawn here rather than by a plotting library
-// because each local task starts the flow binary, which links this
-// package: gonum.org/v1/plot would add about 9 MB to every flow binary and
-// about 1 ms of package initialisation (fonts, LaTeX tables) to every task
-// start, for four kinds of chart that need only axes, ticks and shapes.
+// Chart drawing: plain SVG that the card's document holds inline, drawn
+// here because the four kinds of chart need only axes, ticks and shapes,
+// and the document must stay self-contained (no script, no fonts, nothing
+// fetched) under its Content-Security-Policy.
 
 // Sizes of a drawn chart, in SVG user units (pixels).
 const (
@@ -103,9 +104,10 @@ func (a axis) tickAt(v float64) string {
 	return strconv.FormatFloat(v, 'f', max(0, int(-math.Floor(math.Log10(a.step)))), 64)
 }
 
-// svg draws the chart.
-func (ch *Chart) svg() string {
-	ch = sanitize(ch)
+// chartSVG draws the chart as stored (card.Chart.Normalized: finite
+// values, X filled in).
+func chartSVG(ch *card.Chart) string {
+	ch = ch.Normalized()
 	w := &svgWriter{}
 	w.printf(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %s %s" width="%s" height="%s" role="img" aria-label="%s">`+"\n",
 		num(chartW), num(chartH), num(chartW), num(chartH), html.EscapeString(ch.Title))
@@ -115,7 +117,7 @@ func (ch *Chart) svg() string {
 	var x, y axis
 	plotL, plotR, plotT, plotB := padL, chartW-padR, padT, chartH-padB
 	switch ch.Kind {
-	case Bar:
+	case card.Bar:
 		x = axis{categories: ch.Categories, from: plotL, to: plotR}
 		lo, hi := 0.0, 0.0
 		for _, s := range ch.Series {
@@ -124,7 +126,7 @@ func (ch *Chart) svg() string {
 			}
 		}
 		y = niceAxis(lo, hi, 5, plotB, plotT)
-	case Histogram:
+	case card.Histogram:
 		bins := histogram(ch)
 		lo, hi, top := bins.lo, bins.hi, 0.0
 		for _, c := range bins.counts {
@@ -165,7 +167,7 @@ func (ch *Chart) svg() string {
 	}
 	drawAxes(w, ch, x, y, plotL, plotR, plotT, plotB)
 	switch ch.Kind {
-	case Bar:
+	case card.Bar:
 		band := (plotR - plotL) / float64(max(len(ch.Categories), 1))
 		bw := band * 0.8 / float64(len(ch.Series))
 		zero := y.at(0)
@@ -180,7 +182,7 @@ func (ch *Chart) svg() string {
 					num(x0), num(top), num(bw), num(h), colour(si), html.EscapeString(label(s.Name, ch.Categories[j], v)))
 			}
 		}
-	case Line:
+	case card.Line:
 		for si, s := range ch.Series {
 			var pts []string
 			for j, v := range s.Y {
@@ -188,7 +190,7 @@ func (ch *Chart) svg() string {
 			}
 			w.printf(`<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n", colour(si), strings.Join(pts, " "))
 		}
-	case Scatter:
+	case card.Scatter:
 		for si, s := range ch.Series {
 			for j, v := range s.Y {
 				w.printf(`<circle cx="%s" cy="%s" r="3" fill="%s" fill-opacity="0.7"/>`+"\n", num(x.at(s.X[j])), num(y.at(v)), colour(si))
@@ -223,7 +225,7 @@ func keepInside(ticks []float64, lo, hi float64) []float64 {
 }
 
 // drawAxes draws the frame, grid, ticks and axis labels.
-func drawAxes(w *svgWriter, ch *Chart, x, y axis, l, r, t, b float64) {
+func drawAxes(w *svgWriter, ch *card.Chart, x, y axis, l, r, t, b float64) {
 	for _, v := range y.ticks {
 		py := y.at(v)
 		w.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" class="grid"/>`+"\n", num(l), num(py), num(r), num(py))
@@ -256,7 +258,7 @@ func drawAxes(w *svgWriter, ch *Chart, x, y axis, l, r, t, b float64) {
 }
 
 // finish draws the legend (when a series is named) and closes the SVG.
-func finish(w *svgWriter, ch *Chart) string {
+func finish(w *svgWriter, ch *card.Chart) string {
 	x := padL + 8
 	for i, s := range ch.Series {
 		if s.Name == "" {
@@ -276,7 +278,7 @@ type bins struct {
 	counts [][]int
 }
 
-func histogram(ch *Chart) bins {
+func histogram(ch *card.Chart) bins {
 	n := ch.Bins
 	if n == 0 {
 		n = 20

@@ -1,4 +1,8 @@
-package graph
+// Package graphsvg draws a flow's graph as SVG from its stored shape
+// (graph.Shape), for the viewers: the run page of stepflow ui marks each
+// step with its state. Flow binaries do not link it. It is pure: no I/O
+// beyond the writer.
+package graphsvg
 
 import (
 	"bufio"
@@ -7,6 +11,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/stepflow/stepflow/internal/graph"
 )
 
 // Flows are nested splits and joins (series-parallel graphs), so a drawing
@@ -26,8 +32,8 @@ const (
 	margin    = 16.0
 )
 
-// SVGOptions annotates a drawing, for a run's view of its graph.
-type SVGOptions struct {
+// Options annotates a drawing, for a run's view of its graph.
+type Options struct {
 	// Marks holds the state of each step: Class is added to the node's
 	// classes ("succeeded", "failed", "running", "pending") and Text
 	// replaces the node's second line (e.g. "3/10 done").
@@ -50,8 +56,8 @@ type StepMark struct {
 // block is a laid-out part of the drawing.
 type block struct {
 	kind  blockKind
-	step  *ShapeStep // node
-	items []*block   // seq: top to bottom; par: branches, left to right
+	step  *graph.ShapeStep // node
+	items []*block         // seq: top to bottom; par: branches, left to right
 	// par only
 	foreach string   // the foreach step, when the par is a foreach body
 	labels  []string // edge label above each branch
@@ -72,13 +78,13 @@ const (
 
 // layout builds the block tree of a shape.
 type layout struct {
-	steps map[string]*ShapeStep
+	steps map[string]*graph.ShapeStep
 	pos   map[string]int
 	seen  map[string]bool
 }
 
-func newLayout(s Shape) *layout {
-	l := &layout{steps: map[string]*ShapeStep{}, pos: map[string]int{}, seen: map[string]bool{}}
+func newLayout(s graph.Shape) *layout {
+	l := &layout{steps: map[string]*graph.ShapeStep{}, pos: map[string]int{}, seen: map[string]bool{}}
 	for i := range s.Steps {
 		st := &s.Steps[i]
 		l.steps[st.Name] = st
@@ -230,7 +236,7 @@ type point struct{ x, y float64 }
 // svgWriter draws placed blocks.
 type svgWriter struct {
 	w      *bufio.Writer
-	opts   SVGOptions
+	opts   Options
 	fields map[string]string // foreach step -> field
 	edges  strings.Builder
 }
@@ -368,7 +374,7 @@ func radius(kind string) int {
 }
 
 // subtitle is a node's second line when it has no mark.
-func subtitle(st *ShapeStep) string {
+func subtitle(st *graph.ShapeStep) string {
 	switch st.Kind {
 	case "foreach":
 		return "foreach " + st.Field
@@ -408,11 +414,11 @@ const svgStyle = `<style>
 </style>
 `
 
-// WriteSVG draws the shape as a standalone SVG image: the series-parallel
+// Write draws the shape as a standalone SVG image: the series-parallel
 // layout described above, with each step a node (rounded for plain steps,
 // square for splits, switches and joins) and each foreach body a "×N"
 // group.
-func WriteSVG(w io.Writer, s Shape, opts SVGOptions) error {
+func Write(w io.Writer, s graph.Shape, opts Options) error {
 	bw := bufio.NewWriter(w)
 	d := &svgWriter{w: bw, opts: opts, fields: map[string]string{}}
 	for _, st := range s.Steps {
