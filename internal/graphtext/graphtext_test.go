@@ -70,7 +70,7 @@ const wantText = `flow RenderFlow
 steps:
   start       branch -> fan, pick  [env A,B]
     fan       foreach Items -> work
-      work    -> join_fan  [retry 2 after 1s x2, timeout 1h0m0s, cpu 2, memory 4GiB, gpu 1, image img:1]
+      work    -> join_fan  [retry 2 after 1s x2, timeout 1h0m0s, cpu 2, memory 4GiB, gpu 1, base image img:1]
     join_fan  join of fan -> join
     pick      switch Mode {say "hi": q, x: p, y: q}
     p         -> join  [catch Err]
@@ -94,7 +94,7 @@ const wantMermaid = `flowchart TD
     s_start[/"start<br/>branch<br/>env A,B"/]
     s_fan[["fan<br/>foreach Items"]]
     subgraph each_fan["for each item of Items: runs once per item"]
-        s_work(["work<br/>retry 2 after 1s x2, timeout 1h0m0s, cpu 2, memory 4GiB, gpu 1, image img:1"])
+        s_work(["work<br/>retry 2 after 1s x2, timeout 1h0m0s, cpu 2, memory 4GiB, gpu 1, base image img:1"])
     end
     s_join_fan[\"join_fan<br/>join of foreach fan"\]
     s_pick{"pick<br/>switch Mode"}
@@ -123,7 +123,7 @@ const wantDot = `digraph "RenderFlow" {
     "fan" [label="fan\nforeach Items", shape=trapezium, style="solid,bold", peripheries=2];
     subgraph "cluster_fan" {
         label="for each item of Items: runs once per item"; style=dashed; labeljust=l;
-        "work" [label="work\nretry 2 after 1s x2, timeout 1h0m0s, cpu 2, memory 4GiB, gpu 1, image img:1"];
+        "work" [label="work\nretry 2 after 1s x2, timeout 1h0m0s, cpu 2, memory 4GiB, gpu 1, base image img:1"];
     }
     "join_fan" [label="join_fan\njoin of foreach fan", shape=invtrapezium, style=solid];
     "pick" [label="pick\nswitch Mode", shape=diamond, style=solid];

@@ -83,7 +83,7 @@ func optionSummary(o flow.Options) string {
 		parts = append(parts, fmt.Sprintf("env %s", strings.Join(slices.Sorted(maps.Keys(o.Env)), ",")))
 	}
 	if o.Batch.Image != "" {
-		parts = append(parts, "image "+o.Batch.Image)
+		parts = append(parts, "base image "+o.Batch.Image)
 	}
 	if len(o.Drop) > 0 {
 		parts = append(parts, "drops "+strings.Join(o.Drop, ","))
