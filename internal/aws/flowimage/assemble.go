@@ -139,7 +139,7 @@ func archImage(flow string, b *Binary, base *Base) (v1.Image, error) {
 			layerType = types.DockerLayer
 		}
 	}
-	tarData, err := layerTar(b.Data)
+	tarData, err := layerTar(b.Data, base == nil)
 	if err != nil {
 		return nil, err
 	}
@@ -176,24 +176,35 @@ func archImage(flow string, b *Binary, base *Base) (v1.Image, error) {
 var epoch = time.Unix(0, 0).UTC()
 
 // layerTar is the flow layer: the binary at Entrypoint and a writable
-// /tmp (mode 1777, as on any Linux system).
-func layerTar(bin []byte) ([]byte, error) {
+// /tmp (mode 1777, as on any Linux system); on the empty base also the CA
+// roots at CAFile, where Go (and OpenSSL) look for them.
+func layerTar(bin []byte, certs bool) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	entries := []tar.Header{
-		{Name: "stepflow/", Typeflag: tar.TypeDir, Mode: 0o755},
-		{Name: Entrypoint[1:], Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(bin))},
-		{Name: "tmp/", Typeflag: tar.TypeDir, Mode: 0o1777},
+	type entry struct {
+		h    tar.Header
+		data []byte
 	}
-	for _, h := range entries {
-		h.ModTime, h.Format = epoch, tar.FormatPAX
+	entries := []entry{
+		{tar.Header{Name: "stepflow/", Typeflag: tar.TypeDir, Mode: 0o755}, nil},
+		{tar.Header{Name: Entrypoint[1:], Typeflag: tar.TypeReg, Mode: 0o755}, bin},
+		{tar.Header{Name: "tmp/", Typeflag: tar.TypeDir, Mode: 0o1777}, nil},
+	}
+	if certs {
+		entries = append(entries,
+			entry{tar.Header{Name: "etc/", Typeflag: tar.TypeDir, Mode: 0o755}, nil},
+			entry{tar.Header{Name: "etc/ssl/", Typeflag: tar.TypeDir, Mode: 0o755}, nil},
+			entry{tar.Header{Name: "etc/ssl/certs/", Typeflag: tar.TypeDir, Mode: 0o755}, nil},
+			entry{tar.Header{Name: CAFile[1:], Typeflag: tar.TypeReg, Mode: 0o644}, caRoots()})
+	}
+	for _, e := range entries {
+		h := e.h
+		h.ModTime, h.Format, h.Size = epoch, tar.FormatPAX, int64(len(e.data))
 		if err := tw.WriteHeader(&h); err != nil {
 			return nil, err
 		}
-		if h.Typeflag == tar.TypeReg {
-			if _, err := tw.Write(bin); err != nil {
-				return nil, err
-			}
+		if _, err := tw.Write(e.data); err != nil {
+			return nil, err
 		}
 	}
 	if err := tw.Close(); err != nil {

@@ -9,8 +9,8 @@
 // with.
 //
 // The image holds nothing but the binary: no shell, no aws CLI, no package
-// manager. CA roots come from the binary itself (the AWS build links
-// golang.org/x/crypto/x509roots/fallback, used when the image has none).
+// manager. On the empty base it also holds CA roots (CAFile), for the
+// binary's TLS connections to AWS.
 package flowimage
 
 import (

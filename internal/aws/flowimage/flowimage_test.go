@@ -3,6 +3,7 @@ package flowimage
 import (
 	"archive/tar"
 	"context"
+	"crypto/x509"
 	"errors"
 	"io"
 	"log"
@@ -110,8 +111,15 @@ func TestAssembleEmptyBase(t *testing.T) {
 	if fs["tmp/"]&0o1777 != 0o1777 && fs["tmp"]&0o1777 != 0o1777 {
 		t.Errorf("no /tmp with mode 1777: %v", fs)
 	}
-	if len(fs) != 3 {
-		t.Errorf("the empty base image holds more than the binary and /tmp: %v", fs)
+	if len(fs) != 7 {
+		t.Errorf("the empty base image holds more than the binary, /tmp and the CA roots: %v", fs)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caRoots()) || len(caRoots()) < 100_000 {
+		t.Errorf("the CA roots (%d bytes) do not parse as a PEM bundle", len(caRoots()))
+	}
+	if _, ok := fs[CAFile[1:]]; !ok {
+		t.Errorf("no %s in the image: %v", CAFile, fs)
 	}
 	mt, _ := img.MediaType()
 	if mt != types.OCIManifestSchema1 {

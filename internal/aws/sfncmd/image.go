@@ -16,10 +16,6 @@ import (
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/flowcmd"
 	"github.com/stepflow/stepflow/internal/usage"
-
-	// The flow binary on an empty base finds no CA roots in its image:
-	// the AWS build carries a bundle, used only when the system has none.
-	_ "golang.org/x/crypto/x509roots/fallback"
 )
 
 // imageOptions are the flags that choose what goes into the flow image.
