@@ -3,6 +3,7 @@ package flow
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -114,12 +115,30 @@ func (c *Config) Decode(path string, data []byte) (any, error) {
 	if c.Parse != nil && !strings.EqualFold(filepath.Ext(path), ".json") {
 		err = c.Parse(data, v.Interface())
 	} else {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(v.Interface())
+		err = decodeJSONConfig(data, v.Interface())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("config %s: file %s does not decode into %s: %v", c.Name, path, c.Type, err)
 	}
 	return v.Elem().Interface(), nil
+}
+
+// decodeJSONConfig decodes one JSON value into ptr, strictly: unknown keys,
+// anything after the value (a second document, junk) and a bare null (a
+// config with no settings at all, which leaves every field zero without
+// saying so) are errors.
+func decodeJSONConfig(data []byte, ptr any) error {
+	if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
+		return errors.New("the file holds null, not a JSON object of settings; write the settings, or {} for none")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(ptr); err != nil {
+		return err
+	}
+	end := dec.InputOffset()
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("data after the JSON value, from byte %d; a config file holds exactly one JSON value", end)
+	}
+	return nil
 }

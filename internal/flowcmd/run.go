@@ -41,7 +41,7 @@ type runFlags struct {
 	maxNumSplits setInt
 	inProcess    setBool
 	quiet        bool
-	tags         multiFlag
+	tags         tagsFlag
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
@@ -115,13 +115,14 @@ func (s *setBool) Set(v string) error {
 	return nil
 }
 
-// multiFlag collects a repeatable string flag.
-type multiFlag []string
+// tagsFlag collects the repeatable --tag flag, each tag checked by
+// flow.CheckTag (no empty tag, none that looks like a system tag).
+type tagsFlag []string
 
-func (m *multiFlag) String() string { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error {
-	if strings.TrimSpace(v) == "" {
-		return errors.New("empty; give a value, or leave the flag out")
+func (m *tagsFlag) String() string { return strings.Join(*m, ",") }
+func (m *tagsFlag) Set(v string) error {
+	if err := flow.CheckTag(v); err != nil {
+		return err
 	}
 	*m = append(*m, v)
 	return nil

@@ -261,6 +261,11 @@ func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.R
 	if inv.Step == "" || inv.RunID == "" {
 		return inv, usage.Errorf("step needs a step name and --run-id (or %s and %s)", EnvStep, EnvRunID)
 	}
+	// A run id is one datastore path element: "../x" or "a/b" would
+	// leave the run's folder.
+	if err := pathspec.CheckPart(inv.RunID); err != nil || strings.Contains(inv.RunID, "/") {
+		return inv, usage.Errorf("--run-id %q is not a run id: it must be one name without '/', '\\', control characters or a leading '.' (the runtime passes the id of the run it started)", inv.RunID)
+	}
 	inv.TaskID = or(f.taskID, EnvTaskID)
 	inv.DatastoreRoot = or(f.root, EnvDatastoreRoot)
 	inv.Definition = or(f.definition, EnvDefinition)
