@@ -57,6 +57,9 @@ func TestBadInputExits2(t *testing.T) {
 		run("--config", "settings="), run("--config", "=x.json"), run("--config", "nosuch=x.json"), run("--config", "settings="+filepath.Join(dir, "missing.json")),
 		run("--config", "settings="+bigCfg), run("--config", "settings="+badJSON), run("--config", "settings="+dir), run("--config", "settings=x.ini"),
 		run("--config", "settings="+trailing), run("--config", "settings="+null),
+		// run: the event file
+		run("--event", ""), run("--event", "/dev/zero"), run("--event", dir), run("--event", filepath.Join(dir, "missing.json")),
+		run("--event", bigCfg), run("--event", badJSON),
 		// run, resume: tags that look like the system's
 		run("--tag", "production:abc"), run("--tag", "resumed:r1"), run("--tag", "Production:x"),
 		append([]string{"resume", "--tag", "resumed:r1"}, ds...),

@@ -174,7 +174,8 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 	}
 	configs := ConfigFlag{}
 	fs.Var(configs, "config", "config file: NAME=FILE (repeatable)")
-	eventFile := fs.String("event", "", "start the run as this EventBridge event (a JSON file) would start the deployed flow")
+	eventFile := &optString{}
+	fs.Var(eventFile, "event", "start the run as this EventBridge event (a JSON file) would start the deployed flow")
 	if err := command.ParseFlags(fs, args); err != nil {
 		return err
 	}
@@ -182,8 +183,8 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 		return usage.Errorf("run takes no arguments, got %q; parameters are flags (--name value)", fs.Args())
 	}
 	var from, started map[string]string // parameter -> the event field it was mapped from; what started the run
-	if *eventFile != "" {
-		if from, started, err = eventParams(f.Def, *eventFile, params); err != nil {
+	if eventFile.set {
+		if from, started, err = eventParams(f.Def, eventFile.v, params); err != nil {
 			return err
 		}
 	}

@@ -330,7 +330,8 @@ one "Name: value" per artifact, values as indented JSON ([]byte values as their
 size and a hex preview). With ARTIFACT it prints only that value. With --json
 it prints a JSON object of artifact name to value (with ARTIFACT, just the
 value). An artifact larger than 1 MiB is shown as its summary (type, length,
-size; read from its first bytes) unless --full.
+size; read from its first bytes), in text and JSON alike, unless --full, which
+streams it (a stepflow.File or []byte as base64 in JSON).
 With --export DIR it writes each artifact to a file in DIR instead: numeric
 arrays (numeric slices, rectangular nested slices of them, []byte) as
 NAME.npy, which numpy.load reads, a stepflow.File as NAME (its content),

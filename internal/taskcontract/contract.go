@@ -11,6 +11,7 @@ package taskcontract
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/readlimit"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -239,6 +241,10 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.definition, "definition", "", "fingerprint of the flow definition the runtime checked: refuse to run another one, and skip checking it again (env "+EnvDefinition+")")
 }
 
+// MaxInputPaths is the most --input-paths - reads from standard input,
+// 64 MiB: a million parents' pathspecs of 64 bytes.
+const MaxInputPaths = 64 << 20
+
 // Invocation completes the parsed flags with the positional arguments (the
 // step name), the environment (a flag wins over its variable) and, for
 // --input-paths -, standard input. Bad input is a usage.Error.
@@ -288,7 +294,10 @@ func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.R
 			if stdin == nil {
 				return inv, usage.Errorf("--input-paths -: no standard input")
 			}
-			data, err := io.ReadAll(stdin)
+			data, err := readlimit.All(stdin, "--input-paths - (standard input)", MaxInputPaths)
+			if errors.As(err, new(*readlimit.TooLargeError)) {
+				return inv, usage.Errorf("%v; give the parents' pathspecs run/step/task separated by commas", err)
+			}
 			if err != nil {
 				return inv, fmt.Errorf("read --input-paths from standard input: %w", err)
 			}

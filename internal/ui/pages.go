@@ -346,26 +346,6 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "task", data)
 }
 
-// readLog returns the text of a log from offset on (the last logBytes of
-// it when it is longer), and the log's size.
-func readLog(ctx context.Context, t *client.Task, stream string, offset int) (string, int, error) {
-	rc, err := t.Log(ctx, t.Attempt, stream)
-	if err != nil {
-		return "", 0, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return "", 0, err
-	}
-	size := len(data)
-	data = data[min(offset, size):]
-	if len(data) > logBytes {
-		data = data[len(data)-logBytes:]
-	}
-	return strings.ToValidUTF8(string(data), "\uFFFD"), size, nil
-}
-
 // preview renders an artifact for people, cut at limit bytes; truncated
 // says whether it was cut.
 func preview(a *client.Artifact, limit int) (string, bool) {

@@ -24,6 +24,7 @@ import (
 	"github.com/stepflow/stepflow/internal/flowcmd"
 	"github.com/stepflow/stepflow/internal/inspect"
 	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/readlimit"
 	"github.com/stepflow/stepflow/internal/task"
 	eventtrigger "github.com/stepflow/stepflow/internal/trigger"
 	"github.com/stepflow/stepflow/internal/usage"
@@ -280,6 +281,10 @@ func utc(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// maxCodePackage is the largest prebuilt flow binary --code-package reads
+// (into memory, to zip it): 1 GiB, ten times a large Go binary.
+const maxCodePackage = 1 << 30
+
 // codePackage reads the prebuilt package, or cross-compiles the flow.
 func codePackage(ctx context.Context, env *command.Env, o createOptions) (*codepkg.Package, error) {
 	t, err := codepkg.ParseArch(o.arch)
@@ -287,9 +292,9 @@ func codePackage(ctx context.Context, env *command.Env, o createOptions) (*codep
 		return nil, usage.Errorf("--arch: %v", err)
 	}
 	if o.codePackage != "" {
-		data, err := os.ReadFile(o.codePackage)
+		data, err := readlimit.File(o.codePackage, maxCodePackage)
 		if err != nil {
-			return nil, usage.Errorf("--code-package: %v", err)
+			return nil, usage.Errorf("--code-package: %v; give the flow's linux binary (go build -tags stepflow_aws)", err)
 		}
 		return codepkg.FromBinary(data, t), nil
 	}
