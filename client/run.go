@@ -149,7 +149,7 @@ func (s *Step) Tasks(ctx context.Context) ([]*Task, error) {
 				a, err := s.f.s.Attempt(ctx, s.Run, s.Name, id, latest[id])
 				if errors.Is(err, datastore.ErrCorrupt) {
 					// One damaged record does not hide the other tasks.
-					tasks[i] = &Task{Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id, Attempt: latest[id], Status: StatusDamaged, Error: err.Error(), f: s.f}
+					tasks[i] = s.damaged(id, latest[id], err)
 					continue
 				}
 				if err != nil {
@@ -205,6 +205,9 @@ func (s *Step) TaskAttempt(ctx context.Context, id string, attempt int) (*Task, 
 	if errors.Is(err, ErrNotFound) {
 		return nil, notFound("task %s/%s has no finished attempt %d", s.Pathspec(), id, attempt)
 	}
+	if errors.Is(err, datastore.ErrCorrupt) {
+		return s.damaged(id, attempt, err), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -218,10 +221,21 @@ func (s *Step) latest(ctx context.Context, id string) (*Task, error) {
 	if errors.Is(err, ErrNotFound) {
 		return &Task{Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id, Status: StatusRunning, f: s.f}, nil
 	}
+	if errors.Is(err, datastore.ErrCorrupt) {
+		// The task is there, and its record is damaged: say so, as Tasks
+		// does, rather than fail.
+		return s.damaged(id, -1, err), nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	return s.task(id, a), nil
+}
+
+// damaged is a task whose attempt record (attempt < 0: its latest) cannot
+// be read: Status StatusDamaged, Error naming the record and why.
+func (s *Step) damaged(id string, attempt int, err error) *Task {
+	return &Task{Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id, Attempt: max(attempt, 0), Status: StatusDamaged, Error: err.Error(), f: s.f}
 }
 
 // task makes a Task of an attempt record.

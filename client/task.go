@@ -96,6 +96,18 @@ func (t *Task) Artifact(ctx context.Context, name string) (*Artifact, error) {
 	}, nil
 }
 
+// Info describes the named artifact as the attempt's record holds it
+// (Name, Type, Encoding, Size, Hash), reading nothing else; Kind, Elem
+// and Len are left empty (Summary reads them).
+func (t *Task) Info(name string) (Summary, error) {
+	ref, ok := t.refs[name]
+	if !ok {
+		return Summary{}, notFound("task %s (attempt %d) has no artifact %q (its artifacts: %s)",
+			t.Pathspec(), t.Attempt, name, listOf(t.Artifacts()))
+	}
+	return Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash, Len: -1}, nil
+}
+
 // Summary describes an artifact without decoding its value: its kind and
 // length are read from the first bytes of the stored value.
 type Summary struct {

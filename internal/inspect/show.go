@@ -3,7 +3,6 @@ package inspect
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/pathspec"
 )
 
@@ -19,13 +19,19 @@ type stepSummary struct {
 	name                  string
 	tasks                 int
 	done, failed, running int
+	damaged               int // tasks whose record cannot be read
 	reused                int // done by reusing a task of the origin run
 	start, end            time.Time
 	failures              []*client.Task
+	damages               []*client.Task
 }
 
+// status is the step's status: damaged when a task's record is, so that
+// damage never reads as progress or success.
 func (s *stepSummary) status() string {
 	switch {
+	case s.damaged > 0:
+		return client.StatusDamaged
 	case s.running > 0:
 		return client.StatusRunning
 	case s.failed > 0:
@@ -35,7 +41,12 @@ func (s *stepSummary) status() string {
 	}
 }
 
-func showRun(ctx context.Context, w io.Writer, r *client.Run) error {
+// showRun prints run r: its record, then one line per step. Tasks whose
+// latest attempt failed are listed with their error, those whose record
+// is damaged with the damage and how to repair it; damage makes it
+// return a FailedError (exit status 1), after printing everything.
+func (in *Inspector) showRun(ctx context.Context, r *client.Run) error {
+	w := in.Stdout
 	steps, err := r.Steps(ctx)
 	if err != nil {
 		return err
@@ -57,6 +68,9 @@ func showRun(ctx context.Context, w io.Writer, r *client.Run) error {
 			case client.StatusFailed:
 				s.failed++
 				s.failures = append(s.failures, t)
+			case client.StatusDamaged:
+				s.damaged++
+				s.damages = append(s.damages, t)
 			default:
 				s.running++
 			}
@@ -115,8 +129,12 @@ func showRun(ctx context.Context, w io.Writer, r *client.Run) error {
 		fmt.Fprintln(w, "(no task has stored anything yet)")
 		return nil
 	}
+	damaged := slices.ContainsFunc(sums, func(s *stepSummary) bool { return s.damaged > 0 })
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	header := "STEP\tSTATUS\tTASKS\tDONE\tFAILED\tRUNNING\tDURATION"
+	if damaged {
+		header = "STEP\tSTATUS\tTASKS\tDONE\tFAILED\tRUNNING\tDAMAGED\tDURATION"
+	}
 	if r.Origin != "" {
 		header += "\tREUSED"
 	}
@@ -126,7 +144,11 @@ func showRun(ctx context.Context, w io.Writer, r *client.Run) error {
 		if !s.start.IsZero() {
 			d = s.end.Sub(s.start)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s", s.name, s.status(), s.tasks, s.done, s.failed, s.running, FormatDuration(d))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d", s.name, s.status(), s.tasks, s.done, s.failed, s.running)
+		if damaged {
+			fmt.Fprintf(tw, "\t%d", s.damaged)
+		}
+		fmt.Fprintf(tw, "\t%s", FormatDuration(d))
 		if r.Origin != "" {
 			fmt.Fprintf(tw, "\t%d", s.reused)
 		}
@@ -143,10 +165,25 @@ func showRun(ctx context.Context, w io.Writer, r *client.Run) error {
 	if slices.ContainsFunc(sums, func(s *stepSummary) bool { return len(s.failures) > 0 }) {
 		fmt.Fprintln(w)
 	}
-	return nil
+	if !damaged {
+		return nil
+	}
+	n := 0
+	for _, s := range sums {
+		for _, t := range s.damages {
+			fmt.Fprintf(w, "\ndamaged: %s: %s", t.Pathspec(), strings.TrimSpace(t.Error))
+			n++
+		}
+	}
+	fmt.Fprintf(w, "\n\nrepair: %s\n", in.RepairHint(r.ID))
+	return &command.FailedError{Err: fmt.Errorf("run %s has %d damaged task record(s)", r.Pathspec(), n)}
 }
 
-func showStep(ctx context.Context, w io.Writer, r *client.Run, ps pathspec.Pathspec) error {
+// showStep prints the tasks of one step of run r; a task whose record is
+// damaged is listed as such, with the damage, and makes it return a
+// FailedError (exit status 1).
+func (in *Inspector) showStep(ctx context.Context, r *client.Run, ps pathspec.Pathspec) error {
+	w := in.Stdout
 	st, err := r.Step(ctx, ps.Step)
 	if err != nil {
 		return notFoundUsage(err, "check the step name")
@@ -157,8 +194,22 @@ func showStep(ctx context.Context, w io.Writer, r *client.Run, ps pathspec.Paths
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "TASK\tSTATUS\tATTEMPT\tSTART\tDURATION")
+	var damaged []*client.Task
 	for _, t := range tasks {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", t.ID, t.Status, t.Attempt, FormatTime(t.Start), FormatDuration(t.Duration()))
+		if t.Status == client.StatusDamaged {
+			damaged = append(damaged, t)
+		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(damaged) == 0 {
+		return nil
+	}
+	for _, t := range damaged {
+		fmt.Fprintf(w, "\ndamaged: %s: %s", t.Pathspec(), strings.TrimSpace(t.Error))
+	}
+	fmt.Fprintf(w, "\n\nrepair: %s\n", in.RepairHint(r.ID))
+	return &command.FailedError{Err: fmt.Errorf("step %s/%s has %d damaged task record(s)", r.Pathspec(), ps.Step, len(damaged))}
 }

@@ -43,7 +43,7 @@ func TestShowResumedRun(t *testing.T) {
 	r, err := c.Flow("F").Run(ctx, "n")
 	must(err)
 	var out bytes.Buffer
-	must(showRun(ctx, &out, r))
+	must((&Inspector{Flow: c.Flow("F"), Stdout: &out}).showRun(ctx, r))
 	for _, want := range []string{
 		"Tags:      retry\n",
 		"Resumed:   from o, reusing every task that succeeded there",

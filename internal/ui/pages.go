@@ -154,9 +154,12 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	var failures []*client.Task
+	var failures, damaged []*client.Task
 	for _, sv := range v.Steps {
 		for _, t := range sv.tasks {
+			if t.Status == client.StatusDamaged && len(damaged) < 20 {
+				damaged = append(damaged, t)
+			}
 			if t.Status == client.StatusFailed && len(failures) < 20 {
 				if sv.indexed {
 					if t, err = fullTask(r.Context(), t); err != nil {
@@ -170,6 +173,7 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "run", map[string]any{
 		"Title": run.Pathspec(), "Run": run, "Steps": v.Steps, "Graph": v.svg(), "Failures": failures,
+		"Damaged": damaged, "Repair": repairHint(run.Flow, run.ID), "Checked": v.Checked, "Verify": verifyCmd(run.Flow, run.ID, false),
 		"Params": sortedParams(run.Params),
 		"API":    path("api", "flows", run.Flow, "runs", run.ID),
 	})
@@ -271,6 +275,7 @@ type artifactView struct {
 	Name, Type, Encoding, Preview string
 	Size                          int64
 	Href                          string
+	Damaged                       bool // its blob is damaged or missing: Preview says how
 }
 
 // logView is one log stream of an attempt.
@@ -311,14 +316,13 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 	q := "?attempt=" + strconv.Itoa(t.Attempt)
 	var arts []artifactView
 	for _, name := range t.Artifacts() {
-		a, err := t.Artifact(ctx, name)
+		av, err := artifactRow(ctx, t, name)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		p, _ := preview(a, 160)
-		arts = append(arts, artifactView{Name: name, Type: a.Type, Encoding: a.Encoding, Size: a.Size, Preview: p,
-			Href: tp + "/artifacts/" + url.PathEscape(name) + q})
+		av.Href = tp + "/artifacts/" + url.PathEscape(name) + q
+		arts = append(arts, av)
 	}
 	var logs []logView
 	for _, stream := range []string{client.Stdout, client.Stderr} {
@@ -339,6 +343,9 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{
 		"Title": t.Pathspec(), "Run": run, "Task": t, "Attempts": attempts, "Artifacts": arts, "Logs": logs,
 		"Running": t.Status == client.StatusRunning,
+	}
+	if t.Status == client.StatusDamaged || slices.ContainsFunc(arts, func(a artifactView) bool { return a.Damaged }) {
+		data["Repair"] = repairHint(t.Flow, t.Run)
 	}
 	if t.HasCard() {
 		data["Card"] = tp + "/card" + q

@@ -141,8 +141,9 @@ func names(r *http.Request, keys ...string) ([]string, error) {
 	return out, nil
 }
 
-// fail answers a request that could not be served: not found (or a bad
-// name) is 404, anything else 500, as a page or as JSON for the API.
+// fail answers a request that could not be served: a bad name is 400,
+// not found 404, a damaged record or blob 422 (with the verify --repair
+// line), anything else 500, as a page or as JSON for the API.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
 	switch {
@@ -150,6 +151,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		code = http.StatusBadRequest
 	case errors.Is(err, client.ErrNotFound):
 		code = http.StatusNotFound
+	case errors.Is(err, client.ErrCorrupt):
+		// Damage in the datastore, not a fault of the server: say what
+		// is damaged and how to repair it.
+		code = http.StatusUnprocessableEntity
+		if f, run := r.PathValue("flow"), r.PathValue("run"); f != "" && run != "" {
+			err = fmt.Errorf("damaged: %w; %s", err, repairHint(f, run))
+		}
 	case errors.Is(err, context.Canceled):
 		return // the browser went away
 	}
