@@ -30,9 +30,12 @@ type Run struct {
 	// ResumeStep the step it resumed at; both are empty for a fresh run.
 	Origin     string
 	ResumeStep string
-	User       string
-	Tags       []string
-	Runtime    string // "local" or "step-functions"
+	// ResumedBy is the run that resumed this one after it crashed (its
+	// Status stays StatusCrashed), or "".
+	ResumedBy string
+	User      string
+	Tags      []string
+	Runtime   string // "local" or "step-functions"
 	// Graph is the shape of the flow's graph as the run recorded it when
 	// it started, in topological order (the first step is the start
 	// step); nil for runs recorded before Stepflow stored it.

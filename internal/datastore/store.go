@@ -57,9 +57,14 @@ type RunOptions struct {
 // "<flow>/runs/<run>/end.json". It is absent while the run is going and
 // after a crash.
 type RunEnd struct {
-	Status string    `json:"status"` // "succeeded" | "failed"
+	Status string    `json:"status"` // "succeeded" | "failed" | "crashed"
 	End    time.Time `json:"end"`
 	Error  string    `json:"error,omitempty"`
+	// ResumedBy is the run that resumed a crashed run: a crashed run
+	// gets its end record (status "crashed", End its last heartbeat) when
+	// a resume takes it over (MarkResumed), so that it no longer reads
+	// as one to resume.
+	ResumedBy string `json:"resumed_by,omitempty"`
 }
 
 // ArtifactRef points from an attempt to the blob holding one artifact.
@@ -109,6 +114,9 @@ type Attempt struct {
 const (
 	StatusSucceeded = "succeeded"
 	StatusFailed    = "failed"
+	// StatusCrashed is the end status of a run whose runtime died and
+	// which a resume took over (RunEnd.ResumedBy).
+	StatusCrashed = "crashed"
 )
 
 // IsNotFound reports whether err says an object does not exist.

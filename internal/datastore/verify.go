@@ -36,7 +36,8 @@ const (
 
 // Repairable reports whether Repair can remove the damaged object so that
 // a resume recomputes it: a damaged blob, a damaged attempt record (the
-// attempt then counts as unfinished) or a damaged lease. A damaged run or
+// attempt then counts as unfinished) or a damaged lease; or restore it: a
+// run's missing index entry. A damaged run or
 // end record cannot be rebuilt; a missing blob needs no removal (a resume
 // recomputes it).
 func (d Damage) Repairable() bool {
@@ -45,6 +46,8 @@ func (d Damage) Repairable() bool {
 		return d.Hash != ""
 	case DamagedRecord:
 		return strings.HasSuffix(d.Key, "/attempt.json") || strings.HasSuffix(d.Key, "/heartbeat.json") || strings.Contains(d.Key, "/resumes/")
+	case MissingIndex:
+		return true
 	}
 	return false
 }
@@ -93,6 +96,11 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 			v.Damage = append(v.Damage, Damage{Key: key, Kind: DamagedRecord, Err: err})
 		}
 		return false
+	}
+	if d, err := s.checkIndexed(ctx, run); err != nil {
+		return v, err
+	} else if d != nil {
+		v.Damage = append(v.Damage, *d)
 	}
 	blobs := map[string]string{} // hash -> who refers to it
 	var r Run
@@ -198,13 +206,23 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 
 // Repair removes the damaged object d names, when d.Repairable, so that a
 // resume recomputes it (a removed blob is missing, a removed attempt
-// record leaves the attempt unfinished).
+// record leaves the attempt unfinished), or writes a missing index entry.
 func (s *Store) Repair(ctx context.Context, d Damage) error {
 	if !d.Repairable() {
 		return fmt.Errorf("repair %s: a %s cannot be repaired", d.Key, d.Kind)
 	}
 	if d.Kind == DamagedBlob && d.Hash != "" {
 		return s.RemoveBlob(ctx, d.Hash)
+	}
+	if d.Kind == MissingIndex {
+		run, ok := strings.CutPrefix(d.Key, s.flow+"/index/")
+		if !ok || checkElem("run id", run) != nil {
+			return fmt.Errorf("repair %s: not an index entry of flow %s", d.Key, s.flow)
+		}
+		if err := s.b.Save(ctx, d.Key, strings.NewReader("")); err != nil {
+			return fmt.Errorf("repair: restore %s: %w", d.Key, err)
+		}
+		return nil
 	}
 	if !strings.HasPrefix(d.Key, s.flow+"/runs/") {
 		return fmt.Errorf("repair %s: not a record of flow %s", d.Key, s.flow)

@@ -74,6 +74,9 @@ func (in *Inspector) Runs(ctx context.Context, filter RunFilter, asJSON bool) er
 		case client.StatusDamaged:
 			fmt.Fprintf(in.Stderr, "run %s is damaged: %s; %s\n", r.ID, r.Error, in.RepairHint(r.ID))
 		case client.StatusCrashed:
+			if r.ResumedBy != "" {
+				continue // it says so in its error: nothing to do
+			}
 			fmt.Fprintf(in.Stderr, "run %s crashed: %s; resume it with '%s'\n", r.ID, r.Error, in.ResumeCmd(r.ID))
 		}
 	}

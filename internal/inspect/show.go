@@ -3,6 +3,7 @@ package inspect
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -52,13 +53,28 @@ func (in *Inspector) showRun(ctx context.Context, r *client.Run) error {
 		return err
 	}
 	var sums []*stepSummary
+	byName := map[string]*stepSummary{}
+	have := map[string]bool{}   // step/task with a stored object
+	needed := map[string]bool{} // step/task a successful task read
 	for _, st := range steps {
 		tasks, err := st.Tasks(ctx)
 		if err != nil {
 			return err
 		}
-		s := &stepSummary{name: st.Name, tasks: len(tasks)}
 		for _, t := range tasks {
+			have[t.Step+"/"+t.ID] = true
+			if t.Status == client.StatusSucceeded {
+				for _, in := range t.Inputs {
+					if rest, ok := strings.CutPrefix(in, r.ID+"/"); ok {
+						needed[rest] = true
+					}
+				}
+			}
+		}
+		s := &stepSummary{name: st.Name, tasks: len(tasks)}
+		byName[st.Name] = s
+		for _, t := range tasks {
+			t = lostRecord(r, t)
 			switch t.Status {
 			case client.StatusSucceeded:
 				s.done++
@@ -82,6 +98,23 @@ func (in *Inspector) showRun(ctx context.Context, r *client.Run) error {
 			}
 		}
 		sums = append(sums, s)
+	}
+	// A task a successful task read has a record, or lost it.
+	for _, in := range slices.Sorted(maps.Keys(needed)) {
+		if have[in] {
+			continue
+		}
+		step, id, _ := strings.Cut(in, "/")
+		s := byName[step]
+		if s == nil {
+			s = &stepSummary{name: step}
+			byName[step] = s
+			sums = append(sums, s)
+		}
+		s.tasks++
+		s.damaged++
+		s.damages = append(s.damages, &client.Task{Flow: r.Flow, Run: r.ID, Step: step, ID: id, Status: client.StatusDamaged,
+			Error: "task has no stored record, but a task that succeeded read it (lost)"})
 	}
 	// Run order, from the records alone: by first task start, then name;
 	// steps with no finished task last.
@@ -196,6 +229,7 @@ func (in *Inspector) showStep(ctx context.Context, r *client.Run, ps pathspec.Pa
 	fmt.Fprintln(tw, "TASK\tSTATUS\tATTEMPT\tSTART\tDURATION")
 	var damaged []*client.Task
 	for _, t := range tasks {
+		t = lostRecord(r, t)
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", t.ID, t.Status, t.Attempt, FormatTime(t.Start), FormatDuration(t.Duration()))
 		if t.Status == client.StatusDamaged {
 			damaged = append(damaged, t)
@@ -212,4 +246,17 @@ func (in *Inspector) showStep(ctx context.Context, r *client.Run, ps pathspec.Pa
 	}
 	fmt.Fprintf(w, "\n\nrepair: %s\n", in.RepairHint(r.ID))
 	return &command.FailedError{Err: fmt.Errorf("step %s/%s has %d damaged task record(s)", r.Pathspec(), ps.Step, len(damaged))}
+}
+
+// lostRecord returns t, or when t has no finished attempt in a run that
+// succeeded, t as damaged: a run succeeds only once every task it started
+// has finished, so such a task lost its record (verify says the same).
+func lostRecord(r *client.Run, t *client.Task) *client.Task {
+	if r.Status != client.StatusSucceeded || t.Status != client.StatusRunning {
+		return t
+	}
+	d := *t
+	d.Status = client.StatusDamaged
+	d.Error = fmt.Sprintf("the run succeeded, but this task has no attempt record (lost): attempt folder %s/runs/%s/%s/%s/%d/", r.Flow, r.ID, t.Step, t.ID, t.Attempt)
+	return &d
 }

@@ -59,3 +59,16 @@ func artifactRow(ctx context.Context, t *client.Task, name string) (artifactView
 // previewFrom is the largest artifact a task's page reads whole for its
 // preview.
 const previewFrom = 64 << 10
+
+// lostRecord marks a task with no finished attempt in a run that
+// succeeded as damaged: a run succeeds only once every task it started
+// has finished, so the task lost its record (verify says the same).
+func lostRecord(r *client.Run, t *client.Task) *client.Task {
+	if r.Status != client.StatusSucceeded || t.Status != client.StatusRunning {
+		return t
+	}
+	d := *t
+	d.Status = client.StatusDamaged
+	d.Error = fmt.Sprintf("the run succeeded, but this task has no attempt record (lost); %s names its folder", verifyCmd(r.Flow, r.ID, false))
+	return &d
+}

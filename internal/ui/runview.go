@@ -100,6 +100,9 @@ func loadRun(ctx context.Context, r *client.Run) (*runView, error) {
 	// of its innermost foreach's widths.
 	enclosing := foreachOf(v.shape)
 	for _, sv := range v.Steps {
+		for i, t := range sv.tasks {
+			sv.tasks[i] = lostRecord(r, t)
+		}
 		sv.summarise()
 		if sv.indexed && sv.Failed > 0 {
 			// The index holds no errors: read the first failure's record.
