@@ -183,12 +183,18 @@ func (s *Step) Task(ctx context.Context, id string) (*Task, error) {
 	}
 	t, err := s.latest(ctx, id)
 	if err == nil && t.Status == StatusRunning {
-		// No finished attempt: the task exists only if it stored something.
-		ids, lerr := s.f.s.Tasks(ctx, s.Run, s.Name)
+		// No finished attempt: the task exists only if it stored
+		// something, which one listing of its folder tells; its siblings
+		// are listed only to name them in the error.
+		ok, lerr := s.f.s.HasTask(ctx, s.Run, s.Name, id)
 		if lerr != nil {
 			return nil, lerr
 		}
-		if !slices.Contains(ids, id) {
+		if !ok {
+			ids, lerr := s.f.s.Tasks(ctx, s.Run, s.Name)
+			if lerr != nil {
+				return nil, lerr
+			}
 			return nil, notFound("step %s has no task %q (its tasks: %s)", s.Pathspec(), id, listOf(ids))
 		}
 	}

@@ -437,18 +437,20 @@ func (e *noAttemptError) Error() string {
 func (e *noAttemptError) Unwrap() error { return ErrNotFound }
 
 // Steps returns the names of the steps of run that have stored any attempt
-// object, sorted.
+// object, sorted. It lists one level of the run's folder (Backend.Dirs: a
+// directory read, an S3 delimiter listing), not the run's objects, so its
+// cost does not grow with the number of tasks: the folders of a run are its
+// steps' and two of the layout's own, attempt-index (a hyphen: no step's
+// name) and resumes (a reserved step name).
 func (s *Store) Steps(ctx context.Context, run string) ([]string, error) {
 	dir, err := s.runDir(run)
 	if err != nil {
 		return nil, fmt.Errorf("list steps: %w", err)
 	}
 	var steps []string
-	err = s.b.List(ctx, dir, func(name string, _ int64) error {
-		// <step>/<task>/<attempt>/<file>
-		parts := strings.Split(strings.TrimPrefix(name, dir), "/")
-		if len(parts) == 4 && (len(steps) == 0 || steps[len(steps)-1] != parts[0]) {
-			steps = append(steps, parts[0])
+	err = s.b.Dirs(ctx, dir, func(elem string) error {
+		if elem != strings.TrimSuffix(indexDir, "/") && elem != "resumes" {
+			steps = append(steps, elem)
 		}
 		return nil
 	})
@@ -458,6 +460,28 @@ func (s *Store) Steps(ctx context.Context, run string) ([]string, error) {
 	slices.Sort(steps)
 	return slices.Compact(steps), nil
 }
+
+// HasTask reports whether task of step has stored any attempt object,
+// listing one level of the task's folder (not its siblings).
+func (s *Store) HasTask(ctx context.Context, run, step, task string) (bool, error) {
+	dir, err := s.attemptDir(run, step, task, 0)
+	if err != nil {
+		return false, fmt.Errorf("find task: %w", err)
+	}
+	dir = dir[:len(dir)-len("0/")]
+	found := false
+	err = s.b.Dirs(ctx, dir, func(string) error {
+		found = true
+		return errStopListing
+	})
+	if err != nil && err != errStopListing {
+		return false, fmt.Errorf("find task %s: %w", dir, err)
+	}
+	return found, nil
+}
+
+// errStopListing ends a listing early.
+var errStopListing = errors.New("stop listing")
 
 // Tasks returns the task ids of step in run, in numeric order of their
 // foreach index paths ("2" < "10", "3-1-2" < "3-10").

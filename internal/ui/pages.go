@@ -204,20 +204,14 @@ func (s *Server) stepPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	tasks, err := st.Tasks(r.Context())
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	tasks, total, page, pages, err := stepTasks(r.Context(), run, st, r.URL.Query().Get("status"), page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if f := r.URL.Query().Get("status"); f != "" {
-		tasks = slices.DeleteFunc(tasks, func(t *client.Task) bool { return t.Status != f })
-	}
-	pages := max(1, (len(tasks)+tasksPerPage-1)/tasksPerPage)
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	page = min(max(page, 1), pages)
-	lo := (page - 1) * tasksPerPage
-	data := map[string]any{"Title": st.Pathspec(), "Run": run, "Step": st.Name, "Total": len(tasks),
-		"Tasks": tasks[lo:min(lo+tasksPerPage, len(tasks))], "Page": page, "Pages": pages}
+	data := map[string]any{"Title": st.Pathspec(), "Run": run, "Step": st.Name, "Total": total,
+		"Tasks": tasks, "Page": page, "Pages": pages}
 	base := path("flows", run.Flow, "runs", run.ID, "steps", st.Name) + "?status=" + url.QueryEscape(r.URL.Query().Get("status")) + "&page="
 	if page > 1 {
 		data["Prev"] = base + strconv.Itoa(page-1)

@@ -2,7 +2,8 @@ package ui
 
 import (
 	"context"
-	"sync"
+	"maps"
+	"slices"
 
 	"github.com/stepflow/stepflow/client"
 )
@@ -22,42 +23,26 @@ const checkRecordsUpTo = 2000
 // It reports false, having read nothing, when p has more than
 // checkRecordsUpTo tasks.
 func checkRecords(ctx context.Context, p *client.Progress) (bool, error) {
-	var all []**client.Task
-	for _, tasks := range p.Steps {
-		for i, t := range tasks {
+	var at []*[]*client.Task // the step's slice of each task read
+	var idx []int
+	var tasks []*client.Task
+	for _, name := range slices.Sorted(maps.Keys(p.Steps)) {
+		st := p.Steps[name]
+		for i, t := range st {
 			if t.Status != client.StatusRunning {
-				all = append(all, &tasks[i])
+				at, idx, tasks = append(at, &st), append(idx, i), append(tasks, t)
 			}
 		}
 	}
-	if len(all) > checkRecordsUpTo {
+	if len(tasks) > checkRecordsUpTo {
 		return false, nil
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, len(all))
-	next := make(chan int)
-	for range min(len(all), 8) {
-		wg.Go(func() {
-			for i := range next {
-				full, err := (*all[i]).Load(ctx)
-				if err != nil {
-					errs[i] = err
-					continue
-				}
-				if full.Status == client.StatusDamaged {
-					*all[i] = full
-				}
-			}
-		})
+	if err := loadAll(ctx, tasks); err != nil {
+		return false, err
 	}
-	for i := range all {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil && !errorsIsNotFound(err) {
-			return false, err
+	for k, t := range tasks {
+		if t.Status == client.StatusDamaged {
+			(*at[k])[idx[k]] = t
 		}
 	}
 	return true, nil
