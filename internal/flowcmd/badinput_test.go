@@ -63,6 +63,9 @@ func TestBadInputExits2(t *testing.T) {
 		// run, resume: tags that look like the system's
 		run("--tag", "production:abc"), run("--tag", "resumed:r1"), run("--tag", "Production:x"),
 		append([]string{"resume", "--tag", "resumed:r1"}, ds...),
+		// resume: --config restores a lost config only
+		append([]string{"resume", "--config", "settings=examples/params/settings.toml"}, ds...),
+		append([]string{"resume", "--config", "nosuch=x.json"}, ds...), append([]string{"resume", "--config", "settings="}, ds...),
 		// resume
 		append([]string{"resume", "--origin-run-id", "../etc"}, ds...), append([]string{"resume", "--origin-run-id", "a/b"}, ds...),
 		append([]string{"resume", "--origin-run-id", huge}, ds...), append([]string{"resume", "--origin-run-id", "nosuchrun"}, ds...),
