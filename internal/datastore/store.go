@@ -347,12 +347,7 @@ func (s *Store) PutAttempt(ctx context.Context, a Attempt) error {
 	if err := s.putJSON(ctx, dir+"attempt.json", a); err != nil {
 		return err
 	}
-	e := IndexEntry{Step: a.Step, Task: a.Task, Attempt: a.Attempt, Status: a.Status, Start: a.Start, End: a.End,
-		ForeachWidth: a.ForeachWidth}
-	if a.Origin != "" {
-		e.OriginRun, _, _ = strings.Cut(a.Origin, "/")
-	}
-	if err := s.putIndexEntry(ctx, a.Run, e); err != nil {
+	if err := s.putIndexEntry(ctx, a.Run, indexEntryOf(a)); err != nil {
 		return fmt.Errorf("put attempt %s/%s/%s/%d: %w", a.Run, a.Step, a.Task, a.Attempt, err)
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"net/http/httptest"
 	"os"
@@ -50,6 +52,24 @@ func TestDamageDetected(t *testing.T) {
 			t.Fatalf("run %s: %v\n%s", flowName, err, out)
 		}
 	}
+	// A task's output as a crashed supervisor leaves it: parts, no final
+	// log (the runtime saves parts every few seconds; this run was quick).
+	logs, _ := filepath.Glob(filepath.Join(pristine, "ForeachFlow", "runs", "*", "measure", "0", "0", "stdout.log"))
+	if len(logs) != 1 {
+		t.Fatalf("no stdout.log of measure/0: %v", logs)
+	}
+	out, err := os.ReadFile(logs[0])
+	if err != nil || len(out) < 3 {
+		t.Fatalf("stdout.log of measure/0: %q, %v", out, err)
+	}
+	for i, part := range [][]byte{out[:1], out[1:2], out[2:]} {
+		if err := os.WriteFile(filepath.Join(filepath.Dir(logs[0]), fmt.Sprintf("stdout.part-%06d", i+1)), part, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(logs[0]); err != nil {
+		t.Fatal(err)
+	}
 	// What was written: every object, by name; and who names each blob.
 	want := map[string][]byte{}
 	var targets []string
@@ -61,8 +81,10 @@ func TestDamageDetected(t *testing.T) {
 		rel = filepath.ToSlash(rel)
 		data, _ := os.ReadFile(p)
 		want[rel] = data
+		finishedEntry := strings.Contains(rel, "/attempt-index/") && !strings.Contains(rel, ".running.")
+		gapPart := strings.HasSuffix(rel, "/stdout.part-000001") || strings.HasSuffix(rel, "/stdout.part-000002")
 		if strings.HasPrefix(rel, "ForeachFlow/") && (strings.Contains(rel, "/blobs/") || strings.HasSuffix(rel, ".json") ||
-			strings.Contains(rel, "/index/")) {
+			strings.Contains(rel, "/index/") || finishedEntry || gapPart) {
 			targets = append(targets, rel)
 		}
 		return nil
@@ -112,8 +134,11 @@ func TestDamageDetected(t *testing.T) {
 		flowName := strings.Split(target, "/")[0]
 		run := runOf[flowName]
 		for _, dname := range []string{"flip", "truncate", "delete"} {
-			if (strings.Contains(target, "/index/") || strings.HasSuffix(target, "/heartbeat.json")) && dname != "delete" && len(want[target]) == 0 {
-				continue // an empty object has no byte to flip or cut
+			if len(want[target]) == 0 && dname != "delete" {
+				continue // an empty object (an index entry) has no byte to flip or cut
+			}
+			if strings.Contains(target, ".part-") && dname != "delete" {
+				continue // logs have no checksum: only a lost part shows (a gap)
 			}
 			if strings.HasSuffix(target, "/heartbeat.json") && dname == "delete" {
 				continue // a run that ended needs no heartbeat: nothing is lost
@@ -311,6 +336,35 @@ func viewsSayDamaged(t *testing.T, ctx context.Context, stepflow, root, flowName
 		if code, body := api(runAPI); code != 200 || !strings.Contains(body, `"status":"succeeded"`) {
 			return fail("run JSON: %d\n%s", code, body)
 		}
+	case strings.Contains(target, "/attempt-index/"):
+		// The records are whole (show reads them: succeeded); the
+		// run's view, drawn from the index, must not count the attempt
+		// as done.
+		step, _, _ := strings.Cut(base, ".")
+		if showCode != 0 {
+			return fail("show: exit %d\n%s", showCode, show)
+		}
+		code, body := api(runAPI)
+		var v struct {
+			Steps []struct {
+				Name        string
+				Status      string
+				Done, Total int
+			}
+		}
+		if code != 200 || json.Unmarshal([]byte(body), &v) != nil {
+			return fail("run JSON: %d\n%s", code, body)
+		}
+		for _, st := range v.Steps {
+			if st.Name == step && st.Status == "succeeded" && st.Done == st.Total {
+				return fail("run JSON: step %s reads %s, %d/%d done", step, st.Status, st.Done, st.Total)
+			}
+		}
+	case strings.Contains(target, ".part-"):
+		// No view claims the lost output: the log reads up to the gap.
+		if code, body := api(runAPI + "/steps/measure/tasks/0/logs/stdout"); code != 200 || len(body) > 200 {
+			return fail("log JSON: %d\n%s", code, body)
+		}
 	case strings.Contains(target, "/index/"):
 		// The index lost the run: runs does not list it (verify finds
 		// it, --repair restores it: see repairs); its own URL still works.
@@ -331,9 +385,9 @@ func repairs(t *testing.T, repo, stepflow, bin, root, flowName, run, target, lab
 	t.Helper()
 	base := path.Base(target)
 	code, out := runIn(t, repo, stepflow, "verify", "--repair", "--datastore-root", root)
-	if base == "run.json" || base == "end.json" {
+	if base == "run.json" || base == "end.json" || strings.Contains(base, ".part-") {
 		if code != 1 {
-			t.Errorf("%s: verify --repair of a run record: exit %d, want 1\n%s", label, code, out)
+			t.Errorf("%s: verify --repair of a run record or lost output: exit %d, want 1\n%s", label, code, out)
 			return false
 		}
 		return true
@@ -431,6 +485,25 @@ func readerDetects(t *testing.T, ctx context.Context, s *datastore.Store, key st
 			return false
 		}
 		return damaged(err)
+	case parts[len(parts)-2] == "attempt-index":
+		// The run's view misses the attempt; its record is whole.
+		es, err := s.AttemptIndex(ctx, parts[2])
+		if err != nil {
+			t.Errorf("%s: AttemptIndex: %v", label, err)
+			return false
+		}
+		return !slices.ContainsFunc(es, func(e datastore.IndexEntry) bool {
+			return strings.HasPrefix(parts[len(parts)-1], e.Step+"."+e.Task+"."+fmt.Sprint(e.Attempt)+"."+e.Status)
+		})
+	case strings.Contains(parts[len(parts)-1], ".part-"):
+		// Log reads the parts up to the gap: never bytes that followed it.
+		rc, err := s.Log(ctx, parts[2], parts[3], parts[4], 0, "stdout")
+		if err != nil {
+			return damaged(err)
+		}
+		defer rc.Close()
+		got, err := io.ReadAll(rc)
+		return err == nil && len(got) < 3
 	case parts[1] == "index":
 		// The run's index entry: the listing misses the run; the run
 		// folders (what verify lists) do not.

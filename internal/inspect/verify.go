@@ -204,7 +204,7 @@ func (v *verifier) flow(ctx context.Context, s *datastore.Store, run string) err
 			if d.Hash != "" {
 				v.removed[d.Hash] = true
 			}
-			if d.Kind == datastore.MissingIndex {
+			if d.Kind == datastore.MissingIndex || d.Kind == datastore.MissingAttemptEntry {
 				fmt.Fprintf(v.env.Stdout, "  restored %s\n", d.Key)
 				continue
 			}
