@@ -43,6 +43,7 @@ func AllowHosts(names ...string) Option {
 	return func(s *Server) { s.hosts = newHostPolicy(append(mapKeys(s.hosts.names), names...)) }
 }
 
+// mapKeys returns the keys of m, in no order.
 func mapKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
