@@ -190,15 +190,30 @@ func (s *Store) putJSON(ctx context.Context, key string, v any) error {
 	return nil
 }
 
+// maxRecordSize bounds what getJSON reads of a record: the largest, an
+// attempt record of a join of a million inputs, is about 64 MiB; a larger
+// object is damage (an edit, another file written over it), refused
+// before it is read.
+const maxRecordSize = 256 << 20
+
 func (s *Store) getJSON(ctx context.Context, key string, v any) error {
 	rc, err := s.b.Load(ctx, key)
 	if err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
 	}
 	defer rc.Close()
-	data, err := readObject(rc)
+	var r io.Reader = rc
+	if sz, ok := rc.(Sizer); ok && sz.Size() > maxRecordSize {
+		return fmt.Errorf("get %s: %w: %d bytes, more than any record holds (%d MiB)", key, ErrCorrupt, sz.Size(), maxRecordSize>>20)
+	} else if !ok {
+		r = io.LimitReader(rc, maxRecordSize+1) // a size known is read in one buffer
+	}
+	data, err := readObject(r)
 	if err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
+	}
+	if len(data) > maxRecordSize {
+		return fmt.Errorf("get %s: %w: more than any record holds (%d MiB)", key, ErrCorrupt, maxRecordSize>>20)
 	}
 	if err := decodeRecord(data, v); err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
