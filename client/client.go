@@ -41,6 +41,13 @@ import (
 // attempt, artifact or log that does not exist. Test with errors.Is.
 var ErrNotFound = datastore.ErrNotFound
 
+// ErrCorrupt is wrapped by every error about a record or a blob that is
+// damaged (it fails its checksum, is truncated, is not what its name
+// says). `stepflow verify` names every damaged object of a run and
+// `verify --repair` removes what resume can recompute. Test with
+// errors.Is.
+var ErrCorrupt = datastore.ErrCorrupt
+
 // Latest is the run id that names the newest run of a flow.
 const Latest = "latest"
 
@@ -245,10 +252,14 @@ func (f *Flow) load(ctx context.Context, id string) (*Run, error) {
 		indexed:    rec.AttemptIndex >= datastore.AttemptIndexVersion,
 	}
 	if end != nil {
-		run.Status, run.End, run.Error = end.Status, end.End, end.Error
+		run.Status, run.End, run.Error, run.ResumedBy = end.Status, end.End, end.Error, end.ResumedBy
 	} else if hb, err := f.s.Heartbeat(ctx, id); err == nil && !hb.Alive(time.Now()) {
 		run.Status = StatusCrashed
 		run.Error = fmt.Sprintf("the runtime stopped without recording an end (%s)", hb)
+	} else if errors.Is(err, datastore.ErrCorrupt) {
+		// Whether its runtime is alive cannot be told: not "running".
+		run.Status = StatusDamaged
+		run.Error = err.Error()
 	}
 	if len(rec.Graph) > 0 {
 		var g struct {

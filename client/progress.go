@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/stepflow/stepflow/internal/datastore"
 )
@@ -55,15 +57,24 @@ func (r *Run) indexTask(e datastore.IndexEntry) *Task {
 
 // Load returns the task as its attempt's record holds it: for a task from
 // Progress, with its error, inputs, artifacts and card. A running task is
-// returned as it is.
+// returned as it is; one whose record is damaged or missing (the index
+// lists it as finished) has Status StatusDamaged and Error saying why.
 func (t *Task) Load(ctx context.Context) (*Task, error) {
 	if t.Status == StatusRunning {
 		return t, nil
 	}
+	s := &Step{Flow: t.Flow, Run: t.Run, Name: t.Step, f: t.f}
 	a, err := t.f.s.Attempt(ctx, t.Run, t.Step, t.ID, t.Attempt)
+	if errors.Is(err, datastore.ErrCorrupt) {
+		return s.damaged(t.ID, t.Attempt, err), nil
+	}
+	if errors.Is(err, ErrNotFound) {
+		// The attempt index lists the attempt as finished, and its
+		// record, written before that entry, is gone.
+		return s.damaged(t.ID, t.Attempt, fmt.Errorf("the attempt index lists attempt %d as %s, and its record is missing: %w", t.Attempt, t.Status, err)), nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	s := &Step{Flow: t.Flow, Run: t.Run, Name: t.Step, f: t.f}
 	return s.task(t.ID, a), nil
 }

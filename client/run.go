@@ -30,9 +30,12 @@ type Run struct {
 	// ResumeStep the step it resumed at; both are empty for a fresh run.
 	Origin     string
 	ResumeStep string
-	User       string
-	Tags       []string
-	Runtime    string // "local" or "step-functions"
+	// ResumedBy is the run that resumed this one after it crashed (its
+	// Status stays StatusCrashed), or "".
+	ResumedBy string
+	User      string
+	Tags      []string
+	Runtime   string // "local" or "step-functions"
 	// Graph is the shape of the flow's graph as the run recorded it when
 	// it started, in topological order (the first step is the start
 	// step); nil for runs recorded before Stepflow stored it.
@@ -149,7 +152,7 @@ func (s *Step) Tasks(ctx context.Context) ([]*Task, error) {
 				a, err := s.f.s.Attempt(ctx, s.Run, s.Name, id, latest[id])
 				if errors.Is(err, datastore.ErrCorrupt) {
 					// One damaged record does not hide the other tasks.
-					tasks[i] = &Task{Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id, Attempt: latest[id], Status: StatusDamaged, Error: err.Error(), f: s.f}
+					tasks[i] = s.damaged(id, latest[id], err)
 					continue
 				}
 				if err != nil {
@@ -180,12 +183,18 @@ func (s *Step) Task(ctx context.Context, id string) (*Task, error) {
 	}
 	t, err := s.latest(ctx, id)
 	if err == nil && t.Status == StatusRunning {
-		// No finished attempt: the task exists only if it stored something.
-		ids, lerr := s.f.s.Tasks(ctx, s.Run, s.Name)
+		// No finished attempt: the task exists only if it stored
+		// something, which one listing of its folder tells; its siblings
+		// are listed only to name them in the error.
+		ok, lerr := s.f.s.HasTask(ctx, s.Run, s.Name, id)
 		if lerr != nil {
 			return nil, lerr
 		}
-		if !slices.Contains(ids, id) {
+		if !ok {
+			ids, lerr := s.f.s.Tasks(ctx, s.Run, s.Name)
+			if lerr != nil {
+				return nil, lerr
+			}
 			return nil, notFound("step %s has no task %q (its tasks: %s)", s.Pathspec(), id, listOf(ids))
 		}
 	}
@@ -205,6 +214,9 @@ func (s *Step) TaskAttempt(ctx context.Context, id string, attempt int) (*Task, 
 	if errors.Is(err, ErrNotFound) {
 		return nil, notFound("task %s/%s has no finished attempt %d", s.Pathspec(), id, attempt)
 	}
+	if errors.Is(err, datastore.ErrCorrupt) {
+		return s.damaged(id, attempt, err), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -218,10 +230,21 @@ func (s *Step) latest(ctx context.Context, id string) (*Task, error) {
 	if errors.Is(err, ErrNotFound) {
 		return &Task{Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id, Status: StatusRunning, f: s.f}, nil
 	}
+	if errors.Is(err, datastore.ErrCorrupt) {
+		// The task is there, and its record is damaged: say so, as Tasks
+		// does, rather than fail.
+		return s.damaged(id, -1, err), nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	return s.task(id, a), nil
+}
+
+// damaged is a task whose attempt record (attempt < 0: its latest) cannot
+// be read: Status StatusDamaged, Error naming the record and why.
+func (s *Step) damaged(id string, attempt int, err error) *Task {
+	return &Task{Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id, Attempt: max(attempt, 0), Status: StatusDamaged, Error: err.Error(), f: s.f}
 }
 
 // task makes a Task of an attempt record.

@@ -88,12 +88,24 @@ func (t *Task) Artifact(ctx context.Context, name string) (*Artifact, error) {
 	}
 	data, err := t.f.s.GetBlob(ctx, ref.Hash)
 	if err != nil {
-		return nil, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), err)
+		return nil, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), blobErr(err))
 	}
 	return &Artifact{
 		Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash,
 		task: t.Pathspec(), data: data,
 	}, nil
+}
+
+// Info describes the named artifact as the attempt's record holds it
+// (Name, Type, Encoding, Size, Hash), reading nothing else; Kind, Elem
+// and Len are left empty (Summary reads them).
+func (t *Task) Info(name string) (Summary, error) {
+	ref, ok := t.refs[name]
+	if !ok {
+		return Summary{}, notFound("task %s (attempt %d) has no artifact %q (its artifacts: %s)",
+			t.Pathspec(), t.Attempt, name, listOf(t.Artifacts()))
+	}
+	return Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash, Len: -1}, nil
 }
 
 // Summary describes an artifact without decoding its value: its kind and
@@ -140,7 +152,7 @@ func (t *Task) Summary(ctx context.Context, name string) (Summary, error) {
 	s := Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash}
 	rc, size, err := t.f.s.OpenBlob(ctx, ref.Hash)
 	if err != nil {
-		return Summary{}, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), err)
+		return Summary{}, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), blobErr(err))
 	}
 	defer rc.Close()
 	as, err := artifact.Summarize(rc, size, ref.Encoding)
@@ -163,7 +175,7 @@ func (t *Task) Open(ctx context.Context, name string) (io.ReadCloser, int64, err
 	}
 	rc, size, err := t.f.s.OpenBlob(ctx, ref.Hash)
 	if err != nil {
-		return nil, 0, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), err)
+		return nil, 0, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), blobErr(err))
 	}
 	return rc, size, nil
 }
@@ -180,7 +192,7 @@ func (t *Task) Card(ctx context.Context) (*card.Card, error) {
 	}
 	data, err := t.f.s.GetBlob(ctx, t.card)
 	if err != nil {
-		return nil, fmt.Errorf("card of %s: %w", t.Pathspec(), err)
+		return nil, fmt.Errorf("card of %s: %w", t.Pathspec(), blobErr(err))
 	}
 	k := &card.Card{}
 	if err := json.Unmarshal(data, k); err != nil {
@@ -203,6 +215,16 @@ func (t *Task) Log(ctx context.Context, attempt int, stream string) (io.ReadClos
 		return nil, notFound("task %s has no %s log for attempt %d", t.Pathspec(), stream, attempt)
 	}
 	return rc, err
+}
+
+// blobErr is the error of reading a blob a record names: a missing one is
+// damage (ErrCorrupt), not a thing that does not exist (ErrNotFound),
+// since the record says it was stored.
+func blobErr(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w: the blob the record names is missing (%v)", ErrCorrupt, err)
+	}
+	return err
 }
 
 // Artifact is one artifact value of a task.

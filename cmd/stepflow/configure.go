@@ -17,6 +17,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/settings"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
+	"github.com/stepflow/stepflow/internal/readlimit"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -82,8 +83,10 @@ func configureAWS(env *command.Env, outputs string, sets []string) error {
 		return usage.Errorf("no place for the config file: set STEPFLOW_CONFIG or HOME")
 	}
 	cfg := map[string]any{}
-	data, err := os.ReadFile(path)
+	data, err := settings.ReadFile(path)
 	switch {
+	case errors.As(err, new(*readlimit.TooLargeError)):
+		return usage.Errorf("config file: %v; it holds a few settings: fix or remove it", err)
 	case err == nil:
 		if err := json.Unmarshal(data, &cfg); err != nil {
 			return usage.Errorf("config file %s is not a JSON object: %v; fix or remove it", path, err)
@@ -199,9 +202,9 @@ func checkSetting(k, v string) error {
 // and maps each key to a config key (settings.OutputKey). Outputs that are
 // not settings are ignored.
 func stackOutputs(file string) (map[string]string, error) {
-	data, err := os.ReadFile(file)
+	data, err := settings.ReadFile(file)
 	if err != nil {
-		return nil, usage.Errorf("--from-outputs: %v", err)
+		return nil, usage.Errorf("--from-outputs: %v; give the JSON file of the stack's outputs (aws cloudformation describe-stacks --query Stacks[0].Outputs)", err)
 	}
 	var outs []struct{ OutputKey, OutputValue string }
 	if err := json.Unmarshal(data, &outs); err != nil {

@@ -263,7 +263,7 @@ func (d *decoder) value(v reflect.Value, tag byte, depth int) error {
 		if err != nil {
 			return err
 		}
-		data, err := appendJSON(nil, n, "", false)
+		data, err := appendJSON(nil, n, "", false, nil)
 		if err != nil {
 			return err
 		}

@@ -285,15 +285,43 @@ func Summarize(r io.Reader, size int64, encoding string) (Summary, error) {
 // elements shortened and NaN and ±Inf spelled out. Strict JSON has no NaN
 // or ±Inf; compact JSON writes them as null.
 func AppendJSON(b []byte, n any, pretty bool) ([]byte, error) {
-	return appendJSON(b, n, "", pretty)
+	return appendJSON(b, n, "", pretty, nil)
 }
+
+// WriteJSON writes a tree to w as AppendJSON appends it, in pieces of
+// about jsonChunk bytes: a large array is never held as text (a 256 MiB
+// []float64 is 600 MB and more of JSON).
+func WriteJSON(w io.Writer, n any, pretty bool) error {
+	b, err := appendJSON(make([]byte, 0, 2*jsonChunk), n, "", pretty, w)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// jsonChunk is the size of the pieces WriteJSON writes.
+const jsonChunk = 64 << 10
 
 // PrettyLimit is the number of elements of an array or list that pretty
 // output shows.
 const PrettyLimit = 100
 
-func appendJSON(b []byte, n any, indent string, pretty bool) ([]byte, error) {
+// appendJSON appends n to b; with w set, it writes b to w and empties it
+// whenever it holds jsonChunk bytes or more between the elements of an
+// array or list.
+func appendJSON(b []byte, n any, indent string, pretty bool, w io.Writer) ([]byte, error) {
 	in := indent + "  "
+	flush := func() error {
+		if w == nil || len(b) < jsonChunk {
+			return nil
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		b = b[:0]
+		return nil
+	}
 	open := func(c byte, count int) []byte {
 		b = append(b, c)
 		return b
@@ -357,7 +385,10 @@ func appendJSON(b []byte, n any, indent string, pretty bool) ([]byte, error) {
 				break
 			}
 			sep(i)
-			if b, err = appendJSON(b, arrayElem(v.DType, v.Data[i*size:(i+1)*size]), in, pretty); err != nil {
+			if b, err = appendJSON(b, arrayElem(v.DType, v.Data[i*size:(i+1)*size]), in, pretty, w); err != nil {
+				return nil, err
+			}
+			if err := flush(); err != nil {
 				return nil, err
 			}
 		}
@@ -370,7 +401,10 @@ func appendJSON(b []byte, n any, indent string, pretty bool) ([]byte, error) {
 				break
 			}
 			sep(i)
-			if b, err = appendJSON(b, x, in, pretty); err != nil {
+			if b, err = appendJSON(b, x, in, pretty, w); err != nil {
+				return nil, err
+			}
+			if err := flush(); err != nil {
 				return nil, err
 			}
 		}
@@ -383,7 +417,7 @@ func appendJSON(b []byte, n any, indent string, pretty bool) ([]byte, error) {
 			if s, ok := k.(string); ok {
 				b = appendQuoted(b, s)
 			} else {
-				kb, err := appendJSON(nil, k, "", false)
+				kb, err := appendJSON(nil, k, "", false, nil)
 				if err != nil {
 					return nil, err
 				}
@@ -393,7 +427,7 @@ func appendJSON(b []byte, n any, indent string, pretty bool) ([]byte, error) {
 			if pretty {
 				b = append(b, ' ')
 			}
-			if b, err = appendJSON(b, v.Values[i], in, pretty); err != nil {
+			if b, err = appendJSON(b, v.Values[i], in, pretty, w); err != nil {
 				return nil, err
 			}
 		}
@@ -407,7 +441,7 @@ func appendJSON(b []byte, n any, indent string, pretty bool) ([]byte, error) {
 			if pretty {
 				b = append(b, ' ')
 			}
-			if b, err = appendJSON(b, v.Values[i], in, pretty); err != nil {
+			if b, err = appendJSON(b, v.Values[i], in, pretty, w); err != nil {
 				return nil, err
 			}
 		}

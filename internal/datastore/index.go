@@ -177,6 +177,16 @@ func parseIndexEntry(rel string) (e IndexEntry, ok bool) {
 	return IndexEntry{}, false
 }
 
+// indexEntryOf is the finished entry of attempt a.
+func indexEntryOf(a Attempt) IndexEntry {
+	e := IndexEntry{Step: a.Step, Task: a.Task, Attempt: a.Attempt, Status: a.Status, Start: a.Start, End: a.End,
+		ForeachWidth: a.ForeachWidth}
+	if a.Origin != "" {
+		e.OriginRun, _, _ = strings.Cut(a.Origin, "/")
+	}
+	return e
+}
+
 // putIndexEntry saves an empty object named for e.
 func (s *Store) putIndexEntry(ctx context.Context, run string, e IndexEntry) error {
 	dir, err := s.runDir(run)

@@ -57,9 +57,14 @@ type RunOptions struct {
 // "<flow>/runs/<run>/end.json". It is absent while the run is going and
 // after a crash.
 type RunEnd struct {
-	Status string    `json:"status"` // "succeeded" | "failed"
+	Status string    `json:"status"` // "succeeded" | "failed" | "crashed"
 	End    time.Time `json:"end"`
 	Error  string    `json:"error,omitempty"`
+	// ResumedBy is the run that resumed a crashed run: a crashed run
+	// gets its end record (status "crashed", End its last heartbeat) when
+	// a resume takes it over (MarkResumed), so that it no longer reads
+	// as one to resume.
+	ResumedBy string `json:"resumed_by,omitempty"`
 }
 
 // ArtifactRef points from an attempt to the blob holding one artifact.
@@ -109,6 +114,9 @@ type Attempt struct {
 const (
 	StatusSucceeded = "succeeded"
 	StatusFailed    = "failed"
+	// StatusCrashed is the end status of a run whose runtime died and
+	// which a resume took over (RunEnd.ResumedBy).
+	StatusCrashed = "crashed"
 )
 
 // IsNotFound reports whether err says an object does not exist.
@@ -182,15 +190,30 @@ func (s *Store) putJSON(ctx context.Context, key string, v any) error {
 	return nil
 }
 
+// maxRecordSize bounds what getJSON reads of a record: the largest, an
+// attempt record of a join of a million inputs, is about 64 MiB; a larger
+// object is damage (an edit, another file written over it), refused
+// before it is read.
+const maxRecordSize = 256 << 20
+
 func (s *Store) getJSON(ctx context.Context, key string, v any) error {
 	rc, err := s.b.Load(ctx, key)
 	if err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
 	}
 	defer rc.Close()
-	data, err := readObject(rc)
+	var r io.Reader = rc
+	if sz, ok := rc.(Sizer); ok && sz.Size() > maxRecordSize {
+		return fmt.Errorf("get %s: %w: %d bytes, more than any record holds (%d MiB)", key, ErrCorrupt, sz.Size(), maxRecordSize>>20)
+	} else if !ok {
+		r = io.LimitReader(rc, maxRecordSize+1) // a size known is read in one buffer
+	}
+	data, err := readObject(r)
 	if err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
+	}
+	if len(data) > maxRecordSize {
+		return fmt.Errorf("get %s: %w: more than any record holds (%d MiB)", key, ErrCorrupt, maxRecordSize>>20)
 	}
 	if err := decodeRecord(data, v); err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
@@ -339,12 +362,7 @@ func (s *Store) PutAttempt(ctx context.Context, a Attempt) error {
 	if err := s.putJSON(ctx, dir+"attempt.json", a); err != nil {
 		return err
 	}
-	e := IndexEntry{Step: a.Step, Task: a.Task, Attempt: a.Attempt, Status: a.Status, Start: a.Start, End: a.End,
-		ForeachWidth: a.ForeachWidth}
-	if a.Origin != "" {
-		e.OriginRun, _, _ = strings.Cut(a.Origin, "/")
-	}
-	if err := s.putIndexEntry(ctx, a.Run, e); err != nil {
+	if err := s.putIndexEntry(ctx, a.Run, indexEntryOf(a)); err != nil {
 		return fmt.Errorf("put attempt %s/%s/%s/%d: %w", a.Run, a.Step, a.Task, a.Attempt, err)
 	}
 	return nil
@@ -429,18 +447,20 @@ func (e *noAttemptError) Error() string {
 func (e *noAttemptError) Unwrap() error { return ErrNotFound }
 
 // Steps returns the names of the steps of run that have stored any attempt
-// object, sorted.
+// object, sorted. It lists one level of the run's folder (Backend.Dirs: a
+// directory read, an S3 delimiter listing), not the run's objects, so its
+// cost does not grow with the number of tasks: the folders of a run are its
+// steps' and two of the layout's own, attempt-index (a hyphen: no step's
+// name) and resumes (a reserved step name).
 func (s *Store) Steps(ctx context.Context, run string) ([]string, error) {
 	dir, err := s.runDir(run)
 	if err != nil {
 		return nil, fmt.Errorf("list steps: %w", err)
 	}
 	var steps []string
-	err = s.b.List(ctx, dir, func(name string, _ int64) error {
-		// <step>/<task>/<attempt>/<file>
-		parts := strings.Split(strings.TrimPrefix(name, dir), "/")
-		if len(parts) == 4 && (len(steps) == 0 || steps[len(steps)-1] != parts[0]) {
-			steps = append(steps, parts[0])
+	err = s.b.Dirs(ctx, dir, func(elem string) error {
+		if elem != strings.TrimSuffix(indexDir, "/") && elem != "resumes" {
+			steps = append(steps, elem)
 		}
 		return nil
 	})
@@ -450,6 +470,28 @@ func (s *Store) Steps(ctx context.Context, run string) ([]string, error) {
 	slices.Sort(steps)
 	return slices.Compact(steps), nil
 }
+
+// HasTask reports whether task of step has stored any attempt object,
+// listing one level of the task's folder (not its siblings).
+func (s *Store) HasTask(ctx context.Context, run, step, task string) (bool, error) {
+	dir, err := s.attemptDir(run, step, task, 0)
+	if err != nil {
+		return false, fmt.Errorf("find task: %w", err)
+	}
+	dir = dir[:len(dir)-len("0/")]
+	found := false
+	err = s.b.Dirs(ctx, dir, func(string) error {
+		found = true
+		return errStopListing
+	})
+	if err != nil && err != errStopListing {
+		return false, fmt.Errorf("find task %s: %w", dir, err)
+	}
+	return found, nil
+}
+
+// errStopListing ends a listing early.
+var errStopListing = errors.New("stop listing")
 
 // Tasks returns the task ids of step in run, in numeric order of their
 // foreach index paths ("2" < "10", "3-1-2" < "3-10").

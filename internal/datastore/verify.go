@@ -36,7 +36,8 @@ const (
 
 // Repairable reports whether Repair can remove the damaged object so that
 // a resume recomputes it: a damaged blob, a damaged attempt record (the
-// attempt then counts as unfinished) or a damaged lease. A damaged run or
+// attempt then counts as unfinished) or a damaged lease; or restore it: a
+// run's missing index entry. A damaged run or
 // end record cannot be rebuilt; a missing blob needs no removal (a resume
 // recomputes it).
 func (d Damage) Repairable() bool {
@@ -45,6 +46,8 @@ func (d Damage) Repairable() bool {
 		return d.Hash != ""
 	case DamagedRecord:
 		return strings.HasSuffix(d.Key, "/attempt.json") || strings.HasSuffix(d.Key, "/heartbeat.json") || strings.Contains(d.Key, "/resumes/")
+	case MissingIndex, MissingAttemptEntry:
+		return true
 	}
 	return false
 }
@@ -94,6 +97,11 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 		}
 		return false
 	}
+	if d, err := s.checkIndexed(ctx, run); err != nil {
+		return v, err
+	} else if d != nil {
+		v.Damage = append(v.Damage, *d)
+	}
 	blobs := map[string]string{} // hash -> who refers to it
 	var r Run
 	runOK := record(dir+"run.json", &r)
@@ -107,8 +115,12 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 	hasTask := map[string]bool{}  // step/task with a record
 	inputs := map[string]string{} // step/task input -> the task that read it
 	attemptDirs := map[string]bool{}
+	files := map[string][]string{} // attempt dir -> its files
+	var rests []string
+	var attempts []Attempt // the records that read
 	for _, name := range names {
 		rest := strings.TrimPrefix(name, dir)
+		rests = append(rests, rest)
 		parts := strings.Split(rest, "/")
 		switch {
 		case rest == "run.json":
@@ -123,6 +135,7 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 		case len(parts) == 4:
 			adir := strings.TrimSuffix(name, parts[3])
 			attemptDirs[adir] = true
+			files[adir] = append(files[adir], parts[3])
 			if parts[3] != "attempt.json" {
 				continue
 			}
@@ -130,6 +143,7 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 			hasTask[parts[0]+"/"+parts[1]] = true
 			var a Attempt
 			if record(name, &a) {
+				attempts = append(attempts, a)
 				for field, ref := range a.Artifacts {
 					blobs[ref.Hash] = fmt.Sprintf("artifact %s of %s/%s/%s attempt %s", field, run, parts[0], parts[1], parts[2])
 				}
@@ -164,6 +178,17 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 			}
 		}
 	}
+	// Views of an indexed run read its attempt index: every finished
+	// attempt must be in it.
+	if runOK && r.AttemptIndex >= AttemptIndexVersion {
+		listed := attemptEntries(rests)
+		for _, a := range attempts {
+			if !listed[fmt.Sprintf("%s/%s/%d", a.Step, a.Task, a.Attempt)] {
+				v.Damage = append(v.Damage, s.missingEntry(dir, a))
+			}
+		}
+	}
+	v.Damage = append(v.Damage, logGaps(files)...)
 	if runOK && end == nil && !slices.ContainsFunc(v.Damage, func(d Damage) bool { return strings.HasSuffix(d.Key, "/end.json") }) {
 		if hb, err := s.Heartbeat(ctx, run); err == nil && !hb.Alive(time.Now()) {
 			v.Damage = append(v.Damage, Damage{Key: dir + "end.json", Kind: Crashed,
@@ -198,13 +223,34 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 
 // Repair removes the damaged object d names, when d.Repairable, so that a
 // resume recomputes it (a removed blob is missing, a removed attempt
-// record leaves the attempt unfinished).
+// record leaves the attempt unfinished), or writes a missing index entry.
 func (s *Store) Repair(ctx context.Context, d Damage) error {
 	if !d.Repairable() {
 		return fmt.Errorf("repair %s: a %s cannot be repaired", d.Key, d.Kind)
 	}
 	if d.Kind == DamagedBlob && d.Hash != "" {
 		return s.RemoveBlob(ctx, d.Hash)
+	}
+	if d.Kind == MissingAttemptEntry {
+		rest, ok := strings.CutPrefix(d.Key, s.flow+"/runs/")
+		run, entry, _ := strings.Cut(rest, "/"+indexDir)
+		if _, valid := parseIndexEntry(entry); !ok || !valid || checkElem("run id", run) != nil || strings.Contains(entry, "/") {
+			return fmt.Errorf("repair %s: not an attempt index entry of flow %s", d.Key, s.flow)
+		}
+		if err := s.b.Save(ctx, d.Key, strings.NewReader("")); err != nil {
+			return fmt.Errorf("repair: restore %s: %w", d.Key, err)
+		}
+		return nil
+	}
+	if d.Kind == MissingIndex {
+		run, ok := strings.CutPrefix(d.Key, s.flow+"/index/")
+		if !ok || checkElem("run id", run) != nil {
+			return fmt.Errorf("repair %s: not an index entry of flow %s", d.Key, s.flow)
+		}
+		if err := s.b.Save(ctx, d.Key, strings.NewReader("")); err != nil {
+			return fmt.Errorf("repair: restore %s: %w", d.Key, err)
+		}
+		return nil
 	}
 	if !strings.HasPrefix(d.Key, s.flow+"/runs/") {
 		return fmt.Errorf("repair %s: not a record of flow %s", d.Key, s.flow)

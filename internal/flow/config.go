@@ -3,12 +3,14 @@ package flow
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+
+	"github.com/stepflow/stepflow/internal/readlimit"
 )
 
 // Config is a value read from a file when a run starts (or a flow is
@@ -67,29 +69,15 @@ func (c *Config) CheckPath(path string) error {
 // keys are an error, so a typo in the file does not pass silently.
 // A file larger than MaxConfigSize is refused before it is read.
 func (c *Config) Load(path string) (any, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", c.Name, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", c.Name, err)
-	}
-	if fi.IsDir() {
+	data, err := readlimit.File(path, MaxConfigSize)
+	var tl *readlimit.TooLargeError
+	switch {
+	case errors.As(err, &tl):
+		return nil, c.tooLarge(path, tl.Size)
+	case errors.Is(err, readlimit.ErrDirectory):
 		return nil, fmt.Errorf("config %s: %s is a directory; give a file", c.Name, path)
-	}
-	if fi.Size() > MaxConfigSize {
-		return nil, c.tooLarge(path, fi.Size())
-	}
-	// Read at most one byte past the limit: a file that grows, or a
-	// pipe, cannot make us read more.
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("config %s: %w", c.Name, err)
-	}
-	if len(data) > MaxConfigSize {
-		return nil, c.tooLarge(path, int64(len(data)))
 	}
 	return c.Decode(path, data)
 }
@@ -99,9 +87,15 @@ func (c *Config) Load(path string) (any, error) {
 // task; data belongs in artifacts (stepflow.File for files).
 const MaxConfigSize = 10 << 20
 
+// tooLarge is the error of a config file over MaxConfigSize; size < 0:
+// a stream that went on past it.
 func (c *Config) tooLarge(path string, size int64) error {
-	return fmt.Errorf("config %s: file %s is %d bytes, more than the %d MiB a config may hold; keep settings in the config and load data in a step (stepflow.File)",
-		c.Name, path, size, MaxConfigSize>>20)
+	what := fmt.Sprintf("is %d bytes", size)
+	if size < 0 {
+		what = "holds"
+	}
+	return fmt.Errorf("config %s: file %s %s, more than the %d MiB a config may hold; keep settings in the config and load data in a step (stepflow.File)",
+		c.Name, path, what, MaxConfigSize>>20)
 }
 
 // Decode decodes data, read from path, into the config's type.
@@ -114,12 +108,30 @@ func (c *Config) Decode(path string, data []byte) (any, error) {
 	if c.Parse != nil && !strings.EqualFold(filepath.Ext(path), ".json") {
 		err = c.Parse(data, v.Interface())
 	} else {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(v.Interface())
+		err = decodeJSONConfig(data, v.Interface())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("config %s: file %s does not decode into %s: %v", c.Name, path, c.Type, err)
 	}
 	return v.Elem().Interface(), nil
+}
+
+// decodeJSONConfig decodes one JSON value into ptr, strictly: unknown keys,
+// anything after the value (a second document, junk) and a bare null (a
+// config with no settings at all, which leaves every field zero without
+// saying so) are errors.
+func decodeJSONConfig(data []byte, ptr any) error {
+	if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
+		return errors.New("the file holds null, not a JSON object of settings; write the settings, or {} for none")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(ptr); err != nil {
+		return err
+	}
+	end := dec.InputOffset()
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("data after the JSON value, from byte %d; a config file holds exactly one JSON value", end)
+	}
+	return nil
 }

@@ -125,6 +125,23 @@ func TestConfigDecode(t *testing.T) {
 			t.Errorf("Decode(%s) = %v, want an error naming the config", path, err)
 		}
 	}
+	// A JSON config is one JSON object: what follows it (a second
+	// document, junk) and a bare null are refused, never half read.
+	for data, want := range map[string]string{
+		`{"prefix":"a"}{"prefix":"IGNORED"} junk`: "data after the JSON value, from byte 14",
+		`{"prefix":"a"} junk`:                     "data after the JSON value",
+		`{"prefix":"a"}` + "\n[]\n":               "data after the JSON value",
+		`null`:                                    "holds null, not a JSON object of settings",
+		" null\n":                                 "holds null",
+	} {
+		c := &Config{Name: "settings", Type: reflect.TypeFor[Cfg]()}
+		if got, err := c.Decode("c.json", []byte(data)); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "config settings") {
+			t.Errorf("Decode(%q) = %+v, %v; want an error saying %q", data, got, err, want)
+		}
+	}
+	if got, err := (&Config{Name: "settings", Type: reflect.TypeFor[Cfg]()}).Decode("c.json", []byte(`{"prefix": ">", "scale": 4}`+"\n\n")); err != nil || got != want {
+		t.Errorf("Decode with trailing white space = %+v, %v", got, err)
+	}
 	// Without its parser a TOML or YAML file is refused with the fix; JSON
 	// is built in.
 	c := &Config{Name: "settings", Type: reflect.TypeFor[Cfg]()}

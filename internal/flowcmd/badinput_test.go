@@ -34,6 +34,10 @@ func TestBadInputExits2(t *testing.T) {
 	f.Close()
 	badJSON := filepath.Join(dir, "bad.json")
 	os.WriteFile(badJSON, []byte(`{"prefix": 1`), 0o644)
+	trailing := filepath.Join(dir, "trailing.json")
+	os.WriteFile(trailing, []byte(`{"prefix":"a"}{"prefix":"IGNORED"} junk`), 0o644)
+	null := filepath.Join(dir, "null.json")
+	os.WriteFile(null, []byte("null\n"), 0o644)
 	ds := []string{"--datastore-root", root}
 	run := func(extra ...string) []string { return append(append([]string{"run", "--name", "x"}, ds...), extra...) }
 	cases := [][]string{
@@ -52,6 +56,16 @@ func TestBadInputExits2(t *testing.T) {
 		// run: configs
 		run("--config", "settings="), run("--config", "=x.json"), run("--config", "nosuch=x.json"), run("--config", "settings="+filepath.Join(dir, "missing.json")),
 		run("--config", "settings="+bigCfg), run("--config", "settings="+badJSON), run("--config", "settings="+dir), run("--config", "settings=x.ini"),
+		run("--config", "settings="+trailing), run("--config", "settings="+null),
+		// run: the event file
+		run("--event", ""), run("--event", "/dev/zero"), run("--event", dir), run("--event", filepath.Join(dir, "missing.json")),
+		run("--event", bigCfg), run("--event", badJSON),
+		// run, resume: tags that look like the system's
+		run("--tag", "production:abc"), run("--tag", "resumed:r1"), run("--tag", "Production:x"),
+		append([]string{"resume", "--tag", "resumed:r1"}, ds...),
+		// resume: --config restores a lost config only
+		append([]string{"resume", "--config", "settings=examples/params/settings.toml"}, ds...),
+		append([]string{"resume", "--config", "nosuch=x.json"}, ds...), append([]string{"resume", "--config", "settings="}, ds...),
 		// resume
 		append([]string{"resume", "--origin-run-id", "../etc"}, ds...), append([]string{"resume", "--origin-run-id", "a/b"}, ds...),
 		append([]string{"resume", "--origin-run-id", huge}, ds...), append([]string{"resume", "--origin-run-id", "nosuchrun"}, ds...),
@@ -81,6 +95,9 @@ func TestBadInputExits2(t *testing.T) {
 		append([]string{"step", "start", "--run-id", "r", "--task-id", strings.Repeat("9", 5000)}, ds...),
 		append([]string{"step", "compute", "--run-id", "r", "--indices", "1"}, ds...),
 		append([]string{"step", "start", "--run-id", "r", "--indices", "-1"}, ds...),
+		append([]string{"step", "start", "--run-id", "../../x", "--params", `{"name":"x"}`}, ds...),
+		append([]string{"step", "start", "--run-id", "a/b", "--params", `{"name":"x"}`}, ds...),
+		append([]string{"step", "start", "--run-id", ".hidden", "--params", `{"name":"x"}`}, ds...),
 		// the command line itself
 		{"nosuchcommand"}, {"run", "--"}, {"--datastore-root"},
 	}

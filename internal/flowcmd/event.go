@@ -1,10 +1,11 @@
 package flowcmd
 
 import (
+	"errors"
 	"fmt"
-	"os"
 
 	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/readlimit"
 	"github.com/stepflow/stepflow/internal/trigger"
 	"github.com/stepflow/stepflow/internal/usage"
 )
@@ -15,9 +16,9 @@ import (
 // returns the event field each parameter set came from, and what started
 // the run (the Trigger block the rule gives the deployed flow).
 func eventParams(def *flow.Flow, file string, params map[string]*optString) (from, started map[string]string, err error) {
-	data, err := os.ReadFile(file)
+	data, err := readEvent(file)
 	if err != nil {
-		return nil, nil, usage.Errorf("--event: %v", err)
+		return nil, nil, err
 	}
 	t, rule, err := trigger.Match(def, data)
 	if err != nil {
@@ -38,4 +39,30 @@ func eventParams(def *flow.Flow, file string, params map[string]*optString) (fro
 		from[m.Param] = fmt.Sprintf("%s (%q)", m.Path, v)
 	}
 	return from, in.Trigger, nil
+}
+
+// MaxEventSize is the largest event file run --event reads, 1 MiB: an
+// EventBridge event is a small JSON document (EventBridge caps the size
+// of the events it delivers well below this); anything larger is not an
+// event.
+const MaxEventSize = 1 << 20
+
+// readEvent reads an event file: an empty name, a directory, a missing
+// file or one over MaxEventSize (a device, a pipe that does not end) is
+// bad input, refused before or while reading, never read past the limit.
+func readEvent(file string) ([]byte, error) {
+	if file == "" {
+		return nil, usage.Errorf("--event is empty; give the path of a JSON file holding an EventBridge event, or leave --event out to run without one")
+	}
+	data, err := readlimit.File(file, MaxEventSize)
+	var tl *readlimit.TooLargeError
+	switch {
+	case errors.Is(err, readlimit.ErrDirectory):
+		return nil, usage.Errorf("--event: %v", err)
+	case errors.As(err, &tl):
+		return nil, usage.Errorf("--event: %v; an event is one EventBridge event (a small JSON document): give its file", err)
+	case err != nil:
+		return nil, usage.Errorf("--event: %v; give the path of a JSON file holding an EventBridge event", err)
+	}
+	return data, nil
 }

@@ -18,9 +18,10 @@ import (
 func cmdResume(f *Flow) *command.Command {
 	var rf runFlags
 	var origin string
+	configs := ConfigFlag{}
 	return &command.Command{
 		Name:      "resume",
-		UsageLine: "resume [--origin-run-id ID] [STEP]",
+		UsageLine: "resume [--origin-run-id ID] [--config NAME=FILE] [STEP]",
 		Short:     "re-run a failed run, reusing its successful tasks",
 		Long: `Resume starts a new run that reuses every task of the origin run that
 succeeded (no artifact is copied: the new run's records point at the same
@@ -29,12 +30,18 @@ again even where they succeeded. The origin defaults to the flow's latest
 run; the new run records it. Parameters and configs are the origin's, and
 so are --max-workers, --max-num-splits and --in-process unless given again.
 Resuming a run that was itself a resume reuses what succeeded anywhere in
-the chain of origins.
+the chain of origins. A crashed origin is recorded as resumed by the new run.
+
+A config whose frozen value is lost (its blob missing, or damaged and removed
+by verify --repair) is restored from --config NAME=FILE, which must hold the
+same value; without it resume refuses rather than start a run naming a blob
+that is not there.
 
 Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 		Flags: func(fs *flag.FlagSet) {
 			rf.register(fs)
 			fs.StringVar(&origin, "origin-run-id", "", "run to resume (default: the latest run of the flow)")
+			fs.Var(configs, "config", "restore a lost config of the origin from this file: NAME=FILE (repeatable)")
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			g, err := f.Graph()
@@ -85,14 +92,22 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 			if err != nil {
 				return err
 			}
+			frozen, err := resumeConfigs(ctx, f.Def, store, orun, configs)
+			if err != nil {
+				return err
+			}
 			id := newRunID()
 			release, err := store.ClaimResume(ctx, origin, datastore.NewLease(id))
 			if err != nil {
 				return fmt.Errorf("resume: %w", err)
 			}
 			defer release()
+			// A crashed origin no longer reads as one to resume.
+			if err := store.MarkResumed(ctx, origin, id, time.Now()); err != nil {
+				return err
+			}
 			run := datastore.Run{Flow: f.Def.Name, ID: id, Start: time.Now().UTC(), Params: orun.Params,
-				Configs: orun.Configs, Tags: append(localTags(orun.Tags), rf.tags...), User: userName(), Runtime: "local",
+				Configs: frozen, Tags: append(localTags(orun.Tags), rf.tags...), User: userName(), Runtime: "local",
 				Origin: origin, ResumeStep: step, Graph: g.ShapeJSON(), Options: &opts}
 			return startRun(ctx, env, f, g, store, &rf, run, &runner.Resume{Origin: origin, Chain: chain, Rerun: runner.RerunSet(g, step)})
 		},

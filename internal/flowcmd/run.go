@@ -41,7 +41,7 @@ type runFlags struct {
 	maxNumSplits setInt
 	inProcess    setBool
 	quiet        bool
-	tags         multiFlag
+	tags         tagsFlag
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
@@ -115,13 +115,14 @@ func (s *setBool) Set(v string) error {
 	return nil
 }
 
-// multiFlag collects a repeatable string flag.
-type multiFlag []string
+// tagsFlag collects the repeatable --tag flag, each tag checked by
+// flow.CheckTag (no empty tag, none that looks like a system tag).
+type tagsFlag []string
 
-func (m *multiFlag) String() string { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error {
-	if strings.TrimSpace(v) == "" {
-		return errors.New("empty; give a value, or leave the flag out")
+func (m *tagsFlag) String() string { return strings.Join(*m, ",") }
+func (m *tagsFlag) Set(v string) error {
+	if err := flow.CheckTag(v); err != nil {
+		return err
 	}
 	*m = append(*m, v)
 	return nil
@@ -173,7 +174,8 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 	}
 	configs := ConfigFlag{}
 	fs.Var(configs, "config", "config file: NAME=FILE (repeatable)")
-	eventFile := fs.String("event", "", "start the run as this EventBridge event (a JSON file) would start the deployed flow")
+	eventFile := &optString{}
+	fs.Var(eventFile, "event", "start the run as this EventBridge event (a JSON file) would start the deployed flow")
 	if err := command.ParseFlags(fs, args); err != nil {
 		return err
 	}
@@ -181,8 +183,8 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 		return usage.Errorf("run takes no arguments, got %q; parameters are flags (--name value)", fs.Args())
 	}
 	var from, started map[string]string // parameter -> the event field it was mapped from; what started the run
-	if *eventFile != "" {
-		if from, started, err = eventParams(f.Def, *eventFile, params); err != nil {
+	if eventFile.set {
+		if from, started, err = eventParams(f.Def, eventFile.v, params); err != nil {
 			return err
 		}
 	}

@@ -15,8 +15,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files of failing cmp commands in testdata/script")
 
-// binDir holds the flow binaries the tests run: every examples/* flow and
-// testdata/badflow, each built once per test binary by TestMain.
+// binDir holds the binaries the tests run: every examples/* flow,
+// testdata/badflow and testdata/helloworld, and cmd/stepflow, each built
+// once per test binary by TestMain.
 var binDir string
 
 // examples lists the example flows; every one has a script
@@ -46,7 +47,8 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	pkgs := []string{"./internal/flowcmd/testdata/badflow", "./internal/flowcmd/testdata/helloworld"}
+	// stepflow, the inspector, for the damage table's show and runs.
+	pkgs := []string{"./internal/flowcmd/testdata/badflow", "./internal/flowcmd/testdata/helloworld", "./cmd/stepflow"}
 	for _, e := range ents {
 		if e.IsDir() {
 			examples = append(examples, e.Name())

@@ -58,7 +58,9 @@ func inClass(class string, c byte) bool {
 
 // reservedSteps are names that would clash with the datastore layout or the
 // CLI's pathspecs.
-var reservedSteps = []string{"blobs", "runs", "parameters", "input", "index"}
+// "resumes" is the folder of a run's resume claims
+// (<flow>/runs/<run>/resumes/), where a step's tasks would be stored too.
+var reservedSteps = []string{"blobs", "runs", "parameters", "input", "index", "resumes"}
 
 type linter struct {
 	f  *flow.Flow

@@ -43,6 +43,9 @@ var lintCases = []struct {
 	{"reserved step name", func() *flow.Flow {
 		return tail(newFlow().Step("start", fn, next("runs")).Step("runs", fn, next("end")))
 	}, []string{"reserved-step"}, `"runs" is a reserved name`},
+	{"step named like the resume claims' folder", func() *flow.Flow {
+		return tail(newFlow().Step("start", fn, next("resumes")).Step("resumes", fn, next("end")))
+	}, []string{"reserved-step"}, `"resumes" is a reserved name`},
 	{"invalid step name", func() *flow.Flow {
 		return tail(newFlow().Step("start", fn, next("Bad-Name")).Step("Bad-Name", fn, next("end")))
 	}, []string{"step-name"}, `step name "Bad-Name" is not valid`},
@@ -388,6 +391,12 @@ var lintCases = []struct {
 	{"empty tag", func() *flow.Flow {
 		return tail(ok().Tags(""))
 	}, []string{"tag"}, `tag "" is not valid`},
+	{"system tag", func() *flow.Flow {
+		return tail(ok().Tags("production:abc"))
+	}, []string{"tag"}, `tag "production:abc" is not valid: it starts with "production:", which Stepflow reserves`},
+	{"resumed tag", func() *flow.Flow {
+		return tail(ok().Tags("Resumed:r1"))
+	}, []string{"tag"}, `tag "Resumed:r1" is not valid: it starts with "resumed:"`},
 }
 
 func TestLint(t *testing.T) {

@@ -165,8 +165,9 @@ func (l *linter) schedule() {
 		l.add("", "project", "use lower-case letters, digits and underscores", "project name %q is not valid", l.f.Project)
 	}
 	for _, t := range l.f.Tags {
-		if t == "" || len(t) > 256 || strings.ContainsAny(t, "\n\r\t") {
-			l.add("", "tag", "use a non-empty single-line tag of at most 256 characters", "tag %q is not valid", t)
+		if err := flow.CheckTag(t); err != nil {
+			msg, fix, _ := strings.Cut(err.Error(), "; ")
+			l.add("", "tag", fix, "%s", msg)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/command"
+	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/pathspec"
 	"github.com/stepflow/stepflow/internal/usage"
 )
@@ -124,7 +125,8 @@ func (sc Scope) inspector(ctx context.Context, env *command.Env, flowName string
 		return nil, err
 	}
 	if sc.Flow != "" {
-		return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Invocation() + " runs", ResumePrefix: env.Invocation() + " resume"}, nil
+		return &Inspector{Flow: c.Flow(flowName), Stdout: env.Stdout, Stderr: env.Stderr, RunsCmd: env.Invocation() + " runs", ResumePrefix: env.Invocation() + " resume",
+			VerifyPrefix: env.Invocation() + " verify"}, nil
 	}
 	flows, err := c.Flows(ctx)
 	if err != nil {
@@ -330,7 +332,8 @@ one "Name: value" per artifact, values as indented JSON ([]byte values as their
 size and a hex preview). With ARTIFACT it prints only that value. With --json
 it prints a JSON object of artifact name to value (with ARTIFACT, just the
 value). An artifact larger than 1 MiB is shown as its summary (type, length,
-size; read from its first bytes) unless --full.
+size; read from its first bytes), in text and JSON alike, unless --full, which
+streams it (a stepflow.File or []byte as base64 in JSON).
 With --export DIR it writes each artifact to a file in DIR instead: numeric
 arrays (numeric slices, rectangular nested slices of them, []byte) as
 NAME.npy, which numpy.load reads, a stepflow.File as NAME (its content),
@@ -405,7 +408,8 @@ func cmdShow(sc Scope) *command.Command {
 		Long: `Show prints a run (FLOW alone: its latest run): status, start, duration,
 parameters, and per step the number of tasks done, failed and running and the
 step's duration, steps in the order they started. Tasks whose latest attempt
-failed are listed with their error.
+failed are listed with their error, and tasks whose record is damaged with
+what is damaged and how to repair it (exit status 1 then).
 
 With FLOW/RUN/STEP it lists the step's tasks instead: id, status, attempt,
 start and duration. Everything comes from the stored records; no flow code is
@@ -427,13 +431,16 @@ needed. RUN may be "latest".`,
 				return err
 			}
 			r, err := in.Flow.Run(ctx, ps.Run)
+			if errors.Is(err, datastore.ErrCorrupt) {
+				return fmt.Errorf("%w; %s", err, in.RepairHint(ps.Run))
+			}
 			if err != nil {
 				return notFoundUsage(err, fmt.Sprintf("list the runs with '%s'", in.RunsCmd))
 			}
 			if ps.Step != "" {
-				return showStep(ctx, env.Stdout, r, ps)
+				return in.showStep(ctx, r, ps)
 			}
-			return showRun(ctx, env.Stdout, r)
+			return in.showRun(ctx, r)
 		},
 	}
 }

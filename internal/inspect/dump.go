@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,8 +23,9 @@ const previewUpTo = 64 << 20
 // attempt), or only the named one. With exportDir, it writes them to files
 // there instead (see export).
 //
-// In text, an artifact larger than summaryAbove is shown as its summary
-// (type, length, size) unless full is set; JSON is always in full.
+// An artifact larger than summaryAbove is shown as its summary (type,
+// length, size) unless full is set, in text and in JSON alike; with full
+// it is streamed, never held as text (see dumpJSON).
 func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int, name string, asJSON, full bool, exportDir string) error {
 	t, err := in.Task(ctx, ps, attempt)
 	if err != nil {
@@ -45,17 +45,30 @@ func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int
 	if exportDir != "" {
 		return in.export(ctx, t, names, exportDir)
 	}
-	values := make(map[string]json.RawMessage, len(names))
+	if asJSON {
+		return in.dumpJSON(ctx, t, names, name != "", full)
+	}
 	for _, n := range names {
-		if !asJSON && !full {
-			// A large value is summarised from its first bytes, not read.
-			s, err := t.Summary(ctx, n)
-			if errors.Is(err, client.ErrNotFound) {
-				return usage.Errorf("%v; dump without ARTIFACT to see them all", err)
+		// A large value is summarised from its first bytes, not read,
+		// or with full streamed.
+		s, err := t.Summary(ctx, n)
+		if errors.Is(err, client.ErrNotFound) {
+			return usage.Errorf("%v; dump without ARTIFACT to see them all", err)
+		}
+		if err != nil {
+			return err
+		}
+		if s.Size > summaryAbove && full {
+			if name == "" {
+				fmt.Fprintf(in.Stdout, "%s: ", n)
 			}
-			if err != nil {
+			if err := writeFull(ctx, in.Stdout, t, s); err != nil {
 				return err
 			}
+			fmt.Fprintln(in.Stdout)
+			continue
+		}
+		if !full {
 			if s.Size > summaryAbove {
 				preview := ""
 				if s.Size <= previewUpTo {
@@ -78,10 +91,6 @@ func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int
 			return err
 		}
 		switch {
-		case asJSON && name != "":
-			return writeJSON(in.Stdout, a.JSON())
-		case asJSON:
-			values[n] = a.JSON()
 		case name != "" && full:
 			fmt.Fprintln(in.Stdout, a.FullString())
 			return nil
@@ -93,9 +102,6 @@ func (in *Inspector) Dump(ctx context.Context, ps pathspec.Pathspec, attempt int
 		default:
 			fmt.Fprintf(in.Stdout, "%s: %s\n", n, a.String())
 		}
-	}
-	if asJSON {
-		return writeJSON(in.Stdout, values)
 	}
 	if len(names) == 0 {
 		fmt.Fprintf(in.Stderr, "task %s (attempt %d) has no artifacts\n", t.Pathspec(), t.Attempt)

@@ -30,12 +30,37 @@ type Inspector struct {
 	// ResumePrefix is the command line resuming a run, without its
 	// --origin-run-id ("hello resume"); "" where no flow code is at hand.
 	ResumePrefix string
+	// VerifyPrefix is the command line verifying a run, without the run
+	// ("hello verify"); "" means the stepflow inspector's, which names
+	// runs FLOW/RUN.
+	VerifyPrefix string
 }
 
 // ResumeCmd is the command line that resumes run: the flow binary's
 // resume (the stepflow inspector has no flow code to run it).
 func (in *Inspector) ResumeCmd(run string) string {
 	return cmp.Or(in.ResumePrefix, "<the flow's program> resume") + " --origin-run-id " + run
+}
+
+// VerifyCmd is the command line that verifies run, with --repair when
+// repair is set.
+func (in *Inspector) VerifyCmd(run string, repair bool) string {
+	prefix, arg := in.VerifyPrefix, run
+	if prefix == "" {
+		prefix, arg = "stepflow verify", in.Flow.Name()+"/"+run
+	}
+	if repair {
+		prefix += " --repair"
+	}
+	return prefix + " " + arg
+}
+
+// RepairHint says how to repair damage found in run: verify names every
+// damaged object, verify --repair removes what can be recomputed, resume
+// recomputes it.
+func (in *Inspector) RepairHint(run string) string {
+	return fmt.Sprintf("see every damaged object with '%s', remove them with '%s', then recompute them with '%s'",
+		in.VerifyCmd(run, false), in.VerifyCmd(run, true), in.ResumeCmd(run))
 }
 
 // Runs prints the flow's runs, newest first.
@@ -47,8 +72,11 @@ func (in *Inspector) Runs(ctx context.Context, filter RunFilter, asJSON bool) er
 	for _, r := range runs {
 		switch r.Status {
 		case client.StatusDamaged:
-			fmt.Fprintf(in.Stderr, "run %s is damaged: %s\n", r.ID, r.Error)
+			fmt.Fprintf(in.Stderr, "run %s is damaged: %s; %s\n", r.ID, r.Error, in.RepairHint(r.ID))
 		case client.StatusCrashed:
+			if r.ResumedBy != "" {
+				continue // it says so in its error: nothing to do
+			}
 			fmt.Fprintf(in.Stderr, "run %s crashed: %s; resume it with '%s'\n", r.ID, r.Error, in.ResumeCmd(r.ID))
 		}
 	}

@@ -3,7 +3,9 @@ package inspect
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +43,7 @@ func TestShowResumedRun(t *testing.T) {
 	r, err := c.Flow("F").Run(ctx, "n")
 	must(err)
 	var out bytes.Buffer
-	must(showRun(ctx, &out, r))
+	must((&Inspector{Flow: c.Flow("F"), Stdout: &out}).showRun(ctx, r))
 	for _, want := range []string{
 		"Tags:      retry\n",
 		"Resumed:   from o, reusing every task that succeeded there",
@@ -143,8 +145,8 @@ func pathspecOf(t *testing.T, s string) pathspec.Pathspec {
 	return ps
 }
 
-// dump shows an artifact over 1 MiB as its summary, named or not, unless
-// --full; --json is always in full.
+// dump shows an artifact over 1 MiB as its summary, named or not, in
+// text and JSON alike, unless --full; --full streams it.
 func TestDumpLargeArtifact(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
@@ -194,7 +196,24 @@ func TestDumpLargeArtifact(t *testing.T) {
 			t.Errorf("dump --full %q printed %d bytes", name, len(got))
 		}
 	}
-	if got := dump("Big", true, false); len(got) < 1<<20 {
-		t.Errorf("dump --json printed %d bytes, want the whole value", len(got))
+	// --json: the summary rule holds; --json --full is the whole value,
+	// compact, as the client's JSON gives it.
+	wantJSON, err := json.Marshal(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dump("Big", true, false); len(got) > 1000 || !strings.Contains(got, `"summary": "[]uint16, array of 1048576 uint16, 2.0 MiB"`) ||
+		!strings.Contains(got, `"len": 1048576`) {
+		t.Errorf("dump --json Big printed %d bytes: %.300s", len(got), got)
+	}
+	if got := dump("", true, false); len(got) > 1000 || !strings.Contains(got, `"Big": {`) || !json.Valid([]byte(got)) {
+		t.Errorf("dump --json printed %d bytes: %.300s", len(got), got)
+	}
+	if got := dump("Big", true, true); got != string(wantJSON)+"\n" {
+		t.Errorf("dump --json --full Big printed %d bytes, want the %d of the value", len(got), len(wantJSON)+1)
+	}
+	var all struct{ Big []uint16 }
+	if got := dump("", true, true); json.Unmarshal([]byte(got), &all) != nil || !slices.Equal(all.Big, big) {
+		t.Errorf("dump --json --full printed %d bytes, not the value", len(got))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stepflow/stepflow/internal/command"
@@ -33,10 +34,14 @@ RUN may be "latest".
 A run with no end whose runtime is gone is reported as crashed, and in a
 run that succeeded an attempt with logs but no record as a lost record.
 
+Runs stored without their index entry (which runs, flows and latest list)
+are found and reported too.
+
 With --repair it removes the damaged blobs and damaged attempt records, so
 that 'resume' of the run recomputes them instead of reusing them (a blob
-holds content, so the tasks that made it make it again). A damaged run or
-end record cannot be rebuilt and is only reported.
+holds content, so the tasks that made it make it again), and restores
+missing index entries. A damaged run or end record cannot be rebuilt and is
+only reported.
 
 Exit status: 0 when nothing is damaged (or everything found was repaired),
 1 when damage remains, 2 on bad input.`,
@@ -67,11 +72,16 @@ Exit status: 0 when nothing is damaged (or everything found was repaired),
 			if err != nil {
 				return err
 			}
-			var flows []string
+			all, err := c.Flows(ctx)
+			if err != nil {
+				return err
+			}
+			flows := all
 			if flowName != "" {
 				flows = []string{flowName}
-			} else if flows, err = c.Flows(ctx); err != nil {
-				return err
+				if sc.Flow == "" && !slices.Contains(all, flowName) {
+					return usage.Errorf("flow %q has no runs in datastore %s (its flows: %s); list them with '%s flows'", flowName, c.Root(), listOrNone(all), env.Invocation())
+				}
 			}
 			if len(flows) == 0 {
 				fmt.Fprintf(env.Stderr, "no flows in datastore %s\n", c.Root())
@@ -103,6 +113,14 @@ Exit status: 0 when nothing is damaged (or everything found was repaired),
 	}
 }
 
+// listOrNone joins names for a message, or says "none".
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
 // checkArg rejects a path element that is empty or could leave the
 // datastore layout, as bad input.
 func checkArg(kind, v string) error {
@@ -131,11 +149,25 @@ func (v *verifier) flow(ctx context.Context, s *datastore.Store, run string) err
 	var ids []string
 	switch run {
 	case "":
+		seen := map[string]bool{}
 		for _, r := range runs {
 			ids = append(ids, r.ID)
+			seen[r.ID] = true
 		}
 		for _, d := range damaged {
 			ids = append(ids, d.ID)
+			seen[d.ID] = true
+		}
+		// Runs stored without an index entry: the index missed them,
+		// verify must not (VerifyRun reports the missing entry).
+		dirs, err := s.RunDirs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, id := range dirs {
+			if !seen[id] {
+				ids = append(ids, id)
+			}
 		}
 	case "latest":
 		if len(runs) == 0 {
@@ -171,6 +203,10 @@ func (v *verifier) flow(ctx context.Context, s *datastore.Store, run string) err
 			}
 			if d.Hash != "" {
 				v.removed[d.Hash] = true
+			}
+			if d.Kind == datastore.MissingIndex || d.Kind == datastore.MissingAttemptEntry {
+				fmt.Fprintf(v.env.Stdout, "  restored %s\n", d.Key)
+				continue
 			}
 			fmt.Fprintf(v.env.Stdout, "  removed %s\n", d.Key)
 		}

@@ -115,7 +115,9 @@ func runArtifacts(t *testing.T, s *datastore.Store, run string) map[string]map[s
 // TestCrashConsistency kills the runtime with SIGKILL at several points of
 // a foreach run (and, once, one task process instead), checks that the
 // run then reads as crashed (or failed), resumes it, and compares every
-// artifact of every task with an uninterrupted run's.
+// artifact of every task with an uninterrupted run's; then that a crashed
+// origin records the run that resumed it (still crashed, no longer to
+// resume) and verify of the flow exits 0.
 func TestCrashConsistency(t *testing.T) {
 	const n = 6
 	args := []string{"--n", strconv.Itoa(n), "--sleep", "150ms", "--max-workers", "2"}
@@ -134,9 +136,12 @@ func TestCrashConsistency(t *testing.T) {
 		name string
 		task bool // kill a work task's process, not the runtime
 		at   int  // after this many work tasks finished (-1: after start)
+		// then resume the killed run, and kill that resume's runtime
+		// too once it started: the resume of a crashed resume
+		resumeToo bool
 	}
-	kills := []kill{{"runtime-after-start", false, -1}, {"runtime-after-2", false, 2}, {"runtime-after-4", false, 4},
-		{"runtime-after-all-work", false, n}, {"task-process", true, 1}}
+	kills := []kill{{"runtime-after-start", false, -1, false}, {"runtime-after-2", false, 2, false}, {"runtime-after-4", false, 4, false},
+		{"runtime-after-all-work", false, n, false}, {"task-process", true, 1, false}, {"runtime-after-2-and-its-resume", false, 2, true}}
 	tried, identical := 0, 0
 	for _, k := range kills {
 		t.Run(k.name, func(t *testing.T) {
@@ -178,6 +183,15 @@ func TestCrashConsistency(t *testing.T) {
 				cmd.Wait()
 				time.Sleep(400 * time.Millisecond) // let orphaned tasks finish
 			}
+			first, _ := latestRun(t, s)
+			if k.resumeToo {
+				before := countRecords(root, "work")
+				cmd, out := startFlow(t, root, "faultflow", "resume", "--origin-run-id", first.ID)
+				waitFor(t, "the resume to run a work task", out, func() bool { return countRecords(root, "work") > before+k.at })
+				cmd.Process.Kill()
+				cmd.Wait()
+				time.Sleep(400 * time.Millisecond)
+			}
 			origin, _ := latestRun(t, s)
 			c, err := client.Open(context.Background(), root)
 			if err != nil {
@@ -205,6 +219,27 @@ func TestCrashConsistency(t *testing.T) {
 			got := runArtifacts(t, s, resumed.ID)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("resumed run's artifacts differ from an uninterrupted run's\ngot  %v\nwant %v", got, want)
+			}
+			// The origin records that it was resumed, and by which run: it
+			// no longer asks to be resumed, and verify is clean.
+			after, err := c.Flow("FaultFlow").Run(context.Background(), origin.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after.Status != wantStatus || k.task == (after.ResumedBy != "") || !k.task && after.ResumedBy != resumed.ID {
+				t.Fatalf("origin after the resume: status %q, resumed by %q; want %q, resumed by %s", after.Status, after.ResumedBy, wantStatus, resumed.ID)
+			}
+			if k.resumeToo {
+				r0, err := c.Flow("FaultFlow").Run(context.Background(), first.ID)
+				if err != nil || r0.Status != client.StatusCrashed || r0.ResumedBy != origin.ID || origin.Origin != first.ID {
+					t.Fatalf("first run after two resumes: %+v, %v; want crashed, resumed by %s", r0, err, origin.ID)
+				}
+			}
+			if v := flowRun(t, root, "faultflow", "verify"); v.code != 0 {
+				t.Fatalf("verify after the resume: exit %d, want 0\n%s%s", v.code, v.stdout, v.stderr)
+			}
+			if l := flowRun(t, root, "faultflow", "runs"); strings.Contains(l.stderr, "resume it") {
+				t.Fatalf("runs still asks to resume the origin\n%s", l.stderr)
 			}
 			identical++
 		})

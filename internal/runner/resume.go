@@ -80,12 +80,20 @@ func (s *sched) clone(j *Job) (*datastore.Attempt, error) {
 	return &c, nil
 }
 
-// blobsPresent reports whether every artifact blob of a is stored: verify
-// --repair removes damaged blobs so that a resume runs their tasks again
-// instead of reusing them.
+// blobsPresent reports whether every blob of a is stored, its artifacts'
+// and its card's: verify --repair removes damaged blobs so that a resume
+// runs their tasks again instead of reusing them (a reused task whose card
+// is gone would leave the new run pointing at nothing).
 func (s *sched) blobsPresent(a datastore.Attempt) (bool, error) {
+	hashes := make([]string, 0, len(a.Artifacts)+1)
 	for _, ref := range a.Artifacts {
-		ok, err := s.r.Store.HasBlob(s.ctx, ref.Hash)
+		hashes = append(hashes, ref.Hash)
+	}
+	if a.Card != "" {
+		hashes = append(hashes, a.Card)
+	}
+	for _, h := range hashes {
+		ok, err := s.r.Store.HasBlob(s.ctx, h)
 		if err != nil || !ok {
 			return false, err
 		}

@@ -11,6 +11,7 @@ package taskcontract
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/pathspec"
+	"github.com/stepflow/stepflow/internal/readlimit"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -239,6 +241,10 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.definition, "definition", "", "fingerprint of the flow definition the runtime checked: refuse to run another one, and skip checking it again (env "+EnvDefinition+")")
 }
 
+// MaxInputPaths is the most --input-paths - reads from standard input,
+// 64 MiB: a million parents' pathspecs of 64 bytes.
+const MaxInputPaths = 64 << 20
+
 // Invocation completes the parsed flags with the positional arguments (the
 // step name), the environment (a flag wins over its variable) and, for
 // --input-paths -, standard input. Bad input is a usage.Error.
@@ -260,6 +266,11 @@ func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.R
 	inv.RunID = or(f.runID, EnvRunID)
 	if inv.Step == "" || inv.RunID == "" {
 		return inv, usage.Errorf("step needs a step name and --run-id (or %s and %s)", EnvStep, EnvRunID)
+	}
+	// A run id is one datastore path element: "../x" or "a/b" would
+	// leave the run's folder.
+	if err := pathspec.CheckPart(inv.RunID); err != nil || strings.Contains(inv.RunID, "/") {
+		return inv, usage.Errorf("--run-id %q is not a run id: it must be one name without '/', '\\', control characters or a leading '.' (the runtime passes the id of the run it started)", inv.RunID)
 	}
 	inv.TaskID = or(f.taskID, EnvTaskID)
 	inv.DatastoreRoot = or(f.root, EnvDatastoreRoot)
@@ -283,7 +294,10 @@ func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.R
 			if stdin == nil {
 				return inv, usage.Errorf("--input-paths -: no standard input")
 			}
-			data, err := io.ReadAll(stdin)
+			data, err := readlimit.All(stdin, "--input-paths - (standard input)", MaxInputPaths)
+			if errors.As(err, new(*readlimit.TooLargeError)) {
+				return inv, usage.Errorf("%v; give the parents' pathspecs run/step/task separated by commas", err)
+			}
 			if err != nil {
 				return inv, fmt.Errorf("read --input-paths from standard input: %w", err)
 			}

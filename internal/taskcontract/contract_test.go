@@ -113,6 +113,29 @@ func TestParseStdin(t *testing.T) {
 	}
 }
 
+// zeros is an endless stream of zero bytes, counting what was read.
+type zeros struct{ n int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	clear(p)
+	z.n += int64(len(p))
+	return len(p), nil
+}
+
+// TestParseStdinBounded: --input-paths - reads at most MaxInputPaths of
+// standard input, then refuses it as bad input.
+func TestParseStdinBounded(t *testing.T) {
+	z := &zeros{}
+	_, err := Parse([]string{"join", "--run-id", "r", "--input-paths", "-"}, noEnv, z)
+	var ue *usage.Error
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "more than the 64 MiB allowed") {
+		t.Errorf("endless stdin: %v, want a usage error naming the limit", err)
+	}
+	if z.n > MaxInputPaths+1<<20 {
+		t.Errorf("read %d bytes of an endless stdin", z.n)
+	}
+}
+
 func TestParseBadInput(t *testing.T) {
 	for _, args := range [][]string{
 		{"--run-id", "r"},
@@ -124,6 +147,10 @@ func TestParseBadInput(t *testing.T) {
 		{"s", "--run-id", "r", "--params", "[1]"},
 		{"s", "--run-id", "r", "--configs", "{"},
 		{"s", "--run-id", "r", "--no-such-flag"},
+		{"s", "--run-id", "../../x"},
+		{"s", "--run-id", "a/b"},
+		{"s", "--run-id", ".r"},
+		{"s", "--run-id", "r\x00"},
 	} {
 		_, err := Parse(args, noEnv, nil)
 		var ue *usage.Error

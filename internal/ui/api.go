@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -89,7 +90,11 @@ func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"run": runToJSON(run), "steps": v.Steps})
+	out := map[string]any{"run": runToJSON(run), "steps": v.Steps, "checked": v.Checked}
+	if slices.ContainsFunc(v.Steps, func(sv *stepView) bool { return sv.Damaged > 0 }) {
+		out["repair"] = repairHint(run.Flow, run.ID)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // timelineJSON is a run's timeline: for each step, one bar per attempt,
@@ -188,6 +193,7 @@ type taskJSON struct {
 	Error     string         `json:"error,omitempty"`
 	Inputs    []string       `json:"inputs,omitempty"`
 	Origin    string         `json:"origin,omitempty"`
+	Repair    string         `json:"repair,omitempty"` // how to repair a damaged task
 	Artifacts []artifactJSON `json:"artifacts"`
 }
 
@@ -207,8 +213,13 @@ func (s *Server) apiTask(w http.ResponseWriter, r *http.Request) {
 	}
 	j := taskJSON{Pathspec: t.Pathspec(), Attempt: t.Attempt, Status: t.Status, Start: t.Start, End: t.End,
 		ExitCode: t.ExitCode, Error: t.Error, Inputs: t.Inputs, Origin: t.Origin, Artifacts: []artifactJSON{}}
+	if t.Status == client.StatusDamaged {
+		j.Repair = repairHint(t.Flow, t.Run)
+	}
 	for _, name := range t.Artifacts() {
-		a, err := t.Artifact(r.Context(), name)
+		// The record says what each artifact is; its value is read by
+		// the artifact's own URL.
+		a, err := t.Info(name)
 		if err != nil {
 			s.fail(w, r, err)
 			return

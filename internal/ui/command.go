@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os/exec"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/stepflow/stepflow/client"
@@ -26,9 +27,10 @@ const DefaultAddr = "127.0.0.1:8080"
 func Command(root *inspect.Root) *command.Command {
 	var addr string
 	var open bool
+	var allow hostList
 	return &command.Command{
 		Name:      "ui",
-		UsageLine: "ui [--datastore-root ROOT] [--addr HOST:PORT] [--open]",
+		UsageLine: "ui [--datastore-root ROOT] [--addr HOST:PORT] [--allow-host NAME]... [--open]",
 		Short:     "serve a web view of every run in the datastore",
 		Long: `Ui serves a read-only web view of the datastore's flows and runs: each run's
 graph with its steps' states and counts (updated live while the run goes on),
@@ -38,11 +40,19 @@ too. Nothing is fetched from the network: the pages are built into stepflow.
 
 It listens on 127.0.0.1:8080 unless --addr says otherwise (port 0 picks a
 free port). The UI has no authentication: an --addr reachable from other
-machines shows every run and artifact to anyone who can reach it.`,
+machines shows every run and artifact to anyone who can reach it.
+
+It answers only requests addressed to localhost, to an IP address (the
+loopback addresses, the address it listens on) or to a name given with
+--allow-host (repeatable): a page on another site that points a name of its
+own at this machine (DNS rebinding) gets 421 Misdirected Request, not your
+runs. Reaching the UI by a host name (http://myhost:8080/) needs
+--allow-host myhost.`,
 		Flags: func(fs *flag.FlagSet) {
 			root.Register(fs)
 			fs.StringVar(&addr, "addr", DefaultAddr, "address to listen on, host:port")
 			fs.BoolVar(&open, "open", false, "open the UI in the default browser")
+			fs.Var(&allow, "allow-host", "also answer requests for this host name (repeatable); localhost and IP addresses are always answered")
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			if len(args) > 0 {
@@ -59,6 +69,16 @@ machines shows every run and artifact to anyone who can reach it.`,
 			if err != nil {
 				return usage.Errorf("--addr %q is not host:port (%v); e.g. --addr 127.0.0.1:8080", addr, err)
 			}
+			for _, n := range allow {
+				if err := validHostName(n); err != nil {
+					return usage.Errorf("--allow-host: %v", err)
+				}
+			}
+			// The name the UI is bound to is one it is reached by.
+			names := append([]string{}, allow...)
+			if host != "" {
+				names = append(names, host)
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return usage.Errorf("cannot listen on %s: %v; choose another --addr (port 0 picks a free one)", addr, err)
@@ -66,7 +86,7 @@ machines shows every run and artifact to anyone who can reach it.`,
 			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 				fmt.Fprintf(env.Stderr, "warning: the UI listens on %s, which other machines may reach, and it has no authentication: anyone who reaches it sees every run and artifact\n", ln.Addr())
 			}
-			s, err := New(c, log.New(env.Stderr, "ui: ", log.LstdFlags))
+			s, err := New(c, log.New(env.Stderr, "ui: ", log.LstdFlags), AllowHosts(names...))
 			if err != nil {
 				return err
 			}
@@ -81,6 +101,12 @@ machines shows every run and artifact to anyone who can reach it.`,
 		},
 	}
 }
+
+// hostList is the value of the repeatable --allow-host flag.
+type hostList []string
+
+func (l *hostList) String() string     { return strings.Join(*l, ",") }
+func (l *hostList) Set(v string) error { *l = append(*l, v); return nil }
 
 // Serve serves s on ln until ctx is done, then shuts down gracefully.
 func Serve(ctx context.Context, ln net.Listener, s *Server) error {

@@ -154,9 +154,12 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	var failures []*client.Task
+	var failures, damaged []*client.Task
 	for _, sv := range v.Steps {
 		for _, t := range sv.tasks {
+			if t.Status == client.StatusDamaged && len(damaged) < 20 {
+				damaged = append(damaged, t)
+			}
 			if t.Status == client.StatusFailed && len(failures) < 20 {
 				if sv.indexed {
 					if t, err = fullTask(r.Context(), t); err != nil {
@@ -170,6 +173,7 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "run", map[string]any{
 		"Title": run.Pathspec(), "Run": run, "Steps": v.Steps, "Graph": v.svg(), "Failures": failures,
+		"Damaged": damaged, "Repair": repairHint(run.Flow, run.ID), "Checked": v.Checked, "Verify": verifyCmd(run.Flow, run.ID, false),
 		"Params": sortedParams(run.Params),
 		"API":    path("api", "flows", run.Flow, "runs", run.ID),
 	})
@@ -200,20 +204,14 @@ func (s *Server) stepPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	tasks, err := st.Tasks(r.Context())
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	tasks, total, page, pages, err := stepTasks(r.Context(), run, st, r.URL.Query().Get("status"), page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if f := r.URL.Query().Get("status"); f != "" {
-		tasks = slices.DeleteFunc(tasks, func(t *client.Task) bool { return t.Status != f })
-	}
-	pages := max(1, (len(tasks)+tasksPerPage-1)/tasksPerPage)
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	page = min(max(page, 1), pages)
-	lo := (page - 1) * tasksPerPage
-	data := map[string]any{"Title": st.Pathspec(), "Run": run, "Step": st.Name, "Total": len(tasks),
-		"Tasks": tasks[lo:min(lo+tasksPerPage, len(tasks))], "Page": page, "Pages": pages}
+	data := map[string]any{"Title": st.Pathspec(), "Run": run, "Step": st.Name, "Total": total,
+		"Tasks": tasks, "Page": page, "Pages": pages}
 	base := path("flows", run.Flow, "runs", run.ID, "steps", st.Name) + "?status=" + url.QueryEscape(r.URL.Query().Get("status")) + "&page="
 	if page > 1 {
 		data["Prev"] = base + strconv.Itoa(page-1)
@@ -271,6 +269,7 @@ type artifactView struct {
 	Name, Type, Encoding, Preview string
 	Size                          int64
 	Href                          string
+	Damaged                       bool // its blob is damaged or missing: Preview says how
 }
 
 // logView is one log stream of an attempt.
@@ -311,14 +310,13 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 	q := "?attempt=" + strconv.Itoa(t.Attempt)
 	var arts []artifactView
 	for _, name := range t.Artifacts() {
-		a, err := t.Artifact(ctx, name)
+		av, err := artifactRow(ctx, t, name)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		p, _ := preview(a, 160)
-		arts = append(arts, artifactView{Name: name, Type: a.Type, Encoding: a.Encoding, Size: a.Size, Preview: p,
-			Href: tp + "/artifacts/" + url.PathEscape(name) + q})
+		av.Href = tp + "/artifacts/" + url.PathEscape(name) + q
+		arts = append(arts, av)
 	}
 	var logs []logView
 	for _, stream := range []string{client.Stdout, client.Stderr} {
@@ -340,30 +338,13 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 		"Title": t.Pathspec(), "Run": run, "Task": t, "Attempts": attempts, "Artifacts": arts, "Logs": logs,
 		"Running": t.Status == client.StatusRunning,
 	}
+	if t.Status == client.StatusDamaged || slices.ContainsFunc(arts, func(a artifactView) bool { return a.Damaged }) {
+		data["Repair"] = repairHint(t.Flow, t.Run)
+	}
 	if t.HasCard() {
 		data["Card"] = tp + "/card" + q
 	}
 	s.render(w, r, http.StatusOK, "task", data)
-}
-
-// readLog returns the text of a log from offset on (the last logBytes of
-// it when it is longer), and the log's size.
-func readLog(ctx context.Context, t *client.Task, stream string, offset int) (string, int, error) {
-	rc, err := t.Log(ctx, t.Attempt, stream)
-	if err != nil {
-		return "", 0, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return "", 0, err
-	}
-	size := len(data)
-	data = data[min(offset, size):]
-	if len(data) > logBytes {
-		data = data[len(data)-logBytes:]
-	}
-	return strings.ToValidUTF8(string(data), "\uFFFD"), size, nil
 }
 
 // preview renders an artifact for people, cut at limit bytes; truncated

@@ -18,11 +18,12 @@ import (
 type stepView struct {
 	Name    string    `json:"name"`
 	Kind    string    `json:"kind,omitempty"` // from the recorded graph
-	Status  string    `json:"status"`         // succeeded, failed, running or pending
+	Status  string    `json:"status"`         // succeeded, failed, running, damaged, pending or skipped
 	Total   int       `json:"total"`          // tasks expected, once known; else tasks seen
 	Done    int       `json:"done"`
 	Failed  int       `json:"failed"`
 	Running int       `json:"running"`
+	Damaged int       `json:"damaged"`         // tasks whose record cannot be read
 	Reused  int       `json:"reused"`          // cloned from the origin run by resume
 	Width   int       `json:"width"`           // a foreach's tasks started, summed over its tasks
 	Start   time.Time `json:"start"`           // first task start
@@ -41,7 +42,11 @@ type stepView struct {
 type runView struct {
 	Run   *client.Run
 	Steps []*stepView // graph order when the run recorded its graph, else by start
-	shape graph.Shape
+	// Checked says that every finished task's record was read, so that
+	// damaged ones count as damaged; false for a run drawn from its
+	// attempt index alone (more than checkRecordsUpTo tasks).
+	Checked bool
+	shape   graph.Shape
 }
 
 // loadRun reads every step and task of a run (latest attempts): from the
@@ -74,7 +79,11 @@ func loadRun(ctx context.Context, r *client.Run) (*runView, error) {
 			sv := stepOf(name)
 			sv.tasks, sv.earlier, sv.indexed = p.Steps[name], p.Earlier[name], true
 		}
+		if v.Checked, err = checkRecords(ctx, p); err != nil {
+			return nil, err
+		}
 	} else {
+		v.Checked = true
 		steps, err := r.Steps(ctx)
 		if err != nil {
 			return nil, err
@@ -91,6 +100,9 @@ func loadRun(ctx context.Context, r *client.Run) (*runView, error) {
 	// of its innermost foreach's widths.
 	enclosing := foreachOf(v.shape)
 	for _, sv := range v.Steps {
+		for i, t := range sv.tasks {
+			sv.tasks[i] = lostRecord(r, t)
+		}
 		sv.summarise()
 		if sv.indexed && sv.Failed > 0 {
 			// The index holds no errors: read the first failure's record.
@@ -124,6 +136,9 @@ func loadRun(ctx context.Context, r *client.Run) (*runView, error) {
 		sv.Text = strconv.Itoa(sv.Done) + "/" + strconv.Itoa(sv.Total) + " done"
 		if sv.Failed > 0 {
 			sv.Text += " · " + strconv.Itoa(sv.Failed) + " failed"
+		}
+		if sv.Damaged > 0 {
+			sv.Text += " · " + strconv.Itoa(sv.Damaged) + " damaged"
 		}
 		if sv.Reused > 0 && sv.Reused == sv.Done {
 			sv.Text = strconv.Itoa(sv.Done) + "/" + strconv.Itoa(sv.Total) + " reused"
@@ -177,6 +192,11 @@ func (sv *stepView) summarise() {
 			if sv.Error == "" {
 				sv.Error = t.Error
 			}
+		case client.StatusDamaged:
+			sv.Damaged++
+			if sv.Error == "" {
+				sv.Error = t.Error
+			}
 		default:
 			sv.Running++
 		}
@@ -196,6 +216,8 @@ func (sv *stepView) summarise() {
 	}
 	switch {
 	case len(sv.tasks) == 0:
+	case sv.Damaged > 0:
+		sv.Status = client.StatusDamaged
 	case sv.Running > 0:
 		sv.Status = client.StatusRunning
 	case sv.Failed > 0:

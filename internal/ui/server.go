@@ -29,12 +29,37 @@ type Server struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	log   *log.Logger
+	hosts hostPolicy
+}
+
+// An Option changes what New serves.
+type Option func(*Server)
+
+// AllowHosts makes the server answer requests for the given host names
+// too, besides localhost and IP addresses (see hostPolicy): the names of
+// the machine it is reached by when it listens beyond the loopback
+// interface.
+func AllowHosts(names ...string) Option {
+	return func(s *Server) { s.hosts = newHostPolicy(append(mapKeys(s.hosts.names), names...)) }
+}
+
+// mapKeys returns the keys of m, in no order.
+func mapKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 // New returns the UI of the datastore c reads. Errors of requests are
-// logged on logger (nil: not logged).
-func New(c *client.Client, logger *log.Logger) (*Server, error) {
-	s := &Server{c: c, pages: map[string]*template.Template{}, mux: http.NewServeMux(), log: logger}
+// logged on logger (nil: not logged). It answers only requests whose Host
+// is localhost, an IP address or a name opts allow.
+func New(c *client.Client, logger *log.Logger, opts ...Option) (*Server, error) {
+	s := &Server{c: c, pages: map[string]*template.Template{}, mux: http.NewServeMux(), log: logger, hosts: newHostPolicy(nil)}
+	for _, o := range opts {
+		o(s)
+	}
 	base, err := template.New("base.html").Funcs(funcs).ParseFS(files, "templates/base.html")
 	if err != nil {
 		return nil, fmt.Errorf("ui templates: %w", err)
@@ -79,14 +104,19 @@ func (s *Server) routes() {
 const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 	"frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// ServeHTTP serves a request: GET and HEAD only, with security headers on
-// every answer.
+// ServeHTTP serves a request: GET and HEAD only, for an allowed Host only
+// (421 otherwise, against DNS rebinding), with security headers on every
+// answer.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+	if !s.hosts.allows(r.Host) {
+		refuseHost(w, r.Host)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.Set("Allow", "GET, HEAD")
 		http.Error(w, "the Stepflow UI is read-only: only GET and HEAD are allowed", http.StatusMethodNotAllowed)
@@ -112,8 +142,9 @@ func names(r *http.Request, keys ...string) ([]string, error) {
 	return out, nil
 }
 
-// fail answers a request that could not be served: not found (or a bad
-// name) is 404, anything else 500, as a page or as JSON for the API.
+// fail answers a request that could not be served: a bad name is 400,
+// not found 404, a damaged record or blob 422 (with the verify --repair
+// line), anything else 500, as a page or as JSON for the API.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
 	switch {
@@ -121,6 +152,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		code = http.StatusBadRequest
 	case errors.Is(err, client.ErrNotFound):
 		code = http.StatusNotFound
+	case errors.Is(err, client.ErrCorrupt):
+		// Damage in the datastore, not a fault of the server: say what
+		// is damaged and how to repair it.
+		code = http.StatusUnprocessableEntity
+		if f, run := r.PathValue("flow"), r.PathValue("run"); f != "" && run != "" {
+			err = fmt.Errorf("damaged: %w; %s", err, repairHint(f, run))
+		}
 	case errors.Is(err, context.Canceled):
 		return // the browser went away
 	}

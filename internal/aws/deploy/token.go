@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/stepflow/stepflow/internal/readlimit"
 	"github.com/stepflow/stepflow/internal/taskcontract"
 )
 
@@ -65,7 +66,8 @@ func readToken(dir, machine string) string {
 	if dir == "" {
 		return ""
 	}
-	data, err := os.ReadFile(tokenFile(dir, machine))
+	// A token file holds one short JSON object; a larger one is not ours.
+	data, err := readlimit.File(tokenFile(dir, machine), 64<<10)
 	if err != nil {
 		return ""
 	}

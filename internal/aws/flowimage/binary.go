@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+
+	"github.com/stepflow/stepflow/internal/readlimit"
 )
 
 // Binary is the flow program built for one architecture.
@@ -56,11 +58,15 @@ func Build(ctx context.Context, dir, pkg string, arch Arch) (*Binary, error) {
 	return &Binary{Arch: arch, Data: data}, nil
 }
 
+// MaxBinary is the largest prebuilt flow binary ReadBinary reads (into
+// memory, to put it in a layer): ten times a large Go binary.
+const MaxBinary = 1 << 30
+
 // ReadBinary reads a prebuilt flow binary and tells its architecture from
 // its ELF header. A file that is not a static linux executable for amd64
 // or arm64 is refused: the image could not run it.
 func ReadBinary(path string) (*Binary, error) {
-	data, err := os.ReadFile(path)
+	data, err := readlimit.File(path, MaxBinary)
 	if err != nil {
 		return nil, err
 	}

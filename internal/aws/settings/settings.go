@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
+	"github.com/stepflow/stepflow/internal/readlimit"
 	"github.com/stepflow/stepflow/internal/usage"
 )
 
@@ -28,6 +29,14 @@ func ConfigPath(getenv func(string) string) string {
 	}
 	return ""
 }
+
+// MaxFileSize is the largest settings file ReadFile reads, 1 MiB: the
+// file holds a few dozen settings.
+const MaxFileSize = 1 << 20
+
+// ReadFile reads a settings file (the config file, CloudFormation stack
+// outputs) whole, refusing one over MaxFileSize (readlimit.File).
+func ReadFile(path string) ([]byte, error) { return readlimit.File(path, MaxFileSize) }
 
 // Load fills the settings that flags left empty from the environment, then
 // from the config file; its errors are bad input (*usage.Error) (read with readFile; a missing default file is not
@@ -47,6 +56,8 @@ func Load(flags statemachine.Settings, getenv func(string) string, readFile func
 				return s, usage.Errorf("config file %s is not a JSON object: %v; fix it or point STEPFLOW_CONFIG elsewhere", p, err)
 			}
 		case errors.Is(err, fs.ErrNotExist) && getenv("STEPFLOW_CONFIG") == "":
+		case errors.As(err, new(*readlimit.TooLargeError)):
+			return s, usage.Errorf("config file: %v; it holds a few settings: fix it or point STEPFLOW_CONFIG elsewhere", err)
 		default:
 			return s, usage.Errorf("config file %s: %v; create it or unset STEPFLOW_CONFIG", p, err)
 		}

@@ -106,7 +106,7 @@ func settingFlags(fs *flag.FlagSet, s *statemachine.Settings, skip map[string]bo
 // loadSettings completes the flags' settings from the environment and the
 // config file; the region falls back to AWS_REGION and AWS_DEFAULT_REGION.
 func loadSettings(env *command.Env, flags statemachine.Settings) (statemachine.Settings, error) {
-	s, err := settings.Load(flags, env.Getenv, os.ReadFile)
+	s, err := settings.Load(flags, env.Getenv, settings.ReadFile)
 	if err != nil {
 		return s, usage.Wrap(err)
 	}

@@ -40,7 +40,7 @@ function updateRun(root, data) {
     }
     const row = document.querySelector('#steps tr[data-step="' + CSS.escape(st.name) + '"]');
     if (row) {
-      for (const f of ["done", "total", "failed", "running"]) {
+      for (const f of ["done", "total", "failed", "running", "damaged"]) {
         const cell = row.querySelector('[data-f="' + f + '"]');
         if (cell) cell.textContent = String(st[f]);
       }
