@@ -14,7 +14,7 @@ import (
 
 // The records in testdata/records were written by encodeRecord as Stepflow
 // wrote them before it encoded attempts with encoding/json (with a
-// hand-written encoder and decoder, attemptenc.go and attemptdec.go,
+// hand-written encoder and decoder (attemptenc.go and attemptdec.go),
 // removed since). They stand for the records already in users'
 // datastores and must never be regenerated.
 
@@ -147,4 +147,34 @@ func sameJSON(t *testing.T, a, b any) bool {
 		t.Fatal(err)
 	}
 	return bytes.Equal(ja, jb)
+}
+
+// BenchmarkRecordCodec times encodeRecord and decodeRecord on a real
+// attempt record (a foreach's start: 8 artifacts), warm: in a fresh
+// process encoding/json's first use of a type costs more (it builds its
+// caches).
+func BenchmarkRecordCodec(b *testing.B) {
+	data, err := os.ReadFile("testdata/attempts/foreach-start.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var a Attempt
+	if err := decodeRecord(data, &a); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encode", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := encodeRecord(&a); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			var v Attempt
+			if err := decodeRecord(data, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
