@@ -374,21 +374,24 @@ func TestFailsForGood(t *testing.T) {
 	}
 }
 
-// TestWideForeach: a foreach of 500 items; the width travels through
-// DynamoDB (the item checked here), every task runs once, the join sees
-// all of them.
+// TestWideForeach: a wide foreach; the width travels through DynamoDB (the
+// item checked here), every task runs once, the join sees all of them.
+// 100 items are wide for everything the run does with them: 12 rounds of
+// the Map's MaxConcurrency (the harness compiles with --max-workers 8) and
+// 6 of a join's 16 concurrent lookups of its inputs (internal/task). The chunked
+// DISTRIBUTED Map of wider foreaches is TestChunkedForeach's.
 func TestWideForeach(t *testing.T) {
-	t.Parallel() // 500 jobs, three at a time: overlaps with other tests
+	t.Parallel() // 100 jobs, three at a time: overlaps with other tests
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
-	const n = 500
+	const n = 100
 	start := time.Now()
 	def := w.compile(t, fp)
-	e := w.execute(t, def, map[string]any{"Parameters": map[string]string{"n": "500"}}, execOpts{})
+	e := w.execute(t, def, map[string]any{"Parameters": map[string]string{"n": strconv.Itoa(n)}}, execOpts{})
 	if e.Status != "SUCCEEDED" {
 		t.Fatalf("execution %s: %s: %.2000s", e.Status, e.Error, e.Cause)
 	}
-	recordTransitions(t).add(t, "faultflow/n=500", fp, def, e)
+	recordTransitions(t).add(t, "faultflow/n="+strconv.Itoa(n), fp, def, e)
 	cloud := w.store(fp)
 	ctx := context.Background()
 	tasks, err := cloud.Tasks(ctx, e.runID(), "work")
@@ -410,7 +413,7 @@ func TestWideForeach(t *testing.T) {
 	}
 	width, _ := item.Item["width"].(*ddbtypes.AttributeValueMemberN)
 	ttl, _ := item.Item["ttl"].(*ddbtypes.AttributeValueMemberN)
-	if width == nil || width.Value != "500" || ttl == nil {
+	if width == nil || width.Value != strconv.Itoa(n) || ttl == nil {
 		t.Fatalf("bookkeeping item: %v", item.Item)
 	}
 	var exp int64
