@@ -239,6 +239,7 @@ func TestCrashConsistency(t *testing.T) {
 // refuses with a message naming the first; resuming a run whose runtime
 // is alive refuses too.
 func TestResumeExclusive(t *testing.T) {
+	t.Parallel() // waits on sleeps, delays and child processes more than it uses the CPU
 	root := t.TempDir()
 	s := store(t, root, "FaultFlow")
 	if r := flowRun(t, root, "faultflow", "run", "--fragile", "fail", "--n", "2", "--sleep", "1500ms"); r.code != 1 {

@@ -125,6 +125,7 @@ func modes() map[string][]string {
 }
 
 func TestRetryDelayAndAttempt(t *testing.T) {
+	t.Parallel() // waits on sleeps, delays and child processes more than it uses the CPU
 	for mode, extra := range modes() {
 		t.Run(mode, func(t *testing.T) {
 			root := t.TempDir()
@@ -165,6 +166,7 @@ func TestRetryDelayAndAttempt(t *testing.T) {
 }
 
 func TestCatch(t *testing.T) {
+	t.Parallel() // waits on sleeps, delays and child processes more than it uses the CPU
 	cases := []struct {
 		risky, want string
 		childOnly   bool
@@ -261,6 +263,7 @@ func TestConcurrentRuns(t *testing.T) {
 // TestInterruptThenResume stops a run mid-foreach with Ctrl-C (SIGINT) or
 // kill -9, resumes it, and checks the result equals an uninterrupted run.
 func TestInterruptThenResume(t *testing.T) {
+	t.Parallel() // waits on sleeps, delays and child processes more than it uses the CPU
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			root := t.TempDir()
@@ -389,6 +392,7 @@ func TestCorruptBlobDetected(t *testing.T) {
 // run are just over taskcontract.MaxArgInputs (checked below, so that the
 // test keeps testing the standard input if the limit or the paths change).
 func TestWideJoinInputs(t *testing.T) {
+	t.Parallel() // its CPU beside the parallel tests that mostly wait
 	const n = 1100
 	root := t.TempDir()
 	r := flowRun(t, root, "noopflow", "run", "--n", strconv.Itoa(n), "--max-num-splits", strconv.Itoa(n), "--quiet")
