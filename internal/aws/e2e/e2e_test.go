@@ -254,6 +254,7 @@ const faultflow = module + "/internal/runner/testdata/faultflow"
 // TestRetry: a step that fails once is retried after the definition's
 // interval (1 s: Retry(3, 200ms) rounded up) and sees attempt 1.
 func TestRetry(t *testing.T) {
+	t.Parallel() // its 1 s retry delay overlaps with other tests
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
 	params := map[string]string{"n": "2", "fail-till": "1"}
@@ -298,6 +299,7 @@ func TestRetry(t *testing.T) {
 // record (written by the supervising step command), and the catch handler
 // records that record's message, not just States.TaskFailed.
 func TestCrashCaught(t *testing.T) {
+	t.Parallel()
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
 	params := map[string]string{"n": "1", "risky": "exit"}
@@ -331,6 +333,7 @@ func TestCrashCaught(t *testing.T) {
 // TestFailsForGood: a step without retry or catch fails the execution,
 // and the datastore tells which task failed and why, with its output.
 func TestFailsForGood(t *testing.T) {
+	t.Parallel()
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
 	e := w.execute(t, w.compile(t, fp), map[string]any{"Parameters": map[string]string{"n": "1", "fragile": "fail"}}, execOpts{})
@@ -430,6 +433,7 @@ func TestWideForeach(t *testing.T) {
 // runs inline; the last chunk skips indices 10 and 11) and one of 3 runs
 // inline: each leaves what a local run leaves.
 func TestChunkedForeach(t *testing.T) {
+	t.Parallel()
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
 	def := w.compile(t, fp, "STEPFLOW_DISTRIBUTED_MAP_THRESHOLD=3", "--foreach-chunk=4")
@@ -490,6 +494,7 @@ func TestChunkedForeach(t *testing.T) {
 // join, a switch inside a branch whose cases meet at the branch's join, and
 // a branch nested in a branch, on Step Functions as locally.
 func TestShapes(t *testing.T) {
+	t.Parallel()
 	w := getWorld(t)
 	fp := w.build(t, module+"/internal/runner/testdata/shapesflow")
 	e := w.execute(t, w.compile(t, fp), map[string]any{}, execOpts{})
