@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -81,8 +82,14 @@ func TestREADMECommands(t *testing.T) {
 			continue
 		case strings.HasSuffix(c, " ui") || strings.Contains(c, " ui "):
 			// A server: start it on a free port, wait for its URL, stop it.
-			c = "{ " + c + " --addr 127.0.0.1:0 >ui.log 2>&1 & pid=$!; for i in $(seq 600); do grep -q 'http://127.0.0.1:' ui.log && break; sleep 0.1; done; " +
-				"kill $pid; cat ui.log; grep -q 'http://127.0.0.1:' ui.log; }"
+			// It runs as a job of its own process group (set -m), so that
+			// the kill reaches the binary go run started, not only go run,
+			// and the script waits until no process of the group is left.
+			c = "{ set -m; " + c + " --addr 127.0.0.1:0 >ui.log 2>&1 & pid=$!; set +m; " +
+				"for i in $(seq 600); do grep -q 'http://127.0.0.1:' ui.log && break; sleep 0.1; done; " +
+				"kill -- -$pid; for i in $(seq 100); do kill -0 -- -$pid 2>/dev/null || break; sleep 0.1; done; " +
+				"! kill -0 -- -$pid 2>/dev/null || { echo 'the ui server outlived its kill' >&2; exit 1; }; " +
+				"cat ui.log; grep -q 'http://127.0.0.1:' ui.log; }"
 		case strings.Contains(c, "step-functions") && !strings.Contains(c, "--only-json"):
 			// Needs an AWS account: compile the same flow with the same
 			// build and settings instead.
@@ -106,12 +113,41 @@ func TestREADMECommands(t *testing.T) {
 		"STEPFLOW_CONFIG=", "STEPFLOW_DATASTORE_ROOT=")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	err = cmd.Run()
+	if left := processesIn(t, dir); len(left) > 0 {
+		t.Errorf("the README commands left processes running: %s", strings.Join(left, "; "))
+	}
+	if err != nil {
 		t.Fatalf("a README command failed (%v); the last '$' line is the one:\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), fmt.Sprintf("ran %d commands", ran)) {
 		t.Errorf("not every command ran (%d expected):\n%s", ran, out.String())
 	}
+}
+
+// processesIn kills the processes whose working directory is dir or
+// below it, and returns their pids and command lines. On systems without
+// /proc it finds none.
+func processesIn(t *testing.T, dir string) []string {
+	t.Helper()
+	var left []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		if err != nil || (cwd != dir && !strings.HasPrefix(cwd, dir+string(filepath.Separator))) {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		left = append(left, fmt.Sprintf("pid %d: %s", pid, strings.ReplaceAll(strings.TrimRight(string(cmdline), "\x00"), "\x00", " ")))
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Kill()
+		}
+	}
+	return left
 }
 
 // The flow the README shows is examples/foreach, as it is.

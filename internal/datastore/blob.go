@@ -9,10 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/crc32"
 	"io"
 	"runtime"
 
-	"github.com/stepflow/stepflow/internal/s2"
+	"github.com/klauspost/compress/s2"
 )
 
 // Blob format: a 20-byte header followed by the payload.
@@ -38,20 +39,14 @@ const (
 	chunkSize = 4 << 20
 )
 
+// castagnoli is the CRC-32C table of blob headers (built once per process
+// by hash/crc32, and shared with klauspost/compress/s2, which builds it as
+// the package starts).
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
 // headerCRC returns the CRC-32C (Castagnoli) of a blob header's first 16
-// bytes, bit by bit: for 16 bytes that is quicker than building the
-// tables hash/crc32 uses for Castagnoli (about 0.2 ms on first use), which
-// every task process would otherwise pay to read its first blob.
-func headerCRC(p []byte) uint32 {
-	c := ^uint32(0)
-	for _, b := range p {
-		c ^= uint32(b)
-		for range 8 {
-			c = c>>1 ^ 0x82f63b78&-(c&1)
-		}
-	}
-	return ^c
-}
+// bytes.
+func headerCRC(p []byte) uint32 { return crc32.Checksum(p, castagnoli) }
 
 // blobHeader returns the header of a blob named by the SHA-256 of its
 // bytes.
@@ -109,7 +104,6 @@ func chooseCodec(parts [][]byte, size int64) byte {
 	}
 	var in, out int
 	var dst []byte
-	var enc s2.Encoder
 	w := make([]byte, min(size, window))
 	n := int64(4)
 	if size <= n*window {
@@ -121,7 +115,7 @@ func chooseCodec(parts [][]byte, size int64) byte {
 			off = 0
 		}
 		c := copyAt(w, parts, off)
-		dst = enc.Encode(dst[:cap(dst)], c)
+		dst = s2.Encode(dst[:cap(dst)], c)
 		in += len(c)
 		out += len(dst)
 	}
@@ -133,11 +127,10 @@ func chooseCodec(parts [][]byte, size int64) byte {
 
 // compressMin is the size below which a blob is stored raw, compressible
 // or not. A blob is written once and read by every task that inherits it:
-// decompressing costs each read more than the bytes it saves (an 80 KB
-// list of sequential ints, which s2 halves, took 120 µs to decode with
-// internal/s2, in every task of a 10,000-item foreach, against a copy of
-// a few µs), and below this size the bytes saved are few on a disk and
-// little time on S3, next to a request's latency.
+// decompressing costs each read more than the bytes it saves (a list of
+// sequential ints, which s2 halves, is read by every task of a foreach),
+// and below this size the bytes saved are few on a disk and little time
+// on S3, next to a request's latency.
 const compressMin = 256 << 10
 
 // copyAt copies into w the bytes of the concatenation of parts from offset
@@ -283,10 +276,10 @@ func writePayload(w io.Writer, codec byte, size int64, parts [][]byte) error {
 		}
 		return nil
 	}
-	sw := s2.NewWriter(w, runtime.GOMAXPROCS(0))
+	sw := s2.NewWriter(w, s2.WriterConcurrency(runtime.GOMAXPROCS(0)))
 	var err error
 	for _, p := range parts {
-		if err = sw.EncodeBuffer(p); err != nil { // no copy of p; it is not modified
+		if err = sw.EncodeBuffer(p); err != nil { // no copy of p, which is not modified before Close
 			break
 		}
 	}
@@ -409,7 +402,7 @@ func (s *Store) OpenBlob(ctx context.Context, hash string) (io.ReadCloser, int64
 		want: hash, key: key, damaged: func() { s.noteDamaged(hash) }}
 	br.src = br.tr
 	if hd.codec == codecS2 {
-		br.src = s2.NewReader(br.tr, false) // the SHA-256 check covers the data
+		br.src = s2.NewReader(br.tr, s2.ReaderIgnoreCRC()) // the SHA-256 check covers the data
 	}
 	return br, hd.size, nil
 }
@@ -565,7 +558,7 @@ func (s *Store) GetBlob(ctx context.Context, hash string) ([]byte, error) {
 	if codec == codecS2 {
 		// The SHA-256 check below covers the data; the frames' CRCs would only
 		// repeat it.
-		src = s2.NewReader(tr, false)
+		src = s2.NewReader(tr, s2.ReaderIgnoreCRC())
 	}
 	out, err := readVerified(ctx, src, size, namingHash(hd.naming, size), hash)
 	if err != nil {

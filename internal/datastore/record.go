@@ -24,21 +24,11 @@ import (
 // older version ignores fields it does not know without failing the check.
 const recordSumField = ",\n  \"sha256\": \""
 
-// encodeRecord marshals v as a record with its checksum. An Attempt is
-// written by appendAttempt, byte for byte what json.MarshalIndent writes.
+// encodeRecord marshals v as a record with its checksum.
 func encodeRecord(v any) ([]byte, error) {
-	var body []byte
-	var err error
-	switch a := v.(type) {
-	case Attempt:
-		body, err = appendAttempt(make([]byte, 0, 1024), &a)
-	case *Attempt:
-		body, err = appendAttempt(make([]byte, 0, 1024), a)
-	default:
-		body, err = json.MarshalIndent(v, "", "  ")
-	}
+	body, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("encode record %T: %w", v, err)
 	}
 	if !bytes.HasSuffix(body, []byte("\n}")) {
 		return nil, fmt.Errorf("record %T is not a non-empty JSON object", v)
@@ -59,9 +49,9 @@ var (
 )
 
 // decodeRecord verifies data's checksum and unmarshals it into v. A
-// record that fails either step gives an error wrapping ErrCorrupt. A zero
-// *Attempt is decoded by decodeAttempt where it can, to the value
-// json.Unmarshal gives.
+// record that fails either step gives an error wrapping ErrCorrupt. The
+// check covers the bytes as they are stored, so it holds whichever
+// encoder wrote them.
 func decodeRecord(data []byte, v any) error {
 	const tail = "\"\n}\n"
 	n := len(data) - len(tail) - 64 - len(recordSumField)
@@ -77,9 +67,6 @@ func decodeRecord(data []byte, v any) error {
 	h.Write([]byte("\n}"))
 	if !bytes.Equal(h.Sum(nil), want) {
 		return fmt.Errorf("%w: %v", ErrCorrupt, errChecksum)
-	}
-	if a, ok := v.(*Attempt); ok && a.isZero() && decodeAttempt(data, a) {
-		return nil
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)

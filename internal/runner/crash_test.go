@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,20 +31,39 @@ func countRecords(root, step string) int {
 }
 
 // startFlow starts a test flow binary without waiting for it.
-func startFlow(t *testing.T, root, bin string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func startFlow(t *testing.T, root, bin string, args ...string) (*exec.Cmd, *lockedBuffer) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bins, bin), append(args, "--datastore-root", root)...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := new(lockedBuffer)
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return cmd, &out
+	return cmd, out
+}
+
+// lockedBuffer holds a child process's output: os/exec's goroutine writes
+// it while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // waitFor polls cond until it holds, failing the test after two minutes
 // (generous: a busy machine is slow, not wrong).
-func waitFor(t *testing.T, what string, out *bytes.Buffer, cond func() bool) {
+func waitFor(t *testing.T, what string, out *lockedBuffer, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
@@ -254,6 +274,7 @@ func TestCrashConsistency(t *testing.T) {
 // refuses with a message naming the first; resuming a run whose runtime
 // is alive refuses too.
 func TestResumeExclusive(t *testing.T) {
+	t.Parallel() // waits on sleeps, delays and child processes more than it uses the CPU
 	root := t.TempDir()
 	s := store(t, root, "FaultFlow")
 	if r := flowRun(t, root, "faultflow", "run", "--fragile", "fail", "--n", "2", "--sleep", "1500ms"); r.code != 1 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,24 +142,21 @@ func TestETA(t *testing.T) {
 	}
 }
 
+// syncBuffer is a bytes.Buffer that the reporter's goroutine writes while
+// the test reads it.
 type syncBuffer struct {
-	mu chanMutex
+	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-type chanMutex struct{ ch chan struct{} }
-
-func (m *chanMutex) lock() {
-	if m.ch == nil {
-		m.ch = make(chan struct{}, 1)
-	}
-	m.ch <- struct{}{}
-}
-func (m *chanMutex) unlock() { <-m.ch }
-
 func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.lock()
-	defer s.mu.unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
-func (s *syncBuffer) String() string { s.mu.lock(); defer s.mu.unlock(); return s.b.String() }
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/flowcmd"
+	"github.com/stepflow/stepflow/internal/taskcontract"
 	"github.com/stepflow/stepflow/internal/testbin"
 )
 
@@ -123,6 +125,7 @@ func modes() map[string][]string {
 }
 
 func TestRetryDelayAndAttempt(t *testing.T) {
+	t.Parallel() // waits on sleeps, delays and child processes more than it uses the CPU
 	for mode, extra := range modes() {
 		t.Run(mode, func(t *testing.T) {
 			root := t.TempDir()
@@ -163,6 +166,7 @@ func TestRetryDelayAndAttempt(t *testing.T) {
 }
 
 func TestCatch(t *testing.T) {
+	t.Parallel() // waits on sleeps, delays and child processes more than it uses the CPU
 	cases := []struct {
 		risky, want string
 		childOnly   bool
@@ -259,6 +263,8 @@ func TestConcurrentRuns(t *testing.T) {
 // TestInterruptThenResume stops a run mid-foreach with Ctrl-C (SIGINT) or
 // kill -9, resumes it, and checks the result equals an uninterrupted run.
 func TestInterruptThenResume(t *testing.T) {
+	// Not parallel: after a SIGKILL it gives the orphaned tasks 500 ms to
+	// finish before it resumes, a margin that other tests' load would eat.
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			root := t.TempDir()
@@ -383,10 +389,14 @@ func TestCorruptBlobDetected(t *testing.T) {
 }
 
 // A join of a wide foreach gets more input paths than fit in one command-line
-// argument; they reach the task on its standard input.
+// argument; they reach the task on its standard input. 1,100 paths of a
+// run are just over taskcontract.MaxArgInputs (checked below, so that the
+// test keeps testing the standard input if the limit or the paths change).
 func TestWideJoinInputs(t *testing.T) {
+	t.Parallel() // its CPU beside the parallel tests that mostly wait
+	const n = 1100
 	root := t.TempDir()
-	r := flowRun(t, root, "noopflow", "run", "--n", "1500", "--max-num-splits", "1500", "--quiet")
+	r := flowRun(t, root, "noopflow", "run", "--n", strconv.Itoa(n), "--max-num-splits", strconv.Itoa(n), "--quiet")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -396,11 +406,15 @@ func TestWideJoinInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a.Inputs) != 1500 || a.Inputs[1499] != run.ID+"/noop/1499" {
+	if len(a.Inputs) != n || a.Inputs[n-1] != run.ID+"/noop/"+strconv.Itoa(n-1) {
 		t.Fatalf("join inputs: %d, last %q", len(a.Inputs), a.Inputs[len(a.Inputs)-1])
 	}
-	if got := artifacts(t, s, run.ID, "end", "0")["Count"]; got != 1500.0 {
-		t.Errorf("Count = %v, want 1500", got)
+	if l := len(strings.Join(a.Inputs, ",")); l <= taskcontract.MaxArgInputs {
+		t.Fatalf("the join's %d input paths are %d bytes joined, which fit in an argument (taskcontract.MaxArgInputs %d): make n larger",
+			n, l, taskcontract.MaxArgInputs)
+	}
+	if got := artifacts(t, s, run.ID, "end", "0")["Count"]; got != float64(n) {
+		t.Errorf("Count = %v, want %d", got, n)
 	}
 }
 

@@ -39,6 +39,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -247,6 +248,23 @@ func Node(root string) (string, error) {
 		return "", err
 	}
 	return node, nil
+}
+
+// NodeOrSkip returns Node(root) to a test that needs the npm test tools.
+// When node_modules is missing (a fresh clone before npm ci) it skips the
+// rest of the test under go test -short, and fails the test otherwise:
+// bash scripts/test.sh, and so CI, installs the tools and never skips.
+func NodeOrSkip(t testing.TB, root string) string {
+	t.Helper()
+	node, err := Node(root)
+	if err == nil {
+		return node
+	}
+	if _, statErr := os.Stat(filepath.Join(root, "node_modules")); testing.Short() && errors.Is(statErr, os.ErrNotExist) {
+		t.Skip("skipped under -short without node_modules (the npm test tools): bash scripts/test.sh installs them")
+	}
+	t.Fatal(err)
+	return ""
 }
 
 // Gone reports whether no process pid exists any more (a zombie, exited

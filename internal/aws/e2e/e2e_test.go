@@ -254,6 +254,7 @@ const faultflow = module + "/internal/runner/testdata/faultflow"
 // TestRetry: a step that fails once is retried after the definition's
 // interval (1 s: Retry(3, 200ms) rounded up) and sees attempt 1.
 func TestRetry(t *testing.T) {
+	t.Parallel() // its 1 s retry delay overlaps with other tests
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
 	params := map[string]string{"n": "2", "fail-till": "1"}
@@ -298,6 +299,7 @@ func TestRetry(t *testing.T) {
 // record (written by the supervising step command), and the catch handler
 // records that record's message, not just States.TaskFailed.
 func TestCrashCaught(t *testing.T) {
+	t.Parallel()
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
 	params := map[string]string{"n": "1", "risky": "exit"}
@@ -331,6 +333,7 @@ func TestCrashCaught(t *testing.T) {
 // TestFailsForGood: a step without retry or catch fails the execution,
 // and the datastore tells which task failed and why, with its output.
 func TestFailsForGood(t *testing.T) {
+	t.Parallel()
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
 	e := w.execute(t, w.compile(t, fp), map[string]any{"Parameters": map[string]string{"n": "1", "fragile": "fail"}}, execOpts{})
@@ -374,21 +377,24 @@ func TestFailsForGood(t *testing.T) {
 	}
 }
 
-// TestWideForeach: a foreach of 500 items; the width travels through
-// DynamoDB (the item checked here), every task runs once, the join sees
-// all of them.
+// TestWideForeach: a wide foreach; the width travels through DynamoDB (the
+// item checked here), every task runs once, the join sees all of them.
+// 100 items are wide for everything the run does with them: 12 rounds of
+// the Map's MaxConcurrency (the harness compiles with --max-workers 8) and
+// 6 of a join's 16 concurrent lookups of its inputs (internal/task). The chunked
+// DISTRIBUTED Map of wider foreaches is TestChunkedForeach's.
 func TestWideForeach(t *testing.T) {
-	t.Parallel() // 500 jobs, three at a time: overlaps with other tests
+	t.Parallel() // 100 jobs, three at a time: overlaps with other tests
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
-	const n = 500
+	const n = 100
 	start := time.Now()
 	def := w.compile(t, fp)
-	e := w.execute(t, def, map[string]any{"Parameters": map[string]string{"n": "500"}}, execOpts{})
+	e := w.execute(t, def, map[string]any{"Parameters": map[string]string{"n": strconv.Itoa(n)}}, execOpts{})
 	if e.Status != "SUCCEEDED" {
 		t.Fatalf("execution %s: %s: %.2000s", e.Status, e.Error, e.Cause)
 	}
-	recordTransitions(t).add(t, "faultflow/n=500", fp, def, e)
+	recordTransitions(t).add(t, "faultflow/n="+strconv.Itoa(n), fp, def, e)
 	cloud := w.store(fp)
 	ctx := context.Background()
 	tasks, err := cloud.Tasks(ctx, e.runID(), "work")
@@ -410,7 +416,7 @@ func TestWideForeach(t *testing.T) {
 	}
 	width, _ := item.Item["width"].(*ddbtypes.AttributeValueMemberN)
 	ttl, _ := item.Item["ttl"].(*ddbtypes.AttributeValueMemberN)
-	if width == nil || width.Value != "500" || ttl == nil {
+	if width == nil || width.Value != strconv.Itoa(n) || ttl == nil {
 		t.Fatalf("bookkeeping item: %v", item.Item)
 	}
 	var exp int64
@@ -427,6 +433,7 @@ func TestWideForeach(t *testing.T) {
 // runs inline; the last chunk skips indices 10 and 11) and one of 3 runs
 // inline: each leaves what a local run leaves.
 func TestChunkedForeach(t *testing.T) {
+	t.Parallel()
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
 	def := w.compile(t, fp, "STEPFLOW_DISTRIBUTED_MAP_THRESHOLD=3", "--foreach-chunk=4")
@@ -487,6 +494,7 @@ func TestChunkedForeach(t *testing.T) {
 // join, a switch inside a branch whose cases meet at the branch's join, and
 // a branch nested in a branch, on Step Functions as locally.
 func TestShapes(t *testing.T) {
+	t.Parallel()
 	w := getWorld(t)
 	fp := w.build(t, module+"/internal/runner/testdata/shapesflow")
 	e := w.execute(t, w.compile(t, fp), map[string]any{}, execOpts{})

@@ -40,6 +40,7 @@ func TestHelperDynalite(t *testing.T) {
 // outlive a test process killed with SIGKILL (no cleanup code runs then;
 // see package testproc).
 func TestEmulatorDiesWithTest(t *testing.T) {
+	testproc.NodeOrSkip(t, repoRoot) // the helper starts dynalite under it
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperDynalite$", "-test.v")
 	cmd.Env = append(os.Environ(), "STEPFLOW_E2E_HELPER=1", "STEPFLOW_E2E_HELPER_DIR="+t.TempDir())
 	out, err := cmd.StdoutPipe()
