@@ -151,7 +151,6 @@ go test -run XXX -fuzz FuzzDecode -fuzztime 20000x ./internal/artifact
 go test -run XXX -fuzz FuzzParamParse -fuzztime 20000x ./internal/flow
 go test -run XXX -fuzz FuzzBlobRead -fuzztime 20000x ./internal/datastore
 go test -run XXX -fuzz FuzzEventPath -fuzztime 20000x ./internal/graph
-go test -run XXX -fuzz FuzzMarkdownLines -fuzztime 20000x ./card
 go test -run XXX -fuzz FuzzPNG -fuzztime 20000x ./card
 
 step "go test ./..."
