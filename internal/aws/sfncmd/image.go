@@ -4,8 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -34,7 +34,8 @@ func (o *imageOptions) flags(fs *flag.FlagSet) {
 // base image that steps name (stepflow.Batch{Image: ...}). It prints one
 // line per image on env.Stdout.
 func pushImages(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, o imageOptions, need deploy.QueueArchs) (string, map[string]string, error) {
-	bases := stepBases(f)
+	own := stepBases(f)
+	bases := maps.Clone(own)
 	if s.Image == "" {
 		bases[s.BaseImage] = true
 	}
@@ -55,13 +56,7 @@ func pushImages(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statem
 	}
 	opts := []remote.Option{remote.WithAuthFromKeychain(flowimage.NewKeychain(ctx, ecrClients(ctx, s)))}
 	image, steps := s.Image, map[string]string{}
-	for _, base := range slices.Sorted(func(yield func(string) bool) {
-		for b := range bases {
-			if !yield(b) {
-				return
-			}
-		}
-	}) {
+	for _, base := range slices.Sorted(maps.Keys(bases)) {
 		var b *flowimage.Base
 		from := "the empty base"
 		if base != "" {
@@ -83,10 +78,8 @@ func pushImages(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statem
 		if base == s.BaseImage && s.Image == "" {
 			image = ref
 		}
-		for _, st := range f.Def.Steps {
-			if st.Options.Batch.Image == base && base != "" {
-				steps[base] = ref
-			}
+		if own[base] {
+			steps[base] = ref
 		}
 	}
 	return image, steps, nil
@@ -147,12 +140,12 @@ func binaries(ctx context.Context, env *command.Env, o imageOptions, archs []flo
 	return bins, nil
 }
 
+// joinComma writes architectures as --arch takes them: "amd64,arm64".
 func joinComma(as []flowimage.Arch) string {
 	s := make([]string, len(as))
 	for i, a := range as {
 		s[i] = string(a)
 	}
-	sort.Strings(s)
 	return strings.Join(s, ",")
 }
 
@@ -184,8 +177,9 @@ that name a base image of their own (stepflow.Batch{Image: ...}) get one image
 per base. An image the repository already holds is not pushed again.
 
 'create --image REF' then deploys exactly that image. Without --arch the
-image is built for amd64 (give the job queue with --queue and create reads its
-architectures itself). See docs/deploy.md, "The flow image".`,
+image is built for amd64; create itself reads the job queues' compute
+environments and builds for the architectures they run. See docs/deploy.md,
+"The flow image".`,
 		Flags: func(fs *flag.FlagSet) {
 			o.flags(fs)
 			settingFlags(fs, &flags, nil)
