@@ -255,7 +255,7 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	if env.IsProcess() {
 		// The runtime allocates for every task it starts (and in-process
 		// runs each task's state): a small heap would be collected again
-		// and again (docs/runtime.md, "Garbage collection").
+		// and again (docs/runtime.md, "Running a flow").
 		defer gctune.Start(gctune.DefaultFloor)()
 	}
 	if err := r.Run(ctx, run.ID, resume); err != nil {
