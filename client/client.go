@@ -184,7 +184,7 @@ func (f *Flow) Exists(ctx context.Context) (bool, error) {
 // (a damaged run.json leaves its start unknown): one damaged run does
 // not hide the rest.
 func (f *Flow) Runs(ctx context.Context) ([]*Run, error) {
-	recs, damaged, err := f.s.ListRuns(ctx)
+	recs, damaged, err := f.s.Runs().ListWithDamage(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func (f *Flow) Runs(ctx context.Context) ([]*Run, error) {
 // run. A missing run's error wraps ErrNotFound.
 func (f *Flow) Run(ctx context.Context, id string) (*Run, error) {
 	if id == Latest {
-		runs, err := f.s.Runs(ctx)
+		runs, err := f.s.Runs().List(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -232,7 +232,7 @@ func (f *Flow) Run(ctx context.Context, id string) (*Run, error) {
 
 // load reads a run's record and end record.
 func (f *Flow) load(ctx context.Context, id string) (*Run, error) {
-	rec, end, err := f.s.Run(ctx, id)
+	rec, end, err := f.s.Runs().Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ func (f *Flow) load(ctx context.Context, id string) (*Run, error) {
 	}
 	if end != nil {
 		run.Status, run.End, run.Error, run.ResumedBy = end.Status, end.End, end.Error, end.ResumedBy
-	} else if hb, err := f.s.Heartbeat(ctx, id); err == nil && !hb.Alive(time.Now()) {
+	} else if hb, err := f.s.Leases().Heartbeat(ctx, id); err == nil && !hb.Alive(time.Now()) {
 		run.Status = StatusCrashed
 		run.Error = fmt.Sprintf("the runtime stopped without recording an end (%s)", hb)
 	} else if errors.Is(err, datastore.ErrCorrupt) {

@@ -352,7 +352,7 @@ func TestRunGraph(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := datastore.NewStore(b, "GraphFlow")
-	err = s.PutRun(ctx, datastore.Run{ID: "g1", Start: seed.T0, Runtime: "local",
+	err = s.Runs().Put(ctx, datastore.Run{ID: "g1", Start: seed.T0, Runtime: "local",
 		Graph: []byte(`{"flow":"GraphFlow","steps":[{"name":"start","kind":"foreach","next":["work"],"join":"join","field":"Items"},{"name":"work","kind":"linear","next":["join"]},{"name":"join","kind":"join","next":["end"]},{"name":"end","kind":"end"}]}`)})
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func (r *Run) Progress(ctx context.Context) (p *Progress, ok bool, err error) {
 	if !r.indexed {
 		return nil, false, nil
 	}
-	entries, err := r.f.s.AttemptIndex(ctx, r.ID)
+	entries, err := r.f.s.Attempts().Index(ctx, r.ID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -64,7 +64,7 @@ func (t *Task) Load(ctx context.Context) (*Task, error) {
 		return t, nil
 	}
 	s := &Step{Flow: t.Flow, Run: t.Run, Name: t.Step, f: t.f}
-	a, err := t.f.s.Attempt(ctx, t.Run, t.Step, t.ID, t.Attempt)
+	a, err := t.f.s.Attempts().Get(ctx, t.Run, t.Step, t.ID, t.Attempt)
 	if errors.Is(err, datastore.ErrCorrupt) {
 		return s.damaged(t.ID, t.Attempt, err), nil
 	}

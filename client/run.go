@@ -79,7 +79,7 @@ func (r *Run) Duration() time.Duration {
 // name. (The stored records hold no graph; order them by their tasks'
 // start times for a run-order view.)
 func (r *Run) Steps(ctx context.Context) ([]*Step, error) {
-	names, err := r.f.s.Steps(ctx, r.ID)
+	names, err := r.f.s.Attempts().Steps(ctx, r.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (r *Run) Step(ctx context.Context, name string) (*Step, error) {
 	if err := checkName("step name", name); err != nil {
 		return nil, err
 	}
-	names, err := r.f.s.Steps(ctx, r.ID)
+	names, err := r.f.s.Attempts().Steps(ctx, r.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func (s *Step) Pathspec() string { return s.Flow + "/" + s.Run + "/" + s.Name }
 func (s *Step) Tasks(ctx context.Context) ([]*Task, error) {
 	// One listing finds every task's latest finished attempt; then each
 	// task is one read.
-	ids, latest, err := s.f.s.LatestAttempts(ctx, s.Run, s.Name)
+	ids, latest, err := s.f.s.Attempts().LatestOfStep(ctx, s.Run, s.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func (s *Step) Tasks(ctx context.Context) ([]*Task, error) {
 					tasks[i] = &Task{Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id, Status: StatusRunning, f: s.f}
 					continue
 				}
-				a, err := s.f.s.Attempt(ctx, s.Run, s.Name, id, latest[id])
+				a, err := s.f.s.Attempts().Get(ctx, s.Run, s.Name, id, latest[id])
 				if errors.Is(err, datastore.ErrCorrupt) {
 					// One damaged record does not hide the other tasks.
 					tasks[i] = s.damaged(id, latest[id], err)
@@ -186,12 +186,12 @@ func (s *Step) Task(ctx context.Context, id string) (*Task, error) {
 		// No finished attempt: the task exists only if it stored
 		// something, which one listing of its folder tells; its siblings
 		// are listed only to name them in the error.
-		ok, lerr := s.f.s.HasTask(ctx, s.Run, s.Name, id)
+		ok, lerr := s.f.s.Attempts().HasTask(ctx, s.Run, s.Name, id)
 		if lerr != nil {
 			return nil, lerr
 		}
 		if !ok {
-			ids, lerr := s.f.s.Tasks(ctx, s.Run, s.Name)
+			ids, lerr := s.f.s.Attempts().Tasks(ctx, s.Run, s.Name)
 			if lerr != nil {
 				return nil, lerr
 			}
@@ -210,7 +210,7 @@ func (s *Step) TaskAttempt(ctx context.Context, id string, attempt int) (*Task, 
 	if attempt < 0 {
 		return nil, notFound("attempt %d of task %s/%s is not valid: attempts count from 0", attempt, s.Pathspec(), id)
 	}
-	a, err := s.f.s.Attempt(ctx, s.Run, s.Name, id, attempt)
+	a, err := s.f.s.Attempts().Get(ctx, s.Run, s.Name, id, attempt)
 	if errors.Is(err, ErrNotFound) {
 		return nil, notFound("task %s/%s has no finished attempt %d", s.Pathspec(), id, attempt)
 	}
@@ -226,7 +226,7 @@ func (s *Step) TaskAttempt(ctx context.Context, id string, attempt int) (*Task, 
 // latest reads the latest finished attempt of a task, or returns a running
 // task when none finished.
 func (s *Step) latest(ctx context.Context, id string) (*Task, error) {
-	a, err := s.f.s.LatestAttempt(ctx, s.Run, s.Name, id)
+	a, err := s.f.s.Attempts().Latest(ctx, s.Run, s.Name, id)
 	if errors.Is(err, ErrNotFound) {
 		return &Task{Flow: s.Flow, Run: s.Run, Step: s.Name, ID: id, Status: StatusRunning, f: s.f}, nil
 	}

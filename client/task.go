@@ -86,7 +86,7 @@ func (t *Task) Artifact(ctx context.Context, name string) (*Artifact, error) {
 		return nil, notFound("task %s (attempt %d) has no artifact %q (its artifacts: %s)",
 			t.Pathspec(), t.Attempt, name, listOf(t.Artifacts()))
 	}
-	data, err := t.f.s.GetBlob(ctx, ref.Hash)
+	data, err := t.f.s.Blobs().Get(ctx, ref.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), blobErr(err))
 	}
@@ -150,7 +150,7 @@ func (t *Task) Summary(ctx context.Context, name string) (Summary, error) {
 			t.Pathspec(), t.Attempt, name, listOf(t.Artifacts()))
 	}
 	s := Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash}
-	rc, size, err := t.f.s.OpenBlob(ctx, ref.Hash)
+	rc, size, err := t.f.s.Blobs().Open(ctx, ref.Hash)
 	if err != nil {
 		return Summary{}, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), blobErr(err))
 	}
@@ -173,7 +173,7 @@ func (t *Task) Open(ctx context.Context, name string) (io.ReadCloser, int64, err
 		return nil, 0, notFound("task %s (attempt %d) has no artifact %q (its artifacts: %s)",
 			t.Pathspec(), t.Attempt, name, listOf(t.Artifacts()))
 	}
-	rc, size, err := t.f.s.OpenBlob(ctx, ref.Hash)
+	rc, size, err := t.f.s.Blobs().Open(ctx, ref.Hash)
 	if err != nil {
 		return nil, 0, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), blobErr(err))
 	}
@@ -190,7 +190,7 @@ func (t *Task) Card(ctx context.Context) (*card.Card, error) {
 	if t.card == "" {
 		return nil, notFound("task %s (attempt %d) has no card: its step added nothing to c.Card()", t.Pathspec(), t.Attempt)
 	}
-	data, err := t.f.s.GetBlob(ctx, t.card)
+	data, err := t.f.s.Blobs().Get(ctx, t.card)
 	if err != nil {
 		return nil, fmt.Errorf("card of %s: %w", t.Pathspec(), blobErr(err))
 	}
@@ -210,7 +210,7 @@ func (t *Task) Log(ctx context.Context, attempt int, stream string) (io.ReadClos
 	if attempt < 0 {
 		attempt = t.Attempt
 	}
-	rc, err := t.f.s.Log(ctx, t.Run, t.Step, t.ID, attempt, stream)
+	rc, err := t.f.s.Logs().Open(ctx, t.Run, t.Step, t.ID, attempt, stream)
 	if errors.Is(err, ErrNotFound) {
 		return nil, notFound("task %s has no %s log for attempt %d", t.Pathspec(), stream, attempt)
 	}

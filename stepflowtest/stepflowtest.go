@@ -164,13 +164,13 @@ func run[T any](t testing.TB, f *stepflow.Flow[T], opts []Option) *Result[T] {
 	}
 	store := datastore.NewStore(b, def.Name)
 	ctx := t.Context()
-	configs, err := freezeConfigs(ctx, def, store, s.configs)
+	configs, err := freezeConfigs(ctx, def, store.Blobs(), s.configs)
 	if err != nil {
 		t.Fatalf("stepflowtest: flow %s: %v", def.Name, err)
 	}
 	rec := datastore.Run{Flow: def.Name, ID: RunID, Start: time.Now().UTC(), Params: params,
 		Configs: configs, Tags: def.Tags, User: "stepflowtest", Runtime: "local"}
-	if err := store.PutRun(ctx, rec); err != nil {
+	if err := store.Runs().Put(ctx, rec); err != nil {
 		t.Fatalf("stepflowtest: %v", err)
 	}
 	ex := &executor{def: def, g: g, store: store}
@@ -240,7 +240,7 @@ func formatParams(def *flow.Flow, given map[string]any) (map[string]string, erro
 
 // freezeConfigs reads every config of the flow and stores its value as the
 // run command does: the artifact encoding of the decoded file, as a blob.
-func freezeConfigs(ctx context.Context, def *flow.Flow, store *datastore.Store, given map[string]string) (map[string]string, error) {
+func freezeConfigs(ctx context.Context, def *flow.Flow, blobs *datastore.Blobs, given map[string]string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, c := range def.Configs {
 		path, ok := given[c.Name]
@@ -258,7 +258,7 @@ func freezeConfigs(ctx context.Context, def *flow.Flow, store *datastore.Store, 
 		if err != nil {
 			return nil, fmt.Errorf("config %s: %w", c.Name, err)
 		}
-		if out[c.Name], err = store.PutBlob(ctx, data); err != nil {
+		if out[c.Name], err = blobs.Put(ctx, data); err != nil {
 			return nil, err
 		}
 	}
@@ -302,7 +302,7 @@ func (e *executor) Execute(ctx context.Context, j *runner.Job) (*datastore.Attem
 		return nil, err
 	}
 	if data := out.bytes(); len(data) > 0 {
-		if err := e.store.PutLog(context.WithoutCancel(ctx), j.Run, j.Step.Name, j.ID, j.Attempt, "stdout", bytes.NewReader(data)); err != nil {
+		if err := e.store.Logs().Put(context.WithoutCancel(ctx), j.Run, j.Step.Name, j.ID, j.Attempt, "stdout", bytes.NewReader(data)); err != nil {
 			return nil, err
 		}
 	}
@@ -383,12 +383,12 @@ func (f TaskFailure) String() string {
 func (r *Result[T]) load(ctx context.Context, store *datastore.Store) error {
 	r.states, r.ids, r.logs, r.cards = map[taskKey]*T{}, map[string][]string{}, map[taskKey]string{}, map[taskKey]*card.Card{}
 	for _, step := range r.g.Order {
-		ids, err := store.Tasks(ctx, RunID, step)
+		ids, err := store.Attempts().Tasks(ctx, RunID, step)
 		if err != nil {
 			return err
 		}
 		for _, id := range ids {
-			latest, err := store.LatestAttempt(ctx, RunID, step, id)
+			latest, err := store.Attempts().Latest(ctx, RunID, step, id)
 			if datastore.IsNotFound(err) {
 				continue // started, never finished: the run was stopped
 			}
@@ -398,13 +398,13 @@ func (r *Result[T]) load(ctx context.Context, store *datastore.Store) error {
 			for n := 0; n <= latest.Attempt; n++ {
 				a := latest
 				if n < latest.Attempt {
-					if a, err = store.Attempt(ctx, RunID, step, id, n); datastore.IsNotFound(err) {
+					if a, err = store.Attempts().Get(ctx, RunID, step, id, n); datastore.IsNotFound(err) {
 						continue
 					} else if err != nil {
 						return err
 					}
 				}
-				out, err := readLog(ctx, store, step, id, n)
+				out, err := readLog(ctx, store.Logs(), step, id, n)
 				if err != nil {
 					return err
 				}
@@ -413,14 +413,14 @@ func (r *Result[T]) load(ctx context.Context, store *datastore.Store) error {
 					continue
 				}
 				if n == latest.Attempt {
-					st, err := decode[T](ctx, store, r.def, &a)
+					st, err := decode[T](ctx, store.Blobs(), r.def, &a)
 					if err != nil {
 						return fmt.Errorf("task %s/%s: %w", step, id, err)
 					}
 					k := taskKey{step, id}
 					r.states[k], r.logs[k] = st, out
 					if a.Card != "" {
-						data, err := store.GetBlob(ctx, a.Card)
+						data, err := store.Blobs().Get(ctx, a.Card)
 						if err != nil {
 							return fmt.Errorf("task %s/%s: card: %w", step, id, err)
 						}
@@ -438,8 +438,8 @@ func (r *Result[T]) load(ctx context.Context, store *datastore.Store) error {
 	return nil
 }
 
-func readLog(ctx context.Context, store *datastore.Store, step, id string, attempt int) (string, error) {
-	rc, err := store.Log(ctx, RunID, step, id, attempt, "stdout")
+func readLog(ctx context.Context, logs *datastore.Logs, step, id string, attempt int) (string, error) {
+	rc, err := logs.Open(ctx, RunID, step, id, attempt, "stdout")
 	if datastore.IsNotFound(err) {
 		return "", nil
 	}
@@ -452,7 +452,7 @@ func readLog(ctx context.Context, store *datastore.Store, step, id string, attem
 }
 
 // decode loads an attempt's artifacts into a new *T, field by field.
-func decode[T any](ctx context.Context, store *datastore.Store, def *flow.Flow, a *datastore.Attempt) (*T, error) {
+func decode[T any](ctx context.Context, blobs *datastore.Blobs, def *flow.Flow, a *datastore.Attempt) (*T, error) {
 	st := new(T)
 	v := reflect.ValueOf(st).Elem()
 	for _, sf := range def.Fields() {
@@ -460,7 +460,7 @@ func decode[T any](ctx context.Context, store *datastore.Store, def *flow.Flow, 
 		if !ok {
 			continue
 		}
-		if err := task.DecodeField(ctx, store, ref, v.FieldByIndex(sf.Index)); err != nil {
+		if err := task.DecodeField(ctx, blobs, ref, v.FieldByIndex(sf.Index)); err != nil {
 			return nil, fmt.Errorf("artifact %s: %w", sf.Name, err)
 		}
 	}

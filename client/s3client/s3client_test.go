@@ -40,7 +40,7 @@ func TestOpen(t *testing.T) {
 	}
 	start := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	st := datastore.NewStore(b, "HelloFlow")
-	if err := st.PutRun(ctx, datastore.Run{ID: "sfn-abc", Start: start, Runtime: "step-functions"}); err != nil {
+	if err := st.Runs().Put(ctx, datastore.Run{ID: "sfn-abc", Start: start, Runtime: "step-functions"}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := s3client.Open(ctx, "s3://flows/team")

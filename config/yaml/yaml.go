@@ -27,9 +27,9 @@ func Parse(data []byte, v any) error {
 
 // MaxKeys is the most keys one YAML mapping of a config may hold. The
 // YAML decoder checks a mapping's keys for duplicates pair by pair, in
-// time quadratic in their number: 16,000 keys take 1.6 s, 65,000 over a
-// minute on the reference machine. 10,000 keys decode in about a second;
-// larger maps belong in a JSON config, which decodes in linear time.
+// time quadratic in their number, so a few tens of thousands of keys take
+// minutes; up to this many the cost stays in the order of a second.
+// Larger maps belong in a JSON config, which decodes in linear time.
 const MaxKeys = 10000
 
 // checkMappings parses data (in linear time) and refuses a mapping with

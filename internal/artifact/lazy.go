@@ -101,7 +101,7 @@ type Source struct {
 	// value type (lazy fields).
 	Load func(ptr reflect.Value) error
 	// Open streams the stored content and returns its size (file fields):
-	// datastore.Store.OpenFileBlob.
+	// datastore.Blobs.OpenFile.
 	Open func() (io.ReadCloser, int64, error)
 	// Size is the stored content's size in bytes (file fields).
 	Size int64

@@ -1,6 +1,12 @@
 // Package datastore stores Stepflow runs, task attempts, logs and
 // content-addressed artifact blobs on top of a narrow object Backend.
 //
+// A Store is one flow's part of a datastore. It holds its objects in
+// parts, one per concern, each with its contract: Runs (run records and
+// the run index), Attempts (attempt records, the attempt index, a run's
+// steps and tasks), Logs, Blobs and Leases (heartbeats and resume
+// claims). A caller names the part it uses: store.Blobs().Get(ctx, hash).
+//
 // The on-disk (and in-bucket) layout is described in docs/datastore.md.
 package datastore
 
@@ -12,13 +18,14 @@ import (
 	"strings"
 )
 
-// ErrNotFound is returned (wrapped) by a Backend and by Store when an object
-// does not exist. Test with errors.Is.
+// ErrNotFound is returned (wrapped) by a Backend, and by the parts of a
+// Store, when an object does not exist. Test with errors.Is.
 var ErrNotFound = errors.New("not found")
 
-// ErrCorrupt is returned (wrapped) by Store when a stored object fails
-// verification: a blob whose header, length or SHA-256 does not match, or a
-// record that is not valid JSON. Test with errors.Is.
+// ErrCorrupt is returned (wrapped) by the parts of a Store when a stored
+// object fails verification: a blob whose header, length or SHA-256 does
+// not match, or a record that fails its checksum or is not valid JSON.
+// Test with errors.Is.
 var ErrCorrupt = errors.New("corrupt object")
 
 // Backend stores immutable named objects. Names are slash-separated relative

@@ -77,8 +77,8 @@ func BenchmarkPlainWrite256MiB(b *testing.B) {
 	}
 }
 
-// BenchmarkSaveLoad256MiB is PutBlob followed by GetBlob of the payload into
-// a fresh store each iteration (so PutBlob really writes).
+// BenchmarkSaveLoad256MiB is Blobs.Put followed by Blobs.Get of the payload into
+// a fresh store each iteration (so Blobs.Put really writes).
 func BenchmarkSaveLoad256MiB(b *testing.B) {
 	benchSaveLoad(b, true, true)
 }
@@ -92,7 +92,7 @@ func benchSaveLoad(b *testing.B, save, load bool) {
 	benchBlob(b, payload(b), save, load)
 }
 
-// BenchmarkBlob64MiB is PutBlob (save) and GetBlob (load) of 64 MiB of
+// BenchmarkBlob64MiB is Blobs.Put (save) and Blobs.Get (load) of 64 MiB of
 // compressible data (text: CSV-like rows, which s2 stores in about 40%)
 // and of incompressible data (random: stored raw after a sample).
 //
@@ -109,15 +109,15 @@ func BenchmarkBlob64MiB(b *testing.B) {
 	}
 }
 
-// benchBlob is PutBlob (save) and GetBlob (load) of data, each save into
-// a fresh store (so PutBlob really writes).
+// benchBlob is Blobs.Put (save) and Blobs.Get (load) of data, each save into
+// a fresh store (so Blobs.Put really writes).
 func benchBlob(b *testing.B, data []byte, save, load bool) {
 	ctx := context.Background()
 	b.SetBytes(int64(len(data)))
 	s, _ := newStore(b)
 	hash, err := "", error(nil)
 	if !save {
-		if hash, err = s.PutBlob(ctx, data); err != nil {
+		if hash, err = s.Blobs().Put(ctx, data); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -127,12 +127,12 @@ func benchBlob(b *testing.B, data []byte, save, load bool) {
 			b.StopTimer()
 			s, _ = newStore(b)
 			b.StartTimer()
-			if hash, err = s.PutBlob(ctx, data); err != nil {
+			if hash, err = s.Blobs().Put(ctx, data); err != nil {
 				b.Fatal(err)
 			}
 		}
 		if load {
-			got, err := s.GetBlob(ctx, hash)
+			got, err := s.Blobs().Get(ctx, hash)
 			if err != nil || len(got) != len(data) {
 				b.Fatal(len(got), err)
 			}
@@ -168,27 +168,27 @@ func bigFile(b *testing.B) string {
 }
 
 // BenchmarkFile1GiB is what a File artifact costs a user: one step stores
-// a 1 GiB file (PutBlobFile), the next opens it as File.Open does
-// (OpenFileBlob: on a local datastore the blob's own file, not hashed
+// a 1 GiB file (Blobs.PutFile), the next opens it as File.Open does
+// (Blobs.OpenFile: on a local datastore the blob's own file, not hashed
 // again) and reads it to the end. BenchmarkCopy1GiB is the baseline, the
 // same with a plain copy of the file (io.Copy file to file: the kernel's
 // copy_file_range) read to the end. Both start from the source file in the
 // page cache (written just before) and write into the page cache of the
 // same filesystem; neither syncs. BenchmarkFilePut1GiB and
 // BenchmarkFileOpen1GiB split the first pair; BenchmarkFileVerified1GiB
-// reads with OpenBlob instead, verified against the SHA-256 as a read
+// reads with Blobs.Open instead, verified against the SHA-256 as a read
 // from S3 is. -benchmem shows memory stays flat.
 //
 //	go test -run XXX -bench 1GiB -benchtime 2x -benchmem ./internal/datastore/
-func BenchmarkFile1GiB(b *testing.B) { benchFile(b, true, (*datastore.Store).OpenFileBlob) }
+func BenchmarkFile1GiB(b *testing.B) { benchFile(b, true, (*datastore.Blobs).OpenFile) }
 
 func BenchmarkFilePut1GiB(b *testing.B) { benchFile(b, true, nil) }
 
-func BenchmarkFileOpen1GiB(b *testing.B) { benchFile(b, false, (*datastore.Store).OpenFileBlob) }
+func BenchmarkFileOpen1GiB(b *testing.B) { benchFile(b, false, (*datastore.Blobs).OpenFile) }
 
-func BenchmarkFileVerified1GiB(b *testing.B) { benchFile(b, true, (*datastore.Store).OpenBlob) }
+func BenchmarkFileVerified1GiB(b *testing.B) { benchFile(b, true, (*datastore.Blobs).Open) }
 
-type opener func(*datastore.Store, context.Context, string) (io.ReadCloser, int64, error)
+type opener func(*datastore.Blobs, context.Context, string) (io.ReadCloser, int64, error)
 
 func benchFile(b *testing.B, put bool, open opener) {
 	src := bigFile(b)
@@ -197,7 +197,7 @@ func benchFile(b *testing.B, put bool, open opener) {
 	s, _ := newStore(b)
 	h, _, err := "", int64(0), error(nil)
 	if !put {
-		if h, _, err = s.PutBlobFile(ctx, src); err != nil {
+		if h, _, err = s.Blobs().PutFile(ctx, src); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -207,12 +207,12 @@ func benchFile(b *testing.B, put bool, open opener) {
 			b.StopTimer()
 			s, _ = newStore(b)
 			b.StartTimer()
-			if h, _, err = s.PutBlobFile(ctx, src); err != nil {
+			if h, _, err = s.Blobs().PutFile(ctx, src); err != nil {
 				b.Fatal(err)
 			}
 		}
 		if open != nil {
-			rc, _, err := open(s, ctx, h)
+			rc, _, err := open(s.Blobs(), ctx, h)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -15,7 +15,7 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore"
 )
 
-// The blobs in testdata/blobs were stored by PutBlobParts and PutBlobFile
+// The blobs in testdata/blobs were stored by Blobs.PutParts and Blobs.PutFile
 // as Stepflow wrote them before it used github.com/klauspost/compress (with
 // its own S2 encoder, internal/s2, removed since): each file is a blob
 // object byte for byte, named NAME-HASH.sfb, where NAME is one of
@@ -67,9 +67,9 @@ func TestWriteCompatBlobs(t *testing.T) {
 			if err := os.WriteFile(p, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			hash, _, err = s.PutBlobFile(ctx, p)
+			hash, _, err = s.Blobs().PutFile(ctx, p)
 		} else {
-			hash, err = s.PutBlobParts(ctx, [][]byte{data[:len(data)/3], data[len(data)/3:]})
+			hash, err = s.Blobs().PutParts(ctx, [][]byte{data[:len(data)/3], data[len(data)/3:]})
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -82,8 +82,8 @@ func TestWriteCompatBlobs(t *testing.T) {
 	}
 }
 
-// TestReadCompatBlobs reads every blob of testdata/blobs with GetBlob,
-// OpenBlob and VerifyBlob and checks that each gives exactly the content
+// TestReadCompatBlobs reads every blob of testdata/blobs with Blobs.Get,
+// Blobs.Open and Blobs.Verify and checks that each gives exactly the content
 // it was written from.
 func TestReadCompatBlobs(t *testing.T) {
 	ctx := context.Background()
@@ -110,21 +110,21 @@ func TestReadCompatBlobs(t *testing.T) {
 		}
 		codecs[obj[4]]++
 		s := datastore.NewStore(memBackend{"F/blobs/" + hash[:2] + "/" + hash: obj}, "F")
-		got, err := s.GetBlob(ctx, hash)
+		got, err := s.Blobs().Get(ctx, hash)
 		if err != nil || !bytes.Equal(got, want[name]) {
-			t.Errorf("%s: GetBlob gave %d bytes (want %d), error %v", f, len(got), len(want[name]), err)
+			t.Errorf("%s: Blobs.Get gave %d bytes (want %d), error %v", f, len(got), len(want[name]), err)
 		}
-		rc, n, err := s.OpenBlob(ctx, hash)
+		rc, n, err := s.Blobs().Open(ctx, hash)
 		if err != nil {
-			t.Fatalf("%s: OpenBlob: %v", f, err)
+			t.Fatalf("%s: Blobs.Open: %v", f, err)
 		}
 		got, err = io.ReadAll(rc)
 		rc.Close()
 		if err != nil || n != int64(len(want[name])) || !bytes.Equal(got, want[name]) {
-			t.Errorf("%s: OpenBlob gave %d bytes (size %d, want %d), error %v", f, len(got), n, len(want[name]), err)
+			t.Errorf("%s: Blobs.Open gave %d bytes (size %d, want %d), error %v", f, len(got), n, len(want[name]), err)
 		}
-		if err := s.VerifyBlob(ctx, hash); err != nil {
-			t.Errorf("%s: VerifyBlob: %v", f, err)
+		if err := s.Blobs().Verify(ctx, hash); err != nil {
+			t.Errorf("%s: Blobs.Verify: %v", f, err)
 		}
 	}
 	if codecs[0] == 0 || codecs[1] == 0 {

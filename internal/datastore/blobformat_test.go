@@ -52,18 +52,18 @@ func TestReadBlobsOfEarlierBinaries(t *testing.T) {
 		hash := datastore.BlobHash(data)
 		m := memBackend{"F/blobs/" + hash[:2] + "/" + hash: oldBlob(t, data)}
 		s := datastore.NewStore(m, "F")
-		got, err := s.GetBlob(ctx, hash)
+		got, err := s.Blobs().Get(ctx, hash)
 		if err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("GetBlob of %d bytes: %v", len(data), err)
+			t.Fatalf("Blobs.Get of %d bytes: %v", len(data), err)
 		}
-		rc, n, err := s.OpenBlob(ctx, hash)
+		rc, n, err := s.Blobs().Open(ctx, hash)
 		if err != nil || n != int64(len(data)) {
-			t.Fatalf("OpenBlob: %d, %v", n, err)
+			t.Fatalf("Blobs.Open: %d, %v", n, err)
 		}
 		got, err = io.ReadAll(rc)
 		rc.Close()
 		if err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("OpenBlob of %d bytes: %v", len(data), err)
+			t.Fatalf("Blobs.Open of %d bytes: %v", len(data), err)
 		}
 	}
 }
@@ -73,7 +73,7 @@ func TestEarlierBinariesReadBlobs(t *testing.T) {
 	for _, data := range blobFormatData() {
 		m := memBackend{}
 		s := datastore.NewStore(m, "F")
-		hash, err := s.PutBlobParts(ctx, [][]byte{data[:len(data)/3], data[len(data)/3:]})
+		hash, err := s.Blobs().PutParts(ctx, [][]byte{data[:len(data)/3], data[len(data)/3:]})
 		if err != nil {
 			t.Fatal(err)
 		}

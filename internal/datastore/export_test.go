@@ -6,7 +6,7 @@ import (
 )
 
 // EncodeBlobS2 returns the stored form of data compressed with s2,
-// whatever its size, for tests of the read path: PutBlob stores a blob
+// whatever its size, for tests of the read path: Blobs.Put stores a blob
 // under compressMin raw.
 func EncodeBlobS2(data []byte) []byte {
 	var b bytes.Buffer

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 )
 
-// PutBlobFile stores the content of the file at path as a blob, streaming
+// PutFile stores the content of the file at path as a blob, streaming
 // it with memory independent of its size, and returns the blob's hash and
 // the file's size. The blob is raw (files worth storing whole are mostly
 // compressed already) and named by the SHA-256 tree of the file's bytes
@@ -23,7 +23,7 @@ import (
 // (S3) one pass hashes the file and a second uploads it, so an existing
 // blob is not uploaded again (on S3 the backend uploads in parts). A file that changes size or modification time while
 // it is stored is refused, and so is anything but a regular file.
-func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, error) {
+func (bl *Blobs) PutFile(ctx context.Context, path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, fmt.Errorf("put file: %w", err)
@@ -39,15 +39,15 @@ func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, er
 		return "", 0, fmt.Errorf("put file %s: not a regular file (mode %s): a File artifact holds the bytes of a regular file", path, before.Mode().Type())
 	}
 	size := before.Size()
-	if st, ok := s.b.(Stager); ok {
-		return s.putFileStaged(ctx, st, f, before)
+	if st, ok := bl.b.(Stager); ok {
+		return bl.putFileStaged(ctx, st, f, before)
 	}
 	hash, err := copyLeaves(ctx, nil, 0, f, before)
 	if err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", path, err)
 	}
-	key := s.blobKey(hash)
-	if ok, err := s.blobIntact(ctx, hash, size); err != nil {
+	key := bl.blobKey(hash)
+	if ok, err := bl.blobIntact(ctx, hash, size); err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", key, err)
 	} else if ok {
 		return hash, size, nil
@@ -60,19 +60,19 @@ func (s *Store) PutBlobFile(ctx context.Context, path string) (string, int64, er
 	// moved (as git and restic judge a file unchanged; hashing it a third
 	// time would cost a third of the store's time).
 	hdr := namedBlobHeader(codecRaw, namingTree, size)
-	if err := s.b.Save(ctx, key, io.MultiReader(bytes.NewReader(hdr), &unchangedReader{r: io.LimitReader(f, size), f: f, before: before})); err != nil {
+	if err := bl.b.Save(ctx, key, io.MultiReader(bytes.NewReader(hdr), &unchangedReader{r: io.LimitReader(f, size), f: f, before: before})); err != nil {
 		return "", 0, fmt.Errorf("put file %s as %s: %w", path, key, err)
 	}
 	return hash, size, nil
 }
 
 // putFileStaged stores f (whose stat is before) in one pass: see
-// PutBlobFile. The staged blob holds exactly the bytes hashed; a file that
+// PutFile. The staged blob holds exactly the bytes hashed; a file that
 // changes size or modification time while it is read is refused, since
 // what was stored may mix its old and new content.
-func (s *Store) putFileStaged(ctx context.Context, st Stager, f *os.File, before os.FileInfo) (string, int64, error) {
+func (bl *Blobs) putFileStaged(ctx context.Context, st Stager, f *os.File, before os.FileInfo) (string, int64, error) {
 	size := before.Size()
-	sw, err := st.Stage(ctx, s.flow+"/blobs")
+	sw, err := st.Stage(ctx, bl.flow+"/blobs")
 	if err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", f.Name(), err)
 	}
@@ -84,7 +84,7 @@ func (s *Store) putFileStaged(ctx context.Context, st Stager, f *os.File, before
 	if err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", f.Name(), err)
 	}
-	if err := s.commitStaged(ctx, sw, hash, size); err != nil {
+	if err := bl.commitStaged(ctx, sw, hash, size); err != nil {
 		return "", 0, fmt.Errorf("put file %s: %w", f.Name(), err)
 	}
 	return hash, size, nil
@@ -187,7 +187,7 @@ func copyLeaves(ctx context.Context, dst io.WriterAt, base int64, f *os.File, be
 // hashWorkers is how many goroutines hash the leaves of a file blob.
 func hashWorkers() int { return max(1, min(runtime.GOMAXPROCS(0), 4)) }
 
-// checkUnchanged fails if f's size or modification time is not before's.
+// checkUnchanged fails if f's size or modification time is not before'bl.
 func checkUnchanged(f *os.File, before os.FileInfo) error {
 	after, err := f.Stat()
 	if err != nil {
@@ -225,39 +225,39 @@ type FileOpener interface {
 	OpenFile(ctx context.Context, name string) (*os.File, error)
 }
 
-// OpenFileBlob opens the blob of a file artifact (stepflow.File) for
+// OpenFile opens the blob of a file artifact (stepflow.File) for
 // streaming and returns a reader of its bytes and their length. On a
 // FileOpener backend (the local filesystem) the reader is the blob's own
 // file, positioned after its header: the header's checksum and the stored
 // length are checked, but the bytes are not hashed again, because a local
 // blob reaches its content address only by a rename after the very bytes
-// written were hashed (PutBlobFile, PutBlobParts), so what could make it
+// written were hashed (PutFile, PutParts), so what could make it
 // wrong later is damage to the disk, a power loss with Sync off, or an
 // edit of the store, which `verify` finds; copying the reader to a file
 // uses the kernel's copy_file_range. Elsewhere (S3, whose bytes crossed a
-// network) it is OpenBlob: verified against the SHA-256 at the end.
-func (s *Store) OpenFileBlob(ctx context.Context, hash string) (io.ReadCloser, int64, error) {
-	fo, ok := s.b.(FileOpener)
+// network) it is Open: verified against the SHA-256 at the end.
+func (bl *Blobs) OpenFile(ctx context.Context, hash string) (io.ReadCloser, int64, error) {
+	fo, ok := bl.b.(FileOpener)
 	if !ok {
-		return s.OpenBlob(ctx, hash)
+		return bl.Open(ctx, hash)
 	}
 	if err := checkHash(hash); err != nil {
 		return nil, 0, fmt.Errorf("open blob: %w", err)
 	}
-	key := s.blobKey(hash)
+	key := bl.blobKey(hash)
 	f, err := fo.OpenFile(ctx, key)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open blob %s: %w", key, err)
 	}
-	hd, err := s.readBlobHeader(f, hash, key)
+	hd, err := bl.readBlobHeader(f, hash, key)
 	if err != nil {
 		f.Close()
 		return nil, 0, err
 	}
 	size := hd.size
-	if hd.codec != codecRaw { // not written by PutBlobFile: decode it the general way
+	if hd.codec != codecRaw { // not written by PutFile: decode it the general way
 		f.Close()
-		return s.OpenBlob(ctx, hash)
+		return bl.Open(ctx, hash)
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -266,7 +266,7 @@ func (s *Store) OpenFileBlob(ctx context.Context, hash string) (io.ReadCloser, i
 	}
 	if fi.Size()-blobHeaderSize != size {
 		f.Close()
-		s.noteDamaged(hash)
+		bl.noteDamaged(hash)
 		return nil, 0, fmt.Errorf("open blob %s: %w: stored length %d, header says %d", key, ErrCorrupt, fi.Size()-blobHeaderSize, size)
 	}
 	return f, size, nil

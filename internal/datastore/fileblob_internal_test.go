@@ -27,7 +27,7 @@ func (m *memAt) WriteAt(p []byte, off int64) (int, error) {
 }
 
 // TestCopyLeavesRefusesChange: a file that grew, shrank or was rewritten
-// after the stat PutBlobFile took is refused, not stored under a name of
+// after the stat Blobs.PutFile took is refused, not stored under a name of
 // bytes it may not hold; an unchanged one is copied whole at its offset.
 func TestCopyLeavesRefusesChange(t *testing.T) {
 	ctx := context.Background()

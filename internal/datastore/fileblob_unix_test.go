@@ -34,8 +34,8 @@ func TestPutBlobFileRegularOnly(t *testing.T) {
 		st   *datastore.Store
 		path string
 	}{{s, t.TempDir()}, {remote, t.TempDir()}, {s, fifo}} { // one writer: the fifo is tried once
-		if _, _, err := c.st.PutBlobFile(ctx, c.path); err == nil || !strings.Contains(err.Error(), "not a regular file") {
-			t.Errorf("PutBlobFile(%s) = %v, want a refusal: not a regular file", c.path, err)
+		if _, _, err := c.st.Blobs().PutFile(ctx, c.path); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("Blobs.PutFile(%s) = %v, want a refusal: not a regular file", c.path, err)
 		}
 	}
 }

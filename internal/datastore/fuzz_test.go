@@ -44,7 +44,7 @@ func (m memBackend) Dirs(context.Context, string, func(string) error) error     
 func (m memBackend) Remove(_ context.Context, name string) error                   { delete(m, name); return nil }
 
 // FuzzBlobRead stores arbitrary bytes as the object of a blob and reads it
-// with GetBlob, OpenBlob and VerifyBlob: each returns exactly the content
+// with Blobs.Get, Blobs.Open and Blobs.Verify: each returns exactly the content
 // whose SHA-256 names the blob, or an error wrapping ErrCorrupt; never
 // other data, never a panic. A record reader gets the same bytes as a
 // record and must report them as damaged unless their checksum holds.
@@ -54,10 +54,10 @@ func FuzzBlobRead(f *testing.F) {
 	hash := datastore.BlobHash(content)
 	m := memBackend{}
 	s := datastore.NewStore(m, "F")
-	if _, err := s.PutBlob(ctx, content); err != nil {
+	if _, err := s.Blobs().Put(ctx, content); err != nil {
 		f.Fatal(err)
 	}
-	// The same content compressed (PutBlob stores small blobs raw).
+	// The same content compressed (Blobs.Put stores small blobs raw).
 	m["F/blobs/"+hash[:2]+"/"+hash+".s2"] = datastore.EncodeBlobS2(content)
 	for _, b := range m {
 		f.Add(b)
@@ -71,27 +71,27 @@ func FuzzBlobRead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, stored []byte) {
 		m := memBackend{"F/blobs/" + hash[:2] + "/" + hash: stored}
 		s := datastore.NewStore(m, "F")
-		data, err := s.GetBlob(ctx, hash)
+		data, err := s.Blobs().Get(ctx, hash)
 		if err == nil && !bytes.Equal(data, content) {
-			t.Fatalf("GetBlob returned other data: %q", data)
+			t.Fatalf("Blobs.Get returned other data: %q", data)
 		}
 		if err != nil && !errors.Is(err, datastore.ErrCorrupt) {
-			t.Fatalf("GetBlob: %v, want ErrCorrupt", err)
+			t.Fatalf("Blobs.Get: %v, want ErrCorrupt", err)
 		}
-		rc, _, err := s.OpenBlob(ctx, hash)
+		rc, _, err := s.Blobs().Open(ctx, hash)
 		if err == nil {
 			h := sha256.New()
 			_, err = io.Copy(h, rc)
 			rc.Close()
 			if err == nil && hex.EncodeToString(h.Sum(nil)) != hash {
-				t.Fatal("OpenBlob read other data to io.EOF")
+				t.Fatal("Blobs.Open read other data to io.EOF")
 			}
 		}
 		if err != nil && !errors.Is(err, datastore.ErrCorrupt) {
-			t.Fatalf("OpenBlob: %v, want ErrCorrupt", err)
+			t.Fatalf("Blobs.Open: %v, want ErrCorrupt", err)
 		}
 		m["F/runs/r/run.json"] = stored
-		if _, _, err := s.Run(ctx, "r"); err != nil && !errors.Is(err, datastore.ErrCorrupt) {
+		if _, _, err := s.Runs().Get(ctx, "r"); err != nil && !errors.Is(err, datastore.ErrCorrupt) {
 			t.Fatalf("Run of arbitrary bytes: %v, want ErrCorrupt", err)
 		}
 	})

@@ -20,21 +20,21 @@ func TestAttemptIndex(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)
-	if err := s.PutRun(ctx, datastore.Run{ID: "r.1", Start: t0}); err != nil {
+	if err := s.Runs().Put(ctx, datastore.Run{ID: "r.1", Start: t0}); err != nil {
 		t.Fatal(err)
 	}
-	r, _, err := s.Run(ctx, "r.1")
+	r, _, err := s.Runs().Get(ctx, "r.1")
 	if err != nil || r.AttemptIndex != datastore.AttemptIndexVersion {
 		t.Fatalf("Run = %+v, %v: want AttemptIndex %d", r, err, datastore.AttemptIndexVersion)
 	}
 	put := func(a datastore.Attempt) {
 		t.Helper()
 		a.Run = "r.1"
-		if err := s.PutAttempt(ctx, a); err != nil {
+		if err := s.Attempts().Put(ctx, a); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.PutAttemptStarted(ctx, "r.1", "train", "10", 0, t0); err != nil {
+	if err := s.Attempts().PutStarted(ctx, "r.1", "train", "10", 0, t0); err != nil {
 		t.Fatal(err)
 	}
 	put(datastore.Attempt{Step: "train", Task: "10", Attempt: 0, Status: "failed", Start: t0, End: t0.Add(time.Second)})
@@ -42,7 +42,7 @@ func TestAttemptIndex(t *testing.T) {
 	put(datastore.Attempt{Step: "train", Task: "2", Attempt: 0, Status: "succeeded", Start: t0, End: t0})
 	put(datastore.Attempt{Step: "start", Task: "x.%2E", Attempt: 0, Status: "succeeded", Start: t0, End: t0,
 		ForeachWidth: 3, Origin: "old.run%/start/x.%2E"})
-	got, err := s.AttemptIndex(ctx, "r.1")
+	got, err := s.Attempts().Index(ctx, "r.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestAttemptIndex(t *testing.T) {
 		t.Errorf("AttemptIndex =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 	// The index is no step of the run.
-	steps, err := s.Steps(ctx, "r.1")
+	steps, err := s.Attempts().Steps(ctx, "r.1")
 	if err != nil || !reflect.DeepEqual(steps, []string{"start", "train"}) {
 		t.Errorf("Steps = %v, %v", steps, err)
 	}
@@ -78,7 +78,7 @@ func TestAttemptIndexLayouts(t *testing.T) {
 	ctx := context.Background()
 	s, root := newStore(t)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	if err := s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "train", Task: "1", Status: "succeeded", Start: t0, End: t0}); err != nil {
+	if err := s.Attempts().Put(ctx, datastore.Attempt{Run: "r", Step: "train", Task: "1", Status: "succeeded", Start: t0, End: t0}); err != nil {
 		t.Fatal(err)
 	}
 	entries, err := os.ReadDir(filepath.Join(root, "Flow", "runs", "r", "attempt-index"))
@@ -90,7 +90,7 @@ func TestAttemptIndexLayouts(t *testing.T) {
 	if err := s.Backend().Save(ctx, old, strings.NewReader("")); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.AttemptIndex(ctx, "r")
+	got, err := s.Attempts().Index(ctx, "r")
 	if err != nil {
 		t.Fatal(err)
 	}

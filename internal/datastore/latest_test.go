@@ -9,14 +9,14 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore"
 )
 
-// TestLatestAttemptUnfinished: LatestAttempt skips attempts without a
+// TestLatestAttemptUnfinished: Attempts.Latest skips attempts without a
 // record (started, not finished) and names that are not attempt numbers,
 // and says which task has none.
 func TestLatestAttemptUnfinished(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t)
 	for _, n := range []int{0, 9, 10} {
-		if err := s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "s", Task: "1", Attempt: n, Status: datastore.StatusFailed}); err != nil {
+		if err := s.Attempts().Put(ctx, datastore.Attempt{Run: "r", Step: "s", Task: "1", Attempt: n, Status: datastore.StatusFailed}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -32,19 +32,19 @@ func TestLatestAttemptUnfinished(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if a, err := s.LatestAttempt(ctx, "r", "s", "1"); err != nil || a.Attempt != 10 {
-		t.Errorf("LatestAttempt(s/1) = %d, %v; want 10", a.Attempt, err)
+	if a, err := s.Attempts().Latest(ctx, "r", "s", "1"); err != nil || a.Attempt != 10 {
+		t.Errorf("Attempts.Latest(s/1) = %d, %v; want 10", a.Attempt, err)
 	}
 	for _, task := range []string{"2", "3"} {
-		_, err := s.LatestAttempt(ctx, "r", "s", task)
+		_, err := s.Attempts().Latest(ctx, "r", "s", task)
 		if !errors.Is(err, datastore.ErrNotFound) {
-			t.Fatalf("LatestAttempt(s/%s) = %v, want ErrNotFound", task, err)
+			t.Fatalf("Attempts.Latest(s/%s) = %v, want ErrNotFound", task, err)
 		}
 		if want := "get latest attempt of Flow/runs/r/s/" + task + ": not found"; err.Error() != want {
-			t.Errorf("LatestAttempt(s/%s) error %q, want %q", task, err, want)
+			t.Errorf("Attempts.Latest(s/%s) error %q, want %q", task, err, want)
 		}
 	}
-	if _, ok, err := s.Succeeded(ctx, "r", "s", "2"); ok || err != nil {
+	if _, ok, err := s.Attempts().Succeeded(ctx, "r", "s", "2"); ok || err != nil {
 		t.Errorf("Succeeded(s/2) = %v, %v; want false, nil", ok, err)
 	}
 }

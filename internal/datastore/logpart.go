@@ -21,12 +21,12 @@ func logPartName(stream string, part int) string {
 	return fmt.Sprintf("%s%s%06d", stream, logPartInfix, part)
 }
 
-// PutLogPart stores part number part (from 1) of one output stream
+// PutPart stores part number part (from 1) of one output stream
 // ("stdout" or "stderr") of an attempt that is still running: the bytes
-// that followed part-1. Log joins the parts until the final log (PutLog)
+// that followed part-1. Open joins the parts until the final log (Put)
 // exists.
-func (s *Store) PutLogPart(ctx context.Context, run, step, task string, attempt int, stream string, part int, rd io.Reader) error {
-	dir, err := s.attemptDir(run, step, task, attempt)
+func (lg *Logs) PutPart(ctx context.Context, run, step, task string, attempt int, stream string, part int, rd io.Reader) error {
+	dir, err := lg.attemptDir(run, step, task, attempt)
 	if err != nil {
 		return fmt.Errorf("put log part: %w", err)
 	}
@@ -36,7 +36,7 @@ func (s *Store) PutLogPart(ctx context.Context, run, step, task string, attempt 
 	if part < 1 {
 		return fmt.Errorf("put log part: invalid part number %d: must be >= 1", part)
 	}
-	if err := s.b.Save(ctx, dir+logPartName(stream, part), rd); err != nil {
+	if err := lg.b.Save(ctx, dir+logPartName(stream, part), rd); err != nil {
 		return fmt.Errorf("put log part: %w", err)
 	}
 	return nil
@@ -59,9 +59,9 @@ func logPartNumber(file string) (int, bool) {
 // order: numerically (a seventh digit sorts after "999999"). A gap in the
 // numbers ends the list, so that the parts returned are always a prefix
 // of the output.
-func (s *Store) logParts(ctx context.Context, dir, stream string) ([]string, error) {
+func (lg *Logs) logParts(ctx context.Context, dir, stream string) ([]string, error) {
 	nums := map[int]string{}
-	err := s.b.List(ctx, dir+stream+logPartInfix, func(name string, _ int64) error {
+	err := lg.b.List(ctx, dir+stream+logPartInfix, func(name string, _ int64) error {
 		if n, ok := logPartNumber(strings.TrimPrefix(name, dir)); ok {
 			nums[n] = name
 		}

@@ -65,11 +65,11 @@ func TestReadKnownSize(t *testing.T) {
 		// A record longer than io.ReadAll's first 512 bytes.
 		a := datastore.Attempt{Run: "1", Step: "start", Task: "0", Status: datastore.StatusSucceeded, Start: now, End: now,
 			Env: map[string]string{"LONG": string(bytes.Repeat([]byte("x"), 2000))}}
-		if err := s.PutAttempt(ctx, a); err != nil {
+		if err := s.Attempts().Put(ctx, a); err != nil {
 			t.Fatal(err)
 		}
 		b.reads = 0
-		got, err := s.Attempt(ctx, "1", "start", "0", 0)
+		got, err := s.Attempts().Get(ctx, "1", "start", "0", 0)
 		if err != nil || got.Env["LONG"] != a.Env["LONG"] {
 			t.Fatalf("sized=%v: Attempt = %+v, %v", sized, got, err)
 		}
@@ -77,19 +77,19 @@ func TestReadKnownSize(t *testing.T) {
 			t.Errorf("reading a record of known size took %d reads, want 1", b.reads)
 		}
 		for _, data := range [][]byte{[]byte("HELLO, WORLD!"), bytes.Repeat([]byte("compressible "), 1000), nil} {
-			h, err := s.PutBlob(ctx, data)
+			h, err := s.Blobs().Put(ctx, data)
 			if err != nil {
 				t.Fatal(err)
 			}
 			b.reads = 0
-			if err := s.VerifyBlob(ctx, h); err != nil {
-				t.Fatalf("sized=%v: VerifyBlob(%d bytes): %v", sized, len(data), err)
+			if err := s.Blobs().Verify(ctx, h); err != nil {
+				t.Fatalf("sized=%v: Blobs.Verify(%d bytes): %v", sized, len(data), err)
 			}
 			if sized && b.reads != 1 {
 				t.Errorf("verifying a blob of %d bytes of known size took %d reads, want 1", len(data), b.reads)
 			}
-			if got, err := s.GetBlob(ctx, h); err != nil || !bytes.Equal(got, data) {
-				t.Fatalf("sized=%v: GetBlob(%d bytes) = %d bytes, %v", sized, len(data), len(got), err)
+			if got, err := s.Blobs().Get(ctx, h); err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("sized=%v: Blobs.Get(%d bytes) = %d bytes, %v", sized, len(data), len(got), err)
 			}
 		}
 	}
@@ -105,7 +105,7 @@ func TestVerifySmallBlobDamage(t *testing.T) {
 		"changed":  func(b []byte) []byte { b[len(b)-1] ^= 1; return b },
 	} {
 		s, dir := newStore(t)
-		h, err := s.PutBlob(ctx, []byte("HELLO, WORLD!"))
+		h, err := s.Blobs().Put(ctx, []byte("HELLO, WORLD!"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,8 +117,8 @@ func TestVerifySmallBlobDamage(t *testing.T) {
 		if err := os.WriteFile(p, damage(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.VerifyBlob(ctx, h); !errors.Is(err, datastore.ErrCorrupt) {
-			t.Errorf("%s: VerifyBlob = %v, want ErrCorrupt", name, err)
+		if err := s.Blobs().Verify(ctx, h); !errors.Is(err, datastore.ErrCorrupt) {
+			t.Errorf("%s: Blobs.Verify = %v, want ErrCorrupt", name, err)
 		}
 	}
 }
@@ -146,25 +146,25 @@ func TestPutSmallBlobInMemory(t *testing.T) {
 	b := &savingBackend{Backend: lb}
 	s := datastore.NewStore(b, "Flow")
 	small := []byte("HELLO, WORLD!")
-	h, err := s.PutBlobParts(ctx, [][]byte{small[:5], small[5:]})
+	h, err := s.Blobs().PutParts(ctx, [][]byte{small[:5], small[5:]})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(b.readers) != 1 {
-		t.Fatalf("PutBlobParts saved %d objects, want 1", len(b.readers))
+		t.Fatalf("Blobs.PutParts saved %d objects, want 1", len(b.readers))
 	}
 	if _, ok := b.readers[0].(*bytes.Reader); !ok {
 		t.Errorf("a small blob was saved from a %T, want a *bytes.Reader", b.readers[0])
 	}
-	if got, err := s.GetBlob(ctx, h); err != nil || !bytes.Equal(got, small) {
-		t.Fatalf("GetBlob = %q, %v", got, err)
+	if got, err := s.Blobs().Get(ctx, h); err != nil || !bytes.Equal(got, small) {
+		t.Fatalf("Blobs.Get = %q, %v", got, err)
 	}
 	large := make([]byte, 100<<10)
 	for i := range large {
 		large[i] = byte(i * 7919 >> 3) // not all zero; stored raw or not, it is streamed
 	}
 	b.readers = nil
-	if _, err := s.PutBlob(ctx, large); err != nil {
+	if _, err := s.Blobs().Put(ctx, large); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := b.readers[0].(*bytes.Reader); ok {

@@ -17,7 +17,7 @@ import (
 func TestRecordTooLarge(t *testing.T) {
 	ctx := context.Background()
 	s, dir := newStore(t)
-	if err := s.PutRun(ctx, datastore.Run{ID: "r"}); err != nil {
+	if err := s.Runs().Put(ctx, datastore.Run{ID: "r"}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.OpenFile(filepath.Join(dir, "Flow", "runs", "r", "run.json"), os.O_WRONLY, 0)
@@ -28,7 +28,7 @@ func TestRecordTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if _, _, err := s.Run(ctx, "r"); !errors.Is(err, datastore.ErrCorrupt) || !strings.Contains(err.Error(), "more than any record holds") {
+	if _, _, err := s.Runs().Get(ctx, "r"); !errors.Is(err, datastore.ErrCorrupt) || !strings.Contains(err.Error(), "more than any record holds") {
 		t.Errorf("Run of an 8 GiB run.json: %v, want ErrCorrupt", err)
 	}
 }

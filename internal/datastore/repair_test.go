@@ -19,7 +19,7 @@ func blobPath(dir, hash string) string {
 
 // TestPutBlobRepairs: a damaged blob (truncated, emptied, bit-flipped in a
 // small blob, flipped in a large one that a reader reported) is rewritten
-// by the next PutBlob of the same content instead of being trusted.
+// by the next Blobs.Put of the same content instead of being trusted.
 func TestPutBlobRepairs(t *testing.T) {
 	ctx := context.Background()
 	small := []byte(`{"model":"small","score":0.5}`)
@@ -35,7 +35,7 @@ func TestPutBlobRepairs(t *testing.T) {
 	for name, data := range map[string][]byte{"small": small, "large": large, "random": random} {
 		for dname, damage := range damages {
 			s, dir := newStore(t)
-			h, err := s.PutBlob(ctx, data)
+			h, err := s.Blobs().Put(ctx, data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,15 +47,15 @@ func TestPutBlobRepairs(t *testing.T) {
 			if err := os.WriteFile(p, damage(stored), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.GetBlob(ctx, h); !errors.Is(err, datastore.ErrCorrupt) {
-				t.Fatalf("%s/%s: GetBlob of the damaged blob = %v, want ErrCorrupt", name, dname, err)
+			if _, err := s.Blobs().Get(ctx, h); !errors.Is(err, datastore.ErrCorrupt) {
+				t.Fatalf("%s/%s: Blobs.Get of the damaged blob = %v, want ErrCorrupt", name, dname, err)
 			}
-			if _, err := s.PutBlob(ctx, data); err != nil {
+			if _, err := s.Blobs().Put(ctx, data); err != nil {
 				t.Fatal(err)
 			}
-			got, err := s.GetBlob(ctx, h)
+			got, err := s.Blobs().Get(ctx, h)
 			if err != nil || !bytes.Equal(got, data) {
-				t.Errorf("%s/%s: after PutBlob the blob is still damaged: %v", name, dname, err)
+				t.Errorf("%s/%s: after Blobs.Put the blob is still damaged: %v", name, dname, err)
 			}
 		}
 	}
@@ -69,7 +69,7 @@ func TestPutBlobRepairsWithoutReport(t *testing.T) {
 	data := make([]byte, 300<<10)
 	fillPayload(data, 1)
 	s, dir := newStore(t)
-	h, err := s.PutBlob(ctx, data)
+	h, err := s.Blobs().Put(ctx, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +79,10 @@ func TestPutBlobRepairsWithoutReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2 := datastore.NewStore(s.Backend(), "Flow")
-	if _, err := s2.PutBlob(ctx, data); err != nil {
+	if _, err := s2.Blobs().Put(ctx, data); err != nil {
 		t.Fatal(err)
 	}
-	if err := s2.VerifyBlob(ctx, h); err != nil {
+	if err := s2.Blobs().Verify(ctx, h); err != nil {
 		t.Errorf("truncated blob not rewritten: %v", err)
 	}
 }
@@ -94,7 +94,7 @@ func TestRecordChecksum(t *testing.T) {
 	ctx := context.Background()
 	s, dir := newStore(t)
 	a := datastore.Attempt{Run: "r", Step: "s", Task: "0", Status: "succeeded", ForeachWidth: 12, Start: time.Unix(1, 0).UTC()}
-	if err := s.PutAttempt(ctx, a); err != nil {
+	if err := s.Attempts().Put(ctx, a); err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join(dir, "Flow", "runs", "r", "s", "0", "0", "attempt.json")
@@ -105,7 +105,7 @@ func TestRecordChecksum(t *testing.T) {
 	if !bytes.Contains(good, []byte(`"sha256": "`)) {
 		t.Fatalf("record has no checksum:\n%s", good)
 	}
-	got, err := s.Attempt(ctx, "r", "s", "0", 0)
+	got, err := s.Attempts().Get(ctx, "r", "s", "0", 0)
 	if err != nil || got.ForeachWidth != 12 || got.Status != "succeeded" {
 		t.Fatalf("Attempt = %+v, %v", got, err)
 	}
@@ -121,7 +121,7 @@ func TestRecordChecksum(t *testing.T) {
 		if err := os.WriteFile(p, []byte(edit(string(good))), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.Attempt(ctx, "r", "s", "0", 0)
+		got, err := s.Attempts().Get(ctx, "r", "s", "0", 0)
 		if !errors.Is(err, datastore.ErrCorrupt) {
 			t.Errorf("%s: Attempt = %+v, %v; want ErrCorrupt", name, got, err)
 		}
@@ -129,22 +129,22 @@ func TestRecordChecksum(t *testing.T) {
 }
 
 // TestListRunsDamaged: one run whose record is damaged does not hide the
-// others; ListRuns names it and why, Runs leaves it out, Run of a healthy
-// run works.
+// others; Runs.ListWithDamage names it and why, Runs.List leaves it out,
+// Runs.Get of a healthy run works.
 func TestListRunsDamaged(t *testing.T) {
 	ctx := context.Background()
 	s, dir := newStore(t)
 	for i, id := range []string{"r1", "r2", "r3"} {
-		if err := s.PutRun(ctx, datastore.Run{ID: id, Start: time.Unix(int64(i), 0).UTC(), Runtime: "local"}); err != nil {
+		if err := s.Runs().Put(ctx, datastore.Run{ID: id, Start: time.Unix(int64(i), 0).UTC(), Runtime: "local"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "Flow", "runs", "r2", "run.json"), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runs, damaged, err := s.ListRuns(ctx)
+	runs, damaged, err := s.Runs().ListWithDamage(ctx)
 	if err != nil {
-		t.Fatalf("ListRuns: %v", err)
+		t.Fatalf("Runs.ListWithDamage: %v", err)
 	}
 	if len(runs) != 2 || runs[0].ID != "r3" || runs[1].ID != "r1" {
 		t.Errorf("runs = %+v, want r3, r1", runs)
@@ -153,10 +153,10 @@ func TestListRunsDamaged(t *testing.T) {
 		!strings.Contains(damaged[0].Err.Error(), "Flow/runs/r2/run.json") {
 		t.Errorf("damaged = %+v, want r2 naming its record", damaged)
 	}
-	if runs, err := s.Runs(ctx); err != nil || len(runs) != 2 {
+	if runs, err := s.Runs().List(ctx); err != nil || len(runs) != 2 {
 		t.Errorf("Runs = %d runs, %v", len(runs), err)
 	}
-	if _, _, err := s.Run(ctx, "r1"); err != nil {
+	if _, _, err := s.Runs().Get(ctx, "r1"); err != nil {
 		t.Errorf("Run(r1): %v", err)
 	}
 }
@@ -167,21 +167,21 @@ func TestListRunsDamaged(t *testing.T) {
 func TestClaimResume(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t)
-	if err := s.PutRun(ctx, datastore.Run{ID: "origin", Start: time.Now().UTC(), Runtime: "local"}); err != nil {
+	if err := s.Runs().Put(ctx, datastore.Run{ID: "origin", Start: time.Now().UTC(), Runtime: "local"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutRunEnd(ctx, "origin", datastore.RunEnd{Status: "failed", End: time.Now().UTC()}); err != nil {
+	if err := s.Runs().PutEnd(ctx, "origin", datastore.RunEnd{Status: "failed", End: time.Now().UTC()}); err != nil {
 		t.Fatal(err)
 	}
-	releaseB, err := s.ClaimResume(ctx, "origin", datastore.NewLease("b-run"))
+	releaseB, err := s.Leases().ClaimResume(ctx, "origin", datastore.NewLease("b-run"))
 	if err != nil {
 		t.Fatalf("first claim: %v", err)
 	}
-	if _, err := s.ClaimResume(ctx, "origin", datastore.NewLease("a-run")); !errors.Is(err, datastore.ErrBusy) || !strings.Contains(err.Error(), "b-run") {
+	if _, err := s.Leases().ClaimResume(ctx, "origin", datastore.NewLease("a-run")); !errors.Is(err, datastore.ErrBusy) || !strings.Contains(err.Error(), "b-run") {
 		t.Fatalf("second claim (sorting first): %v, want ErrBusy naming b-run", err)
 	}
 	releaseB()
-	releaseA, err := s.ClaimResume(ctx, "origin", datastore.NewLease("a-run"))
+	releaseA, err := s.Leases().ClaimResume(ctx, "origin", datastore.NewLease("a-run"))
 	if err != nil {
 		t.Fatalf("claim after release: %v", err)
 	}
@@ -189,10 +189,10 @@ func TestClaimResume(t *testing.T) {
 	// A holder that is gone (a stale beat on another host) holds nothing.
 	stale := datastore.NewLease("c-run")
 	stale.Host, stale.Beat = "elsewhere", time.Now().Add(-2*datastore.HeartbeatExpiry)
-	if _, err := s.ClaimResume(ctx, "origin", stale); err != nil {
+	if _, err := s.Leases().ClaimResume(ctx, "origin", stale); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ClaimResume(ctx, "origin", datastore.NewLease("d-run")); err != nil {
+	if _, err := s.Leases().ClaimResume(ctx, "origin", datastore.NewLease("d-run")); err != nil {
 		t.Errorf("claim beside a dead one: %v", err)
 	}
 }
@@ -205,28 +205,28 @@ func TestVerifyAcceptsLogParts(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t)
 	start := time.Now()
-	if err := s.PutRun(ctx, datastore.Run{Flow: "Flow", ID: "r", Start: start, Runtime: "local"}); err != nil {
+	if err := s.Runs().Put(ctx, datastore.Run{Flow: "Flow", ID: "r", Start: start, Runtime: "local"}); err != nil {
 		t.Fatal(err)
 	}
 	for i, text := range []string{"one\n", "two\n"} {
-		if err := s.PutLogPart(ctx, "r", "start", "0", 0, "stdout", i+1, strings.NewReader(text)); err != nil {
+		if err := s.Logs().PutPart(ctx, "r", "start", "0", 0, "stdout", i+1, strings.NewReader(text)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.PutLogPart(ctx, "r", "lost", "0", 0, "stderr", 1, strings.NewReader("x\n")); err != nil {
+	if err := s.Logs().PutPart(ctx, "r", "lost", "0", 0, "stderr", 1, strings.NewReader("x\n")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutLog(ctx, "r", "start", "0", 0, "stdout", strings.NewReader("one\ntwo\n")); err != nil {
+	if err := s.Logs().Put(ctx, "r", "start", "0", 0, "stdout", strings.NewReader("one\ntwo\n")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "start", Task: "0", Status: datastore.StatusSucceeded, Start: start, End: start}); err != nil {
+	if err := s.Attempts().Put(ctx, datastore.Attempt{Run: "r", Step: "start", Task: "0", Status: datastore.StatusSucceeded, Start: start, End: start}); err != nil {
 		t.Fatal(err)
 	}
 	v, err := s.VerifyRun(ctx, "r", nil)
 	if err != nil || len(v.Damage) != 0 {
 		t.Fatalf("VerifyRun of a running run with log parts = %v, %v; want no damage", v.Damage, err)
 	}
-	if err := s.PutRunEnd(ctx, "r", datastore.RunEnd{Status: datastore.StatusSucceeded, End: start}); err != nil {
+	if err := s.Runs().PutEnd(ctx, "r", datastore.RunEnd{Status: datastore.StatusSucceeded, End: start}); err != nil {
 		t.Fatal(err)
 	}
 	v, err = s.VerifyRun(ctx, "r", nil)

@@ -15,12 +15,12 @@ import (
 // an end record, has no heartbeat (a Step Functions run: its execution
 // says how it ended) or whose runtime is alive (ClaimResume refuses to
 // resume it anyway).
-func (s *Store) MarkResumed(ctx context.Context, origin, by string, now time.Time) error {
-	_, end, err := s.Run(ctx, origin)
+func (le *Leases) MarkResumed(ctx context.Context, origin, by string, now time.Time) error {
+	_, end, err := le.runs.Get(ctx, origin)
 	if err != nil || end != nil {
 		return err
 	}
-	hb, err := s.Heartbeat(ctx, origin)
+	hb, err := le.Heartbeat(ctx, origin)
 	if errors.Is(err, ErrNotFound) || err == nil && hb.Alive(now) {
 		return nil
 	}
@@ -29,7 +29,7 @@ func (s *Store) MarkResumed(ctx context.Context, origin, by string, now time.Tim
 	}
 	e := RunEnd{Status: StatusCrashed, End: hb.Beat.UTC(), ResumedBy: by,
 		Error: fmt.Sprintf("the runtime stopped without recording an end (%s); resumed by run %s", hb, by)}
-	if err := s.PutRunEnd(ctx, origin, e); err != nil {
+	if err := le.runs.PutEnd(ctx, origin, e); err != nil {
 		return fmt.Errorf("mark run %s resumed: %w", origin, err)
 	}
 	return nil

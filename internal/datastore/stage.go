@@ -7,7 +7,7 @@ import (
 
 // Stager is implemented by a Backend that can write an object before it
 // knows the object's name: the local filesystem writes a temporary file
-// and renames it. Store uses it to write a large content-addressed blob in
+// and renames it. Blobs uses it to write a large content-addressed blob in
 // the same pass that hashes it, instead of hashing first and writing in a
 // second pass. Backends without it (S3, where an object's key is fixed
 // when its upload starts) get the two passes.
@@ -21,7 +21,7 @@ type Stager interface {
 
 // Staged is an object being written under a temporary name. Write appends
 // to it; WriteAt writes at an offset, from several goroutines at once
-// (PutBlobFile appends a file blob's header with Write, then writes the
+// (Blobs.PutFile appends a file blob's header with Write, then writes the
 // file's leaves at their offsets side by side); a gap never written reads
 // as zeros. Nothing of it is visible to Load, Stat or List until Commit.
 type Staged interface {

@@ -32,29 +32,29 @@ func TestStepsAndHasTaskListOneLevel(t *testing.T) {
 	s0, _ := newStore(t)
 	cb := &listCounter{Backend: s0.Backend()}
 	s := datastore.NewStore(cb, "Flow")
-	if err := s.PutRun(ctx, datastore.Run{ID: "r"}); err != nil {
+	if err := s.Runs().Put(ctx, datastore.Run{ID: "r"}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 300 {
-		if err := s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "train", Task: fmt.Sprint(i), Status: datastore.StatusSucceeded}); err != nil {
+		if err := s.Attempts().Put(ctx, datastore.Attempt{Run: "r", Step: "train", Task: fmt.Sprint(i), Status: datastore.StatusSucceeded}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "start", Task: "0", Status: datastore.StatusSucceeded}); err != nil {
+	if err := s.Attempts().Put(ctx, datastore.Attempt{Run: "r", Step: "start", Task: "0", Status: datastore.StatusSucceeded}); err != nil {
 		t.Fatal(err)
 	}
-	release, err := s.ClaimResume(ctx, "r", datastore.NewLease("r2"))
+	release, err := s.Leases().ClaimResume(ctx, "r", datastore.NewLease("r2"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer release()
 	cb.listed = 0
-	steps, err := s.Steps(ctx, "r")
+	steps, err := s.Attempts().Steps(ctx, "r")
 	if err != nil || !slices.Equal(steps, []string{"start", "train"}) {
 		t.Fatalf("Steps = %q, %v; want start, train", steps, err)
 	}
 	for id, want := range map[string]bool{"0": true, "299": true, "300": false, "7-1": false} {
-		if ok, err := s.HasTask(ctx, "r", "train", id); err != nil || ok != want {
+		if ok, err := s.Attempts().HasTask(ctx, "r", "train", id); err != nil || ok != want {
 			t.Errorf("HasTask(train, %s) = %v, %v; want %v", id, ok, err, want)
 		}
 	}

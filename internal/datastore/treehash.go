@@ -14,10 +14,10 @@ import (
 //     sha256sum prints it: every artifact blob, and file blobs written
 //     before the tree.
 //   - namingTree: the SHA-256 tree of the bytes (TreeHash): file blobs
-//     (PutBlobFile). Its leaves can be hashed on every core at once, so a
+//     (Blobs.PutFile). Its leaves can be hashed on every core at once, so a
 //     large file is stored at the speed of its copy rather than of one
-//     core's SHA-256 (on this project's machine, 1.8 GB/s with SHA-NI,
-//     slower than the kernel copies a file in the page cache).
+//     core's SHA-256 (which, even with SHA-NI, is slower than the kernel
+//     copies a file in the page cache).
 const (
 	namingFlat = 0
 	namingTree = 1

@@ -63,9 +63,9 @@ for path in sys.argv[1:]:
 			t.Errorf("TreeHash of %d bytes = %s, python: %s", len(data), got, want[i])
 		}
 		for _, s := range []*datastore.Store{local, remote} {
-			h, size, err := s.PutBlobFile(ctx, p)
+			h, size, err := s.Blobs().PutFile(ctx, p)
 			if err != nil || h != want[i] || size != int64(len(data)) {
-				t.Errorf("PutBlobFile of %d bytes = %s, %d, %v; python: %s", len(data), h, size, err, want[i])
+				t.Errorf("Blobs.PutFile of %d bytes = %s, %d, %v; python: %s", len(data), h, size, err, want[i])
 			}
 		}
 	}
@@ -107,7 +107,7 @@ func TestTreeHashSplits(t *testing.T) {
 }
 
 // TestTreeBlobVerified: a file blob (named by the tree) is verified by
-// every reader that hashes (OpenBlob, GetBlob, VerifyBlob); one flipped
+// every reader that hashes (Blobs.Open, Blobs.Get, Blobs.Verify); one flipped
 // byte is ErrCorrupt for each. A file blob of earlier binaries (raw,
 // named by the flat SHA-256) still reads and verifies, and a header of a
 // naming this binary does not know is ErrCorrupt.
@@ -115,15 +115,15 @@ func TestTreeBlobVerified(t *testing.T) {
 	ctx := context.Background()
 	s, dir := newStore(t)
 	path, data := inputFile(t, dir, "in", 2*datastore.TreeLeaf+7, 1)
-	h, _, err := s.PutBlobFile(ctx, path)
+	h, _, err := s.Blobs().PutFile(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.GetBlob(ctx, h); err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("GetBlob = %d bytes, %v", len(got), err)
+	if got, err := s.Blobs().Get(ctx, h); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Blobs.Get = %d bytes, %v", len(got), err)
 	}
-	if err := s.VerifyBlob(ctx, h); err != nil {
-		t.Fatalf("VerifyBlob: %v", err)
+	if err := s.Blobs().Verify(ctx, h); err != nil {
+		t.Fatalf("Blobs.Verify: %v", err)
 	}
 	blob := filepath.Join(dir, "Flow", "blobs", h[:2], h)
 	stored, _ := os.ReadFile(blob)
@@ -133,16 +133,16 @@ func TestTreeBlobVerified(t *testing.T) {
 	bad := bytes.Clone(stored)
 	bad[len(bad)-3] ^= 1
 	os.WriteFile(blob, bad, 0o644)
-	if _, err := s.GetBlob(ctx, h); !errors.Is(err, datastore.ErrCorrupt) {
-		t.Errorf("GetBlob of a flipped byte: %v, want ErrCorrupt", err)
+	if _, err := s.Blobs().Get(ctx, h); !errors.Is(err, datastore.ErrCorrupt) {
+		t.Errorf("Blobs.Get of a flipped byte: %v, want ErrCorrupt", err)
 	}
-	if err := s.VerifyBlob(ctx, h); !errors.Is(err, datastore.ErrCorrupt) {
-		t.Errorf("VerifyBlob of a flipped byte: %v, want ErrCorrupt", err)
+	if err := s.Blobs().Verify(ctx, h); !errors.Is(err, datastore.ErrCorrupt) {
+		t.Errorf("Blobs.Verify of a flipped byte: %v, want ErrCorrupt", err)
 	}
-	if rc, _, err := s.OpenBlob(ctx, h); err != nil {
+	if rc, _, err := s.Blobs().Open(ctx, h); err != nil {
 		t.Fatal(err)
 	} else if _, err := io.ReadAll(rc); !errors.Is(err, datastore.ErrCorrupt) {
-		t.Errorf("OpenBlob of a flipped byte: %v, want ErrCorrupt", err)
+		t.Errorf("Blobs.Open of a flipped byte: %v, want ErrCorrupt", err)
 	}
 
 	// An unknown naming, with a valid header checksum.
@@ -150,8 +150,8 @@ func TestTreeBlobVerified(t *testing.T) {
 	unknown[5] = 7
 	binary.LittleEndian.PutUint32(unknown[16:], crc32.Checksum(unknown[:16], crc32.MakeTable(crc32.Castagnoli)))
 	os.WriteFile(blob, unknown, 0o644)
-	if _, err := s.GetBlob(ctx, h); !errors.Is(err, datastore.ErrCorrupt) || !strings.Contains(err.Error(), "unknown naming 7") {
-		t.Errorf("GetBlob of naming 7: %v, want ErrCorrupt naming it", err)
+	if _, err := s.Blobs().Get(ctx, h); !errors.Is(err, datastore.ErrCorrupt) || !strings.Contains(err.Error(), "unknown naming 7") {
+		t.Errorf("Blobs.Get of naming 7: %v, want ErrCorrupt naming it", err)
 	}
 
 	// A file blob as earlier binaries wrote it: raw, named by SHA-256.
@@ -165,16 +165,16 @@ func TestTreeBlobVerified(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, st := range []*datastore.Store{s, datastore.NewStore(onlyBackend{s.Backend()}, "Flow")} {
-		rc, size, err := st.OpenFileBlob(ctx, oh)
+		rc, size, err := st.Blobs().OpenFile(ctx, oh)
 		if err != nil || size != int64(len(data)) {
-			t.Fatalf("OpenFileBlob of a SHA-256 file blob: %d, %v", size, err)
+			t.Fatalf("Blobs.OpenFile of a SHA-256 file blob: %d, %v", size, err)
 		}
 		if got, err := io.ReadAll(rc); err != nil || !bytes.Equal(got, data) {
 			t.Errorf("SHA-256 file blob reads %d bytes, %v", len(got), err)
 		}
 		rc.Close()
 	}
-	if err := s.VerifyBlob(ctx, oh); err != nil {
-		t.Errorf("VerifyBlob of a SHA-256 file blob: %v", err)
+	if err := s.Blobs().Verify(ctx, oh); err != nil {
+		t.Errorf("Blobs.Verify of a SHA-256 file blob: %v", err)
 	}
 }

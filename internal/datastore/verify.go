@@ -97,7 +97,7 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 		}
 		return false
 	}
-	if d, err := s.checkIndexed(ctx, run); err != nil {
+	if d, err := s.runs.checkIndexed(ctx, run); err != nil {
 		return v, err
 	} else if d != nil {
 		v.Damage = append(v.Damage, *d)
@@ -190,7 +190,7 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 	}
 	v.Damage = append(v.Damage, logGaps(files)...)
 	if runOK && end == nil && !slices.ContainsFunc(v.Damage, func(d Damage) bool { return strings.HasSuffix(d.Key, "/end.json") }) {
-		if hb, err := s.Heartbeat(ctx, run); err == nil && !hb.Alive(time.Now()) {
+		if hb, err := s.leases.Heartbeat(ctx, run); err == nil && !hb.Alive(time.Now()) {
 			v.Damage = append(v.Damage, Damage{Key: dir + "end.json", Kind: Crashed,
 				Err: fmt.Errorf("no end record and the runtime is gone (%s); resume the run", hb)})
 		}
@@ -206,7 +206,7 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 		var d *Damage
 		if err := checkHash(h); err != nil {
 			d = &Damage{Key: h, Kind: DamagedBlob, Err: fmt.Errorf("%s: %w", blobs[h], err)}
-		} else if err := s.VerifyBlob(ctx, h); errors.Is(err, ErrNotFound) {
+		} else if err := s.blobs.Verify(ctx, h); errors.Is(err, ErrNotFound) {
 			d = &Damage{Key: s.blobKey(h), Kind: MissingBlob, Hash: h, Err: fmt.Errorf("%s: %w", blobs[h], err)}
 		} else if errors.Is(err, ErrCorrupt) {
 			d = &Damage{Key: s.blobKey(h), Kind: DamagedBlob, Hash: h, Err: fmt.Errorf("%s: %w", blobs[h], err)}
@@ -229,7 +229,7 @@ func (s *Store) Repair(ctx context.Context, d Damage) error {
 		return fmt.Errorf("repair %s: a %s cannot be repaired", d.Key, d.Kind)
 	}
 	if d.Kind == DamagedBlob && d.Hash != "" {
-		return s.RemoveBlob(ctx, d.Hash)
+		return s.blobs.Remove(ctx, d.Hash)
 	}
 	if d.Kind == MissingAttemptEntry {
 		rest, ok := strings.CutPrefix(d.Key, s.flow+"/runs/")

@@ -40,7 +40,7 @@ func (s *Store) missingEntry(dir string, a Attempt) Damage {
 
 // logGaps reports, for each attempt folder (adir, ending in "/") with log
 // parts and no final log of a stream, the first missing part when the
-// parts are not numbered 1, 2, ... without a gap: Store.Log reads the
+// parts are not numbered 1, 2, ... without a gap: Logs.Open reads the
 // parts up to the gap, so the output after it is lost.
 func logGaps(files map[string][]string) []Damage {
 	var out []Damage

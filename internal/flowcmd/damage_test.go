@@ -29,7 +29,7 @@ import (
 // truncates and deletes every blob (artifacts, cards, the config) and every
 // record of the foreach run, its heartbeat, and deletes its index entry.
 // For each:
-//   - every reader (GetBlob, OpenBlob, the record readers) reports the
+//   - every reader (Blobs.Get, Blobs.Open, the record readers) reports the
 //     damage and never returns other data than what was written;
 //   - 'verify' names the damaged object and exits 1;
 //   - no view reports it as health: 'stepflow show' and 'stepflow runs',
@@ -95,7 +95,7 @@ func TestDamageDetected(t *testing.T) {
 	}
 	runOf := map[string]string{}
 	for _, flowName := range []string{"ForeachFlow", "ParamsFlow"} {
-		runs, err := datastore.NewStore(b, flowName).Runs(ctx)
+		runs, err := datastore.NewStore(b, flowName).Runs().List(ctx)
 		if err != nil || len(runs) != 1 {
 			t.Fatalf("%s: runs %v, %v", flowName, runs, err)
 		}
@@ -209,17 +209,17 @@ type blobOwner struct{ step, task, what string }
 func blobOwners(t *testing.T, ctx context.Context, s *datastore.Store, run string) map[string]blobOwner {
 	t.Helper()
 	out := map[string]blobOwner{}
-	steps, err := s.Steps(ctx, run)
+	steps, err := s.Attempts().Steps(ctx, run)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, step := range steps {
-		tasks, err := s.Tasks(ctx, run, step)
+		tasks, err := s.Attempts().Tasks(ctx, run, step)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, task := range tasks {
-			a, err := s.LatestAttempt(ctx, run, step, task)
+			a, err := s.Attempts().Latest(ctx, run, step, task)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -447,26 +447,26 @@ func readerDetects(t *testing.T, ctx context.Context, s *datastore.Store, key st
 	switch {
 	case parts[1] == "blobs":
 		hash := parts[3]
-		data, err := s.GetBlob(ctx, hash)
+		data, err := s.Blobs().Get(ctx, hash)
 		if err == nil {
-			t.Errorf("%s: GetBlob returned %d bytes of a damaged blob", label, len(data))
+			t.Errorf("%s: Blobs.Get returned %d bytes of a damaged blob", label, len(data))
 			return false
 		}
-		if verr := s.VerifyBlob(ctx, hash); !damaged(verr) {
-			t.Errorf("%s: OpenBlob read to the end: %v", label, verr)
+		if verr := s.Blobs().Verify(ctx, hash); !damaged(verr) {
+			t.Errorf("%s: Blobs.Open read to the end: %v", label, verr)
 			return false
 		}
 		return damaged(err)
 	case parts[len(parts)-1] == "attempt.json":
 		run, step, task := parts[2], parts[3], parts[4]
-		a, err := s.Attempt(ctx, run, step, task, 0)
+		a, err := s.Attempts().Get(ctx, run, step, task, 0)
 		if err == nil {
 			t.Errorf("%s: Attempt returned %+v", label, a)
 			return false
 		}
 		return damaged(err)
 	case parts[len(parts)-1] == "run.json" || parts[len(parts)-1] == "end.json":
-		r, end, err := s.Run(ctx, parts[2])
+		r, end, err := s.Runs().Get(ctx, parts[2])
 		if err == nil && !(parts[len(parts)-1] == "end.json" && end == nil) {
 			t.Errorf("%s: Run returned %+v %+v", label, r, end)
 			return false
@@ -474,12 +474,12 @@ func readerDetects(t *testing.T, ctx context.Context, s *datastore.Store, key st
 		// A deleted end record reads as a run without an end: the
 		// heartbeat then tells that its runtime is gone (crashed).
 		if err == nil {
-			hb, herr := s.Heartbeat(ctx, parts[2])
+			hb, herr := s.Leases().Heartbeat(ctx, parts[2])
 			return herr == nil && !hb.Alive(hbNow())
 		}
 		return damaged(err)
 	case parts[len(parts)-1] == "heartbeat.json":
-		hb, err := s.Heartbeat(ctx, parts[2])
+		hb, err := s.Leases().Heartbeat(ctx, parts[2])
 		if err == nil {
 			t.Errorf("%s: Heartbeat returned %+v", label, hb)
 			return false
@@ -487,7 +487,7 @@ func readerDetects(t *testing.T, ctx context.Context, s *datastore.Store, key st
 		return damaged(err)
 	case parts[len(parts)-2] == "attempt-index":
 		// The run's view misses the attempt; its record is whole.
-		es, err := s.AttemptIndex(ctx, parts[2])
+		es, err := s.Attempts().Index(ctx, parts[2])
 		if err != nil {
 			t.Errorf("%s: AttemptIndex: %v", label, err)
 			return false
@@ -497,7 +497,7 @@ func readerDetects(t *testing.T, ctx context.Context, s *datastore.Store, key st
 		})
 	case strings.Contains(parts[len(parts)-1], ".part-"):
 		// Log reads the parts up to the gap: never bytes that followed it.
-		rc, err := s.Log(ctx, parts[2], parts[3], parts[4], 0, "stdout")
+		rc, err := s.Logs().Open(ctx, parts[2], parts[3], parts[4], 0, "stdout")
 		if err != nil {
 			return damaged(err)
 		}
@@ -507,12 +507,12 @@ func readerDetects(t *testing.T, ctx context.Context, s *datastore.Store, key st
 	case parts[1] == "index":
 		// The run's index entry: the listing misses the run; the run
 		// folders (what verify lists) do not.
-		runs, err := s.Runs(ctx)
+		runs, err := s.Runs().List(ctx)
 		if err != nil || slices.ContainsFunc(runs, func(r datastore.Run) bool { return r.ID == parts[2] }) {
 			t.Errorf("%s: Runs = %v, %v", label, runs, err)
 			return false
 		}
-		dirs, err := s.RunDirs(ctx)
+		dirs, err := s.Runs().StoredIDs(ctx)
 		return err == nil && slices.Contains(dirs, parts[2])
 	}
 	t.Errorf("%s: no reader for %s", label, key)
@@ -547,11 +547,11 @@ func TestVerifyRepairThenResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := datastore.NewStore(b, "ForeachFlow")
-	runs, err := s.Runs(ctx)
+	runs, err := s.Runs().List(ctx)
 	if err != nil || len(runs) != 1 {
 		t.Fatal(runs, err)
 	}
-	a, err := s.LatestAttempt(ctx, runs[0].ID, "measure", "1")
+	a, err := s.Attempts().Latest(ctx, runs[0].ID, "measure", "1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -577,7 +577,7 @@ func TestVerifyRepairThenResume(t *testing.T) {
 	if code, out := cli("verify"); code != 0 {
 		t.Fatalf("verify after resume: exit %d\n%s", code, out)
 	}
-	if got, err := s.GetBlob(ctx, hash); err != nil || !strings.Contains(string(got), "BETA") {
+	if got, err := s.Blobs().Get(ctx, hash); err != nil || !strings.Contains(string(got), "BETA") {
 		t.Errorf("recomputed blob = %q, %v", got, err)
 	}
 }

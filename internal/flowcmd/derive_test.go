@@ -34,23 +34,23 @@ func TestDerivedInputs(t *testing.T) {
 				t.Fatalf("flows in the datastore: %q %v", flows, err)
 			}
 			st := datastore.NewStore(b, flows[0])
-			runs, err := st.Runs(ctx)
+			runs, err := st.Runs().List(ctx)
 			if err != nil || len(runs) != 1 {
 				t.Fatalf("runs: %v %v", runs, err)
 			}
 			run := runs[0].ID
-			steps, err := st.Steps(ctx, run)
+			steps, err := st.Attempts().Steps(ctx, run)
 			if err != nil {
 				t.Fatal(err)
 			}
 			checked := 0
 			for _, step := range steps {
-				tasks, err := st.Tasks(ctx, run, step)
+				tasks, err := st.Attempts().Tasks(ctx, run, step)
 				if err != nil {
 					t.Fatal(err)
 				}
 				for _, task := range tasks {
-					first, err := st.Attempt(ctx, run, step, task, 0)
+					first, err := st.Attempts().Get(ctx, run, step, task, 0)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -60,7 +60,7 @@ func TestDerivedInputs(t *testing.T) {
 							t.Fatalf("step %s/%s: %v\n%s", step, task, err, out)
 						}
 					}
-					again, err := st.Attempt(ctx, run, step, task, 90)
+					again, err := st.Attempts().Get(ctx, run, step, task, 90)
 					if err != nil {
 						t.Fatalf("step %s/%s wrote no record: %v", step, task, err)
 					}

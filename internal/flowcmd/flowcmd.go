@@ -164,8 +164,8 @@ func Main(def *flow.Flow) {
 
 // commandsFor returns the commands of the flow binary of f that the
 // command line args may run: the task contract's step command alone when
-// it is args' command (every task process runs it, and building every
-// other command and its help cost it about 25 µs), else all of them.
+// it is args' command (every task process runs it, and would otherwise
+// build every other command and its help for nothing), else all of them.
 func commandsFor(f *Flow, args []string) []*command.Command {
 	if len(args) > 0 && args[0] == "step" {
 		return []*command.Command{cmdStep(f)}
@@ -201,8 +201,8 @@ func bookkeeper(ctx context.Context, getenv func(string) string) (task.Bookkeepe
 // growStack grows the calling goroutine's stack, while it is shallow, to
 // hold a 16 KiB frame: a command then runs without its stack being copied
 // again and again as its calls get deeper, each copy walking every frame
-// (perf of 200 no-op task processes: stack copies went from 6.3% of their
-// CPU to 3.6%, this call included).
+// (a profile of no-op task processes showed these copies as a visible
+// share of their CPU; one early growth costs less).
 //
 //go:noinline
 func growStack() byte {

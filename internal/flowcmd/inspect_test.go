@@ -41,20 +41,20 @@ func seedInspect(t *testing.T, root string) {
 		for name, v := range arts {
 			data, enc, err := artifact.Encode(reflect.ValueOf(v))
 			must(err)
-			h, err := s.PutBlob(ctx, data)
+			h, err := s.Blobs().Put(ctx, data)
 			must(err)
 			a.Artifacts[name] = datastore.ArtifactRef{Hash: h, Encoding: enc, Size: int64(len(data)), Type: reflect.TypeOf(v).String()}
 		}
-		must(s.PutLog(ctx, run, step, "0", attempt, "stdout", strings.NewReader(stdout)))
-		must(s.PutLog(ctx, run, step, "0", attempt, "stderr", strings.NewReader(stderr)))
-		must(s.PutAttempt(ctx, a))
+		must(s.Logs().Put(ctx, run, step, "0", attempt, "stdout", strings.NewReader(stdout)))
+		must(s.Logs().Put(ctx, run, step, "0", attempt, "stderr", strings.NewReader(stderr)))
+		must(s.Attempts().Put(ctx, a))
 	}
-	must(s.PutRun(ctx, datastore.Run{ID: "r1", Start: t0, Runtime: "local"}))
+	must(s.Runs().Put(ctx, datastore.Run{ID: "r1", Start: t0, Runtime: "local"}))
 	put("r1", "start", 0, "succeeded", map[string]any{"Shards": []string{"eu", "us"}}, "hello\n", "")
 	put("r1", "train", 0, "failed", nil, "try 0\n", "boom\n")
 	put("r1", "train", 1, "succeeded", map[string]any{"Score": 0.5, "Shards": []string{"eu", "us"}}, "try 1\n", "warn 1\n")
-	must(s.PutRunEnd(ctx, "r1", datastore.RunEnd{Status: "succeeded", End: t0.Add(90 * time.Second)}))
-	must(s.PutRun(ctx, datastore.Run{ID: "r2", Start: t0.Add(time.Hour), Runtime: "local"}))
+	must(s.Runs().PutEnd(ctx, "r1", datastore.RunEnd{Status: "succeeded", End: t0.Add(90 * time.Second)}))
+	must(s.Runs().Put(ctx, datastore.Run{ID: "r2", Start: t0.Add(time.Hour), Runtime: "local"}))
 	put("r2", "start", 0, "succeeded", map[string]any{"Shards": []string{"x"}}, "", "")
 }
 
@@ -159,7 +159,7 @@ func TestDamagedRunDoesNotHideOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := datastore.NewStore(b, "HelloFlow")
-	if err := s.PutRun(context.Background(), datastore.Run{ID: "r3", Start: time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC), Runtime: "local"}); err != nil {
+	if err := s.Runs().Put(context.Background(), datastore.Run{ID: "r3", Start: time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC), Runtime: "local"}); err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join(root, "HelloFlow", "runs", "r3", "run.json")

@@ -68,7 +68,7 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 				return err
 			}
 			if origin == "" {
-				runs, err := store.Runs(ctx)
+				runs, err := store.Runs().List(ctx)
 				if err != nil {
 					return err
 				}
@@ -77,7 +77,7 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 				}
 				origin = runs[0].ID
 			}
-			orun, _, err := store.Run(ctx, origin)
+			orun, _, err := store.Runs().Get(ctx, origin)
 			if err != nil {
 				if datastore.IsNotFound(err) {
 					return usage.Errorf("resume: run %s of flow %s does not exist; list runs with '%s runs'", origin, f.Def.Name, env.Invocation())
@@ -88,22 +88,22 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 			if err != nil {
 				return err
 			}
-			chain, err := originChain(ctx, store, orun)
+			chain, err := originChain(ctx, store.Runs(), orun)
 			if err != nil {
 				return err
 			}
-			frozen, err := resumeConfigs(ctx, f.Def, store, orun, configs)
+			frozen, err := resumeConfigs(ctx, f.Def, store.Blobs(), orun, configs)
 			if err != nil {
 				return err
 			}
 			id := newRunID()
-			release, err := store.ClaimResume(ctx, origin, datastore.NewLease(id))
+			release, err := store.Leases().ClaimResume(ctx, origin, datastore.NewLease(id))
 			if err != nil {
 				return fmt.Errorf("resume: %w", err)
 			}
 			defer release()
 			// A crashed origin no longer reads as one to resume.
-			if err := store.MarkResumed(ctx, origin, id, time.Now()); err != nil {
+			if err := store.Leases().MarkResumed(ctx, origin, id, time.Now()); err != nil {
 				return err
 			}
 			run := datastore.Run{Flow: f.Def.Name, ID: id, Start: time.Now().UTC(), Params: orun.Params,
@@ -116,12 +116,12 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 
 // originChain lists the origins of a resumed run's origin, nearest first:
 // a task that did not succeed in the origin may have in one of them.
-func originChain(ctx context.Context, store *datastore.Store, orun datastore.Run) ([]string, error) {
+func originChain(ctx context.Context, runs *datastore.Runs, orun datastore.Run) ([]string, error) {
 	var chain []string
 	seen := map[string]bool{orun.ID: true}
 	for id := orun.Origin; id != "" && !seen[id] && len(chain) < 1000; {
 		seen[id] = true
-		r, _, err := store.Run(ctx, id)
+		r, _, err := runs.Get(ctx, id)
 		if datastore.IsNotFound(err) {
 			break // an origin deleted since: the chain ends here
 		}

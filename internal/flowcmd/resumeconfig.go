@@ -23,10 +23,10 @@ import (
 // same blob, and the tasks reused from the origin stay consistent with
 // it. Anything else is bad input, never a run naming a blob that is not
 // there.
-func resumeConfigs(ctx context.Context, def *flow.Flow, store *datastore.Store, orun datastore.Run, given map[string]string) (map[string]string, error) {
+func resumeConfigs(ctx context.Context, def *flow.Flow, blobs *datastore.Blobs, orun datastore.Run, given map[string]string) (map[string]string, error) {
 	lost := map[string]error{}
 	for _, name := range slices.Sorted(maps.Keys(orun.Configs)) {
-		err := store.VerifyBlob(ctx, orun.Configs[name])
+		err := blobs.Verify(ctx, orun.Configs[name])
 		switch {
 		case errors.Is(err, datastore.ErrNotFound) || errors.Is(err, datastore.ErrCorrupt):
 			lost[name] = err
@@ -66,7 +66,7 @@ func resumeConfigs(ctx context.Context, def *flow.Flow, store *datastore.Store, 
 			return nil, usage.Errorf("resume: --config %s=%s holds another value than the one run %s froze (blob %s, this file gives %s); the tasks the resume reuses ran with that value: give the file the run read, or start a new run",
 				name, file, orun.ID, orun.Configs[name], h)
 		}
-		if _, err := store.PutBlob(ctx, data); err != nil {
+		if _, err := blobs.Put(ctx, data); err != nil {
 			return nil, fmt.Errorf("resume: restore config %s: %w", name, err)
 		}
 	}

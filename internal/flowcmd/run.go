@@ -217,7 +217,7 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 	if err != nil {
 		return err
 	}
-	frozen, err := freezeConfigs(ctx, f.Def, store, configs)
+	frozen, err := freezeConfigs(ctx, f.Def, store.Blobs(), configs)
 	if err != nil {
 		return err
 	}
@@ -229,7 +229,7 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 
 // startRun writes the run record and runs the flow.
 func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, store *datastore.Store, rf *runFlags, run datastore.Run, resume *runner.Resume) error {
-	if err := store.PutRun(ctx, run); err != nil {
+	if err := store.Runs().Put(ctx, run); err != nil {
 		return err
 	}
 	exe, err := os.Executable()
@@ -255,7 +255,7 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	if env.IsProcess() {
 		// The runtime allocates for every task it starts (and in-process
 		// runs each task's state): a small heap would be collected again
-		// and again (docs/runtime.md, "Garbage collection").
+		// and again (docs/runtime.md, "Running a flow").
 		defer gctune.Start(gctune.DefaultFloor)()
 	}
 	if err := r.Run(ctx, run.ID, resume); err != nil {
@@ -333,14 +333,14 @@ func EncodeConfigs(def *flow.Flow, given map[string]string) ([]FrozenConfig, err
 
 // freezeConfigs reads every config file and stores its decoded value as a
 // blob, so the run sees one value whatever happens to the file later.
-func freezeConfigs(ctx context.Context, def *flow.Flow, store *datastore.Store, given map[string]string) (map[string]string, error) {
+func freezeConfigs(ctx context.Context, def *flow.Flow, blobs *datastore.Blobs, given map[string]string) (map[string]string, error) {
 	frozen, err := EncodeConfigs(def, given)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]string{}
 	for _, c := range frozen {
-		h, err := store.PutBlob(ctx, c.Data)
+		h, err := blobs.Put(ctx, c.Data)
 		if err != nil {
 			return nil, err
 		}

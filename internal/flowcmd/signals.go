@@ -21,9 +21,9 @@ import (
 // for less than this is worth a graceful stop.
 //
 // Listening for signals costs a Go process two goroutines and a locked
-// thread of its own, 0.4-0.6 ms of CPU at start on the project's 2-core
-// machine: more than a tenth of a no-op task process, paid by every task
-// of a foreach. Most such tasks end before the delay, so they never pay.
+// thread of its own at start: a noticeable share of a no-op task process,
+// paid by every task of a foreach. Most such tasks end before the delay,
+// so they never pay.
 const TaskSignalDelay = 20 * time.Millisecond
 
 // signalContext returns the context a flow binary runs the command line

@@ -102,9 +102,9 @@ func BenchmarkStart(b *testing.B) {
 // interleaved runs cmd(i) for each i < b.N, each right after a run of the
 // hello-world binary, and reports the command's time (ns/op), hello-world's
 // (hello-world-ms/op) and the difference (over-ms/op). Taken in turn, both
-// see the same machine: on a shared 2-core VM, the time of a process start
-// drifts by a third over minutes, more than the 1 ms budget, so two
-// benchmarks run one after the other cannot be compared to that precision.
+// see the same machine: on a shared VM the time of a process start drifts
+// over minutes by more than the budgets' margins, so two benchmarks run
+// one after the other cannot be compared to that precision.
 func interleaved(b *testing.B, cmd func(i int) *exec.Cmd) {
 	hw := filepath.Join(binDir, "helloworld")
 	var yard, own time.Duration

@@ -1,9 +1,9 @@
 // Package gctune keeps the garbage collector of a process with a small
 // heap and a high allocation rate, such as the local runtime running
 // thousands of tasks, from collecting over and over: with the default
-// GOGC=100 a heap of a few MiB is collected each time it doubles, and a
-// 10,000-item in-process foreach that clones an inherited 80 KB list
-// for each task ran 242 collections, a fifth of its CPU.
+// GOGC=100 a heap of a few MiB is collected each time it doubles, so a
+// wide in-process foreach, which clones the inherited state for each task,
+// spends a large share of its CPU collecting garbage.
 package gctune
 
 import (

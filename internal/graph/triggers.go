@@ -12,8 +12,9 @@ import (
 // input transformer reads: keys of letters, digits, '_', '-' and '/',
 // each optionally followed by one array index, joined by dots. It matches
 // ^[A-Za-z0-9_/-]+(\[[0-9]+\])?(\.[A-Za-z0-9_/-]+(\[[0-9]+\])?)*$ by
-// hand: a regexp compiled at package initialisation costs every flow
-// binary's start-up (0.5 ms for the two this file had).
+// hand: a regexp compiled at package initialisation (this pattern's
+// bounded repetitions make a large program) costs every flow binary's
+// start-up, and every task is a flow binary's start.
 func eventPath(path string) bool {
 	for key := range strings.SplitSeq(path, ".") {
 		name, index, indexed := strings.Cut(key, "[")

@@ -36,13 +36,13 @@ func TestShowDamagedTask(t *testing.T) {
 		}
 	}
 	ok := datastore.StatusSucceeded
-	must(s.PutRun(ctx, datastore.Run{Flow: "F", ID: "r", Start: t0, Runtime: "local"}))
-	must(s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "start", Task: "0", Status: ok, Start: t0, End: t0.Add(time.Second)}))
+	must(s.Runs().Put(ctx, datastore.Run{Flow: "F", ID: "r", Start: t0, Runtime: "local"}))
+	must(s.Attempts().Put(ctx, datastore.Attempt{Run: "r", Step: "start", Task: "0", Status: ok, Start: t0, End: t0.Add(time.Second)}))
 	for _, task := range []string{"0", "1", "2"} {
-		must(s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "work", Task: task, Status: ok, Start: t0, End: t0.Add(2 * time.Second)}))
+		must(s.Attempts().Put(ctx, datastore.Attempt{Run: "r", Step: "work", Task: task, Status: ok, Start: t0, End: t0.Add(2 * time.Second)}))
 	}
-	must(s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "end", Task: "0", Status: ok, Start: t0, End: t0.Add(3 * time.Second)}))
-	must(s.PutRunEnd(ctx, "r", datastore.RunEnd{Status: ok, End: t0.Add(4 * time.Second)}))
+	must(s.Attempts().Put(ctx, datastore.Attempt{Run: "r", Step: "end", Task: "0", Status: ok, Start: t0, End: t0.Add(3 * time.Second)}))
+	must(s.Runs().PutEnd(ctx, "r", datastore.RunEnd{Status: ok, End: t0.Add(4 * time.Second)}))
 	rec := filepath.Join(root, "F", "runs", "r", "work", "1", "0", "attempt.json")
 	data, err := os.ReadFile(rec)
 	must(err)

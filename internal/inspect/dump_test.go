@@ -48,17 +48,17 @@ func TestDumpLargeFile(t *testing.T) {
 	if err := os.WriteFile(path, content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h, n, err := s.PutBlobFile(ctx, path)
+	h, n, err := s.Blobs().PutFile(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b64 := sha256.Sum256([]byte(`"` + base64.StdEncoding.EncodeToString(content) + `"` + "\n"))
 	content = nil
 	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
-	if err := s.PutRun(ctx, datastore.Run{Flow: "F", ID: "r", Start: t0, Runtime: "local"}); err != nil {
+	if err := s.Runs().Put(ctx, datastore.Run{Flow: "F", ID: "r", Start: t0, Runtime: "local"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "end", Task: "0", Status: datastore.StatusSucceeded, Start: t0, End: t0,
+	if err := s.Attempts().Put(ctx, datastore.Attempt{Run: "r", Step: "end", Task: "0", Status: datastore.StatusSucceeded, Start: t0, End: t0,
 		Artifacts: map[string]datastore.ArtifactRef{"Data": {Hash: h, Encoding: artifact.File, Size: n, Type: "stepflow.File"}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // in.Stderr (only one of them if stream is set). attempt < 0 is the latest
 // finished attempt; a task with no finished attempt shows attempt 0 so far.
 // An attempt still running shows its output up to the last part its
-// supervisor saved (datastore.Store.Log).
+// supervisor saved (datastore.Logs.Open).
 func (in *Inspector) Logs(ctx context.Context, ps pathspec.Pathspec, attempt int, stream string) error {
 	streams := []string{client.Stdout, client.Stderr}
 	switch stream {

@@ -33,11 +33,11 @@ func TestShowResumedRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(s.PutRun(ctx, datastore.Run{Flow: "F", ID: "o", Start: t0, Runtime: "local"}))
-	must(s.PutRun(ctx, datastore.Run{Flow: "F", ID: "n", Start: t0.Add(time.Hour), Runtime: "local", Origin: "o", Tags: []string{"retry"}}))
+	must(s.Runs().Put(ctx, datastore.Run{Flow: "F", ID: "o", Start: t0, Runtime: "local"}))
+	must(s.Runs().Put(ctx, datastore.Run{Flow: "F", ID: "n", Start: t0.Add(time.Hour), Runtime: "local", Origin: "o", Tags: []string{"retry"}}))
 	ok := datastore.StatusSucceeded
-	must(s.PutAttempt(ctx, datastore.Attempt{Run: "n", Step: "start", Task: "0", Status: ok, Start: t0, End: t0.Add(time.Second), Origin: "o/start/0"}))
-	must(s.PutAttempt(ctx, datastore.Attempt{Run: "n", Step: "end", Task: "0", Status: ok, Start: t0.Add(time.Hour), End: t0.Add(time.Hour + time.Second)}))
+	must(s.Attempts().Put(ctx, datastore.Attempt{Run: "n", Step: "start", Task: "0", Status: ok, Start: t0, End: t0.Add(time.Second), Origin: "o/start/0"}))
+	must(s.Attempts().Put(ctx, datastore.Attempt{Run: "n", Step: "end", Task: "0", Status: ok, Start: t0.Add(time.Hour), End: t0.Add(time.Hour + time.Second)}))
 	c, err := client.Open(ctx, root)
 	must(err)
 	r, err := c.Flow("F").Run(ctx, "n")
@@ -86,13 +86,13 @@ func TestLogsOfReusedTask(t *testing.T) {
 		}
 	}
 	ok, failed := datastore.StatusSucceeded, datastore.StatusFailed
-	must(s.PutRun(ctx, datastore.Run{Flow: "F", ID: "o", Start: t0, Runtime: "local"}))
-	must(s.PutRun(ctx, datastore.Run{Flow: "F", ID: "n", Start: t0.Add(time.Hour), Runtime: "local", Origin: "o"}))
-	must(s.PutLog(ctx, "o", "start", "0", 0, "stdout", strings.NewReader("first try\n")))
-	must(s.PutAttempt(ctx, datastore.Attempt{Run: "o", Step: "start", Task: "0", Attempt: 0, Status: failed, Start: t0, End: t0}))
-	must(s.PutLog(ctx, "o", "start", "0", 1, "stdout", strings.NewReader("second try\n")))
-	must(s.PutAttempt(ctx, datastore.Attempt{Run: "o", Step: "start", Task: "0", Attempt: 1, Status: ok, Start: t0, End: t0}))
-	must(s.PutAttempt(ctx, datastore.Attempt{Run: "n", Step: "start", Task: "0", Status: ok, Start: t0, End: t0, Origin: "o/start/0"}))
+	must(s.Runs().Put(ctx, datastore.Run{Flow: "F", ID: "o", Start: t0, Runtime: "local"}))
+	must(s.Runs().Put(ctx, datastore.Run{Flow: "F", ID: "n", Start: t0.Add(time.Hour), Runtime: "local", Origin: "o"}))
+	must(s.Logs().Put(ctx, "o", "start", "0", 0, "stdout", strings.NewReader("first try\n")))
+	must(s.Attempts().Put(ctx, datastore.Attempt{Run: "o", Step: "start", Task: "0", Attempt: 0, Status: failed, Start: t0, End: t0}))
+	must(s.Logs().Put(ctx, "o", "start", "0", 1, "stdout", strings.NewReader("second try\n")))
+	must(s.Attempts().Put(ctx, datastore.Attempt{Run: "o", Step: "start", Task: "0", Attempt: 1, Status: ok, Start: t0, End: t0}))
+	must(s.Attempts().Put(ctx, datastore.Attempt{Run: "n", Step: "start", Task: "0", Status: ok, Start: t0, End: t0, Origin: "o/start/0"}))
 	c, err := client.Open(ctx, root)
 	must(err)
 	var out, errb bytes.Buffer
@@ -114,11 +114,11 @@ func TestLogsOfRunningTask(t *testing.T) {
 	}
 	s := datastore.NewStore(b, "F")
 	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
-	if err := s.PutRun(ctx, datastore.Run{Flow: "F", ID: "r", Start: t0, Runtime: "local"}); err != nil {
+	if err := s.Runs().Put(ctx, datastore.Run{Flow: "F", ID: "r", Start: t0, Runtime: "local"}); err != nil {
 		t.Fatal(err)
 	}
 	for i, text := range []string{"epoch 1\n", "epoch 2\n"} {
-		if err := s.PutLogPart(ctx, "r", "train", "0", 0, "stdout", i+1, strings.NewReader(text)); err != nil {
+		if err := s.Logs().PutPart(ctx, "r", "train", "0", 0, "stdout", i+1, strings.NewReader(text)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -164,14 +164,14 @@ func TestDumpLargeArtifact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := s.PutBlobParts(ctx, enc.Parts)
+	h, err := s.Blobs().PutParts(ctx, enc.Parts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutRun(ctx, datastore.Run{Flow: "F", ID: "r", Start: t0, Runtime: "local"}); err != nil {
+	if err := s.Runs().Put(ctx, datastore.Run{Flow: "F", ID: "r", Start: t0, Runtime: "local"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutAttempt(ctx, datastore.Attempt{Run: "r", Step: "end", Task: "0", Status: datastore.StatusSucceeded, Start: t0, End: t0,
+	if err := s.Attempts().Put(ctx, datastore.Attempt{Run: "r", Step: "end", Task: "0", Status: datastore.StatusSucceeded, Start: t0, End: t0,
 		Artifacts: map[string]datastore.ArtifactRef{"Big": {Hash: h, Encoding: enc.Encoding, Size: enc.Size, Type: "[]uint16"}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -142,7 +142,7 @@ type verifier struct {
 
 // flow verifies one run of s ("" for all, "latest" for the newest).
 func (v *verifier) flow(ctx context.Context, s *datastore.Store, run string) error {
-	runs, damaged, err := s.ListRuns(ctx)
+	runs, damaged, err := s.Runs().ListWithDamage(ctx)
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (v *verifier) flow(ctx context.Context, s *datastore.Store, run string) err
 		}
 		// Runs stored without an index entry: the index missed them,
 		// verify must not (VerifyRun reports the missing entry).
-		dirs, err := s.RunDirs(ctx)
+		dirs, err := s.Runs().StoredIDs(ctx)
 		if err != nil {
 			return err
 		}
@@ -175,7 +175,7 @@ func (v *verifier) flow(ctx context.Context, s *datastore.Store, run string) err
 		}
 		ids = []string{runs[0].ID}
 	default:
-		if _, _, err := s.Run(ctx, run); errors.Is(err, datastore.ErrNotFound) {
+		if _, _, err := s.Runs().Get(ctx, run); errors.Is(err, datastore.ErrNotFound) {
 			return usage.Errorf("flow %s has no run %q; list its runs with the runs command", s.Flow(), run)
 		}
 		ids = []string{run}

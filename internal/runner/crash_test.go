@@ -115,13 +115,13 @@ func slicesContains(s []string, v string) bool {
 func runArtifacts(t *testing.T, s *datastore.Store, run string) map[string]map[string]any {
 	t.Helper()
 	ctx := context.Background()
-	steps, err := s.Steps(ctx, run)
+	steps, err := s.Attempts().Steps(ctx, run)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]map[string]any{}
 	for _, step := range steps {
-		tasks, err := s.Tasks(ctx, run, step)
+		tasks, err := s.Attempts().Tasks(ctx, run, step)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,7 +290,7 @@ func TestResumeExclusive(t *testing.T) {
 		t.Errorf("second resume: exit %d, want 1 and a message naming the first\n%s%s", second.code, second.stdout, second.stderr)
 	}
 	// The first resume's own run is live: resuming it refuses too.
-	runs, err := s.Runs(context.Background())
+	runs, err := s.Runs().List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func (p *inProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt, er
 		return nil, err
 	}
 	if out.Len() > 0 {
-		if err := p.r.Store.PutLog(context.WithoutCancel(ctx), j.Run, j.Step.Name, j.ID, j.Attempt, "stdout", bytes.NewReader(out.Bytes())); err != nil {
+		if err := p.r.Store.Logs().Put(context.WithoutCancel(ctx), j.Run, j.Step.Name, j.ID, j.Attempt, "stdout", bytes.NewReader(out.Bytes())); err != nil {
 			return nil, err
 		}
 	}

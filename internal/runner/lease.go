@@ -13,7 +13,7 @@ import (
 // (client.StatusCrashed). A failed renewal is retried at the next tick:
 // a datastore hiccup must not fail the run.
 func (r *Runner) heartbeat(ctx context.Context, run string) (stop func(), err error) {
-	if err := r.Store.PutHeartbeat(ctx, datastore.NewLease(run)); err != nil {
+	if err := r.Store.Leases().PutHeartbeat(ctx, datastore.NewLease(run)); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -27,7 +27,7 @@ func (r *Runner) heartbeat(ctx context.Context, run string) (stop func(), err er
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				_ = r.Store.PutHeartbeat(ctx, datastore.NewLease(run))
+				_ = r.Store.Leases().PutHeartbeat(ctx, datastore.NewLease(run))
 			}
 		}
 	}()

@@ -41,7 +41,7 @@ func (s *sched) clone(j *Job) (*datastore.Attempt, error) {
 	for _, run := range append([]string{s.resume.Origin}, s.resume.Chain...) {
 		origin = pathspec.Task(run, j.Step.Name, j.ID)
 		var err error
-		a, found, err = s.r.Store.Succeeded(s.ctx, origin.Run, origin.Step, origin.Task)
+		a, found, err = s.r.Store.Attempts().Succeeded(s.ctx, origin.Run, origin.Step, origin.Task)
 		if errors.Is(err, datastore.ErrCorrupt) {
 			found = false // a damaged record is no success to reuse: run the task
 		} else if err != nil {
@@ -74,7 +74,7 @@ func (s *sched) clone(j *Job) (*datastore.Attempt, error) {
 	for i, in := range a.Inputs {
 		c.Inputs[i] = s.run + strings.TrimPrefix(in, a.Run)
 	}
-	if err := s.r.Store.PutAttempt(s.ctx, c); err != nil {
+	if err := s.r.Store.Attempts().Put(s.ctx, c); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -93,7 +93,7 @@ func (s *sched) blobsPresent(a datastore.Attempt) (bool, error) {
 		hashes = append(hashes, a.Card)
 	}
 	for _, h := range hashes {
-		ok, err := s.r.Store.HasBlob(s.ctx, h)
+		ok, err := s.r.Store.Blobs().Has(s.ctx, h)
 		if err != nil || !ok {
 			return false, err
 		}

@@ -144,7 +144,7 @@ func (r *Runner) Run(ctx context.Context, run string, resume *Resume) error {
 		end.Status, end.Error = datastore.StatusFailed, err.Error()
 	}
 	// The end record is written even when the run was interrupted.
-	if perr := r.Store.PutRunEnd(context.WithoutCancel(ctx), run, end); perr != nil {
+	if perr := r.Store.Runs().PutEnd(context.WithoutCancel(ctx), run, end); perr != nil {
 		return errors.Join(err, perr)
 	}
 	r.Reporter.RunDone(run, &end)

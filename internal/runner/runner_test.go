@@ -80,11 +80,11 @@ func store(t *testing.T, root, flow string) *datastore.Store {
 // latestRun returns the newest run and its end record.
 func latestRun(t *testing.T, s *datastore.Store) (datastore.Run, *datastore.RunEnd) {
 	t.Helper()
-	runs, err := s.Runs(context.Background())
+	runs, err := s.Runs().List(context.Background())
 	if err != nil || len(runs) == 0 {
 		t.Fatalf("no runs: %v", err)
 	}
-	r, end, err := s.Run(context.Background(), runs[0].ID)
+	r, end, err := s.Runs().Get(context.Background(), runs[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,13 +96,13 @@ func latestRun(t *testing.T, s *datastore.Store) (datastore.Run, *datastore.RunE
 func artifacts(t *testing.T, s *datastore.Store, run, step, task string) map[string]any {
 	t.Helper()
 	ctx := context.Background()
-	a, err := s.LatestAttempt(ctx, run, step, task)
+	a, err := s.Attempts().Latest(ctx, run, step, task)
 	if err != nil {
 		t.Fatalf("%s/%s/%s: %v", run, step, task, err)
 	}
 	out := map[string]any{}
 	for name, ref := range a.Artifacts {
-		data, err := s.GetBlob(ctx, ref.Hash)
+		data, err := s.Blobs().Get(ctx, ref.Hash)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func TestRetryDelayAndAttempt(t *testing.T) {
 			ctx := context.Background()
 			var prev datastore.Attempt
 			for i, wantDelay := range []time.Duration{0, 200 * time.Millisecond, 400 * time.Millisecond} {
-				a, err := s.Attempt(ctx, run.ID, "flaky", "0", i)
+				a, err := s.Attempts().Get(ctx, run.ID, "flaky", "0", i)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -193,7 +193,7 @@ func TestCatch(t *testing.T) {
 				if caught["Step"] != "risky" || !strings.Contains(fmt.Sprint(caught["Error"]), c.want) {
 					t.Fatalf("Caught = %v, want an error containing %q", caught, c.want)
 				}
-				failed, err := s.Attempt(context.Background(), run.ID, "risky", "0", 0)
+				failed, err := s.Attempts().Get(context.Background(), run.ID, "risky", "0", 0)
 				if err != nil || failed.Status != "failed" || !strings.Contains(failed.Error, c.want) {
 					t.Fatalf("failed attempt %+v %v", failed, err)
 				}
@@ -216,7 +216,7 @@ func TestFailedRun(t *testing.T) {
 	if end == nil || end.Status != "failed" || !strings.Contains(end.Error, run.ID+"/fragile/0") {
 		t.Fatalf("run end %+v", end)
 	}
-	if _, err := s.LatestAttempt(context.Background(), run.ID, "end", "0"); !datastore.IsNotFound(err) {
+	if _, err := s.Attempts().Latest(context.Background(), run.ID, "end", "0"); !datastore.IsNotFound(err) {
 		t.Fatalf("end ran after a failure: %v", err)
 	}
 }
@@ -249,7 +249,7 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 	}
 	s := store(t, root, "FaultFlow")
-	runs, err := s.Runs(context.Background())
+	runs, err := s.Runs().List(context.Background())
 	if err != nil || len(runs) != 2 || runs[0].ID == runs[1].ID {
 		t.Fatalf("runs %v %v", runs, err)
 	}
@@ -351,7 +351,7 @@ func TestResumeFromStep(t *testing.T) {
 	}
 	ctx := context.Background()
 	for step, reused := range map[string]bool{"start": true, "join": true, "flaky": false, "end": false} {
-		a, err := s.LatestAttempt(ctx, resumed.ID, step, "0")
+		a, err := s.Attempts().Latest(ctx, resumed.ID, step, "0")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -368,7 +368,7 @@ func TestCorruptBlobDetected(t *testing.T) {
 	}
 	s := store(t, root, "FaultFlow")
 	run, _ := latestRun(t, s)
-	a, err := s.LatestAttempt(context.Background(), run.ID, "fragile", "0")
+	a, err := s.Attempts().Latest(context.Background(), run.ID, "fragile", "0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func TestWideJoinInputs(t *testing.T) {
 	}
 	s := store(t, root, "NoopFlow")
 	run, _ := latestRun(t, s)
-	a, err := s.LatestAttempt(context.Background(), run.ID, "join", "0")
+	a, err := s.Attempts().Latest(context.Background(), run.ID, "join", "0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +435,7 @@ func TestEmptyForeach(t *testing.T) {
 			if got["Risky"] != "fail" || got["Total"] != 0.0 || caught["Step"] != "risky" {
 				t.Fatalf("final artifacts %v", got)
 			}
-			if _, err := s.LatestAttempt(context.Background(), run.ID, "work", "0"); !datastore.IsNotFound(err) {
+			if _, err := s.Attempts().Latest(context.Background(), run.ID, "work", "0"); !datastore.IsNotFound(err) {
 				t.Errorf("a work task ran: %v", err)
 			}
 		})
@@ -497,7 +497,7 @@ func TestResumeChainAndFlags(t *testing.T) {
 		"flaky": a.ID + "/flaky/0", // not in B: found in A
 		"join":  a.ID + "/join/0",
 	} {
-		got, err := s.LatestAttempt(ctx, c.ID, step, "0")
+		got, err := s.Attempts().Latest(ctx, c.ID, step, "0")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -505,7 +505,7 @@ func TestResumeChainAndFlags(t *testing.T) {
 			t.Errorf("run C step %s: origin %q status %s, want reused from %s", step, got.Origin, got.Status, want)
 		}
 	}
-	if got, err := s.LatestAttempt(ctx, c.ID, "fragile", "0"); err != nil || got.Origin != "" || got.Status != datastore.StatusFailed {
+	if got, err := s.Attempts().Latest(ctx, c.ID, "fragile", "0"); err != nil || got.Origin != "" || got.Status != datastore.StatusFailed {
 		t.Errorf("run C fragile: %+v, %v; want run again (and failed)", got, err)
 	}
 }
@@ -535,7 +535,7 @@ func TestTaskRecordsItsInterruption(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("interrupted task: %v, want exit status 1 (a signal death means it recorded nothing)\n%s", err, outb.String())
 	}
-	rec, err := store(t, root, "FaultFlow").Attempt(context.Background(), run, "work", "0", 0)
+	rec, err := store(t, root, "FaultFlow").Attempts().Get(context.Background(), run, "work", "0", 0)
 	if err != nil {
 		t.Fatalf("the interrupted task left no record: %v\n%s", err, outb.String()+listTree(root))
 	}

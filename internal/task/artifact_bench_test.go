@@ -17,7 +17,7 @@ import (
 )
 
 // The artifact benchmarks store a 256 MiB value the way a task does
-// (artifact.Marshal, Store.PutBlobParts) and load it the way the next task
+// (artifact.Marshal, Blobs.PutParts) and load it the way the next task
 // does (task.DecodeArtifact), against os.WriteFile and os.ReadFile of the
 // same bytes; scripts/bench-artifacts.sh measures the same end to end, with
 // task processes.
@@ -51,13 +51,13 @@ func benchArtifact[T any](b *testing.B, v T) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h, err := s.PutBlobParts(ctx, enc.Parts)
+		h, err := s.Blobs().PutParts(ctx, enc.Parts)
 		if err != nil {
 			b.Fatal(err)
 		}
 		var got T
 		ref := datastore.ArtifactRef{Hash: h, Encoding: enc.Encoding}
-		if err := task.DecodeArtifact(ctx, s, ref, reflect.ValueOf(&got)); err != nil {
+		if err := task.DecodeArtifact(ctx, s.Blobs(), ref, reflect.ValueOf(&got)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -20,7 +20,7 @@ func (e *Executor) saveCard(ctx context.Context, k *card.Card, rec *datastore.At
 	if err != nil {
 		return fmt.Errorf("card: %w", err)
 	}
-	h, err := e.Store.PutBlob(ctx, data)
+	h, err := e.Store.Blobs().Put(ctx, data)
 	if err != nil {
 		return fmt.Errorf("save card: %w", err)
 	}

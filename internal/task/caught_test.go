@@ -26,7 +26,7 @@ func TestResolveCaught(t *testing.T) {
 		{Run: "sfn-1", Step: "risky", Task: "0", Attempt: 0, Status: datastore.StatusFailed, Error: "first"},
 		{Run: "sfn-1", Step: "risky", Task: "0", Attempt: 2, Status: datastore.StatusFailed, Error: "step risky: boom"},
 	} {
-		if err := ex.Store.PutAttempt(ctx, a); err != nil {
+		if err := ex.Store.Attempts().Put(ctx, a); err != nil {
 			t.Fatal(err)
 		}
 	}

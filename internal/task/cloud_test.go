@@ -58,7 +58,7 @@ func TestCloudRunRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := ex.Store.PutBlob(ctx, data)
+	h, err := ex.Store.Blobs().Put(ctx, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestCloudRunRecord(t *testing.T) {
 	if err != nil || rec.Status != datastore.StatusSucceeded {
 		t.Fatalf("start: %+v %v", rec, err)
 	}
-	run, end, err := ex.Store.Run(ctx, "sfn-a")
+	run, end, err := ex.Store.Runs().Get(ctx, "sfn-a")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestCloudRunRecord(t *testing.T) {
 	}
 	var greeting string
 	ref := rec.Artifacts["Greeting"]
-	if err := task.DecodeArtifact(ctx, ex.Store, ref, reflect.ValueOf(&greeting)); err != nil || greeting != ">> hello" || ref.Encoding != "binary" {
+	if err := task.DecodeArtifact(ctx, ex.Store.Blobs(), ref, reflect.ValueOf(&greeting)); err != nil || greeting != ">> hello" || ref.Encoding != "binary" {
 		t.Errorf("Greeting = %q (%s), %v", greeting, ref.Encoding, err)
 	}
 
@@ -86,7 +86,7 @@ func TestCloudRunRecord(t *testing.T) {
 	if !usage.Is(err) {
 		t.Errorf("no configs: %v", err)
 	}
-	if _, _, err := ex.Store.Run(ctx, "sfn-b"); !datastore.IsNotFound(err) {
+	if _, _, err := ex.Store.Runs().Get(ctx, "sfn-b"); !datastore.IsNotFound(err) {
 		t.Errorf("a run record was written without its configs: %v", err)
 	}
 }
@@ -96,7 +96,7 @@ func TestEndRun(t *testing.T) {
 	ex := cloudExecutor(t)
 	ctx := context.Background()
 	data, _, _ := artifact.Encode(reflect.ValueOf(cloudCfg{}))
-	h, _ := ex.Store.PutBlob(ctx, data)
+	h, _ := ex.Store.Blobs().Put(ctx, data)
 	start, err := ex.Run(ctx, task.Spec{RunID: "sfn-a", Step: "start", Params: map[string]string{}, Configs: map[string]string{"settings": h}})
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func TestEndRun(t *testing.T) {
 		if err := ex.EndRun(ctx, rec); err != nil {
 			t.Fatal(err)
 		}
-		if _, end, _ := ex.Store.Run(ctx, "sfn-a"); end != nil {
+		if _, end, _ := ex.Store.Runs().Get(ctx, "sfn-a"); end != nil {
 			t.Fatalf("end record after %+v: %+v", rec, end)
 		}
 	}
@@ -117,7 +117,7 @@ func TestEndRun(t *testing.T) {
 	if err := ex.EndRun(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
-	_, end, err := ex.Store.Run(ctx, "sfn-a")
+	_, end, err := ex.Store.Runs().Get(ctx, "sfn-a")
 	if err != nil || end == nil || end.Status != datastore.StatusSucceeded || !end.End.Equal(rec.End.UTC()) {
 		t.Errorf("end record %+v, %v; end task ended %v", end, err, rec.End)
 	}

@@ -26,7 +26,7 @@ func localExecutor(t *testing.T, f *flow.Flow, runs ...string) (*task.Executor, 
 	}
 	ex := &task.Executor{Flow: f, Graph: g, Store: datastore.NewStore(b, f.Name)}
 	for _, run := range runs {
-		if err := ex.Store.PutRun(context.Background(), datastore.Run{ID: run, Runtime: "local"}); err != nil {
+		if err := ex.Store.Runs().Put(context.Background(), datastore.Run{ID: run, Runtime: "local"}); err != nil {
 			t.Fatal(err)
 		}
 	}

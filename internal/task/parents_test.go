@@ -69,7 +69,7 @@ func TestParentCacheCopies(t *testing.T) {
 		var got fanState
 		for name, ref := range rec.Artifacts {
 			field := reflect.ValueOf(&got).Elem().FieldByName(name)
-			if err := task.DecodeArtifact(ctx, ex.Store, ref, field.Addr()); err != nil {
+			if err := task.DecodeArtifact(ctx, ex.Store.Blobs(), ref, field.Addr()); err != nil {
 				t.Fatal(err)
 			}
 		}

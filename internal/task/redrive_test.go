@@ -71,7 +71,7 @@ func TestRedriveNumbersAttemptAfterLatest(t *testing.T) {
 		t.Fatalf("redriven attempt: status %s, attempt %d; want succeeded, 2", rec.Status, rec.Attempt)
 	}
 	for a := 0; a < 2; a++ {
-		old, err := ex.Store.Attempt(ctx, "sfn-r", "mid", "0", a)
+		old, err := ex.Store.Attempts().Get(ctx, "sfn-r", "mid", "0", a)
 		if err != nil || old.Status != datastore.StatusFailed || old.Error != "step mid: boom" {
 			t.Errorf("failed attempt %d was not kept: %+v %v", a, old, err)
 		}
@@ -85,7 +85,7 @@ func TestRedriveNumbersAttemptAfterLatest(t *testing.T) {
 		t.Fatalf("end: %+v", end)
 	}
 	ref := end.Artifacts["Seen"]
-	data, err := ex.Store.GetBlob(ctx, ref.Hash)
+	data, err := ex.Store.Blobs().Get(ctx, ref.Hash)
 	var seen string
 	if err == nil {
 		err = artifact.Decode(data, ref.Encoding, reflect.ValueOf(&seen))

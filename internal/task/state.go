@@ -34,8 +34,9 @@ type taskState struct {
 // loader reads states from the datastore, streaming each artifact from
 // its blob into its field (a lazy field: only when the step asks).
 type loader struct {
-	store *datastore.Store
-	flow  *flow.Flow
+	attempts *datastore.Attempts
+	blobs    *datastore.Blobs
+	flow     *flow.Flow
 	// shared holds decoded values by blob hash and type, for join inputs:
 	// inputs that carry the same artifact share one decoded value, so a
 	// join over 10,000 tasks holds one copy of what they inherited.
@@ -49,7 +50,7 @@ type sharedKey struct {
 
 // succeeded returns the latest attempt of a task if it succeeded, or nil.
 func (l *loader) succeeded(ctx context.Context, p pathspec.Pathspec) (*datastore.Attempt, error) {
-	a, ok, err := l.store.Succeeded(ctx, p.Run, p.Step, p.Task)
+	a, ok, err := l.attempts.Succeeded(ctx, p.Run, p.Step, p.Task)
 	if !ok {
 		return nil, err
 	}
@@ -116,7 +117,7 @@ func (l *loader) decode(ctx context.Context, ref datastore.ArtifactRef, field re
 		field.SetZero()
 		return nil
 	}
-	return DecodeField(ctx, l.store, ref, field)
+	return DecodeField(ctx, l.blobs, ref, field)
 }
 
 // storedZero reports whether ref is the zero value of t, a type of plain
@@ -190,10 +191,10 @@ func scalarOnly(t reflect.Type, depth int) bool {
 }
 
 // DecodeField sets field (addressable) to the artifact of ref, streamed
-// from store; a lazy field only learns where its value is.
-func DecodeField(ctx context.Context, store *datastore.Store, ref datastore.ArtifactRef, field reflect.Value) error {
+// from blobs; a lazy field only learns where its value is.
+func DecodeField(ctx context.Context, blobs *datastore.Blobs, ref datastore.ArtifactRef, field reflect.Value) error {
 	if lz, ok := artifact.LazyOf(field.Addr().Interface()); ok && artifact.IsLazy(field.Type()) {
-		artifact.SetLazySource(lz, LazySource(store, ref))
+		artifact.SetLazySource(lz, LazySource(blobs, ref))
 		return nil
 	}
 	if ff, ok := artifact.FileOf(field.Addr().Interface()); ok && artifact.IsFile(field.Type()) {
@@ -201,16 +202,16 @@ func DecodeField(ctx context.Context, store *datastore.Store, ref datastore.Arti
 			return fmt.Errorf("cannot load a %q-encoded artifact into %s: it was not stored as a file", ref.Encoding, field.Type())
 		}
 		artifact.SetFileSource(ff, &artifact.Source{Ref: ref, Size: ref.Size, Open: func() (io.ReadCloser, int64, error) {
-			return store.OpenFileBlob(context.Background(), ref.Hash)
+			return blobs.OpenFile(context.Background(), ref.Hash)
 		}})
 		return nil
 	}
-	return DecodeArtifact(ctx, store, ref, field.Addr())
+	return DecodeArtifact(ctx, blobs, ref, field.Addr())
 }
 
-// DecodeArtifact streams the artifact of ref from store into ptr.
-func DecodeArtifact(ctx context.Context, store *datastore.Store, ref datastore.ArtifactRef, ptr reflect.Value) error {
-	rc, size, err := store.OpenBlob(ctx, ref.Hash)
+// DecodeArtifact streams the artifact of ref from blobs into ptr.
+func DecodeArtifact(ctx context.Context, blobs *datastore.Blobs, ref datastore.ArtifactRef, ptr reflect.Value) error {
+	rc, size, err := blobs.Open(ctx, ref.Hash)
 	if err != nil {
 		return err
 	}
@@ -219,9 +220,9 @@ func DecodeArtifact(ctx context.Context, store *datastore.Store, ref datastore.A
 }
 
 // LazySource returns the source of a lazy field stored as ref.
-func LazySource(store *datastore.Store, ref datastore.ArtifactRef) *artifact.Source {
+func LazySource(blobs *datastore.Blobs, ref datastore.ArtifactRef) *artifact.Source {
 	return &artifact.Source{Ref: ref, Load: func(ptr reflect.Value) error {
-		if err := DecodeArtifact(context.Background(), store, ref, ptr); err != nil {
+		if err := DecodeArtifact(context.Background(), blobs, ref, ptr); err != nil {
 			return fmt.Errorf("load lazy artifact %s: %w", ref.Hash[:12], err)
 		}
 		return nil
@@ -367,7 +368,7 @@ func agreed(refs []map[string]datastore.ArtifactRef, field string) (datastore.Ar
 // applyRun sets the parameters and configs of the run on the start state,
 // creating the run record first when it does not exist (a cloud run).
 func (e *Executor) applyRun(ctx context.Context, l *loader, spec *Spec, state reflect.Value) error {
-	run, _, err := e.Store.Run(ctx, spec.RunID)
+	run, _, err := e.Store.Runs().Get(ctx, spec.RunID)
 	if err != nil {
 		if !datastore.IsNotFound(err) || spec.Params == nil {
 			return fmt.Errorf("run %s: %w", spec.RunID, err)
@@ -385,7 +386,7 @@ func (e *Executor) applyRun(ctx context.Context, l *loader, spec *Spec, state re
 		}
 		run = datastore.Run{Flow: e.Flow.Name, ID: spec.RunID, Start: e.now(), Params: spec.Params, Configs: spec.Configs,
 			Trigger: spec.Trigger, Tags: tags, Runtime: "step-functions", Graph: e.Graph.ShapeJSON()}
-		if err := e.Store.PutRun(ctx, run); err != nil {
+		if err := e.Store.Runs().Put(ctx, run); err != nil {
 			return err
 		}
 	}
@@ -438,7 +439,7 @@ func (e *Executor) save(ctx context.Context, l *loader, st *taskState, rec *data
 			if path == "" {
 				continue // no file: no artifact
 			}
-			hash, size, err := e.Store.PutBlobFile(ctx, path)
+			hash, size, err := e.Store.Blobs().PutFile(ctx, path)
 			if err != nil {
 				return fmt.Errorf("save file artifact %s: %w", sf.Name, err)
 			}
@@ -460,9 +461,9 @@ func (e *Executor) save(ctx context.Context, l *loader, st *taskState, rec *data
 		if err != nil {
 			return fmt.Errorf("artifact %s: %w", sf.Name, err)
 		}
-		// PutBlobParts skips the write of a blob that exists, so an
+		// Blobs.PutParts skips the write of a blob that exists, so an
 		// unchanged inherited value is hashed, not written again.
-		got, err := e.Store.PutBlobParts(ctx, enc.Parts)
+		got, err := e.Store.Blobs().PutParts(ctx, enc.Parts)
 		if err != nil {
 			return fmt.Errorf("save artifact %s: %w", sf.Name, err)
 		}

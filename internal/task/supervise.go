@@ -29,7 +29,7 @@ const KillGrace = 15 * time.Second
 
 // LogPartEvery is how often a supervised task's output so far is saved
 // while it runs: each stream's bytes written since the last save become
-// a new log part (datastore.Store.PutLogPart), so that viewers (logs, the
+// a new log part (datastore.Logs.PutPart), so that viewers (logs, the
 // UI) tail a running task. Nothing is saved in a period without output.
 const LogPartEvery = 5 * time.Second
 
@@ -149,7 +149,7 @@ func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Res
 
 	start := time.Now().UTC()
 	// Views of the run count the attempt as running from now on.
-	if err := s.Store.PutAttemptStarted(ctx, spec.RunID, spec.Step, spec.TaskID, spec.Attempt, start); err != nil {
+	if err := s.Store.Attempts().PutStarted(ctx, spec.RunID, spec.Step, spec.TaskID, spec.Attempt, start); err != nil {
 		return nil, fmt.Errorf("start the task: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
@@ -159,7 +159,7 @@ func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Res
 	go func() { waited <- cmd.Wait() }()
 	var parts *partSaver
 	if every := s.logEvery(); every > 0 {
-		parts = &partSaver{store: s.Store, spec: spec, streams: streams, stop: make(chan struct{}), done: make(chan struct{})}
+		parts = &partSaver{logs: s.Store.Logs(), spec: spec, streams: streams, stop: make(chan struct{}), done: make(chan struct{})}
 		go parts.run(context.WithoutCancel(ctx), every)
 	}
 	kill := func(sig syscall.Signal) { _ = syscall.Kill(-cmd.Process.Pid, sig) }
@@ -223,14 +223,14 @@ func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Res
 			res.LogErr = err
 			continue
 		}
-		if err := s.Store.PutLog(bg, spec.RunID, spec.Step, spec.TaskID, spec.Attempt, name, io.LimitReader(st.spool, st.n)); err != nil {
+		if err := s.Store.Logs().Put(bg, spec.RunID, spec.Step, spec.TaskID, spec.Attempt, name, io.LimitReader(st.spool, st.n)); err != nil {
 			res.LogErr = fmt.Errorf("save the %s of %s: %w", name, pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
 			continue
 		}
 		res.Logged[name] = st.n
 	}
 
-	rec, err := s.Store.Attempt(bg, spec.RunID, spec.Step, spec.TaskID, spec.Attempt)
+	rec, err := s.Store.Attempts().Get(bg, spec.RunID, spec.Step, spec.TaskID, spec.Attempt)
 	if err == nil {
 		res.Record = &rec
 		return res, nil
@@ -251,7 +251,7 @@ func (s *Supervisor) Run(ctx context.Context, inv taskcontract.Invocation) (*Res
 		reason += ": " + res.StderrTail
 	}
 	rec = CrashRecord(spec, start, res.ExitCode, reason)
-	if err := s.Store.PutAttempt(bg, rec); err != nil {
+	if err := s.Store.Attempts().Put(bg, rec); err != nil {
 		return nil, fmt.Errorf("record the failure of the task (%s): %w", reason, err)
 	}
 	res.Record, res.Crashed = &rec, true
@@ -394,7 +394,7 @@ func (s *stream) close() {
 // part of each stream, every period, until stop is closed; then it closes
 // done.
 type partSaver struct {
-	store   *datastore.Store
+	logs    *datastore.Logs
 	spec    Spec
 	streams map[string]*stream
 	stop    chan struct{}
@@ -421,7 +421,7 @@ func (p *partSaver) run(ctx context.Context, every time.Duration) {
 			}
 			// The spool's bytes up to n are written; ReadAt does not move
 			// the offset the writer appends at.
-			err := p.store.PutLogPart(ctx, p.spec.RunID, p.spec.Step, p.spec.TaskID, p.spec.Attempt, name, st.part+1,
+			err := p.logs.PutPart(ctx, p.spec.RunID, p.spec.Step, p.spec.TaskID, p.spec.Attempt, name, st.part+1,
 				io.NewSectionReader(spool, st.written, n-st.written))
 			if err != nil {
 				p.err = err

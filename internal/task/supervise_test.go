@@ -102,7 +102,7 @@ var inv = taskcontract.Invocation{Step: "risky", RunID: "r1", Attempt: 1}
 
 func readLog(t *testing.T, s *datastore.Store, stream string) []byte {
 	t.Helper()
-	rc, err := s.Log(context.Background(), inv.RunID, inv.Step, "0", inv.Attempt, stream)
+	rc, err := s.Logs().Open(context.Background(), inv.RunID, inv.Step, "0", inv.Attempt, stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestSuperviseGrace(t *testing.T) {
 		!strings.Contains(res.Record.Error, "interrupted and killed after a grace of 300ms") {
 		t.Fatalf("result %+v, record %+v", res, res.Record)
 	}
-	got, err := s.Store.Attempt(context.Background(), inv.RunID, inv.Step, "0", inv.Attempt)
+	got, err := s.Store.Attempts().Get(context.Background(), inv.RunID, inv.Step, "0", inv.Attempt)
 	if err != nil || got.Status != datastore.StatusFailed {
 		t.Fatalf("recorded %+v, %v", got, err)
 	}
@@ -260,7 +260,7 @@ func TestSuperviseLogParts(t *testing.T) {
 	s.LogEvery = 20 * time.Millisecond
 	release := t.TempDir() + "/release"
 	s.Env = append(s.Env, "STEPFLOW_TAIL_RELEASE="+release)
-	if err := s.Store.PutRun(ctx, datastore.Run{Flow: "SuperviseFlow", ID: "r1", Start: time.Now(), Runtime: "local"}); err != nil {
+	if err := s.Store.Runs().Put(ctx, datastore.Run{Flow: "SuperviseFlow", ID: "r1", Start: time.Now(), Runtime: "local"}); err != nil {
 		t.Fatal(err)
 	}
 	running := taskcontract.Invocation{Step: "train", RunID: "r1"}
@@ -356,7 +356,7 @@ func TestSuperviseLogParts(t *testing.T) {
 
 func readLogOf(t *testing.T, s *datastore.Store, inv taskcontract.Invocation, stream string) string {
 	t.Helper()
-	rc, err := s.Log(context.Background(), inv.RunID, inv.Step, "0", inv.Attempt, stream)
+	rc, err := s.Logs().Open(context.Background(), inv.RunID, inv.Step, "0", inv.Attempt, stream)
 	if err != nil {
 		t.Fatal(err)
 	}

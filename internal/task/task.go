@@ -144,7 +144,7 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 		Run: spec.RunID, Step: spec.Step, Task: spec.TaskID, Attempt: spec.Attempt,
 		Indices: spec.Indices, Start: e.now(), Env: spec.Env,
 	}
-	l := &loader{store: e.Store, flow: e.Flow}
+	l := &loader{attempts: e.Store.Attempts(), blobs: e.Store.Blobs(), flow: e.Flow}
 	st, err := e.prepare(ctx, l, node, &spec, rec)
 	if err != nil {
 		return nil, err
@@ -186,7 +186,7 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 	}
 	// An interrupted step is recorded all the same: that is the point of
 	// cancelling it rather than killing the process.
-	if err := e.Store.PutAttempt(context.WithoutCancel(ctx), *rec); err != nil {
+	if err := e.Store.Attempts().Put(context.WithoutCancel(ctx), *rec); err != nil {
 		return nil, fmt.Errorf("task %s: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
 	}
 	if k := node.Step.Transition.Kind; e.Bookkeeper != nil && rec.Status == datastore.StatusSucceeded && (k == flow.Foreach || k == flow.Switch) {
@@ -211,7 +211,7 @@ func (e *Executor) EndRun(ctx context.Context, rec *datastore.Attempt) error {
 	if end.IsZero() {
 		end = e.now()
 	}
-	if err := e.Store.PutRunEnd(ctx, rec.Run, datastore.RunEnd{Status: datastore.StatusSucceeded, End: end.UTC()}); err != nil {
+	if err := e.Store.Runs().PutEnd(ctx, rec.Run, datastore.RunEnd{Status: datastore.StatusSucceeded, End: end.UTC()}); err != nil {
 		return fmt.Errorf("run %s: record its end: %w", rec.Run, err)
 	}
 	return nil
@@ -231,7 +231,7 @@ func (e *Executor) NumberAttempt(ctx context.Context, spec *Spec) error {
 // latest renumbers spec.Attempt as NumberAttempt does and returns the
 // task's latest recorded attempt (nil: none).
 func (e *Executor) latest(ctx context.Context, spec *Spec) (*datastore.Attempt, error) {
-	a, err := e.Store.LatestAttempt(ctx, spec.RunID, spec.Step, spec.TaskID)
+	a, err := e.Store.Attempts().Latest(ctx, spec.RunID, spec.Step, spec.TaskID)
 	if datastore.IsNotFound(err) {
 		return nil, nil
 	}

@@ -55,7 +55,7 @@ func benchPages(b *testing.B, root string, pages [][2]string) {
 // records the run view reads to count damage), the timeline, the step page (first,
 // middle and last page of its tasks, and filtered by status), one task's
 // page and JSON, its artifact and log. The datastore is built in the
-// setup (about 30 s). The budget is 300 ms per page on a quiet machine.
+// setup, untimed. The budget is 300 ms per page on a quiet machine.
 //
 //	go test ./internal/ui -run '^$' -bench Pages10k -benchtime 5x
 func BenchmarkPages10k(b *testing.B) {

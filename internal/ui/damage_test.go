@@ -38,13 +38,13 @@ func TestDamageShown(t *testing.T) {
 	writeRuns(t, f)
 	ctx := context.Background()
 	// r-live's runtime beats; then its heartbeat is damaged.
-	if err := f.s.PutHeartbeat(ctx, datastore.Lease{Run: "r-live", Host: "h", PID: 1, Beat: time.Now()}); err != nil {
+	if err := f.s.Leases().PutHeartbeat(ctx, datastore.Lease{Run: "r-live", Host: "h", PID: 1, Beat: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	runs := filepath.Join(root, "TrainFlow", "runs")
 	flip(t, filepath.Join(runs, "r-live", "heartbeat.json"))
 	flip(t, filepath.Join(runs, "r-ok", "train", "2", "0", "attempt.json"))
-	a, err := f.s.LatestAttempt(ctx, "r-ok", "end", "0")
+	a, err := f.s.Attempts().Latest(ctx, "r-ok", "end", "0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func (f *fixture) run(t testing.TB, id string, start time.Time, origin string) {
 	if origin != "" {
 		r.ResumeStep = "train"
 	}
-	if err := f.s.PutRun(context.Background(), r); err != nil {
+	if err := f.s.Runs().Put(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -81,14 +81,14 @@ func (f *fixture) task(t testing.TB, run, step, task string, attempt int, status
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := f.s.PutBlob(ctx, data)
+		h, err := f.s.Blobs().Put(ctx, data)
 		if err != nil {
 			t.Fatal(err)
 		}
 		a.Artifacts[name] = datastore.ArtifactRef{Hash: h, Encoding: enc, Size: int64(len(data)), Type: reflect.TypeOf(v).String()}
 	}
 	if stdout != "" {
-		if err := f.s.PutLog(ctx, run, step, task, attempt, "stdout", strings.NewReader(stdout)); err != nil {
+		if err := f.s.Logs().Put(ctx, run, step, task, attempt, "stdout", strings.NewReader(stdout)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,11 +97,11 @@ func (f *fixture) task(t testing.TB, run, step, task string, attempt int, status
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.Card, err = f.s.PutBlob(ctx, data); err != nil {
+		if a.Card, err = f.s.Blobs().Put(ctx, data); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := f.s.PutAttempt(ctx, a); err != nil {
+	if err := f.s.Attempts().Put(ctx, a); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -137,7 +137,7 @@ func reportCard(t testing.TB) *card.Card {
 
 func (f *fixture) end(t testing.TB, run, status string, end time.Time) {
 	t.Helper()
-	if err := f.s.PutRunEnd(context.Background(), run, datastore.RunEnd{Status: status, End: end}); err != nil {
+	if err := f.s.Runs().PutEnd(context.Background(), run, datastore.RunEnd{Status: status, End: end}); err != nil {
 		t.Fatal(err)
 	}
 }

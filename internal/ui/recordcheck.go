@@ -12,8 +12,8 @@ import (
 // find damage. A run's attempt index (one listing) gives every task's
 // status without reading a record, so a damaged record would count as the
 // status its index entry holds; up to this many tasks the view also reads
-// each finished task's record (about 30 ms per thousand, eight at a time)
-// and counts the damaged ones as damaged. Larger runs are drawn from the
+// each finished task's record (eight at a time: a small share of the
+// page's time at this size) and counts the damaged ones as damaged. Larger runs are drawn from the
 // index alone, which the page says, with the verify command that checks
 // every record; their step and task pages read records and show damage.
 const checkRecordsUpTo = 2000

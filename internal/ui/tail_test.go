@@ -21,12 +21,12 @@ func TestRunningTaskLog(t *testing.T) {
 	f := newFixture(t, root)
 	start := time.Now().UTC().Add(-5 * time.Second)
 	f.run(t, "r-tail", start, "")
-	if err := f.s.PutAttemptStarted(ctx, "r-tail", "start", "0", 0, start); err != nil {
+	if err := f.s.Attempts().PutStarted(ctx, "r-tail", "start", "0", 0, start); err != nil {
 		t.Fatal(err)
 	}
 	part := func(n int, text string) {
 		t.Helper()
-		if err := f.s.PutLogPart(ctx, "r-tail", "start", "0", 0, "stdout", n, strings.NewReader(text)); err != nil {
+		if err := f.s.Logs().PutPart(ctx, "r-tail", "start", "0", 0, "stdout", n, strings.NewReader(text)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -154,7 +154,7 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 
 	// The configs: the blobs the start task records in each run record,
 	// there before any run of the new definition can start.
-	if err := uploadConfigs(ctx, datastore.NewStore(o.Store, f.Name), s, o.Configs, out); err != nil {
+	if err := uploadConfigs(ctx, datastore.NewStore(o.Store, f.Name).Blobs(), s, o.Configs, out); err != nil {
 		return err
 	}
 
@@ -259,7 +259,7 @@ func wantedMachine(o Options, name, token string, res *statemachine.Result) (*De
 
 // uploadConfigs stores each config blob in the flow's datastore unless it
 // is there, after checking that the blobs are the ones s.Configs names.
-func uploadConfigs(ctx context.Context, st *datastore.Store, s statemachine.Settings, blobs []ConfigBlob, out io.Writer) error {
+func uploadConfigs(ctx context.Context, store *datastore.Blobs, s statemachine.Settings, blobs []ConfigBlob, out io.Writer) error {
 	if len(blobs) != len(s.Configs) {
 		return fmt.Errorf("deploy: %d config blobs for %d frozen configs", len(blobs), len(s.Configs))
 	}
@@ -269,12 +269,12 @@ func uploadConfigs(ctx context.Context, st *datastore.Store, s statemachine.Sett
 			return fmt.Errorf("deploy: config %s: blob %s is not the frozen value %q", b.Name, h, want)
 		}
 		state := "unchanged"
-		ok, err := st.HasBlob(ctx, h)
+		ok, err := store.Has(ctx, h)
 		if err != nil {
 			return fmt.Errorf("config %s: %w", b.Name, err)
 		}
 		if !ok {
-			if _, err := st.PutBlob(ctx, b.Data); err != nil {
+			if _, err := store.Put(ctx, b.Data); err != nil {
 				return fmt.Errorf("upload config %s: %w", b.Name, err)
 			}
 			state = "uploaded"

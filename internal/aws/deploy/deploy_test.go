@@ -485,7 +485,7 @@ func TestCreateUploadsConfigs(t *testing.T) {
 	if err := e.create(t); err == nil {
 		t.Fatal("the injected AccessDeniedException did not fail the deploy")
 	}
-	if got, err := st.GetBlob(ctx, h); err != nil || !bytes.Equal(got, data) {
+	if got, err := st.Blobs().Get(ctx, h); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("config blob after a failed deploy: %q %v", got, err)
 	}
 	if !strings.Contains(e.out.String(), "config settings (blob "+h+"): uploaded\n") {

@@ -262,13 +262,13 @@ func seed(ts *testscript.TestScript, run, step, task string) error {
 		return err
 	}
 	st := datastore.NewStore(b, "HelloFlow")
-	if err := st.PutRun(ctx, datastore.Run{Flow: "HelloFlow", ID: run, Start: awstest.Epoch, Runtime: "step-functions"}); err != nil {
+	if err := st.Runs().Put(ctx, datastore.Run{Flow: "HelloFlow", ID: run, Start: awstest.Epoch, Runtime: "step-functions"}); err != nil {
 		return err
 	}
-	if err := st.PutLog(ctx, run, step, task, 0, "stdout", strings.NewReader("from the datastore: "+step+"\n")); err != nil {
+	if err := st.Logs().Put(ctx, run, step, task, 0, "stdout", strings.NewReader("from the datastore: "+step+"\n")); err != nil {
 		return err
 	}
-	return st.PutAttempt(ctx, datastore.Attempt{Run: run, Step: step, Task: task, Attempt: 0, Status: datastore.StatusSucceeded,
+	return st.Attempts().Put(ctx, datastore.Attempt{Run: run, Step: step, Task: task, Attempt: 0, Status: datastore.StatusSucceeded,
 		Start: awstest.Epoch, End: awstest.Epoch.Add(time.Second)})
 }
 

@@ -90,11 +90,11 @@ func TestExamples(t *testing.T) {
 			cost.add(t, "examples/"+sub, fp, def, e)
 			sameArtifacts(t, ls, lrun, cloud, e.runID())
 			ctx := context.Background()
-			run, end, err := cloud.Run(ctx, e.runID())
+			run, end, err := cloud.Runs().Get(ctx, e.runID())
 			if err != nil {
 				t.Fatal(err)
 			}
-			lr, _, err := ls.Run(ctx, lrun)
+			lr, _, err := ls.Runs().Get(ctx, lrun)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +111,7 @@ func TestExamples(t *testing.T) {
 				t.Errorf("run record: tags %v lack production:%s", run.Tags, productionToken)
 			}
 			// The end task recorded the run's end, after its attempt.
-			endTask, err := cloud.LatestAttempt(ctx, e.runID(), "end", "0")
+			endTask, err := cloud.Attempts().Latest(ctx, e.runID(), "end", "0")
 			if err != nil || end == nil || end.Status != datastore.StatusSucceeded || end.End.Before(endTask.End.Add(-time.Second)) {
 				t.Errorf("end record %+v (end task %+v, %v)", end, endTask, err)
 			}
@@ -120,7 +120,7 @@ func TestExamples(t *testing.T) {
 				if j.Caught != "" {
 					continue
 				}
-				a, err := cloud.Attempt(ctx, e.runID(), j.Step, j.TaskID, atoi(t, j.Attempt))
+				a, err := cloud.Attempts().Get(ctx, e.runID(), j.Step, j.TaskID, atoi(t, j.Attempt))
 				if err != nil {
 					t.Errorf("job %s (%s/%s attempt %s): %v", j.JobID, j.Step, j.TaskID, j.Attempt, err)
 					continue
@@ -135,11 +135,11 @@ func TestExamples(t *testing.T) {
 			if c.name == "foreach" {
 				// The end step's card is saved in the cloud as locally: the
 				// same content, so the same content address.
-				la, lerr := ls.LatestAttempt(ctx, lrun, "end", "0")
-				ca, cerr := cloud.LatestAttempt(ctx, e.runID(), "end", "0")
+				la, lerr := ls.Attempts().Latest(ctx, lrun, "end", "0")
+				ca, cerr := cloud.Attempts().Latest(ctx, e.runID(), "end", "0")
 				if lerr != nil || cerr != nil || la.Card == "" || ca.Card != la.Card {
 					t.Errorf("end card: local %q (%v), cloud %q (%v)", la.Card, lerr, ca.Card, cerr)
-				} else if _, err := cloud.GetBlob(ctx, ca.Card); err != nil {
+				} else if _, err := cloud.Blobs().Get(ctx, ca.Card); err != nil {
 					t.Errorf("end card in the cloud datastore: %v", err)
 				}
 			}
@@ -152,7 +152,7 @@ func TestExamples(t *testing.T) {
 // catches risky.
 func checkParams(t *testing.T, cloud *datastore.Store, e *execution) {
 	ctx := context.Background()
-	rd, err := cloud.Log(ctx, e.runID(), "end", "0", 0, "stdout")
+	rd, err := cloud.Logs().Open(ctx, e.runID(), "end", "0", 0, "stdout")
 	if err != nil {
 		t.Fatalf("stdout of end: %v", err)
 	}
@@ -162,11 +162,11 @@ func checkParams(t *testing.T, cloud *datastore.Store, e *execution) {
 	if !strings.Contains(string(b), ">> hello, ada | score 20 | wait 90s") {
 		t.Errorf("stdout of end: %q", b)
 	}
-	first, err := cloud.Attempt(ctx, e.runID(), "compute", "0", 0)
+	first, err := cloud.Attempts().Get(ctx, e.runID(), "compute", "0", 0)
 	if err != nil || first.Status != datastore.StatusFailed || !strings.Contains(first.Error, "transient failure") {
 		t.Errorf("compute attempt 0: %+v %v", first, err)
 	}
-	caught, err := cloud.Attempt(ctx, e.runID(), "risky", "0", 1)
+	caught, err := cloud.Attempts().Get(ctx, e.runID(), "risky", "0", 1)
 	if err != nil || caught.Status != datastore.StatusSucceeded {
 		t.Errorf("risky catch attempt 1: %+v %v", caught, err)
 	}
@@ -209,11 +209,11 @@ func copyConfigs(t *testing.T, def compiled, local, cloud *datastore.Store) {
 			t.Fatalf("STEPFLOW_CONFIGS %q: %v", v, err)
 		}
 		for name, h := range hashes {
-			data, err := local.GetBlob(ctx, h)
+			data, err := local.Blobs().Get(ctx, h)
 			if err != nil {
 				t.Fatalf("config %s: the definition names blob %s, which the local run did not store: %v", name, h, err)
 			}
-			if _, err := cloud.PutBlob(ctx, data); err != nil {
+			if _, err := cloud.Blobs().Put(ctx, data); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -283,7 +283,7 @@ func TestRetry(t *testing.T) {
 	}
 	cloud := w.store(fp)
 	ctx := context.Background()
-	a0, err := cloud.Attempt(ctx, e.runID(), "flaky", "0", 0)
+	a0, err := cloud.Attempts().Get(ctx, e.runID(), "flaky", "0", 0)
 	if err != nil || a0.Status != datastore.StatusFailed || !strings.Contains(a0.Error, "flaky failure") {
 		t.Errorf("flaky attempt 0: %+v %v", a0, err)
 	}
@@ -318,7 +318,7 @@ func TestCrashCaught(t *testing.T) {
 	}
 	cloud := w.store(fp)
 	ctx := context.Background()
-	a0, err := cloud.Attempt(ctx, e.runID(), "risky", "0", 0)
+	a0, err := cloud.Attempts().Get(ctx, e.runID(), "risky", "0", 0)
 	if err != nil || a0.Status != datastore.StatusFailed || a0.ExitCode != 3 || !strings.Contains(a0.Error, "exited with status 3") {
 		t.Fatalf("risky attempt 0: %+v %v", a0, err)
 	}
@@ -350,15 +350,15 @@ func TestFailsForGood(t *testing.T) {
 	}
 	cloud := w.store(fp)
 	ctx := context.Background()
-	a, ok, err := cloud.Succeeded(ctx, e.runID(), "fragile", "0")
+	a, ok, err := cloud.Attempts().Succeeded(ctx, e.runID(), "fragile", "0")
 	if err != nil || ok {
 		t.Fatalf("fragile: %+v ok=%v %v", a, ok, err)
 	}
-	a, err = cloud.LatestAttempt(ctx, e.runID(), "fragile", "0")
+	a, err = cloud.Attempts().Latest(ctx, e.runID(), "fragile", "0")
 	if err != nil || a.Status != datastore.StatusFailed || a.Error != "step fragile: fragile failure" {
 		t.Errorf("fragile: %+v %v", a, err)
 	}
-	rd, err := cloud.Log(ctx, e.runID(), "fragile", "0", 0, "stderr")
+	rd, err := cloud.Logs().Open(ctx, e.runID(), "fragile", "0", 0, "stderr")
 	if err != nil {
 		t.Fatalf("stderr of fragile: %v", err)
 	}
@@ -367,12 +367,12 @@ func TestFailsForGood(t *testing.T) {
 	if !strings.Contains(string(b), "fragile failure") {
 		t.Errorf("stderr of fragile: %q", b)
 	}
-	if _, err := cloud.LatestAttempt(ctx, e.runID(), "end", "0"); !datastore.IsNotFound(err) {
+	if _, err := cloud.Attempts().Latest(ctx, e.runID(), "end", "0"); !datastore.IsNotFound(err) {
 		t.Errorf("end ran after the failure: %v", err)
 	}
 	// A failed cloud run has no end record: the execution's status is the
 	// authority (step-functions status, list-runs).
-	if _, end, err := cloud.Run(ctx, e.runID()); err != nil || end != nil {
+	if _, end, err := cloud.Runs().Get(ctx, e.runID()); err != nil || end != nil {
 		t.Errorf("failed run: end record %+v, %v; want none", end, err)
 	}
 }
@@ -397,11 +397,11 @@ func TestWideForeach(t *testing.T) {
 	recordTransitions(t).add(t, "faultflow/n="+strconv.Itoa(n), fp, def, e)
 	cloud := w.store(fp)
 	ctx := context.Background()
-	tasks, err := cloud.Tasks(ctx, e.runID(), "work")
+	tasks, err := cloud.Attempts().Tasks(ctx, e.runID(), "work")
 	if err != nil || len(tasks) != n {
 		t.Fatalf("work has %d tasks (%v), want %d", len(tasks), err, n)
 	}
-	join, _, err := cloud.Succeeded(ctx, e.runID(), "join", "0")
+	join, _, err := cloud.Attempts().Succeeded(ctx, e.runID(), "join", "0")
 	if err != nil || len(join.Inputs) != n {
 		t.Fatalf("join inputs: %d %v", len(join.Inputs), err)
 	}

@@ -515,7 +515,7 @@ func localRun(t *testing.T, fp *flowPkg, args ...string) (*datastore.Store, stri
 		t.Fatal(err)
 	}
 	st := datastore.NewStore(b, fp.flow)
-	runs, err := st.Runs(context.Background())
+	runs, err := st.Runs().List(context.Background())
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("local runs: %v %v", runs, err)
 	}
@@ -533,24 +533,24 @@ type taskState struct {
 func readTasks(t *testing.T, st *datastore.Store, run string) map[string]taskState {
 	t.Helper()
 	ctx := context.Background()
-	steps, err := st.Steps(ctx, run)
+	steps, err := st.Attempts().Steps(ctx, run)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]taskState{}
 	for _, step := range steps {
-		tasks, err := st.Tasks(ctx, run, step)
+		tasks, err := st.Attempts().Tasks(ctx, run, step)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, task := range tasks {
-			a, err := st.LatestAttempt(ctx, run, step, task)
+			a, err := st.Attempts().Latest(ctx, run, step, task)
 			if err != nil {
 				t.Fatalf("%s/%s/%s: %v", run, step, task, err)
 			}
 			ts := taskState{attempt: a.Attempt, status: a.Status, artifacts: map[string]any{}}
 			for name, ref := range a.Artifacts {
-				data, err := st.GetBlob(ctx, ref.Hash)
+				data, err := st.Blobs().Get(ctx, ref.Hash)
 				if err != nil {
 					t.Fatalf("%s/%s/%s artifact %s: %v", run, step, task, name, err)
 				}

@@ -355,11 +355,11 @@ func triggeredRun(t *testing.T, w *world, fp *flowPkg, r deployedRule, event []b
 	}
 	sameArtifacts(t, ls, lrun, cloud, e.runID())
 	ctx := context.Background()
-	run, _, err := cloud.Run(ctx, e.runID())
+	run, _, err := cloud.Runs().Get(ctx, e.runID())
 	if err != nil {
 		t.Fatal(err)
 	}
-	lr, _, err := ls.Run(ctx, lrun)
+	lr, _, err := ls.Runs().Get(ctx, lrun)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -292,9 +292,9 @@ func status(ctx context.Context, out io.Writer, env *command.Env, f *flowcmd.Flo
 		}
 	}
 	// The datastore's view: tasks with a successful attempt, per step.
-	var store *datastore.Store
+	var attempts *datastore.Attempts
 	if b, err := openS3Store(ctx, env, f.Def.Name, s); err == nil {
-		store = datastore.NewStore(b, f.Def.Name)
+		attempts = datastore.NewStore(b, f.Def.Name).Attempts()
 	}
 	prog := map[string]*deploy.StepProgress{}
 	for _, p := range st.Steps {
@@ -307,24 +307,24 @@ func status(ctx context.Context, out io.Writer, env *command.Env, f *flowcmd.Flo
 		if p == nil {
 			p = &deploy.StepProgress{}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", name, p.Started, p.Succeeded, p.Failed, p.Running, datastoreView(ctx, store, run, name))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", name, p.Started, p.Succeeded, p.Failed, p.Running, datastoreView(ctx, attempts, run, name))
 	}
 	return st.Status, tw.Flush()
 }
 
 // datastoreView says how many tasks of a step the datastore knows and how
-// many succeeded.
-func datastoreView(ctx context.Context, store *datastore.Store, run, step string) string {
-	if store == nil {
+// many succeeded; "-" without a datastore (attempts nil).
+func datastoreView(ctx context.Context, attempts *datastore.Attempts, run, step string) string {
+	if attempts == nil {
 		return "-"
 	}
-	tasks, err := store.Tasks(ctx, run, step)
+	tasks, err := attempts.Tasks(ctx, run, step)
 	if err != nil || len(tasks) == 0 {
 		return "no tasks"
 	}
 	ok := 0
 	for _, t := range tasks {
-		if _, done, err := store.Succeeded(ctx, run, step, t); err == nil && done {
+		if _, done, err := attempts.Succeeded(ctx, run, step, t); err == nil && done {
 			ok++
 		}
 	}

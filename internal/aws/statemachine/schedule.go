@@ -35,7 +35,7 @@ type ScheduleTarget struct {
 // scheduleInput is the execution input of a scheduled run: the
 // parameters' defaults, and what started it. A function, not a variable
 // set at package initialisation, which every flow binary's start-up
-// would pay (0.06 ms).
+// would pay.
 func scheduleInput() string {
 	b, _ := json.Marshal(map[string]any{"Parameters": map[string]string{}, "Trigger": trigger.Schedule()})
 	return string(b)

@@ -409,7 +409,7 @@ func testLogParts(t *testing.T, b datastore.Backend) {
 	s := datastore.NewStore(b, "F")
 	read := func() (string, error) {
 		t.Helper()
-		rc, err := s.Log(ctx, "r", "train", "0", 1, "stdout")
+		rc, err := s.Logs().Open(ctx, "r", "train", "0", 1, "stdout")
 		if err != nil {
 			return "", err
 		}
@@ -425,8 +425,8 @@ func testLogParts(t *testing.T, b datastore.Backend) {
 	}
 	put := func(part int, text string) {
 		t.Helper()
-		if err := s.PutLogPart(ctx, "r", "train", "0", 1, "stdout", part, strings.NewReader(text)); err != nil {
-			t.Fatalf("PutLogPart(%d): %v", part, err)
+		if err := s.Logs().PutPart(ctx, "r", "train", "0", 1, "stdout", part, strings.NewReader(text)); err != nil {
+			t.Fatalf("Logs.PutPart(%d): %v", part, err)
 		}
 	}
 	put(1, "epoch 1\n")
@@ -439,21 +439,21 @@ func testLogParts(t *testing.T, b datastore.Backend) {
 	if got, err := read(); err != nil || got != "epoch 1\nepoch 2\nepoch 3\nafter a gap\n" {
 		t.Errorf("Log from parts 1-4 = %q, %v", got, err)
 	}
-	if _, err := s.Log(ctx, "r", "train", "0", 1, "stderr"); !errors.Is(err, datastore.ErrNotFound) {
+	if _, err := s.Logs().Open(ctx, "r", "train", "0", 1, "stderr"); !errors.Is(err, datastore.ErrNotFound) {
 		t.Errorf("Log(stderr) with stdout parts only = %v, want ErrNotFound", err)
 	}
-	if err := s.PutLogPart(ctx, "r", "train", "0", 1, "stdout", 0, strings.NewReader("x")); err == nil {
-		t.Error("PutLogPart(part 0) succeeded")
+	if err := s.Logs().PutPart(ctx, "r", "train", "0", 1, "stdout", 0, strings.NewReader("x")); err == nil {
+		t.Error("Logs.PutPart(part 0) succeeded")
 	}
-	if err := s.PutLogPart(ctx, "r", "train", "0", 1, "other", 1, strings.NewReader("x")); err == nil {
-		t.Error("PutLogPart(stream other) succeeded")
+	if err := s.Logs().PutPart(ctx, "r", "train", "0", 1, "other", 1, strings.NewReader("x")); err == nil {
+		t.Error("Logs.PutPart(stream other) succeeded")
 	}
 	// The final log supersedes the parts.
-	if err := s.PutLog(ctx, "r", "train", "0", 1, "stdout", strings.NewReader("the whole output\n")); err != nil {
+	if err := s.Logs().Put(ctx, "r", "train", "0", 1, "stdout", strings.NewReader("the whole output\n")); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := read(); err != nil || got != "the whole output\n" {
-		t.Errorf("Log after PutLog = %q, %v; want the final log", got, err)
+		t.Errorf("Log after Logs.Put = %q, %v; want the final log", got, err)
 	}
 }
 

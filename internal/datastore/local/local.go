@@ -39,10 +39,10 @@ type Options struct {
 	// filesystems, appear empty; Store detects such blobs as corrupt and
 	// records as invalid.
 	//
-	// The default is false: on the reference 2-core machine one fsynced
-	// object costs about 0.4 ms more than an unsynced one (0.05 ms), and a
-	// task writes 3-6 objects against a 3 ms per-task overhead budget.
-	// See docs/datastore.md.
+	// The default is false: an fsync costs several times the write it
+	// follows, and a task writes 3-6 objects, so syncing them would
+	// multiply what the datastore adds to every task. See
+	// docs/datastore.md.
 	Sync bool
 }
 

@@ -490,12 +490,12 @@ func TestStoreDetectsCorruption(t *testing.T) {
 		{"raw", pattern(100000)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			hash, err := st.PutBlob(ctx, tc.data)
+			hash, err := st.Blobs().Put(ctx, tc.data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, err := st.GetBlob(ctx, hash); err != nil || !bytes.Equal(got, tc.data) {
-				t.Fatalf("GetBlob intact: %d bytes, %v", len(got), err)
+			if got, err := st.Blobs().Get(ctx, hash); err != nil || !bytes.Equal(got, tc.data) {
+				t.Fatalf("Blobs.Get intact: %d bytes, %v", len(got), err)
 			}
 			name := "Flow/blobs/" + hash[:2] + "/" + hash
 			stored := loadObject(t, b, name)
@@ -508,9 +508,9 @@ func TestStoreDetectsCorruption(t *testing.T) {
 				{"truncate", func(s []byte) []byte { return s[:len(s)/2] }},
 			} {
 				overwrite(t, b, name, damage.fn(bytes.Clone(stored)))
-				_, err = st.GetBlob(ctx, hash)
+				_, err = st.Blobs().Get(ctx, hash)
 				if !errors.Is(err, datastore.ErrCorrupt) || !strings.Contains(err.Error(), name) {
-					t.Errorf("%s: GetBlob error = %v, want ErrCorrupt naming %s", damage.what, err, name)
+					t.Errorf("%s: Blobs.Get error = %v, want ErrCorrupt naming %s", damage.what, err, name)
 				}
 			}
 		})
@@ -532,28 +532,28 @@ func TestFileBlob(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.reset()
-	hash, size, err := st.PutBlobFile(ctx, path)
+	hash, size, err := st.Blobs().PutFile(ctx, path)
 	if err != nil || hash != datastore.TreeHash(data) || size != int64(len(data)) {
-		t.Fatalf("PutBlobFile = %s, %d, %v; want %s, %d", hash, size, err, datastore.TreeHash(data), len(data))
+		t.Fatalf("Blobs.PutFile = %s, %d, %v; want %s, %d", hash, size, err, datastore.TreeHash(data), len(data))
 	}
 	if got := f.count("PUT part"); got != 3 {
 		t.Errorf("UploadPart requests = %d, want 3 (header + 11 MiB + 3 bytes in 5 MiB parts)", got)
 	}
 	f.reset()
-	if _, _, err := st.PutBlobFile(ctx, path); err != nil {
+	if _, _, err := st.Blobs().PutFile(ctx, path); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.count("PUT part") + f.count("PUT object"); n != 0 {
 		t.Errorf("storing the same file again made %d uploads, want 0", n)
 	}
 	read := func() ([]byte, error) {
-		rc, n, err := st.OpenFileBlob(ctx, hash)
+		rc, n, err := st.Blobs().OpenFile(ctx, hash)
 		if err != nil {
 			return nil, err
 		}
 		defer rc.Close()
 		if n != int64(len(data)) {
-			t.Errorf("OpenFileBlob size = %d, want %d", n, len(data))
+			t.Errorf("Blobs.OpenFile size = %d, want %d", n, len(data))
 		}
 		return io.ReadAll(rc)
 	}

@@ -41,17 +41,17 @@ func seedRun(ctx context.Context, b datastore.Backend, flow, id string, start ti
 	s := datastore.NewStore(b, flow)
 	tags := map[string][]string{"r1": {"nightly", "v2"}, "r2": {"nightly"}}[id]
 	started := map[string]map[string]string{"r1": {"type": "schedule"}, "r2": {"type": "event", "event": "data.ready", "id": "ev-1"}}[id]
-	if err := s.PutRun(ctx, datastore.Run{Flow: flow, ID: id, Start: start, Params: map[string]string{"alpha": "0.5"}, Tags: tags, Runtime: "local", Trigger: started}); err != nil {
+	if err := s.Runs().Put(ctx, datastore.Run{Flow: flow, ID: id, Start: start, Params: map[string]string{"alpha": "0.5"}, Tags: tags, Runtime: "local", Trigger: started}); err != nil {
 		return err
 	}
 	for _, t := range tasks {
 		// As a supervisor does when an attempt starts.
-		if err := s.PutAttemptStarted(ctx, id, t.step, t.task, t.attempt, start.Add(t.start)); err != nil {
+		if err := s.Attempts().PutStarted(ctx, id, t.step, t.task, t.attempt, start.Add(t.start)); err != nil {
 			return err
 		}
 		for stream, text := range map[string]string{"stdout": t.stdout, "stderr": t.stderr} {
 			if text != "" {
-				if err := s.PutLog(ctx, id, t.step, t.task, t.attempt, stream, strings.NewReader(text)); err != nil {
+				if err := s.Logs().Put(ctx, id, t.step, t.task, t.attempt, stream, strings.NewReader(text)); err != nil {
 					return err
 				}
 			}
@@ -72,7 +72,7 @@ func seedRun(ctx context.Context, b datastore.Backend, flow, id string, start ti
 			if err != nil {
 				return fmt.Errorf("artifact %s: %w", name, err)
 			}
-			hash, err := s.PutBlob(ctx, data)
+			hash, err := s.Blobs().Put(ctx, data)
 			if err != nil {
 				return err
 			}
@@ -83,16 +83,16 @@ func seedRun(ctx context.Context, b datastore.Backend, flow, id string, start ti
 			if err != nil {
 				return err
 			}
-			if a.Card, err = s.PutBlob(ctx, data); err != nil {
+			if a.Card, err = s.Blobs().Put(ctx, data); err != nil {
 				return err
 			}
 		}
-		if err := s.PutAttempt(ctx, a); err != nil {
+		if err := s.Attempts().Put(ctx, a); err != nil {
 			return err
 		}
 	}
 	if status != "" {
-		return s.PutRunEnd(ctx, id, datastore.RunEnd{Status: status, End: start.Add(dur)})
+		return s.Runs().PutEnd(ctx, id, datastore.RunEnd{Status: status, End: start.Add(dur)})
 	}
 	return nil
 }

@@ -7,23 +7,23 @@ import (
 	"io"
 )
 
-// verifyAlwaysBelow is the size (uncompressed) up to which PutBlob reads
+// verifyAlwaysBelow is the size (uncompressed) up to which Put reads
 // and hashes an existing blob in full before trusting it: for small blobs
 // that costs less than a task's start-up; larger ones are checked by
 // their header and stored length unless a reader reported them damaged.
 const verifyAlwaysBelow = 64 << 10
 
 // blobIntact reports whether the stored blob hash (of size uncompressed
-// bytes) can be trusted, so that PutBlob may skip writing it. A missing or
-// damaged blob is not intact, and PutBlob rewrites it, atomically (the
+// bytes) can be trusted, so that Put may skip writing it. A missing or
+// damaged blob is not intact, and Put rewrites it, atomically (the
 // backend's Save replaces the object whole). The check is cheap: the
 // stored size, then the header (its checksum, codec and declared length,
 // and for a raw blob the exact stored length); the content is read and
-// hashed too when the blob is small or a reader of this Store found it
+// hashed too when the blob is small or a reader of these Blobs found it
 // damaged.
-func (s *Store) blobIntact(ctx context.Context, hash string, size int64) (bool, error) {
-	key := s.blobKey(hash)
-	n, err := s.b.Stat(ctx, key)
+func (bl *Blobs) blobIntact(ctx context.Context, hash string, size int64) (bool, error) {
+	key := bl.blobKey(hash)
+	n, err := bl.b.Stat(ctx, key)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return false, nil
@@ -32,18 +32,18 @@ func (s *Store) blobIntact(ctx context.Context, hash string, size int64) (bool, 
 	case n < blobHeaderSize:
 		return false, nil
 	}
-	if _, bad := s.damaged.Load(hash); bad || size <= verifyAlwaysBelow {
-		err := s.VerifyBlob(ctx, hash)
+	if _, bad := bl.damaged.Load(hash); bad || size <= verifyAlwaysBelow {
+		err := bl.Verify(ctx, hash)
 		if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNotFound) {
 			return false, nil
 		}
 		if err != nil {
 			return false, err
 		}
-		s.damaged.Delete(hash)
+		bl.damaged.Delete(hash)
 		return true, nil
 	}
-	rc, err := s.b.Load(ctx, key)
+	rc, err := bl.b.Load(ctx, key)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
@@ -69,16 +69,16 @@ func (s *Store) blobIntact(ctx context.Context, hash string, size int64) (bool, 
 }
 
 // noteDamaged remembers that a reader found the blob damaged, so that the
-// next PutBlob of the same content verifies it in full and rewrites it.
-func (s *Store) noteDamaged(hash string) { s.damaged.Store(hash, true) }
+// next Put of the same content verifies it in full and rewrites it.
+func (bl *Blobs) noteDamaged(hash string) { bl.damaged.Store(hash, true) }
 
-// VerifyBlob reads the blob with the given hash to its end, decoding it
+// Verify reads the blob with the given hash to its end, decoding it
 // and checking its header, length and hash (the SHA-256, or the tree its
 // header names), with memory independent of its size. A damaged blob gives
 // an error wrapping ErrCorrupt, a missing one an error wrapping
 // ErrNotFound.
-func (s *Store) VerifyBlob(ctx context.Context, hash string) error {
-	rc, size, err := s.OpenBlob(ctx, hash)
+func (bl *Blobs) Verify(ctx context.Context, hash string) error {
+	rc, size, err := bl.Open(ctx, hash)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Store) VerifyBlob(ctx context.Context, hash string) error {
 	if size > readWholeMax {
 		_, err = io.Copy(io.Discard, rc)
 	} else {
-		// A small blob in one read (and one more for its end): OpenBlob
+		// A small blob in one read (and one more for its end): Open
 		// has read it whole already, so this only decodes and hashes.
 		err = drain(rc, make([]byte, size+1))
 	}
@@ -109,13 +109,13 @@ func drain(r io.Reader, buf []byte) error {
 	}
 }
 
-// RemoveBlob deletes a blob (verify --repair removes the damaged ones, so
+// Remove deletes a blob (verify --repair removes the damaged ones, so
 // that resume recomputes them instead of reusing them).
-func (s *Store) RemoveBlob(ctx context.Context, hash string) error {
+func (bl *Blobs) Remove(ctx context.Context, hash string) error {
 	if err := checkHash(hash); err != nil {
 		return fmt.Errorf("remove blob: %w", err)
 	}
-	if err := s.b.Remove(ctx, s.blobKey(hash)); err != nil {
+	if err := bl.b.Remove(ctx, bl.blobKey(hash)); err != nil {
 		return fmt.Errorf("remove blob: %w", err)
 	}
 	return nil

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// AttemptIndexVersion is the version of the attempt index that PutRun
+// AttemptIndexVersion is the version of the attempt index that Runs.Put
 // records in Run.AttemptIndex: a run recorded with it has an index entry
 // for every attempt stored through this package.
 const AttemptIndexVersion = 1
@@ -188,8 +188,8 @@ func indexEntryOf(a Attempt) IndexEntry {
 }
 
 // putIndexEntry saves an empty object named for e.
-func (s *Store) putIndexEntry(ctx context.Context, run string, e IndexEntry) error {
-	dir, err := s.runDir(run)
+func (at *Attempts) putIndexEntry(ctx context.Context, run string, e IndexEntry) error {
+	dir, err := at.runDir(run)
 	if err != nil {
 		return err
 	}
@@ -200,31 +200,31 @@ func (s *Store) putIndexEntry(ctx context.Context, run string, e IndexEntry) err
 		return err
 	}
 	key := dir + indexDir + e.name()
-	if err := s.b.Save(ctx, key, strings.NewReader("")); err != nil {
+	if err := at.b.Save(ctx, key, strings.NewReader("")); err != nil {
 		return fmt.Errorf("put index entry: %w", err)
 	}
 	return nil
 }
 
-// PutAttemptStarted writes the index entry saying an attempt started, so
+// PutStarted writes the index entry saying an attempt started, so
 // that a view of the run counts it as running before it stores anything
 // else. The supervisor of an attempt writes it.
-func (s *Store) PutAttemptStarted(ctx context.Context, run, step, task string, attempt int, start time.Time) error {
-	return s.putIndexEntry(ctx, run, IndexEntry{Step: step, Task: task, Attempt: attempt, Status: StatusRunning, Start: start})
+func (at *Attempts) PutStarted(ctx context.Context, run, step, task string, attempt int, start time.Time) error {
+	return at.putIndexEntry(ctx, run, IndexEntry{Step: step, Task: task, Attempt: attempt, Status: StatusRunning, Start: start})
 }
 
-// AttemptIndex returns every entry of a run's attempt index, in one
-// listing, ordered by step, then as Tasks orders tasks, then by attempt,
+// Index returns every entry of a run's attempt index, in one listing,
+// ordered by step, then as Tasks orders tasks, then by attempt,
 // a running entry before its attempt's finished one. It is complete only
 // for runs whose record has AttemptIndex set (see Run.AttemptIndex).
-func (s *Store) AttemptIndex(ctx context.Context, run string) ([]IndexEntry, error) {
-	dir, err := s.runDir(run)
+func (at *Attempts) Index(ctx context.Context, run string) ([]IndexEntry, error) {
+	dir, err := at.runDir(run)
 	if err != nil {
 		return nil, fmt.Errorf("list attempt index: %w", err)
 	}
 	dir += indexDir
 	var out []IndexEntry
-	err = s.b.List(ctx, dir, func(name string, _ int64) error {
+	err = at.b.List(ctx, dir, func(name string, _ int64) error {
 		if e, ok := parseIndexEntry(strings.TrimPrefix(name, dir)); ok {
 			out = append(out, e)
 		}
