@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"path"
 	"sort"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/stepflow/stepflow/internal/aws/jobdef"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
@@ -138,10 +140,13 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 		return err
 	}
 
-	// The datastore: reachable, with these credentials? (a HeadObject
-	// under code/, which the user may read: docs/iam.md)
-	probe := path.Join(f.Name, "code", "reachable") // a key no one writes
-	if _, err := o.Store.Stat(ctx, probe); err != nil && !errors.Is(err, datastore.ErrNotFound) {
+	// The datastore: does S3 answer there? (a HeadObject of a key no one
+	// writes, under code/, which the user may read: docs/iam.md). S3
+	// answers a missing key with 404 to a caller who may list the bucket
+	// and with 403 to one who may not (the deployer needs no
+	// s3:ListBucket): either answer is S3's, so the datastore is reached.
+	probe := path.Join(f.Name, "code", "reachable")
+	if _, err := o.Store.Stat(ctx, probe); err != nil && !errors.Is(err, datastore.ErrNotFound) && httpStatus(err) != http.StatusForbidden {
 		return fmt.Errorf("reach the datastore %s: %w", s.DatastoreRoot, err)
 	}
 
@@ -529,4 +534,13 @@ func dlqArn(d *schedtypes.DeadLetterConfig) string {
 		return ""
 	}
 	return aws.ToString(d.Arn)
+}
+
+// httpStatus is the HTTP status of the AWS response err carries, or 0.
+func httpStatus(err error) int {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
 }
