@@ -14,7 +14,7 @@ type hidden struct {
 	words []string
 }
 
-func hfn(*hidden, *stepflow.Context) error           { return nil }
+func hfn(*hidden, *stepflow.Context) error            { return nil }
 func hjn(*hidden, *stepflow.Context, []*hidden) error { return nil }
 
 // TestLintMessages checks the whole text of the linter's report for
