@@ -75,8 +75,14 @@
 //
 // # Testing
 //
-// A step is a plain function: a unit test can call it with a state and
-// the zero Context. Package stepflowtest runs a whole flow from a test,
+// A step is a plain function: a unit test calls it with a state and the
+// Context of stepflowtest.Context, which carries the foreach item, index
+// and attempt the step would have in a run, and a card to inspect:
+//
+//	c := stepflowtest.Context(t, stepflowtest.Item("shard-2"), stepflowtest.Index(2))
+//	err := f.Train(c) // stepflow.Item[string](c) == "shard-2"
+//
+// Package stepflowtest also runs a whole flow from a test,
 // in-process with a temporary datastore, and returns every task's state;
 // declare the flow in a function that both main and the test call:
 //

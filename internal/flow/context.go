@@ -19,6 +19,9 @@ type TaskInfo struct {
 	Indices []int // foreach index stack, outermost first
 	Item    any   // the innermost foreach item; nil outside a foreach
 	HasItem bool
+	// Test marks the Context a unit test made (stepflowtest.Context), so
+	// that a misuse names the test option that fixes it.
+	Test bool
 }
 
 // Context is what a step function receives besides the flow state: the
@@ -87,6 +90,14 @@ func (c *Context) Item() (any, bool) { return c.info.Item, c.info.HasItem }
 func (c *Context) Printf(format string, args ...any) {
 	fmt.Fprintf(c.out, format, args...)
 }
+
+// IsTest reports whether a unit test made the Context (TaskInfo.Test).
+func (c *Context) IsTest() bool { return c.info.Test }
+
+// Wrap makes the public *stepflow.Context of c. Package stepflow sets it
+// when it is initialised, so that stepflowtest can build one for a unit
+// test without the public type exposing its insides.
+var Wrap func(c *Context) any
 
 // Failure is what a catch field of this type receives when the step fails
 // for good.
