@@ -43,7 +43,15 @@
 // in[i].Count), keep one input's value (f.Model = in[best].Model), or
 // declare it dropped with Drop on the join (stepflow.Drop("Word")). A join
 // that leaves such an artifact at zero without Drop fails, naming it: a
-// join never zeroes a value silently, locally or on AWS.
+// join never zeroes a value silently, locally or on AWS. A dropped
+// artifact starts at zero in the join whatever the number of inputs (none,
+// one or many) and whether or not they agree.
+//
+// A run finds such a join only when it meets two inputs that disagree;
+// stepflowtest.CheckJoins finds every one in a test, with a run of one
+// item per foreach:
+//
+//	func TestJoins(t *testing.T) { stepflowtest.CheckJoins(t, newFlow()) }
 //
 // A foreach over an empty slice gives its join no inputs (in is empty) and
 // the join's state is the foreach step's own: a join must not read in[0]

@@ -62,3 +62,6 @@ func TestMeasure(t *testing.T) {
 		t.Errorf("Measure(beta) set Word=%q Length=%d Upper=%q", f.Word, f.Length, f.Upper)
 	}
 }
+
+// Every join sets or drops each artifact its inputs can disagree on.
+func TestJoins(t *testing.T) { stepflowtest.CheckJoins(t, newFlow()) }

@@ -260,6 +260,13 @@ func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spe
 		for k, v := range r.Artifacts {
 			st.inherited[k] = v
 		}
+		// Dropped fields start at zero whatever the number of inputs.
+		for _, name := range node.Step.Options.Drop {
+			if sf, ok := e.Flow.Field(name); ok {
+				st.state.Elem().FieldByIndex(sf.Index).SetZero()
+				delete(st.inherited, name)
+			}
+		}
 	case node.Kind == graph.Join:
 		st.state = reflect.New(e.Flow.StateType)
 		refs := make([]map[string]datastore.ArtifactRef, len(spec.Inputs))
@@ -271,8 +278,13 @@ func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spe
 			st.inputs = append(st.inputs, s.Interface())
 			refs[i] = r.Artifacts
 		}
-		// A join starts with every artifact its inputs agree on.
+		// A join starts with every artifact its inputs agree on, except
+		// the dropped ones: those start at zero whatever the number of
+		// inputs, and whether or not they agree.
 		for _, sf := range e.Flow.Fields() {
+			if slices.Contains(node.Step.Options.Drop, sf.Name) {
+				continue
+			}
 			ref, ok := agreed(refs, sf.Name)
 			if !ok {
 				st.conflicts = append(st.conflicts, sf.Name)
