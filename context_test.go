@@ -29,16 +29,31 @@ func recovered(fn func()) (r any) {
 // TestZeroContextMisuse checks that each misuse of the zero Context (and
 // of a nil one) fails with a sentence naming the fix.
 func TestZeroContextMisuse(t *testing.T) {
-	cases := []struct {
+	type misuse struct {
 		name string
 		fn   func()
 		want string
-	}{
+	}
+	cases := []misuse{
 		{"Item on the zero Context", func() { (&wordFlow{}).Measure(&stepflow.Context{}) },
 			"stepflow.Item[string] called with the zero stepflow.Context, which has no foreach item; to unit-test a foreach step, call it with stepflowtest.Context(t, stepflowtest.Item(x))"},
 		{"Item on a nil Context", func() { (&wordFlow{}).Measure(nil) },
 			"stepflow.Item[string] called with a nil *stepflow.Context, which has no foreach item; to unit-test a foreach step, call it with stepflowtest.Context(t, stepflowtest.Item(x))"},
 	}
+	var zero stepflow.Context
+	noScratch := "the zero stepflow.Context has no task, so no scratch directory that is removed when the task ends; " +
+		"to unit-test a step that writes files, call it with stepflowtest.Context(t), whose scratch directory is in t.TempDir()"
+	cases = append(cases,
+		misuse{"TempDir on the zero Context", func() {
+			if _, err := zero.TempDir(); err != nil {
+				panic(err)
+			}
+		}, noScratch},
+		misuse{"TempFile on a nil Context", func() {
+			if _, err := (*stepflow.Context)(nil).TempFile("x-*"); err != nil {
+				panic(err)
+			}
+		}, noScratch})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := recovered(c.fn)

@@ -197,6 +197,8 @@ func (c *joinChecker) checkTask(ctx context.Context, n *graph.Node, a *datastore
 	}
 	info := flow.TaskInfo{Flow: c.def.Name, RunID: RunID, Step: n.Name, TaskID: a.Task, Indices: a.Indices}
 	fc := flow.NewContext(ctx, info, io.Discard)
+	fc.SetScratchRoot(c.dir)
+	defer fc.RemoveScratch()
 	if err := callJoin(n, fc, state, inputs); err != nil {
 		return nil, nil, fmt.Errorf("fails on inputs that differ in %s, so CheckJoins cannot tell what it sets: %v", strings.Join(varied, ", "), err)
 	}

@@ -2,7 +2,6 @@ package stepflowtest_test
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +56,7 @@ func newJoinsFlow(join, meet func(f *J, in []*J), joinOpts, meetOpts []stepflow.
 			f.Seen = map[string]int{f.Word: 1}
 			f.When = time.Unix(int64(c.Index()), 0).UTC()
 			f.Big.Set([]float64{float64(len(f.Word))})
-			file, err := os.CreateTemp("", "stepflowtest-model-*")
+			file, err := c.TempFile("model-*")
 			if err != nil {
 				return err
 			}

@@ -79,7 +79,9 @@ func Output(w io.Writer) ContextOption {
 // any foreach unless Item, Index or Indices say otherwise; its
 // context.Context is t.Context(); Printf writes to the test's log (t.Log)
 // unless Output gives a writer; its card (Context.Card) is not saved,
-// for the test to inspect. A foreach step reads its item with
+// for the test to inspect; its scratch directory (Context.TempDir,
+// TempFile) is in t.TempDir(), removed when the test ends, so that the
+// test can still read the files the step handed to File.SetPath. A foreach step reads its item with
 // stepflow.Item, which fails, naming this function, when the Context has
 // no item.
 func Context(t testing.TB, opts ...ContextOption) *stepflow.Context {
@@ -99,7 +101,9 @@ func Context(t testing.TB, opts ...ContextOption) *stepflow.Context {
 		t.Cleanup(lw.flush)
 		s.out = lw
 	}
-	return flow.Wrap(flow.NewContext(t.Context(), s.info, s.out)).(*stepflow.Context)
+	fc := flow.NewContext(t.Context(), s.info, s.out)
+	fc.SetScratchRoot(t.TempDir())
+	return flow.Wrap(fc).(*stepflow.Context)
 }
 
 // logWriter writes each complete line to the test's log.

@@ -27,10 +27,11 @@ type TaskInfo struct {
 // Context is what a step function receives besides the flow state: the
 // identity of its task, its foreach position, cancellation, and output.
 type Context struct {
-	ctx  context.Context
-	info TaskInfo
-	out  io.Writer
-	card *card.Card
+	ctx     context.Context
+	info    TaskInfo
+	out     io.Writer
+	card    *card.Card
+	scratch scratch
 }
 
 // NewContext returns a Context for one task attempt. out receives Printf
@@ -90,6 +91,11 @@ func (c *Context) Item() (any, bool) { return c.info.Item, c.info.HasItem }
 func (c *Context) Printf(format string, args ...any) {
 	fmt.Fprintf(c.out, format, args...)
 }
+
+// SetScratchRoot makes the task's scratch directory (TempDir) a new
+// directory under root instead of under os.TempDir(); a unit test's
+// Context puts it in the test's own temporary directory.
+func (c *Context) SetScratchRoot(root string) { c.scratch.root = root }
 
 // IsTest reports whether a unit test made the Context (TaskInfo.Test).
 func (c *Context) IsTest() bool { return c.info.Test }
