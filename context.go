@@ -27,8 +27,8 @@ func init() {
 //	err := f.Measure(c)
 //
 // On the zero Context, what needs a task fails with an error naming that
-// fix: Item (a panic whose value is that error, when called outside a step
-// the flow runs).
+// fix: TempDir and TempFile, and Item (a panic whose value is that error,
+// when called outside a step the flow runs).
 type Context struct {
 	c *flow.Context // nil in the zero Context
 
