@@ -92,6 +92,14 @@ func Context(t testing.TB, opts ...ContextOption) *stepflow.Context {
 			o.applyContext(&s)
 		}
 	}
+	for _, i := range s.info.Indices {
+		if i < 0 {
+			t.Fatalf("stepflowtest.Context: foreach index %d is negative; a task's index is 0 for the first item, 1 for the second, ...", i)
+		}
+	}
+	if s.info.Attempt < 0 {
+		t.Fatalf("stepflowtest.Context: attempt %d is negative; 0 is the first try, 1 the first retry", s.info.Attempt)
+	}
 	if s.info.HasItem && !s.hasIndices {
 		s.info.Indices = []int{0}
 	}

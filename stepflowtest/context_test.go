@@ -85,3 +85,18 @@ func TestContextMisuse(t *testing.T) {
 		t.Errorf("wrong type:\n got %s\nwant %s", err, want)
 	}
 }
+
+func TestContextBadOptions(t *testing.T) {
+	for _, c := range []struct {
+		opts []stepflowtest.ContextOption
+		want string
+	}{
+		{[]stepflowtest.ContextOption{stepflowtest.Index(-1)}, "stepflowtest.Context: foreach index -1 is negative; a task's index is 0 for the first item, 1 for the second, ..."},
+		{[]stepflowtest.ContextOption{stepflowtest.Indices(2, -3)}, "stepflowtest.Context: foreach index -3 is negative; a task's index is 0 for the first item, 1 for the second, ..."},
+		{[]stepflowtest.ContextOption{stepflowtest.Attempt(-1)}, "stepflowtest.Context: attempt -1 is negative; 0 is the first try, 1 the first retry"},
+	} {
+		if got := fatal(t, func(tb testing.TB) { stepflowtest.Context(tb, c.opts...) }); got != c.want {
+			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
+	}
+}
