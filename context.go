@@ -10,12 +10,25 @@ import (
 	"github.com/stepflow/stepflow/internal/flow"
 )
 
+func init() {
+	flow.Wrap = func(c *flow.Context) any { return &Context{c: c} }
+}
+
 // Context is what a step receives besides its state: the identity of its
 // task, its foreach position, its attempt number, cancellation, and output.
 //
-// The zero Context is ready to use in unit tests that call a step method
-// directly: it describes a first attempt outside any foreach, with empty
-// names, context.Background, and Printf writing to standard output.
+// The zero Context describes a first attempt outside any foreach, with
+// empty names, context.Background, Printf writing to standard output and a
+// card that is not saved. To unit-test a step, call it with the Context
+// of stepflowtest.Context, which also carries a foreach item, an index, an
+// attempt number and a scratch directory:
+//
+//	c := stepflowtest.Context(t, stepflowtest.Item("beta"), stepflowtest.Index(1))
+//	err := f.Measure(c)
+//
+// On the zero Context, what needs a task fails with an error naming that
+// fix: TempDir and TempFile, and Item (a panic whose value is that error,
+// when called outside a step the flow runs).
 type Context struct {
 	c *flow.Context // nil in the zero Context
 
@@ -151,8 +164,12 @@ func (c *Context) Card() *card.Card {
 }
 
 // itemError is the panic value with which Item fails the task; the step
-// wrappers of Flow.Step and Flow.Join recover it as the step's error.
+// wrappers of Flow.Step and Flow.Join recover it as the step's error. It
+// is an error, so that a panic that escapes them (Item called in a unit
+// test, or in a goroutine the step started) prints its sentence.
 type itemError struct{ err error }
+
+func (e itemError) Error() string { return e.err.Error() }
 
 // recoverItem turns an itemError panic into *err and lets other panics go
 // on (the task runner reports them with their stack).
@@ -173,17 +190,14 @@ func recoverItem(err *error) {
 // T must be the element type of the foreach field. When it is not, or
 // when the step does not run inside a foreach, Item fails the task with
 // an error such as "item is string, not int": call it in the step's own
-// goroutine, not in one the step starts.
+// goroutine, not in one the step starts. The zero Context has no item: a
+// unit test gives one with stepflowtest.Context(t, stepflowtest.Item(x)).
 func Item[T any](c *Context) T {
 	var zero T
 	v, ok := c.Item()
 	want := reflect.TypeFor[T]()
 	if !ok {
-		where := "outside any foreach"
-		if step := c.Step(); step != "" {
-			where = fmt.Sprintf("in step %s, which is not inside a foreach", step)
-		}
-		panic(itemError{fmt.Errorf("stepflow.Item[%s] called %s: there is no item", want, where)})
+		panic(itemError{noItem(c, want)})
 	}
 	if v == nil && (want.Kind() == reflect.Interface) {
 		return zero
@@ -197,4 +211,20 @@ func Item[T any](c *Context) T {
 		panic(itemError{fmt.Errorf("stepflow.Item[%s]: item is %s, not %s; use the element type of the foreach field", want, got, want)})
 	}
 	return t
+}
+
+// noItem says why c has no item, and what gives it one.
+func noItem(c *Context, want reflect.Type) error {
+	const fix = "to unit-test a foreach step, call it with stepflowtest.Context(t, stepflowtest.Item(x))"
+	switch in := c.in(); {
+	case c == nil:
+		return fmt.Errorf("stepflow.Item[%s] called with a nil *stepflow.Context, which has no foreach item; %s", want, fix)
+	case in == nil:
+		return fmt.Errorf("stepflow.Item[%s] called with the zero stepflow.Context, which has no foreach item; %s", want, fix)
+	case in.IsTest():
+		return fmt.Errorf("stepflow.Item[%s] called with a stepflowtest.Context made without an item; give it one: stepflowtest.Context(t, stepflowtest.Item(x))", want)
+	case in.Step() != "":
+		return fmt.Errorf("stepflow.Item[%s] called in step %s, which is not inside a foreach: there is no item; call Item only in the steps a Foreach runs, and the steps after them before the join", want, in.Step())
+	}
+	return fmt.Errorf("stepflow.Item[%s] called outside any foreach: there is no item", want)
 }

@@ -43,7 +43,15 @@
 // in[i].Count), keep one input's value (f.Model = in[best].Model), or
 // declare it dropped with Drop on the join (stepflow.Drop("Word")). A join
 // that leaves such an artifact at zero without Drop fails, naming it: a
-// join never zeroes a value silently, locally or on AWS.
+// join never zeroes a value silently, locally or on AWS. A dropped
+// artifact starts at zero in the join whatever the number of inputs (none,
+// one or many) and whether or not they agree.
+//
+// A run finds such a join only when it meets two inputs that disagree;
+// stepflowtest.CheckJoins finds every one in a test, with a run of one
+// item per foreach:
+//
+//	func TestJoins(t *testing.T) { stepflowtest.CheckJoins(t, newFlow()) }
 //
 // A foreach over an empty slice gives its join no inputs (in is empty) and
 // the join's state is the foreach step's own: a join must not read in[0]
@@ -75,8 +83,14 @@
 //
 // # Testing
 //
-// A step is a plain function: a unit test can call it with a state and
-// the zero Context. Package stepflowtest runs a whole flow from a test,
+// A step is a plain function: a unit test calls it with a state and the
+// Context of stepflowtest.Context, which carries the foreach item, index
+// and attempt the step would have in a run, and a card to inspect:
+//
+//	c := stepflowtest.Context(t, stepflowtest.Item("shard-2"), stepflowtest.Index(2))
+//	err := f.Train(c) // stepflow.Item[string](c) == "shard-2"
+//
+// Package stepflowtest also runs a whole flow from a test,
 // in-process with a temporary datastore, and returns every task's state;
 // declare the flow in a function that both main and the test call:
 //

@@ -16,9 +16,13 @@ import (
 //	}
 //
 //	func (f *TrainFlow) Train(c *stepflow.Context) error {
-//		path := filepath.Join(os.TempDir(), "model.bin")
-//		... write the model to path ...
-//		f.Model.SetPath(path)
+//		out, err := c.TempFile("model-*.bin") // in the task's own scratch directory
+//		if err != nil {
+//			return err
+//		}
+//		defer out.Close()
+//		... write the model to out ...
+//		f.Model.SetPath(out.Name())
 //		return nil
 //	}
 //
@@ -43,7 +47,12 @@ type File struct {
 type fileHolder = artifact.FileHolder
 
 // SetPath makes the file at path the field's content. The task stores it
-// when the step ends, so the file must exist, unchanged, until then.
+// when the step ends, so the file must exist, unchanged, until then. Write
+// it in the task's scratch directory (Context.TempFile, Context.TempDir),
+// never at a fixed name that another task (a foreach's other items, a
+// retry) could write at the same time: a file under the scratch directory
+// is removed as soon as it is stored, and the directory when the task
+// ends. A file anywhere else is stored and left where it is.
 func (f *File) SetPath(path string) { artifact.FileSetPath(&f.fileHolder, path) }
 
 // Open opens the file's content: the local file set in this step, or the

@@ -50,6 +50,10 @@ func TestFile(t *testing.T) {
 	if end := res.End(); !end.Same || end.Size != int64(len(content)) {
 		t.Errorf("end read the file: same %v, size %d; want %d bytes", end.Same, end.Size, len(content))
 	}
+	// A file outside the task's scratch directory stays where it was.
+	if _, err := os.Stat(filepath.Join(dir, "model.bin")); err != nil {
+		t.Errorf("the file handed to SetPath from outside the scratch directory: %v", err)
+	}
 	// The stored file does not depend on the local one any more.
 	os.Remove(filepath.Join(dir, "model.bin"))
 	r, err := res.Task("pass").Model.Open()

@@ -116,10 +116,14 @@ func (r RetryPolicy) stepOption() flow.StepOption { return flow.Retry(r) }
 // if the step had succeeded. A foreach or switch step cannot catch.
 func Catch(field string) StepOption { return stepOpt{flow.CatchOption(field)} }
 
-// Drop declares that a join leaves the named artifacts at their zero value
-// on purpose when its inputs disagree on them. Without it, a join whose
-// inputs disagree on an artifact must set that artifact itself, or its
-// task fails naming it: a join never zeroes a value silently.
+// Drop declares that a join does not take the named artifacts from its
+// inputs: in the join they start at their zero value, whatever the number
+// of inputs (none, one or many) and whether or not the inputs agree, and
+// the steps after the join see zero unless the join sets them. Without it,
+// a join whose inputs disagree on an artifact must set that artifact
+// itself, or its task fails naming it: a join never zeroes a value
+// silently. stepflowtest.CheckJoins finds, in a test, every artifact that
+// needs one or the other.
 func Drop(fields ...string) StepOption { return stepOpt{flow.DropOption(fields)} }
 
 // Timeout fails an attempt that runs longer than d (at least a second).

@@ -27,6 +27,11 @@
 // A run that fails stops the test with each failed step's error and the
 // tail of its output; RunFailing expects a failure instead.
 //
+// CheckJoins finds every artifact a join leaves neither set nor dropped, in
+// one go, even when the run's foreaches have one item each. Context makes
+// the *stepflow.Context for calling one step directly, with a foreach item,
+// an index and an attempt number.
+//
 // Tasks run as goroutines of the test process, not in child processes.
 // A step's Env option is applied to the process environment while the
 // step runs; to keep tasks from seeing each other's variables, a flow with
@@ -193,7 +198,7 @@ func run[T any](t testing.TB, f *stepflow.Flow[T], opts []Option) *Result[T] {
 	if runErr != nil && !errors.As(runErr, &rfe) {
 		t.Fatalf("stepflowtest: run of %s: %v", def.Name, runErr)
 	}
-	res := &Result[T]{t: t, def: def, g: g, err: runErr}
+	res := &Result[T]{t: t, def: def, g: g, err: runErr, store: store}
 	if err := res.load(ctx, store); err != nil {
 		t.Fatalf("stepflowtest: read the run of %s: %v", def.Name, err)
 	}
@@ -360,6 +365,7 @@ type Result[T any] struct {
 	def      *flow.Flow
 	g        *graph.Graph
 	err      error
+	store    *datastore.Store // the run's datastore, for CheckJoins
 	states   map[taskKey]*T
 	ids      map[string][]string    // step -> ids of its successful tasks, in index order
 	logs     map[taskKey]string     // output of each task's latest successful attempt

@@ -19,3 +19,6 @@ func TestBranchFlow(t *testing.T) {
 		t.Errorf("squares task: %+v", *sq)
 	}
 }
+
+// Every join sets or drops each artifact its inputs can disagree on.
+func TestJoins(t *testing.T) { stepflowtest.CheckJoins(t, newFlow()) }

@@ -4,7 +4,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/stepflow/stepflow"
 	"github.com/stepflow/stepflow/stepflowtest"
 )
 
@@ -46,7 +45,23 @@ func TestForeachFlow(t *testing.T) {
 // read in[0].
 func TestJoinWithoutInputs(t *testing.T) {
 	var f ForeachFlow
-	if err := f.Join(&stepflow.Context{}, nil); err != nil || f.Total != 0 || len(f.Lengths) != 0 || f.Joined != "" {
+	if err := f.Join(stepflowtest.Context(t), nil); err != nil || f.Total != 0 || len(f.Lengths) != 0 || f.Joined != "" {
 		t.Errorf("Join(no inputs) = %v, state %+v", err, f)
 	}
 }
+
+// A foreach step is unit-tested with a Context that carries its item and
+// index, and a join with inputs made by hand.
+func TestMeasure(t *testing.T) {
+	var f ForeachFlow
+	c := stepflowtest.Context(t, stepflowtest.Item("beta"), stepflowtest.Index(1))
+	if err := f.Measure(c); err != nil {
+		t.Fatal(err)
+	}
+	if f.Word != "beta" || f.Length != 4 || f.Upper != "BETA" {
+		t.Errorf("Measure(beta) set Word=%q Length=%d Upper=%q", f.Word, f.Length, f.Upper)
+	}
+}
+
+// Every join sets or drops each artifact its inputs can disagree on.
+func TestJoins(t *testing.T) { stepflowtest.CheckJoins(t, newFlow()) }

@@ -36,3 +36,6 @@ func TestJoinWithoutInputs(t *testing.T) {
 		t.Errorf("JoinDigits(no inputs) = %v, state %+v", err, f)
 	}
 }
+
+// Every join sets or drops each artifact its inputs can disagree on.
+func TestJoins(t *testing.T) { stepflowtest.CheckJoins(t, newFlow()) }

@@ -39,3 +39,6 @@ func TestJoinWithoutInputs(t *testing.T) {
 		}
 	}
 }
+
+// Every join sets or drops each artifact its inputs can disagree on.
+func TestJoins(t *testing.T) { stepflowtest.CheckJoins(t, newFlow()) }

@@ -19,15 +19,19 @@ type TaskInfo struct {
 	Indices []int // foreach index stack, outermost first
 	Item    any   // the innermost foreach item; nil outside a foreach
 	HasItem bool
+	// Test marks the Context a unit test made (stepflowtest.Context), so
+	// that a misuse names the test option that fixes it.
+	Test bool
 }
 
 // Context is what a step function receives besides the flow state: the
 // identity of its task, its foreach position, cancellation, and output.
 type Context struct {
-	ctx  context.Context
-	info TaskInfo
-	out  io.Writer
-	card *card.Card
+	ctx     context.Context
+	info    TaskInfo
+	out     io.Writer
+	card    *card.Card
+	scratch scratch
 }
 
 // NewContext returns a Context for one task attempt. out receives Printf
@@ -87,6 +91,19 @@ func (c *Context) Item() (any, bool) { return c.info.Item, c.info.HasItem }
 func (c *Context) Printf(format string, args ...any) {
 	fmt.Fprintf(c.out, format, args...)
 }
+
+// SetScratchRoot makes the task's scratch directory (TempDir) a new
+// directory under root instead of under os.TempDir(); a unit test's
+// Context puts it in the test's own temporary directory.
+func (c *Context) SetScratchRoot(root string) { c.scratch.root = root }
+
+// IsTest reports whether a unit test made the Context (TaskInfo.Test).
+func (c *Context) IsTest() bool { return c.info.Test }
+
+// Wrap makes the public *stepflow.Context of c. Package stepflow sets it
+// when it is initialised, so that stepflowtest can build one for a unit
+// test without the public type exposing its insides.
+var Wrap func(c *Context) any
 
 // Failure is what a catch field of this type receives when the step fails
 // for good.

@@ -207,7 +207,7 @@ func (l *linter) foreachField(s *flow.Step) {
 	t := s.Transition
 	sf, ok := l.f.Field(t.Field)
 	if !ok {
-		l.add(s.Name, "foreach-field", "name an exported slice field of "+l.typeName(), "foreach over field %q, which %s has no such exported field", t.Field, l.typeName())
+		l.missingField(s.Name, "foreach-field", "foreach over", t.Field, "slice ")
 		return
 	}
 	if k := sf.Type.Kind(); k != reflect.Slice && k != reflect.Array {
@@ -222,7 +222,7 @@ func (l *linter) switchCases(s *flow.Step) {
 	t := s.Transition
 	sf, ok := l.f.Field(t.Field)
 	if !ok {
-		l.add(s.Name, "switch-field", "name an exported field of "+l.typeName(), "switch on field %q, which %s has no such exported field", t.Field, l.typeName())
+		l.missingField(s.Name, "switch-field", "switch on", t.Field, "")
 	} else if flow.KindOf(sf.Type) == flow.JSON {
 		l.add(s.Name, "switch-field", "switch on a string, integer or bool field", "switch on field %q of type %s", t.Field, sf.Type)
 	}

@@ -157,7 +157,7 @@ var lintCases = []struct {
 	}, []string{"foreach-field"}, `foreach over field "Mode" of type string, which is not a slice`},
 	{"foreach over a missing field", func() *flow.Flow {
 		return tail(newFlow().Step("start", fn, foreach("Nope", "a")).Step("a", fn, next("join")).Join("join", jn, next("end")))
-	}, []string{"foreach-field"}, `foreach over field "Nope", which st has no such exported field`},
+	}, []string{"foreach-field"}, `foreach over field "Nope", but st has no field of that name`},
 	{"join with a non-Next transition", func() *flow.Flow {
 		return tail(newFlow().Step("start", fn, branch("a", "b")).Step("a", fn, next("join")).Step("b", fn, next("join")).
 			Join("join", jn, foreach("Items", "c")).Step("c", fn, next("j2")).Join("j2", jn, next("end")))
@@ -166,7 +166,7 @@ var lintCases = []struct {
 	// Switch.
 	{"switch on a missing field", func() *flow.Flow {
 		return tail(newFlow().Step("start", fn, stepflow.Switch("Nope", cases("x", "a", "y", "end"))).Step("a", fn, next("end")))
-	}, []string{"switch-field"}, `switch on field "Nope", which st has no such exported field`},
+	}, []string{"switch-field"}, `switch on field "Nope", but st has no field of that name`},
 	{"switch on a JSON-typed field", func() *flow.Flow {
 		return tail(newFlow().Step("start", fn, stepflow.Switch("Data", cases("x", "a", "y", "end"))).Step("a", fn, next("end")))
 	}, []string{"switch-field"}, `switch on field "Data" of type map[string]int`},

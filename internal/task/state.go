@@ -2,8 +2,11 @@ package task
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -29,6 +32,9 @@ type taskState struct {
 	// conflicts are the fields a join's inputs disagree on: the join
 	// starts with them at their zero value.
 	conflicts []string
+	// scratch is the Context the step ran with: a file of a File field
+	// under its scratch directory is removed once stored.
+	scratch *flow.Context
 }
 
 // loader reads states from the datastore, streaming each artifact from
@@ -261,6 +267,13 @@ func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spe
 		for k, v := range r.Artifacts {
 			st.inherited[k] = v
 		}
+		// Dropped fields start at zero whatever the number of inputs.
+		for _, name := range node.Step.Options.Drop {
+			if sf, ok := e.Flow.Field(name); ok {
+				st.state.Elem().FieldByIndex(sf.Index).SetZero()
+				delete(st.inherited, name)
+			}
+		}
 	case node.Kind == graph.Join:
 		st.state = reflect.New(e.Flow.StateType)
 		refs := make([]map[string]datastore.ArtifactRef, len(spec.Inputs))
@@ -272,8 +285,13 @@ func (e *Executor) prepare(ctx context.Context, l *loader, node *graph.Node, spe
 			st.inputs = append(st.inputs, s.Interface())
 			refs[i] = r.Artifacts
 		}
-		// A join starts with every artifact its inputs agree on.
+		// A join starts with every artifact its inputs agree on, except
+		// the dropped ones: those start at zero whatever the number of
+		// inputs, and whether or not they agree.
 		for _, sf := range e.Flow.Fields() {
+			if slices.Contains(node.Step.Options.Drop, sf.Name) {
+				continue
+			}
 			ref, ok := agreed(refs, sf.Name)
 			if !ok {
 				st.conflicts = append(st.conflicts, sf.Name)
@@ -442,6 +460,17 @@ func (e *Executor) save(ctx context.Context, l *loader, st *taskState, rec *data
 			hash, size, err := e.Store.Blobs().PutFile(ctx, path)
 			if err != nil {
 				return fmt.Errorf("save file artifact %s: %w", sf.Name, err)
+			}
+			// A file under the task's scratch directory is the task's
+			// own: once stored it is removed at once, not only with the
+			// directory when the task ends, so that a local datastore,
+			// which copies it into a blob, holds no more than one of a
+			// step's files twice at a time. A file elsewhere is the
+			// step's, and stays.
+			if st.scratch != nil && st.scratch.InScratch(path) {
+				if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("file artifact %s: stored, but not removed from the task's scratch directory: %w", sf.Name, err)
+				}
 			}
 			rec.Artifacts[sf.Name] = datastore.ArtifactRef{Hash: hash, Encoding: artifact.File, Size: size, Type: sf.Type.String()}
 			continue

@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stepflow/stepflow/card"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
@@ -154,9 +153,13 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 	if spec.Caught != "" {
 		runErr = e.catch(node, st, spec)
 	} else {
-		var k *card.Card
-		k, runErr = e.call(ctx, node, st, spec)
-		if err := e.saveCard(ctx, k, rec); err != nil {
+		var c *flow.Context
+		c, runErr = e.call(ctx, node, st, spec)
+		// The step's scratch directory goes when the task ends, once the
+		// files in it that it handed to File.SetPath are stored.
+		st.scratch = c
+		defer c.RemoveScratch()
+		if err := e.saveCard(ctx, c.Card(), rec); err != nil {
 			if errors.Is(err, context.Canceled) && runErr == nil {
 				return nil, err
 			}
@@ -259,8 +262,8 @@ func (e *Executor) ResolveCaught(ctx context.Context, spec *Spec) error {
 }
 
 // call runs the user function, turning panics and timeouts into errors. It
-// returns the card the step filled.
-func (e *Executor) call(ctx context.Context, node *graph.Node, st *taskState, spec Spec) (*card.Card, error) {
+// returns the step's Context: the card it filled, its scratch directory.
+func (e *Executor) call(ctx context.Context, node *graph.Node, st *taskState, spec Spec) (*flow.Context, error) {
 	if timeout := node.Step.Options.Timeout; timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -283,14 +286,14 @@ func (e *Executor) call(ctx context.Context, node *graph.Node, st *taskState, sp
 	select {
 	case err := <-done:
 		if err != nil {
-			return c.Card(), fmt.Errorf("step %s: %w", spec.Step, err)
+			return c, fmt.Errorf("step %s: %w", spec.Step, err)
 		}
-		return c.Card(), nil
+		return c, nil
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return c.Card(), fmt.Errorf("step %s timed out after %s", spec.Step, node.Step.Options.Timeout)
+			return c, fmt.Errorf("step %s timed out after %s", spec.Step, node.Step.Options.Timeout)
 		}
-		return c.Card(), fmt.Errorf("step %s was interrupted: %w", spec.Step, ctx.Err())
+		return c, fmt.Errorf("step %s was interrupted: %w", spec.Step, ctx.Err())
 	}
 }
 

@@ -58,6 +58,9 @@ type Options struct {
 	LogExecutionHistory bool
 
 	Out io.Writer // one line per resource: what was done
+	// Progress, when set, is told as each part of the deploy starts (the
+	// command's standard error); Create ends it with Done.
+	Progress *Progress
 }
 
 // ConfigBlob is the encoded value of one config (artifact encoding, the
@@ -128,6 +131,8 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 		out = io.Discard
 	}
 
+	p := o.Progress
+	p.Phase("checks", "checking the deployment, the job queues and the datastore")
 	// The existing deployment: who owns it, its token.
 	d, token, tokenState, err := claim(ctx, c, o, name)
 	if err != nil {
@@ -159,6 +164,9 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 
 	// The configs: the blobs the start task records in each run record,
 	// there before any run of the new definition can start.
+	if len(o.Configs) > 0 {
+		p.Phase("configs", "uploading %s to the datastore", plural(len(o.Configs), "config"))
+	}
 	if err := uploadConfigs(ctx, datastore.NewStore(o.Store, f.Name).Blobs(), s, o.Configs, out); err != nil {
 		return err
 	}
@@ -170,6 +178,7 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	}
 
 	// Job definitions: content-hash names, so one that exists is current.
+	p.Phase("job definitions", "registering %s", plural(len(res.JobDefinitions), "job definition"))
 	for _, jd := range res.JobDefinitions {
 		state, err := registerJobDefinition(ctx, c, jd)
 		if err != nil {
@@ -188,6 +197,7 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	recheck := func(have *Deployment) error {
 		return checkOwner(have, f.Name, statemachine.MachineScope(f, o.Settings), o.User, o.Authorize, readToken(o.TokenDir, name), "redeploy")
 	}
+	p.Phase("state machine", "creating or updating state machine %s", name)
 	arn, state, err := putStateMachine(ctx, c, d, want, recheck)
 	if err != nil {
 		return err
@@ -195,6 +205,7 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	fmt.Fprintf(out, "state machine %s: %s\n", name, state)
 
 	// The schedule.
+	p.Phase("schedule and rules", "creating, updating or deleting the schedule and the event rules (%s)", plural(len(f.Triggers), "trigger"))
 	state, err = putSchedule(ctx, c, res.Schedule, statemachine.ScheduleName(name), arn, s.SchedulerRole, s.DeadLetterQueue)
 	if err != nil {
 		return err
@@ -213,7 +224,16 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	for _, w := range append(res.Warnings, queueWarnings...) {
 		fmt.Fprintf(out, "warning: %s\n", w)
 	}
+	p.Done()
 	return nil
+}
+
+// plural is "1 config", "2 configs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // claim finds the existing deployment of the state machine name, checks

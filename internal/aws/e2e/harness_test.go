@@ -3,6 +3,8 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -550,6 +552,10 @@ func readTasks(t *testing.T, st *datastore.Store, run string) map[string]taskSta
 			}
 			ts := taskState{attempt: a.Attempt, status: a.Status, artifacts: map[string]any{}}
 			for name, ref := range a.Artifacts {
+				if ref.Encoding == artifact.File {
+					ts.artifacts[name] = readFileArtifact(t, st, ref, run+"/"+step+"/"+task+" artifact "+name)
+					continue
+				}
 				data, err := st.Blobs().Get(ctx, ref.Hash)
 				if err != nil {
 					t.Fatalf("%s/%s/%s artifact %s: %v", run, step, task, name, err)
@@ -569,8 +575,36 @@ func readTasks(t *testing.T, st *datastore.Store, run string) map[string]taskSta
 	return out
 }
 
+// fileArtifact is what two runs' file artifacts are compared by: the
+// SHA-256 of the content, as read back, and its size.
+type fileArtifact struct {
+	SHA256 string
+	Size   int64
+}
+
+// readFileArtifact streams the file artifact of ref from st and returns
+// its content's hash and size, checking the size against the ref's.
+func readFileArtifact(t *testing.T, st *datastore.Store, ref datastore.ArtifactRef, what string) fileArtifact {
+	t.Helper()
+	rc, size, err := st.Blobs().OpenFile(context.Background(), ref.Hash)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if n != size || n != ref.Size {
+		t.Fatalf("%s: read %d bytes of a blob of %d, recorded as %d", what, n, size, ref.Size)
+	}
+	return fileArtifact{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
+}
+
 // sameArtifacts compares every task of two runs: the same tasks, the same
-// latest attempt number and status, the same decoded artifact values.
+// latest attempt number and status, the same decoded artifact values
+// (files: the same content hash and size).
 func sameArtifacts(t *testing.T, local *datastore.Store, localRun string, cloud *datastore.Store, cloudRun string) {
 	t.Helper()
 	want := readTasks(t, local, localRun)

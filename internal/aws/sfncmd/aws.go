@@ -127,12 +127,15 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 	for _, fc := range o.configs {
 		configs = append(configs, deploy.ConfigBlob{Name: fc.Name, Data: fc.Data})
 	}
+	// What create is doing, and since when, on stderr: a first create
+	// cross-compiles the flow and pushes its image, which takes minutes.
+	progress := deploy.NewProgress(env.Stderr, env.Args0+": create: ", nil)
 	images := func(ctx context.Context, need deploy.QueueArchs) (string, map[string]string, error) {
-		return pushImages(ctx, env, f, s, o.image, need)
+		return pushImages(ctx, env, f, s, o.image, need, progress)
 	}
 	err = deploy.Create(ctx, c, deploy.Options{Graph: g, Settings: s, Store: store, Images: images, Configs: configs,
 		User: sfnUser(env), Authorize: o.authorize, NewToken: o.newToken, TokenDir: tokenDir(env),
-		Tags: o.tags, LogExecutionHistory: o.logHistory, Out: env.Stdout})
+		Tags: o.tags, LogExecutionHistory: o.logHistory, Out: env.Stdout, Progress: progress})
 	if err != nil {
 		return err
 	}

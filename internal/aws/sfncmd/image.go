@@ -33,7 +33,7 @@ func (o *imageOptions) flags(fs *flag.FlagSet) {
 // flow's (on s.BaseImage) unless s.Image names it already, and one per
 // base image that steps name (stepflow.Batch{Image: ...}). It prints one
 // line per image on env.Stdout.
-func pushImages(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, o imageOptions, need deploy.QueueArchs) (string, map[string]string, error) {
+func pushImages(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, o imageOptions, need deploy.QueueArchs, p *deploy.Progress) (string, map[string]string, error) {
 	own := stepBases(f)
 	bases := maps.Clone(own)
 	if s.Image == "" {
@@ -50,7 +50,7 @@ func pushImages(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statem
 	if err != nil {
 		return "", nil, err
 	}
-	bins, err := binaries(ctx, env, o, archs, need)
+	bins, err := binaries(ctx, o, archs, need, p)
 	if err != nil {
 		return "", nil, err
 	}
@@ -59,6 +59,11 @@ func pushImages(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statem
 	for _, base := range slices.Sorted(maps.Keys(bases)) {
 		var b *flowimage.Base
 		from := "the empty base"
+		if base != "" {
+			p.Phase("push", "resolving base image %s, then pushing the flow image on it to %s", base, s.ImageRepository)
+		} else {
+			p.Phase("push", "pushing the flow image to %s", s.ImageRepository)
+		}
 		if base != "" {
 			if b, err = flowimage.ResolveBase(ctx, base, archs, opts...); err != nil {
 				return "", nil, usage.Wrap(err)
@@ -106,7 +111,7 @@ func chooseArchs(o imageOptions, need deploy.QueueArchs) ([]flowimage.Arch, erro
 
 // binaries are the flow's binaries for archs: the prebuilt one, or the
 // flow cross-compiled for each.
-func binaries(ctx context.Context, env *command.Env, o imageOptions, archs []flowimage.Arch, need deploy.QueueArchs) ([]*flowimage.Binary, error) {
+func binaries(ctx context.Context, o imageOptions, archs []flowimage.Arch, need deploy.QueueArchs, p *deploy.Progress) ([]*flowimage.Binary, error) {
 	if o.binary != "" {
 		b, err := flowimage.ReadBinary(o.binary)
 		if err != nil {
@@ -130,7 +135,7 @@ func binaries(ctx context.Context, env *command.Env, o imageOptions, archs []flo
 	}
 	var bins []*flowimage.Binary
 	for _, a := range archs {
-		fmt.Fprintf(env.Stderr, "%s: cross-compiling %s for linux/%s\n", env.Args0, pkg, a)
+		p.Phase("build", "cross-compiling %s for linux/%s", pkg, a)
 		b, err := flowimage.Build(ctx, "", pkg, a)
 		if err != nil {
 			return nil, usage.Errorf("build the flow image: %v; run the command from inside the flow's module, or give a prebuilt static linux binary with --code-package FILE", err)
@@ -193,7 +198,11 @@ environments and builds for the architectures they run. See docs/deploy.md,
 				return err
 			}
 			s.Image = ""
-			_, _, err = pushImages(ctx, env, f, s, o, deploy.QueueArchs{})
+			progress := deploy.NewProgress(env.Stderr, env.Args0+": image: ", nil)
+			_, _, err = pushImages(ctx, env, f, s, o, deploy.QueueArchs{}, progress)
+			if err == nil {
+				progress.Done()
+			}
 			return err
 		},
 	}

@@ -80,7 +80,7 @@ func TestPushImagesPerBase(t *testing.T) {
 	o := imageOptions{binary: bin}
 	var out bytes.Buffer
 	env := &command.Env{Stdout: &out, Stderr: io.Discard, Args0: "baseflow"}
-	image, steps, err := pushImages(context.Background(), env, f, s, o, deploy.QueueArchs{})
+	image, steps, err := pushImages(context.Background(), env, f, s, o, deploy.QueueArchs{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestPushImagesPerBase(t *testing.T) {
 	}
 
 	out.Reset()
-	if _, _, err := pushImages(context.Background(), env, f, s, o, deploy.QueueArchs{}); err != nil {
+	if _, _, err := pushImages(context.Background(), env, f, s, o, deploy.QueueArchs{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(out.String(), ": unchanged ("); n != 2 {
