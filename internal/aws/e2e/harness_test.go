@@ -347,6 +347,9 @@ func stderrOf(err error) string {
 type compiled struct {
 	definition     json.RawMessage
 	jobDefinitions json.RawMessage
+	// flags and env are create's arguments after "create" and its
+	// environment: step-functions plan takes the same (transitions_test.go).
+	flags, env []string
 }
 
 // compile runs step-functions create --only-json on the flow; extra are
@@ -354,15 +357,16 @@ type compiled struct {
 func (w *world) compile(t testing.TB, fp *flowPkg, extra ...string) compiled {
 	t.Helper()
 	out := t.TempDir()
-	args := []string{"step-functions", "create", "--only-json", "--output-dir", out, "--image", fp.image, "--max-workers", "8"}
+	flags := []string{"--image", fp.image, "--max-workers", "8"}
 	var env []string
 	for _, x := range extra {
 		if strings.HasPrefix(x, "-") {
-			args = append(args, x)
+			flags = append(flags, x)
 		} else {
 			env = append(env, x)
 		}
 	}
+	args := append([]string{"step-functions", "create", "--only-json", "--output-dir", out}, flags...)
 	cmd := exec.Command(fp.bin, args...)
 	cmd.Dir = repoRoot
 	cmd.Env = []string{
@@ -378,7 +382,7 @@ func (w *world) compile(t testing.TB, fp *flowPkg, extra ...string) compiled {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s step-functions create: %v\n%s", fp.flow, err, b)
 	}
-	var c compiled
+	c := compiled{flags: flags, env: cmd.Env}
 	var err error
 	if c.definition, err = os.ReadFile(filepath.Join(out, "state-machine.json")); err != nil {
 		t.Fatal(err)

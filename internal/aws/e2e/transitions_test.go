@@ -99,11 +99,11 @@ func (r *transitionRecorder) add(t *testing.T, name string, fp *flowPkg, def com
 	if batchTransitions != len(e.Jobs) {
 		t.Errorf("history: %d entries and retries of Batch Task states, but %d jobs ran (entered %v, retried %v)", batchTransitions, len(e.Jobs), e.Entered, e.Retried)
 	}
-	blocks := blockSteps(t, fp)
+	kinds := stepKinds(t, fp)
 	tasks := map[string]bool{}
 	for _, j := range e.Jobs {
 		key := j.Step + "/" + j.TaskID
-		if !tasks[key] && blocks[j.Step] {
+		if k := kinds[j.Step]; !tasks[key] && (k == "branch" || k == "foreach" || k == "switch") {
 			row.plain++ // its Parallel, Map or Choice
 		}
 		tasks[key] = true
@@ -111,6 +111,7 @@ func (r *transitionRecorder) add(t *testing.T, name string, fp *flowPkg, def com
 	row.tasks = len(tasks)
 	row.plain += row.jobs
 	t.Logf("transitions: %s", row.line())
+	checkPlan(t, fp, def, e, kinds, row)
 	r.mu.Lock()
 	r.rows = append(r.rows, row)
 	r.mu.Unlock()
@@ -193,10 +194,12 @@ func batchStates(t *testing.T, def compiled) map[string]bool {
 	return out
 }
 
-// blockSteps returns the flow's branch, foreach and switch steps, read
-// from `show` (the flow's graph, not its compiled form): in a plain
-// design each of their tasks adds one Parallel, Map or Choice state.
-func blockSteps(t *testing.T, fp *flowPkg) map[string]bool {
+// stepKinds returns the kind of each step of the flow ("branch",
+// "foreach", "switch", "join", "end", or "->" for a linear step), read from
+// `show` (the flow's graph, not its compiled form): in a plain design each
+// task of a branch, foreach or switch adds one Parallel, Map or Choice
+// state.
+func stepKinds(t *testing.T, fp *flowPkg) map[string]string {
 	t.Helper()
 	cmd := exec.Command(fp.bin, "show")
 	cmd.Dir = repoRoot
@@ -204,7 +207,7 @@ func blockSteps(t *testing.T, fp *flowPkg) map[string]bool {
 	if err != nil {
 		t.Fatalf("%s show: %v", filepath.Base(fp.bin), err)
 	}
-	steps := map[string]bool{}
+	steps := map[string]string{}
 	in := false
 	for _, l := range strings.Split(string(out), "\n") {
 		f := strings.Fields(l)
@@ -214,7 +217,7 @@ func blockSteps(t *testing.T, fp *flowPkg) map[string]bool {
 		case in && len(f) == 0:
 			in = false
 		case in && len(f) >= 2:
-			steps[f[0]] = f[1] == "branch" || f[1] == "foreach" || f[1] == "switch"
+			steps[f[0]] = f[1]
 		}
 	}
 	if len(steps) == 0 {

@@ -37,7 +37,7 @@ func cmdStepFunctions(f *flowcmd.Flow) *command.Command {
 	return &command.Command{
 		Name:  flowcmd.StepFunctionsCommand,
 		Short: "deploy and operate the flow on AWS Step Functions and AWS Batch",
-		Commands: []*command.Command{cmdSFNCreate(f), cmdSFNImage(f), cmdSFNTrigger(f), cmdSFNListRuns(f),
+		Commands: []*command.Command{cmdSFNCreate(f), cmdSFNPlan(f), cmdSFNImage(f), cmdSFNTrigger(f), cmdSFNListRuns(f),
 			cmdSFNRun(f, "status", "show a run's progress, step by step",
 				`Status shows a run on AWS Step Functions: its status, and per step how many
 tasks started, succeeded, failed and are running (from the execution history)

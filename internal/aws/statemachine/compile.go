@@ -35,6 +35,13 @@ type Result struct {
 	JobDefinitions []*jobdef.JobDefinition // one per distinct container, sorted by name
 	Schedule       *Schedule               // nil when the flow has no schedule
 	Warnings       []string                // options without effect on AWS
+
+	// What Plan simulates: the compiled states, the step of every Batch
+	// Task and DynamoDB getItem state, the graph and the settings.
+	states obj
+	stepOf map[string]string
+	graph  *graph.Graph
+	s      Settings
 }
 
 // Names of payload fields and the DynamoDB item attributes (see
@@ -121,7 +128,7 @@ func Compile(g *graph.Graph, s Settings) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &compiler{g: g, f: g.Flow, s: s, part: s.partition(), jds: map[string]*jobdef.JobDefinition{}, jdOf: map[string]string{}, mapItems: map[string]int{}}
+	c := &compiler{g: g, f: g.Flow, s: s, part: s.partition(), jds: map[string]*jobdef.JobDefinition{}, jdOf: map[string]string{}, mapItems: map[string]int{}, stepOf: map[string]string{}}
 	if err := c.check(); err != nil {
 		return nil, usage.Wrap(err)
 	}
@@ -149,7 +156,8 @@ func Compile(g *graph.Graph, s Settings) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Name: c.machineName(), Definition: data, Compact: compact, DefinitionSize: len(compact), Warnings: c.warns}
+	r := &Result{Name: c.machineName(), Definition: data, Compact: compact, DefinitionSize: len(compact), Warnings: c.warns,
+		states: states, stepOf: c.stepOf, graph: g, s: c.s}
 	for _, name := range sortedKeys(c.jds) {
 		r.JobDefinitions = append(r.JobDefinitions, c.jds[name])
 	}
@@ -212,6 +220,8 @@ type compiler struct {
 	jdOf  map[string]string                // step -> job definition name
 	errs  []error
 	warns []string
+	// stepOf names the step of each Batch Task and getItem state (Plan).
+	stepOf map[string]string
 	// mapItems bounds the items of INLINE Maps by name, for the history
 	// estimate: a top-level foreach's inline Map (its threshold), a
 	// chunk's Map (the chunk size). Others hold up to maxRange.
@@ -584,6 +594,7 @@ func (c *compiler) arn(service string) string {
 // switchStep adds the switch step's Task, the target lookup and the Choice.
 func (c *compiler) switchStep(states *obj, n *graph.Node, in, exit string) {
 	target, choice, nocase := helper(n.Name, "Target"), helper(n.Name, "Choice"), helper(n.Name, "NoCase")
+	c.stepOf[target] = n.Name
 	c.task(states, n, in, kv{"Next", target})
 	*states = append(*states, kv{target, append(c.getItem(n.Name, "Target", "$.Item."+AttrTarget+".S"), kv{"Next", choice})})
 	var rules []any
@@ -604,6 +615,7 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 	o := n.Step.Options
 	attempt := "States.Format('{}', $$.State.RetryCount)"
 	t := c.submit(n, in, attempt, "")
+	c.stepOf[sn(n.Name)] = n.Name
 	retry := []any{
 		// A role without a permission: never retried, not even by the
 		// step's own retry (States.TaskFailed matches it): the error names
@@ -630,6 +642,7 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 	if o.Catch != "" {
 		caught := helper(n.Name, "Caught")
 		denied := helper(n.Name, "AccessDenied")
+		c.stepOf[caught] = n.Name
 		t = append(t, kv{"Catch", []any{
 			obj{{"ErrorEquals", []string{"States.Permissions"}}, {"ResultPath", in + ".Caught"}, {"Next", denied}},
 			obj{{"ErrorEquals", []string{"States.ALL"}}, {"ResultPath", in + ".Caught"}, {"Next", caught}},

@@ -137,6 +137,7 @@ func (c *compiler) inlineOnly(n *graph.Node) bool {
 // (chunked): docs/state-machine.md, "What a run costs".
 func (c *compiler) foreach(states *obj, n *graph.Node, in, exit string) {
 	width := helper(n.Name, "Width")
+	c.stepOf[width] = n.Name
 	c.task(states, n, in, kv{"Next", width})
 	// The width as a number, converted once, in $.Foreach.Width.
 	get := c.getItem(n.Name, "Width", "States.StringToJson($.Item."+AttrWidth+".N)")
