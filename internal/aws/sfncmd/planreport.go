@@ -99,6 +99,19 @@ func planReport(p *statemachine.Plan) string {
 		fmt.Fprintf(&b, " (largest chunk's child execution: %d)", p.ChunkHistory)
 	}
 	fmt.Fprintf(&b, "; definition %d bytes of %d (%.1f%%)\n", p.DefinitionSize, statemachine.MaxDefinition, 100*float64(p.DefinitionSize)/statemachine.MaxDefinition)
+	if len(p.Room) > 0 {
+		fmt.Fprintf(&b, "  room in the definition (steps without options, %d-character names): about", 9)
+		for i, r := range p.Room {
+			sep := ","
+			if i == 0 {
+				sep = ""
+			} else if i == len(p.Room)-1 {
+				sep = " or"
+			}
+			fmt.Fprintf(&b, "%s %d more %s (%d bytes each)", sep, r.More, plural(r.Shape, r.More), r.Bytes)
+		}
+		b.WriteString("\n")
+	}
 	if len(p.Broken) == 0 {
 		b.WriteString("  no limit broken\n")
 	}
@@ -106,6 +119,17 @@ func planReport(p *statemachine.Plan) string {
 		fmt.Fprintf(&b, "  BROKEN: %s\n", l)
 	}
 	return b.String()
+}
+
+// plural is "linear steps" for "linear step" (and n != 1), and so on.
+func plural(shape string, n int) string {
+	switch {
+	case n == 1:
+		return shape
+	case strings.HasSuffix(shape, "ch"):
+		return shape + "es"
+	}
+	return shape + "s"
 }
 
 // usd formats dollars with enough digits for fractions of a cent.

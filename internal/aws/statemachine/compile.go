@@ -616,16 +616,10 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 	attempt := "States.Format('{}', $$.State.RetryCount)"
 	t := c.submit(n, in, attempt, "")
 	c.stepOf[sn(n.Name)] = n.Name
-	retry := []any{
-		// A role without a permission: never retried, not even by the
-		// step's own retry (States.TaskFailed matches it): the error names
-		// the permission (docs/iam.md). Batch's own 403 reaches Step
-		// Functions as Batch.AccessDeniedException; it comes before the
-		// transient errors so that it is not retried as one.
-		obj{{"ErrorEquals", []string{"States.Permissions", "Batch.AccessDeniedException"}}, {"MaxAttempts", 0}},
-		obj{{"ErrorEquals", TransientErrors}, {"IntervalSeconds", 2}, {"MaxAttempts", 10},
-			{"BackoffRate", 2}, {"MaxDelaySeconds", 60}, {"JitterStrategy", "FULL"}},
-	}
+	// Transient errors of the integration are retried with backoff.
+	transient := obj{{"ErrorEquals", TransientErrors}, {"IntervalSeconds", 2}, {"MaxAttempts", 10},
+		{"BackoffRate", 2}, {"MaxDelaySeconds", 60}, {"JitterStrategy", "FULL"}}
+	retry := []any{transient}
 	if r := o.Retry; r != nil && r.Times > 0 {
 		interval := int64(math.Ceil(r.Delay.Seconds()))
 		if interval < 1 {
@@ -635,8 +629,16 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 		if backoff < 1 {
 			backoff = 1
 		}
-		retry = append(retry, obj{{"ErrorEquals", []string{"States.TaskFailed", "States.Timeout"}}, {"IntervalSeconds", interval},
-			{"MaxAttempts", r.Times}, {"BackoffRate", backoff}})
+		// A role without a permission is never retried, not even by the
+		// step's own retry, whose States.TaskFailed would match it: the
+		// error names the permission (docs/iam.md). Batch's own 403
+		// reaches Step Functions as Batch.AccessDeniedException. Without
+		// a retry of the step's own no retrier matches them, so the
+		// never-retry rule is left out: 86 bytes a state (docs/state-machine.md,
+		// "Figures").
+		retry = []any{obj{{"ErrorEquals", []string{"States.Permissions", "Batch.AccessDeniedException"}}, {"MaxAttempts", 0}},
+			transient, obj{{"ErrorEquals", []string{"States.TaskFailed", "States.Timeout"}}, {"IntervalSeconds", interval},
+				{"MaxAttempts", r.Times}, {"BackoffRate", backoff}}}
 	}
 	t = append(t, kv{"Retry", retry})
 	if o.Catch != "" {
@@ -654,7 +656,7 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 			times = o.Retry.Times
 		}
 		h := c.submit(n, in, strconv.Itoa(times+1), in+".Caught.Error")
-		h = append(h, kv{"Retry", retry[:2]}, nxt)
+		h = append(h, kv{"Retry", []any{transient}}, nxt)
 		*states = append(*states, kv{caught, h})
 		*states = append(*states, kv{denied, obj{{"Type", "Fail"}, {"Error", "Stepflow.AccessDenied"},
 			{"Cause", fmt.Sprintf("step %s: the state machine's role lacks a permission (the failed Task event names it); grant it as docs/iam.md says, then resume the run", n.Name)}}})

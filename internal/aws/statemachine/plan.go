@@ -58,8 +58,10 @@ type Plan struct {
 	Broken []string
 
 	// DefinitionSize is the compact definition's bytes (limit
-	// MaxDefinition).
+	// MaxDefinition); Room how many more steps of each shape it has
+	// room for.
 	DefinitionSize int
+	Room           []ShapeRoom
 }
 
 // StepPlan is one step's share of a plan.
@@ -168,6 +170,10 @@ func (r *Result) Plan(a Assumptions) (*Plan, error) {
 		p.Steps = append([]StepPlan{*sp}, p.Steps...)
 	}
 	p.Helpers = p.Transitions - p.Jobs
+	var err error
+	if p.Room, err = room(p.Flow, r.s, r.DefinitionSize); err != nil {
+		return nil, fmt.Errorf("plan of flow %s: %w", p.Flow, err)
+	}
 	return p, nil
 }
 

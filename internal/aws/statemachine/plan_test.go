@@ -152,3 +152,37 @@ func TestPlanBadAssumptions(t *testing.T) {
 		}
 	}
 }
+
+// The room a plan reports is real: a flow of only linear steps has
+// exactly as many as fit (one more breaks the 1 MiB limit), and the
+// 1,000-step flow stays under 80% of the limit (issue 29).
+func TestPlanRoom(t *testing.T) {
+	lin := compile(t, linear(1000), testSettings())
+	if limit := statemachine.MaxDefinition * 8 / 10; lin.DefinitionSize > limit {
+		t.Errorf("1,000-step definition: %d bytes, over 80%% of the limit (%d)", lin.DefinitionSize, limit)
+	}
+	p, err := lin.Plan(statemachine.Assumptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := map[string]statemachine.ShapeRoom{}
+	for _, r := range p.Room {
+		room[r.Shape] = r
+		t.Logf("%s: %d bytes each, %d more in the 1,000-step flow, %d alone", r.Shape, r.Bytes, r.More, r.Alone)
+	}
+	linear1 := room["linear step"]
+	if linear1.Bytes == 0 || len(room) != 4 {
+		t.Fatalf("room: %+v", p.Room)
+	}
+	// linear(n) is start, n-2 steps and end.
+	if _, err := statemachine.Compile(mustGraph(t, linear(linear1.Alone+2)), testSettings()); err != nil {
+		t.Errorf("%d linear steps do not fit: %v", linear1.Alone, err)
+	}
+	if _, err := statemachine.Compile(mustGraph(t, linear(linear1.Alone+3)), testSettings()); err == nil || !strings.Contains(err.Error(), "over the AWS limit") {
+		t.Errorf("%d linear steps fit, or fail otherwise: %v", linear1.Alone+1, err)
+	}
+	// The 1,000-step flow is start, 998 linear steps and end.
+	if got := 998 + linear1.More; got < linear1.Alone-1 || got > linear1.Alone+1 {
+		t.Errorf("998 steps + %d more = %d, but %d fit alone", linear1.More, got, linear1.Alone)
+	}
+}
