@@ -406,6 +406,10 @@ type job struct {
 	StartedAt int64  `json:"startedAt"`
 	StoppedAt int64  `json:"stoppedAt"`
 	Tail      string `json:"tail"`
+	// ArrayIndex is set for a child of an array job (its JobID is
+	// PARENT:INDEX), BatchAttempt its AWS_BATCH_JOB_ATTEMPT.
+	ArrayIndex   *int `json:"arrayIndex"`
+	BatchAttempt int  `json:"batchAttempt"`
 }
 
 // execution is the outcome of one emulated execution.
@@ -416,6 +420,7 @@ type execution struct {
 	Cause    string          `json:"cause"`
 	Jobs     []job           `json:"jobs"`
 	GetItems int             `json:"getItems"`
+	Submits  int             `json:"submits"` // SubmitJob calls
 	Millis   int64           `json:"millis"`
 	// StartDate and StopDate are DescribeExecution's, in epoch ms.
 	StartDate int64 `json:"startDate"`
@@ -429,6 +434,17 @@ type execution struct {
 }
 
 func (e *execution) runID() string { return "sfn-" + e.name }
+
+// failedJobs describes the jobs that failed, with the end of their output.
+func (e *execution) failedJobs() string {
+	var b strings.Builder
+	for _, j := range e.Jobs {
+		if j.ExitCode != nil && *j.ExitCode != 0 {
+			fmt.Fprintf(&b, "job %s (%s/%s, attempt %s) exited %d:\n%s\n", j.JobID, j.Step, j.TaskID, j.Attempt, *j.ExitCode, j.Tail)
+		}
+	}
+	return b.String()
+}
 
 type execOpts struct {
 	// realRetryDelays keeps the definition's retry intervals (otherwise

@@ -96,8 +96,19 @@ func (r *transitionRecorder) add(t *testing.T, name string, fp *flowPkg, def com
 			batchTransitions += n
 		}
 	}
-	if batchTransitions != len(e.Jobs) {
-		t.Errorf("history: %d entries and retries of Batch Task states, but %d jobs ran (entered %v, retried %v)", batchTransitions, len(e.Jobs), e.Entered, e.Retried)
+	// Every SubmitJob is one entry of a Batch Task state or one retry of
+	// it; every job is one submission, or a child of an array job.
+	parents, plainJobs := map[string]bool{}, 0
+	for _, j := range e.Jobs {
+		if j.ArrayIndex != nil {
+			parents[strings.SplitN(j.JobID, ":", 2)[0]] = true
+		} else {
+			plainJobs++
+		}
+	}
+	if batchTransitions != e.Submits || plainJobs+len(parents) != e.Submits {
+		t.Errorf("history: %d entries and retries of Batch Task states, %d SubmitJob calls, %d jobs not in an array and %d array jobs (entered %v, retried %v)",
+			batchTransitions, e.Submits, plainJobs, len(parents), e.Entered, e.Retried)
 	}
 	kinds := stepKinds(t, fp)
 	tasks := map[string]bool{}

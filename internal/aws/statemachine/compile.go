@@ -72,6 +72,9 @@ const (
 	// EnvForeachLimit is set on a nested foreach compiled to one INLINE
 	// Map only: its width is at most maxRange (States.ArrayRange).
 	EnvForeachLimit = taskcontract.EnvForeachLimit
+	// EnvArrayOffset is set on an array job (arrayjob.go): each child's
+	// task id is it plus its AWS_BATCH_JOB_ARRAY_INDEX.
+	EnvArrayOffset = taskcontract.EnvArrayOffset
 	// EnvProductionToken is the deployment's production token (set by
 	// step-functions create): the production namespace of its runs.
 	EnvProductionToken = taskcontract.EnvProductionToken
@@ -610,15 +613,20 @@ func (c *compiler) switchStep(states *obj, n *graph.Node, in, exit string) {
 		{"Cause", fmt.Sprintf("switch step %s recorded a target that is not one of its cases (%s)", n.Name, strings.Join(n.Out, ", "))}}})
 }
 
+// transientRetry is the retrier of the AWS Batch integration's transient
+// errors: 2 s, x2, at most 60 s, 10 attempts, full jitter.
+func transientRetry() obj {
+	return obj{{"ErrorEquals", TransientErrors}, {"IntervalSeconds", 2}, {"MaxAttempts", 10},
+		{"BackoffRate", 2}, {"MaxDelaySeconds", 60}, {"JitterStrategy", "FULL"}}
+}
+
 // task adds the Task state of a step (and its catch handler).
 func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 	o := n.Step.Options
 	attempt := "States.Format('{}', $$.State.RetryCount)"
 	t := c.submit(n, in, attempt, "")
 	c.stepOf[sn(n.Name)] = n.Name
-	// Transient errors of the integration are retried with backoff.
-	transient := obj{{"ErrorEquals", TransientErrors}, {"IntervalSeconds", 2}, {"MaxAttempts", 10},
-		{"BackoffRate", 2}, {"MaxDelaySeconds", 60}, {"JitterStrategy", "FULL"}}
+	transient := transientRetry()
 	retry := []any{transient}
 	if r := o.Retry; r != nil && r.Times > 0 {
 		interval := int64(math.Ceil(r.Delay.Seconds()))

@@ -141,6 +141,14 @@ func (c *compiler) foreach(states *obj, n *graph.Node, in, exit string) {
 	c.task(states, n, in, kv{"Next", width})
 	// The width as a number, converted once, in $.Foreach.Width.
 	get := c.getItem(n.Name, "Width", "States.StringToJson($.Item."+AttrWidth+".N)")
+	b, why := c.arrayBody(n)
+	if why != "" {
+		c.warns = append(c.warns, why)
+	}
+	if b != nil {
+		c.arrayForeach(states, n, b, exit, width, get)
+		return
+	}
 	body := obj{}
 	c.scope(&body, n.Out[0], n.MatchingJoin)
 	perItem := events(body)

@@ -295,10 +295,18 @@ func (s *simulation) state(name string, st obj, e env, ex *execution) string {
 		switch {
 		case strings.HasSuffix(res, ":batch:submitJob.sync"):
 			ex.events += eventsBatch
-			s.p.Jobs++
+			// An array job: one SubmitJob, a Batch job per child.
+			jobs := 1
+			if ap, ok := st.get("Parameters").(obj).get("ArrayProperties").(obj); ok {
+				size, _ := s.eval(ap.get("Size.$").(string), e, nil).(float64)
+				if jobs = int(size); jobs < 2 || jobs > maxArray {
+					s.broken(name, fmt.Sprintf("step %s: an array job of %d children is outside AWS Batch's 2 to %d (a bug of the compiler; report it)", owner, jobs, maxArray))
+				}
+			}
+			s.p.Jobs += jobs
 			s.p.SubmitJobs++
 			sp := s.step(owner)
-			sp.Tasks++
+			sp.Tasks += jobs
 			sp.SubmitJobs++
 			n := s.r.graph.Node(owner)
 			if n != nil && (n.Kind == graph.Foreach || n.Kind == graph.Switch) {
