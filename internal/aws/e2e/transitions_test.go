@@ -34,14 +34,15 @@ type transitionRow struct {
 	name        string
 	tasks       int // distinct tasks (step, task id) run
 	jobs        int // Batch jobs: attempts, retries and catch handlers included
+	submits     int // SubmitJob calls (an array job is one)
 	transitions int // states entered + retries
 	plain       int // the same run in a plain one-Task-per-step design
 }
 
 // line is the row as the golden file has it.
 func (r transitionRow) line() string {
-	return fmt.Sprintf("%-34s %5d %5d %11d %8d %8.2f %6d %8.2f", r.name, r.tasks, r.jobs, r.transitions,
-		r.transitions-r.jobs, float64(r.transitions)/float64(r.tasks), r.plain, float64(r.plain)/float64(r.tasks))
+	return fmt.Sprintf("%-34s %5d %5d %9d %11d %8d %8.2f %6d %8.2f", r.name, r.tasks, r.jobs, r.submits, r.transitions,
+		r.transitions-r.submits, float64(r.transitions)/float64(r.tasks), r.plain, float64(r.plain)/float64(r.tasks))
 }
 
 const transitionsHeader = `# State transitions of one execution of each run on the emulated stack
@@ -51,12 +52,13 @@ const transitionsHeader = `# State transitions of one execution of each run on t
 #   go test ./internal/aws/e2e -run 'TestExamples|TestChunkedForeach|TestWideForeach' -update
 # and review the diff (docs/state-machine.md, "What a run costs").
 #
-# tasks: tasks run; jobs: Batch jobs (retries and catch handlers included);
-# helpers: transitions that are not a Batch job; plain: the same run in a
-# plain design, one Task state per job and one Parallel, Map or Choice per
-# branch, foreach or switch task run.
+# tasks: tasks run; jobs: Batch jobs (retries and catch handlers included,
+# an array job's children each one); SubmitJob: SubmitJob calls (an array
+# job is one); helpers: transitions that are not a SubmitJob; plain: the
+# same run in a plain design, one Task state per job and one Parallel, Map
+# or Choice per branch, foreach or switch task run.
 #
-# run                              tasks  jobs transitions  helpers per task  plain per task
+# run                              tasks  jobs SubmitJob transitions  helpers per task  plain per task
 `
 
 var transitionsMu sync.Mutex
@@ -82,7 +84,7 @@ func recordTransitions(t *testing.T) *transitionRecorder {
 func (r *transitionRecorder) add(t *testing.T, name string, fp *flowPkg, def compiled, e *execution) {
 	t.Helper()
 	batch := batchStates(t, def)
-	row := transitionRow{name: name, jobs: len(e.Jobs)}
+	row := transitionRow{name: name, jobs: len(e.Jobs), submits: e.Submits}
 	var batchTransitions int
 	for st, n := range e.Entered {
 		row.transitions += n
