@@ -32,23 +32,10 @@ const maxArray = 10000
 // jobs, else nil and, when only the body's options prevent it, why (for
 // the warning create prints).
 func (c *compiler) arrayBody(n *graph.Node) (*graph.Node, string) {
-	if n.ForeachDepth > 0 || c.s.NoArrayJobs || c.s.DistributedMap {
+	if c.s.NoArrayJobs || c.s.DistributedMap {
 		return nil, ""
 	}
-	b := c.g.Node(n.Out[0])
-	if b == nil || b.Kind != graph.Linear || len(b.Out) != 1 || b.Out[0] != n.MatchingJoin {
-		return nil, ""
-	}
-	o := b.Step.Options
-	switch {
-	case o.Retry != nil && o.Retry.Times > 0 && o.Retry.Delay > 0:
-		return nil, fmt.Sprintf("step %s runs as a Step Functions Map, not as AWS Batch array jobs: its retry waits %s between attempts (stepflow.Retry(%d, %s)) and AWS Batch retries an array job's child at once; give it stepflow.Retry(%d, 0) to run it as array jobs",
-			b.Name, o.Retry.Delay, o.Retry.Times, o.Retry.Delay, o.Retry.Times)
-	case o.Catch != "":
-		return nil, fmt.Sprintf("step %s runs as a Step Functions Map, not as AWS Batch array jobs: it has a catch (stepflow.Catch(%q)), and an array job's child cannot hand its failure to a catch handler",
-			b.Name, o.Catch)
-	}
-	return b, ""
+	return c.g.ArrayJobBody(n)
 }
 
 // arrayForeach adds the states of a foreach whose body b runs as array
