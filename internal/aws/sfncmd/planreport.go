@@ -59,7 +59,7 @@ func planReport(p *statemachine.Plan) string {
 	fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\t\t\t%.3f\t\n", name("total"), p.Transitions, p.Jobs, p.SubmitJobs, vcpuEC2+vcpuFargate)
 	tw.Flush()
 
-	fmt.Fprintf(&b, "\nrequests: %d state transitions (%d of them helper states, not Batch jobs), %d Batch jobs, %d SubmitJob calls, %d DynamoDB GetItem (state machine) + %d PutItem (tasks), %d child executions\n",
+	fmt.Fprintf(&b, "\nrequests: %d state transitions (%d of them helper states, not SubmitJob calls), %d Batch jobs, %d SubmitJob calls, %d DynamoDB GetItem (state machine) + %d PutItem (tasks), %d child executions\n",
 		p.Transitions, p.Helpers, p.Jobs, p.SubmitJobs, p.GetItems, p.PutItems, p.Children)
 	b.WriteString("S3 requests: not estimated (they depend on the artifacts each step writes and reads)\n")
 

@@ -43,7 +43,7 @@ type Plan struct {
 
 	Steps       []StepPlan // in the graph's order
 	Transitions int        // state transitions billed (states entered)
-	Helpers     int        // transitions that are not a Batch job
+	Helpers     int        // transitions that are not a SubmitJob (helper states, Maps, Parallels)
 	Jobs        int        // Batch jobs
 	SubmitJobs  int        // SubmitJob calls
 	GetItems    int        // DynamoDB GetItem calls of the state machine
@@ -169,7 +169,7 @@ func (r *Result) Plan(a Assumptions) (*Plan, error) {
 	if sp, ok := sim.steps[runScope]; ok {
 		p.Steps = append([]StepPlan{*sp}, p.Steps...)
 	}
-	p.Helpers = p.Transitions - p.Jobs
+	p.Helpers = p.Transitions - p.SubmitJobs
 	var err error
 	if p.Room, err = room(p.Flow, r.s, r.DefinitionSize); err != nil {
 		return nil, fmt.Errorf("plan of flow %s: %w", p.Flow, err)
