@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -463,6 +464,7 @@ func (o *Ops) BatchJob(ctx context.Context, runID, step, task string) (string, e
 		return "", err
 	}
 	scheduled := map[int64]bool{} // TaskScheduled of the task, then its TaskStarted
+	child := map[int64]string{}   // of an array job: the task's ":INDEX" in it
 	job := ""
 	err = history(ctx, o.C, execArn(d.Arn, runID), func(e sfntypes.HistoryEvent) {
 		switch {
@@ -471,6 +473,7 @@ func (o *Ops) BatchJob(ctx context.Context, runID, step, task string) (string, e
 				ContainerOverrides struct {
 					Environment []struct{ Name, Value string }
 				}
+				ArrayProperties struct{ Size int }
 			}
 			if json.Unmarshal([]byte(aws.ToString(e.TaskScheduledEventDetails.Parameters)), &p) != nil {
 				return
@@ -479,15 +482,25 @@ func (o *Ops) BatchJob(ctx context.Context, runID, step, task string) (string, e
 			for _, kv := range p.ContainerOverrides.Environment {
 				env[kv.Name] = kv.Value
 			}
-			if env["STEPFLOW_STEP"] == step && env["STEPFLOW_TASK_ID"] == task {
+			if env["STEPFLOW_STEP"] != step {
+				return
+			}
+			if env["STEPFLOW_TASK_ID"] == task {
 				scheduled[e.Id] = true
 			}
+			// An array job (docs/state-machine.md, "Array jobs"): the task
+			// is the child OFFSET+INDEX, whose job id is PARENT:INDEX.
+			if off, err := strconv.Atoi(env[statemachine.EnvArrayOffset]); err == nil {
+				if t, err := strconv.Atoi(task); err == nil && t >= off && t < off+p.ArrayProperties.Size && strconv.Itoa(t) == task {
+					scheduled[e.Id], child[e.Id] = true, ":"+strconv.Itoa(t-off)
+				}
+			}
 		case e.Type == sfntypes.HistoryEventTypeTaskStarted && scheduled[e.PreviousEventId]:
-			scheduled[e.Id] = true
+			scheduled[e.Id], child[e.Id] = true, child[e.PreviousEventId]
 		case e.TaskSubmittedEventDetails != nil && scheduled[e.PreviousEventId]:
 			var out struct{ JobId string }
 			if json.Unmarshal([]byte(aws.ToString(e.TaskSubmittedEventDetails.Output)), &out) == nil && out.JobId != "" {
-				job = out.JobId
+				job = out.JobId + child[e.PreviousEventId]
 			}
 		}
 	})
