@@ -161,9 +161,10 @@ func (f *Fake) Progress(execName, step, task, outcome string) error {
 // ProgressArray simulates a foreach's array job in a running execution
 // (docs/state-machine.md, "Array jobs"): the body step's Task state
 // entered, one SubmitJob with ArrayProperties.Size size and
-// STEPFLOW_ARRAY_OFFSET 0 (no task id), and a succeeded child job
+// STEPFLOW_ARRAY_OFFSET 0 (no task id), a succeeded child job
 // PARENT:INDEX per index, each with a log stream holding
-// "<step> <index> log line".
+// "<step> <index> log line", and the Task's success with the job's
+// description (ArrayProperties {Size, StatusSummary}).
 func (f *Fake) ProgressArray(execName, step string, size int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -188,7 +189,9 @@ func (f *Fake) ProgressArray(execName, step string, size int) error {
 	}
 	out, _ := json.Marshal(map[string]string{"JobId": parent.ID, "JobName": step})
 	sub := f.event(e, "TaskSubmitted", started, map[string]any{"taskSubmittedEventDetails": map[string]any{"resourceType": "batch", "resource": "submitJob.sync", "output": string(out)}})
-	s := f.event(e, "TaskSucceeded", sub, map[string]any{"taskSucceededEventDetails": map[string]any{"resourceType": "batch", "resource": "submitJob.sync", "output": string(out)}})
+	desc, _ := json.Marshal(map[string]any{"JobId": parent.ID, "JobName": step, "Status": "SUCCEEDED",
+		"ArrayProperties": map[string]any{"Size": size, "StatusSummary": map[string]int{"SUCCEEDED": size}}})
+	s := f.event(e, "TaskSucceeded", sub, map[string]any{"taskSucceededEventDetails": map[string]any{"resourceType": "batch", "resource": "submitJob.sync", "output": string(desc)}})
 	f.event(e, "TaskStateExited", s, map[string]any{"stateExitedEventDetails": map[string]any{"name": step, "output": "{}"}})
 	return nil
 }

@@ -409,6 +409,11 @@ func TestOperations(t *testing.T) {
 	if _, err := ops.BatchJob(ctx, run1, "work", "3"); err == nil {
 		t.Error("work/3, past the array job's size, has a job")
 	}
+	// Its status counts the children, each a task.
+	st, err = ops.Status(ctx, run1, []string{"start", "end", "work"})
+	if err != nil || len(st.Steps) != 3 || st.Steps[2].Step != "work" || st.Steps[2].Started != 3 || st.Steps[2].Succeeded != 3 {
+		t.Errorf("status of the array job's step: %+v %v", st.Steps[len(st.Steps)-1], err)
+	}
 
 	// Delete refuses while runs are in flight.
 	if _, err := ops.Delete(ctx, false, "alice", "", "", "TestFlow"); !usage.Is(err) || !strings.Contains(err.Error(), "in flight") {

@@ -253,6 +253,31 @@ type StepProgress struct {
 	Running   int // entered and not ended
 }
 
+// countChildren counts the children of an array job that ended (its
+// Task state succeeded, or failed), from the job description the .sync
+// integration returns (ArrayProperties {Size, StatusSummary}; docs/
+// state-machine.md, "Array jobs"): each child is a task. The Task event
+// was counted as one task already. Not an array job: nothing.
+func (p *StepProgress) countChildren(description string, succeeded bool) {
+	var d struct {
+		ArrayProperties struct {
+			Size          int
+			StatusSummary map[string]int
+		}
+	}
+	if json.Unmarshal([]byte(description), &d) != nil || d.ArrayProperties.Size == 0 {
+		return
+	}
+	sum := d.ArrayProperties.StatusSummary
+	p.Started += d.ArrayProperties.Size - 1
+	if succeeded {
+		p.Succeeded += d.ArrayProperties.Size - 1
+		return
+	}
+	p.Succeeded += sum["SUCCEEDED"]
+	p.Failed += sum["FAILED"] - 1
+}
+
 // RunStatus is a run's state from the execution history.
 type RunStatus struct {
 	Run
@@ -291,6 +316,13 @@ func (o *Ops) Status(ctx context.Context, runID string, steps []string) (*RunSta
 			name = stateOf[e.PreviousEventId]
 		}
 		stateOf[e.Id] = name
+		// A step's other Task states: its one-item job of a foreach run
+		// as array jobs (<step>.One), its chunked copy (<step>.Dist).
+		for _, suffix := range []string{".One", ".Dist"} {
+			if base, ok := strings.CutSuffix(name, suffix); ok && isStep[base] {
+				name = base
+			}
+		}
 		if !isStep[name] {
 			return
 		}
@@ -308,8 +340,14 @@ func (o *Ops) Status(ctx context.Context, runID string, steps []string) (*RunSta
 			p.Running--
 		case sfntypes.HistoryEventTypeTaskSucceeded:
 			p.Succeeded++
+			if e.TaskSucceededEventDetails != nil {
+				p.countChildren(aws.ToString(e.TaskSucceededEventDetails.Output), true)
+			}
 		case sfntypes.HistoryEventTypeTaskFailed, sfntypes.HistoryEventTypeTaskTimedOut, sfntypes.HistoryEventTypeTaskSubmitFailed, sfntypes.HistoryEventTypeTaskStartFailed:
 			p.Failed++
+			if e.TaskFailedEventDetails != nil {
+				p.countChildren(aws.ToString(e.TaskFailedEventDetails.Cause), false)
+			}
 		}
 	})
 	if err != nil {
