@@ -112,6 +112,9 @@ func planReport(p *statemachine.Plan) string {
 		}
 		b.WriteString("\n")
 	}
+	if p.RoomError != "" {
+		fmt.Fprintf(&b, "  room in the definition: not measured (%s)\n", p.RoomError)
+	}
 	if len(p.Broken) == 0 {
 		b.WriteString("  no limit broken\n")
 	}

@@ -186,3 +186,17 @@ func TestPlanRoom(t *testing.T) {
 		t.Errorf("998 steps + %d more = %d, but %d fit alone", linear1.More, got, linear1.Alone)
 	}
 }
+
+// A flow whose steps all name their own queue needs no --queue: its plan
+// says that the room could not be measured, and plans the rest.
+func TestPlanRoomUnmeasured(t *testing.T) {
+	f := flow.MustDefinitionOf(stepflow.New[S]("QueueFlow").
+		Step("start", noop, stepflow.Next("end"), stepflow.Batch{Queue: "q1"}).
+		Step("end", noop, stepflow.Batch{Queue: "q1"}))
+	s := testSettings()
+	s.Queue = ""
+	p := plan(t, f, s, statemachine.Assumptions{})
+	if p.Transitions != 4 || len(p.Room) != 0 || !strings.Contains(p.RoomError, "queue") {
+		t.Errorf("transitions %d, room %v, room error %q", p.Transitions, p.Room, p.RoomError)
+	}
+}
