@@ -316,9 +316,11 @@ func (o *Ops) Status(ctx context.Context, runID string, steps []string) (*RunSta
 			name = stateOf[e.PreviousEventId]
 		}
 		stateOf[e.Id] = name
-		// A step's other Task states: its one-item job of a foreach run
-		// as array jobs (<step>.One), its chunked copy (<step>.Dist).
-		for _, suffix := range []string{".One", ".Dist"} {
+		// A step's other Task states: as the body of a foreach run as
+		// array jobs, its one-item job (<step>.One) and, past one array
+		// job, its chunks' (<step>.Chunk, <step>.Single); its chunked
+		// Map copy (<step>.Dist).
+		for _, suffix := range []string{".One", ".Chunk", ".Single", ".Dist"} {
 			if base, ok := strings.CutSuffix(name, suffix); ok && isStep[base] {
 				name = base
 			}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -138,5 +140,66 @@ func TestArrayJobChildRetry(t *testing.T) {
 	}
 	if total := readTasks(t, cloud, e.runID())["end/0"].artifacts["Total"]; total != float64(n*(n+1)*(2*n+1)/6) {
 		t.Errorf("Total = %v", total)
+	}
+}
+
+// TestArrayJobChunks: a foreach wider than one array job (--array-size 4,
+// so chunks of 4) runs as one array job per chunk, from its offset: 10
+// items as array jobs of 4, 4 and 2; 9 items as 4, 4 and a single job for
+// the last item. Every item runs once as its ordinary task and the run
+// leaves what a local run leaves.
+func TestArrayJobChunks(t *testing.T) {
+	t.Parallel()
+	w := getWorld(t)
+	fp := w.build(t, faultflow)
+	def := w.compile(t, fp, "--array-size=4")
+	cost := recordTransitions(t)
+	for _, c := range []struct {
+		n     int
+		sizes string // children per array job, in offset order; 0: a single job
+	}{{10, "[4 4 2]"}, {9, "[4 4 0]"}} {
+		t.Run("n="+strconv.Itoa(c.n), func(t *testing.T) {
+			params := map[string]string{"n": strconv.Itoa(c.n)}
+			e := w.execute(t, def, map[string]any{"Parameters": params}, execOpts{})
+			if e.Status != "SUCCEEDED" {
+				t.Fatalf("execution %s: %s: %.1000s\n%s", e.Status, e.Error, e.Cause, e.failedJobs())
+			}
+			cost.add(t, "faultflow/array-size=4,n="+strconv.Itoa(c.n), fp, def, e)
+			children := map[string]int{} // array job -> children
+			var order []string
+			ids := map[string]int{}
+			for _, j := range e.Jobs {
+				if j.Step != "work" {
+					continue
+				}
+				ids[j.TaskID]++
+				parent := j.JobID
+				if j.ArrayIndex != nil {
+					parent = strings.SplitN(j.JobID, ":", 2)[0]
+				}
+				if _, ok := children[parent]; !ok {
+					order = append(order, parent)
+					children[parent] = 0
+				}
+				if j.ArrayIndex != nil {
+					children[parent]++
+				}
+			}
+			var sizes []int
+			for _, p := range order {
+				sizes = append(sizes, children[p])
+			}
+			sort.Sort(sort.Reverse(sort.IntSlice(sizes)))
+			if got := fmt.Sprint(sizes); got != c.sizes {
+				t.Errorf("work ran as %s, want %s", got, c.sizes)
+			}
+			for i := 0; i < c.n; i++ {
+				if ids[strconv.Itoa(i)] != 1 {
+					t.Errorf("work/%d ran %d times", i, ids[strconv.Itoa(i)])
+				}
+			}
+			local, localRun := localRun(t, fp, flagArgs(params)...)
+			sameArtifacts(t, local, localRun, w.store(fp), e.runID())
+		})
 	}
 }

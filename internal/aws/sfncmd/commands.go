@@ -145,7 +145,7 @@ func cmdSFNCreate(f *flowcmd.Flow) *command.Command {
 	o := createOptions{tags: map[string]string{}}
 	return &command.Command{
 		Name:      "create",
-		UsageLine: "create [--only-json [--output-dir DIR]] [--config NAME=FILE] [--authorize TOKEN] [--new-token] [--tag K=V] [--log-execution-history] [--code-package FILE] [--workflow-timeout 48h] [--max-workers N] [--distributed-map] [--no-array-jobs] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
+		UsageLine: "create [--only-json [--output-dir DIR]] [--config NAME=FILE] [--authorize TOKEN] [--new-token] [--tag K=V] [--log-execution-history] [--code-package FILE] [--workflow-timeout 48h] [--max-workers N] [--distributed-map] [--no-array-jobs] [--array-size N] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
 		Short:     "deploy the flow (or, with --only-json, compile it)",
 		Long: `Create deploys the flow to AWS Step Functions and AWS Batch: it builds the
 flow's own container image (the flow cross-compiled for linux as its
@@ -190,6 +190,7 @@ docs/deploy.md and docs/state-machine.md.`,
 			fs.IntVar(&flags.MaxWorkers, "max-workers", 0, fmt.Sprintf("MaxConcurrency of every foreach Map (default %d)", statemachine.DefaultMaxWorkers))
 			fs.BoolVar(&flags.DistributedMap, "distributed-map", false, "run every foreach as a chunked DISTRIBUTED Map (child executions)")
 			fs.BoolVar(&flags.NoArrayJobs, "no-array-jobs", false, "run every foreach as a Step Functions Map (default: a top-level foreach over one step runs as AWS Batch array jobs)")
+			fs.IntVar(&flags.ArraySize, "array-size", 0, "most children of one AWS Batch array job, 2 to 10000 (default 10000); a wider foreach runs as array jobs of min(N, 1000)")
 			fs.IntVar(&flags.DistributedMapThreshold, "distributed-map-threshold", 0,
 				fmt.Sprintf("widest top-level foreach run as one INLINE Map; wider ones run chunked in a DISTRIBUTED Map (1 to 1000; default automatic, at most %d; env STEPFLOW_DISTRIBUTED_MAP_THRESHOLD)", statemachine.DefaultDistributedMapThreshold))
 			fs.IntVar(&flags.ForeachChunk, "foreach-chunk", 0,

@@ -25,7 +25,7 @@ func cmdSFNPlan(f *flowcmd.Flow) *command.Command {
 	var asJSON bool
 	return &command.Command{
 		Name:      "plan",
-		UsageLine: "plan [--width STEP=N] [--switch STEP=CASE] [--duration STEP=D] [--json] [--max-workers N] [--distributed-map] [--no-array-jobs] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
+		UsageLine: "plan [--width STEP=N] [--switch STEP=CASE] [--duration STEP=D] [--json] [--max-workers N] [--distributed-map] [--no-array-jobs] [--array-size N] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
 		Short:     "show what one run costs: transitions, jobs, requests, price, limits",
 		Long: `Plan compiles the flow as create would (same settings and flags) and runs the
 compiled state machine on paper, state by state, at the assumed widths of its
@@ -49,6 +49,7 @@ on the emulated stack counts (internal/aws/e2e). See docs/state-machine.md,
 			fs.IntVar(&flags.MaxWorkers, "max-workers", 0, "as create")
 			fs.BoolVar(&flags.DistributedMap, "distributed-map", false, "as create")
 			fs.BoolVar(&flags.NoArrayJobs, "no-array-jobs", false, "as create")
+			fs.IntVar(&flags.ArraySize, "array-size", 0, "as create")
 			fs.IntVar(&flags.DistributedMapThreshold, "distributed-map-threshold", 0, "as create")
 			fs.IntVar(&flags.ForeachChunk, "foreach-chunk", 0, "as create")
 			fs.Var(configs, "config", "config file: NAME=FILE (repeatable), as create")

@@ -41,7 +41,7 @@ func TestArrayJobs(t *testing.T) {
 		}
 	}
 	if got := strings.Join(rules, "; ") + "; default " + mode["Default"].(string); got !=
-		"NumericEquals 0 -> start.Empty; NumericGreaterThan 1e+06 -> start.TooWide; NumericGreaterThan 10000 -> start.Chunks; NumericEquals 1 -> work.One; default work" {
+		"NumericEquals 0 -> start.Empty; NumericGreaterThan 1e+06 -> start.TooWide; NumericGreaterThan 10000 -> start.Arrays; NumericEquals 1 -> work.One; default work" {
 		t.Errorf("start.Mode: %s", got)
 	}
 	work := st["work"]
@@ -65,8 +65,19 @@ func TestArrayJobs(t *testing.T) {
 	if _, ok := one["Parameters"].(map[string]any)["ArrayProperties"]; ok || len(one["Retry"].([]any)) != 3 {
 		t.Errorf("one item: %v", one)
 	}
-	if st["work.Dist"] == nil && st["start.Chunked"] == nil {
-		t.Error("no chunked path past 10,000 items")
+	// Past 10,000 items: an array job per chunk of 1,000 (the last one's
+	// size counted with ArrayRange), a single job for a last chunk of one.
+	if got := fmt.Sprint(st["start.Arrays"]["Parameters"].(map[string]any)["Offsets.$"]); got != "States.ArrayRange(0, States.MathAdd($.Foreach.Width, -1), 1000)" {
+		t.Errorf("chunk offsets: %s", got)
+	}
+	each := st["start.ArrayJobs"]["ItemProcessor"].(map[string]any)["States"].(map[string]any)
+	chunk := each["work.Chunk"].(map[string]any)["Parameters"].(map[string]any)
+	if fmt.Sprint(chunk["ArrayProperties"]) != "map[Size.$:$.Size]" || !strings.Contains(fmt.Sprint(chunk["ContainerOverrides"]), "Name:STEPFLOW_ARRAY_OFFSET Value.$:States.Format('{}', $.Start)") {
+		t.Errorf("chunk's array job: %v", chunk)
+	}
+	if fmt.Sprint(each["work.Full"].(map[string]any)["Parameters"].(map[string]any)["Size"]) != "1000" ||
+		!strings.Contains(fmt.Sprint(each["work.Single"]), "Name:STEPFLOW_TASK_ID Value.$:States.Format('{}', $.Start)") {
+		t.Errorf("chunk states: %v", each)
 	}
 	if st["start.Map"] != nil {
 		t.Error("an INLINE Map beside the array job")

@@ -613,19 +613,10 @@ func (c *compiler) switchStep(states *obj, n *graph.Node, in, exit string) {
 		{"Cause", fmt.Sprintf("switch step %s recorded a target that is not one of its cases (%s)", n.Name, strings.Join(n.Out, ", "))}}})
 }
 
-// transientRetry is the retrier of the AWS Batch integration's transient
-// errors: 2 s, x2, at most 60 s, 10 attempts, full jitter.
-func transientRetry() obj {
-	return obj{{"ErrorEquals", TransientErrors}, {"IntervalSeconds", 2}, {"MaxAttempts", 10},
-		{"BackoffRate", 2}, {"MaxDelaySeconds", 60}, {"JitterStrategy", "FULL"}}
-}
-
-// task adds the Task state of a step (and its catch handler).
-func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
-	o := n.Step.Options
-	attempt := "States.Format('{}', $$.State.RetryCount)"
-	t := c.submit(n, in, attempt, "")
-	c.stepOf[sn(n.Name)] = n.Name
+// stepRetry is the Retry of a step's Task state: the integration's
+// transient errors, and with a retry of the step's own, first the
+// never-retried missing permission and last the step's retry.
+func stepRetry(o flow.Options) []any {
 	transient := transientRetry()
 	retry := []any{transient}
 	if r := o.Retry; r != nil && r.Times > 0 {
@@ -648,6 +639,24 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 			transient, obj{{"ErrorEquals", []string{"States.TaskFailed", "States.Timeout"}}, {"IntervalSeconds", interval},
 				{"MaxAttempts", r.Times}, {"BackoffRate", backoff}}}
 	}
+	return retry
+}
+
+// transientRetry is the retrier of the AWS Batch integration's transient
+// errors: 2 s, x2, at most 60 s, 10 attempts, full jitter.
+func transientRetry() obj {
+	return obj{{"ErrorEquals", TransientErrors}, {"IntervalSeconds", 2}, {"MaxAttempts", 10},
+		{"BackoffRate", 2}, {"MaxDelaySeconds", 60}, {"JitterStrategy", "FULL"}}
+}
+
+// task adds the Task state of a step (and its catch handler).
+func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
+	o := n.Step.Options
+	attempt := "States.Format('{}', $$.State.RetryCount)"
+	t := c.submit(n, in, attempt, "")
+	c.stepOf[sn(n.Name)] = n.Name
+	transient := transientRetry()
+	retry := stepRetry(o)
 	t = append(t, kv{"Retry", retry})
 	if o.Catch != "" {
 		caught := helper(n.Name, "Caught")

@@ -342,6 +342,8 @@ func (s *simulation) state(name string, st obj, e env, ex *execution) string {
 					if v := s.eval(kv.v.(string), e, nil); v != nil {
 						out["$."+k] = v
 					}
+				} else if f := toFloat(kv.v); !math.IsNaN(f) {
+					out["$."+kv.k] = f // a literal number (an array job's Size)
 				}
 			}
 			// Parameters replace the payload: what the plan reads of it is
@@ -569,6 +571,12 @@ func (s *simulation) eval(expr string, e env, item *float64) any {
 			return nil
 		}
 		return a + b
+	case strings.HasPrefix(expr, "States.ArrayLength(") && strings.HasSuffix(expr, ")"):
+		list, ok := s.eval(expr[len("States.ArrayLength("):len(expr)-1], e, item).([]float64)
+		if !ok {
+			return nil
+		}
+		return float64(len(list))
 	case strings.HasPrefix(expr, "States.ArrayRange(") && strings.HasSuffix(expr, ")"):
 		args := splitArgs(expr[len("States.ArrayRange(") : len(expr)-1])
 		if len(args) != 3 {

@@ -120,14 +120,28 @@ func TestPlanLimits(t *testing.T) {
 // chunks of 1,000) plans fast: iterations are counted, not each run.
 func TestPlanWide(t *testing.T) {
 	start := time.Now()
-	p := plan(t, nested(1), testSettings(), statemachine.Assumptions{Widths: map[string]int{"start": 1_000_000}})
+	maps := testSettings()
+	maps.NoArrayJobs = true
+	p := plan(t, nested(1), maps, statemachine.Assumptions{Widths: map[string]int{"start": 1_000_000}})
 	// Init, Init.Merge, start, Width, Mode, Chunks, Chunked, per chunk 3,
 	// per item 1, join_1, end.
 	if p.Jobs != 1+1_000_000+2 || p.Transitions != 7+3*1000+1_000_000+2 || p.Children != 1000 || len(p.Broken) > 0 {
-		t.Errorf("jobs %d, transitions %d, children %d, broken %v", p.Jobs, p.Transitions, p.Children, p.Broken)
+		t.Errorf("Map: jobs %d, transitions %d, children %d, broken %v", p.Jobs, p.Transitions, p.Children, p.Broken)
 	}
-	if p := plan(t, nested(1), testSettings(), statemachine.Assumptions{Widths: map[string]int{"start": 1_000_001}}); len(p.Broken) != 1 {
-		t.Errorf("1,000,001 items: broken %v", p.Broken)
+	if p := plan(t, nested(1), maps, statemachine.Assumptions{Widths: map[string]int{"start": 1_000_001}}); len(p.Broken) != 1 {
+		t.Errorf("Map, 1,000,001 items: broken %v", p.Broken)
+	}
+	// As array jobs: Init, Init.Merge, start, Width, Mode, Arrays,
+	// ArrayJobs, per array job of 1,000 3 (Tail, Full, Chunk), join_1, end.
+	p = plan(t, nested(1), testSettings(), statemachine.Assumptions{Widths: map[string]int{"start": 1_000_000}})
+	if p.Jobs != 1+1_000_000+2 || p.SubmitJobs != 1+1000+2 || p.Transitions != 7+3*1000+2 || len(p.Broken) > 0 {
+		t.Errorf("array jobs: jobs %d, SubmitJob %d, transitions %d, broken %v", p.Jobs, p.SubmitJobs, p.Transitions, p.Broken)
+	}
+	// 10,001 items: 10 array jobs of 1,000 and a last chunk of one item,
+	// a single job (Tail, Rest, Size, Single).
+	p = plan(t, nested(1), testSettings(), statemachine.Assumptions{Widths: map[string]int{"start": 10_001}})
+	if p.Jobs != 1+10_001+2 || p.SubmitJobs != 1+11+2 || p.Transitions != 7+10*3+4+2 || len(p.Broken) > 0 {
+		t.Errorf("10,001 items: jobs %d, SubmitJob %d, transitions %d, broken %v", p.Jobs, p.SubmitJobs, p.Transitions, p.Broken)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("planning 1,000,000 items took %v", d)

@@ -84,6 +84,10 @@ type Settings struct {
 	// NoArrayJobs keeps every foreach a Step Functions Map: a top-level
 	// foreach over one step otherwise runs as AWS Batch array jobs.
 	NoArrayJobs bool
+	// ArraySize is the most children of one array job, 2 to 10,000 (0:
+	// 10,000, AWS Batch's most); a wider foreach runs as array jobs of
+	// min(ArraySize, 1,000) children.
+	ArraySize int
 
 	// DistributedMapThreshold is the widest top-level foreach that runs as
 	// one INLINE Map; wider ones run chunked in a DISTRIBUTED Map (chosen
