@@ -88,6 +88,9 @@ configs:
   --config settings=conf/s.json -> Data: the settings
 
 schedule: 0 3 * * * (Europe/Paris)
+
+on AWS:
+  step work runs as a Step Functions Map, not as AWS Batch array jobs: its retry waits 1s between attempts (stepflow.Retry(2, 1s)) and AWS Batch retries an array job's child at once; give it stepflow.Retry(2, 0) to run it as array jobs
 `
 
 const wantMermaid = `flowchart TD
@@ -184,6 +187,35 @@ func TestMermaidKeywords(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n")[1:] {
 		if !strings.HasPrefix(strings.TrimSpace(line), "s_") {
 			t.Errorf("line %q does not start with a prefixed id", line)
+		}
+	}
+}
+
+// show says when a foreach over one step stays a Step Functions Map on AWS
+// because of its body's options, and only then.
+func TestTextArrayJobNote(t *testing.T) {
+	for _, c := range []struct {
+		opts []stepflow.StepOption
+		want string
+	}{
+		{[]stepflow.StepOption{next("join"), stepflow.Retry(2, time.Second)}, "\non AWS:\n  step work runs as a Step Functions Map, not as AWS Batch array jobs: its retry waits 1s between attempts (stepflow.Retry(2, 1s))"},
+		{[]stepflow.StepOption{next("join"), stepflow.Retry(2, 0)}, ""},
+		{[]stepflow.StepOption{next("join")}, ""},
+	} {
+		g, err := graph.New(flow.MustDefinitionOf(newFlow().
+			Step("start", fn, foreach("Items", "work")).
+			Step("work", fn, c.opts...).
+			Join("join", jn, next("end")).
+			Step("end", fn)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := graphtext.WriteText(&b, g); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.String(); (c.want == "") != !strings.Contains(got, "on AWS:") || !strings.Contains(got, c.want) {
+			t.Errorf("show:\n%s\nwant %q", got, c.want)
 		}
 	}
 }

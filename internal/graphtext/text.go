@@ -148,5 +148,19 @@ func WriteText(w io.Writer, g *graph.Graph) error {
 			fmt.Fprintf(bw, "  %s\n", graph.TriggerString(t))
 		}
 	}
+	// What keeps a foreach from AWS Batch array jobs on AWS, when its
+	// body's options do (docs/state-machine.md, "Array jobs").
+	var notes []string
+	for _, name := range g.Order {
+		if _, why := g.ArrayJobBody(g.Nodes[name]); why != "" {
+			notes = append(notes, why)
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(bw, "\non AWS:")
+		for _, n := range notes {
+			fmt.Fprintf(bw, "  %s\n", n)
+		}
+	}
 	return bw.Flush()
 }

@@ -166,8 +166,18 @@ func dieWithParent(status *os.File) error {
 		return fmt.Errorf("set the parent death signal: %w", err)
 	}
 	fds := []unix.PollFd{{Fd: int32(status.Fd())}}
-	if _, err := unix.Poll(fds, 0); err != nil {
-		return fmt.Errorf("check the runner: %w", err)
+	for {
+		// A signal (the Go runtime's preemption signal, SIGURG) can
+		// interrupt the poll: ask again (seen as exit 125 "check the
+		// runner: interrupted system call" under load).
+		_, err := unix.Poll(fds, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("check the runner: %w", err)
+		}
+		break
 	}
 	if fds[0].Revents&unix.POLLERR != 0 {
 		os.Exit(ExitSetup) // nobody is left to tell

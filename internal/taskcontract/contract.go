@@ -60,6 +60,14 @@ const (
 	// Recorded with the attempt when set (the AWS Batch container).
 	EnvBatchJobID      = "AWS_BATCH_JOB_ID"
 	EnvBatchJobAttempt = "AWS_BATCH_JOB_ATTEMPT"
+
+	// EnvArrayOffset marks a child of an AWS Batch array job (a one-step
+	// foreach body, docs/state-machine.md "Array jobs"): its task id is
+	// this offset plus AWS Batch's EnvBatchArrayIndex, and its attempt
+	// STEPFLOW_ATTEMPT plus the child's Batch retries
+	// (EnvBatchJobAttempt - 1).
+	EnvArrayOffset     = "STEPFLOW_ARRAY_OFFSET"
+	EnvBatchArrayIndex = "AWS_BATCH_JOB_ARRAY_INDEX"
 )
 
 // ProductionPrefix begins a production token as users see it and the run
@@ -113,6 +121,10 @@ type Invocation struct {
 	// trusts the runtime's check instead of linting again. Empty: the
 	// step command lints the definition itself.
 	Definition string
+	// ArrayChild is set for a child of an AWS Batch array job
+	// (EnvArrayOffset): a child whose task already succeeded in the run
+	// (the array job was submitted again by a redrive) does not run again.
+	ArrayChild bool
 }
 
 func (inv Invocation) joinedInputs() string { return strings.Join(inv.Inputs, ",") }
@@ -282,6 +294,11 @@ func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.R
 		}
 		inv.Attempt = n
 	}
+	if off := getenv(EnvArrayOffset); off != "" && f.taskID == "" {
+		if err := inv.arrayChild(off, getenv, f.attempt == ""); err != nil {
+			return inv, err
+		}
+	}
 	var err error
 	if inv.Indices, err = pathspec.ParseIndices(or(f.indices, EnvIndices)); err != nil {
 		return inv, usage.Errorf("--indices: %v", err)
@@ -336,6 +353,25 @@ func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.R
 		inv.Caught, inv.CaughtIsName = n, true
 	}
 	return inv, nil
+}
+
+// arrayChild sets the task id of an array job's child (and, unless the
+// attempt was a flag, its attempt) from the offset and AWS Batch's
+// variables.
+func (inv *Invocation) arrayChild(offset string, getenv func(string) string, batchRetries bool) error {
+	off, err := strconv.Atoi(offset)
+	if err != nil || off < 0 {
+		return usage.Errorf("%s=%q is not a task index; it is set by the state machine (step-functions create): redeploy the flow", EnvArrayOffset, offset)
+	}
+	idx, err := strconv.Atoi(getenv(EnvBatchArrayIndex))
+	if err != nil || idx < 0 {
+		return usage.Errorf("%s is set but %s is %q, not an array index: an array job's child runs in AWS Batch, which sets it", EnvArrayOffset, EnvBatchArrayIndex, getenv(EnvBatchArrayIndex))
+	}
+	inv.TaskID, inv.ArrayChild = strconv.Itoa(off+idx), true
+	if n, err := strconv.Atoi(getenv(EnvBatchJobAttempt)); batchRetries && err == nil && n > 1 {
+		inv.Attempt += n - 1
+	}
+	return nil
 }
 
 // Parse parses the arguments of the step command (after "step": the step

@@ -174,3 +174,32 @@ func TestEnvScrubsTheContract(t *testing.T) {
 		t.Fatalf("Env with a root = %q, want %q", got, want)
 	}
 }
+
+// A child of an AWS Batch array job computes its task id (offset + array
+// index) and counts AWS Batch's retries of it in its attempt; the
+// supervisor passes both on as flags, which win.
+func TestParseArrayChild(t *testing.T) {
+	env := map[string]string{EnvStep: "work", EnvRunID: "sfn-1", EnvAttempt: "1", EnvArrayOffset: "10000",
+		EnvBatchArrayIndex: "7", EnvBatchJobAttempt: "3"}
+	got, err := Parse(nil, envOf(env), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TaskID != "10007" || got.Attempt != 3 || !got.ArrayChild {
+		t.Errorf("array child: task %q, attempt %d, child %v; want 10007, 1 + 2 Batch retries, true", got.TaskID, got.Attempt, got.ArrayChild)
+	}
+	got, err = Parse(got.Args()[1:], envOf(env), nil)
+	if err != nil || got.TaskID != "10007" || got.Attempt != 3 {
+		t.Errorf("the supervised child: %#v, %v", got, err)
+	}
+	for k, v := range map[string]string{EnvArrayOffset: "x", EnvBatchArrayIndex: ""} {
+		bad := map[string]string{}
+		for kk, vv := range env {
+			bad[kk] = vv
+		}
+		bad[k] = v
+		if _, err := Parse(nil, envOf(bad), nil); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%q: %v", k, v, err)
+		}
+	}
+}

@@ -158,6 +158,44 @@ func (f *Fake) Progress(execName, step, task, outcome string) error {
 	return nil
 }
 
+// ProgressArray simulates a foreach's array job in a running execution
+// (docs/state-machine.md, "Array jobs"): the body step's Task state
+// entered, one SubmitJob with ArrayProperties.Size size and
+// STEPFLOW_ARRAY_OFFSET 0 (no task id), a succeeded child job
+// PARENT:INDEX per index, each with a log stream holding
+// "<step> <index> log line", and the Task's success with the job's
+// description (ArrayProperties {Size, StatusSummary}).
+func (f *Fake) ProgressArray(execName, step string, size int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.execByName(execName)
+	if e == nil {
+		return fmt.Errorf("no execution %s", execName)
+	}
+	entered := f.event(e, "TaskStateEntered", len(e.Events), map[string]any{"stateEnteredEventDetails": map[string]any{"name": step, "input": "{}"}})
+	params, _ := json.Marshal(map[string]any{"JobName": step, "ArrayProperties": map[string]int{"Size": size},
+		"ContainerOverrides": map[string]any{"Environment": []map[string]string{
+			{"Name": "STEPFLOW_RUN_ID", "Value": statemachine.RunPrefix + e.Name}, {"Name": "STEPFLOW_STEP", "Value": step}, {"Name": "STEPFLOW_ARRAY_OFFSET", "Value": "0"}}}})
+	sched := f.event(e, "TaskScheduled", entered, map[string]any{"taskScheduledEventDetails": map[string]any{
+		"resourceType": "batch", "resource": "submitJob.sync", "region": Region, "parameters": string(params)}})
+	started := f.event(e, "TaskStarted", sched, map[string]any{"taskStartedEventDetails": map[string]any{"resourceType": "batch", "resource": "submitJob.sync"}})
+	f.seq++
+	parent := &Job{ID: fmt.Sprintf("job-%04d", f.seq), Name: step, Status: "SUCCEEDED"}
+	f.jobs[parent.ID] = parent
+	for i := 0; i < size; i++ {
+		c := &Job{ID: fmt.Sprintf("%s:%d", parent.ID, i), Name: step, Status: "SUCCEEDED", LogStream: fmt.Sprintf("stepflow/default/%04d-%d", f.seq, i)}
+		f.jobs[c.ID] = c
+		f.logs["/aws/batch/job\x00"+c.LogStream] = []LogEvent{{f.now, fmt.Sprintf("%s %d log line", step, i)}}
+	}
+	out, _ := json.Marshal(map[string]string{"JobId": parent.ID, "JobName": step})
+	sub := f.event(e, "TaskSubmitted", started, map[string]any{"taskSubmittedEventDetails": map[string]any{"resourceType": "batch", "resource": "submitJob.sync", "output": string(out)}})
+	desc, _ := json.Marshal(map[string]any{"JobId": parent.ID, "JobName": step, "Status": "SUCCEEDED",
+		"ArrayProperties": map[string]any{"Size": size, "StatusSummary": map[string]int{"SUCCEEDED": size}}})
+	s := f.event(e, "TaskSucceeded", sub, map[string]any{"taskSucceededEventDetails": map[string]any{"resourceType": "batch", "resource": "submitJob.sync", "output": string(desc)}})
+	f.event(e, "TaskStateExited", s, map[string]any{"stateExitedEventDetails": map[string]any{"name": step, "output": "{}"}})
+	return nil
+}
+
 // FinishAfterPolls makes every running execution end with status once
 // DescribeExecution has answered for it polls times: a run that ends while
 // a command watches it.

@@ -393,6 +393,28 @@ func TestOperations(t *testing.T) {
 		t.Errorf("logs %q, %v", logs.String(), err)
 	}
 
+	// The logs of a child of an array job: its task id is its index, its
+	// job PARENT:INDEX.
+	if err := e.f.ProgressArray(strings.TrimPrefix(run1, "sfn-"), "work", 3); err != nil {
+		t.Fatal(err)
+	}
+	job, err = ops.BatchJob(ctx, run1, "work", "2")
+	if err != nil || !strings.HasSuffix(job, ":2") {
+		t.Fatalf("array child work/2: job %q, %v", job, err)
+	}
+	logs.Reset()
+	if err := ops.CloudLogs(ctx, job, &logs); err != nil || logs.String() != "work 2 log line\n" {
+		t.Errorf("logs of work/2 %q, %v", logs.String(), err)
+	}
+	if _, err := ops.BatchJob(ctx, run1, "work", "3"); err == nil {
+		t.Error("work/3, past the array job's size, has a job")
+	}
+	// Its status counts the children, each a task.
+	st, err = ops.Status(ctx, run1, []string{"start", "end", "work"})
+	if err != nil || len(st.Steps) != 3 || st.Steps[2].Step != "work" || st.Steps[2].Started != 3 || st.Steps[2].Succeeded != 3 {
+		t.Errorf("status of the array job's step: %+v %v", st.Steps[len(st.Steps)-1], err)
+	}
+
 	// Delete refuses while runs are in flight.
 	if _, err := ops.Delete(ctx, false, "alice", "", "", "TestFlow"); !usage.Is(err) || !strings.Contains(err.Error(), "in flight") {
 		t.Errorf("delete with runs in flight: %v", err)

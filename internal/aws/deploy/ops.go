@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -252,6 +253,31 @@ type StepProgress struct {
 	Running   int // entered and not ended
 }
 
+// countChildren counts the children of an array job that ended (its
+// Task state succeeded, or failed), from the job description the .sync
+// integration returns (ArrayProperties {Size, StatusSummary}; docs/
+// state-machine.md, "Array jobs"): each child is a task. The Task event
+// was counted as one task already. Not an array job: nothing.
+func (p *StepProgress) countChildren(description string, succeeded bool) {
+	var d struct {
+		ArrayProperties struct {
+			Size          int
+			StatusSummary map[string]int
+		}
+	}
+	if json.Unmarshal([]byte(description), &d) != nil || d.ArrayProperties.Size == 0 {
+		return
+	}
+	sum := d.ArrayProperties.StatusSummary
+	p.Started += d.ArrayProperties.Size - 1
+	if succeeded {
+		p.Succeeded += d.ArrayProperties.Size - 1
+		return
+	}
+	p.Succeeded += sum["SUCCEEDED"]
+	p.Failed += sum["FAILED"] - 1
+}
+
 // RunStatus is a run's state from the execution history.
 type RunStatus struct {
 	Run
@@ -290,6 +316,15 @@ func (o *Ops) Status(ctx context.Context, runID string, steps []string) (*RunSta
 			name = stateOf[e.PreviousEventId]
 		}
 		stateOf[e.Id] = name
+		// A step's other Task states: as the body of a foreach run as
+		// array jobs, its one-item job (<step>.One) and, past one array
+		// job, its chunks' (<step>.Chunk, <step>.Single); its chunked
+		// Map copy (<step>.Dist).
+		for _, suffix := range []string{".One", ".Chunk", ".Single", ".Dist"} {
+			if base, ok := strings.CutSuffix(name, suffix); ok && isStep[base] {
+				name = base
+			}
+		}
 		if !isStep[name] {
 			return
 		}
@@ -307,8 +342,14 @@ func (o *Ops) Status(ctx context.Context, runID string, steps []string) (*RunSta
 			p.Running--
 		case sfntypes.HistoryEventTypeTaskSucceeded:
 			p.Succeeded++
+			if e.TaskSucceededEventDetails != nil {
+				p.countChildren(aws.ToString(e.TaskSucceededEventDetails.Output), true)
+			}
 		case sfntypes.HistoryEventTypeTaskFailed, sfntypes.HistoryEventTypeTaskTimedOut, sfntypes.HistoryEventTypeTaskSubmitFailed, sfntypes.HistoryEventTypeTaskStartFailed:
 			p.Failed++
+			if e.TaskFailedEventDetails != nil {
+				p.countChildren(aws.ToString(e.TaskFailedEventDetails.Cause), false)
+			}
 		}
 	})
 	if err != nil {
@@ -463,6 +504,7 @@ func (o *Ops) BatchJob(ctx context.Context, runID, step, task string) (string, e
 		return "", err
 	}
 	scheduled := map[int64]bool{} // TaskScheduled of the task, then its TaskStarted
+	child := map[int64]string{}   // of an array job: the task's ":INDEX" in it
 	job := ""
 	err = history(ctx, o.C, execArn(d.Arn, runID), func(e sfntypes.HistoryEvent) {
 		switch {
@@ -471,6 +513,7 @@ func (o *Ops) BatchJob(ctx context.Context, runID, step, task string) (string, e
 				ContainerOverrides struct {
 					Environment []struct{ Name, Value string }
 				}
+				ArrayProperties struct{ Size int }
 			}
 			if json.Unmarshal([]byte(aws.ToString(e.TaskScheduledEventDetails.Parameters)), &p) != nil {
 				return
@@ -479,15 +522,25 @@ func (o *Ops) BatchJob(ctx context.Context, runID, step, task string) (string, e
 			for _, kv := range p.ContainerOverrides.Environment {
 				env[kv.Name] = kv.Value
 			}
-			if env["STEPFLOW_STEP"] == step && env["STEPFLOW_TASK_ID"] == task {
+			if env["STEPFLOW_STEP"] != step {
+				return
+			}
+			if env["STEPFLOW_TASK_ID"] == task {
 				scheduled[e.Id] = true
 			}
+			// An array job (docs/state-machine.md, "Array jobs"): the task
+			// is the child OFFSET+INDEX, whose job id is PARENT:INDEX.
+			if off, err := strconv.Atoi(env[statemachine.EnvArrayOffset]); err == nil {
+				if t, err := strconv.Atoi(task); err == nil && t >= off && t < off+p.ArrayProperties.Size && strconv.Itoa(t) == task {
+					scheduled[e.Id], child[e.Id] = true, ":"+strconv.Itoa(t-off)
+				}
+			}
 		case e.Type == sfntypes.HistoryEventTypeTaskStarted && scheduled[e.PreviousEventId]:
-			scheduled[e.Id] = true
+			scheduled[e.Id], child[e.Id] = true, child[e.PreviousEventId]
 		case e.TaskSubmittedEventDetails != nil && scheduled[e.PreviousEventId]:
 			var out struct{ JobId string }
 			if json.Unmarshal([]byte(aws.ToString(e.TaskSubmittedEventDetails.Output)), &out) == nil && out.JobId != "" {
-				job = out.JobId
+				job = out.JobId + child[e.PreviousEventId]
 			}
 		}
 	})

@@ -392,7 +392,7 @@ func TestWideForeach(t *testing.T) {
 	def := w.compile(t, fp)
 	e := w.execute(t, def, map[string]any{"Parameters": map[string]string{"n": strconv.Itoa(n)}}, execOpts{})
 	if e.Status != "SUCCEEDED" {
-		t.Fatalf("execution %s: %s: %.2000s", e.Status, e.Error, e.Cause)
+		t.Fatalf("execution %s: %s: %.2000s\n%s", e.Status, e.Error, e.Cause, e.failedJobs())
 	}
 	recordTransitions(t).add(t, "faultflow/n="+strconv.Itoa(n), fp, def, e)
 	cloud := w.store(fp)
@@ -436,7 +436,7 @@ func TestChunkedForeach(t *testing.T) {
 	t.Parallel()
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
-	def := w.compile(t, fp, "STEPFLOW_DISTRIBUTED_MAP_THRESHOLD=3", "--foreach-chunk=4")
+	def := w.compile(t, fp, "STEPFLOW_DISTRIBUTED_MAP_THRESHOLD=3", "--foreach-chunk=4", "--no-array-jobs")
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, def.definition); err != nil {
 		t.Fatal(err)

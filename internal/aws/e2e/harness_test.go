@@ -349,6 +349,9 @@ func stderrOf(err error) string {
 type compiled struct {
 	definition     json.RawMessage
 	jobDefinitions json.RawMessage
+	// flags and env are create's arguments after "create" and its
+	// environment: step-functions plan takes the same (transitions_test.go).
+	flags, env []string
 }
 
 // compile runs step-functions create --only-json on the flow; extra are
@@ -356,15 +359,16 @@ type compiled struct {
 func (w *world) compile(t testing.TB, fp *flowPkg, extra ...string) compiled {
 	t.Helper()
 	out := t.TempDir()
-	args := []string{"step-functions", "create", "--only-json", "--output-dir", out, "--image", fp.image, "--max-workers", "8"}
+	flags := []string{"--image", fp.image, "--max-workers", "8"}
 	var env []string
 	for _, x := range extra {
 		if strings.HasPrefix(x, "-") {
-			args = append(args, x)
+			flags = append(flags, x)
 		} else {
 			env = append(env, x)
 		}
 	}
+	args := append([]string{"step-functions", "create", "--only-json", "--output-dir", out}, flags...)
 	cmd := exec.Command(fp.bin, args...)
 	cmd.Dir = repoRoot
 	cmd.Env = []string{
@@ -380,7 +384,7 @@ func (w *world) compile(t testing.TB, fp *flowPkg, extra ...string) compiled {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s step-functions create: %v\n%s", fp.flow, err, b)
 	}
-	var c compiled
+	c := compiled{flags: flags, env: cmd.Env}
 	var err error
 	if c.definition, err = os.ReadFile(filepath.Join(out, "state-machine.json")); err != nil {
 		t.Fatal(err)
@@ -404,6 +408,10 @@ type job struct {
 	StartedAt int64  `json:"startedAt"`
 	StoppedAt int64  `json:"stoppedAt"`
 	Tail      string `json:"tail"`
+	// ArrayIndex is set for a child of an array job (its JobID is
+	// PARENT:INDEX), BatchAttempt its AWS_BATCH_JOB_ATTEMPT.
+	ArrayIndex   *int `json:"arrayIndex"`
+	BatchAttempt int  `json:"batchAttempt"`
 }
 
 // execution is the outcome of one emulated execution.
@@ -414,6 +422,7 @@ type execution struct {
 	Cause    string          `json:"cause"`
 	Jobs     []job           `json:"jobs"`
 	GetItems int             `json:"getItems"`
+	Submits  int             `json:"submits"` // SubmitJob calls
 	Millis   int64           `json:"millis"`
 	// StartDate and StopDate are DescribeExecution's, in epoch ms.
 	StartDate int64 `json:"startDate"`
@@ -427,6 +436,17 @@ type execution struct {
 }
 
 func (e *execution) runID() string { return "sfn-" + e.name }
+
+// failedJobs describes the jobs that failed, with the end of their output.
+func (e *execution) failedJobs() string {
+	var b strings.Builder
+	for _, j := range e.Jobs {
+		if j.ExitCode != nil && *j.ExitCode != 0 {
+			fmt.Fprintf(&b, "job %s (%s/%s, attempt %s) exited %d:\n%s\n", j.JobID, j.Step, j.TaskID, j.Attempt, *j.ExitCode, j.Tail)
+		}
+	}
+	return b.String()
+}
 
 type execOpts struct {
 	// realRetryDelays keeps the definition's retry intervals (otherwise

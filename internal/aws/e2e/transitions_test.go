@@ -34,14 +34,15 @@ type transitionRow struct {
 	name        string
 	tasks       int // distinct tasks (step, task id) run
 	jobs        int // Batch jobs: attempts, retries and catch handlers included
+	submits     int // SubmitJob calls (an array job is one)
 	transitions int // states entered + retries
 	plain       int // the same run in a plain one-Task-per-step design
 }
 
 // line is the row as the golden file has it.
 func (r transitionRow) line() string {
-	return fmt.Sprintf("%-34s %5d %5d %11d %8d %8.2f %6d %8.2f", r.name, r.tasks, r.jobs, r.transitions,
-		r.transitions-r.jobs, float64(r.transitions)/float64(r.tasks), r.plain, float64(r.plain)/float64(r.tasks))
+	return fmt.Sprintf("%-34s %5d %5d %9d %11d %8d %8.2f %6d %8.2f", r.name, r.tasks, r.jobs, r.submits, r.transitions,
+		r.transitions-r.submits, float64(r.transitions)/float64(r.tasks), r.plain, float64(r.plain)/float64(r.tasks))
 }
 
 const transitionsHeader = `# State transitions of one execution of each run on the emulated stack
@@ -51,12 +52,13 @@ const transitionsHeader = `# State transitions of one execution of each run on t
 #   go test ./internal/aws/e2e -run 'TestExamples|TestChunkedForeach|TestWideForeach' -update
 # and review the diff (docs/state-machine.md, "What a run costs").
 #
-# tasks: tasks run; jobs: Batch jobs (retries and catch handlers included);
-# helpers: transitions that are not a Batch job; plain: the same run in a
-# plain design, one Task state per job and one Parallel, Map or Choice per
-# branch, foreach or switch task run.
+# tasks: tasks run; jobs: Batch jobs (retries and catch handlers included,
+# an array job's children each one); SubmitJob: SubmitJob calls (an array
+# job is one); helpers: transitions that are not a SubmitJob; plain: the
+# same run in a plain design, one Task state per job and one Parallel, Map
+# or Choice per branch, foreach or switch task run.
 #
-# run                              tasks  jobs transitions  helpers per task  plain per task
+# run                              tasks  jobs SubmitJob transitions  helpers per task  plain per task
 `
 
 var transitionsMu sync.Mutex
@@ -82,7 +84,7 @@ func recordTransitions(t *testing.T) *transitionRecorder {
 func (r *transitionRecorder) add(t *testing.T, name string, fp *flowPkg, def compiled, e *execution) {
 	t.Helper()
 	batch := batchStates(t, def)
-	row := transitionRow{name: name, jobs: len(e.Jobs)}
+	row := transitionRow{name: name, jobs: len(e.Jobs), submits: e.Submits}
 	var batchTransitions int
 	for st, n := range e.Entered {
 		row.transitions += n
@@ -96,14 +98,25 @@ func (r *transitionRecorder) add(t *testing.T, name string, fp *flowPkg, def com
 			batchTransitions += n
 		}
 	}
-	if batchTransitions != len(e.Jobs) {
-		t.Errorf("history: %d entries and retries of Batch Task states, but %d jobs ran (entered %v, retried %v)", batchTransitions, len(e.Jobs), e.Entered, e.Retried)
+	// Every SubmitJob is one entry of a Batch Task state or one retry of
+	// it; every job is one submission, or a child of an array job.
+	parents, plainJobs := map[string]bool{}, 0
+	for _, j := range e.Jobs {
+		if j.ArrayIndex != nil {
+			parents[strings.SplitN(j.JobID, ":", 2)[0]] = true
+		} else {
+			plainJobs++
+		}
 	}
-	blocks := blockSteps(t, fp)
+	if batchTransitions != e.Submits || plainJobs+len(parents) != e.Submits {
+		t.Errorf("history: %d entries and retries of Batch Task states, %d SubmitJob calls, %d jobs not in an array and %d array jobs (entered %v, retried %v)",
+			batchTransitions, e.Submits, plainJobs, len(parents), e.Entered, e.Retried)
+	}
+	kinds := stepKinds(t, fp)
 	tasks := map[string]bool{}
 	for _, j := range e.Jobs {
 		key := j.Step + "/" + j.TaskID
-		if !tasks[key] && blocks[j.Step] {
+		if k := kinds[j.Step]; !tasks[key] && (k == "branch" || k == "foreach" || k == "switch") {
 			row.plain++ // its Parallel, Map or Choice
 		}
 		tasks[key] = true
@@ -111,6 +124,7 @@ func (r *transitionRecorder) add(t *testing.T, name string, fp *flowPkg, def com
 	row.tasks = len(tasks)
 	row.plain += row.jobs
 	t.Logf("transitions: %s", row.line())
+	checkPlan(t, fp, def, e, kinds, row)
 	r.mu.Lock()
 	r.rows = append(r.rows, row)
 	r.mu.Unlock()
@@ -193,10 +207,12 @@ func batchStates(t *testing.T, def compiled) map[string]bool {
 	return out
 }
 
-// blockSteps returns the flow's branch, foreach and switch steps, read
-// from `show` (the flow's graph, not its compiled form): in a plain
-// design each of their tasks adds one Parallel, Map or Choice state.
-func blockSteps(t *testing.T, fp *flowPkg) map[string]bool {
+// stepKinds returns the kind of each step of the flow ("branch",
+// "foreach", "switch", "join", "end", or "->" for a linear step), read from
+// `show` (the flow's graph, not its compiled form): in a plain design each
+// task of a branch, foreach or switch adds one Parallel, Map or Choice
+// state.
+func stepKinds(t *testing.T, fp *flowPkg) map[string]string {
 	t.Helper()
 	cmd := exec.Command(fp.bin, "show")
 	cmd.Dir = repoRoot
@@ -204,7 +220,7 @@ func blockSteps(t *testing.T, fp *flowPkg) map[string]bool {
 	if err != nil {
 		t.Fatalf("%s show: %v", filepath.Base(fp.bin), err)
 	}
-	steps := map[string]bool{}
+	steps := map[string]string{}
 	in := false
 	for _, l := range strings.Split(string(out), "\n") {
 		f := strings.Fields(l)
@@ -214,7 +230,7 @@ func blockSteps(t *testing.T, fp *flowPkg) map[string]bool {
 		case in && len(f) == 0:
 			in = false
 		case in && len(f) >= 2:
-			steps[f[0]] = f[1] == "branch" || f[1] == "foreach" || f[1] == "switch"
+			steps[f[0]] = f[1]
 		}
 	}
 	if len(steps) == 0 {

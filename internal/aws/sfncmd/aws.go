@@ -140,6 +140,9 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 		return err
 	}
 	machine := statemachine.MachineName(f.Def, s)
+	if err := printPlanSummary(env, g, s); err != nil {
+		return err
+	}
 	if f.Def.Schedule != nil {
 		fmt.Fprintf(env.Stdout, "flow %s is deployed as %s; its schedule starts runs, and '%s step-functions trigger' starts one now\n", f.Def.Name, machine, env.Invocation())
 	} else {

@@ -37,7 +37,7 @@ func cmdStepFunctions(f *flowcmd.Flow) *command.Command {
 	return &command.Command{
 		Name:  flowcmd.StepFunctionsCommand,
 		Short: "deploy and operate the flow on AWS Step Functions and AWS Batch",
-		Commands: []*command.Command{cmdSFNCreate(f), cmdSFNImage(f), cmdSFNTrigger(f), cmdSFNListRuns(f),
+		Commands: []*command.Command{cmdSFNCreate(f), cmdSFNPlan(f), cmdSFNImage(f), cmdSFNTrigger(f), cmdSFNListRuns(f),
 			cmdSFNRun(f, "status", "show a run's progress, step by step",
 				`Status shows a run on AWS Step Functions: its status, and per step how many
 tasks started, succeeded, failed and are running (from the execution history)
@@ -145,7 +145,7 @@ func cmdSFNCreate(f *flowcmd.Flow) *command.Command {
 	o := createOptions{tags: map[string]string{}}
 	return &command.Command{
 		Name:      "create",
-		UsageLine: "create [--only-json [--output-dir DIR]] [--config NAME=FILE] [--authorize TOKEN] [--new-token] [--tag K=V] [--log-execution-history] [--code-package FILE] [--workflow-timeout 48h] [--max-workers N] [--distributed-map] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
+		UsageLine: "create [--only-json [--output-dir DIR]] [--config NAME=FILE] [--authorize TOKEN] [--new-token] [--tag K=V] [--log-execution-history] [--code-package FILE] [--workflow-timeout 48h] [--max-workers N] [--distributed-map] [--no-array-jobs] [--array-size N] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
 		Short:     "deploy the flow (or, with --only-json, compile it)",
 		Long: `Create deploys the flow to AWS Step Functions and AWS Batch: it builds the
 flow's own container image (the flow cross-compiled for linux as its
@@ -189,6 +189,8 @@ docs/deploy.md and docs/state-machine.md.`,
 			fs.Var(durationOrSeconds{&flags.TaskTimeout}, "task-timeout", "Task state timeout of steps without a timeout of their own, queue time included (default 168h; env STEPFLOW_TASK_TIMEOUT)")
 			fs.IntVar(&flags.MaxWorkers, "max-workers", 0, fmt.Sprintf("MaxConcurrency of every foreach Map (default %d)", statemachine.DefaultMaxWorkers))
 			fs.BoolVar(&flags.DistributedMap, "distributed-map", false, "run every foreach as a chunked DISTRIBUTED Map (child executions)")
+			fs.BoolVar(&flags.NoArrayJobs, "no-array-jobs", false, "run every foreach as a Step Functions Map (default: a top-level foreach over one step runs as AWS Batch array jobs)")
+			fs.IntVar(&flags.ArraySize, "array-size", 0, "most children of one AWS Batch array job, 2 to 10000 (default 10000); a wider foreach runs as array jobs of min(N, 1000)")
 			fs.IntVar(&flags.DistributedMapThreshold, "distributed-map-threshold", 0,
 				fmt.Sprintf("widest top-level foreach run as one INLINE Map; wider ones run chunked in a DISTRIBUTED Map (1 to 1000; default automatic, at most %d; env STEPFLOW_DISTRIBUTED_MAP_THRESHOLD)", statemachine.DefaultDistributedMapThreshold))
 			fs.IntVar(&flags.ForeachChunk, "foreach-chunk", 0,

@@ -35,6 +35,13 @@ type Result struct {
 	JobDefinitions []*jobdef.JobDefinition // one per distinct container, sorted by name
 	Schedule       *Schedule               // nil when the flow has no schedule
 	Warnings       []string                // options without effect on AWS
+
+	// What Plan simulates: the compiled states, the step of every Batch
+	// Task and DynamoDB getItem state, the graph and the settings.
+	states obj
+	stepOf map[string]string
+	graph  *graph.Graph
+	s      Settings
 }
 
 // Names of payload fields and the DynamoDB item attributes (see
@@ -65,6 +72,9 @@ const (
 	// EnvForeachLimit is set on a nested foreach compiled to one INLINE
 	// Map only: its width is at most maxRange (States.ArrayRange).
 	EnvForeachLimit = taskcontract.EnvForeachLimit
+	// EnvArrayOffset is set on an array job (arrayjob.go): each child's
+	// task id is it plus its AWS_BATCH_JOB_ARRAY_INDEX.
+	EnvArrayOffset = taskcontract.EnvArrayOffset
 	// EnvProductionToken is the deployment's production token (set by
 	// step-functions create): the production namespace of its runs.
 	EnvProductionToken = taskcontract.EnvProductionToken
@@ -121,7 +131,7 @@ func Compile(g *graph.Graph, s Settings) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &compiler{g: g, f: g.Flow, s: s, part: s.partition(), jds: map[string]*jobdef.JobDefinition{}, jdOf: map[string]string{}, mapItems: map[string]int{}}
+	c := &compiler{g: g, f: g.Flow, s: s, part: s.partition(), jds: map[string]*jobdef.JobDefinition{}, jdOf: map[string]string{}, mapItems: map[string]int{}, stepOf: map[string]string{}}
 	if err := c.check(); err != nil {
 		return nil, usage.Wrap(err)
 	}
@@ -149,7 +159,8 @@ func Compile(g *graph.Graph, s Settings) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Name: c.machineName(), Definition: data, Compact: compact, DefinitionSize: len(compact), Warnings: c.warns}
+	r := &Result{Name: c.machineName(), Definition: data, Compact: compact, DefinitionSize: len(compact), Warnings: c.warns,
+		states: states, stepOf: c.stepOf, graph: g, s: c.s}
 	for _, name := range sortedKeys(c.jds) {
 		r.JobDefinitions = append(r.JobDefinitions, c.jds[name])
 	}
@@ -212,6 +223,8 @@ type compiler struct {
 	jdOf  map[string]string                // step -> job definition name
 	errs  []error
 	warns []string
+	// stepOf names the step of each Batch Task and getItem state (Plan).
+	stepOf map[string]string
 	// mapItems bounds the items of INLINE Maps by name, for the history
 	// estimate: a top-level foreach's inline Map (its threshold), a
 	// chunk's Map (the chunk size). Others hold up to maxRange.
@@ -584,6 +597,7 @@ func (c *compiler) arn(service string) string {
 // switchStep adds the switch step's Task, the target lookup and the Choice.
 func (c *compiler) switchStep(states *obj, n *graph.Node, in, exit string) {
 	target, choice, nocase := helper(n.Name, "Target"), helper(n.Name, "Choice"), helper(n.Name, "NoCase")
+	c.stepOf[target] = n.Name
 	c.task(states, n, in, kv{"Next", target})
 	*states = append(*states, kv{target, append(c.getItem(n.Name, "Target", "$.Item."+AttrTarget+".S"), kv{"Next", choice})})
 	var rules []any
@@ -599,21 +613,12 @@ func (c *compiler) switchStep(states *obj, n *graph.Node, in, exit string) {
 		{"Cause", fmt.Sprintf("switch step %s recorded a target that is not one of its cases (%s)", n.Name, strings.Join(n.Out, ", "))}}})
 }
 
-// task adds the Task state of a step (and its catch handler).
-func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
-	o := n.Step.Options
-	attempt := "States.Format('{}', $$.State.RetryCount)"
-	t := c.submit(n, in, attempt, "")
-	retry := []any{
-		// A role without a permission: never retried, not even by the
-		// step's own retry (States.TaskFailed matches it): the error names
-		// the permission (docs/iam.md). Batch's own 403 reaches Step
-		// Functions as Batch.AccessDeniedException; it comes before the
-		// transient errors so that it is not retried as one.
-		obj{{"ErrorEquals", []string{"States.Permissions", "Batch.AccessDeniedException"}}, {"MaxAttempts", 0}},
-		obj{{"ErrorEquals", TransientErrors}, {"IntervalSeconds", 2}, {"MaxAttempts", 10},
-			{"BackoffRate", 2}, {"MaxDelaySeconds", 60}, {"JitterStrategy", "FULL"}},
-	}
+// stepRetry is the Retry of a step's Task state: the integration's
+// transient errors, and with a retry of the step's own, first the
+// never-retried missing permission and last the step's retry.
+func stepRetry(o flow.Options) []any {
+	transient := transientRetry()
+	retry := []any{transient}
 	if r := o.Retry; r != nil && r.Times > 0 {
 		interval := int64(math.Ceil(r.Delay.Seconds()))
 		if interval < 1 {
@@ -623,13 +628,40 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 		if backoff < 1 {
 			backoff = 1
 		}
-		retry = append(retry, obj{{"ErrorEquals", []string{"States.TaskFailed", "States.Timeout"}}, {"IntervalSeconds", interval},
-			{"MaxAttempts", r.Times}, {"BackoffRate", backoff}})
+		// A role without a permission is never retried, not even by the
+		// step's own retry, whose States.TaskFailed would match it: the
+		// error names the permission (docs/iam.md). Batch's own 403
+		// reaches Step Functions as Batch.AccessDeniedException. Without
+		// a retry of the step's own no retrier matches them, so the
+		// never-retry rule is left out: 86 bytes a state (docs/state-machine.md,
+		// "Figures").
+		retry = []any{obj{{"ErrorEquals", []string{"States.Permissions", "Batch.AccessDeniedException"}}, {"MaxAttempts", 0}},
+			transient, obj{{"ErrorEquals", []string{"States.TaskFailed", "States.Timeout"}}, {"IntervalSeconds", interval},
+				{"MaxAttempts", r.Times}, {"BackoffRate", backoff}}}
 	}
+	return retry
+}
+
+// transientRetry is the retrier of the AWS Batch integration's transient
+// errors: 2 s, x2, at most 60 s, 10 attempts, full jitter.
+func transientRetry() obj {
+	return obj{{"ErrorEquals", TransientErrors}, {"IntervalSeconds", 2}, {"MaxAttempts", 10},
+		{"BackoffRate", 2}, {"MaxDelaySeconds", 60}, {"JitterStrategy", "FULL"}}
+}
+
+// task adds the Task state of a step (and its catch handler).
+func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
+	o := n.Step.Options
+	attempt := "States.Format('{}', $$.State.RetryCount)"
+	t := c.submit(n, in, attempt, "")
+	c.stepOf[sn(n.Name)] = n.Name
+	transient := transientRetry()
+	retry := stepRetry(o)
 	t = append(t, kv{"Retry", retry})
 	if o.Catch != "" {
 		caught := helper(n.Name, "Caught")
 		denied := helper(n.Name, "AccessDenied")
+		c.stepOf[caught] = n.Name
 		t = append(t, kv{"Catch", []any{
 			obj{{"ErrorEquals", []string{"States.Permissions"}}, {"ResultPath", in + ".Caught"}, {"Next", denied}},
 			obj{{"ErrorEquals", []string{"States.ALL"}}, {"ResultPath", in + ".Caught"}, {"Next", caught}},
@@ -641,7 +673,7 @@ func (c *compiler) task(states *obj, n *graph.Node, in string, nxt kv) {
 			times = o.Retry.Times
 		}
 		h := c.submit(n, in, strconv.Itoa(times+1), in+".Caught.Error")
-		h = append(h, kv{"Retry", retry[:2]}, nxt)
+		h = append(h, kv{"Retry", []any{transient}}, nxt)
 		*states = append(*states, kv{caught, h})
 		*states = append(*states, kv{denied, obj{{"Type", "Fail"}, {"Error", "Stepflow.AccessDenied"},
 			{"Cause", fmt.Sprintf("step %s: the state machine's role lacks a permission (the failed Task event names it); grant it as docs/iam.md says, then resume the run", n.Name)}}})

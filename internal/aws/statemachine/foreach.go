@@ -51,6 +51,9 @@ func (c *compiler) checkForeach() []error {
 	if t := c.s.DistributedMapThreshold; t < 0 || t > maxRange {
 		errs = append(errs, fmt.Errorf("distributed map threshold %d is out of range: use 1 to %d, the widest foreach run as one INLINE Map (States.ArrayRange returns at most %d items), or 0 for automatic (--distributed-map-threshold, STEPFLOW_DISTRIBUTED_MAP_THRESHOLD or \"distributed_map_threshold\" in the config file)", t, maxRange, maxRange))
 	}
+	if n := c.s.ArraySize; n != 0 && (n < 2 || n > maxArray) {
+		errs = append(errs, fmt.Errorf("array size %d is out of range: use 2 to %d children per AWS Batch array job (AWS Batch's bounds), or 0 for %d (--array-size)", n, maxArray, maxArray))
+	}
 	if ch := c.s.ForeachChunk; ch < 0 || ch > maxRange {
 		errs = append(errs, fmt.Errorf("foreach chunk %d is out of range: use 1 to %d items per child execution (States.ArrayRange returns at most %d items), or 0 for automatic (--foreach-chunk, STEPFLOW_FOREACH_CHUNK or \"foreach_chunk\" in the config file)", ch, maxRange, maxRange))
 	}
@@ -137,9 +140,18 @@ func (c *compiler) inlineOnly(n *graph.Node) bool {
 // (chunked): docs/state-machine.md, "What a run costs".
 func (c *compiler) foreach(states *obj, n *graph.Node, in, exit string) {
 	width := helper(n.Name, "Width")
+	c.stepOf[width] = n.Name
 	c.task(states, n, in, kv{"Next", width})
 	// The width as a number, converted once, in $.Foreach.Width.
 	get := c.getItem(n.Name, "Width", "States.StringToJson($.Item."+AttrWidth+".N)")
+	b, why := c.arrayBody(n)
+	if why != "" {
+		c.warns = append(c.warns, why)
+	}
+	if b != nil {
+		c.arrayForeach(states, n, b, exit, width, get)
+		return
+	}
 	body := obj{}
 	c.scope(&body, n.Out[0], n.MatchingJoin)
 	perItem := events(body)

@@ -14,10 +14,10 @@ type platformFlow struct{ Err string }
 
 func (f *platformFlow) step(c *stepflow.Context) error { return nil }
 
-func platformGraph(t *testing.T, start stepflow.StepOption) *graph.Graph {
+func platformGraph(t *testing.T, start ...stepflow.StepOption) *graph.Graph {
 	t.Helper()
 	g, err := graph.New(flow.MustDefinitionOf(stepflow.New[platformFlow]("PlatformFlow").
-		Step("start", (*platformFlow).step, stepflow.Next("end"), start).
+		Step("start", (*platformFlow).step, append([]stepflow.StepOption{stepflow.Next("end")}, start...)...).
 		Step("end", (*platformFlow).step)))
 	if err != nil {
 		t.Fatal(err)

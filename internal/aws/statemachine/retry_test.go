@@ -37,10 +37,31 @@ func TestAccessDeniedFailsFast(t *testing.T) {
 	if f := st["start.AccessDenied"]; f["Type"] != "Fail" || f["Error"] != "Stepflow.AccessDenied" {
 		t.Errorf("start.AccessDenied: %v", f)
 	}
+	// Without a retry of the step's own, no retrier matches a missing
+	// permission (it is not a transient error): it is not retried. With
+	// one, the first retrier keeps it from being retried as the step's
+	// failure (States.TaskFailed).
 	for _, name := range []string{"start", "start.Caught"} {
-		r0 := st[name]["Retry"].([]any)[0].(map[string]any)
-		if fmt.Sprint(r0["ErrorEquals"]) != "[States.Permissions Batch.AccessDeniedException]" || r0["MaxAttempts"] != 0.0 {
-			t.Errorf("%s: first retrier %v, want States.Permissions and Batch.AccessDeniedException never retried", name, r0)
+		for _, r := range st[name]["Retry"].([]any) {
+			for _, e := range r.(map[string]any)["ErrorEquals"].([]any) {
+				if e == "States.Permissions" || e == "Batch.AccessDeniedException" || e == "States.TaskFailed" || e == "States.ALL" {
+					t.Errorf("%s: retrier %v matches a missing permission", name, r)
+				}
+			}
+		}
+	}
+	g = platformGraph(t, stepflow.Catch("Err"), stepflow.Retry(2, time.Second))
+	if r, err = statemachine.Compile(g, testSettings()); err != nil {
+		t.Fatal(err)
+	}
+	st = states(t, r)
+	r0 := st["start"]["Retry"].([]any)[0].(map[string]any)
+	if fmt.Sprint(r0["ErrorEquals"]) != "[States.Permissions Batch.AccessDeniedException]" || r0["MaxAttempts"] != 0.0 {
+		t.Errorf("start with a retry: first retrier %v, want States.Permissions and Batch.AccessDeniedException never retried", r0)
+	}
+	for _, r := range st["start.Caught"]["Retry"].([]any) {
+		if fmt.Sprint(r.(map[string]any)["ErrorEquals"]) != fmt.Sprint(statemachine.TransientErrors) {
+			t.Errorf("start.Caught retries %v: only transient errors are its to retry", r)
 		}
 	}
 }

@@ -81,6 +81,13 @@ type Settings struct {
 	TaskTimeout    time.Duration
 	MaxWorkers     int  // MaxConcurrency of every foreach Map; 0: DefaultMaxWorkers
 	DistributedMap bool // use DISTRIBUTED Maps (child executions) for every foreach
+	// NoArrayJobs keeps every foreach a Step Functions Map: a top-level
+	// foreach over one step otherwise runs as AWS Batch array jobs.
+	NoArrayJobs bool
+	// ArraySize is the most children of one array job, 2 to 10,000 (0:
+	// 10,000, AWS Batch's most); a wider foreach runs as array jobs of
+	// min(ArraySize, 1,000) children.
+	ArraySize int
 
 	// DistributedMapThreshold is the widest top-level foreach that runs as
 	// one INLINE Map; wider ones run chunked in a DISTRIBUTED Map (chosen

@@ -25,7 +25,9 @@
 //    realRetryDelays, maxJobs, logDir, containerRunner, imageCache}
 // (containerRunner: the ocirun binary; imageCache: its --cache directory)
 // and RESULT is {status, output, error, cause, jobs, entered, retried,
-// getItems, millis, startDate, stopDate} (the dates in epoch milliseconds,
+// getItems, submits, millis, startDate, stopDate} (jobs: one per container
+// run, an array job's children's attempts included; submits: SubmitJob
+// calls) (the dates in epoch milliseconds,
 // as DescribeExecution gives them).
 'use strict';
 
@@ -123,8 +125,21 @@ function findJobDefinition(ref) {
 }
 
 const jobs = [];
+let submits = 0;
 
+// submitJobSync is SubmitJob and the .sync integration's wait: it returns
+// the DescribeJobs description of the job when it succeeded, and throws
+// States.TaskFailed with that description as the cause when it did not.
+//
+// An array job (ArrayProperties.Size, 2 to 10,000) runs as AWS Batch runs
+// one: a child per index, each with AWS_BATCH_JOB_ARRAY_INDEX and the
+// parent's id and index as its own (PARENT:INDEX), each retried on its own
+// up to the retry strategy's attempts; the parent SUCCEEDED when every
+// child did, else FAILED, and its description has
+// ArrayProperties {StatusSummary, Size}. A plain job gets the retry
+// strategy's attempts too (Stepflow's job definitions say 1).
 async function submitJobSync(stateName, input) {
+  submits++;
   const queuedAt = Date.now();
   const jd = findJobDefinition(input.JobDefinition);
   if (!jd) throw fail('Batch.ClientException', `JobDefinition ${input.JobDefinition} does not exist`);
@@ -157,93 +172,147 @@ async function submitJobSync(stateName, input) {
   const command = (ov.Command || cp.command || []).map((a) =>
     a.replace(/Ref::([A-Za-z0-9_]+)/g, (whole, k) => (k in params ? params[k] : whole)));
   const timeout = (input.Timeout && input.Timeout.AttemptDurationSeconds) || (jd.timeout && jd.timeout.attemptDurationSeconds);
-  const jobId = crypto.randomUUID();
-  const logStream = `${jd.jobDefinitionName}/default/${jobId}`;
-  const job = {
-    state: stateName, jobId, jobName: input.JobName,
-    step: env.STEPFLOW_STEP, taskId: env.STEPFLOW_TASK_ID, attempt: env.STEPFLOW_ATTEMPT, caught: env.STEPFLOW_CAUGHT,
-    queuedAt,
-  };
-  jobs.push(job);
-
-  await capacity.acquire();
-  job.startedAt = Date.now();
-  let exitCode, signal, reason = 'Essential container in task exited';
-  const logFile = path.join(req.logDir, logStream.replaceAll('/', '_') + '.log');
-  const tail = [];
-  try {
-    const childEnv = {
-      ...req.env, ...env,
-      AWS_BATCH_JOB_ID: jobId, AWS_BATCH_JOB_ATTEMPT: '1',
-      AWS_BATCH_JQ_NAME: input.JobQueue, AWS_BATCH_CE_NAME: 'stepflow-e2e',
-    };
-    const out = fs.openSync(logFile, 'w');
-    await new Promise((resolve, reject) => {
-      // The runner's environment is the container's: ocirun passes its own
-      // on, and the image's Env fills in what it lacks. It exits with the
-      // container's status, or 125-127 when the container could not start
-      // (its one-line reason, "ocirun: ...", is in the log).
-      const p = spawn(req.containerRunner,
-        ['--image', cp.image, '--cache', req.imageCache, '--insecure', '--', ...command],
-        { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-      const sink = (chunk) => {
-        fs.writeSync(out, chunk);
-        tail.push(chunk);
-        while (tail.length > 20) tail.shift();
-      };
-      p.stdout.on('data', sink);
-      p.stderr.on('data', sink);
-      let timer;
-      if (timeout) {
-        timer = setTimeout(() => {
-          reason = 'Job attempt duration exceeded timeout';
-          // The runner passes SIGTERM on to the container; killed, it
-          // takes the container (every process in it) down with it.
-          p.kill('SIGTERM');
-          setTimeout(() => p.kill('SIGKILL'), 2000).unref();
-        }, timeout * 1000);
-      }
-      p.on('error', reject);
-      p.on('close', (code, sig) => {
-        clearTimeout(timer);
-        exitCode = code;
-        signal = sig;
-        resolve();
-      });
-    });
-    fs.closeSync(out);
-  } finally {
-    capacity.release();
+  const attempts = (input.RetryStrategy && input.RetryStrategy.Attempts) || (jd.retryStrategy && jd.retryStrategy.attempts) || 1;
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 10) {
+    throw fail('Batch.ClientException', `RetryStrategy.Attempts ${attempts}: must be 1 to 10`);
   }
-  job.stoppedAt = Date.now();
-  job.exitCode = exitCode;
-  const succeeded = exitCode === 0;
+  let size = 0;
+  if (input.ArrayProperties) {
+    size = input.ArrayProperties.Size;
+    if (!Number.isInteger(size) || size < 2 || size > 10000) {
+      throw fail('Batch.ClientException', `ArrayProperties.Size ${size}: an array job has 2 to 10000 children`);
+    }
+  }
+  const jobId = crypto.randomUUID();
   const container = {
-    Image: cp.image, Command: command, JobRoleArn: cp.jobRoleArn, ExitCode: exitCode ?? 128,
+    Image: cp.image, Command: command, JobRoleArn: cp.jobRoleArn,
     Environment: Object.entries(env).map(([Name, Value]) => ({ Name, Value })),
     ResourceRequirements: Object.entries(resources).map(([Type, Value]) => ({ Type, Value })),
-    LogStreamName: logStream,
   };
-  if (!succeeded) container.Reason = signal ? `killed by ${signal}` : `exit status ${exitCode}`;
   const description = {
     JobArn: `arn:aws:batch:us-east-1:123456789012:job/${jobId}`,
     JobName: input.JobName, JobId: jobId, JobQueue: input.JobQueue,
-    Status: succeeded ? 'SUCCEEDED' : 'FAILED',
-    StatusReason: reason,
-    Attempts: [{
-      Container: { ExitCode: container.ExitCode, LogStreamName: logStream, Reason: container.Reason },
-      StartedAt: job.startedAt, StoppedAt: job.stoppedAt, StatusReason: reason,
-    }],
-    CreatedAt: queuedAt, StartedAt: job.startedAt, StoppedAt: job.stoppedAt,
+    CreatedAt: queuedAt,
     DependsOn: [], JobDefinition: `arn:aws:batch:us-east-1:123456789012:job-definition/${jd.jobDefinitionName}:1`,
     Parameters: params, Container: container, Tags: input.Tags || {},
     PropagateTags: jd.propagateTags, PlatformCapabilities: jd.platformCapabilities,
+    RetryStrategy: { Attempts: attempts },
   };
-  if (!succeeded) {
-    job.tail = Buffer.concat(tail).toString('utf8').slice(-2000);
-    throw fail('States.TaskFailed', JSON.stringify(description));
+  const run = { stateName, jd, cp, env, command, timeout, attempts, queuedAt, input };
+  if (size === 0) {
+    const r = await runJob(run, jobId, null);
+    Object.assign(description, {
+      Status: r.status, StatusReason: r.reason, Attempts: r.attempts,
+      StartedAt: r.startedAt, StoppedAt: r.stoppedAt,
+    });
+    Object.assign(container, r.attempts[r.attempts.length - 1].Container);
+    if (r.status !== 'SUCCEEDED') throw fail('States.TaskFailed', JSON.stringify(description));
+    return description;
   }
+  const children = await Promise.all(Array.from({ length: size }, (_, i) => runJob(run, `${jobId}:${i}`, i)));
+  const summary = {};
+  for (const c of children) summary[c.status] = (summary[c.status] || 0) + 1;
+  const failed = summary.FAILED || 0;
+  Object.assign(description, {
+    Status: failed ? 'FAILED' : 'SUCCEEDED',
+    StatusReason: failed ? `${failed} of ${size} child jobs failed` : 'all child jobs succeeded',
+    ArrayProperties: { StatusSummary: summary, Size: size },
+    StartedAt: Math.min(...children.map((c) => c.startedAt)),
+    StoppedAt: Math.max(...children.map((c) => c.stoppedAt)),
+  });
+  if (failed) throw fail('States.TaskFailed', JSON.stringify(description));
   return description;
+}
+
+// runJob runs a job (or an array job's child: index is its array index)
+// until an attempt succeeds or its attempts are spent, one container per
+// attempt, and returns its status and its DescribeJobs Attempts.
+async function runJob(run, jobId, index) {
+  const { stateName, jd, cp, env, command, timeout, attempts, queuedAt, input } = run;
+  const out = { attempts: [] };
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const logStream = `${jd.jobDefinitionName}/default/${jobId.replace(':', '-')}-${attempt}`;
+    const job = {
+      state: stateName, jobId, jobName: input.JobName,
+      step: env.STEPFLOW_STEP, taskId: env.STEPFLOW_TASK_ID, attempt: env.STEPFLOW_ATTEMPT, caught: env.STEPFLOW_CAUGHT,
+      queuedAt,
+    };
+    if (index !== null) {
+      // The task id the child computes (docs/state-machine.md, "Array
+      // jobs"): the offset plus its index.
+      job.arrayIndex = index;
+      job.batchAttempt = attempt;
+      job.taskId = String(Number(env.STEPFLOW_ARRAY_OFFSET || 0) + index);
+    }
+    jobs.push(job);
+    await capacity.acquire();
+    job.startedAt = Date.now();
+    let exitCode, signal, reason = 'Essential container in task exited';
+    const logFile = path.join(req.logDir, logStream.replaceAll('/', '_') + '.log');
+    const tail = [];
+    try {
+      const childEnv = {
+        ...req.env, ...env,
+        AWS_BATCH_JOB_ID: jobId, AWS_BATCH_JOB_ATTEMPT: String(attempt),
+        AWS_BATCH_JQ_NAME: input.JobQueue, AWS_BATCH_CE_NAME: 'stepflow-e2e',
+      };
+      if (index !== null) childEnv.AWS_BATCH_JOB_ARRAY_INDEX = String(index);
+      const out = fs.openSync(logFile, 'w');
+      await new Promise((resolve, reject) => {
+        // The runner's environment is the container's: ocirun passes its own
+        // on, and the image's Env fills in what it lacks. It exits with the
+        // container's status, or 125-127 when the container could not start
+        // (its one-line reason, "ocirun: ...", is in the log).
+        const p = spawn(req.containerRunner,
+          ['--image', cp.image, '--cache', req.imageCache, '--insecure', '--', ...command],
+          { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+        const sink = (chunk) => {
+          fs.writeSync(out, chunk);
+          tail.push(chunk);
+          while (tail.length > 20) tail.shift();
+        };
+        p.stdout.on('data', sink);
+        p.stderr.on('data', sink);
+        let timer;
+        if (timeout) {
+          timer = setTimeout(() => {
+            reason = 'Job attempt duration exceeded timeout';
+            // The runner passes SIGTERM on to the container; killed, it
+            // takes the container (every process in it) down with it.
+            p.kill('SIGTERM');
+            setTimeout(() => p.kill('SIGKILL'), 2000).unref();
+          }, timeout * 1000);
+        }
+        p.on('error', reject);
+        p.on('close', (code, sig) => {
+          clearTimeout(timer);
+          exitCode = code;
+          signal = sig;
+          resolve();
+        });
+      });
+      fs.closeSync(out);
+    } finally {
+      capacity.release();
+    }
+    job.stoppedAt = Date.now();
+    job.exitCode = exitCode;
+    const container = { ExitCode: exitCode ?? 128, LogStreamName: logStream };
+    if (exitCode !== 0) {
+      container.Reason = signal ? `killed by ${signal}` : `exit status ${exitCode}`;
+      job.tail = Buffer.concat(tail).toString('utf8').slice(-2000);
+    }
+    out.attempts.push({ Container: container, StartedAt: job.startedAt, StoppedAt: job.stoppedAt, StatusReason: reason });
+    out.startedAt = out.startedAt || job.startedAt;
+    out.stoppedAt = job.stoppedAt;
+    out.reason = reason;
+    if (exitCode === 0) {
+      out.status = 'SUCCEEDED';
+      return out;
+    }
+  }
+  out.status = 'FAILED';
+  return out;
 }
 
 let getItems = 0;
@@ -338,6 +407,7 @@ async function main() {
   out.entered = entered;
   out.retried = retried;
   out.getItems = getItems;
+  out.submits = submits;
   out.startDate = started;
   out.stopDate = Date.now();
   out.millis = out.stopDate - started;

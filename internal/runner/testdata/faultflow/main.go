@@ -1,6 +1,7 @@
 // Command faultflow is a test flow whose steps fail on demand: flaky fails
 // its first attempts, risky panics, exits, hangs or errors (and is caught),
-// fragile fails the run. Work sleeps per item so tests can interrupt a run.
+// fragile fails the run. Work sleeps per item so tests can interrupt a run,
+// and fails the first attempt of item work-fail.
 package main
 
 import (
@@ -18,6 +19,7 @@ type FaultFlow struct {
 	FailTill int           // parameter: flaky fails while attempt < FailTill
 	Risky    string        // parameter: ok, panic, exit, hang or fail
 	Fragile  string        // parameter: ok or fail
+	WorkFail int           // parameter: the item whose work fails its first attempt (0: none)
 
 	Items   []int
 	Square  int
@@ -37,6 +39,9 @@ func (f *FaultFlow) Start(c *stepflow.Context) error {
 func (f *FaultFlow) Work(c *stepflow.Context) error {
 	time.Sleep(f.Sleep)
 	x := stepflow.Item[int](c)
+	if x == f.WorkFail && c.Attempt() == 0 {
+		return errors.New("work failure")
+	}
 	f.Square = x * x
 	return nil
 }
@@ -92,6 +97,7 @@ func main() {
 		Param("fail-till", 0, "flaky fails while its attempt is below this").
 		Param("risky", "ok", "ok, panic, exit, hang or fail").
 		Param("fragile", "ok", "ok or fail").
+		Param("work-fail", 0, "the item whose work fails its first attempt (0: none)").
 		Step("start", (*FaultFlow).Start, stepflow.Foreach("Items", "work")).
 		Step("work", (*FaultFlow).Work, stepflow.Next("join")).
 		Join("join", (*FaultFlow).Join, stepflow.Next("flaky"), stepflow.Drop("Square")).
