@@ -69,7 +69,7 @@ the step failed, 2 on bad input.`,
 				// A redrive submits a failed array job again, every child
 				// with it: a child whose task already succeeded in this run
 				// does not run again, so only the failed children do.
-				if a, ok, err := store.Succeeded(ctx, inv.RunID, inv.Step, inv.TaskID); err != nil {
+				if a, ok, err := store.Attempts().Succeeded(ctx, inv.RunID, inv.Step, inv.TaskID); err != nil {
 					return fmt.Errorf("step %s/%s: read its attempts: %w", inv.Step, inv.TaskID, err)
 				} else if ok {
 					fmt.Fprintf(env.Stdout, "task %s/%s/%s already succeeded (attempt %d): not run again\n", inv.RunID, inv.Step, inv.TaskID, a.Attempt)

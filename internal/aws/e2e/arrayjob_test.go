@@ -53,7 +53,7 @@ func TestArrayJobRedrive(t *testing.T) {
 	}
 	cloud := w.store(fp)
 	ctx := context.Background()
-	a, err := cloud.LatestAttempt(ctx, e.runID(), "work", "2")
+	a, err := cloud.Attempts().Latest(ctx, e.runID(), "work", "2")
 	if err != nil || a.Attempt != 0 || a.Status != "failed" {
 		t.Fatalf("work/2: %+v %v", a, err)
 	}
@@ -80,7 +80,7 @@ func TestArrayJobRedrive(t *testing.T) {
 	}
 	for i := 0; i < n; i++ {
 		id := strconv.Itoa(i)
-		a, err := cloud.LatestAttempt(ctx, e.runID(), "work", id)
+		a, err := cloud.Attempts().Latest(ctx, e.runID(), "work", id)
 		want := 0 // run once, in the first execution
 		if i == fail-1 {
 			want = 1 // failed, then run again by the redrive
@@ -134,7 +134,7 @@ func TestArrayJobChildRetry(t *testing.T) {
 		}
 	}
 	cloud := w.store(fp)
-	a, err := cloud.LatestAttempt(context.Background(), e.runID(), "work", strconv.Itoa(fail-1))
+	a, err := cloud.Attempts().Latest(context.Background(), e.runID(), "work", strconv.Itoa(fail-1))
 	if err != nil || a.Attempt != 1 || a.Status != "succeeded" {
 		t.Errorf("work/%d: %+v %v; want attempt 1 succeeded", fail-1, a, err)
 	}
