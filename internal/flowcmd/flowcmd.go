@@ -71,6 +71,9 @@ type Extension struct {
 	// (STEPFLOW_DYNAMODB_TABLE), or returns nil when the environment asks
 	// for none.
 	Bookkeeper func(ctx context.Context, getenv func(string) string) (task.Bookkeeper, error)
+	// Secrets is the source of a cloud task's secrets (AWS Secrets
+	// Manager), with the task's environment.
+	Secrets func(getenv func(string) string) task.SecretSource
 }
 
 var extensions struct {

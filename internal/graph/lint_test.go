@@ -394,6 +394,20 @@ var lintCases = []struct {
 	{"system tag", func() *flow.Flow {
 		return tail(ok().Tags("production:abc"))
 	}, []string{"tag"}, `tag "production:abc" is not valid: it starts with "production:", which Stepflow reserves`},
+	// Secrets.
+	{"secret name", func() *flow.Flow {
+		return tail(ok(stepflow.Secrets("db-pass", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db")))
+	}, []string{"secret-name"}, `secret name "db-pass" is not valid`},
+	{"secret arn", func() *flow.Flow {
+		return tail(ok(stepflow.Secrets("db", "arn:aws:ssm:us-east-1:123456789012:parameter/db")))
+	}, []string{"secret-arn"}, `secret "db" has ARN "arn:aws:ssm:us-east-1:123456789012:parameter/db", which is not the ARN of an AWS Secrets Manager secret`},
+	{"secret twice", func() *flow.Flow {
+		return tail(ok(stepflow.Secrets("DB", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db")).
+			Secrets("db", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"))
+	}, []string{"secret-twice"}, `secret "DB" is declared twice for this step`},
+	{"flow secret arn", func() *flow.Flow {
+		return tail(ok().Secrets("db", "prod/db"))
+	}, []string{"secret-arn"}, `secret "db" has ARN "prod/db"`},
 	{"resumed tag", func() *flow.Flow {
 		return tail(ok().Tags("Resumed:r1"))
 	}, []string{"tag"}, `tag "Resumed:r1" is not valid: it starts with "resumed:"`},

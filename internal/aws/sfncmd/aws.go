@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/aws/awssecrets"
 	"github.com/stepflow/stepflow/internal/aws/bookkeeping"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
 	"github.com/stepflow/stepflow/internal/aws/settings"
@@ -40,6 +41,9 @@ func init() {
 				return nil, err
 			}
 			return t, nil
+		},
+		Secrets: func(getenv func(string) string) task.SecretSource {
+			return &awssecrets.Manager{Getenv: getenv}
 		},
 	})
 }
