@@ -494,9 +494,11 @@ func TestLintValidOptions(t *testing.T) {
 				HostVolumes: []stepflow.HostVolume{{HostPath: "/h", Path: "/c"}}, Swap: "2GiB", Swappiness: &swap,
 				LogDriver: "awslogs", LogOptions: map[string]string{"k": "v"}, Inferentia: 1, EFA: 1, Privileged: true}).
 		Step("a", fn, next("end"), stepflow.Catch("Fail"),
+			stepflow.Secrets("db_password", "arn:aws:secretsmanager:eu-west-3:123456789012:secret:prod/db-AbC123"),
 			stepflow.Batch{Platform: "FARGATE", EFS: []stepflow.EFSVolume{{FileSystemID: "fs-2", Path: "/efs"}}}).
 		Step("end", fn).
-		Project("my_project").Tags("a", "b"))
+		Project("my_project").Tags("a", "b").
+		Secrets("api", "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:api_key+x=y.z@w"))
 	if _, err := graph.New(def); err != nil {
 		t.Fatal(err)
 	}
