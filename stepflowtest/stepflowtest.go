@@ -74,7 +74,7 @@ const RunID = "test"
 // logTail is how many lines of a failed task's output a failing test shows.
 const logTail = 20
 
-// Option is a setting of Run: Params, Configs or MaxWorkers.
+// Option is a setting of Run: Params, Configs, Secrets or MaxWorkers.
 type Option interface {
 	apply(*settings)
 }
@@ -83,6 +83,7 @@ type settings struct {
 	params     map[string]any
 	configs    map[string]string
 	maxWorkers int
+	secrets    map[string]string // nil: from the environment
 }
 
 // Params gives the run's parameters by name, as declared with Flow.Param.
@@ -178,7 +179,7 @@ func run[T any](t testing.TB, f *stepflow.Flow[T], opts []Option) *Result[T] {
 	if err := store.Runs().Put(ctx, rec); err != nil {
 		t.Fatalf("stepflowtest: %v", err)
 	}
-	ex := &executor{def: def, g: g, store: store}
+	ex := &executor{def: def, g: g, store: store, secrets: s.secrets}
 	if keys := envKeys(def); len(keys) > 0 {
 		s.maxWorkers = 1
 		for _, k := range keys {
@@ -293,6 +294,8 @@ type executor struct {
 	def   *flow.Flow
 	g     *graph.Graph
 	store *datastore.Store
+	// secrets are the values of Secrets; nil: the environment's.
+	secrets map[string]string
 }
 
 func (e *executor) Execute(ctx context.Context, j *runner.Job) (*datastore.Attempt, error) {
@@ -301,6 +304,9 @@ func (e *executor) Execute(ctx context.Context, j *runner.Job) (*datastore.Attem
 	}
 	out := &syncBuffer{}
 	ex := &task.Executor{Flow: e.def, Graph: e.g, Store: e.store, Out: out}
+	if e.secrets != nil {
+		ex.Secrets = givenSecrets(e.secrets)
+	}
 	rec, err := ex.Run(ctx, task.Spec{RunID: j.Run, Step: j.Step.Name, TaskID: j.ID, Indices: j.Indices,
 		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught})
 	if err != nil {

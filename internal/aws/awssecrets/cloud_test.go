@@ -104,4 +104,6 @@ type runError struct {
 	stderr string
 }
 
-func (e *runError) Error() string { return strings.Join(e.args, " ") + ": " + e.err.Error() + "\n" + e.stderr }
+func (e *runError) Error() string {
+	return strings.Join(e.args, " ") + ": " + e.err.Error() + "\n" + e.stderr
+}
