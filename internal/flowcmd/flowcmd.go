@@ -97,7 +97,7 @@ func registered() []Extension {
 
 // Commands returns the commands of the flow binary of f.
 func Commands(f *Flow) []*command.Command {
-	cmds := []*command.Command{cmdCheck(f), cmdShow(f), cmdRun(f), cmdResume(f), cmdStep(f)}
+	cmds := []*command.Command{cmdCheck(f), cmdShow(f), cmdRun(f), cmdResume(f), cmdSpin(f), cmdStep(f)}
 	cmds = append(cmds, inspect.Commands(inspect.Scope{Flow: f.Def.Name, Root: &inspect.Root{}})...)
 	have := map[string]bool{}
 	for _, e := range registered() {

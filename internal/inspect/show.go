@@ -154,6 +154,9 @@ func (in *Inspector) showRun(ctx context.Context, r *client.Run) error {
 		}
 		fmt.Fprintf(w, "Resumed:   from %s, %s (REUSED counts the tasks taken from it)\n", r.Origin, how)
 	}
+	if r.Spin != "" {
+		fmt.Fprintf(w, "Spin:      step re-run against the inputs of %s, with the code of its spin; no other step ran\n", r.Spin)
+	}
 	if r.Error != "" {
 		fmt.Fprintf(w, "Error:     %s\n", r.Error)
 	}
