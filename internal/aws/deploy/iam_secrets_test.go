@@ -60,7 +60,7 @@ func TestIAMSecrets(t *testing.T) {
 		{notes[0], "prod/db-Ab12Cd", false}, // start and end do not read db
 		{notes[1], "prod/api-Xy12Zw", true},
 		{notes[1], "prod/db-Ab12Cd", true},
-		{notes[1], "prod/dbx-Ab12Cd", false},   // another secret
+		{notes[1], "prod/dbx-Ab12Cd", false},  // another secret
 		{notes[1], "prod/db-Ab12Cd-x", false}, // another secret
 	} {
 		c := call{action: "secretsmanager:GetSecretValue", ids: map[string]string{"SecretId": tc.secret}}
