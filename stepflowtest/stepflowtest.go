@@ -200,6 +200,9 @@ func run[T any](t testing.TB, f *stepflow.Flow[T], opts []Option) *Result[T] {
 		t.Fatalf("stepflowtest: run of %s: %v", def.Name, runErr)
 	}
 	res := &Result[T]{t: t, def: def, g: g, err: runErr, store: store}
+	if res.hook, err = runHook(ctx, store, def, runErr); err != nil {
+		t.Fatalf("stepflowtest: exit hook of %s: %v", def.Name, err)
+	}
 	if err := res.load(ctx, store); err != nil {
 		t.Fatalf("stepflowtest: read the run of %s: %v", def.Name, err)
 	}
@@ -377,6 +380,7 @@ type Result[T any] struct {
 	logs     map[taskKey]string     // output of each task's latest successful attempt
 	cards    map[taskKey]*card.Card // card of each task's latest successful attempt
 	failures []TaskFailure
+	hook     *datastore.HookRecord // nil: the flow has no exit hook
 }
 
 // TaskFailure is one failed attempt of a task.

@@ -34,6 +34,7 @@ func (f *Flow) Fingerprint() string {
 	c.str("project", f.Project)
 	c.strs("tags", f.Tags)
 	c.secrets(f.Secrets)
+	c.bool("on finish", f.OnFinish != nil)
 	if s := f.Schedule; s != nil {
 		c.str("schedule", s.Cron)
 		c.str("timezone", s.Timezone)

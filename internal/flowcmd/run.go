@@ -269,7 +269,13 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 		if errors.As(err, &rfe) {
 			fmt.Fprintf(env.Stderr, "see the task's output with: %s logs %s\n", env.Invocation(), rfe.Task)
 		}
+		if herr := runHook(ctx, env, f, store, run.ID, datastore.StatusFailed, err.Error(), rf.quiet); herr != nil {
+			return herr
+		}
 		return &command.FailedError{}
+	}
+	if err := runHook(ctx, env, f, store, run.ID, datastore.StatusSucceeded, "", rf.quiet); err != nil {
+		return err
 	}
 	fmt.Fprintf(env.Stdout, "artifacts: %s dump %s/%s/0\n", env.Invocation(), run.ID, g.End)
 	return nil

@@ -408,6 +408,13 @@ var lintCases = []struct {
 	{"flow secret arn", func() *flow.Flow {
 		return tail(ok().Secrets("db", "prod/db"))
 	}, []string{"secret-arn"}, `secret "db" has ARN "prod/db"`},
+	{"on finish twice", func() *flow.Flow {
+		h := func(*stepflow.Context, *stepflow.Finished[st]) error { return nil }
+		return tail(ok().OnFinish(h).OnFinish(h))
+	}, []string{"definition"}, "OnFinish is called twice; a flow has one exit hook"},
+	{"on finish nil", func() *flow.Flow {
+		return tail(ok().OnFinish(nil))
+	}, []string{"definition"}, "OnFinish is given a nil function"},
 	{"resumed tag", func() *flow.Flow {
 		return tail(ok().Tags("Resumed:r1"))
 	}, []string{"tag"}, `tag "Resumed:r1" is not valid: it starts with "resumed:"`},

@@ -143,6 +143,9 @@ func WriteText(w io.Writer, g *graph.Graph) error {
 		}
 	}
 	writeSecrets(bw, g)
+	if g.Flow.OnFinish != nil {
+		fmt.Fprintln(bw, "\nexit hook: OnFinish runs after every run ends, succeeded or failed")
+	}
 	if s := g.Flow.Schedule; s != nil {
 		tz := s.Timezone
 		if tz == "" {
