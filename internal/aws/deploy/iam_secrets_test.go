@@ -73,3 +73,42 @@ func TestIAMSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A secret in another account than its job role's needs more than the
+// role's statement: create says so.
+func TestSecretNotesOtherAccount(t *testing.T) {
+	other := "arn:aws:secretsmanager:us-east-1:210987654321:secret:shared/db"
+	def := flow.MustDefinitionOf(stepflow.New[secretState]("SecretFlow").
+		Step("start", secretStep, stepflow.Next("end"), stepflow.Secrets("db", other)).
+		Step("end", secretStep))
+	g, err := graph.New(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := deploy.SecretNotes(g, statemachine.Settings{JobRole: "arn:aws:iam::123456789012:role/stepflow-task"})
+	if len(notes) != 2 || !strings.Contains(notes[1], "secret "+other+" is in account 210987654321, job role arn:aws:iam::123456789012:role/stepflow-task in account 123456789012") {
+		t.Errorf("notes:\n%s", strings.Join(notes, "\n"))
+	}
+}
+
+// create prints, after deploying, the statement the job role needs for
+// the flow's secrets.
+func TestCreatePrintsSecretsStatement(t *testing.T) {
+	e := setup(t, false)
+	const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db"
+	g, err := graph.New(flow.MustDefinitionOf(stepflow.New[testFlow]("TestFlow").
+		Param("name", "world", "who").
+		Step("start", (*testFlow).step, stepflow.Next("end"), stepflow.Secrets("db", arn)).
+		Step("end", (*testFlow).step)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.opts.Graph = g
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	want := `secrets: steps start read secrets db from AWS Secrets Manager when they start, with job role arn:aws:iam::123456789012:role/job; add this statement to its policy (docs/iam.md, "Secrets"), or they fail: {"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":["` + arn + `","` + arn + `-??????"]}` + "\n"
+	if !strings.Contains(e.out.String(), want) {
+		t.Errorf("create's output lacks\n%s\n%s", want, e.out)
+	}
+}

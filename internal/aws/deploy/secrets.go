@@ -54,6 +54,21 @@ func SecretNotes(g *graph.Graph, s statemachine.Settings) []string {
 		u := uses[role]
 		notes = append(notes, fmt.Sprintf("steps %s read secrets %s from AWS Secrets Manager when they start, with job role %s; add this statement to its policy (docs/iam.md, \"Secrets\"), or they fail: %s",
 			strings.Join(u.steps, ", "), strings.Join(u.names, ", "), role, awssecrets.Statement(u.arns)))
+		for _, arn := range u.arns {
+			if a, r := arnAccount(arn), arnAccount(role); a != "" && r != "" && a != r {
+				notes = append(notes, fmt.Sprintf("secret %s is in account %s, job role %s in account %s: the role's statement is not enough; give the secret a resource policy that lets the role read it (and the role kms:Decrypt on its key)",
+					arn, a, role, r))
+			}
+		}
 	}
 	return notes
+}
+
+// arnAccount returns the account of an ARN (its fifth field), or "".
+func arnAccount(arn string) string {
+	p := strings.SplitN(arn, ":", 6)
+	if len(p) < 6 || p[0] != "arn" {
+		return ""
+	}
+	return p[4]
 }
