@@ -112,6 +112,17 @@ func TestSpin(t *testing.T) {
 		t.Errorf("the past run's total is %s after the spins, want 12", got)
 	}
 
+	// resume passes over spin runs, and refuses to resume one.
+	if r := spinRun(t, v1, ds, "resume", "--origin-run-id", spinID); r.code != 2 || !strings.Contains(r.stderr, "resume: run "+spinID+" is a spin of "+pastID+"/measure/2") {
+		t.Errorf("resume of a spin run: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := mustSpin(t, v1, ds, "resume", "--quiet"); !strings.Contains(r.stdout, "succeeded") {
+		t.Errorf("resume after spins: %s%s", r.stdout, r.stderr)
+	}
+	if last := runs()[0]; last["origin"] != pastID {
+		t.Errorf("resume resumed %v, want the past run %s", last["origin"], pastID)
+	}
+
 	// The start step: the past run's parameters.
 	r = mustSpin(t, v2, ds, "spin", "start")
 	if !strings.Contains(r.stdout, "Scale: 2\n") {
