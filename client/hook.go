@@ -7,12 +7,12 @@ import (
 
 // Hook is the outcome of a run's exit hook (stepflow's Flow.OnFinish).
 type Hook struct {
-	Status    string // StatusSucceeded or StatusFailed
-	RunStatus string // the run's status the hook was told
-	Start     time.Time
-	End       time.Time
-	Error     string
-	Output    string // what it printed (the last 64 KiB)
+	Status    string    `json:"status"`     // StatusSucceeded or StatusFailed
+	RunStatus string    `json:"run_status"` // the run's status the hook was told
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Error     string    `json:"error,omitempty"`
+	Output    string    `json:"output,omitempty"` // what it printed (the last 64 KiB)
 }
 
 // Hook returns the outcome of the run's exit hook, or nil when it has none

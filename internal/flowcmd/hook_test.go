@@ -7,6 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"net/http/httptest"
+
+	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/ui"
 )
 
 // The exit hook runs once after every local run, whichever step failed
@@ -98,6 +103,27 @@ func TestExitHook(t *testing.T) {
 				}
 				if !strings.Contains(show.stdout, "planted") {
 					t.Errorf("stepflow show does not give the hook's error:\n%s", show.stdout)
+				}
+			}
+			// The UI shows it on the run's page and in its JSON.
+			c, err := client.Open(t.Context(), ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, err := ui.New(c, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, page := range []string{"/flows/HookFlow/runs/" + id, "/api/flows/HookFlow/runs/" + id} {
+				rec := httptest.NewRecorder()
+				srv.ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1"+page, nil))
+				body := rec.Body.String()
+				want := `id="hook"`
+				if strings.HasPrefix(page, "/api/") {
+					want = `"hook":{"status":"` + tc.hook + `","run_status":"` + tc.runStatus + `"`
+				}
+				if rec.Code != 200 || !strings.Contains(body, want) || !strings.Contains(body, tc.hook) {
+					t.Errorf("GET %s: %d, lacks %q:\n%.2000s", page, rec.Code, want, body)
 				}
 			}
 			// The hook's record is one verify knows.
