@@ -9,7 +9,8 @@ import (
 )
 
 // StepOption is a step's transition (Next, Branch, Foreach, Switch) or
-// one of its settings (Retry, Catch, Timeout, Resources, Batch, Env).
+// one of its settings (Retry, Catch, Timeout, Resources, Batch, Env,
+// Secrets).
 // Only the values of this package implement it.
 type StepOption interface {
 	stepOption() flow.StepOption

@@ -193,7 +193,7 @@ func (f *Flow) Runs(ctx context.Context) ([]*Run, error) {
 		run, err := f.load(ctx, r.ID)
 		if errors.Is(err, datastore.ErrCorrupt) {
 			runs = append(runs, &Run{f: f, Flow: f.name, ID: r.ID, Status: StatusDamaged, Error: err.Error(), Start: r.Start,
-				Params: r.Params, Origin: r.Origin, ResumeStep: r.ResumeStep, User: r.User, Tags: r.Tags, Runtime: r.Runtime, Trigger: r.Trigger})
+				Params: r.Params, Origin: r.Origin, ResumeStep: r.ResumeStep, Spin: r.Spin, User: r.User, Tags: r.Tags, Runtime: r.Runtime, Trigger: r.Trigger})
 			continue
 		}
 		if err != nil {
@@ -245,6 +245,7 @@ func (f *Flow) load(ctx context.Context, id string) (*Run, error) {
 		Params:     rec.Params,
 		Origin:     rec.Origin,
 		ResumeStep: rec.ResumeStep,
+		Spin:       rec.Spin,
 		User:       rec.User,
 		Tags:       rec.Tags,
 		Runtime:    rec.Runtime,

@@ -30,6 +30,9 @@ type Run struct {
 	// ResumeStep the step it resumed at; both are empty for a fresh run.
 	Origin     string
 	ResumeStep string
+	// Spin is, for a run of the spin command, the past run's step or task
+	// it re-ran (RUN/STEP or RUN/STEP/TASK); empty for any other run.
+	Spin string
 	// ResumedBy is the run that resumed this one after it crashed (its
 	// Status stays StatusCrashed), or "".
 	ResumedBy string

@@ -21,6 +21,8 @@ type contextSettings struct {
 	info       flow.TaskInfo
 	hasIndices bool
 	out        io.Writer
+	secrets    []flow.Secret
+	values     map[string]string
 }
 
 type contextOption func(*contextSettings)
@@ -111,6 +113,7 @@ func Context(t testing.TB, opts ...ContextOption) *stepflow.Context {
 	}
 	fc := flow.NewContext(t.Context(), s.info, s.out)
 	fc.SetScratchRoot(t.TempDir())
+	fc.SetSecrets(s.secrets, s.values)
 	return flow.Wrap(fc).(*stepflow.Context)
 }
 

@@ -74,7 +74,7 @@ const RunID = "test"
 // logTail is how many lines of a failed task's output a failing test shows.
 const logTail = 20
 
-// Option is a setting of Run: Params, Configs or MaxWorkers.
+// Option is a setting of Run: Params, Configs, Secrets or MaxWorkers.
 type Option interface {
 	apply(*settings)
 }
@@ -83,6 +83,7 @@ type settings struct {
 	params     map[string]any
 	configs    map[string]string
 	maxWorkers int
+	secrets    map[string]string // nil: from the environment
 }
 
 // Params gives the run's parameters by name, as declared with Flow.Param.
@@ -178,7 +179,7 @@ func run[T any](t testing.TB, f *stepflow.Flow[T], opts []Option) *Result[T] {
 	if err := store.Runs().Put(ctx, rec); err != nil {
 		t.Fatalf("stepflowtest: %v", err)
 	}
-	ex := &executor{def: def, g: g, store: store}
+	ex := &executor{def: def, g: g, store: store, secrets: s.secrets}
 	if keys := envKeys(def); len(keys) > 0 {
 		s.maxWorkers = 1
 		for _, k := range keys {
@@ -199,6 +200,9 @@ func run[T any](t testing.TB, f *stepflow.Flow[T], opts []Option) *Result[T] {
 		t.Fatalf("stepflowtest: run of %s: %v", def.Name, runErr)
 	}
 	res := &Result[T]{t: t, def: def, g: g, err: runErr, store: store}
+	if res.hook, err = runHook(ctx, store, def, runErr); err != nil {
+		t.Fatalf("stepflowtest: exit hook of %s: %v", def.Name, err)
+	}
 	if err := res.load(ctx, store); err != nil {
 		t.Fatalf("stepflowtest: read the run of %s: %v", def.Name, err)
 	}
@@ -293,6 +297,8 @@ type executor struct {
 	def   *flow.Flow
 	g     *graph.Graph
 	store *datastore.Store
+	// secrets are the values of Secrets; nil: the environment's.
+	secrets map[string]string
 }
 
 func (e *executor) Execute(ctx context.Context, j *runner.Job) (*datastore.Attempt, error) {
@@ -301,6 +307,9 @@ func (e *executor) Execute(ctx context.Context, j *runner.Job) (*datastore.Attem
 	}
 	out := &syncBuffer{}
 	ex := &task.Executor{Flow: e.def, Graph: e.g, Store: e.store, Out: out}
+	if e.secrets != nil {
+		ex.Secrets = givenSecrets(e.secrets)
+	}
 	rec, err := ex.Run(ctx, task.Spec{RunID: j.Run, Step: j.Step.Name, TaskID: j.ID, Indices: j.Indices,
 		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught})
 	if err != nil {
@@ -371,6 +380,7 @@ type Result[T any] struct {
 	logs     map[taskKey]string     // output of each task's latest successful attempt
 	cards    map[taskKey]*card.Card // card of each task's latest successful attempt
 	failures []TaskFailure
+	hook     *datastore.HookRecord // nil: the flow has no exit hook
 }
 
 // TaskFailure is one failed attempt of a task.

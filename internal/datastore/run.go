@@ -14,11 +14,14 @@ type Run struct {
 	Params  map[string]string `json:"params,omitempty"`  // parameter name -> formatted value
 	Configs map[string]string `json:"configs,omitempty"` // config name -> blob hash of the frozen value
 	// Origin is the run id a resumed run was cloned from, or "".
-	Origin     string   `json:"origin,omitempty"`
-	ResumeStep string   `json:"resume_step,omitempty"`
-	User       string   `json:"user,omitempty"`
-	Tags       []string `json:"tags,omitempty"`
-	Runtime    string   `json:"runtime"` // "local" | "step-functions"
+	Origin     string `json:"origin,omitempty"`
+	ResumeStep string `json:"resume_step,omitempty"`
+	// Spin is, for a run of the spin command, the task or step it re-ran
+	// against its past inputs: RUN/STEP/TASK or RUN/STEP (every task).
+	Spin    string   `json:"spin,omitempty"`
+	User    string   `json:"user,omitempty"`
+	Tags    []string `json:"tags,omitempty"`
+	Runtime string   `json:"runtime"` // "local" | "step-functions"
 	// Graph is the shape of the flow's graph (package graph's Shape, as
 	// JSON), so viewers draw any run's graph without the flow's code.
 	Graph json.RawMessage `json:"graph,omitempty"`

@@ -129,6 +129,9 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 			if record(name, &e) {
 				end = &e
 			}
+		case rest == "hook.json":
+			var h HookRecord
+			record(name, &h)
 		case rest == "heartbeat.json" || (len(parts) == 2 && parts[0] == "resumes"):
 			var l Lease
 			record(name, &l)

@@ -32,6 +32,7 @@ type Context struct {
 	out     io.Writer
 	card    *card.Card
 	scratch scratch
+	secrets secrets
 }
 
 // NewContext returns a Context for one task attempt. out receives Printf

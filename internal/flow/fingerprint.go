@@ -33,6 +33,8 @@ func (f *Flow) Fingerprint() string {
 	c.str("flow", f.Name)
 	c.str("project", f.Project)
 	c.strs("tags", f.Tags)
+	c.secrets(f.Secrets)
+	c.bool("on finish", f.OnFinish != nil)
 	if s := f.Schedule; s != nil {
 		c.str("schedule", s.Cron)
 		c.str("timezone", s.Timezone)
@@ -136,6 +138,15 @@ func (c *canonical) step(s *Step) {
 	c.int("efa", int64(b.EFA))
 	c.bool("privileged", b.Privileged)
 	c.strs("drop", o.Drop)
+	c.secrets(o.Secrets)
+}
+
+// secrets adds secret declarations (names and ARNs: no value is known).
+func (c *canonical) secrets(secrets []Secret) {
+	for _, s := range secrets {
+		c.str("secret", s.Name)
+		c.str("arn", s.ARN)
+	}
 }
 
 // literal is a parameter default with its type: the common kinds without

@@ -19,6 +19,8 @@ type Flow struct {
 	Project   string       // optional project name
 	Tags      []string     // flow-level tags
 	Triggers  []*Trigger   // events that start the deployed flow
+	Secrets   []Secret     // secrets every step may read (Flow.SecretsOf)
+	OnFinish  *Hook        // the exit hook; nil: none
 
 	// Errors are definition mistakes found while the flow was declared
 	// (nil functions, options given twice, bad values). The linter reports

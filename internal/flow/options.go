@@ -14,6 +14,8 @@ type Options struct {
 	// Drop names the fields a join leaves at their zero value on purpose
 	// when its inputs disagree on them (joins only).
 	Drop []string
+	// Secrets are the step's own secrets (Flow.Secrets are every step's).
+	Secrets []Secret
 }
 
 // Retry says how often and how soon a failed task is tried again.

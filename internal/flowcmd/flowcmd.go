@@ -71,6 +71,9 @@ type Extension struct {
 	// (STEPFLOW_DYNAMODB_TABLE), or returns nil when the environment asks
 	// for none.
 	Bookkeeper func(ctx context.Context, getenv func(string) string) (task.Bookkeeper, error)
+	// Secrets is the source of a cloud task's secrets (AWS Secrets
+	// Manager), with the task's environment.
+	Secrets func(getenv func(string) string) task.SecretSource
 }
 
 var extensions struct {
@@ -94,7 +97,7 @@ func registered() []Extension {
 
 // Commands returns the commands of the flow binary of f.
 func Commands(f *Flow) []*command.Command {
-	cmds := []*command.Command{cmdCheck(f), cmdShow(f), cmdRun(f), cmdResume(f), cmdStep(f)}
+	cmds := []*command.Command{cmdCheck(f), cmdShow(f), cmdRun(f), cmdResume(f), cmdSpin(f), cmdStep(f)}
 	cmds = append(cmds, inspect.Commands(inspect.Scope{Flow: f.Def.Name, Root: &inspect.Root{}})...)
 	have := map[string]bool{}
 	for _, e := range registered() {

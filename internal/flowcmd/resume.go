@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +73,9 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 				if err != nil {
 					return err
 				}
+				// The newest run that is not a spin (spin STEP): a spin
+				// re-ran one step, there is nothing after it to resume.
+				runs = slices.DeleteFunc(runs, func(r datastore.Run) bool { return r.Spin != "" })
 				if len(runs) == 0 {
 					return usage.Errorf("resume: flow %s has no runs in %s; start one with '%s run'", f.Def.Name, rf.ds.resolved(env), env.Invocation())
 				}
@@ -83,6 +87,9 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 					return usage.Errorf("resume: run %s of flow %s does not exist; list runs with '%s runs'", origin, f.Def.Name, env.Invocation())
 				}
 				return err
+			}
+			if orun.Spin != "" {
+				return usage.Errorf("resume: run %s is a spin of %s (one step re-run), not a run to resume; resume the run itself, or spin the step again", origin, orun.Spin)
 			}
 			opts, err := rf.options(orun.Options)
 			if err != nil {

@@ -42,6 +42,7 @@ type runFlags struct {
 	inProcess    setBool
 	quiet        bool
 	tags         tagsFlag
+	secretsFile  string
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
@@ -51,6 +52,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&r.inProcess, "in-process", "run tasks as goroutines instead of child processes (faster, no crash isolation; resume: as the origin run)")
 	fs.BoolVar(&r.quiet, "quiet", false, "do not print the tasks' output")
 	fs.Var(&r.tags, "tag", "tag the run (repeatable)")
+	fs.StringVar(&r.secretsFile, "secrets-file", "", "JSON file of secret values, {\"NAME\": \"VALUE\"}, for the secrets the environment (STEPFLOW_SECRET_NAME) does not give")
 }
 
 // options resolves the flags: those given, else from (the origin run's),
@@ -229,6 +231,10 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 
 // startRun writes the run record and runs the flow.
 func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, store *datastore.Store, rf *runFlags, run datastore.Run, resume *runner.Resume) error {
+	secretsFile, err := checkSecrets(ctx, env, f.Def, rf.secretsFile)
+	if err != nil {
+		return err
+	}
 	if err := store.Runs().Put(ctx, run); err != nil {
 		return err
 	}
@@ -238,7 +244,7 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	}
 	r := &runner.Runner{Flow: f.Def, Graph: g, Store: store, Opts: runner.Options{
 		MaxWorkers: run.Options.MaxWorkers, MaxNumSplits: run.Options.MaxNumSplits, InProcess: run.Options.InProcess,
-		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved(env)),
+		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved(env)), SecretsFile: secretsFile,
 	}}
 	if f, ok := env.Stdout.(*os.File); ok && isTerminal(f) && !rf.quiet {
 		live := &runner.LiveReporter{W: env.Stdout, Order: g.Order}
@@ -263,7 +269,13 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 		if errors.As(err, &rfe) {
 			fmt.Fprintf(env.Stderr, "see the task's output with: %s logs %s\n", env.Invocation(), rfe.Task)
 		}
+		if herr := runHook(ctx, env, f, store, run.ID, datastore.StatusFailed, err.Error(), rf.quiet); herr != nil {
+			return herr
+		}
 		return &command.FailedError{}
+	}
+	if err := runHook(ctx, env, f, store, run.ID, datastore.StatusSucceeded, "", rf.quiet); err != nil {
+		return err
 	}
 	fmt.Fprintf(env.Stdout, "artifacts: %s dump %s/%s/0\n", env.Invocation(), run.ID, g.End)
 	return nil

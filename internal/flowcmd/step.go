@@ -90,6 +90,8 @@ the step failed, 2 on bad input.`,
 				if ex.Bookkeeper, err = bookkeeper(ctx, env.Getenv); err != nil {
 					return usage.Wrap(err)
 				}
+				// Its secrets come from AWS Secrets Manager.
+				ex.Secrets = cloudSecrets(env.Getenv)
 				// The deployment's production namespace, on the run
 				// record the start task creates.
 				if tok := env.Getenv(taskcontract.EnvProductionToken); tok != "" {

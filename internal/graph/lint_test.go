@@ -394,6 +394,27 @@ var lintCases = []struct {
 	{"system tag", func() *flow.Flow {
 		return tail(ok().Tags("production:abc"))
 	}, []string{"tag"}, `tag "production:abc" is not valid: it starts with "production:", which Stepflow reserves`},
+	// Secrets.
+	{"secret name", func() *flow.Flow {
+		return tail(ok(stepflow.Secrets("db-pass", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db")))
+	}, []string{"secret-name"}, `secret name "db-pass" is not valid`},
+	{"secret arn", func() *flow.Flow {
+		return tail(ok(stepflow.Secrets("db", "arn:aws:ssm:us-east-1:123456789012:parameter/db")))
+	}, []string{"secret-arn"}, `secret "db" has ARN "arn:aws:ssm:us-east-1:123456789012:parameter/db", which is not the ARN of an AWS Secrets Manager secret`},
+	{"secret twice", func() *flow.Flow {
+		return tail(ok(stepflow.Secrets("DB", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db")).
+			Secrets("db", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"))
+	}, []string{"secret-twice"}, `secret "DB" is declared twice for this step`},
+	{"flow secret arn", func() *flow.Flow {
+		return tail(ok().Secrets("db", "prod/db"))
+	}, []string{"secret-arn"}, `secret "db" has ARN "prod/db"`},
+	{"on finish twice", func() *flow.Flow {
+		h := func(*stepflow.Context, *stepflow.Finished[st]) error { return nil }
+		return tail(ok().OnFinish(h).OnFinish(h))
+	}, []string{"definition"}, "OnFinish is called twice; a flow has one exit hook"},
+	{"on finish nil", func() *flow.Flow {
+		return tail(ok().OnFinish(nil))
+	}, []string{"definition"}, "OnFinish is given a nil function"},
 	{"resumed tag", func() *flow.Flow {
 		return tail(ok().Tags("Resumed:r1"))
 	}, []string{"tag"}, `tag "Resumed:r1" is not valid: it starts with "resumed:"`},
@@ -480,9 +501,11 @@ func TestLintValidOptions(t *testing.T) {
 				HostVolumes: []stepflow.HostVolume{{HostPath: "/h", Path: "/c"}}, Swap: "2GiB", Swappiness: &swap,
 				LogDriver: "awslogs", LogOptions: map[string]string{"k": "v"}, Inferentia: 1, EFA: 1, Privileged: true}).
 		Step("a", fn, next("end"), stepflow.Catch("Fail"),
+			stepflow.Secrets("db_password", "arn:aws:secretsmanager:eu-west-3:123456789012:secret:prod/db-AbC123"),
 			stepflow.Batch{Platform: "FARGATE", EFS: []stepflow.EFSVolume{{FileSystemID: "fs-2", Path: "/efs"}}}).
 		Step("end", fn).
-		Project("my_project").Tags("a", "b"))
+		Project("my_project").Tags("a", "b").
+		Secrets("api", "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:api_key+x=y.z@w"))
 	if _, err := graph.New(def); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // parameter or config may not take.
 var ReservedFlags = []string{
 	"help", "h", "run-id", "max-workers", "max-num-splits", "tag", "datastore", "datastore-root",
-	"config", "origin-run-id", "in-process", "quiet", "json", "namespace", "with", "event",
+	"config", "origin-run-id", "secrets-file", "in-process", "quiet", "json", "namespace", "with", "event",
 }
 
 // failureType has the fields of stepflow.Failure, which converts to it.
@@ -27,6 +27,7 @@ func (l *linter) options() {
 		l.stepOptions(s)
 	}
 	l.params()
+	l.secrets()
 	l.schedule()
 	l.artifacts()
 }

@@ -88,6 +88,13 @@ func optionSummary(o flow.Options) string {
 	if len(o.Drop) > 0 {
 		parts = append(parts, "drops "+strings.Join(o.Drop, ","))
 	}
+	if len(o.Secrets) > 0 {
+		var names []string
+		for _, s := range o.Secrets {
+			names = append(names, s.Name)
+		}
+		parts = append(parts, "secrets "+strings.Join(names, ","))
+	}
 	return strings.Join(parts, ", ")
 }
 
@@ -134,6 +141,10 @@ func WriteText(w io.Writer, g *graph.Graph) error {
 		for _, c := range g.Flow.Configs {
 			fmt.Fprintf(bw, "  --config %s=%s -> %s: %s\n", c.Name, c.Path, c.Field, c.Help)
 		}
+	}
+	writeSecrets(bw, g)
+	if g.Flow.OnFinish != nil {
+		fmt.Fprintln(bw, "\nexit hook: OnFinish runs after every run ends, succeeded or failed")
 	}
 	if s := g.Flow.Schedule; s != nil {
 		tz := s.Timezone

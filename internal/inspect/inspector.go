@@ -142,6 +142,7 @@ type runJSON struct {
 	Params          map[string]string `json:"params,omitempty"`
 	Origin          string            `json:"origin,omitempty"`
 	ResumeStep      string            `json:"resume_step,omitempty"`
+	Spin            string            `json:"spin,omitempty"`
 	User            string            `json:"user,omitempty"`
 	Tags            []string          `json:"tags,omitempty"`
 	Runtime         string            `json:"runtime,omitempty"`
@@ -156,7 +157,7 @@ func WriteRuns(w, werr io.Writer, runs []*client.Run, flowName, root string, asJ
 		for _, r := range runs {
 			j := runJSON{
 				Flow: r.Flow, ID: r.ID, Status: r.Status, Start: r.Start, Error: r.Error,
-				Params: r.Params, Origin: r.Origin, ResumeStep: r.ResumeStep, User: r.User,
+				Params: r.Params, Origin: r.Origin, ResumeStep: r.ResumeStep, Spin: r.Spin, User: r.User,
 				Tags: r.Tags, Runtime: r.Runtime, Trigger: r.Trigger,
 			}
 			if !r.End.IsZero() {

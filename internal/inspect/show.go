@@ -154,6 +154,18 @@ func (in *Inspector) showRun(ctx context.Context, r *client.Run) error {
 		}
 		fmt.Fprintf(w, "Resumed:   from %s, %s (REUSED counts the tasks taken from it)\n", r.Origin, how)
 	}
+	if h, err := r.Hook(ctx); err != nil {
+		fmt.Fprintf(w, "Hook:      unreadable: %v\n", err)
+	} else if h != nil {
+		line := h.Status
+		if h.Error != "" {
+			line += ": " + h.Error
+		}
+		fmt.Fprintf(w, "Hook:      exit hook %s (told the run %s)\n", line, h.RunStatus)
+	}
+	if r.Spin != "" {
+		fmt.Fprintf(w, "Spin:      step re-run against the inputs of %s, with the code of its spin; no other step ran\n", r.Spin)
+	}
 	if r.Error != "" {
 		fmt.Fprintf(w, "Error:     %s\n", r.Error)
 	}

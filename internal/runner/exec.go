@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 
@@ -32,6 +33,9 @@ func (c *childProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt,
 		inv.Inputs = []string{} // the runtime always knows the inputs
 	}
 	env := slices.Clone(r.Opts.Env)
+	if r.Opts.SecretsFile != "" {
+		env = append(env, task.EnvSecretsFile+"="+r.Opts.SecretsFile)
+	}
 	for k, v := range j.Step.Step.Options.Env {
 		env = append(env, k+"="+v)
 	}
@@ -71,7 +75,8 @@ func (p *inProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt, er
 	}
 	var out bytes.Buffer
 	w := &lineWriter{fn: func(line []byte) { p.r.Reporter.Output(j, "stdout", line) }, buf: &out}
-	ex := &task.Executor{Flow: p.r.Flow, Graph: p.r.Graph, Store: p.r.Store, Out: w, Parents: &p.parents}
+	ex := &task.Executor{Flow: p.r.Flow, Graph: p.r.Graph, Store: p.r.Store, Out: w, Parents: &p.parents,
+		Secrets: task.LocalSecrets{Getenv: p.r.secretsEnv}}
 	rec, err := ex.Run(ctx, task.Spec{RunID: j.Run, Step: j.Step.Name, TaskID: j.ID, Indices: j.Indices,
 		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught})
 	w.flush()
@@ -117,4 +122,13 @@ func (w *lineWriter) flush() {
 		w.fn(append(w.partial, '\n'))
 		w.partial = nil
 	}
+}
+
+// secretsEnv is the environment an in-process task reads its secrets
+// from: the process's, with the run's secrets file.
+func (r *Runner) secretsEnv(k string) string {
+	if k == task.EnvSecretsFile && r.Opts.SecretsFile != "" {
+		return r.Opts.SecretsFile
+	}
+	return os.Getenv(k)
 }

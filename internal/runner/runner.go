@@ -29,6 +29,9 @@ type Options struct {
 	DatastoreRoot string
 	// Env is added to every child's environment.
 	Env []string
+	// SecretsFile is the JSON file of secret values (run --secrets-file),
+	// given to every task; empty: the environment alone.
+	SecretsFile string
 }
 
 // Runner runs flows locally.

@@ -78,6 +78,9 @@ type Executor struct {
 	// Parents, when set, shares the loading of a foreach task's state
 	// between its children (an executor running many tasks in one process).
 	Parents *ParentCache
+	// Secrets fetches the values of a step's secrets when its task starts;
+	// nil: LocalSecrets from the process's environment.
+	Secrets SecretSource
 }
 
 // Bookkeeper records what the orchestrator needs to know to go on after a
@@ -274,6 +277,9 @@ func (e *Executor) call(ctx context.Context, node *graph.Node, st *taskState, sp
 		Attempt: spec.Attempt, Indices: spec.Indices, Item: st.item, HasItem: st.hasItem,
 	}
 	c := flow.NewContext(ctx, info, e.Out)
+	if err := e.fetchSecrets(ctx, node.Step, c); err != nil {
+		return c, err
+	}
 	done := make(chan error, 1)
 	go func() {
 		defer func() {

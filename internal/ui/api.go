@@ -45,13 +45,14 @@ type runJSON struct {
 	Tags       []string          `json:"tags,omitempty"`
 	Origin     string            `json:"origin,omitempty"`
 	ResumeStep string            `json:"resume_step,omitempty"`
+	Spin       string            `json:"spin,omitempty"`
 	Runtime    string            `json:"runtime,omitempty"`
 	Href       string            `json:"href"`
 }
 
 func runToJSON(r *client.Run) runJSON {
 	j := runJSON{Flow: r.Flow, ID: r.ID, Status: r.Status, Start: r.Start, Error: r.Error, Params: r.Params,
-		Tags: r.Tags, Origin: r.Origin, ResumeStep: r.ResumeStep, Runtime: r.Runtime, Href: runPath(r.Flow, r.ID)}
+		Tags: r.Tags, Origin: r.Origin, ResumeStep: r.ResumeStep, Spin: r.Spin, Runtime: r.Runtime, Href: runPath(r.Flow, r.ID)}
 	if !r.End.IsZero() {
 		end := r.End
 		j.End, j.Seconds = &end, r.Duration().Seconds()
@@ -91,6 +92,14 @@ func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := map[string]any{"run": runToJSON(run), "steps": v.Steps, "checked": v.Checked}
+	hook, err := run.Hook(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if hook != nil {
+		out["hook"] = hook
+	}
 	if slices.ContainsFunc(v.Steps, func(sv *stepView) bool { return sv.Damaged > 0 }) {
 		out["repair"] = repairHint(run.Flow, run.ID)
 	}

@@ -171,8 +171,13 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	hook, err := run.Hook(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "run", map[string]any{
-		"Title": run.Pathspec(), "Run": run, "Steps": v.Steps, "Graph": v.svg(), "Failures": failures,
+		"Title": run.Pathspec(), "Run": run, "Hook": hook, "Steps": v.Steps, "Graph": v.svg(), "Failures": failures,
 		"Damaged": damaged, "Repair": repairHint(run.Flow, run.ID), "Checked": v.Checked, "Verify": verifyCmd(run.Flow, run.ID, false),
 		"Params": sortedParams(run.Params),
 		"API":    path("api", "flows", run.Flow, "runs", run.ID),

@@ -224,6 +224,9 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 	for _, w := range append(res.Warnings, queueWarnings...) {
 		fmt.Fprintf(out, "warning: %s\n", w)
 	}
+	for _, n := range SecretNotes(o.Graph, s) {
+		fmt.Fprintf(out, "secrets: %s\n", n)
+	}
 	p.Done()
 	return nil
 }

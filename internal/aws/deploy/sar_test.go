@@ -155,6 +155,13 @@ var sar = map[string]sarService{
 			"PutImage":                    {"repository*"},
 		},
 	},
+	"secretsmanager": {
+		url: "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html",
+		resources: map[string]string{
+			"Secret": "arn:${Partition}:secretsmanager:${Region}:${Account}:secret:${SecretId}",
+		},
+		actions: map[string][]string{"GetSecretValue": {"Secret*"}},
+	},
 	"sqs": {
 		url: "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html",
 		resources: map[string]string{

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/aws/awssecrets"
 	"github.com/stepflow/stepflow/internal/aws/bookkeeping"
 	"github.com/stepflow/stepflow/internal/aws/deploy"
 	"github.com/stepflow/stepflow/internal/aws/settings"
@@ -40,6 +41,9 @@ func init() {
 				return nil, err
 			}
 			return t, nil
+		},
+		Secrets: func(getenv func(string) string) task.SecretSource {
+			return &awssecrets.Manager{Getenv: getenv}
 		},
 	})
 }
@@ -142,6 +146,9 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 	machine := statemachine.MachineName(f.Def, s)
 	if err := printPlanSummary(env, g, s); err != nil {
 		return err
+	}
+	if f.Def.OnFinish != nil {
+		fmt.Fprintf(env.Stderr, "%s: warning: flow %s has an exit hook (OnFinish), which runs after local runs only: its runs on AWS Step Functions end without it\n", env.Args0, f.Def.Name)
 	}
 	if f.Def.Schedule != nil {
 		fmt.Fprintf(env.Stdout, "flow %s is deployed as %s; its schedule starts runs, and '%s step-functions trigger' starts one now\n", f.Def.Name, machine, env.Invocation())
