@@ -9,6 +9,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/stepflow/stepflow/card"
@@ -203,6 +204,11 @@ func (t *Task) Card(ctx context.Context) (*card.Card, error) {
 
 // Log opens one output stream (Stdout or Stderr) of an attempt of the task;
 // attempt < 0 means t.Attempt. The caller closes the reader.
+//
+// A task reused by resume (Origin set) ran in its origin run: its attempt
+// t.Attempt has no logs of its own, and Log opens those of the task it was
+// reused from (OriginTask), as the logs command does. Its other attempts,
+// which failed before the resume, keep their own.
 func (t *Task) Log(ctx context.Context, attempt int, stream string) (io.ReadCloser, error) {
 	if stream != Stdout && stream != Stderr {
 		return nil, fmt.Errorf("log stream %q is not valid: use %q or %q", stream, Stdout, Stderr)
@@ -210,11 +216,46 @@ func (t *Task) Log(ctx context.Context, attempt int, stream string) (io.ReadClos
 	if attempt < 0 {
 		attempt = t.Attempt
 	}
+	if t.Origin != "" && attempt == t.Attempt {
+		o, err := t.OriginTask(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s log of %s, reused by resume from %s: %w", stream, t.Pathspec(), t.Origin, err)
+		}
+		return o.Log(ctx, -1, stream)
+	}
 	rc, err := t.f.s.Logs().Open(ctx, t.Run, t.Step, t.ID, attempt, stream)
 	if errors.Is(err, ErrNotFound) {
 		return nil, notFound("task %s has no %s log for attempt %d", t.Pathspec(), stream, attempt)
 	}
 	return rc, err
+}
+
+// OriginTask returns the task t was reused from by resume (t.Origin), as
+// of its latest finished attempt: the task that ran and wrote the logs.
+// A task that was not reused has no origin: an error wrapping
+// ErrNotFound.
+func (t *Task) OriginTask(ctx context.Context) (*Task, error) {
+	if t.Origin == "" {
+		return nil, notFound("task %s was not reused by resume: it has no origin", t.Pathspec())
+	}
+	run, step, id, ok := splitOrigin(t.Origin)
+	if !ok {
+		return nil, fmt.Errorf("task %s: %w: its origin %q is not RUN/STEP/TASK", t.Pathspec(), ErrCorrupt, t.Origin)
+	}
+	r, err := t.f.Run(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	return r.Task(ctx, step, id)
+}
+
+// splitOrigin splits an origin pathspec "run/step/task".
+func splitOrigin(p string) (run, step, id string, ok bool) {
+	parts := strings.Split(p, "/")
+	if len(parts) != 3 {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
 }
 
 // blobErr is the error of reading a blob a record names: a missing one is

@@ -39,7 +39,8 @@ forbids anything else. Markdown is CommonMark with GitHub's pipe tables; raw
 HTML in it shows as text. It goes to standard output, or to FILE with -o. The
 attempt is the latest finished one unless --attempt N (0 for the first) is
 given. With --json it writes the card as stored instead (docs/cards.md). RUN
-may be "latest".`,
+may be "latest" (the newest run) or "latest-successful" (the newest that
+succeeded).`,
 		Flags: func(fs *flag.FlagSet) {
 			root.Register(fs)
 			fs.StringVar(&out, "o", "", "write to this file instead of standard output")
