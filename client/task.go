@@ -106,7 +106,7 @@ func (t *Task) Info(name string) (Summary, error) {
 		return Summary{}, notFound("task %s (attempt %d) has no artifact %q (its artifacts: %s)",
 			t.Pathspec(), t.Attempt, name, listOf(t.Artifacts()))
 	}
-	return Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash, Len: -1}, nil
+	return Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash, Len: -1, FileName: ref.FileName}, nil
 }
 
 // Summary describes an artifact without decoding its value: its kind and
@@ -122,6 +122,10 @@ type Summary struct {
 	Kind string
 	Elem string // an array's element type ("float64")
 	Len  int64  // elements, entries, fields or bytes; -1 when unknown
+	// FileName is the base name of the file a stepflow.File artifact was
+	// stored from ("scores-1234.csv"); "" for other artifacts and for
+	// files stored before Stepflow recorded it.
+	FileName string
 }
 
 // String renders the summary: "[]float64, array of 1000 float64, 8.0 KiB".
@@ -150,7 +154,7 @@ func (t *Task) Summary(ctx context.Context, name string) (Summary, error) {
 		return Summary{}, notFound("task %s (attempt %d) has no artifact %q (its artifacts: %s)",
 			t.Pathspec(), t.Attempt, name, listOf(t.Artifacts()))
 	}
-	s := Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash}
+	s := Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash, FileName: ref.FileName}
 	rc, size, err := t.f.s.Blobs().Open(ctx, ref.Hash)
 	if err != nil {
 		return Summary{}, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), blobErr(err))

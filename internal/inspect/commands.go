@@ -336,8 +336,9 @@ size; read from its first bytes), in text and JSON alike, unless --full, which
 streams it (a stepflow.File or []byte as base64 in JSON).
 With --export DIR it writes each artifact to a file in DIR instead: numeric
 arrays (numeric slices, rectangular nested slices of them, []byte) as
-NAME.npy, which numpy.load reads, a stepflow.File as NAME (its content),
-anything else as NAME.json. RUN may be
+NAME.npy, which numpy.load reads, a stepflow.File as its content, named NAME
+with the extension of the file it was stored from (NAME.csv), anything else
+as NAME.json: the files the UI's Download gives. RUN may be
 "latest", the newest run, or "latest-successful", the newest that succeeded.`,
 		Flags: func(fs *flag.FlagSet) {
 			sc.Root.Register(fs)

@@ -180,6 +180,18 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("log shows %q, want the line %q as text", logText, xss)
 	}
 
+	// A text File previews as its text, and downloads under its own name;
+	// an array downloads as .npy.
+	const arts = "/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/artifacts/"
+	do(chromedp.Navigate(u+arts+"Data"), chromedp.WaitVisible(`#value`))
+	if v, dl, name := text(`#value`), text(`#download`), eval(`document.querySelector("#download").getAttribute("download")`); v != scoresCSV || dl != "Download scores.csv" || name != "scores.csv" {
+		t.Errorf("text file's page: preview %q, link %q (download=%q); want the CSV as text and scores.csv", v, dl, name)
+	}
+	do(chromedp.Navigate(u+arts+"Curve"), chromedp.WaitVisible(`#download`))
+	if dl := text(`#download`); dl != "Download Curve.npy" {
+		t.Errorf("array's page: link %q, want Download Curve.npy", dl)
+	}
+
 	// A resumed run shows its reused step and where from.
 	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-resumed"), chromedp.WaitVisible(`#resumed`))
 	if got, resumed := states(), text(`#resumed`); !strings.HasPrefix(got, "start:s-reused train:s-succeeded") || !strings.Contains(resumed, "from r-fail at step train") {
