@@ -133,13 +133,31 @@ func TestBrowser(t *testing.T) {
 	do(chromedp.Click(`#graph a[href$="/steps/end"]`, chromedp.NodeVisible), chromedp.WaitVisible(`tr[data-task="0"] a`),
 		chromedp.Click(`tr[data-task="0"] a`, chromedp.NodeVisible), chromedp.WaitVisible(`iframe.card`))
 	cardURL := eval(`document.querySelector("iframe.card").src`)
-	if !strings.HasSuffix(cardURL, "/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0") || eval(`String(document.querySelector("iframe.card").sandbox.length)`) != "0" {
-		t.Errorf("the task page frames %q, want the card in a sandbox with no permission", cardURL)
+	if !strings.HasSuffix(cardURL, "/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0") || eval(`document.querySelector("iframe.card").sandbox.value`) != "allow-same-origin" {
+		t.Errorf("the task page frames %q, want the card in a sandbox that allows no script", cardURL)
 	}
 	// The framed document is sandboxed (no script, not even the test's):
 	// the page's resource timing says it loaded.
 	if err := poll(`performance.getEntriesByType("resource").some(e => e.initiatorType === "iframe" && e.name === "` + cardURL + `" && e.responseStatus === 200)`); err != nil {
 		t.Errorf("the card's frame did not load: %v", err)
+	}
+	// The frame is as tall as the card: nothing of it (the last chart's
+	// axis included) is cut or scrolled.
+	const fitted = `(() => { const f = document.querySelector("iframe.card"); const d = f.contentDocument;
+		if (!d || d.readyState !== "complete" || !d.querySelector("svg.chart")) return false;
+		const charts = d.querySelectorAll("svg.chart"); const last = charts[charts.length - 1];
+		return f.clientHeight >= d.documentElement.scrollHeight && f.clientHeight <= d.documentElement.scrollHeight + 8 &&
+			last.getBoundingClientRect().bottom <= f.clientHeight; })()`
+	if err := poll(fitted); err != nil {
+		t.Errorf("the card's frame does not fit its card: frame %s px, card %s px", eval(`String(document.querySelector("iframe.card").clientHeight)`),
+			eval(`String(document.querySelector("iframe.card").contentDocument.documentElement.scrollHeight)`))
+	}
+	// Logs come before the artifacts, and the page says where each part is.
+	if order := eval(`String(document.getElementById("logs").getBoundingClientRect().top < document.getElementById("artifacts").getBoundingClientRect().top)`); order != "true" {
+		t.Error("the task page shows its artifacts before its logs")
+	}
+	if nav := text(`#jump`); !strings.Contains(nav, "Logs") || !strings.Contains(nav, "Artifacts") {
+		t.Errorf("the task page's jump links: %q", nav)
 	}
 	shot("task-card.png")
 	// The same document served alone, as a file that card view -o writes
@@ -192,10 +210,33 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("array's page: link %q, want Download Curve.npy", dl)
 	}
 
+	// A failed step's label ("2/3 done · 1 failed") fits its node.
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-fail"), chromedp.WaitVisible(`#graph svg`))
+	if over := eval(`Array.from(document.querySelectorAll("#graph g.sf-node")).filter(g =>
+			g.querySelector(".sf-sub").getBBox().width > Number(g.querySelector("rect").getAttribute("width")) - 8 ||
+			g.querySelector(".sf-name").getBBox().width > Number(g.querySelector("rect").getAttribute("width")) - 8).map(g =>
+			g.dataset.step + ": " + g.querySelector(".sf-sub").textContent).join("; ")`); over != "" {
+		t.Errorf("labels wider than their nodes: %s", over)
+	}
+	if sub := text(`#graph g.sf-node[data-step="train"] .sf-sub`); !strings.Contains(sub, "failed") {
+		t.Errorf("r-fail's train node says %q, want its failure counted", sub)
+	}
+
 	// A resumed run shows its reused step and where from.
 	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-resumed"), chromedp.WaitVisible(`#resumed`))
 	if got, resumed := states(), text(`#resumed`); !strings.HasPrefix(got, "start:s-reused train:s-succeeded") || !strings.Contains(resumed, "from r-fail at step train") {
 		t.Errorf("resumed run: states %s, %q", got, resumed)
+	}
+
+	// A run resumed without a step (every task that succeeded reused)
+	// says so, not "at step ;".
+	if err := f.s.Runs().Put(context.Background(), datastore.Run{ID: "r-again", Start: t0.Add(3 * time.Hour), Origin: "r-fail",
+		Runtime: "local", Graph: []byte(trainGraph)}); err != nil {
+		t.Fatal(err)
+	}
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-again"), chromedp.WaitVisible(`#resumed`))
+	if resumed := text(`#resumed`); resumed != "from r-fail; the tasks that succeeded there were reused, the others ran again" {
+		t.Errorf("a run resumed without a step: %q", resumed)
 	}
 
 	// A running run: the counts change live as its tasks finish.

@@ -11,9 +11,14 @@ import (
 
 // cardCSP is the Content-Security-Policy of a card document: cardhtml.CSP (no
 // script, no connection, images from data: URLs, the card's own style)
-// in a sandbox (an opaque origin: no cookies, no access to the UI's
-// pages), framed only by the UI's own pages.
-func cardCSP() string { return cardhtml.CSP() + "; sandbox; frame-ancestors 'self'" }
+// in a sandbox that allows no script, framed only by the UI's own pages.
+// The sandbox keeps the UI's origin (allow-same-origin) so that the task
+// page, not the card, can read the card's height and size its frame to
+// it; with scripts forbidden twice (the sandbox and script-src 'none' by
+// default-src), the card itself can do nothing with that origin.
+func cardCSP() string {
+	return cardhtml.CSP() + "; sandbox allow-same-origin; frame-ancestors 'self'"
+}
 
 // cardPage serves a task attempt's card as the self-contained HTML
 // document that `stepflow card view` writes; ?download=1 serves it as a

@@ -143,7 +143,7 @@ func TestPages(t *testing.T) {
 	// A card: framed in a sandbox on the task page, served under its own
 	// strict policy, every value escaped.
 	end := page(t, u+"/flows/TrainFlow/runs/r-ok/steps/end/tasks/0")
-	contains(t, "task with a card", end, `<iframe class="card" sandbox src="/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0"`)
+	contains(t, "task with a card", end, `<iframe class="card" sandbox="allow-same-origin" src="/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0"`)
 	if strings.Contains(task, "<iframe") {
 		t.Error("a task without a card shows one")
 	}
@@ -151,7 +151,7 @@ func TestPages(t *testing.T) {
 	if code != 200 || h.Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Fatalf("card: %d %v", code, h)
 	}
-	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "; sandbox;") ||
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "; sandbox allow-same-origin;") ||
 		!strings.Contains(csp, "frame-ancestors 'self'") || strings.Contains(csp, "script-src") || strings.Contains(csp, "unsafe") {
 		t.Errorf("card CSP: %q", csp)
 	}
