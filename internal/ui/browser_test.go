@@ -210,6 +210,29 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("array's page: link %q, want Download Curve.npy", dl)
 	}
 
+	// A join's dropped fields are marked, not shown as zeros; its default
+	// card (built from the records, no code) has its place in the graph,
+	// the run's parameters, its timings and its artifacts' summaries.
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-ok/steps/join/tasks/0"), chromedp.WaitVisible(`tr[data-artifact="Score"]`))
+	if cell, best := text(`tr[data-artifact="Score"] td:last-child`), text(`tr[data-artifact="Best"] td:last-child`); !strings.HasPrefix(cell, "dropped") || strings.Contains(cell, "0") || best != `"eu"` {
+		t.Errorf("join's artifacts: dropped Score shows %q, Best %q", cell, best)
+	}
+	const defaultDoc = `document.querySelector("iframe.default-card").contentDocument`
+	if err := poll(defaultDoc + `.readyState === "complete" && ` + defaultDoc + `.querySelectorAll("table").length === 3`); err != nil {
+		t.Fatalf("the default card did not load: %v", err)
+	}
+	dc := eval(defaultDoc + `.body.innerText`)
+	for _, want := range []string{"Task join/0: succeeded", "Place in the graph", "train → join → end", "join is a join: it merges its inputs",
+		"Parameters", "alpha\t0.5", "Timings", "Artifacts", "Scores\t[]float64", "Score\tfloat64\tdropped by this join"} {
+		if !strings.Contains(dc, want) {
+			t.Errorf("the default card lacks %q:\n%s", want, dc)
+		}
+	}
+	if eval(`String(document.querySelector("iframe.default-card").clientHeight >= `+defaultDoc+`.documentElement.scrollHeight)`) != "true" {
+		t.Error("the default card's frame does not fit it")
+	}
+	shot("task-default-card.png")
+
 	// A failed step's label ("2/3 done · 1 failed") fits its node.
 	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-fail"), chromedp.WaitVisible(`#graph svg`))
 	if over := eval(`Array.from(document.querySelectorAll("#graph g.sf-node")).filter(g =>

@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/stepflow/stepflow/card"
+	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/cardhtml"
+	"github.com/stepflow/stepflow/internal/defaultcard"
 )
 
 // cardCSP is the Content-Security-Policy of a card document: cardhtml.CSP (no
@@ -21,21 +24,21 @@ func cardCSP() string {
 }
 
 // cardPage serves a task attempt's card as the self-contained HTML
-// document that `stepflow card view` writes; ?download=1 serves it as a
-// file.
+// document that `stepflow card view` writes; ?default=1 serves its
+// default card instead (package defaultcard), ?download=1 as a file.
 func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
-	_, t, err := s.task(r)
+	run, t, err := s.task(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	k, err := t.Card(r.Context())
+	k, title, err := s.card(r, run, t)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	var b bytes.Buffer
-	if err := cardhtml.Write(&b, k, t.Pathspec()+" card"); err != nil {
+	if err := cardhtml.Write(&b, k, title); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -45,7 +48,11 @@ func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(b.Len()))
 	if r.URL.Query().Get("download") != "" {
-		name := safeFilename(fmt.Sprintf("%s-%s-%s-%s-%d", t.Flow, t.Run, t.Step, t.ID, t.Attempt)) + ".html"
+		name := safeFilename(fmt.Sprintf("%s-%s-%s-%s-%d", t.Flow, t.Run, t.Step, t.ID, t.Attempt))
+		if r.URL.Query().Get("default") != "" {
+			name += "-default"
+		}
+		name += ".html"
 		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
 	}
 	if r.Method != http.MethodHead {
@@ -56,15 +63,26 @@ func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 // apiCard answers a task attempt's card as its stored JSON: a format
 // version and its elements.
 func (s *Server) apiCard(w http.ResponseWriter, r *http.Request) {
-	_, t, err := s.task(r)
+	run, t, err := s.task(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	k, err := t.Card(r.Context())
+	k, _, err := s.card(r, run, t)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, k)
+}
+
+// card returns the card a request asks for, and its title: the task
+// attempt's own, or with ?default=1 its default card.
+func (s *Server) card(r *http.Request, run *client.Run, t *client.Task) (*card.Card, string, error) {
+	if r.URL.Query().Get("default") == "" {
+		k, err := t.Card(r.Context())
+		return k, t.Pathspec() + " card", err
+	}
+	k, err := defaultcard.Build(r.Context(), run, t, defaultcard.Attempts(r.Context(), run, t))
+	return k, t.Pathspec() + " default card", err
 }

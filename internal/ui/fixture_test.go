@@ -31,7 +31,7 @@ const xss = `<script>alert("x")</script>`
 const trainGraph = `{"flow":"TrainFlow","steps":[` +
 	`{"name":"start","kind":"foreach","next":["train"],"join":"join","field":"Shards"},` +
 	`{"name":"train","kind":"linear","next":["join"]},` +
-	`{"name":"join","kind":"join","next":["end"]},` +
+	`{"name":"join","kind":"join","next":["end"],"drop":["Shard","Score"]},` +
 	`{"name":"end","kind":"end"}]}`
 
 // fixture writes datastores for the UI's tests: runs of TrainFlow as the
@@ -205,7 +205,7 @@ func writeRuns(t testing.TB, f *fixture) {
 		}
 		f.task(t, "r-ok", "train", id, 0, ok, at(b, 1), at(b, 2+float64(i)), map[string]any{"Shard": sh, "Score": 0.9}, "training "+sh+"\n", "")
 	}
-	f.task(t, "r-ok", "join", "0", 0, ok, at(b, 4.2), at(b, 4.5), map[string]any{"Best": "eu", "Scores": make([]float64, 50000)}, "", "")
+	f.task(t, "r-ok", "join", "0", 0, ok, at(b, 4.2), at(b, 4.5), map[string]any{"Best": "eu", "Scores": make([]float64, 50000), "Shard": "", "Score": 0.0}, "", "")
 	f.cards["r-ok/end/0/0"] = reportCard(t)
 	f.task(t, "r-ok", "end", "0", 0, ok, at(b, 4.6), at(b, 5), map[string]any{"Best": "eu", "Raw": []byte("\x00\x01hi"),
 		"Curve": binaryValue{[][]float64{{0.5, 0.25}, {0.125, 1}}},

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/defaultcard"
 	"github.com/stepflow/stepflow/internal/inspect"
 )
 
@@ -274,6 +275,9 @@ type artifactView struct {
 	Size                          int64
 	Href                          string
 	Damaged                       bool // its blob is damaged or missing: Preview says how
+	// Dropped: the task's join drops it (stepflow.Drop), so its value is
+	// a zero left on purpose, shown as such rather than as data.
+	Dropped bool
 }
 
 // logView is one log stream of an attempt.
@@ -313,12 +317,14 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 	}
 	q := "?attempt=" + strconv.Itoa(t.Attempt)
 	var arts []artifactView
+	dropped := defaultcard.Dropped(run, t.Step)
 	for _, name := range t.Artifacts() {
 		av, err := artifactRow(ctx, t, name)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		av.Dropped = slices.Contains(dropped, name)
 		av.Href = tp + "/artifacts/" + url.PathEscape(name) + q
 		arts = append(arts, av)
 	}
@@ -348,6 +354,7 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 	if t.HasCard() {
 		data["Card"] = tp + "/card" + q
 	}
+	data["DefaultCard"] = tp + "/card" + q + "&default=1"
 	s.render(w, r, http.StatusOK, "task", data)
 }
 
