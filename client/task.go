@@ -190,8 +190,13 @@ func (t *Task) HasCard() bool { return t.card != "" }
 
 // Card reads the card the attempt saved; a task without one is not found.
 // A card is data (package card); `stepflow card view` and `stepflow ui`
-// render it as HTML.
+// render it as HTML. An attempt still running has no saved card yet: Card
+// reads the one its step last refreshed (LiveCard), if any.
 func (t *Task) Card(ctx context.Context) (*card.Card, error) {
+	if t.card == "" && t.Status == StatusRunning {
+		k, _, err := t.LiveCard(ctx)
+		return k, err
+	}
 	if t.card == "" {
 		return nil, notFound("task %s (attempt %d) has no card: its step added nothing to c.Card()", t.Pathspec(), t.Attempt)
 	}
@@ -204,6 +209,41 @@ func (t *Task) Card(ctx context.Context) (*card.Card, error) {
 		return nil, fmt.Errorf("card of %s: %w", t.Pathspec(), err)
 	}
 	return k, nil
+}
+
+// LiveCard reads the card a running attempt's step last refreshed
+// (stepflow.Context.RefreshCard) and its version, which changes with
+// every refresh that changed it: a viewer polls CardVersion and reads the
+// card again when it changes. An attempt that refreshed none, or that
+// ended (its record holds the final card: Card), has none: an error
+// wrapping ErrNotFound.
+func (t *Task) LiveCard(ctx context.Context) (*card.Card, string, error) {
+	data, version, err := t.f.s.Attempts().LiveCard(ctx, t.Run, t.Step, t.ID, t.Attempt)
+	if errors.Is(err, ErrNotFound) {
+		return nil, "", notFound("task %s (attempt %d) has no card yet: its step has not refreshed one (c.RefreshCard)", t.Pathspec(), t.Attempt)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	k := &card.Card{}
+	if err := json.Unmarshal(data, k); err != nil {
+		return nil, "", fmt.Errorf("live card of %s: %w: %v", t.Pathspec(), ErrCorrupt, err)
+	}
+	return k, version, nil
+}
+
+// CardVersion returns a version of the attempt's card that changes when
+// the card does: the hash of its saved card, or for a running attempt the
+// version of its live card; "" when it has none (yet).
+func (t *Task) CardVersion(ctx context.Context) (string, error) {
+	if t.card != "" || t.Status != StatusRunning {
+		return t.card, nil
+	}
+	_, version, err := t.f.s.Attempts().LiveCard(ctx, t.Run, t.Step, t.ID, t.Attempt)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	return version, err
 }
 
 // Log opens one output stream (Stdout or Stderr) of an attempt of the task;

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/stepflow/stepflow/card"
 	"github.com/stepflow/stepflow/internal/datastore"
 )
 
@@ -261,6 +263,49 @@ func TestBrowser(t *testing.T) {
 	if resumed := text(`#resumed`); resumed != "from r-fail; the tasks that succeeded there were reused, the others ran again" {
 		t.Errorf("a run resumed without a step: %q", resumed)
 	}
+
+	// A running task's card follows its step's refreshes
+	// (stepflow.Context.RefreshCard): hidden until the first, then
+	// reloaded at each.
+	bg := context.Background()
+	if err := f.s.Attempts().PutStarted(bg, "r-live", "train", "1", 0, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.Logs().PutPart(bg, "r-live", "train", "1", 0, "stdout", 1, strings.NewReader("epoch 0\n")); err != nil {
+		t.Fatal(err)
+	}
+	refresh := func(epoch int) {
+		t.Helper()
+		k := &card.Card{}
+		k.Markdown(fmt.Sprintf("## epoch %d", epoch))
+		loss := make([]float64, epoch)
+		for i := range loss {
+			loss[i] = 1 / float64(i+1)
+		}
+		if err := k.Chart(card.Chart{Kind: card.Line, Title: "loss", Series: []card.Series{{Y: loss}}}); err != nil {
+			t.Fatal(err)
+		}
+		data, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.Attempts().PutLiveCard(bg, "r-live", "train", "1", 0, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-live/steps/train/tasks/1"), chromedp.WaitReady(`#live-card`))
+	if hidden := eval(`String(document.getElementById("live-card").hidden)`); hidden != "true" {
+		t.Errorf("a running task without a refreshed card shows its card box (hidden=%s)", hidden)
+	}
+	const liveHeading = `(() => { const d = document.querySelector("#live-card iframe").contentDocument; const h = d && d.querySelector("h2"); return h ? h.textContent : ""; })()`
+	for epoch := 1; epoch <= 2; epoch++ {
+		refresh(epoch)
+		want := fmt.Sprintf("epoch %d", epoch)
+		if err := poll(`!document.getElementById("live-card").hidden && ` + liveHeading + ` === "` + want + `"`); err != nil {
+			t.Fatalf("the running task's card did not show the refresh %q: %v (shows %q)", want, err, eval(liveHeading))
+		}
+	}
+	shot("task-live-card.png")
 
 	// A running run: the counts change live as its tasks finish.
 	const trainDone = `#steps tr[data-step="train"] [data-f="done"]`

@@ -86,3 +86,21 @@ func (s *Server) card(r *http.Request, run *client.Run, t *client.Task) (*card.C
 	k, err := defaultcard.Build(r.Context(), run, t, defaultcard.Attempts(r.Context(), run, t))
 	return k, t.Pathspec() + " default card", err
 }
+
+// apiCardVersion answers the version of a task attempt's card, which
+// changes when the card does ("" while it has none): the task page of a
+// running attempt polls it, and reloads the card when its step refreshed
+// it (stepflow.Context.RefreshCard).
+func (s *Server) apiCardVersion(w http.ResponseWriter, r *http.Request) {
+	_, t, err := s.task(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	version, err := t.CardVersion(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"version": version, "status": t.Status})
+}

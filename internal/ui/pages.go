@@ -354,6 +354,19 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 	if t.HasCard() {
 		data["Card"] = tp + "/card" + q
 	}
+	if t.Status == client.StatusRunning {
+		// The card the step last refreshed, which the page follows.
+		version, err := t.CardVersion(ctx)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if version != "" {
+			data["Card"] = tp + "/card" + q + "&v=" + version
+		}
+		data["CardBase"], data["CardVersion"] = tp+"/card"+q, version
+		data["CardVersionAPI"] = path("api", "flows", t.Flow, "runs", t.Run, "steps", t.Step, "tasks", t.ID, "card", "version") + q
+	}
 	data["DefaultCard"] = tp + "/card" + q + "&default=1"
 	s.render(w, r, http.StatusOK, "task", data)
 }

@@ -189,6 +189,24 @@ async function tailLogs() {
   location.reload();
 }
 
+// followCard shows a running attempt's card as its step refreshes it:
+// it polls the card's version and reloads the frame when it changed.
+async function followCard(frame) {
+  const box = document.getElementById("live-card");
+  for (;;) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    try {
+      const d = await getJSON(frame.dataset.versionApi);
+      if (d.version && d.version !== frame.dataset.version) {
+        frame.dataset.version = d.version;
+        frame.src = frame.dataset.src + "&v=" + encodeURIComponent(d.version);
+        if (box) box.hidden = false;
+      }
+      if (d.status !== "running") return;
+    } catch (e) { /* keep polling */ }
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   for (const n of document.querySelectorAll("#graph g.sf-node")) {
     const sub = n.querySelector(".sf-sub");
@@ -198,5 +216,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const run = document.getElementById("run");
   if (run) runPage(run);
   const task = document.getElementById("task");
-  if (task && task.dataset.running === "true") tailLogs();
+  if (task && task.dataset.running === "true") {
+    const live = document.querySelector("#live-card iframe.card");
+    if (live) followCard(live);
+    tailLogs();
+  }
 });
