@@ -75,12 +75,12 @@ func Build(ctx context.Context, r *client.Run, t *client.Task, attempts []*clien
 		k.Markdown("None" + map[bool]string{true: " yet: they are stored when the attempt ends.", false: "."}[t.Status == client.StatusRunning])
 		return k, nil
 	}
-	dropped := Dropped(r, t.Step)
+	dropped := DroppedBy(ctx, r, t)
 	arows := make([][]any, 0, len(names))
 	for _, n := range names {
-		if slices.Contains(dropped, n) {
+		if by, ok := dropped[n]; ok {
 			info, _ := t.Info(n)
-			arows = append(arows, []any{n, info.Type, "dropped by this join (stepflow.Drop): its zero value is not data", ""})
+			arows = append(arows, []any{n, info.Type, DroppedText(t.Step, by), ""})
 			continue
 		}
 		s, err := t.Summary(ctx, n)
@@ -147,6 +147,61 @@ func Dropped(r *client.Run, step string) []string {
 		}
 	}
 	return nil
+}
+
+// DroppedText is the note the viewers show for an artifact of a task of
+// step that the join by dropped.
+func DroppedText(step, by string) string {
+	if by == step {
+		return "dropped by this join (stepflow.Drop): its zero value is not data"
+	}
+	return "dropped by join " + by + " (stepflow.Drop): its zero value is not data"
+}
+
+// maxHops bounds how far DroppedBy follows a task's first input back.
+const maxHops = 32
+
+// DroppedBy returns the artifacts of t that hold a value a join dropped
+// (stepflow.Drop), each with the join's step: those the task's own step
+// drops, and those a join before it dropped that no step since has set
+// (the task's artifact is the very value the join stored). It follows
+// the task's first input back to the nearest join that drops anything,
+// reading one attempt record per step on the way; runs recorded before
+// the graph kept Drop have none.
+func DroppedBy(ctx context.Context, r *client.Run, t *client.Task) map[string]string {
+	out := map[string]string{}
+	for _, n := range Dropped(r, t.Step) {
+		out[n] = t.Step
+	}
+	if len(out) > 0 || !slices.ContainsFunc(r.Graph, func(g client.GraphStep) bool { return len(g.Drop) > 0 }) {
+		return out
+	}
+	at := t
+	for range maxHops {
+		if len(at.Inputs) == 0 {
+			return out
+		}
+		parts := strings.Split(at.Inputs[0], "/")
+		if len(parts) != 3 || parts[0] != r.ID {
+			return out
+		}
+		in, err := r.Task(ctx, parts[1], parts[2])
+		if err != nil {
+			return out
+		}
+		if drop := Dropped(r, in.Step); len(drop) > 0 {
+			for _, n := range drop {
+				a, errA := t.Info(n)
+				j, errJ := in.Info(n)
+				if errA == nil && errJ == nil && a.Hash == j.Hash {
+					out[n] = in.Step
+				}
+			}
+			return out
+		}
+		at = in
+	}
+	return out
 }
 
 // place describes where t's step is in r's graph: the steps before it,

@@ -143,6 +143,10 @@ func TestBrowser(t *testing.T) {
 	if err := poll(`performance.getEntriesByType("resource").some(e => e.initiatorType === "iframe" && e.name === "` + cardURL + `" && e.responseStatus === 200)`); err != nil {
 		t.Errorf("the card's frame did not load: %v", err)
 	}
+	// A field a join dropped stays marked in the steps after it.
+	if cell := text(`tr[data-artifact="Score"] td:last-child`); !strings.HasPrefix(cell, "dropped") || !strings.Contains(cell, "by join join") {
+		t.Errorf("end's Score, dropped by the join before it, shows %q", cell)
+	}
 	// The frame is as tall as the card: nothing of it (the last chart's
 	// axis included) is cut or scrolled.
 	const fitted = `(() => { const f = document.querySelector("iframe.card"); const d = f.contentDocument;

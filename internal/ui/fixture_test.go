@@ -42,6 +42,8 @@ type fixture struct {
 	// cards are stored with the attempts they are keyed by
 	// (run/step/task/attempt), as the task runner stores them.
 	cards map[string]*card.Card
+	// inputs are the parent tasks of attempts, keyed as cards are.
+	inputs map[string][]string
 }
 
 func newFixture(t testing.TB, root string) *fixture {
@@ -49,7 +51,7 @@ func newFixture(t testing.TB, root string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{s: datastore.NewStore(b, "TrainFlow"), cards: map[string]*card.Card{}}
+	return &fixture{s: datastore.NewStore(b, "TrainFlow"), cards: map[string]*card.Card{}, inputs: map[string][]string{}}
 }
 
 func (f *fixture) run(t testing.TB, id string, start time.Time, origin string) {
@@ -69,7 +71,7 @@ func (f *fixture) task(t testing.TB, run, step, task string, attempt int, status
 	t.Helper()
 	ctx := context.Background()
 	a := datastore.Attempt{Run: run, Step: step, Task: task, Attempt: attempt, Status: status, Start: start, End: end,
-		Artifacts: map[string]datastore.ArtifactRef{}, Origin: origin}
+		Artifacts: map[string]datastore.ArtifactRef{}, Origin: origin, Inputs: f.inputs[fmt.Sprintf("%s/%s/%s/%d", run, step, task, attempt)]}
 	if status == datastore.StatusFailed {
 		a.ExitCode, a.Error = 1, "fit "+task+": diverged "+xss
 	}
@@ -207,7 +209,8 @@ func writeRuns(t testing.TB, f *fixture) {
 	}
 	f.task(t, "r-ok", "join", "0", 0, ok, at(b, 4.2), at(b, 4.5), map[string]any{"Best": "eu", "Scores": make([]float64, 50000), "Shard": "", "Score": 0.0}, "", "")
 	f.cards["r-ok/end/0/0"] = reportCard(t)
-	f.task(t, "r-ok", "end", "0", 0, ok, at(b, 4.6), at(b, 5), map[string]any{"Best": "eu", "Raw": []byte("\x00\x01hi"),
+	f.inputs["r-ok/end/0/0"] = []string{"r-ok/join/0"}
+	f.task(t, "r-ok", "end", "0", 0, ok, at(b, 4.6), at(b, 5), map[string]any{"Best": "eu", "Raw": []byte("\x00\x01hi"), "Shard": "", "Score": 0.0,
 		"Curve": binaryValue{[][]float64{{0.5, 0.25}, {0.125, 1}}},
 		"Data":  fixtureFile{"scores.csv", scoresCSV}, "Model": fixtureFile{"model-7.bin", "\x00\x01\x02weights\xff"}}, "", "")
 	f.end(t, "r-ok", ok, at(b, 5))

@@ -275,9 +275,9 @@ type artifactView struct {
 	Size                          int64
 	Href                          string
 	Damaged                       bool // its blob is damaged or missing: Preview says how
-	// Dropped: the task's join drops it (stepflow.Drop), so its value is
-	// a zero left on purpose, shown as such rather than as data.
-	Dropped bool
+	// Dropped says which join dropped it (stepflow.Drop), when it did: its
+	// value is a zero left on purpose, shown as such rather than as data.
+	Dropped string
 }
 
 // logView is one log stream of an attempt.
@@ -317,14 +317,16 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 	}
 	q := "?attempt=" + strconv.Itoa(t.Attempt)
 	var arts []artifactView
-	dropped := defaultcard.Dropped(run, t.Step)
+	dropped := defaultcard.DroppedBy(ctx, run, t)
 	for _, name := range t.Artifacts() {
 		av, err := artifactRow(ctx, t, name)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		av.Dropped = slices.Contains(dropped, name)
+		if by, ok := dropped[name]; ok {
+			av.Dropped = defaultcard.DroppedText(t.Step, by)
+		}
 		av.Href = tp + "/artifacts/" + url.PathEscape(name) + q
 		arts = append(arts, av)
 	}
