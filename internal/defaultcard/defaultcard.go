@@ -14,8 +14,10 @@
 package defaultcard
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -131,6 +133,10 @@ func value(ctx context.Context, t *client.Task, s client.Summary) string {
 		return ""
 	}
 	v := strings.Join(strings.Fields(a.String()), " ")
+	var buf bytes.Buffer
+	if json.Compact(&buf, a.JSON()) == nil {
+		v = buf.String()
+	}
 	if r := []rune(v); len(r) > maxValueRunes {
 		v = string(r[:maxValueRunes]) + "…"
 	}
