@@ -143,6 +143,10 @@ func TestBrowser(t *testing.T) {
 	if err := poll(`performance.getEntriesByType("resource").some(e => e.initiatorType === "iframe" && e.name === "` + cardURL + `" && e.responseStatus === 200)`); err != nil {
 		t.Errorf("the card's frame did not load: %v", err)
 	}
+	// A text File's row previews its text, not hex.
+	if cell := text(`tr[data-artifact="Data"] td:last-child`); !strings.HasPrefix(cell, "shard,score") {
+		t.Errorf("the task page previews the CSV file as %q, want its text", cell)
+	}
 	// A field a join dropped stays marked in the steps after it.
 	if cell := text(`tr[data-artifact="Score"] td:last-child`); !strings.HasPrefix(cell, "dropped") || !strings.Contains(cell, "by join join") {
 		t.Errorf("end's Score, dropped by the join before it, shows %q", cell)

@@ -452,7 +452,7 @@ func (s *Server) artifactPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		defer e.Close()
-		text, truncated = filePreview(e)
+		text, truncated = filePreview(e, previewBytes)
 	} else {
 		a, err := t.Artifact(r.Context(), info.Name)
 		if err != nil {
@@ -484,10 +484,11 @@ func (s *Server) artifactPage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// filePreview is the preview of a File: its first bytes as text when it
-// is text, cut at a rune's start, else the hex of its first 32 bytes.
-func filePreview(e *inspect.Export) (string, bool) {
-	head, more := e.Head(previewBytes)
+// filePreview is the preview of a File: its first limit bytes as text
+// when it is text, cut at a rune's start, else the hex of its first 32
+// bytes.
+func filePreview(e *inspect.Export, limit int) (string, bool) {
+	head, more := e.Head(limit)
 	if !e.Text {
 		const hexBytes = 32
 		s := fmt.Sprintf("<%d bytes> %s", e.Size, hex.EncodeToString(head[:min(len(head), hexBytes)]))
