@@ -163,6 +163,32 @@ func (c *Context) Card() *card.Card {
 	return c.card
 }
 
+// RefreshCard saves the card (Card) as it is now, so that the viewers show
+// it while the step goes on: `stepflow ui` updates a running task's card
+// as it is refreshed, for the progress of a training loop, say:
+//
+//	for epoch := range f.Epochs {
+//		loss = append(loss, train(epoch))
+//		k := c.Card()
+//		... add to the card ...
+//		if err := c.RefreshCard(); err != nil {
+//			return err
+//		}
+//	}
+//
+// A card keeps what was added to it, so a step that redraws its chart
+// starts a new card each time: c.Card().Reset() (card.Card.Reset) before
+// adding the chart again. Refreshes are cheap to call: the task stores at
+// most one per second (a call sooner after the last is skipped, and the
+// card as it is at the end is saved with the attempt in any case). In the
+// zero Context and in stepflowtest's it does nothing.
+func (c *Context) RefreshCard() error {
+	if in := c.in(); in != nil {
+		return in.RefreshCard()
+	}
+	return nil
+}
+
 // itemError is the panic value with which Item fails the task; the step
 // wrappers of Flow.Step and Flow.Join recover it as the step's error. It
 // is an error, so that a panic that escapes them (Item called in a unit

@@ -115,6 +115,15 @@ func (c *Card) Elements() []Element {
 	return append([]Element(nil), c.elements...)
 }
 
+// Reset removes every element, for a step that redraws its card before
+// each refresh (stepflow.Context.RefreshCard): a chart of the progress so
+// far, rather than one more chart per refresh.
+func (c *Card) Reset() {
+	c.mu.Lock()
+	c.elements = nil
+	c.mu.Unlock()
+}
+
 func (c *Card) add(e Element) {
 	c.mu.Lock()
 	c.elements = append(c.elements, e)

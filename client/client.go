@@ -1,5 +1,6 @@
 // Package client reads what Stepflow runs leave in a datastore: flows, runs,
-// steps, tasks, artifact values and task logs. It never writes.
+// steps, tasks, artifact values and task logs. It writes only a run's tags
+// (Run.AddTags, Run.RemoveTags).
 //
 // A Client is opened on a datastore root (the directory local runs write to,
 // ./.stepflow by default). From there:
@@ -48,8 +49,14 @@ var ErrNotFound = datastore.ErrNotFound
 // errors.Is.
 var ErrCorrupt = datastore.ErrCorrupt
 
-// Latest is the run id that names the newest run of a flow.
-const Latest = "latest"
+// Run ids that name a run by its place among the flow's runs, in
+// Flow.Run and in every pathspec of the CLI and the UI: Latest is the
+// newest run, whatever its status (it may be running or have failed);
+// LatestSuccessful the newest run that succeeded. Newest is by start time.
+const (
+	Latest           = "latest"
+	LatestSuccessful = "latest-successful"
+)
 
 // Statuses of runs, tasks and steps.
 const (
@@ -207,9 +214,13 @@ func (f *Flow) Runs(ctx context.Context) ([]*Run, error) {
 	return runs, nil
 }
 
-// Run returns the run with the given id; the id "latest" names the newest
-// run. A missing run's error wraps ErrNotFound.
+// Run returns the run with the given id; the id "latest" (Latest) names
+// the newest run, "latest-successful" (LatestSuccessful) the newest that
+// succeeded. A missing run's error wraps ErrNotFound.
 func (f *Flow) Run(ctx context.Context, id string) (*Run, error) {
+	if id == LatestSuccessful {
+		return f.latestSuccessful(ctx)
+	}
 	if id == Latest {
 		runs, err := f.s.Runs().List(ctx)
 		if err != nil {
@@ -228,6 +239,28 @@ func (f *Flow) Run(ctx context.Context, id string) (*Run, error) {
 		return nil, notFound("flow %s has no run %q in datastore %s", f.name, id, f.c.root)
 	}
 	return run, err
+}
+
+// latestSuccessful returns the newest run that succeeded: it reads the
+// runs' end records newest first, and stops at the first success.
+func (f *Flow) latestSuccessful(ctx context.Context) (*Run, error) {
+	runs, err := f.s.Runs().List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		run, err := f.load(ctx, r.ID)
+		if errors.Is(err, ErrCorrupt) {
+			continue // a damaged run did not succeed as far as one can tell
+		}
+		if err != nil {
+			return nil, err
+		}
+		if run.Status == StatusSucceeded {
+			return run, nil
+		}
+	}
+	return nil, notFound("flow %s has no run that succeeded in datastore %s (of %d runs)", f.name, f.c.root, len(runs))
 }
 
 // load reads a run's record and end record.

@@ -65,6 +65,10 @@ type GraphStep struct {
 	Join string `json:"join,omitempty"`
 	// Field is a foreach's slice field or a switch's compared field.
 	Field string `json:"field,omitempty"`
+	// Drop lists the fields a join drops (stepflow.Drop): their stored
+	// value is the zero value, left so on purpose. Runs recorded before
+	// Stepflow stored it have none.
+	Drop []string `json:"drop,omitempty"`
 }
 
 // Pathspec returns "Flow/Run".

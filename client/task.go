@@ -9,6 +9,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/stepflow/stepflow/card"
@@ -105,7 +106,7 @@ func (t *Task) Info(name string) (Summary, error) {
 		return Summary{}, notFound("task %s (attempt %d) has no artifact %q (its artifacts: %s)",
 			t.Pathspec(), t.Attempt, name, listOf(t.Artifacts()))
 	}
-	return Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash, Len: -1}, nil
+	return Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash, Len: -1, FileName: ref.FileName}, nil
 }
 
 // Summary describes an artifact without decoding its value: its kind and
@@ -121,6 +122,10 @@ type Summary struct {
 	Kind string
 	Elem string // an array's element type ("float64")
 	Len  int64  // elements, entries, fields or bytes; -1 when unknown
+	// FileName is the base name of the file a stepflow.File artifact was
+	// stored from ("scores-1234.csv"); "" for other artifacts and for
+	// files stored before Stepflow recorded it.
+	FileName string
 }
 
 // String renders the summary: "[]float64, array of 1000 float64, 8.0 KiB".
@@ -149,7 +154,7 @@ func (t *Task) Summary(ctx context.Context, name string) (Summary, error) {
 		return Summary{}, notFound("task %s (attempt %d) has no artifact %q (its artifacts: %s)",
 			t.Pathspec(), t.Attempt, name, listOf(t.Artifacts()))
 	}
-	s := Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash}
+	s := Summary{Name: name, Type: ref.Type, Encoding: ref.Encoding, Size: ref.Size, Hash: ref.Hash, FileName: ref.FileName}
 	rc, size, err := t.f.s.Blobs().Open(ctx, ref.Hash)
 	if err != nil {
 		return Summary{}, fmt.Errorf("artifact %s of %s: %w", name, t.Pathspec(), blobErr(err))
@@ -185,8 +190,13 @@ func (t *Task) HasCard() bool { return t.card != "" }
 
 // Card reads the card the attempt saved; a task without one is not found.
 // A card is data (package card); `stepflow card view` and `stepflow ui`
-// render it as HTML.
+// render it as HTML. An attempt still running has no saved card yet: Card
+// reads the one its step last refreshed (LiveCard), if any.
 func (t *Task) Card(ctx context.Context) (*card.Card, error) {
+	if t.card == "" && t.Status == StatusRunning {
+		k, _, err := t.LiveCard(ctx)
+		return k, err
+	}
 	if t.card == "" {
 		return nil, notFound("task %s (attempt %d) has no card: its step added nothing to c.Card()", t.Pathspec(), t.Attempt)
 	}
@@ -201,8 +211,48 @@ func (t *Task) Card(ctx context.Context) (*card.Card, error) {
 	return k, nil
 }
 
+// LiveCard reads the card a running attempt's step last refreshed
+// (stepflow.Context.RefreshCard) and its version, which changes with
+// every refresh that changed it: a viewer polls CardVersion and reads the
+// card again when it changes. An attempt that refreshed none, or that
+// ended (its record holds the final card: Card), has none: an error
+// wrapping ErrNotFound.
+func (t *Task) LiveCard(ctx context.Context) (*card.Card, string, error) {
+	data, version, err := t.f.s.Attempts().LiveCard(ctx, t.Run, t.Step, t.ID, t.Attempt)
+	if errors.Is(err, ErrNotFound) {
+		return nil, "", notFound("task %s (attempt %d) has no card yet: its step has not refreshed one (c.RefreshCard)", t.Pathspec(), t.Attempt)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	k := &card.Card{}
+	if err := json.Unmarshal(data, k); err != nil {
+		return nil, "", fmt.Errorf("live card of %s: %w: %v", t.Pathspec(), ErrCorrupt, err)
+	}
+	return k, version, nil
+}
+
+// CardVersion returns a version of the attempt's card that changes when
+// the card does: the hash of its saved card, or for a running attempt the
+// version of its live card; "" when it has none (yet).
+func (t *Task) CardVersion(ctx context.Context) (string, error) {
+	if t.card != "" || t.Status != StatusRunning {
+		return t.card, nil
+	}
+	_, version, err := t.f.s.Attempts().LiveCard(ctx, t.Run, t.Step, t.ID, t.Attempt)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	return version, err
+}
+
 // Log opens one output stream (Stdout or Stderr) of an attempt of the task;
 // attempt < 0 means t.Attempt. The caller closes the reader.
+//
+// A task reused by resume (Origin set) ran in its origin run: its attempt
+// t.Attempt has no logs of its own, and Log opens those of the task it was
+// reused from (OriginTask), as the logs command does. Its other attempts,
+// which failed before the resume, keep their own.
 func (t *Task) Log(ctx context.Context, attempt int, stream string) (io.ReadCloser, error) {
 	if stream != Stdout && stream != Stderr {
 		return nil, fmt.Errorf("log stream %q is not valid: use %q or %q", stream, Stdout, Stderr)
@@ -210,11 +260,46 @@ func (t *Task) Log(ctx context.Context, attempt int, stream string) (io.ReadClos
 	if attempt < 0 {
 		attempt = t.Attempt
 	}
+	if t.Origin != "" && attempt == t.Attempt {
+		o, err := t.OriginTask(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s log of %s, reused by resume from %s: %w", stream, t.Pathspec(), t.Origin, err)
+		}
+		return o.Log(ctx, -1, stream)
+	}
 	rc, err := t.f.s.Logs().Open(ctx, t.Run, t.Step, t.ID, attempt, stream)
 	if errors.Is(err, ErrNotFound) {
 		return nil, notFound("task %s has no %s log for attempt %d", t.Pathspec(), stream, attempt)
 	}
 	return rc, err
+}
+
+// OriginTask returns the task t was reused from by resume (t.Origin), as
+// of its latest finished attempt: the task that ran and wrote the logs.
+// A task that was not reused has no origin: an error wrapping
+// ErrNotFound.
+func (t *Task) OriginTask(ctx context.Context) (*Task, error) {
+	if t.Origin == "" {
+		return nil, notFound("task %s was not reused by resume: it has no origin", t.Pathspec())
+	}
+	run, step, id, ok := splitOrigin(t.Origin)
+	if !ok {
+		return nil, fmt.Errorf("task %s: %w: its origin %q is not RUN/STEP/TASK", t.Pathspec(), ErrCorrupt, t.Origin)
+	}
+	r, err := t.f.Run(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	return r.Task(ctx, step, id)
+}
+
+// splitOrigin splits an origin pathspec "run/step/task".
+func splitOrigin(p string) (run, step, id string, ok bool) {
+	parts := strings.Split(p, "/")
+	if len(parts) != 3 {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
 }
 
 // blobErr is the error of reading a blob a record names: a missing one is

@@ -7,12 +7,14 @@
 //	stepflow logs FLOW/RUN/STEP/TASK [--attempt N] [--stream stdout|stderr]
 //	stepflow dump FLOW/RUN/STEP/TASK [ARTIFACT] [--json] [--attempt N]
 //	stepflow card view FLOW/RUN/STEP/TASK [-o FILE] [--json] [--attempt N]
+//	stepflow tag add|remove FLOW/RUN TAG...
 //	stepflow ui [--addr 127.0.0.1:8080] [--open]
 //	stepflow configure aws
 //
 // The datastore is --datastore-root ROOT (before the command or among its
 // flags), else $STEPFLOW_DATASTORE_ROOT, else ./.stepflow; ROOT is a
-// directory or s3://bucket/prefix. RUN may be "latest". Bad input exits
+// directory or s3://bucket/prefix. RUN may be "latest" (the newest run)
+// or "latest-successful" (the newest that succeeded). Bad input exits
 // with status 2.
 package main
 

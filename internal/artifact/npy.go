@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -62,6 +63,43 @@ func equalInts(a, b []int) bool {
 // multiple of 64 bytes, then the little-endian elements. numpy.load reads
 // it.
 func (a *NPY) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(a.header())
+	total := int64(n)
+	if err != nil {
+		return total, err
+	}
+	for _, p := range a.parts {
+		n, err := w.Write(p)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// Reader returns a reader of what WriteTo writes, reading the elements
+// where they are, without a copy.
+func (a *NPY) Reader() io.Reader {
+	rs := []io.Reader{bytes.NewReader(a.header())}
+	for _, p := range a.parts {
+		rs = append(rs, bytes.NewReader(p))
+	}
+	return io.MultiReader(rs...)
+}
+
+// Size returns the number of bytes WriteTo writes.
+func (a *NPY) Size() int64 {
+	n := int64(len(a.header()))
+	for _, p := range a.parts {
+		n += int64(len(p))
+	}
+	return n
+}
+
+// header returns the magic, the version, the header's length and the
+// header, padded so the data starts at a multiple of 64 bytes.
+func (a *NPY) header() []byte {
 	dims := make([]string, len(a.Shape))
 	for i, d := range a.Shape {
 		dims[i] = strconv.Itoa(d)
@@ -79,18 +117,5 @@ func (a *NPY) WriteTo(w io.Writer) (int64, error) {
 	header += strings.Repeat(" ", pad) + "\n"
 	buf := append([]byte("\x93NUMPY\x01\x00"), 0, 0)
 	binary.LittleEndian.PutUint16(buf[8:], uint16(len(header)))
-	buf = append(buf, header...)
-	n, err := w.Write(buf)
-	total := int64(n)
-	if err != nil {
-		return total, err
-	}
-	for _, p := range a.parts {
-		n, err := w.Write(p)
-		total += int64(n)
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, nil
+	return append(buf, header...)
 }

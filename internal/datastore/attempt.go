@@ -8,6 +8,10 @@ type ArtifactRef struct {
 	Encoding string `json:"encoding"` // artifact encoding: "json" | "bytes"
 	Size     int64  `json:"size"`     // encoded (uncompressed) size in bytes
 	Type     string `json:"type"`     // Go type name of the field
+	// FileName is the base name of the file a File artifact was stored
+	// from (File.SetPath), which downloads and exports keep; "" for other
+	// artifacts and for files stored before Stepflow recorded it.
+	FileName string `json:"file_name,omitempty"`
 }
 
 // Attempt is the record of one finished task attempt, written last, at

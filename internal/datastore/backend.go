@@ -71,7 +71,8 @@ type Backend interface {
 
 	// Remove deletes the object, so that it reads as not found. Removing
 	// an object that does not exist is not an error. Stepflow removes only
-	// what it proved damaged (verify --repair) and its own leases.
+	// what it proved damaged (verify --repair), its own leases and a
+	// finished attempt's live card.
 	Remove(ctx context.Context, name string) error
 }
 

@@ -12,7 +12,8 @@ import (
 // written once when the run starts, "<flow>/runs/<run>/end.json"
 // (RunEnd), written once when it ends, and the flow's run index,
 // "<flow>/index/<run>", an empty object per run that lets List find the
-// runs without walking their objects. Every record carries its checksum;
+// runs without walking their objects (holding a mark once the run's tags
+// changed: PutTags). Every record carries its checksum;
 // a record that fails it reads as an error wrapping ErrCorrupt, a missing
 // one as ErrNotFound. It is safe for concurrent use.
 type Runs struct {
@@ -49,7 +50,8 @@ func (rs *Runs) PutEnd(ctx context.Context, run string, e RunEnd) error {
 	return rs.putJSON(ctx, dir+"end.json", e)
 }
 
-// Get returns the run record and its end record, or a nil *RunEnd while
+// Get returns the run record, its tags as tags.json has them when they
+// changed after the start (PutTags), and its end record, or a nil *RunEnd while
 // the run is going (or after it crashed). A missing run wraps ErrNotFound.
 func (rs *Runs) Get(ctx context.Context, id string) (Run, *RunEnd, error) {
 	dir, err := rs.runDir(id)
@@ -62,6 +64,9 @@ func (rs *Runs) Get(ctx context.Context, id string) (Run, *RunEnd, error) {
 	}
 	if r.ID != id {
 		return Run{}, nil, fmt.Errorf("get %srun.json: %w: it names run %q", dir, ErrCorrupt, r.ID)
+	}
+	if err := rs.applyTags(ctx, dir, &r); err != nil {
+		return Run{}, nil, err
 	}
 	var e RunEnd
 	switch err := rs.getJSON(ctx, dir+"end.json", &e); {
@@ -101,8 +106,11 @@ func (rs *Runs) ListWithDamage(ctx context.Context) ([]Run, []DamagedRun, error)
 	}
 	prefix := rs.flow + "/runs/"
 	var ids []string
-	err := rs.b.List(ctx, rs.flow+"/index/", func(name string, _ int64) error {
-		ids = append(ids, strings.TrimPrefix(name, rs.flow+"/index/"))
+	tagged := map[string]bool{} // runs whose tags changed (a non-empty entry)
+	err := rs.b.List(ctx, rs.flow+"/index/", func(name string, size int64) error {
+		id := strings.TrimPrefix(name, rs.flow+"/index/")
+		ids = append(ids, id)
+		tagged[id] = size > 0
 		return nil
 	})
 	if err != nil {
@@ -120,6 +128,9 @@ func (rs *Runs) ListWithDamage(ctx context.Context) ([]Run, []DamagedRun, error)
 		}
 		if err == nil && r.ID != id {
 			err = fmt.Errorf("get %srun.json: %w: it names run %q", prefix+id+"/", ErrCorrupt, r.ID)
+		}
+		if err == nil && tagged[id] {
+			err = rs.applyTags(ctx, prefix+id+"/", &r)
 		}
 		switch {
 		case err == nil:

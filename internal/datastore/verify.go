@@ -45,7 +45,8 @@ func (d Damage) Repairable() bool {
 	case DamagedBlob:
 		return d.Hash != ""
 	case DamagedRecord:
-		return strings.HasSuffix(d.Key, "/attempt.json") || strings.HasSuffix(d.Key, "/heartbeat.json") || strings.Contains(d.Key, "/resumes/")
+		return strings.HasSuffix(d.Key, "/attempt.json") || strings.HasSuffix(d.Key, "/heartbeat.json") || strings.Contains(d.Key, "/resumes/") ||
+			strings.HasSuffix(d.Key, "/tags.json") // the run's tags fall back to those it started with
 	case MissingIndex, MissingAttemptEntry:
 		return true
 	}
@@ -124,6 +125,9 @@ func (s *Store) VerifyRun(ctx context.Context, run string, blobsSeen map[string]
 		parts := strings.Split(rest, "/")
 		switch {
 		case rest == "run.json":
+		case rest == "tags.json":
+			var t RunTags
+			record(name, &t)
 		case rest == "end.json":
 			var e RunEnd
 			if record(name, &e) {
@@ -250,7 +254,11 @@ func (s *Store) Repair(ctx context.Context, d Damage) error {
 		if !ok || checkElem("run id", run) != nil {
 			return fmt.Errorf("repair %s: not an index entry of flow %s", d.Key, s.flow)
 		}
-		if err := s.b.Save(ctx, d.Key, strings.NewReader("")); err != nil {
+		mark := "" // with the tags mark when the run's tags changed
+		if _, err := s.b.Stat(ctx, s.flow+"/runs/"+run+"/tags.json"); err == nil {
+			mark = tagsMark
+		}
+		if err := s.b.Save(ctx, d.Key, strings.NewReader(mark)); err != nil {
 			return fmt.Errorf("repair: restore %s: %w", d.Key, err)
 		}
 		return nil

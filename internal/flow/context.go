@@ -33,6 +33,7 @@ type Context struct {
 	card    *card.Card
 	scratch scratch
 	secrets secrets
+	refresh func(*card.Card) error // saves the card while the step runs; nil: nothing to do
 }
 
 // NewContext returns a Context for one task attempt. out receives Printf
@@ -47,6 +48,20 @@ func NewContext(ctx context.Context, info TaskInfo, out io.Writer) *Context {
 // Card returns the task's card, which the task runner saves with the
 // attempt when it has any content.
 func (c *Context) Card() *card.Card { return c.card }
+
+// SetCardRefresh makes RefreshCard call save with the card: the task
+// runner's, which stores it for the viewers while the step runs.
+func (c *Context) SetCardRefresh(save func(*card.Card) error) { c.refresh = save }
+
+// RefreshCard saves the card as it is now for the viewers to show while
+// the step runs, when the runner gave a way to (SetCardRefresh); else it
+// does nothing.
+func (c *Context) RefreshCard() error {
+	if c.refresh == nil {
+		return nil
+	}
+	return c.refresh(c.card)
+}
 
 // Context returns the task's context.Context. It is cancelled when the task
 // times out or the run is interrupted.

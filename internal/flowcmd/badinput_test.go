@@ -80,6 +80,14 @@ func TestBadInputExits2(t *testing.T) {
 		append([]string{"logs", "latest/start/0/1"}, ds...), append([]string{"logs"}, ds...), append([]string{"logs", huge}, ds...),
 		append([]string{"runs", "--status", "bogus"}, ds...), append([]string{"runs", "--tag", ""}, ds...), append([]string{"runs", "x"}, ds...),
 		{"runs", "--datastore-root", ""},
+		// tag: no tags, system tags, a tag the run lacks, a bad tag, a run that is not one
+		append([]string{"tag", "add", "latest"}, ds...), append([]string{"tag", "add", "latest", "production:x"}, ds...),
+		append([]string{"tag", "add", "latest", "Resumed:r"}, ds...), append([]string{"tag", "add", "latest", ""}, ds...),
+		append([]string{"tag", "add", "latest", huge}, ds...), append([]string{"tag", "add", "latest", "a\nb"}, ds...),
+		append([]string{"tag", "remove", "latest", "production:x"}, ds...), append([]string{"tag", "remove", "latest", "nosuchtag"}, ds...),
+		append([]string{"tag", "add", "nosuchrun", "x"}, ds...), append([]string{"tag", "add", "latest/start/0", "x"}, ds...),
+		append([]string{"tag", "add", "", "x"}, ds...), append([]string{"tag", "remove", "latest-successful"}, ds...),
+		append([]string{"tag"}, ds...), append([]string{"tag", "rename", "latest", "x"}, ds...),
 		append([]string{"verify", "a/b"}, ds...), append([]string{"verify", "nosuchrun"}, ds...), append([]string{"verify", "x", "y"}, ds...),
 		append([]string{"verify", ".."}, ds...), {"verify", "--datastore-root", ""},
 		// show, check

@@ -18,6 +18,7 @@ type arrayFlow struct {
 	Raw    []byte
 	Names  []string
 	Big    []uint16
+	Data   stepflow.File
 }
 
 // TestExportNumpy runs a flow that stores arrays, exports the end task's
@@ -34,6 +35,17 @@ func TestExportNumpy(t *testing.T) {
 			for i := range f.Big {
 				f.Big[i] = uint16(i)
 			}
+			fl, err := c.TempFile("scores-*.csv")
+			if err != nil {
+				return err
+			}
+			if _, err := fl.WriteString("a,b\n1,2\n"); err != nil {
+				return err
+			}
+			if err := fl.Close(); err != nil {
+				return err
+			}
+			f.Data.SetPath(fl.Name())
 			return nil
 		}, stepflow.Next("end")).
 		Step("end", func(f *arrayFlow, c *stepflow.Context) error { return nil }))
@@ -58,7 +70,8 @@ func TestExportNumpy(t *testing.T) {
 		t.Errorf("dump of a large artifact:\n%s", r.stdout)
 	}
 	r := cli("dump", "--export", dir, "latest/end/0")
-	for _, want := range []string{"Matrix: " + filepath.Join(dir, "Matrix.npy") + " (float64 array of shape [2 3])", "Names: " + filepath.Join(dir, "Names.json")} {
+	for _, want := range []string{"Matrix: " + filepath.Join(dir, "Matrix.npy") + " (float64 array of shape [2 3])", "Names: " + filepath.Join(dir, "Names.json"),
+		"Data: " + filepath.Join(dir, "Data.csv") + " (file scores-"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("export output lacks %q:\n%s", want, r.stdout)
 		}
@@ -76,6 +89,7 @@ assert r.dtype == np.uint8 and r.tobytes() == b"npy", r
 b = np.load(d + "/Big.npy")
 assert b.dtype == np.uint16 and (b == np.arange(1 << 20, dtype=np.uint16)).all(), b
 assert json.load(open(d + "/Names.json")) == ["a", "b"]
+assert open(d + "/Data.csv").read() == "a,b\n1,2\n"
 print("ok")
 `
 	// Debian's python3, with Debian's numpy; not whatever python3 is first

@@ -28,6 +28,9 @@ type ShapeStep struct {
 	Join string `json:"join,omitempty"`
 	// Field is the foreach's slice field or the switch's compared field.
 	Field string `json:"field,omitempty"`
+	// Drop lists the fields a join drops (stepflow.Drop): left at their
+	// zero value on purpose, which viewers mark as dropped.
+	Drop []string `json:"drop,omitempty"`
 }
 
 // ShapeJSON returns g.Shape() as JSON, for the run record.
@@ -47,6 +50,9 @@ func (g *Graph) Shape() Shape {
 		st := ShapeStep{Name: name, Kind: n.Kind.String(), Next: n.Out, Field: n.Step.Transition.Field}
 		if n.Kind == Split || n.Kind == Foreach {
 			st.Join = n.MatchingJoin
+		}
+		if n.Kind == Join {
+			st.Drop = n.Step.Options.Drop
 		}
 		if n.Kind == Switch {
 			st.Labels = make([]string, len(n.Out))

@@ -11,6 +11,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/stepflow/stepflow/internal/graph"
 )
@@ -170,16 +171,22 @@ func (l *layout) merge(targets []string) string {
 	return best
 }
 
-// measure sets the size of b and its parts.
-func (b *block) measure() {
+// measure sets the size of b and its parts. A node is as wide as its
+// name and its second line: its mark's text when marks has one ("3/4
+// done · 1 failed"), else its subtitle.
+func (b *block) measure(marks map[string]StepMark) {
 	switch b.kind {
 	case nodeBlock:
-		b.w = max(96, charW*float64(max(len(b.step.Name), len(subtitle(b.step))))+28)
+		sub := subtitle(b.step)
+		if m, ok := marks[b.step.Name]; ok && m.Text != "" {
+			sub = m.Text
+		}
+		b.w = max(96, charW*float64(max(utf8.RuneCountInString(b.step.Name), utf8.RuneCountInString(sub)))+28)
 		b.h = nodeH
 	case seqBlock:
 		b.w, b.h = 16, 0
 		for i, it := range b.items {
-			it.measure()
+			it.measure(marks)
 			b.w = max(b.w, it.w)
 			b.h += it.h
 			if i > 0 {
@@ -189,7 +196,7 @@ func (b *block) measure() {
 	case parBlock:
 		b.w, b.h = 0, 0
 		for i, it := range b.items {
-			it.measure()
+			it.measure(marks)
 			b.w += it.w
 			if i > 0 {
 				b.w += gapX
@@ -428,7 +435,7 @@ func Write(w io.Writer, s graph.Shape, opts Options) error {
 	if len(s.Steps) > 0 {
 		root = newLayout(s).seq(s.Steps[0].Name, "")
 	}
-	root.measure()
+	root.measure(opts.Marks)
 	root.place(margin, margin)
 	width, height := root.w+2*margin, root.h+2*margin
 	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" class="sf-graph" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="graph of %s">`+"\n",

@@ -21,7 +21,7 @@ const inspectorPackage = "github.com/stepflow/stepflow/cmd/stepflow"
 func cmdCard(sc Scope) *command.Command {
 	return &command.Command{
 		Name:      "card",
-		UsageLine: "card view [-o FILE] [--attempt N] [--json] RUN/STEP/TASK",
+		UsageLine: "card view [-o FILE] [--attempt N] [--json] [--default] RUN/STEP/TASK",
 		Short:     "show the card (report) a task made: with 'stepflow card view'",
 		RawArgs:   true,
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
@@ -29,7 +29,7 @@ func cmdCard(sc Scope) *command.Command {
 			line := cardViewLine(sc.Flow, slices.DeleteFunc(slices.Clone(args), command.IsHelp))
 			why := fmt.Sprintf("cards are shown by the stepflow inspector, not by the flow binary (its renderer would be linked into every task); run:\n  stepflow %s\nor, without stepflow installed:\n  go run %s %s", line, inspectorPackage, line)
 			if help {
-				fmt.Fprintf(env.Stdout, "usage: %s card view [-o FILE] [--attempt N] [--json] RUN/STEP/TASK\n\n%s%s.\n", env.Args0, strings.ToUpper(why[:1]), why[1:])
+				fmt.Fprintf(env.Stdout, "usage: %s card view [-o FILE] [--attempt N] [--json] [--default] RUN/STEP/TASK\n\n%s%s.\n", env.Args0, strings.ToUpper(why[:1]), why[1:])
 				return nil
 			}
 			return usage.Errorf("%s", why)

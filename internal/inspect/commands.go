@@ -32,12 +32,12 @@ type Scope struct {
 	Root *Root
 }
 
-// Commands returns the inspection commands of the scope: runs, dump, logs
-// and verify; with every flow in scope also flows and show, and with one
+// Commands returns the inspection commands of the scope: runs, dump, logs,
+// tag and verify; with every flow in scope also flows and show, and with one
 // flow card, which says which stepflow command shows a card (the
 // inspector, cmd/stepflow, has its own card command, with the renderer).
 func Commands(sc Scope) []*command.Command {
-	cmds := []*command.Command{cmdRuns(sc), cmdDump(sc), cmdLogs(sc), cmdVerify(sc)}
+	cmds := []*command.Command{cmdRuns(sc), cmdDump(sc), cmdLogs(sc), cmdTag(sc), cmdVerify(sc)}
 	if sc.Flow == "" {
 		return append([]*command.Command{cmdFlows(sc)}, append(cmds, cmdShow(sc))...)
 	}
@@ -336,9 +336,10 @@ size; read from its first bytes), in text and JSON alike, unless --full, which
 streams it (a stepflow.File or []byte as base64 in JSON).
 With --export DIR it writes each artifact to a file in DIR instead: numeric
 arrays (numeric slices, rectangular nested slices of them, []byte) as
-NAME.npy, which numpy.load reads, a stepflow.File as NAME (its content),
-anything else as NAME.json. RUN may be
-"latest", the newest run.`,
+NAME.npy, which numpy.load reads, a stepflow.File as its content, named NAME
+with the extension of the file it was stored from (NAME.csv), anything else
+as NAME.json: the files the UI's Download gives. RUN may be
+"latest", the newest run, or "latest-successful", the newest that succeeded.`,
 		Flags: func(fs *flag.FlagSet) {
 			sc.Root.Register(fs)
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
@@ -379,7 +380,8 @@ func cmdLogs(sc Scope) *command.Command {
 		Long: `Logs prints what a task attempt wrote: its stdout to stdout, then its stderr to
 stderr. The attempt is the latest finished one unless --attempt N (0 for the
 first) is given; --stream prints only one of the two. RUN may be "latest", the
-newest run. A task still running shows its output so far: a supervised task's
+newest run, or "latest-successful", the newest that succeeded. A task reused
+by resume shows the logs of the task it was reused from. A task still running shows its output so far: a supervised task's
 output is saved every 5 seconds while it runs (the whole of it when it ends),
 so run logs again to see more.`,
 		Flags: func(fs *flag.FlagSet) {
@@ -413,7 +415,8 @@ what is damaged and how to repair it (exit status 1 then).
 
 With FLOW/RUN/STEP it lists the step's tasks instead: id, status, attempt,
 start and duration. Everything comes from the stored records; no flow code is
-needed. RUN may be "latest".`,
+needed. RUN may be "latest" (the newest run) or "latest-successful" (the
+newest that succeeded).`,
 		Flags: func(fs *flag.FlagSet) { sc.Root.Register(fs) },
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
 			if len(args) != 1 {

@@ -36,7 +36,7 @@ func (in *Inspector) Logs(ctx context.Context, ps pathspec.Pathspec, attempt int
 	}
 	if t.Origin != "" && attempt == t.Attempt {
 		// Reused by resume: the output is the task's that ran.
-		if o, err := in.origin(ctx, t); err == nil {
+		if o, err := t.OriginTask(ctx); err == nil {
 			fmt.Fprintf(in.Stderr, "note: %s was reused by resume from %s; these are the logs of that task (attempt %d)\n", t.Pathspec(), o.Pathspec(), o.Attempt)
 			t, attempt = o, o.Attempt
 		}
@@ -71,22 +71,4 @@ func (in *Inspector) Logs(ctx context.Context, ps pathspec.Pathspec, attempt int
 		// The attempt finished without saving the log(s): nothing to print.
 	}
 	return nil
-}
-
-// origin returns the task a reused task was cloned from, in its latest
-// finished attempt.
-func (in *Inspector) origin(ctx context.Context, t *client.Task) (*client.Task, error) {
-	ps, err := pathspec.Parse(t.Origin, 3)
-	if err != nil {
-		return nil, err
-	}
-	run, err := in.Flow.Run(ctx, ps.Run)
-	if err != nil {
-		return nil, err
-	}
-	step, err := run.Step(ctx, ps.Step)
-	if err != nil {
-		return nil, err
-	}
-	return step.Task(ctx, ps.Task)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/usage"
@@ -23,13 +24,13 @@ func cmdVerify(sc Scope) *command.Command {
 		Name:      "verify",
 		UsageLine: "verify [--repair] [--datastore-root ROOT] " + arg,
 		Short:     "check every record and blob of runs, and remove what is damaged",
-		Long: `Verify checks runs in full: every record (run, end, heartbeat, resume claims,
-every attempt) against its checksum, and every artifact and config blob a
+		Long: `Verify checks runs in full: every record (run, tags, end, heartbeat, resume
+claims, every attempt) against its checksum, and every artifact and config blob a
 record refers to: header, length and hash (SHA-256; for files, a SHA-256
 tree), read to the end. It prints one line per problem (which object, what
 is wrong) and a summary. Without
 an argument it checks every run (in the stepflow command: of every flow);
-RUN may be "latest".
+RUN may be "latest" or "latest-successful".
 
 A run with no end whose runtime is gone is reported as crashed, and in a
 run that succeeded an attempt with logs but no record as a lost record.
@@ -37,7 +38,8 @@ run that succeeded an attempt with logs but no record as a lost record.
 Runs stored without their index entry (which runs, flows and latest list)
 are found and reported too.
 
-With --repair it removes the damaged blobs and damaged attempt records, so
+With --repair it removes the damaged blobs, damaged attempt records and a
+damaged tags record (the run's tags are then those it started with), so
 that 'resume' of the run recomputes them instead of reusing them (a blob
 holds content, so the tasks that made it make it again), and restores
 missing index entries. A damaged run or end record cannot be rebuilt and is
@@ -140,7 +142,8 @@ type verifier struct {
 	runs, records, blobs, found, repaired int
 }
 
-// flow verifies one run of s ("" for all, "latest" for the newest).
+// flow verifies one run of s ("" for all, "latest" for the newest,
+// "latest-successful" for the newest that succeeded).
 func (v *verifier) flow(ctx context.Context, s *datastore.Store, run string) error {
 	runs, damaged, err := s.Runs().ListWithDamage(ctx)
 	if err != nil {
@@ -174,6 +177,16 @@ func (v *verifier) flow(ctx context.Context, s *datastore.Store, run string) err
 			return usage.Errorf("flow %s has no readable runs", s.Flow())
 		}
 		ids = []string{runs[0].ID}
+	case client.LatestSuccessful:
+		for _, r := range runs {
+			if _, end, err := s.Runs().Get(ctx, r.ID); err == nil && end != nil && end.Status == datastore.StatusSucceeded {
+				ids = []string{r.ID}
+				break
+			}
+		}
+		if ids == nil {
+			return usage.Errorf("flow %s has no readable run that succeeded", s.Flow())
+		}
 	default:
 		if _, _, err := s.Runs().Get(ctx, run); errors.Is(err, datastore.ErrNotFound) {
 			return usage.Errorf("flow %s has no run %q; list its runs with the runs command", s.Flow(), run)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -472,7 +473,8 @@ func (e *Executor) save(ctx context.Context, l *loader, st *taskState, rec *data
 					return fmt.Errorf("file artifact %s: stored, but not removed from the task's scratch directory: %w", sf.Name, err)
 				}
 			}
-			rec.Artifacts[sf.Name] = datastore.ArtifactRef{Hash: hash, Encoding: artifact.File, Size: size, Type: sf.Type.String()}
+			rec.Artifacts[sf.Name] = datastore.ArtifactRef{Hash: hash, Encoding: artifact.File, Size: size, Type: sf.Type.String(),
+				FileName: filepath.Base(path)}
 			continue
 		}
 		if lz, ok := artifact.LazyOf(fv.Addr().Interface()); ok && artifact.IsLazy(fv.Type()) {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"reflect"
 	"runtime/debug"
 	"slices"
@@ -153,11 +154,13 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 	}
 
 	var runErr error
+	live := &cardRefresher{ctx: ctx, attempts: e.Store.Attempts(), run: spec.RunID, step: spec.Step, task: spec.TaskID,
+		attempt: spec.Attempt, now: e.now}
 	if spec.Caught != "" {
 		runErr = e.catch(node, st, spec)
 	} else {
 		var c *flow.Context
-		c, runErr = e.call(ctx, node, st, spec)
+		c, runErr = e.call(ctx, node, st, spec, live)
 		// The step's scratch directory goes when the task ends, once the
 		// files in it that it handed to File.SetPath are stored.
 		st.scratch = c
@@ -194,6 +197,12 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 	// cancelling it rather than killing the process.
 	if err := e.Store.Attempts().Put(context.WithoutCancel(ctx), *rec); err != nil {
 		return nil, fmt.Errorf("task %s: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
+	}
+	// The record holds the final card: the live one has served. A live
+	// card left by a failure here is only shown while the attempt has no
+	// record, so it is reported, not fatal.
+	if err := live.remove(context.WithoutCancel(ctx)); err != nil {
+		fmt.Fprintf(os.Stderr, "stepflow: %v\n", err)
 	}
 	if k := node.Step.Transition.Kind; e.Bookkeeper != nil && rec.Status == datastore.StatusSucceeded && (k == flow.Foreach || k == flow.Switch) {
 		if err := e.Bookkeeper.Transition(ctx, k, rec); err != nil {
@@ -266,7 +275,7 @@ func (e *Executor) ResolveCaught(ctx context.Context, spec *Spec) error {
 
 // call runs the user function, turning panics and timeouts into errors. It
 // returns the step's Context: the card it filled, its scratch directory.
-func (e *Executor) call(ctx context.Context, node *graph.Node, st *taskState, spec Spec) (*flow.Context, error) {
+func (e *Executor) call(ctx context.Context, node *graph.Node, st *taskState, spec Spec, live *cardRefresher) (*flow.Context, error) {
 	if timeout := node.Step.Options.Timeout; timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -280,6 +289,8 @@ func (e *Executor) call(ctx context.Context, node *graph.Node, st *taskState, sp
 	if err := e.fetchSecrets(ctx, node.Step, c); err != nil {
 		return c, err
 	}
+	live.ctx = ctx
+	c.SetCardRefresh(live.save)
 	done := make(chan error, 1)
 	go func() {
 		defer func() {

@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/inspect"
 )
 
 // artifactRow is the row of one artifact in a task's table: a preview of
@@ -23,6 +25,23 @@ func artifactRow(ctx context.Context, t *client.Task, name string) (artifactView
 		return artifactView{}, err
 	}
 	av := artifactView{Name: name, Type: s.Type, Encoding: s.Encoding, Size: s.Size}
+	if s.Encoding == artifact.File {
+		// A file is streamed: its first bytes, as text when it is text.
+		e, err := inspect.OpenExport(ctx, t, name)
+		if damaged(err) {
+			av.Damaged, av.Preview = true, err.Error()
+			return av, nil
+		}
+		if err != nil {
+			return artifactView{}, err
+		}
+		defer e.Close()
+		var more bool
+		if av.Preview, more = filePreview(e, 160); more && e.Text {
+			av.Preview += "…"
+		}
+		return av, nil
+	}
 	if s.Size > previewFrom {
 		av.Preview = "<" + s.String() + ">"
 		return av, nil

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/stepflow/stepflow/card"
 	"github.com/stepflow/stepflow/internal/datastore"
 )
 
@@ -133,13 +135,39 @@ func TestBrowser(t *testing.T) {
 	do(chromedp.Click(`#graph a[href$="/steps/end"]`, chromedp.NodeVisible), chromedp.WaitVisible(`tr[data-task="0"] a`),
 		chromedp.Click(`tr[data-task="0"] a`, chromedp.NodeVisible), chromedp.WaitVisible(`iframe.card`))
 	cardURL := eval(`document.querySelector("iframe.card").src`)
-	if !strings.HasSuffix(cardURL, "/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0") || eval(`String(document.querySelector("iframe.card").sandbox.length)`) != "0" {
-		t.Errorf("the task page frames %q, want the card in a sandbox with no permission", cardURL)
+	if !strings.HasSuffix(cardURL, "/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0") || eval(`document.querySelector("iframe.card").sandbox.value`) != "allow-same-origin" {
+		t.Errorf("the task page frames %q, want the card in a sandbox that allows no script", cardURL)
 	}
 	// The framed document is sandboxed (no script, not even the test's):
 	// the page's resource timing says it loaded.
 	if err := poll(`performance.getEntriesByType("resource").some(e => e.initiatorType === "iframe" && e.name === "` + cardURL + `" && e.responseStatus === 200)`); err != nil {
 		t.Errorf("the card's frame did not load: %v", err)
+	}
+	// A text File's row previews its text, not hex.
+	if cell := text(`tr[data-artifact="Data"] td:last-child`); !strings.HasPrefix(cell, "shard,score") {
+		t.Errorf("the task page previews the CSV file as %q, want its text", cell)
+	}
+	// A field a join dropped stays marked in the steps after it.
+	if cell := text(`tr[data-artifact="Score"] td:last-child`); !strings.HasPrefix(cell, "dropped") || !strings.Contains(cell, "by join join") {
+		t.Errorf("end's Score, dropped by the join before it, shows %q", cell)
+	}
+	// The frame is as tall as the card: nothing of it (the last chart's
+	// axis included) is cut or scrolled.
+	const fitted = `(() => { const f = document.querySelector("iframe.card"); const d = f.contentDocument;
+		if (!d || d.readyState !== "complete" || !d.querySelector("svg.chart")) return false;
+		const charts = d.querySelectorAll("svg.chart"); const last = charts[charts.length - 1];
+		return f.clientHeight >= d.documentElement.scrollHeight && f.clientHeight <= d.documentElement.scrollHeight + 8 &&
+			last.getBoundingClientRect().bottom <= f.clientHeight; })()`
+	if err := poll(fitted); err != nil {
+		t.Errorf("the card's frame does not fit its card: frame %s px, card %s px", eval(`String(document.querySelector("iframe.card").clientHeight)`),
+			eval(`String(document.querySelector("iframe.card").contentDocument.documentElement.scrollHeight)`))
+	}
+	// Logs come before the artifacts, and the page says where each part is.
+	if order := eval(`String(document.getElementById("logs").getBoundingClientRect().top < document.getElementById("artifacts").getBoundingClientRect().top)`); order != "true" {
+		t.Error("the task page shows its artifacts before its logs")
+	}
+	if nav := text(`#jump`); !strings.Contains(nav, "Logs") || !strings.Contains(nav, "Artifacts") {
+		t.Errorf("the task page's jump links: %q", nav)
 	}
 	shot("task-card.png")
 	// The same document served alone, as a file that card view -o writes
@@ -180,11 +208,112 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("log shows %q, want the line %q as text", logText, xss)
 	}
 
+	// A text File previews as its text, and downloads under its own name;
+	// an array downloads as .npy.
+	const arts = "/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/artifacts/"
+	do(chromedp.Navigate(u+arts+"Data"), chromedp.WaitVisible(`#value`))
+	if v, dl, name := text(`#value`), text(`#download`), eval(`document.querySelector("#download").getAttribute("download")`); v != scoresCSV || dl != "Download scores.csv" || name != "scores.csv" {
+		t.Errorf("text file's page: preview %q, link %q (download=%q); want the CSV as text and scores.csv", v, dl, name)
+	}
+	do(chromedp.Navigate(u+arts+"Curve"), chromedp.WaitVisible(`#download`))
+	if dl := text(`#download`); dl != "Download Curve.npy" {
+		t.Errorf("array's page: link %q, want Download Curve.npy", dl)
+	}
+
+	// A join's dropped fields are marked, not shown as zeros; its default
+	// card (built from the records, no code) has its place in the graph,
+	// the run's parameters, its timings and its artifacts' summaries.
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-ok/steps/join/tasks/0"), chromedp.WaitVisible(`tr[data-artifact="Score"]`))
+	if cell, best := text(`tr[data-artifact="Score"] td:last-child`), text(`tr[data-artifact="Best"] td:last-child`); !strings.HasPrefix(cell, "dropped") || strings.Contains(cell, "0") || best != `"eu"` {
+		t.Errorf("join's artifacts: dropped Score shows %q, Best %q", cell, best)
+	}
+	const defaultDoc = `document.querySelector("iframe.default-card").contentDocument`
+	if err := poll(defaultDoc + `.readyState === "complete" && ` + defaultDoc + `.querySelectorAll("table").length === 3`); err != nil {
+		t.Fatalf("the default card did not load: %v", err)
+	}
+	dc := eval(defaultDoc + `.body.innerText`)
+	for _, want := range []string{"Task join/0: succeeded", "Place in the graph", "train → join → end", "join is a join: it merges its inputs",
+		"Parameters", "alpha\t0.5", "Timings", "Artifacts", "Scores\t[]float64", "Score\tfloat64\tdropped by this join"} {
+		if !strings.Contains(dc, want) {
+			t.Errorf("the default card lacks %q:\n%s", want, dc)
+		}
+	}
+	if eval(`String(document.querySelector("iframe.default-card").clientHeight >= `+defaultDoc+`.documentElement.scrollHeight)`) != "true" {
+		t.Error("the default card's frame does not fit it")
+	}
+	shot("task-default-card.png")
+
+	// A failed step's label ("2/3 done · 1 failed") fits its node.
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-fail"), chromedp.WaitVisible(`#graph svg`))
+	if over := eval(`Array.from(document.querySelectorAll("#graph g.sf-node")).filter(g =>
+			g.querySelector(".sf-sub").getBBox().width > Number(g.querySelector("rect").getAttribute("width")) - 8 ||
+			g.querySelector(".sf-name").getBBox().width > Number(g.querySelector("rect").getAttribute("width")) - 8).map(g =>
+			g.dataset.step + ": " + g.querySelector(".sf-sub").textContent).join("; ")`); over != "" {
+		t.Errorf("labels wider than their nodes: %s", over)
+	}
+	if sub := text(`#graph g.sf-node[data-step="train"] .sf-sub`); !strings.Contains(sub, "failed") {
+		t.Errorf("r-fail's train node says %q, want its failure counted", sub)
+	}
+
 	// A resumed run shows its reused step and where from.
 	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-resumed"), chromedp.WaitVisible(`#resumed`))
 	if got, resumed := states(), text(`#resumed`); !strings.HasPrefix(got, "start:s-reused train:s-succeeded") || !strings.Contains(resumed, "from r-fail at step train") {
 		t.Errorf("resumed run: states %s, %q", got, resumed)
 	}
+
+	// A run resumed without a step (every task that succeeded reused)
+	// says so, not "at step ;".
+	if err := f.s.Runs().Put(context.Background(), datastore.Run{ID: "r-again", Start: t0.Add(3 * time.Hour), Origin: "r-fail",
+		Runtime: "local", Graph: []byte(trainGraph)}); err != nil {
+		t.Fatal(err)
+	}
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-again"), chromedp.WaitVisible(`#resumed`))
+	if resumed := text(`#resumed`); resumed != "from r-fail; the tasks that succeeded there were reused, the others ran again" {
+		t.Errorf("a run resumed without a step: %q", resumed)
+	}
+
+	// A running task's card follows its step's refreshes
+	// (stepflow.Context.RefreshCard): hidden until the first, then
+	// reloaded at each.
+	bg := context.Background()
+	if err := f.s.Attempts().PutStarted(bg, "r-live", "train", "1", 0, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.Logs().PutPart(bg, "r-live", "train", "1", 0, "stdout", 1, strings.NewReader("epoch 0\n")); err != nil {
+		t.Fatal(err)
+	}
+	refresh := func(epoch int) {
+		t.Helper()
+		k := &card.Card{}
+		k.Markdown(fmt.Sprintf("## epoch %d", epoch))
+		loss := make([]float64, epoch)
+		for i := range loss {
+			loss[i] = 1 / float64(i+1)
+		}
+		if err := k.Chart(card.Chart{Kind: card.Line, Title: "loss", Series: []card.Series{{Y: loss}}}); err != nil {
+			t.Fatal(err)
+		}
+		data, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.Attempts().PutLiveCard(bg, "r-live", "train", "1", 0, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do(chromedp.Navigate(u+"/flows/TrainFlow/runs/r-live/steps/train/tasks/1"), chromedp.WaitReady(`#live-card`))
+	if hidden := eval(`String(document.getElementById("live-card").hidden)`); hidden != "true" {
+		t.Errorf("a running task without a refreshed card shows its card box (hidden=%s)", hidden)
+	}
+	const liveHeading = `(() => { const d = document.querySelector("#live-card iframe").contentDocument; const h = d && d.querySelector("h2"); return h ? h.textContent : ""; })()`
+	for epoch := 1; epoch <= 2; epoch++ {
+		refresh(epoch)
+		want := fmt.Sprintf("epoch %d", epoch)
+		if err := poll(`!document.getElementById("live-card").hidden && ` + liveHeading + ` === "` + want + `"`); err != nil {
+			t.Fatalf("the running task's card did not show the refresh %q: %v (shows %q)", want, err, eval(liveHeading))
+		}
+	}
+	shot("task-live-card.png")
 
 	// A running run: the counts change live as its tasks finish.
 	const trainDone = `#steps tr[data-step="train"] [data-f="done"]`

@@ -8,6 +8,8 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -29,7 +31,7 @@ const xss = `<script>alert("x")</script>`
 const trainGraph = `{"flow":"TrainFlow","steps":[` +
 	`{"name":"start","kind":"foreach","next":["train"],"join":"join","field":"Shards"},` +
 	`{"name":"train","kind":"linear","next":["join"]},` +
-	`{"name":"join","kind":"join","next":["end"]},` +
+	`{"name":"join","kind":"join","next":["end"],"drop":["Shard","Score"]},` +
 	`{"name":"end","kind":"end"}]}`
 
 // fixture writes datastores for the UI's tests: runs of TrainFlow as the
@@ -40,6 +42,8 @@ type fixture struct {
 	// cards are stored with the attempts they are keyed by
 	// (run/step/task/attempt), as the task runner stores them.
 	cards map[string]*card.Card
+	// inputs are the parent tasks of attempts, keyed as cards are.
+	inputs map[string][]string
 }
 
 func newFixture(t testing.TB, root string) *fixture {
@@ -47,7 +51,7 @@ func newFixture(t testing.TB, root string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{s: datastore.NewStore(b, "TrainFlow"), cards: map[string]*card.Card{}}
+	return &fixture{s: datastore.NewStore(b, "TrainFlow"), cards: map[string]*card.Card{}, inputs: map[string][]string{}}
 }
 
 func (f *fixture) run(t testing.TB, id string, start time.Time, origin string) {
@@ -67,7 +71,7 @@ func (f *fixture) task(t testing.TB, run, step, task string, attempt int, status
 	t.Helper()
 	ctx := context.Background()
 	a := datastore.Attempt{Run: run, Step: step, Task: task, Attempt: attempt, Status: status, Start: start, End: end,
-		Artifacts: map[string]datastore.ArtifactRef{}, Origin: origin}
+		Artifacts: map[string]datastore.ArtifactRef{}, Origin: origin, Inputs: f.inputs[fmt.Sprintf("%s/%s/%s/%d", run, step, task, attempt)]}
 	if status == datastore.StatusFailed {
 		a.ExitCode, a.Error = 1, "fit "+task+": diverged "+xss
 	}
@@ -77,6 +81,30 @@ func (f *fixture) task(t testing.TB, run, step, task string, attempt int, status
 		}
 	}
 	for name, v := range arts {
+		if ff, ok := v.(fixtureFile); ok {
+			path := filepath.Join(t.TempDir(), ff.name)
+			if err := os.WriteFile(path, []byte(ff.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			h, size, err := f.s.Blobs().PutFile(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Artifacts[name] = datastore.ArtifactRef{Hash: h, Encoding: artifact.File, Size: size, Type: "stepflow.File", FileName: ff.name}
+			continue
+		}
+		if bv, ok := v.(binaryValue); ok {
+			enc, err := artifact.Marshal(reflect.ValueOf(bv.v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := f.s.Blobs().PutParts(ctx, enc.Parts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Artifacts[name] = datastore.ArtifactRef{Hash: h, Encoding: enc.Encoding, Size: enc.Size, Type: reflect.TypeOf(bv.v).String()}
+			continue
+		}
 		data, enc, err := artifact.Encode(reflect.ValueOf(v))
 		if err != nil {
 			t.Fatal(err)
@@ -105,6 +133,18 @@ func (f *fixture) task(t testing.TB, run, step, task string, attempt int, status
 		t.Fatal(err)
 	}
 }
+
+// fixtureFile is a stepflow.File artifact of the fixture: the base name
+// of the file it was stored from, and its content.
+type fixtureFile struct{ name, content string }
+
+// binaryValue is an artifact of the fixture stored in the binary
+// encoding, as the runtime stores artifacts today (the others are stored
+// as JSON, as older runtimes did).
+type binaryValue struct{ v any }
+
+// scoresCSV is the content of r-ok's end task's Data file.
+const scoresCSV = "shard,score\neu,0.9\nus,0.7\n"
 
 // reportCard is the card of r-ok's end task: one element of each kind,
 // with a value that would run as script if it were not escaped.
@@ -167,9 +207,12 @@ func writeRuns(t testing.TB, f *fixture) {
 		}
 		f.task(t, "r-ok", "train", id, 0, ok, at(b, 1), at(b, 2+float64(i)), map[string]any{"Shard": sh, "Score": 0.9}, "training "+sh+"\n", "")
 	}
-	f.task(t, "r-ok", "join", "0", 0, ok, at(b, 4.2), at(b, 4.5), map[string]any{"Best": "eu", "Scores": make([]float64, 50000)}, "", "")
+	f.task(t, "r-ok", "join", "0", 0, ok, at(b, 4.2), at(b, 4.5), map[string]any{"Best": "eu", "Scores": make([]float64, 50000), "Shard": "", "Score": 0.0}, "", "")
 	f.cards["r-ok/end/0/0"] = reportCard(t)
-	f.task(t, "r-ok", "end", "0", 0, ok, at(b, 4.6), at(b, 5), map[string]any{"Best": "eu", "Raw": []byte("\x00\x01hi")}, "", "")
+	f.inputs["r-ok/end/0/0"] = []string{"r-ok/join/0"}
+	f.task(t, "r-ok", "end", "0", 0, ok, at(b, 4.6), at(b, 5), map[string]any{"Best": "eu", "Raw": []byte("\x00\x01hi"), "Shard": "", "Score": 0.0,
+		"Curve": binaryValue{[][]float64{{0.5, 0.25}, {0.125, 1}}},
+		"Data":  fixtureFile{"scores.csv", scoresCSV}, "Model": fixtureFile{"model-7.bin", "\x00\x01\x02weights\xff"}}, "", "")
 	f.end(t, "r-ok", ok, at(b, 5))
 
 	// r-fail

@@ -2,10 +2,12 @@ package ui
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,6 +17,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/stepflow/stepflow/client"
+	"github.com/stepflow/stepflow/internal/artifact"
+	"github.com/stepflow/stepflow/internal/defaultcard"
+	"github.com/stepflow/stepflow/internal/inspect"
 )
 
 // Limits of what one page shows.
@@ -275,6 +280,9 @@ type artifactView struct {
 	Size                          int64
 	Href                          string
 	Damaged                       bool // its blob is damaged or missing: Preview says how
+	// Dropped says which join dropped it (stepflow.Drop), when it did: its
+	// value is a zero left on purpose, shown as such rather than as data.
+	Dropped string
 }
 
 // logView is one log stream of an attempt.
@@ -314,11 +322,15 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 	}
 	q := "?attempt=" + strconv.Itoa(t.Attempt)
 	var arts []artifactView
+	dropped := defaultcard.DroppedBy(ctx, run, t)
 	for _, name := range t.Artifacts() {
 		av, err := artifactRow(ctx, t, name)
 		if err != nil {
 			s.fail(w, r, err)
 			return
+		}
+		if by, ok := dropped[name]; ok {
+			av.Dropped = defaultcard.DroppedText(t.Step, by)
 		}
 		av.Href = tp + "/artifacts/" + url.PathEscape(name) + q
 		arts = append(arts, av)
@@ -349,6 +361,20 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 	if t.HasCard() {
 		data["Card"] = tp + "/card" + q
 	}
+	if t.Status == client.StatusRunning {
+		// The card the step last refreshed, which the page follows.
+		version, err := t.CardVersion(ctx)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if version != "" {
+			data["Card"] = tp + "/card" + q + "&v=" + version
+		}
+		data["CardBase"], data["CardVersion"] = tp+"/card"+q, version
+		data["CardVersionAPI"] = path("api", "flows", t.Flow, "runs", t.Run, "steps", t.Step, "tasks", t.ID, "card", "version") + q
+	}
+	data["DefaultCard"] = tp + "/card" + q + "&default=1"
 	s.render(w, r, http.StatusOK, "task", data)
 }
 
@@ -398,32 +424,96 @@ func (s *Server) artifact(r *http.Request) (*client.Task, *client.Artifact, erro
 	return t, a, err
 }
 
+// artifactPage shows an artifact: its facts, a preview and a Download
+// in a format other tools read (inspect.Export: .npy, JSON, a File as
+// itself). A File is streamed, never read whole: its preview is its first
+// 64 KiB, as text when it is text (CSV, JSON, logs), else as the hex of
+// its first bytes.
 func (s *Server) artifactPage(w http.ResponseWriter, r *http.Request) {
-	t, a, err := s.artifact(r)
+	_, t, err := s.task(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if r.URL.Query().Get("download") != "" {
-		ext, ctype := ".json", "application/json"
-		if a.Encoding != "json" {
-			ext, ctype = ".bin", "application/octet-stream"
+	n, err := names(r, "name")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	info, err := t.Info(n[0])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var (
+		e         *inspect.Export
+		text      string
+		truncated bool
+		shown     any = info
+	)
+	if info.Encoding == artifact.File {
+		if e, err = inspect.OpenExport(r.Context(), t, info.Name); err != nil {
+			s.fail(w, r, err)
+			return
 		}
-		w.Header().Set("Content-Type", ctype)
-		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", safeFilename(a.Name)+ext))
-		w.Header().Set("Content-Length", strconv.Itoa(len(a.Bytes())))
+		defer e.Close()
+		text, truncated = filePreview(e, previewBytes)
+	} else {
+		a, err := t.Artifact(r.Context(), info.Name)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if e, err = inspect.ArtifactExport(a); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		text, truncated = preview(a, previewBytes)
+		shown = a
+	}
+	if r.URL.Query().Get("download") != "" {
+		w.Header().Set("Content-Type", e.ContentType)
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": e.Name}))
+		w.Header().Set("Content-Length", strconv.FormatInt(e.Size, 10))
 		if r.Method != http.MethodHead {
-			w.Write(a.Bytes())
+			e.WriteTo(w)
 		}
 		return
 	}
-	text, truncated := preview(a, previewBytes)
 	q := "?attempt=" + strconv.Itoa(t.Attempt)
 	s.render(w, r, http.StatusOK, "artifact", map[string]any{
-		"Title": t.Pathspec() + " " + a.Name, "Task": t, "A": a, "Preview": text, "Truncated": truncated,
-		"Download": taskPath(t.Flow, t.Run, t.Step, t.ID) + "/artifacts/" + url.PathEscape(a.Name) + q + "&download=1",
+		"Title": t.Pathspec() + " " + info.Name, "Task": t, "A": shown, "Preview": text, "Truncated": truncated,
+		"Export": e, "FileName": info.FileName,
+		"Download": taskPath(t.Flow, t.Run, t.Step, t.ID) + "/artifacts/" + url.PathEscape(info.Name) + q + "&download=1",
 		"TaskHref": taskPath(t.Flow, t.Run, t.Step, t.ID) + q,
 	})
+}
+
+// filePreview is the preview of a File: its first limit bytes as text
+// when it is text, cut at a rune's start, else the hex of its first 32
+// bytes.
+func filePreview(e *inspect.Export, limit int) (string, bool) {
+	head, more := e.Head(limit)
+	if !e.Text {
+		const hexBytes = 32
+		s := fmt.Sprintf("<%d bytes> %s", e.Size, hex.EncodeToString(head[:min(len(head), hexBytes)]))
+		if e.Size > hexBytes {
+			s += "…"
+		}
+		return s, false
+	}
+	cut := len(head)
+	if more {
+		// A rune cut by the end of the head is left out.
+		i := cut - 1
+		for i > 0 && cut-i < utf8.UTFMax && !utf8.RuneStart(head[i]) {
+			i--
+		}
+		if i >= 0 && !utf8.FullRune(head[i:]) {
+			cut = i
+		}
+	}
+	return string(head[:cut]), more
 }
 
 // safeFilename keeps letters, digits, '-', '_' and '.' of a name.

@@ -96,6 +96,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/logs/{stream}", s.apiLog)
 	s.mux.HandleFunc("GET /api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/artifacts/{name}", s.apiArtifact)
 	s.mux.HandleFunc("GET /api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/card", s.apiCard)
+	s.mux.HandleFunc("GET /api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/card/version", s.apiCardVersion)
 }
 
 // csp is the Content-Security-Policy of every page: scripts and styles

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,15 +143,15 @@ func TestPages(t *testing.T) {
 	// A card: framed in a sandbox on the task page, served under its own
 	// strict policy, every value escaped.
 	end := page(t, u+"/flows/TrainFlow/runs/r-ok/steps/end/tasks/0")
-	contains(t, "task with a card", end, `<iframe class="card" sandbox src="/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0"`)
-	if strings.Contains(task, "<iframe") {
-		t.Error("a task without a card shows one")
+	contains(t, "task with a card", end, `<iframe class="card" sandbox="allow-same-origin" src="/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0"`)
+	if strings.Contains(task, `<iframe class="card" `) || !strings.Contains(task, `<iframe class="card default-card" sandbox="allow-same-origin" src="/flows/TrainFlow/runs/r-ok/steps/start/tasks/0/card?attempt=0&amp;default=1"`) {
+		t.Error("a task without a card shows one, or no default card")
 	}
 	code, h, doc := get(t, u+"/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/card?attempt=0")
 	if code != 200 || h.Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Fatalf("card: %d %v", code, h)
 	}
-	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "; sandbox;") ||
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "; sandbox allow-same-origin;") ||
 		!strings.Contains(csp, "frame-ancestors 'self'") || strings.Contains(csp, "script-src") || strings.Contains(csp, "unsafe") {
 		t.Errorf("card CSP: %q", csp)
 	}
@@ -167,10 +168,7 @@ func TestPages(t *testing.T) {
 		t.Errorf("card of a task without one: %d\n%s", code, body)
 	}
 
-	code, h, raw := get(t, u+"/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/artifacts/Raw?attempt=0&download=1")
-	if code != 200 || raw != "\x00\x01hi" || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") {
-		t.Errorf("download: %d %q %v", code, raw, h)
-	}
+	testDownloads(t, u)
 	code, h, logText := get(t, u+"/flows/TrainFlow/runs/r-ok/steps/start/tasks/0/logs/stdout")
 	if code != 200 || logText != "starting\n"+xss+"\n" || h.Get("Content-Type") != "text/plain; charset=utf-8" {
 		t.Errorf("raw log: %d %q %v", code, logText, h)
@@ -446,4 +444,43 @@ func resealRecord(t *testing.T, rec string) []byte {
 	body := rec[:i] + "\n}"
 	sum := sha256.Sum256([]byte(body))
 	return []byte(rec[:i] + field + hex.EncodeToString(sum[:]) + "\"\n}\n")
+}
+
+// testDownloads: an artifact's Download is what a notebook reads (the
+// files dump --export writes): a numeric slice as .npy, another value as
+// JSON, a File as its own bytes, with its name and content type; a text
+// File's page previews it as text, a binary one as hex.
+func testDownloads(t *testing.T, u string) {
+	t.Helper()
+	const end = "/flows/TrainFlow/runs/r-ok/steps/end/tasks/0/artifacts/"
+	for _, tc := range []struct {
+		name, file, ctype, prefix string
+	}{
+		{"Raw", "Raw.npy", "application/x-npy", "\x93NUMPY\x01\x00"},
+		{"Best", "Best.json", "application/json", "\"eu\"\n"},
+		{"Data", "scores.csv", "text/csv; charset=utf-8", scoresCSV},
+		{"Model", "model-7.bin", "application/octet-stream", "\x00\x01\x02weights\xff"},
+	} {
+		code, h, body := get(t, u+end+tc.name+"?attempt=0&download=1")
+		if code != 200 || h.Get("Content-Type") != tc.ctype || h.Get("Content-Disposition") != `attachment; filename=`+tc.file ||
+			!strings.HasPrefix(body, tc.prefix) || h.Get("Content-Length") != strconv.Itoa(len(body)) {
+			t.Errorf("download of %s: %d %v %q; want %s, %s, starting %q", tc.name, code, h, body[:min(len(body), 40)], tc.file, tc.ctype, tc.prefix)
+		}
+	}
+	// The .npy of a []byte: the header, then its bytes as uint8.
+	if _, _, body := get(t, u+end+"Raw?attempt=0&download=1"); !strings.Contains(body, "'descr': '|u1'") || !strings.HasSuffix(body, "\n\x00\x01hi") {
+		t.Errorf("Raw.npy = %q", body)
+	}
+	_, h, curve := get(t, u+end+"Curve?attempt=0&download=1")
+	if !strings.HasPrefix(curve, "\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }") || len(curve) != 128+4*8 ||
+		h.Get("Content-Disposition") != "attachment; filename=Curve.npy" {
+		t.Errorf("Curve.npy: %d bytes %q, %v", len(curve), curve[:min(len(curve), 128)], h)
+	}
+	data := page(t, u+end+"Data")
+	contains(t, "text file", data, `<pre class="value" id="value">shard,score
+eu,0.9
+us,0.7
+</pre>`, "Download scores.csv", "<code>scores.csv</code>")
+	model := page(t, u+end+"Model")
+	contains(t, "binary file", model, "&lt;11 bytes&gt; 00010277656967687473ff", "Download model-7.bin")
 }

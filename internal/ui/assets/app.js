@@ -36,7 +36,7 @@ function updateRun(root, data) {
       if (st.reused > 0 && st.reused === st.done && st.status === "succeeded") cls = "reused";
       node.setAttribute("class", "sf-node " + (kind || "") + " s-" + cls);
       const sub = node.querySelector(".sf-sub");
-      if (sub) sub.textContent = st.text;
+      if (sub) { sub.textContent = st.text; fitText(sub, node.querySelector("rect")); }
     }
     const row = document.querySelector('#steps tr[data-step="' + CSS.escape(st.name) + '"]');
     if (row) {
@@ -49,6 +49,35 @@ function updateRun(root, data) {
       b.className = "badge s-" + st.status;
     }
   }
+}
+
+// fitText keeps a node's label inside its box: the server sizes the box
+// for the label it drew, and a label that grows live ("3/4 done · 1
+// failed") is condensed to the box's width rather than cut.
+function fitText(text, rect) {
+  if (!rect) return;
+  text.removeAttribute("textLength");
+  text.removeAttribute("lengthAdjust");
+  const room = Number(rect.getAttribute("width")) - 12;
+  if (text.getComputedTextLength() > room) {
+    text.setAttribute("textLength", String(room));
+    text.setAttribute("lengthAdjust", "spacingAndGlyphs");
+  }
+}
+
+// fitFrame makes a card's frame as tall as the card: the frame is
+// sandboxed without scripts, but same-origin, so this page reads its
+// height once it has loaded (and again when the window's width changes).
+function fitFrame(frame) {
+  const fit = () => {
+    try {
+      const doc = frame.contentDocument;
+      if (doc && doc.documentElement) frame.style.height = (doc.documentElement.scrollHeight + 4) + "px";
+    } catch (e) { /* not readable: keep the default height */ }
+  };
+  frame.addEventListener("load", fit);
+  window.addEventListener("resize", fit);
+  if (frame.contentDocument && frame.contentDocument.readyState === "complete") fit();
 }
 
 // drawTimeline draws one bar per attempt, grouped by step; within a step,
@@ -160,9 +189,36 @@ async function tailLogs() {
   location.reload();
 }
 
+// followCard shows a running attempt's card as its step refreshes it:
+// it polls the card's version and reloads the frame when it changed.
+async function followCard(frame) {
+  const box = document.getElementById("live-card");
+  for (;;) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    try {
+      const d = await getJSON(frame.dataset.versionApi);
+      if (d.version && d.version !== frame.dataset.version) {
+        frame.dataset.version = d.version;
+        frame.src = frame.dataset.src + "&v=" + encodeURIComponent(d.version);
+        if (box) box.hidden = false;
+      }
+      if (d.status !== "running") return;
+    } catch (e) { /* keep polling */ }
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  for (const n of document.querySelectorAll("#graph g.sf-node")) {
+    const sub = n.querySelector(".sf-sub");
+    if (sub) fitText(sub, n.querySelector("rect"));
+  }
+  for (const f of document.querySelectorAll("iframe.card")) fitFrame(f);
   const run = document.getElementById("run");
   if (run) runPage(run);
   const task = document.getElementById("task");
-  if (task && task.dataset.running === "true") tailLogs();
+  if (task && task.dataset.running === "true") {
+    const live = document.querySelector("#live-card iframe.card");
+    if (live) followCard(live);
+    tailLogs();
+  }
 });
