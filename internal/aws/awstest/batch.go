@@ -19,9 +19,13 @@ type JobDef struct {
 	Input             *batch.RegisterJobDefinitionInput
 }
 
-// Job is a Batch job a fake execution ran.
+// Job is a Batch job a fake execution ran. An array job has an ArraySize
+// and its children's statuses (StatusSummary: status -> count), which
+// DescribeJobs answers as its ArrayProperties.
 type Job struct {
 	ID, Name, Status, LogStream string
+	ArraySize                   int
+	StatusSummary               map[string]int
 }
 
 // AddQueue adds a job queue with one compute environment per type given
@@ -98,8 +102,12 @@ func (f *Fake) describeJobs(in any, _ *restArgs) (any, error) {
 	var out []m
 	for _, id := range in.(*batch.DescribeJobsInput).Jobs {
 		if j, ok := f.jobs[id]; ok {
-			out = append(out, m{"jobId": j.ID, "jobName": j.Name, "jobQueue": "queue", "status": j.Status, "jobDefinition": "def",
-				"startedAt": Epoch.UnixMilli(), "container": m{"logStreamName": j.LogStream}})
+			d := m{"jobId": j.ID, "jobName": j.Name, "jobQueue": "queue", "status": j.Status, "jobDefinition": "def",
+				"startedAt": Epoch.UnixMilli(), "container": m{"logStreamName": j.LogStream}}
+			if j.ArraySize > 0 {
+				d["arrayProperties"] = m{"size": j.ArraySize, "statusSummary": j.StatusSummary}
+			}
+			out = append(out, d)
 		}
 	}
 	return m{"jobs": out}, nil

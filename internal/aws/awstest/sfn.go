@@ -166,6 +166,24 @@ func (f *Fake) Progress(execName, step, task, outcome string) error {
 // "<step> <index> log line", and the Task's success with the job's
 // description (ArrayProperties {Size, StatusSummary}).
 func (f *Fake) ProgressArray(execName, step string, size int) error {
+	return f.progressArray(execName, step, size, nil)
+}
+
+// ProgressArrayRunning is ProgressArray with the array job still running:
+// its children's statuses are summary (AWS Batch's job statuses, e.g.
+// {"RUNNING": 2, "SUCCEEDED": 3}), which DescribeJobs on the array job
+// answers as its ArrayProperties.StatusSummary, and its Task has not
+// ended.
+func (f *Fake) ProgressArrayRunning(execName, step string, size int, summary map[string]int) error {
+	if summary == nil {
+		summary = map[string]int{}
+	}
+	return f.progressArray(execName, step, size, summary)
+}
+
+// progressArray is ProgressArray, the job left running with the
+// children's statuses summary when summary is not nil.
+func (f *Fake) progressArray(execName, step string, size int, summary map[string]int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e := f.execByName(execName)
@@ -180,7 +198,10 @@ func (f *Fake) ProgressArray(execName, step string, size int) error {
 		"resourceType": "batch", "resource": "submitJob.sync", "region": Region, "parameters": string(params)}})
 	started := f.event(e, "TaskStarted", sched, map[string]any{"taskStartedEventDetails": map[string]any{"resourceType": "batch", "resource": "submitJob.sync"}})
 	f.seq++
-	parent := &Job{ID: fmt.Sprintf("job-%04d", f.seq), Name: step, Status: "SUCCEEDED"}
+	parent := &Job{ID: fmt.Sprintf("job-%04d", f.seq), Name: step, Status: "SUCCEEDED", ArraySize: size, StatusSummary: map[string]int{"SUCCEEDED": size}}
+	if summary != nil {
+		parent.Status, parent.StatusSummary = "RUNNING", summary
+	}
 	f.jobs[parent.ID] = parent
 	for i := 0; i < size; i++ {
 		c := &Job{ID: fmt.Sprintf("%s:%d", parent.ID, i), Name: step, Status: "SUCCEEDED", LogStream: fmt.Sprintf("stepflow/default/%04d-%d", f.seq, i)}
@@ -189,6 +210,9 @@ func (f *Fake) ProgressArray(execName, step string, size int) error {
 	}
 	out, _ := json.Marshal(map[string]string{"JobId": parent.ID, "JobName": step})
 	sub := f.event(e, "TaskSubmitted", started, map[string]any{"taskSubmittedEventDetails": map[string]any{"resourceType": "batch", "resource": "submitJob.sync", "output": string(out)}})
+	if summary != nil {
+		return nil
+	}
 	desc, _ := json.Marshal(map[string]any{"JobId": parent.ID, "JobName": step, "Status": "SUCCEEDED",
 		"ArrayProperties": map[string]any{"Size": size, "StatusSummary": map[string]int{"SUCCEEDED": size}}})
 	s := f.event(e, "TaskSucceeded", sub, map[string]any{"taskSucceededEventDetails": map[string]any{"resourceType": "batch", "resource": "submitJob.sync", "output": string(desc)}})

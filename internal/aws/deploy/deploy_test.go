@@ -414,6 +414,24 @@ func TestOperations(t *testing.T) {
 	if err != nil || len(st.Steps) != 3 || st.Steps[2].Step != "work" || st.Steps[2].Started != 3 || st.Steps[2].Succeeded != 3 {
 		t.Errorf("status of the array job's step: %+v %v", st.Steps[len(st.Steps)-1], err)
 	}
+	// A running array job's children, from DescribeJobs on it (its
+	// StatusSummary), each a task: not the one running Task state.
+	if err := e.f.ProgressArrayRunning(strings.TrimPrefix(run1, "sfn-"), "wide", 6, map[string]int{"RUNNABLE": 1, "RUNNING": 2, "SUCCEEDED": 2, "FAILED": 1}); err != nil {
+		t.Fatal(err)
+	}
+	st, err = ops.Status(ctx, run1, []string{"start", "end", "work", "wide"})
+	if err != nil || len(st.Steps) != 4 {
+		t.Fatalf("status with a running array job: %+v %v", st, err)
+	}
+	if w := *st.Steps[3]; w != (deploy.StepProgress{Step: "wide", Started: 6, Succeeded: 2, Failed: 1, Running: 3}) {
+		t.Errorf("status of a running array job's step: %+v", w)
+	}
+	if w := *st.Steps[2]; w != (deploy.StepProgress{Step: "work", Started: 3, Succeeded: 3}) {
+		t.Errorf("status of an ended array job's step: %+v", w)
+	}
+	if w := *st.Steps[1]; w != (deploy.StepProgress{Step: "end", Started: 1, Running: 1}) {
+		t.Errorf("status of a running single job's step: %+v", w)
+	}
 
 	// Delete refuses while runs are in flight.
 	if _, err := ops.Delete(ctx, false, "alice", "", "", "TestFlow"); !usage.Is(err) || !strings.Contains(err.Error(), "in flight") {

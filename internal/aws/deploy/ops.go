@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	batchsdk "github.com/aws/aws-sdk-go-v2/service/batch"
+	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -278,6 +279,56 @@ func (p *StepProgress) countChildren(description string, succeeded bool) {
 	p.Failed += sum["FAILED"] - 1
 }
 
+// openJob is the Batch job of a Task state that has not ended, and the
+// step it counts for.
+type openJob struct {
+	p     *StepProgress
+	jobID string
+}
+
+// countRunningChildren counts the children of the array jobs of running
+// Task states (docs/state-machine.md, "Array jobs"), whose progress is in
+// no history event until the job ends: DescribeJobs on each,
+// up to 100 a call, and from an array job's ArrayProperties.StatusSummary
+// its children each as a task, started, succeeded, failed for good, or
+// running (any other status: submitted, pending, runnable, starting or
+// running). The Task state was counted as one running task already. A job
+// that has ended meanwhile (its Task's end is in the next history read) is
+// left as counted.
+func (o *Ops) countRunningChildren(ctx context.Context, open map[int64]openJob) error {
+	byJob := map[string][]*StepProgress{}
+	var ids []string
+	for _, j := range open {
+		if byJob[j.jobID] == nil {
+			ids = append(ids, j.jobID)
+		}
+		byJob[j.jobID] = append(byJob[j.jobID], j.p)
+	}
+	sort.Strings(ids)
+	for len(ids) > 0 {
+		n := min(len(ids), 100) // DescribeJobs' most
+		out, err := o.C.Batch.DescribeJobs(ctx, &batchsdk.DescribeJobsInput{Jobs: ids[:n]})
+		if err != nil {
+			return awsErr("describe the run's running AWS Batch jobs", err)
+		}
+		ids = ids[n:]
+		for _, j := range out.Jobs {
+			a := j.ArrayProperties
+			if a == nil || aws.ToInt32(a.Size) == 0 || j.Status == batchtypes.JobStatusSucceeded || j.Status == batchtypes.JobStatusFailed {
+				continue
+			}
+			size, ok, failed := int(aws.ToInt32(a.Size)), int(a.StatusSummary["SUCCEEDED"]), int(a.StatusSummary["FAILED"])
+			for _, p := range byJob[aws.ToString(j.JobId)] {
+				p.Started += size - 1
+				p.Succeeded += ok
+				p.Failed += failed
+				p.Running += size - ok - failed - 1
+			}
+		}
+	}
+	return nil
+}
+
 // RunStatus is a run's state from the execution history.
 type RunStatus struct {
 	Run
@@ -308,6 +359,8 @@ func (o *Ops) Status(ctx context.Context, runID string, steps []string) (*RunSta
 	}
 	byName := map[string]*StepProgress{}
 	stateOf := map[int64]string{} // event id -> state name, following previousEventId
+	array := map[int64]bool{}     // an array job's TaskScheduled, then its TaskStarted
+	open := map[int64]openJob{}   // an array job's TaskSubmitted event id -> the job, until its Task ends
 	err = history(ctx, o.C, execArn(d.Arn, runID), func(e sfntypes.HistoryEvent) {
 		name := ""
 		if e.StateEnteredEventDetails != nil {
@@ -340,12 +393,24 @@ func (o *Ops) Status(ctx context.Context, runID string, steps []string) (*RunSta
 			p.Running++
 		case sfntypes.HistoryEventTypeTaskStateExited:
 			p.Running--
+		case sfntypes.HistoryEventTypeTaskScheduled:
+			var in struct{ ArrayProperties struct{ Size int } }
+			array[e.Id] = e.TaskScheduledEventDetails != nil && json.Unmarshal([]byte(aws.ToString(e.TaskScheduledEventDetails.Parameters)), &in) == nil && in.ArrayProperties.Size > 0
+		case sfntypes.HistoryEventTypeTaskStarted:
+			array[e.Id] = array[e.PreviousEventId]
+		case sfntypes.HistoryEventTypeTaskSubmitted:
+			var out struct{ JobId string }
+			if array[e.PreviousEventId] && e.TaskSubmittedEventDetails != nil && json.Unmarshal([]byte(aws.ToString(e.TaskSubmittedEventDetails.Output)), &out) == nil && out.JobId != "" {
+				open[e.Id] = openJob{p, out.JobId}
+			}
 		case sfntypes.HistoryEventTypeTaskSucceeded:
+			delete(open, e.PreviousEventId)
 			p.Succeeded++
 			if e.TaskSucceededEventDetails != nil {
 				p.countChildren(aws.ToString(e.TaskSucceededEventDetails.Output), true)
 			}
 		case sfntypes.HistoryEventTypeTaskFailed, sfntypes.HistoryEventTypeTaskTimedOut, sfntypes.HistoryEventTypeTaskSubmitFailed, sfntypes.HistoryEventTypeTaskStartFailed:
+			delete(open, e.PreviousEventId)
 			p.Failed++
 			if e.TaskFailedEventDetails != nil {
 				p.countChildren(aws.ToString(e.TaskFailedEventDetails.Cause), false)
@@ -354,6 +419,11 @@ func (o *Ops) Status(ctx context.Context, runID string, steps []string) (*RunSta
 	})
 	if err != nil {
 		return nil, err
+	}
+	if st.Status == string(sfntypes.ExecutionStatusRunning) {
+		if err := o.countRunningChildren(ctx, open); err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range st.Steps {
 		if st.Status != "RUNNING" || p.Running < 0 {

@@ -40,8 +40,9 @@ func cmdStepFunctions(f *flowcmd.Flow) *command.Command {
 		Commands: []*command.Command{cmdSFNCreate(f), cmdSFNPlan(f), cmdSFNImage(f), cmdSFNTrigger(f), cmdSFNListRuns(f),
 			cmdSFNRun(f, "status", "show a run's progress, step by step",
 				`Status shows a run on AWS Step Functions: its status, and per step how many
-tasks started, succeeded, failed and are running (from the execution history)
-and what the datastore holds for it. RUN may be "latest", the newest run.
+tasks started, succeeded, failed and are running (from the execution history,
+and AWS Batch's DescribeJobs for the children of a running array job) and what
+the datastore holds for it. RUN may be "latest", the newest run.
 
 With --watch it shows the table again every --interval until the run ends
 (on a terminal, in place), and exits with the run's outcome: 0 when it
