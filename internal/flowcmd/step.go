@@ -2,6 +2,7 @@ package flowcmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -82,7 +83,20 @@ the step failed, 2 on bad input.`,
 				// No parent runtime (AWS Batch): run the attempt in a child
 				// process and keep its output and its crashes.
 				inv.DatastoreRoot = ds.resolved(env)
-				return superviseStep(ctx, env, ex, spec, inv)
+				err := superviseStep(ctx, env, ex, spec, inv)
+				var failed *command.FailedError
+				if !inv.CatchLast || !errors.As(err, &failed) {
+					return err
+				}
+				// The last attempt of a job that catches its step's
+				// failure itself failed: record the catch as the state
+				// machine's catch handler does (the failure's message,
+				// numbered after it), and succeed.
+				fmt.Fprintf(env.Stdout, "task %s/%s/%s failed its last attempt: recording the catch\n", inv.RunID, inv.Step, inv.TaskID)
+				inv.Caught, inv.CaughtIsName = caughtError, true
+				caught := task.SpecOf(inv)
+				caught.Env = spec.Env
+				return superviseStep(ctx, env, ex, caught, inv)
 			case taskcontract.CaptureLogsChild:
 				// A task of a cloud run: the state machine reads the
 				// bookkeeping item. (A local run never writes one, even
@@ -116,6 +130,12 @@ the step failed, 2 on bad input.`,
 		},
 	}
 }
+
+// caughtError is the error a job that catches its failure itself records
+// it as: what Step Functions reports for a failed AWS Batch job, and what
+// a catch handler's STEPFLOW_CAUGHT then names. The task records the
+// message of the failed attempt (task.Executor.ResolveCaught).
+const caughtError = "States.TaskFailed"
 
 // optString is a string flag that knows whether it was given.
 type optString struct {

@@ -21,9 +21,6 @@ func (g *Graph) ArrayJobBody(n *Node) (*Node, string) {
 	case o.Retry != nil && o.Retry.Times > 0 && o.Retry.Delay > 0:
 		return nil, fmt.Sprintf("step %s runs as a Step Functions Map, not as AWS Batch array jobs: its retry waits %s between attempts (stepflow.Retry(%d, %s)) and AWS Batch retries an array job's child at once; give it stepflow.Retry(%d, 0) to run it as array jobs",
 			b.Name, o.Retry.Delay, o.Retry.Times, o.Retry.Delay, o.Retry.Times)
-	case o.Catch != "":
-		return nil, fmt.Sprintf("step %s runs as a Step Functions Map, not as AWS Batch array jobs: it has a catch (stepflow.Catch(%q)), and an array job's child cannot hand its failure to a catch handler",
-			b.Name, o.Catch)
 	}
 	return b, ""
 }

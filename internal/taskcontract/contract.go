@@ -68,6 +68,15 @@ const (
 	// (EnvBatchJobAttempt - 1).
 	EnvArrayOffset     = "STEPFLOW_ARRAY_OFFSET"
 	EnvBatchArrayIndex = "AWS_BATCH_JOB_ARRAY_INDEX"
+
+	// EnvCatchAttempts marks a job that catches its step's failure itself
+	// (a one-step foreach body with a catch run as AWS Batch jobs,
+	// docs/state-machine.md "Array jobs"): it is the job's AWS Batch
+	// attempts (its retry strategy), and the attempt numbered so by
+	// EnvBatchJobAttempt, when it fails, records the catch as a catch
+	// handler would and the job exits 0. Its attempt is STEPFLOW_ATTEMPT
+	// plus its Batch retries, as an array job's child's.
+	EnvCatchAttempts = "STEPFLOW_CATCH_ATTEMPTS"
 )
 
 // ProductionPrefix begins a production token as users see it and the run
@@ -125,6 +134,10 @@ type Invocation struct {
 	// (EnvArrayOffset): a child whose task already succeeded in the run
 	// (the array job was submitted again by a redrive) does not run again.
 	ArrayChild bool
+	// CatchLast is set for the last AWS Batch attempt of a job that
+	// catches its step's failure itself (EnvCatchAttempts): when the
+	// attempt fails, the job records the catch and succeeds.
+	CatchLast bool
 }
 
 func (inv Invocation) joinedInputs() string { return strings.Join(inv.Inputs, ",") }
@@ -192,7 +205,7 @@ func (inv Invocation) Stdin() io.Reader {
 // invocation names a root. Append the child's own variables after it.
 func (inv Invocation) Env(base []string) []string {
 	drop := []string{EnvStep, EnvRunID, EnvTaskID, EnvAttempt, EnvInputPaths, EnvIndices,
-		EnvParams, EnvConfigs, EnvTrigger, EnvCaught, EnvCaptureLogs, EnvDefinition}
+		EnvParams, EnvConfigs, EnvTrigger, EnvCaught, EnvCaptureLogs, EnvDefinition, EnvCatchAttempts}
 	if inv.DatastoreRoot != "" {
 		drop = append(drop, EnvDatastoreRoot)
 	}
@@ -299,6 +312,11 @@ func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.R
 			return inv, err
 		}
 	}
+	if c := getenv(EnvCatchAttempts); c != "" {
+		if err := inv.catchInJob(c, getenv, f.attempt == ""); err != nil {
+			return inv, err
+		}
+	}
 	var err error
 	if inv.Indices, err = pathspec.ParseIndices(or(f.indices, EnvIndices)); err != nil {
 		return inv, usage.Errorf("--indices: %v", err)
@@ -369,6 +387,26 @@ func (inv *Invocation) arrayChild(offset string, getenv func(string) string, bat
 	}
 	inv.TaskID, inv.ArrayChild = strconv.Itoa(off+idx), true
 	if n, err := strconv.Atoi(getenv(EnvBatchJobAttempt)); batchRetries && err == nil && n > 1 {
+		inv.Attempt += n - 1
+	}
+	return nil
+}
+
+// catchInJob sets CatchLast on the last AWS Batch attempt of a job that
+// catches its failure itself (attempts: EnvCatchAttempts), and (unless the
+// attempt was a flag, or an array child's offset counted them already)
+// adds the job's Batch retries to its attempt.
+func (inv *Invocation) catchInJob(attempts string, getenv func(string) string, batchRetries bool) error {
+	last, err := strconv.Atoi(attempts)
+	if err != nil || last < 1 || last > 10 {
+		return usage.Errorf("%s=%q is not a number of AWS Batch attempts (1 to 10); it is set by the state machine (step-functions create): redeploy the flow", EnvCatchAttempts, attempts)
+	}
+	n, err := strconv.Atoi(getenv(EnvBatchJobAttempt))
+	if err != nil || n < 1 {
+		return usage.Errorf("%s is set but %s is %q, not an attempt number: a job that catches its failure runs in AWS Batch, which sets it", EnvCatchAttempts, EnvBatchJobAttempt, getenv(EnvBatchJobAttempt))
+	}
+	inv.CatchLast = n >= last
+	if batchRetries && !inv.ArrayChild && n > 1 {
 		inv.Attempt += n - 1
 	}
 	return nil

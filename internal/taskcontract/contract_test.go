@@ -203,3 +203,40 @@ func TestParseArrayChild(t *testing.T) {
 		}
 	}
 }
+
+// TestParseCatchInJob: a job that catches its failure itself
+// (STEPFLOW_CATCH_ATTEMPTS) knows its last AWS Batch attempt; a single
+// job's attempt counts its Batch retries as an array child's does (once).
+func TestParseCatchInJob(t *testing.T) {
+	for _, c := range []struct {
+		env        map[string]string
+		attempt    int
+		last, fail bool
+	}{
+		{map[string]string{EnvTaskID: "4", EnvBatchJobAttempt: "1", EnvCatchAttempts: "2"}, 0, false, false},
+		{map[string]string{EnvTaskID: "4", EnvBatchJobAttempt: "2", EnvCatchAttempts: "2"}, 1, true, false},
+		{map[string]string{EnvTaskID: "4", EnvBatchJobAttempt: "1", EnvCatchAttempts: "1"}, 0, true, false},
+		{map[string]string{EnvArrayOffset: "10", EnvBatchArrayIndex: "2", EnvBatchJobAttempt: "3", EnvCatchAttempts: "3"}, 2, true, false},
+		{map[string]string{EnvTaskID: "4", EnvBatchJobAttempt: "1", EnvCatchAttempts: "0"}, 0, false, true},
+		{map[string]string{EnvTaskID: "4", EnvBatchJobAttempt: "1", EnvCatchAttempts: "x"}, 0, false, true},
+		{map[string]string{EnvTaskID: "4", EnvCatchAttempts: "2"}, 0, false, true},
+	} {
+		env := map[string]string{EnvStep: "work", EnvRunID: "sfn-1", EnvAttempt: "0"}
+		for k, v := range c.env {
+			env[k] = v
+		}
+		got, err := Parse(nil, envOf(env), nil)
+		if c.fail {
+			if err == nil || !strings.Contains(err.Error(), EnvCatchAttempts) {
+				t.Errorf("%v: %v, want an error naming %s", c.env, err, EnvCatchAttempts)
+			}
+			continue
+		}
+		if err != nil || got.Attempt != c.attempt || got.CatchLast != c.last {
+			t.Errorf("%v: attempt %d, last %v, %v; want %d, %v", c.env, got.Attempt, got.CatchLast, err, c.attempt, c.last)
+		}
+	}
+	if env := (Invocation{}).Env([]string{EnvCatchAttempts + "=2", "HOME=/h"}); len(env) != 1 || env[0] != "HOME=/h" {
+		t.Errorf("the supervised child's environment keeps %v", env)
+	}
+}

@@ -203,3 +203,59 @@ func TestArrayJobChunks(t *testing.T) {
 		})
 	}
 }
+
+// TestArrayJobCatch: a foreach body with a retry and a catch runs as array
+// jobs (--array-size 4: 5 items as an array job of 4 and a single job; 1
+// item as the one-item job), and every job of it catches its failure
+// itself: an item that fails every attempt runs AWS Batch attempts 1 and 2
+// (the retry strategy) and its last attempt records the catch and exits 0;
+// a flaky item is retried by Batch; no catch handler job runs. The run
+// succeeds and leaves what a local run leaves: the same attempt records
+// (failed attempts 0 and 1, the catch as attempt 2) and artifacts.
+func TestArrayJobCatch(t *testing.T) {
+	t.Parallel()
+	w := getWorld(t)
+	fp := w.build(t, catchflow)
+	def := w.compile(t, fp, "--array-size=4")
+	for _, c := range []struct {
+		n, flaky int
+		fail     string
+		batch    map[int]string // item -> its work job's Batch attempts
+	}{
+		{5, 3, "2,5", map[int]string{1: "[1]", 2: "[1 2]", 3: "[1 2]", 4: "[1]", 5: "[1 2]"}},
+		{1, 0, "1", map[int]string{1: "[1 2]"}},
+	} {
+		t.Run("n="+strconv.Itoa(c.n), func(t *testing.T) {
+			params := map[string]string{"n": strconv.Itoa(c.n), "fail": c.fail, "flaky": strconv.Itoa(c.flaky)}
+			e := w.execute(t, def, map[string]any{"Parameters": params}, execOpts{})
+			if e.Status != "SUCCEEDED" {
+				t.Fatalf("execution %s: %s: %.1000s\n%s", e.Status, e.Error, e.Cause, e.failedJobs())
+			}
+			batch := map[string][]int{}
+			for _, j := range e.Jobs {
+				if j.Step != "work" {
+					continue
+				}
+				if j.Caught != "" || strings.HasSuffix(j.State, ".Caught") {
+					t.Errorf("a catch handler job ran: %+v", j)
+				}
+				batch[j.TaskID] = append(batch[j.TaskID], j.BatchAttempt)
+			}
+			for item, want := range c.batch {
+				if got := fmt.Sprint(batch[strconv.Itoa(item-1)]); got != want {
+					t.Errorf("work/%d (item %d) ran Batch attempts %s, want %s", item-1, item, got, want)
+				}
+			}
+			cloud := w.store(fp)
+			for _, s := range strings.Split(c.fail, ",") {
+				item, _ := strconv.Atoi(s)
+				a, err := cloud.Attempts().Latest(context.Background(), e.runID(), "work", strconv.Itoa(item-1))
+				if err != nil || a.Attempt != 2 || a.Status != "succeeded" {
+					t.Errorf("work/%d: %+v %v; want the catch recorded as attempt 2, succeeded", item-1, a, err)
+				}
+			}
+			local, localRun := localRun(t, fp, flagArgs(params)...)
+			sameArtifacts(t, local, localRun, cloud, e.runID())
+		})
+	}
+}

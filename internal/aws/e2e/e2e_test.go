@@ -251,6 +251,9 @@ func atoi(t *testing.T, s string) int {
 
 const faultflow = module + "/internal/runner/testdata/faultflow"
 
+// catchflow is a foreach whose body has a retry and a catch.
+const catchflow = module + "/internal/aws/e2e/testdata/catchflow"
+
 // TestRetry: a step that fails once is retried after the definition's
 // interval (1 s: Retry(3, 200ms) rounded up) and sees attempt 1.
 func TestRetry(t *testing.T) {

@@ -262,7 +262,7 @@ type flowOnce struct {
 
 // flows are the flows the tests run: every example, and two test flows of
 // the runner.
-var flows = []string{module + "/examples/...", faultflow, module + "/internal/runner/testdata/shapesflow"}
+var flows = []string{module + "/examples/...", faultflow, catchflow, module + "/internal/runner/testdata/shapesflow"}
 
 // ocirun is the emulated Batch's container runner.
 const ocirun = module + "/internal/ocirun/cmd/ocirun"
@@ -409,7 +409,7 @@ type job struct {
 	StoppedAt int64  `json:"stoppedAt"`
 	Tail      string `json:"tail"`
 	// ArrayIndex is set for a child of an array job (its JobID is
-	// PARENT:INDEX), BatchAttempt its AWS_BATCH_JOB_ATTEMPT.
+	// PARENT:INDEX); BatchAttempt is the job's AWS_BATCH_JOB_ATTEMPT.
 	ArrayIndex   *int `json:"arrayIndex"`
 	BatchAttempt int  `json:"batchAttempt"`
 }

@@ -2,6 +2,7 @@ package statemachine
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/stepflow/stepflow/internal/graph"
@@ -32,7 +33,8 @@ import (
 // States.ArrayRange (there is no subtraction of two paths), which lists at
 // most 1,000. The step's retry count becomes the job's retry strategy
 // (Batch retries each child on its own, at once); its timeout is each
-// child's attempt duration. What Batch cannot express keeps the Map
+// child's attempt duration; its catch is recorded by each job on its last
+// attempt (arrayTask). What Batch cannot express keeps the Map
 // (graph.ArrayJobBody says why).
 
 // maxArray is the most children of one AWS Batch array job.
@@ -127,13 +129,22 @@ func (c *compiler) arrayChunks(n, b *graph.Node, arrays string, chunk int, join 
 // index; without, one job whose task id is offset (a path), or the
 // payload's TaskId when offset is "". The step's retry count is the
 // array job's retry strategy, and the state retries the integration's
-// transient errors only; a single job keeps the step's Retry.
+// transient errors only; a single job keeps the step's Retry. A step with
+// a catch has no catch handler state: every job of it, single ones too,
+// catches its failure itself on its last AWS Batch attempt
+// (STEPFLOW_CATCH_ATTEMPTS, the retry strategy's attempts), so a single
+// job's retries are Batch's too.
 func (c *compiler) arrayTask(b *graph.Node, name, size, offset string, nxt kv) obj {
 	c.stepOf[name] = b.Name
-	if size == "" && offset == "" {
+	catch := b.Step.Options.Catch != ""
+	if size == "" && offset == "" && !catch {
 		single := obj{}
 		c.task(&single, b, "$", nxt)
 		return single[0].v.(obj)
+	}
+	times := 0
+	if r := b.Step.Options.Retry; r != nil {
+		times = r.Times
 	}
 	t := c.submit(b, "$", "States.Format('{}', $$.State.RetryCount)", "")
 	params := t.get("Parameters").(obj)
@@ -147,12 +158,17 @@ func (c *compiler) arrayTask(b *graph.Node, name, size, offset string, nxt kv) o
 		for _, e := range p.v.(obj).get("Environment").([]any) {
 			if e.(obj).get("Name") == EnvTaskID {
 				switch {
+				case offset == "":
 				case size == "":
 					e = obj{{"Name", EnvTaskID}, {"Value.$", "States.Format('{}', " + offset + ")"}}
 				case strings.HasPrefix(offset, "$"):
 					e = obj{{"Name", EnvArrayOffset}, {"Value.$", "States.Format('{}', " + offset + ")"}}
 				default:
 					e = obj{{"Name", EnvArrayOffset}, {"Value", offset}}
+				}
+				if catch {
+					env = append(env, e)
+					e = obj{{"Name", EnvCatchAttempts}, {"Value", strconv.Itoa(times + 1)}}
 				}
 			}
 			env = append(env, e)
@@ -161,9 +177,9 @@ func (c *compiler) arrayTask(b *graph.Node, name, size, offset string, nxt kv) o
 		out = append(out, p)
 		if size != "" {
 			out = append(out, kv{"ArrayProperties", obj{{"Size.$", size}}})
-			if r := b.Step.Options.Retry; r != nil && r.Times > 0 {
-				out = append(out, kv{"RetryStrategy", obj{{"Attempts", r.Times + 1}}})
-			}
+		}
+		if (size != "" || catch) && times > 0 {
+			out = append(out, kv{"RetryStrategy", obj{{"Attempts", times + 1}}})
 		}
 	}
 	for i := range t {
@@ -171,7 +187,7 @@ func (c *compiler) arrayTask(b *graph.Node, name, size, offset string, nxt kv) o
 			t[i].v = out
 		}
 	}
-	if size == "" {
+	if size == "" && !catch {
 		// A single job: the step's own retry, as any Task.
 		return append(t, kv{"Retry", stepRetry(b.Step.Options)}, nxt)
 	}

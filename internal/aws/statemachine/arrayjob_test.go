@@ -102,7 +102,6 @@ func TestArrayJobsNot(t *testing.T) {
 		warn string
 	}{
 		{"retry delay", oneStep(stepflow.Retry(2, time.Second)), nil, "step work runs as a Step Functions Map, not as AWS Batch array jobs: its retry waits 1s between attempts (stepflow.Retry(2, 1s)) and AWS Batch retries an array job's child at once; give it stepflow.Retry(2, 0) to run it as array jobs"},
-		{"catch", oneStep(stepflow.Catch("Caught")), nil, `step work runs as a Step Functions Map, not as AWS Batch array jobs: it has a catch (stepflow.Catch("Caught"))`},
 		{"--no-array-jobs", oneStep(), func(s *statemachine.Settings) { s.NoArrayJobs = true }, ""},
 		{"--distributed-map", oneStep(), func(s *statemachine.Settings) { s.DistributedMap = true }, ""},
 		{"two-step body", wide(), nil, ""},
@@ -130,6 +129,69 @@ func TestArrayJobsNot(t *testing.T) {
 			if (c.warn == "") != (got == "") || !strings.Contains(got, c.warn) {
 				t.Errorf("warnings %q; want %q", got, c.warn)
 			}
+		})
+	}
+}
+
+// A body with a catch runs as array jobs too, with no catch handler
+// state: every job of it (the array job, the one-item job, a chunk's
+// single job) catches its failure itself on its last AWS Batch attempt
+// (STEPFLOW_CATCH_ATTEMPTS = the retry strategy's attempts), so the single
+// jobs' retries are Batch's too and the Task states retry the
+// integration's transient errors only.
+func TestArrayJobsCatch(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		opts     []stepflow.StepOption
+		attempts string
+		strategy string
+	}{
+		{"retry", []stepflow.StepOption{stepflow.Retry(2, 0), stepflow.Catch("Caught")}, "3", "map[Attempts:3]"},
+		{"no retry", []stepflow.StepOption{stepflow.Catch("Caught")}, "1", "<nil>"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := compile(t, oneStep(c.opts...), testSettings())
+			st := states(t, r)
+			each := st["start.ArrayJobs"]["ItemProcessor"].(map[string]any)["States"].(map[string]any)
+			jobs := map[string]map[string]any{"work": st["work"], "work.One": st["work.One"],
+				"work.Chunk": each["work.Chunk"].(map[string]any), "work.Single": each["work.Single"].(map[string]any)}
+			taskID := map[string]string{"work": "<nil>", "work.One": "$.TaskId", "work.Chunk": "<nil>", "work.Single": "States.Format('{}', $.Start)"}
+			for name, job := range jobs {
+				params := job["Parameters"].(map[string]any)
+				env := map[string]map[string]any{}
+				for _, e := range params["ContainerOverrides"].(map[string]any)["Environment"].([]any) {
+					kv := e.(map[string]any)
+					env[kv["Name"].(string)] = kv
+				}
+				if got := fmt.Sprint(env[statemachine.EnvCatchAttempts]["Value"]); got != c.attempts {
+					t.Errorf("%s: %s %s, want %s", name, statemachine.EnvCatchAttempts, got, c.attempts)
+				}
+				if got := fmt.Sprint(env[statemachine.EnvTaskID]["Value.$"]); got != taskID[name] {
+					t.Errorf("%s: task id %s, want %s", name, got, taskID[name])
+				}
+				if got := fmt.Sprint(params["RetryStrategy"]); got != c.strategy {
+					t.Errorf("%s: retry strategy %s, want %s", name, got, c.strategy)
+				}
+				if _, ok := job["Catch"]; ok {
+					t.Errorf("%s has a Catch: %v", name, job["Catch"])
+				}
+				if retry := job["Retry"].([]any); len(retry) != 1 || fmt.Sprint(retry[0].(map[string]any)["ErrorEquals"]) != fmt.Sprint(statemachine.TransientErrors) {
+					t.Errorf("%s retries %v; want the transient errors only", name, retry)
+				}
+			}
+			for name := range st {
+				if strings.HasSuffix(name, ".Caught") || strings.HasSuffix(name, ".AccessDenied") || name == "start.Map" {
+					t.Errorf("state %s beside the array jobs", name)
+				}
+			}
+			if len(r.Warnings) != 0 {
+				t.Errorf("warnings: %v", r.Warnings)
+			}
+			path := filepath.Join(t.TempDir(), "catch.json")
+			if err := os.WriteFile(path, r.Definition, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			validate(t, path)
 		})
 	}
 }

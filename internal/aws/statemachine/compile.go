@@ -65,6 +65,7 @@ const (
 	EnvTrigger       = taskcontract.EnvTrigger // start task: the input's Trigger block, JSON
 	EnvConfigs       = taskcontract.EnvConfigs // start task: JSON object, config name -> blob hash (Settings.Configs), a literal
 	EnvCaught        = taskcontract.EnvCaught
+	EnvCatchAttempts = taskcontract.EnvCatchAttempts
 	EnvDatastoreRoot = taskcontract.EnvDatastoreRoot
 	EnvDynamoDBTable = taskcontract.EnvDynamoDBTable
 	EnvTTLSeconds    = taskcontract.EnvTTLSeconds

@@ -235,13 +235,12 @@ async function runJob(run, jobId, index) {
     const job = {
       state: stateName, jobId, jobName: input.JobName,
       step: env.STEPFLOW_STEP, taskId: env.STEPFLOW_TASK_ID, attempt: env.STEPFLOW_ATTEMPT, caught: env.STEPFLOW_CAUGHT,
-      queuedAt,
+      queuedAt, batchAttempt: attempt,
     };
     if (index !== null) {
       // The task id the child computes (docs/state-machine.md, "Array
       // jobs"): the offset plus its index.
       job.arrayIndex = index;
-      job.batchAttempt = attempt;
       job.taskId = String(Number(env.STEPFLOW_ARRAY_OFFSET || 0) + index);
     }
     jobs.push(job);
