@@ -43,7 +43,7 @@ func TestPlan(t *testing.T) {
 		"EC2: 4.667 vCPU-hours", // heavy: 4 vCPU for 1h; four others 1 vCPU for 10m
 		// report runs on Fargate: 0.5 vCPU, 1 GiB for 10m.
 		"Fargate vCPU: 0.083 vCPU-hours x $0.040478 = $0.003373",
-		"Fargate memory: 0.167 GB-hours x unknown price",
+		"Fargate memory: 0.167 GB-hours x $0.004445 = $0.000741",
 		"S3 requests: not estimated",
 		"no limit broken",
 	} {

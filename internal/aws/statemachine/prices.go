@@ -27,9 +27,13 @@ const PriceRegion = "us-east-1"
 //     Virginia), the example of https://aws.amazon.com/ecs/pricing/ (as
 //     transcribed on 2026-09-20 by api-evangelist/amazon-ecs,
 //     plans/amazon-ecs-plans-pricing.yml): $0.0404784 per vCPU-hour.
-//   - Fargate memory per GB-hour: not found in the sources at hand (the
-//     page https://aws.amazon.com/fargate/pricing/ renders its rates
-//     dynamically); unknown until someone reads it there.
+//   - Fargate Linux/x86 memory: $0.004445 per GB-hour in US East (N.
+//     Virginia), as the us-east-1 rate table of
+//     https://vantage.sh/blog/fargate-pricing and a March 2026 guide
+//     (https://www.wring.co/blog/aws-fargate-pricing-guide) transcribe
+//     https://aws.amazon.com/fargate/pricing/ (which renders its rates
+//     dynamically); the same sources give $0.04048 per vCPU-hour, in line
+//     with the figure above.
 var Prices = struct {
 	Transition, FargateVCPUHour, FargateGBHour Price
 }{
@@ -37,8 +41,8 @@ var Prices = struct {
 		Source: "$0.025 per 1,000 (https://aws.amazon.com/step-functions/pricing/, as quoted by AWS's agent-toolkit-for-aws; read 2026-12-07)"},
 	FargateVCPUHour: Price{What: "Fargate vCPU (Linux/x86)", Unit: "vCPU-hour", USD: 0.000011244 * 3600, Known: true,
 		Source: "$0.000011244 per vCPU-second (https://aws.amazon.com/ecs/pricing/ example, transcribed 2026-09-20; read 2026-12-07)"},
-	FargateGBHour: Price{What: "Fargate memory (Linux/x86)", Unit: "GB-hour", Known: false,
-		Source: "not found in the sources at hand (https://aws.amazon.com/fargate/pricing/ renders it dynamically)"},
+	FargateGBHour: Price{What: "Fargate memory (Linux/x86)", Unit: "GB-hour", USD: 0.004445, Known: true,
+		Source: "$0.004445 per GB-hour (https://aws.amazon.com/fargate/pricing/, us-east-1 Linux/x86, as transcribed by vantage.sh and wring.co; read 2026-12-07)"},
 }
 
 // FargateMinimum is the least Fargate bills a task: one minute.
