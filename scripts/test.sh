@@ -15,7 +15,8 @@ step() { printf '\n== %s (at %d s)\n' "$*" "$SECONDS"; }
 tmp=$(mktemp -d)
 # On an early exit, let a background npm ci finish (not write into
 # node_modules after the script has ended).
-trap 'if [[ -n ${npm_pid:-} ]]; then wait "$npm_pid" 2>/dev/null || true; fi; rm -rf "$tmp"' EXIT
+# The same for the background go test (started before go test ./...).
+trap 'if [[ -n ${npm_pid:-} ]]; then wait "$npm_pid" 2>/dev/null || true; fi; if [[ -n ${bg_pid:-} ]]; then wait "$bg_pid" 2>/dev/null || true; fi; rm -rf "$tmp"' EXIT
 
 if ! command -v go >/dev/null; then
 	echo "scripts/test.sh: the go command is not installed; install Go $(sed -n 's/^go //p' go.mod) from https://go.dev/dl/" >&2
@@ -131,27 +132,37 @@ if [[ -f package.json ]]; then
 	echo "Node.js for the tests: node_modules/.bin/node $(node_modules/.bin/node --version)"
 fi
 
-step "go test -tags stepflow_aws: the packages the build tag changes"
-# The tag only adds an import to package stepflow (aws.go): test that
-# variant of the packages built on it; ./... below tests the plain one.
-# TestREADMECommands runs the README's commands, which build what they
-# run themselves (go run, with or without the tag): the tag of the test
-# binary changes nothing in it, so it runs once, in ./... below.
-go test -tags stepflow_aws -skip '^TestREADMECommands$' "$@" . ./stepflowtest/ ./examples/...
-
-step "fuzz tests: each fuzz target for 20,000 inputs on top of its committed seeds"
-# The seeds (f.Add in each Fuzz function) run in go test ./... as well;
-# here the fuzzer mutates them for 20,000 inputs each (a count, not a
-# duration: a duration's deadline can stop the engine in the middle of an
-# input and report "context deadline exceeded" though nothing failed). One
-# package per -fuzz.
-go test -run XXX -fuzz FuzzParse -fuzztime 20000x ./internal/pathspec
-go test -run XXX -fuzz FuzzIndices -fuzztime 20000x ./internal/pathspec
-go test -run XXX -fuzz FuzzDecode -fuzztime 20000x ./internal/artifact
-go test -run XXX -fuzz FuzzParamParse -fuzztime 20000x ./internal/flow
-go test -run XXX -fuzz FuzzBlobRead -fuzztime 20000x ./internal/datastore
-go test -run XXX -fuzz FuzzEventPath -fuzztime 20000x ./internal/graph
-go test -run XXX -fuzz FuzzPNG -fuzztime 20000x ./card
+step "go test -tags stepflow_aws and the fuzz tests, in the background beside go test ./..."
+# Both run beside go test ./... below, whose packages mostly wait (on
+# child processes, emulators, sleeps): on 2 cores the fuzzers and the
+# tagged tests fill that idle CPU instead of running before it. Their
+# output is printed, and their status checked, after go test ./....
+background_checks() {
+	# The tag only adds an import to package stepflow (aws.go): test that
+	# variant of the packages built on it; ./... below tests the plain one.
+	# TestREADMECommands runs the README's commands, which build what they
+	# run themselves (go run, with or without the tag): the tag of the test
+	# binary changes nothing in it, so it runs once, in ./... below.
+	echo "-- go test -tags stepflow_aws: the packages the build tag changes"
+	go test -tags stepflow_aws -skip '^TestREADMECommands$' "$@" . ./stepflowtest/ ./examples/...
+	# The seeds (f.Add in each Fuzz function) run in go test ./... as well;
+	# here the fuzzer mutates them for 20,000 inputs each (a count, not a
+	# duration: a duration's deadline can stop the engine in the middle of an
+	# input and report "context deadline exceeded" though nothing failed). One
+	# package per -fuzz.
+	echo "-- fuzz tests: each fuzz target for 20,000 inputs on top of its committed seeds"
+	go test -run XXX -fuzz FuzzParse -fuzztime 20000x ./internal/pathspec
+	go test -run XXX -fuzz FuzzIndices -fuzztime 20000x ./internal/pathspec
+	go test -run XXX -fuzz FuzzDecode -fuzztime 20000x ./internal/artifact
+	go test -run XXX -fuzz FuzzParamParse -fuzztime 20000x ./internal/flow
+	go test -run XXX -fuzz FuzzBlobRead -fuzztime 20000x ./internal/datastore
+	go test -run XXX -fuzz FuzzEventPath -fuzztime 20000x ./internal/graph
+	go test -run XXX -fuzz FuzzPNG -fuzztime 20000x ./card
+	echo "-- background checks took $((SECONDS - bg_start)) s"
+}
+bg_start=$SECONDS
+(set -e; background_checks "$@") >"$tmp/background.log" 2>&1 &
+bg_pid=$!
 
 step "go test ./..."
 # Every test runs, the emulated-AWS end-to-end runs included (no -short:
@@ -166,8 +177,15 @@ set +e
 go test -json -timeout 60m "$@" ./... 2>&1 | tee "$tmp/test.json" | "$tmp/testsummary"
 statuses=("${PIPESTATUS[@]}")
 set -e
-echo "go test took $((SECONDS - start)) s; scripts/test.sh $SECONDS s in all"
-if ((statuses[0] != 0 || statuses[2] != 0)); then
+echo "go test took $((SECONDS - start)) s"
+
+step "go test -tags stepflow_aws and the fuzz tests (waiting for them)"
+bg_status=0
+wait "$bg_pid" || bg_status=$?
+bg_pid=
+cat "$tmp/background.log"
+echo "scripts/test.sh $SECONDS s in all"
+if ((statuses[0] != 0 || statuses[2] != 0 || bg_status != 0)); then
 	echo "FAIL" >&2
 	exit 1
 fi
