@@ -174,7 +174,7 @@ step "go test ./..."
 go build -o "$tmp/testsummary" ./internal/tools/testsummary
 start=$SECONDS
 set +e
-go test -json -timeout 60m "$@" ./... 2>&1 | tee "$tmp/test.json" | "$tmp/testsummary"
+go test -json -timeout 60m "$@" ./... 2>&1 | tee "$tmp/test.json" | "$tmp/testsummary" | tee "$tmp/summary.txt"
 statuses=("${PIPESTATUS[@]}")
 set -e
 echo "go test took $((SECONDS - start)) s"
@@ -185,6 +185,8 @@ wait "$bg_pid" || bg_status=$?
 bg_pid=
 cat "$tmp/background.log"
 echo "scripts/test.sh $SECONDS s in all"
+# go test ./...'s closing count again, last, after the background output.
+grep -E '^[0-9]+ passed, [0-9]+ failed' "$tmp/summary.txt" || true
 if ((statuses[0] != 0 || statuses[2] != 0 || bg_status != 0)); then
 	echo "FAIL" >&2
 	exit 1
