@@ -131,10 +131,12 @@ type Summary struct {
 // String renders the summary: "[]float64, array of 1000 float64, 8.0 KiB".
 func (s Summary) String() string {
 	as := artifact.Summary{Kind: s.Kind, Elem: s.Elem, Len: s.Len}
-	return fmt.Sprintf("%s, %s, %s", s.Type, as, formatSize(s.Size))
+	return fmt.Sprintf("%s, %s, %s", s.Type, as, FormatSize(s.Size))
 }
 
-func formatSize(n int64) string {
+// FormatSize renders a byte count as summaries show it: "256.0 MiB",
+// "12 bytes".
+func FormatSize(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))

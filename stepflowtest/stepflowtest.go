@@ -303,7 +303,7 @@ type executor struct {
 
 func (e *executor) Execute(ctx context.Context, j *runner.Job) (*datastore.Attempt, error) {
 	if env := j.Step.Step.Options.Env; len(env) > 0 {
-		defer setenv(env)()
+		defer task.SetEnv(env)()
 	}
 	out := &syncBuffer{}
 	ex := &task.Executor{Flow: e.def, Graph: e.g, Store: e.store, Out: out}
@@ -321,29 +321,6 @@ func (e *executor) Execute(ctx context.Context, j *runner.Job) (*datastore.Attem
 		}
 	}
 	return rec, nil
-}
-
-// setenv sets the variables and returns a function that restores them.
-func setenv(env map[string]string) func() {
-	type prior struct {
-		v   string
-		had bool
-	}
-	old := map[string]prior{}
-	for k, v := range env {
-		o, had := os.LookupEnv(k)
-		old[k] = prior{o, had}
-		os.Setenv(k, v)
-	}
-	return func() {
-		for k, p := range old {
-			if p.had {
-				os.Setenv(k, p.v)
-			} else {
-				os.Unsetenv(k)
-			}
-		}
-	}
 }
 
 // syncBuffer is the output of one task; steps may print from goroutines.

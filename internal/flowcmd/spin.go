@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -219,7 +218,7 @@ func (s *spinner) run(ctx context.Context) ([]*datastore.Attempt, error) {
 	}
 	fmt.Fprintf(s.env.Stderr, "spin run %s: step %s against the inputs of %s (%d task(s))\n", s.id, s.node.Name, s.spin, len(s.tasks))
 	if env := s.node.Step.Options.Env; len(env) > 0 {
-		defer setProcessEnv(env)()
+		defer task.SetEnv(env)()
 	}
 	var recs []*datastore.Attempt
 	var failed []string
@@ -296,28 +295,4 @@ func checkStepSecrets(ctx context.Context, env *command.Env, def *flow.Flow, ste
 	one.Secrets = nil
 	one.Steps = []*flow.Step{{Name: step.Name, Options: flow.Options{Secrets: def.SecretsOf(step)}}}
 	return checkSecrets(ctx, env, &one, file)
-}
-
-// setProcessEnv sets the variables of a step's Env option in this
-// process, and returns the function that restores them.
-func setProcessEnv(env map[string]string) func() {
-	type prior struct {
-		v   string
-		had bool
-	}
-	old := map[string]prior{}
-	for k, v := range env {
-		o, had := os.LookupEnv(k)
-		old[k] = prior{o, had}
-		os.Setenv(k, v)
-	}
-	return func() {
-		for k, p := range old {
-			if p.had {
-				os.Setenv(k, p.v)
-			} else {
-				os.Unsetenv(k)
-			}
-		}
-	}
 }

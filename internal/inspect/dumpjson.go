@@ -66,7 +66,7 @@ func (in *Inspector) jsonValue(ctx context.Context, w io.Writer, t *client.Task,
 	if s.Size > summaryAbove {
 		if !full {
 			fmt.Fprintf(in.Stderr, "note: artifact %s is %s, more than 1 MiB: shown as its summary; dump --json --full prints its value\n",
-				name, formatBytes(s.Size))
+				name, client.FormatSize(s.Size))
 			return indentTo(w, summaryJSON(s), prefix)
 		}
 		return streamJSON(ctx, w, t, s)
@@ -188,17 +188,4 @@ func writeFull(ctx context.Context, w io.Writer, t *client.Task, s client.Summar
 	}
 	_, err = io.WriteString(w, a.FullString())
 	return err
-}
-
-// formatBytes renders a size as client.Summary does: "256.0 MiB".
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
