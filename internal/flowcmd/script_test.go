@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/stepflow/stepflow/internal/testbin"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of failing cmp commands in testdata/script")
@@ -55,11 +57,10 @@ func buildAndRun(m *testing.M) int {
 			pkgs = append(pkgs, "./examples/"+e.Name())
 		}
 	}
-	// One go build for all binaries: the packages compile once.
-	cmd := exec.Command("go", append([]string{"build", "-o", binDir + string(filepath.Separator)}, pkgs...)...)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the flow binaries: %v\n%s", err, out)
+	// Built once and cached across test packages and runs (testbin): an
+	// unchanged tree links nothing.
+	if err := testbin.Dir(binDir, testbin.Options{}, pkgs...); err != nil {
+		fmt.Fprintf(os.Stderr, "building the flow binaries: %v\n", err)
 		return 1
 	}
 	return m.Run()

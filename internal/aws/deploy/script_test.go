@@ -7,7 +7,6 @@ import (
 	"log"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -59,17 +58,12 @@ func buildAndRun(m *testing.M) int {
 	}
 	// Two static linux binaries that differ, as the flow binaries the
 	// scripts put in images (--code-package flowbin, flowbin2).
-	for i, name := range []string{"flowbin", "flowbin2"} {
-		src := filepath.Join(dir, name+".go")
-		os.WriteFile(src, []byte(fmt.Sprintf("package main\n\nfunc main() { println(%d) }\n", i)), 0o644)
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", filepath.Join(dir, name), src)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", name, err, out)
-			return 1
-		}
+	flowBins = filepath.Join(dir, "flowbins")
+	if err := testbin.Dir(flowBins, testbin.Options{GOOS: "linux", GOARCH: "amd64", Flags: []string{"-trimpath", "-ldflags=-s -w -buildid="},
+		Env: []string{"CGO_ENABLED=0", "GOFLAGS="}}, "./internal/aws/deploy/testdata/flowbin", "./internal/aws/deploy/testdata/flowbin2"); err != nil {
+		fmt.Fprintf(os.Stderr, "building the stand-in flow binaries: %v\n", err)
+		return 1
 	}
-	flowBins = dir
 	return m.Run()
 }
 

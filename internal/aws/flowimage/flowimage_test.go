@@ -9,7 +9,6 @@ import (
 	"log"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -30,6 +29,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/stepflow/stepflow/internal/aws/motoproc"
+	"github.com/stepflow/stepflow/internal/testbin"
 )
 
 // startRegistry serves a real OCI distribution registry on loopback and
@@ -257,21 +257,15 @@ func TestBaseImage(t *testing.T) {
 // TestReadBinary builds a tiny program for each architecture and reads its
 // architecture back; other files are refused.
 func TestReadBinary(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "main.go")
-	os.WriteFile(src, []byte("package main\nfunc main() {}\n"), 0o644)
 	for _, a := range []Arch{AMD64, ARM64} {
-		out := filepath.Join(dir, string(a))
-		cmd := exec.Command("go", "build", "-o", out, src)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+string(a), "GOFLAGS=")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v\n%s", err, b)
-		}
-		b, err := ReadBinary(out)
+		bins := testbin.MustBuild(t, testbin.Options{GOOS: "linux", GOARCH: string(a), Env: []string{"CGO_ENABLED=0", "GOFLAGS="}}, "./internal/testbin/testdata/hello")
+		b, err := ReadBinary(bins["github.com/stepflow/stepflow/internal/testbin/testdata/hello"])
 		if err != nil || b.Arch != a {
 			t.Errorf("%s: %v, arch %v", a, err, b)
 		}
 	}
+	src := filepath.Join(t.TempDir(), "main.go")
+	os.WriteFile(src, []byte("package main\nfunc main() {}\n"), 0o644)
 	if _, err := ReadBinary(src); err == nil || !strings.Contains(err.Error(), "not a linux executable") {
 		t.Errorf("a Go source file: %v", err)
 	}

@@ -7,9 +7,6 @@ import (
 	"io"
 	"log"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -28,6 +25,7 @@ import (
 	"github.com/stepflow/stepflow/internal/command"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/flowcmd"
+	"github.com/stepflow/stepflow/internal/testbin"
 )
 
 // TestPushImagesPerBase: a flow whose step names a base image of its own
@@ -63,14 +61,8 @@ func TestPushImagesPerBase(t *testing.T) {
 	}
 
 	// A static linux binary standing for the flow's AWS build.
-	dir := t.TempDir()
-	src, bin := filepath.Join(dir, "main.go"), filepath.Join(dir, "flow")
-	os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644)
-	cmd := exec.Command("go", "build", "-o", bin, src)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOFLAGS=")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	bins := testbin.MustBuild(t, testbin.Options{GOOS: "linux", Env: []string{"CGO_ENABLED=0", "GOFLAGS="}}, "./internal/testbin/testdata/hello")
+	bin := bins["github.com/stepflow/stepflow/internal/testbin/testdata/hello"]
 
 	f := &flowcmd.Flow{Def: &flow.Flow{Name: "BaseFlow", Steps: []*flow.Step{
 		{Name: "start", Options: flow.Options{Batch: flow.Batch{Image: base}}},

@@ -1,4 +1,5 @@
-// hello is a tiny program for testbin's test.
+// hello is a tiny program: testbin's own test builds it, and tests that
+// need a small static linux binary (a stand-in flow binary) build it too.
 package main
 
 import "os"
