@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -102,6 +103,39 @@ func taskChild(parent int, step string) int {
 	return 0
 }
 
+// waitOrphans waits until no process (a task orphaned by a killed runtime)
+// runs with the datastore root in its command line: whatever it was
+// writing is then written, as it is once a crashed run is found and
+// resumed by hand.
+func waitOrphans(t *testing.T, root string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute) // generous: a busy machine is slow, not wrong
+	for {
+		alive := 0
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			if _, err := strconv.Atoi(e.Name()); err != nil {
+				continue
+			}
+			cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+			stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+			if i := bytes.LastIndexByte(stat, ')'); i < 0 || bytes.HasPrefix(bytes.TrimSpace(stat[i+1:]), []byte("Z")) {
+				continue
+			}
+			if slicesContains(strings.Split(string(cmdline), "\x00"), root) {
+				alive++
+			}
+		}
+		if alive == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d task processes of %s still running after 2 minutes", alive, root)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func slicesContains(s []string, v string) bool {
 	for _, x := range s {
 		if x == v {
@@ -153,124 +187,138 @@ func TestCrashConsistency(t *testing.T) {
 		t.Fatalf("uninterrupted run has %d tasks, want %d", len(want), n+6)
 	}
 
-	type kill struct {
-		name string
-		task bool // kill a work task's process, not the runtime
-		at   int  // after this many work tasks finished (-1: after start)
-		// then resume the killed run, and kill that resume's runtime
-		// too once it started: the resume of a crashed resume
-		resumeToo bool
-	}
 	kills := []kill{{"runtime-after-start", false, -1, false}, {"runtime-after-2", false, 2, false}, {"runtime-after-4", false, 4, false},
 		{"runtime-after-all-work", false, n, false}, {"task-process", true, 1, false}, {"runtime-after-2-and-its-resume", false, 2, true}}
-	tried, identical := 0, 0
-	for _, k := range kills {
-		t.Run(k.name, func(t *testing.T) {
-			var root string
-			var s *datastore.Store
-			tried++
-			if k.task {
-				// A task found running may finish before the signal lands
-				// on a busy machine: then the run succeeds and the kill
-				// tried again, a few times, on a fresh run.
-				for try := 1; ; try++ {
-					root = t.TempDir()
-					s = store(t, root, "FaultFlow")
-					cmd, out := startFlow(t, root, "faultflow", append([]string{"run"}, args...)...)
-					waitFor(t, "the kill point", out, func() bool { return countRecords(root, "work") >= k.at })
-					var pid int
-					waitFor(t, "a running work task", out, func() bool { pid = taskChild(cmd.Process.Pid, "work"); return pid != 0 })
-					// ESRCH: the task ended between being found and the
-					// signal; the run then goes on, and is tried again.
-					if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-						t.Fatal(err)
-					}
-					if err := cmd.Wait(); err != nil {
-						break // the kill failed the run, as it must
-					}
-					if try == 5 {
-						t.Fatalf("five runs with a killed task succeeded: the task had always finished\n%s", out)
-					}
-				}
-			} else {
-				root = t.TempDir()
-				s = store(t, root, "FaultFlow")
-				cmd, out := startFlow(t, root, "faultflow", append([]string{"run"}, args...)...)
-				waitFor(t, "the kill point", out, func() bool {
-					if k.at < 0 {
-						return countRecords(root, "start") >= 1
-					}
-					return countRecords(root, "work") >= k.at
-				})
-				cmd.Process.Kill()
-				cmd.Wait()
-				time.Sleep(400 * time.Millisecond) // let orphaned tasks finish
-			}
-			first, _ := latestRun(t, s)
-			if k.resumeToo {
-				before := countRecords(root, "work")
-				cmd, out := startFlow(t, root, "faultflow", "resume", "--origin-run-id", first.ID)
-				waitFor(t, "the resume to run a work task", out, func() bool { return countRecords(root, "work") > before+k.at })
-				cmd.Process.Kill()
-				cmd.Wait()
-				time.Sleep(400 * time.Millisecond)
-			}
-			origin, _ := latestRun(t, s)
-			c, err := client.Open(context.Background(), root)
-			if err != nil {
+	// The kills run side by side: each waits on sleeps and child
+	// processes far more than it uses the CPU, and has its own datastore.
+	var tried, identical atomic.Int32
+	t.Run("kills", func(t *testing.T) {
+		for _, k := range kills {
+			t.Run(k.name, func(t *testing.T) {
+				t.Parallel()
+				runKill(t, k, args, want, &tried, &identical)
+			})
+		}
+	})
+	t.Logf("crash consistency: kills tried %d, resumed identical %d", tried.Load(), identical.Load())
+	if int(identical.Load()) != len(kills) {
+		t.Errorf("%d of %d killed runs resumed identical", identical.Load(), len(kills))
+	}
+}
+
+// kill is one kill point of TestCrashConsistency.
+type kill struct {
+	name string
+	task bool // kill a work task's process, not the runtime
+	at   int  // after this many work tasks finished (-1: after start)
+	// then resume the killed run, and kill that resume's runtime
+	// too once it started: the resume of a crashed resume
+	resumeToo bool
+}
+
+// runKill is one kill of TestCrashConsistency: it kills a run of the
+// flow with args as k says, resumes it, and compares every artifact with
+// want, an uninterrupted run's.
+func runKill(t *testing.T, k kill, args []string, want map[string]map[string]any, tried, identical *atomic.Int32) {
+	var root string
+	var s *datastore.Store
+	tried.Add(1)
+	if k.task {
+		// A task found running may finish before the signal lands
+		// on a busy machine: then the run succeeds and the kill
+		// tried again, a few times, on a fresh run.
+		for try := 1; ; try++ {
+			root = t.TempDir()
+			s = store(t, root, "FaultFlow")
+			cmd, out := startFlow(t, root, "faultflow", append([]string{"run"}, args...)...)
+			waitFor(t, "the kill point", out, func() bool { return countRecords(root, "work") >= k.at })
+			var pid int
+			waitFor(t, "a running work task", out, func() bool { pid = taskChild(cmd.Process.Pid, "work"); return pid != 0 })
+			// ESRCH: the task ended between being found and the
+			// signal; the run then goes on, and is tried again.
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 				t.Fatal(err)
 			}
-			r, err := c.Flow("FaultFlow").Run(context.Background(), origin.ID)
-			if err != nil {
-				t.Fatal(err)
+			if err := cmd.Wait(); err != nil {
+				break // the kill failed the run, as it must
 			}
-			wantStatus := client.StatusCrashed
-			if k.task {
-				wantStatus = client.StatusFailed
+			if try == 5 {
+				t.Fatalf("five runs with a killed task succeeded: the task had always finished\n%s", out)
 			}
-			if r.Status != wantStatus {
-				t.Errorf("killed run reads as %q, want %q", r.Status, wantStatus)
+		}
+	} else {
+		root = t.TempDir()
+		s = store(t, root, "FaultFlow")
+		cmd, out := startFlow(t, root, "faultflow", append([]string{"run"}, args...)...)
+		waitFor(t, "the kill point", out, func() bool {
+			if k.at < 0 {
+				return countRecords(root, "start") >= 1
 			}
-			res := flowRun(t, root, "faultflow", "resume", "--origin-run-id", origin.ID)
-			if res.code != 0 {
-				t.Fatalf("resume: exit %d\n%s%s", res.code, res.stdout, res.stderr)
-			}
-			resumed, end := latestRun(t, s)
-			if resumed.Origin != origin.ID || end == nil || end.Status != datastore.StatusSucceeded {
-				t.Fatalf("resumed run %+v end %+v", resumed, end)
-			}
-			got := runArtifacts(t, s, resumed.ID)
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("resumed run's artifacts differ from an uninterrupted run's\ngot  %v\nwant %v", got, want)
-			}
-			// The origin records that it was resumed, and by which run: it
-			// no longer asks to be resumed, and verify is clean.
-			after, err := c.Flow("FaultFlow").Run(context.Background(), origin.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if after.Status != wantStatus || k.task == (after.ResumedBy != "") || !k.task && after.ResumedBy != resumed.ID {
-				t.Fatalf("origin after the resume: status %q, resumed by %q; want %q, resumed by %s", after.Status, after.ResumedBy, wantStatus, resumed.ID)
-			}
-			if k.resumeToo {
-				r0, err := c.Flow("FaultFlow").Run(context.Background(), first.ID)
-				if err != nil || r0.Status != client.StatusCrashed || r0.ResumedBy != origin.ID || origin.Origin != first.ID {
-					t.Fatalf("first run after two resumes: %+v, %v; want crashed, resumed by %s", r0, err, origin.ID)
-				}
-			}
-			if v := flowRun(t, root, "faultflow", "verify"); v.code != 0 {
-				t.Fatalf("verify after the resume: exit %d, want 0\n%s%s", v.code, v.stdout, v.stderr)
-			}
-			if l := flowRun(t, root, "faultflow", "runs"); strings.Contains(l.stderr, "resume it") {
-				t.Fatalf("runs still asks to resume the origin\n%s", l.stderr)
-			}
-			identical++
+			return countRecords(root, "work") >= k.at
 		})
+		cmd.Process.Kill()
+		cmd.Wait()
+		waitOrphans(t, root)
 	}
-	t.Logf("crash consistency: kills tried %d, resumed identical %d", tried, identical)
-	if identical != len(kills) {
-		t.Errorf("%d of %d killed runs resumed identical", identical, len(kills))
+	first, _ := latestRun(t, s)
+	if k.resumeToo {
+		before := countRecords(root, "work")
+		cmd, out := startFlow(t, root, "faultflow", "resume", "--origin-run-id", first.ID)
+		waitFor(t, "the resume to run a work task", out, func() bool { return countRecords(root, "work") > before+k.at })
+		cmd.Process.Kill()
+		cmd.Wait()
+		waitOrphans(t, root)
 	}
+	origin, _ := latestRun(t, s)
+	c, err := client.Open(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Flow("FaultFlow").Run(context.Background(), origin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus := client.StatusCrashed
+	if k.task {
+		wantStatus = client.StatusFailed
+	}
+	if r.Status != wantStatus {
+		t.Errorf("killed run reads as %q, want %q", r.Status, wantStatus)
+	}
+	res := flowRun(t, root, "faultflow", "resume", "--origin-run-id", origin.ID)
+	if res.code != 0 {
+		t.Fatalf("resume: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	resumed, end := latestRun(t, s)
+	if resumed.Origin != origin.ID || end == nil || end.Status != datastore.StatusSucceeded {
+		t.Fatalf("resumed run %+v end %+v", resumed, end)
+	}
+	got := runArtifacts(t, s, resumed.ID)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("resumed run's artifacts differ from an uninterrupted run's\ngot  %v\nwant %v", got, want)
+	}
+	// The origin records that it was resumed, and by which run: it
+	// no longer asks to be resumed, and verify is clean.
+	after, err := c.Flow("FaultFlow").Run(context.Background(), origin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Status != wantStatus || k.task == (after.ResumedBy != "") || !k.task && after.ResumedBy != resumed.ID {
+		t.Fatalf("origin after the resume: status %q, resumed by %q; want %q, resumed by %s", after.Status, after.ResumedBy, wantStatus, resumed.ID)
+	}
+	if k.resumeToo {
+		r0, err := c.Flow("FaultFlow").Run(context.Background(), first.ID)
+		if err != nil || r0.Status != client.StatusCrashed || r0.ResumedBy != origin.ID || origin.Origin != first.ID {
+			t.Fatalf("first run after two resumes: %+v, %v; want crashed, resumed by %s", r0, err, origin.ID)
+		}
+	}
+	if v := flowRun(t, root, "faultflow", "verify"); v.code != 0 {
+		t.Fatalf("verify after the resume: exit %d, want 0\n%s%s", v.code, v.stdout, v.stderr)
+	}
+	if l := flowRun(t, root, "faultflow", "runs"); strings.Contains(l.stderr, "resume it") {
+		t.Fatalf("runs still asks to resume the origin\n%s", l.stderr)
+	}
+	identical.Add(1)
 }
 
 // TestResumeExclusive: while one resume of a run is going, a second one

@@ -263,10 +263,10 @@ func TestConcurrentRuns(t *testing.T) {
 // TestInterruptThenResume stops a run mid-foreach with Ctrl-C (SIGINT) or
 // kill -9, resumes it, and checks the result equals an uninterrupted run.
 func TestInterruptThenResume(t *testing.T) {
-	// Not parallel: after a SIGKILL it gives the orphaned tasks 500 ms to
-	// finish before it resumes, a margin that other tests' load would eat.
+	t.Parallel() // waits on sleeps and child processes more than it uses the CPU
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
 			root := t.TempDir()
 			s := store(t, root, "FaultFlow")
 			args := []string{"run", "--n", "8", "--sleep", "300ms", "--max-workers", "2", "--datastore-root", root}
@@ -305,7 +305,7 @@ func TestInterruptThenResume(t *testing.T) {
 					t.Fatalf("interrupted run end %+v", end)
 				}
 			} else {
-				time.Sleep(500 * time.Millisecond) // let orphaned tasks finish
+				waitOrphans(t, root)
 			}
 			origin, _ := latestRun(t, s)
 			r := flowRun(t, root, "faultflow", "resume")
@@ -392,11 +392,13 @@ func TestCorruptBlobDetected(t *testing.T) {
 // argument; they reach the task on its standard input. 1,100 paths of a
 // run are just over taskcontract.MaxArgInputs (checked below, so that the
 // test keeps testing the standard input if the limit or the paths change).
+// The foreach runs in-process; the join, which has an Env option, in a
+// child process all the same (checked below by the processes' ids).
 func TestWideJoinInputs(t *testing.T) {
 	t.Parallel() // its CPU beside the parallel tests that mostly wait
 	const n = 1100
 	root := t.TempDir()
-	r := flowRun(t, root, "noopflow", "run", "--n", strconv.Itoa(n), "--max-num-splits", strconv.Itoa(n), "--quiet")
+	r := flowRun(t, root, "noopflow", "run", "--n", strconv.Itoa(n), "--max-num-splits", strconv.Itoa(n), "--quiet", "--in-process")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -413,8 +415,12 @@ func TestWideJoinInputs(t *testing.T) {
 		t.Fatalf("the join's %d input paths are %d bytes joined, which fit in an argument (taskcontract.MaxArgInputs %d): make n larger",
 			n, l, taskcontract.MaxArgInputs)
 	}
-	if got := artifacts(t, s, run.ID, "end", "0")["Count"]; got != float64(n) {
+	end := artifacts(t, s, run.ID, "end", "0")
+	if got := end["Count"]; got != float64(n) {
 		t.Errorf("Count = %v, want %d", got, n)
+	}
+	if end["JoinPID"] == end["EndPID"] || end["JoinPID"] == 0.0 {
+		t.Errorf("the join ran in process %v, the end step (in-process) in %v: the join did not run in a child process", end["JoinPID"], end["EndPID"])
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 // the run page's and the card's also replace docs/ui-run.png and
 // docs/ui-card.png.
 func TestBrowser(t *testing.T) {
+	t.Parallel() // waits on the browser far more than it uses the CPU
 	exe := ""
 	for _, name := range []string{"chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
