@@ -21,7 +21,6 @@ import (
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/testbin"
-	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/golden")
@@ -94,23 +93,6 @@ func compiledExamples(t *testing.T) map[string]string {
 		dirs[ex] = out
 	}
 	return dirs
-}
-
-// validate runs asl-validator (path and ARN checks on) over files. It
-// fails when node or asl-validator is missing, except under go test -short
-// in a clone without node_modules (before npm ci): then it skips the rest
-// of the test, so tests call it last.
-func validate(t *testing.T, files ...string) {
-	t.Helper()
-	node := testproc.NodeOrSkip(t, root)
-	if _, err := os.Stat(filepath.Join(root, "node_modules", "asl-validator")); err != nil {
-		t.Fatalf("asl-validator is not installed; run `npm ci` at the repository root")
-	}
-	cmd := exec.Command(node, append([]string{"testdata/validate.js"}, files...)...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("asl-validator: %v\n%s", err, out)
-	}
 }
 
 func TestExamplesGolden(t *testing.T) {

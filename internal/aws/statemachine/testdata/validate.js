@@ -2,6 +2,10 @@
 // path checks and ARN checks on. Usage: node validate.js FILE...
 // It prints "ok FILE" or "invalid FILE" followed by one error per line, and
 // exits 1 when any file is invalid (2 when asl-validator is missing).
+// With --serve it reads one JSON array of files per line of its standard
+// input instead, answers each with the same lines and then "end N", N the
+// number of invalid files, and exits at the end of its input: the tests of
+// one package start it once.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -16,19 +20,39 @@ try {
   process.exit(2);
 }
 
-let bad = 0;
-for (const file of process.argv.slice(2)) {
-  const def = JSON.parse(fs.readFileSync(file, 'utf8'));
-  // The validator mutates its argument: give it a deep clone.
-  const res = validator(structuredClone(def), { checkPaths: true, checkArn: true });
-  if (res.isValid) {
-    console.log('ok ' + file);
-    continue;
+// check validates files, printing a line per file, and returns how many
+// are invalid.
+function check(files) {
+  let bad = 0;
+  for (const file of files) {
+    const def = JSON.parse(fs.readFileSync(file, 'utf8'));
+    // The validator mutates its argument: give it a deep clone.
+    const res = validator(structuredClone(def), { checkPaths: true, checkArn: true });
+    if (res.isValid) {
+      console.log('ok ' + file);
+      continue;
+    }
+    bad++;
+    console.log('invalid ' + file);
+    for (const err of res.errors) {
+      console.log('  ' + (err['Error code'] || '') + ' ' + JSON.stringify(err));
+    }
   }
-  bad++;
-  console.log('invalid ' + file);
-  for (const err of res.errors) {
-    console.log('  ' + (err['Error code'] || '') + ' ' + JSON.stringify(err));
-  }
+  return bad;
 }
-process.exit(bad > 0 ? 1 : 0);
+
+if (process.argv[2] === '--serve') {
+  const lines = require('readline').createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    let bad;
+    try {
+      bad = check(JSON.parse(line));
+    } catch (e) {
+      console.log('error ' + e.message);
+      bad = 1;
+    }
+    console.log('end ' + bad);
+  });
+} else {
+  process.exit(check(process.argv.slice(2)) > 0 ? 1 : 0);
+}
