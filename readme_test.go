@@ -2,6 +2,8 @@ package stepflow_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -53,7 +56,7 @@ func TestREADMECommands(t *testing.T) {
 	if len(cmds) < 12 {
 		t.Fatalf("found %d README commands, want at least 12: %q", len(cmds), cmds)
 	}
-	dir := t.TempDir()
+	dir := readmeDir(t)
 	files, err := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
 	if err != nil {
 		t.Fatalf("git ls-files (the test copies the checkout): %v", err)
@@ -123,6 +126,46 @@ func TestREADMECommands(t *testing.T) {
 	if !strings.Contains(out.String(), fmt.Sprintf("ran %d commands", ran)) {
 		t.Errorf("not every command ran (%d expected):\n%s", ran, out.String())
 	}
+}
+
+// readmeDir returns an empty directory for TestREADMECommands' copy of the
+// checkout, removed when the test ends. Its path is the same on every run
+// from one checkout, so that the go command's build cache, whose keys
+// include a package's directory, compiles only what changed since the last
+// run; a lock keeps two runs from sharing it at once.
+func readmeDir(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(wd))
+	base := filepath.Join(os.TempDir(), fmt.Sprintf("stepflow-readme-%d", os.Getuid()), hex.EncodeToString(sum[:6]))
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := os.OpenFile(filepath.Join(base, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "repo")
+	remove := func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Error(err)
+		}
+	}
+	remove()
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		remove()
+		lock.Close() // releases the lock
+	})
+	return dir
 }
 
 // processesIn kills the processes whose working directory is dir or
