@@ -147,9 +147,6 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 	if err := printPlanSummary(env, g, s); err != nil {
 		return err
 	}
-	if f.Def.OnFinish != nil {
-		fmt.Fprintf(env.Stderr, "%s: warning: flow %s has an exit hook (OnFinish), which runs after local runs only: its runs on AWS Step Functions end without it\n", env.Args0, f.Def.Name)
-	}
 	if f.Def.Schedule != nil {
 		fmt.Fprintf(env.Stdout, "flow %s is deployed as %s; its schedule starts runs, and '%s step-functions trigger' starts one now\n", f.Def.Name, machine, env.Invocation())
 	} else {
