@@ -258,3 +258,40 @@ func TestUpstreamMachine(t *testing.T) {
 		t.Errorf("the rules of the default project and of no project are both named %s", a)
 	}
 }
+
+// A flow with an exit hook gets one rule more, <machine>.hook: the
+// state machine's own failed executions start it again with the hook's
+// input (trigger.HookRule), through the scheduler role, which create
+// then needs; the rule goes when the hook goes.
+func TestCreateHookRule(t *testing.T) {
+	hooked := func(b *stepflow.Flow[testFlow]) *stepflow.Flow[testFlow] {
+		return b.OnFinish(func(*stepflow.Context, *stepflow.Finished[testFlow]) error { return nil })
+	}
+	e := setup(t, false)
+	e.opts.Graph = triggeredGraph(t, hooked)
+	role := e.opts.Settings.SchedulerRole
+	e.opts.Settings.SchedulerRole = ""
+	if err := e.create(t); !usage.Is(err) || !strings.Contains(err.Error(), "scheduler-role") || !strings.Contains(err.Error(), "exit hook") {
+		t.Errorf("create without a role: %v", err)
+	}
+	e.opts.Settings.SchedulerRole = role
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	machineArn := e.f.Machine("TestFlow").Arn
+	if got := e.f.Rules(); !slices.Equal(got, []string{"TestFlow.hook"}) {
+		t.Fatalf("rules %q, want TestFlow.hook", got)
+	}
+	r, want := e.f.Rule("TestFlow.hook"), trigger.HookRule(machineArn)
+	if r.EventPattern != want.Pattern || len(r.Targets) != 1 || aws.ToString(r.Targets[0].Arn) != machineArn || aws.ToString(r.Targets[0].RoleArn) != role ||
+		aws.ToString(r.Targets[0].InputTransformer.InputTemplate) != want.InputTemplate {
+		t.Errorf("hook rule %+v, targets %+v; want pattern %s to the state machine with the role", r, r.Targets, want.Pattern)
+	}
+	e.opts.Graph = triggeredGraph(t, func(b *stepflow.Flow[testFlow]) *stepflow.Flow[testFlow] { return b })
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.f.Rules(); len(got) != 0 {
+		t.Errorf("rules %q after the hook went", got)
+	}
+}
