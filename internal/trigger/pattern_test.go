@@ -118,7 +118,7 @@ func TestHookPattern(t *testing.T) {
 	run := `{"Parameters":{},"Trigger":{"type":"user"}}`
 	hook := `{"Hook":{"RunId":"sfn-y","Status":"FAILED"},"Trigger":{"type":"hook"}}`
 	ctx := context.Background()
-	n := 0
+	n := 1000 // the buses of TestPatterns, on the same moto, are numbered from 1
 	for want, events := range map[bool][]string{
 		true:  {finish(machine, "FAILED", run), finish(machine, "TIMED_OUT", run), finish(machine, "ABORTED", "{}")},
 		false: {finish(machine, "SUCCEEDED", run), finish(machine, "RUNNING", run), finish(machine+"2", "FAILED", run), finish(machine, "FAILED", hook), finish(machine, "TIMED_OUT", hook)},
