@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -293,5 +294,41 @@ func TestCreateHookRule(t *testing.T) {
 	}
 	if got := e.f.Rules(); len(got) != 0 {
 		t.Errorf("rules %q after the hook went", got)
+	}
+}
+
+// StartHook (step-functions hook RUN) runs the exit hook of a run that
+// ended, with the input the hook's rule gives: a run that failed is told
+// FAILED; a run still running is refused, with nothing started.
+func TestStartHook(t *testing.T) {
+	e := setup(t, false)
+	e.opts.Graph = triggeredGraph(t, func(b *stepflow.Flow[testFlow]) *stepflow.Flow[testFlow] {
+		return b.OnFinish(func(*stepflow.Context, *stepflow.Finished[testFlow]) error { return nil })
+	})
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ops := e.ops()
+	run, err := ops.Trigger(ctx, nil, "ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.StartHook(ctx, run); !usage.Is(err) || !strings.Contains(err.Error(), "is RUNNING: its exit hook runs once it ends") {
+		t.Errorf("hook of a running run: %v", err)
+	}
+	if err := e.f.Finish(strings.TrimPrefix(run, "sfn-"), "FAILED", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	hook, err := ops.StartHook(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"Hook":{"RunId":"` + run + `","Status":"FAILED"},"Trigger":{"id":"step-functions hook","run":"` + run + `","status":"FAILED","type":"hook"}}`
+	if ex := e.f.Execution(strings.TrimPrefix(hook, "sfn-")); ex == nil || ex.Input != want {
+		t.Errorf("hook execution %+v, want input %s", ex, want)
+	}
+	if _, err := ops.StartHook(ctx, "sfn-nope"); !usage.Is(err) || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("hook of an unknown run: %v", err)
 	}
 }
