@@ -44,8 +44,10 @@ func (r *Finished[T]) End() (*T, error) { return r.Task("end", "0") }
 // view of its artifacts (to notify someone, or to clean up). Locally the
 // run command runs it in its own process; its outcome and output are
 // recorded with the run (stepflow show FLOW/RUN) and a failing hook never
-// changes the run's status or the command's exit code. The hook runs on
-// Stepflow's local runtime only for now, not on Step Functions.
+// changes the run's status or the command's exit code. On AWS Step
+// Functions it runs as a Batch job after each run, whether the run
+// succeeded, failed, timed out or was stopped (docs/state-machine.md,
+// "Exit hook").
 func (f *Flow[T]) OnFinish(fn func(c *Context, run *Finished[T]) error) *Flow[T] {
 	if fn == nil {
 		f.b.OnFinish(nil)

@@ -13,14 +13,17 @@ import (
 //
 // On AWS the task fetches it from AWS Secrets Manager when it starts, with
 // the job role, which needs secretsmanager:GetSecretValue on arn
-// (step-functions create prints the statement). On a local run its value
+// (step-functions create prints the statement); an AWS Systems Manager
+// Parameter Store parameter's ARN is read with ssm:GetParameter, decrypted
+// (a SecureString's plain text). On a local run its value
 // is the environment variable STEPFLOW_SECRET_<NAME> (the name in upper
 // case: "db" is STEPFLOW_SECRET_DB), else the key name of the JSON file
 // given with run --secrets-file FILE. A task whose secret has no value
 // fails before the step runs, saying where it looked.
 //
 // name is letters, digits and underscores, starting with a letter; arn is
-// the secret's ARN, arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME.
+// the secret's ARN, arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME, or
+// the parameter's, arn:aws:ssm:REGION:ACCOUNT:parameter/NAME.
 func Secrets(name, arn string) StepOption {
 	return stepOpt{flow.SecretOption{Name: name, ARN: arn}}
 }

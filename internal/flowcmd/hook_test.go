@@ -136,3 +136,67 @@ func TestExitHook(t *testing.T) {
 		})
 	}
 }
+
+// TestStepHook: `step --hook STATUS`, the state machine's hook task, runs
+// the exit hook of a finished run and records it as a local run's end
+// does: a failed run's hook is told which task failed and why; a failing
+// hook is recorded failed and the command still exits 0; a status that is
+// not how a run ends is bad input.
+func TestStepHook(t *testing.T) {
+	bin := filepath.Join(binDir, "hookflow")
+	readHook := func(t *testing.T, ds, id string) map[string]any {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(ds, "HookFlow", "runs", id, "hook.json"))
+		if err != nil {
+			t.Fatalf("no hook record: %v", err)
+		}
+		var raw map[string]any
+		if err := json.Unmarshal(data, &raw); err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	for _, tc := range []struct {
+		fail, status string
+		hook, told   string
+		says         string
+	}{
+		{"measure", "FAILED", "succeeded", "failed", "hook: error: the run ended FAILED on AWS Step Functions: task %s/measure/1 failed: step measure: planted failure in measure\n"},
+		{"hook", "SUCCEEDED", "failed", "succeeded", "hook: total 6\n"},
+	} {
+		t.Run(tc.fail, func(t *testing.T) {
+			ds := filepath.Join(t.TempDir(), "ds")
+			os.Setenv("HOOKFLOW_FAIL", tc.fail)
+			defer os.Unsetenv("HOOKFLOW_FAIL")
+			spinRun(t, bin, ds, "run", "--quiet")
+			runs, err := os.ReadDir(filepath.Join(ds, "HookFlow", "runs"))
+			if err != nil || len(runs) != 1 {
+				t.Fatalf("runs: %v, %v", runs, err)
+			}
+			id := runs[0].Name()
+			if err := os.Remove(filepath.Join(ds, "HookFlow", "runs", id, "hook.json")); err != nil {
+				t.Fatal(err)
+			}
+			r := spinRun(t, bin, ds, "step", "--hook", tc.status, "--run-id", id)
+			if r.code != 0 {
+				t.Fatalf("step --hook: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			rec := readHook(t, ds, id)
+			if rec["status"] != tc.hook || rec["run_status"] != tc.told {
+				t.Errorf("hook record %v; want status %s, told %s", rec, tc.hook, tc.told)
+			}
+			out, _ := rec["output"].(string)
+			if want := strings.ReplaceAll(tc.says, "%s", id); !strings.Contains(out, want) || !strings.Contains(r.stdout, want) {
+				t.Errorf("the hook's output %q (stdout %q) lacks %q", out, r.stdout, want)
+			}
+			if tc.hook == "failed" && !strings.Contains(r.stderr, "the exit hook of run "+id+" failed (the run succeeded all the same): exit hook: planted failure in the hook") {
+				t.Errorf("stderr does not report the failed hook:\n%s", r.stderr)
+			}
+		})
+	}
+	for _, args := range [][]string{{"step", "--hook", "maybe", "--run-id", "r1"}, {"step", "end", "--hook", "FAILED", "--run-id", "r1"}} {
+		if r := spinRun(t, bin, t.TempDir(), args...); r.code != 2 || !strings.Contains(r.stderr, "--hook") && !strings.Contains(r.stderr, "hook") {
+			t.Errorf("%q: exit %d, want 2 with one message\n%s", args, r.code, r.stderr)
+		}
+	}
+}

@@ -40,6 +40,12 @@ tags the run record it creates production:<token>
 (STEPFLOW_PRODUCTION_TOKEN), and a successful end task writes the run's
 end record.
 
+With --hook STATUS (STEPFLOW_HOOK, set by the state machine's hook task)
+and no step name, it runs the flow's exit hook for the run instead, telling
+it how the run ended (succeeded, failed, or the execution's SUCCEEDED,
+FAILED, TIMED_OUT, ABORTED), and records it with the run; a failing hook
+is recorded and the command still exits 0.
+
 Exit status: 0 when the attempt succeeded or its failure was caught, 1 when
 the step failed, 2 on bad input.`,
 		Flags: flags.Register,
@@ -51,6 +57,9 @@ the step failed, 2 on bad input.`,
 			inv, err := flags.Invocation(args, env.Getenv, stdin)
 			if err != nil {
 				return err
+			}
+			if inv.Hook != "" {
+				return stepHook(ctx, env, f, inv)
 			}
 			g, err := f.TaskGraph(inv.Definition)
 			if err != nil {

@@ -399,8 +399,11 @@ var lintCases = []struct {
 		return tail(ok(stepflow.Secrets("db-pass", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db")))
 	}, []string{"secret-name"}, `secret name "db-pass" is not valid`},
 	{"secret arn", func() *flow.Flow {
-		return tail(ok(stepflow.Secrets("db", "arn:aws:ssm:us-east-1:123456789012:parameter/db")))
-	}, []string{"secret-arn"}, `secret "db" has ARN "arn:aws:ssm:us-east-1:123456789012:parameter/db", which is not the ARN of an AWS Secrets Manager secret`},
+		return tail(ok(stepflow.Secrets("db", "arn:aws:ssm:us-east-1:123456789012:document/db")))
+	}, []string{"secret-arn"}, `secret "db" has ARN "arn:aws:ssm:us-east-1:123456789012:document/db", which is not the ARN of an AWS Secrets Manager secret or an AWS Systems Manager parameter`},
+	{"parameter arn without a name", func() *flow.Flow {
+		return tail(ok(stepflow.Secrets("db", "arn:aws:ssm:us-east-1:123456789012:parameter/")))
+	}, []string{"secret-arn"}, `secret "db" has ARN "arn:aws:ssm:us-east-1:123456789012:parameter/"`},
 	{"secret twice", func() *flow.Flow {
 		return tail(ok(stepflow.Secrets("DB", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db")).
 			Secrets("db", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"))

@@ -12,17 +12,29 @@ import (
 var secretName = namePattern{first: "A-Za-z", rest: "A-Za-z0-9_"} // ^[A-Za-z][A-Za-z0-9_]*$
 
 // isSecretARN reports whether arn is the ARN of an AWS Secrets Manager
-// secret, arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME (by
-// hand: a flow binary does not link regexp).
+// secret, arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME, or of
+// an AWS Systems Manager Parameter Store parameter,
+// arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME (by hand: a flow binary
+// does not link regexp).
 func isSecretARN(arn string) bool {
 	p := strings.SplitN(arn, ":", 7)
-	if len(p) != 7 || p[0] != "arn" || !strings.HasPrefix(p[1], "aws") || p[2] != "secretsmanager" || p[5] != "secret" {
+	if len(p) < 6 || p[0] != "arn" || !strings.HasPrefix(p[1], "aws") {
 		return false
 	}
 	region := namePattern{first: "a-z", rest: "a-z0-9-"}
 	account := namePattern{first: "0-9", rest: "0-9"}
-	name := namePattern{first: "A-Za-z0-9/_+=.@!-", rest: "A-Za-z0-9/_+=.@!-"}
-	return region.MatchString(p[3]) && len(p[4]) == 12 && account.MatchString(p[4]) && name.MatchString(p[6])
+	if !region.MatchString(p[3]) || len(p[4]) != 12 || !account.MatchString(p[4]) {
+		return false
+	}
+	switch {
+	case len(p) == 7 && p[2] == "secretsmanager" && p[5] == "secret":
+		name := namePattern{first: "A-Za-z0-9/_+=.@!-", rest: "A-Za-z0-9/_+=.@!-"}
+		return name.MatchString(p[6])
+	case len(p) == 6 && p[2] == "ssm" && strings.HasPrefix(p[5], "parameter/"):
+		name := namePattern{first: "A-Za-z0-9_.-", rest: "A-Za-z0-9/_.-"}
+		return name.MatchString(strings.TrimPrefix(p[5], "parameter/"))
+	}
+	return false
 }
 
 // secrets checks the flow's secrets and each step's: valid names and
@@ -57,7 +69,7 @@ func (l *linter) secret(step string, s flow.Secret, seen map[string]bool) {
 	}
 	seen[key] = true
 	if !isSecretARN(s.ARN) {
-		l.add(step, "secret-arn", "give the secret's ARN as AWS Secrets Manager shows it, arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME",
-			"secret %q has ARN %q, which is not the ARN of an AWS Secrets Manager secret", s.Name, s.ARN)
+		l.add(step, "secret-arn", "give the secret's ARN as AWS Secrets Manager shows it, arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME, or a Parameter Store parameter's, arn:aws:ssm:REGION:ACCOUNT:parameter/NAME",
+			"secret %q has ARN %q, which is not the ARN of an AWS Secrets Manager secret or an AWS Systems Manager parameter", s.Name, s.ARN)
 	}
 }

@@ -77,7 +77,20 @@ const (
 	// handler would and the job exits 0. Its attempt is STEPFLOW_ATTEMPT
 	// plus its Batch retries, as an array job's child's.
 	EnvCatchAttempts = "STEPFLOW_CATCH_ATTEMPTS"
+
+	// EnvHook turns the invocation into the run's exit hook (no step):
+	// its value is how the run ended, as the state machine knows it
+	// (HookStatuses). docs/state-machine.md, "Exit hook".
+	EnvHook = "STEPFLOW_HOOK"
 )
+
+// HookStatuses are the values of EnvHook and --hook: how the run ended,
+// in a local run's terms or as its Step Functions execution ended.
+var HookStatuses = []string{"succeeded", "failed", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+// HookSucceeded reports whether a hook status (HookStatuses) is a run
+// that succeeded.
+func HookSucceeded(status string) bool { return status == "succeeded" || status == "SUCCEEDED" }
 
 // ProductionPrefix begins a production token as users see it and the run
 // tag naming a cloud run's production namespace: production:<token>. The
@@ -138,6 +151,10 @@ type Invocation struct {
 	// catches its step's failure itself (EnvCatchAttempts): when the
 	// attempt fails, the job records the catch and succeeds.
 	CatchLast bool
+	// Hook, when set, runs the flow's exit hook for the run instead of a
+	// step (Step is then empty): it is how the run ended, one of
+	// HookStatuses.
+	Hook string
 }
 
 func (inv Invocation) joinedInputs() string { return strings.Join(inv.Inputs, ",") }
@@ -149,6 +166,16 @@ func (inv Invocation) wide() bool { return len(inv.joinedInputs()) > MaxArgInput
 // the flags. With inputs longer than MaxArgInputs, --input-paths is "-"
 // and Stdin has them.
 func (inv Invocation) Args() []string {
+	if inv.Hook != "" {
+		args := []string{"step", "--hook", inv.Hook, "--run-id", inv.RunID}
+		if inv.DatastoreRoot != "" {
+			args = append(args, "--datastore-root", inv.DatastoreRoot)
+		}
+		if inv.Definition != "" {
+			args = append(args, "--definition", inv.Definition)
+		}
+		return args
+	}
 	args := []string{"step", inv.Step, "--run-id", inv.RunID}
 	if inv.TaskID != "" {
 		args = append(args, "--task-id", inv.TaskID)
@@ -205,7 +232,7 @@ func (inv Invocation) Stdin() io.Reader {
 // invocation names a root. Append the child's own variables after it.
 func (inv Invocation) Env(base []string) []string {
 	drop := []string{EnvStep, EnvRunID, EnvTaskID, EnvAttempt, EnvInputPaths, EnvIndices,
-		EnvParams, EnvConfigs, EnvTrigger, EnvCaught, EnvCaptureLogs, EnvDefinition, EnvCatchAttempts}
+		EnvParams, EnvConfigs, EnvTrigger, EnvCaught, EnvCaptureLogs, EnvDefinition, EnvCatchAttempts, EnvHook}
 	if inv.DatastoreRoot != "" {
 		drop = append(drop, EnvDatastoreRoot)
 	}
@@ -246,8 +273,8 @@ func mustJSON(v map[string]string) string {
 // Flags are the step command's flags, before the fallback to the
 // environment.
 type Flags struct {
-	runID, taskID, attempt, indices, params, configs, trigger, caught, caughtName, root, definition string
-	inputs                                                                                          optString
+	runID, taskID, attempt, indices, params, configs, trigger, caught, caughtName, root, definition, hook string
+	inputs                                                                                                optString
 }
 
 // Register declares the flags of the step command on fs.
@@ -263,6 +290,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.caught, "caught", "", "record this failure message in the catch field instead of running the step")
 	fs.StringVar(&f.caughtName, "caught-name", "", "like --caught, but only the error name: the message of the task's latest failed attempt is recorded (env "+EnvCaught+")")
 	fs.StringVar(&f.root, "datastore-root", "", "datastore root: a directory or s3://bucket/prefix (env "+EnvDatastoreRoot+"; default ./.stepflow)")
+	fs.StringVar(&f.hook, "hook", "", "run the flow's exit hook for the run instead of a step, telling it how the run ended: "+strings.Join(HookStatuses, ", ")+" (env "+EnvHook+")")
 	fs.StringVar(&f.definition, "definition", "", "fingerprint of the flow definition the runtime checked: refuse to run another one, and skip checking it again (env "+EnvDefinition+")")
 }
 
@@ -287,8 +315,11 @@ func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.R
 	if len(args) == 1 {
 		inv.Step = args[0]
 	}
-	inv.Step = or(inv.Step, EnvStep)
 	inv.RunID = or(f.runID, EnvRunID)
+	if inv.Hook = or(f.hook, EnvHook); inv.Hook != "" {
+		return inv.hookInvocation(f, getenv)
+	}
+	inv.Step = or(inv.Step, EnvStep)
 	if inv.Step == "" || inv.RunID == "" {
 		return inv, usage.Errorf("step needs a step name and --run-id (or %s and %s)", EnvStep, EnvRunID)
 	}
@@ -370,6 +401,36 @@ func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.R
 	} else if n := or(f.caughtName, EnvCaught); n != "" {
 		inv.Caught, inv.CaughtIsName = n, true
 	}
+	return inv, nil
+}
+
+// hookInvocation completes the invocation of an exit hook: a run id and
+// a known status, no step.
+func (inv Invocation) hookInvocation(f *Flags, getenv func(string) string) (Invocation, error) {
+	if inv.Step != "" {
+		return inv, usage.Errorf("step --hook runs the run's exit hook, not a step: give no step name (got %q)", inv.Step)
+	}
+	known := false
+	for _, s := range HookStatuses {
+		known = known || s == inv.Hook
+	}
+	if !known {
+		return inv, usage.Errorf("--hook %q is not how a run ends; use one of %s", inv.Hook, strings.Join(HookStatuses, ", "))
+	}
+	if inv.RunID == "" {
+		return inv, usage.Errorf("step --hook needs --run-id (or %s): the run whose exit hook to run", EnvRunID)
+	}
+	if err := pathspec.CheckPart(inv.RunID); err != nil || strings.Contains(inv.RunID, "/") {
+		return inv, usage.Errorf("--run-id %q is not a run id: it must be one name without '/', '\\', control characters or a leading '.'", inv.RunID)
+	}
+	or := func(v, name string) string {
+		if v == "" {
+			return getenv(name)
+		}
+		return v
+	}
+	inv.DatastoreRoot = or(f.root, EnvDatastoreRoot)
+	inv.Definition = or(f.definition, EnvDefinition)
 	return inv, nil
 }
 

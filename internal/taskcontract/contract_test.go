@@ -240,3 +240,33 @@ func TestParseCatchInJob(t *testing.T) {
 		t.Errorf("the supervised child's environment keeps %v", env)
 	}
 }
+
+// TestParseHook: an exit hook's invocation (step --hook STATUS, or
+// STEPFLOW_HOOK as the state machine sets it) has a run and a status and
+// no step; anything else is bad input, exit 2.
+func TestParseHook(t *testing.T) {
+	want := Invocation{RunID: "sfn-x", Hook: "FAILED", DatastoreRoot: "s3://b/p"}
+	got, err := Parse(want.Args()[1:], noEnv, nil)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Parse(%q) = %+v, %v; want %+v", want.Args()[1:], got, err, want)
+	}
+	got, err = Parse(nil, envOf(map[string]string{EnvHook: "succeeded", EnvRunID: "sfn-y", EnvDatastoreRoot: "s3://b/p"}), nil)
+	if err != nil || got.Hook != "succeeded" || got.RunID != "sfn-y" || got.Step != "" || got.DatastoreRoot != "s3://b/p" {
+		t.Fatalf("from the environment: %+v, %v", got, err)
+	}
+	if !HookSucceeded("SUCCEEDED") || !HookSucceeded("succeeded") || HookSucceeded("TIMED_OUT") || HookSucceeded("failed") {
+		t.Error("HookSucceeded is wrong")
+	}
+	for name, args := range map[string][]string{
+		"unknown status": {"--hook", "maybe", "--run-id", "r1"},
+		"with a step":    {"end", "--hook", "failed", "--run-id", "r1"},
+		"no run":         {"--hook", "failed"},
+		"bad run":        {"--hook", "failed", "--run-id", "../r1"},
+	} {
+		_, err := Parse(args, noEnv, nil)
+		var ue *usage.Error
+		if !errors.As(err, &ue) {
+			t.Errorf("%s: Parse(%q) = %v, want a usage error", name, args, err)
+		}
+	}
+}

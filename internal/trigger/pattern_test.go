@@ -100,3 +100,44 @@ func delivered(t *testing.T, ctx context.Context, eb *eventbridge.Client, n int,
 	}
 	return got.EventCount > 0
 }
+
+// TestHookPattern: the exit hook's rule matches, with moto's evaluator,
+// the status change of each of the state machine's executions that
+// failed, timed out or was aborted, and not one that succeeded or runs,
+// one of another state machine, or one of the hook's own executions (its
+// input begins with the Hook block): a hook execution that fails never
+// starts another. Its input names the run and how it ended.
+func TestHookPattern(t *testing.T) {
+	eb := motoproc.Start(t).EventBridge()
+	machine := "arn:aws:states:us-east-1:123456789012:stateMachine:HookFlow"
+	r := trigger.HookRule(machine)
+	finish := func(machine, status, input string) string {
+		return fmt.Sprintf(`{"version":"0","id":"e-1","source":%q,"detail-type":%q,"account":"123456789012","time":"2026-01-02T03:04:05Z","region":"us-east-1","resources":[],"detail":{"executionArn":"%s:x","stateMachineArn":%q,"name":"x","status":%q,"input":%q}}`,
+			trigger.FinishSource, trigger.FinishDetailType, machine, machine, status, input)
+	}
+	run := `{"Parameters":{},"Trigger":{"type":"user"}}`
+	hook := `{"Hook":{"RunId":"sfn-y","Status":"FAILED"},"Trigger":{"type":"hook"}}`
+	ctx := context.Background()
+	n := 1000 // the buses of TestPatterns, on the same moto, are numbered from 1
+	for want, events := range map[bool][]string{
+		true:  {finish(machine, "FAILED", run), finish(machine, "TIMED_OUT", run), finish(machine, "ABORTED", "{}")},
+		false: {finish(machine, "SUCCEEDED", run), finish(machine, "RUNNING", run), finish(machine+"2", "FAILED", run), finish(machine, "FAILED", hook), finish(machine, "TIMED_OUT", hook)},
+	} {
+		for _, ev := range events {
+			n++
+			if got := delivered(t, ctx, eb, n, r.Pattern, ev); got != want {
+				t.Errorf("pattern %s matches %s: %v, want %v", r.Pattern, ev, got, want)
+			}
+		}
+	}
+	in, err := trigger.Transform(r.InputPathsMap, r.InputTemplate, []byte(finish(machine, "TIMED_OUT", run)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"Hook":{"RunId":"sfn-x","Status":"TIMED_OUT"},"Trigger":{"type":"hook","run":"sfn-x","status":"TIMED_OUT","id":"e-1"}}`; string(in) != want {
+		t.Errorf("input %s, want %s", in, want)
+	}
+	if got := trigger.Describe(map[string]string{"type": "hook", "run": "sfn-x", "status": "TIMED_OUT", "id": "e-1"}); got != "exit hook of run sfn-x TIMED_OUT (event id e-1)" {
+		t.Errorf("Describe: %q", got)
+	}
+}

@@ -49,6 +49,8 @@ func Describe(t map[string]string) string {
 		return fmt.Sprintf("event %s%s", t["event"], id)
 	case ByRun:
 		return fmt.Sprintf("run %s %s%s", t["upstream"], t["status"], id)
+	case ByHook:
+		return fmt.Sprintf("exit hook of run %s %s%s", t["run"], t["status"], id)
 	}
 	var kv []string
 	for _, k := range slices.Sorted(maps.Keys(t)) {

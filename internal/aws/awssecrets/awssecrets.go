@@ -1,6 +1,6 @@
 // Package awssecrets fetches a cloud task's secrets (stepflow.Secrets)
-// from AWS Secrets Manager when the task starts, with the job role's
-// credentials. It is linked only by the AWS build of a flow (package
+// from AWS Secrets Manager, or AWS Systems Manager Parameter Store for a
+// parameter's ARN, when the task starts, with the job role's credentials. It is linked only by the AWS build of a flow (package
 // sfncmd registers it), so a plain flow binary never links the AWS SDK.
 package awssecrets
 
@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 
 	"github.com/stepflow/stepflow/internal/flow"
@@ -28,14 +29,19 @@ const EnvEndpoint = "AWS_ENDPOINT_URL_SECRETS_MANAGER"
 const Action = "secretsmanager:GetSecretValue"
 
 // Manager is the secret source of a cloud task: each secret's value is
-// GetSecretValue of its ARN, in the ARN's region.
+// GetSecretValue of its ARN, or for a Parameter Store parameter's ARN
+// GetParameter with decryption (a SecureString's plain text), in the
+// ARN's region.
 type Manager struct {
-	Getenv func(string) string // the task's environment (credentials, endpoint)
-	// Options are added to each client's (tests: credentials).
-	Options []func(*secretsmanager.Options)
+	Getenv func(string) string // the task's environment (credentials, endpoints)
+	// Options and ParameterOptions are added to each Secrets Manager and
+	// Systems Manager client's (tests: credentials).
+	Options          []func(*secretsmanager.Options)
+	ParameterOptions []func(*ssm.Options)
 
-	mu      sync.Mutex
-	clients map[string]*secretsmanager.Client // by region
+	mu         sync.Mutex
+	clients    map[string]*secretsmanager.Client // by region
+	ssmClients map[string]*ssm.Client            // by region
 }
 
 // Secrets fetches every secret, or returns an error naming the first one
@@ -54,6 +60,9 @@ func (m *Manager) Secrets(ctx context.Context, secrets []flow.Secret) (map[strin
 }
 
 func (m *Manager) fetch(ctx context.Context, s flow.Secret) (string, error) {
+	if IsParameter(s.ARN) {
+		return m.parameter(ctx, s)
+	}
 	region, err := Region(s.ARN)
 	if err != nil {
 		return "", err

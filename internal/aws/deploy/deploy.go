@@ -104,6 +104,8 @@ func Check(g *graph.Graph, s statemachine.Settings, logging bool) (*statemachine
 		miss = append(miss, statemachine.Missing{Flag: "scheduler-role", Why: "the IAM role EventBridge Scheduler starts the scheduled runs with"})
 	case len(g.Flow.Triggers) > 0 && s.SchedulerRole == "":
 		miss = append(miss, statemachine.Missing{Flag: "scheduler-role", Why: "the IAM role EventBridge starts the triggered runs with"})
+	case g.Flow.OnFinish != nil && s.SchedulerRole == "":
+		miss = append(miss, statemachine.Missing{Flag: "scheduler-role", Why: "the IAM role EventBridge starts the exit hook of a failed run with"})
 	}
 	if logging && s.LogGroupARN == "" {
 		miss = append(miss, statemachine.Missing{Flag: "log-group-arn", Why: "--log-execution-history sends the execution history to this CloudWatch Logs group"})

@@ -112,3 +112,49 @@ func TestCreatePrintsSecretsStatement(t *testing.T) {
 		t.Errorf("create's output lacks\n%s\n%s", want, e.out)
 	}
 }
+
+// The IAM coverage of Parameter Store secrets: a task reads a parameter
+// with ssm:GetParameter, authorized on the parameter's ARN (its name
+// without the leading slash). The statement create prints grants it on
+// these parameters only, beside GetSecretValue on the step's secrets, and
+// the template's job role grants neither.
+func TestIAMParameters(t *testing.T) {
+	const (
+		param  = "arn:aws:ssm:us-east-1:123456789012:parameter/prod/db/password"
+		secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/api-Xy12Zw"
+		role   = "arn:aws:iam::123456789012:role/stepflow-task"
+	)
+	def := flow.MustDefinitionOf(stepflow.New[secretState]("SecretFlow").
+		Step("start", secretStep, stepflow.Next("end"), stepflow.Secrets("db", param), stepflow.Secrets("api", secret)).
+		Step("end", secretStep))
+	g, err := graph.New(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := deploy.SecretNotes(g, statemachine.Settings{JobRole: role})
+	if len(notes) != 1 || !strings.Contains(notes[0], "steps start read secrets db, api from AWS Secrets Manager and AWS Systems Manager Parameter Store when they start, with job role "+role) {
+		t.Fatalf("notes:\n%s", strings.Join(notes, "\n"))
+	}
+	_, js, _ := strings.Cut(notes[0], "or they fail: ")
+	var stmts []any
+	if err := json.Unmarshal([]byte(js), &stmts); err != nil || len(stmts) != 2 {
+		t.Fatalf("the statements %s: %v", js, err)
+	}
+	jobRole := templatePolicies(t)["BatchJobRole"]
+	for _, tc := range []struct {
+		c    call
+		want bool
+	}{
+		{call{action: "ssm:GetParameter", ids: map[string]string{"ParameterNameWithoutLeadingSlash": "prod/db/password"}}, true},
+		{call{action: "ssm:GetParameter", ids: map[string]string{"ParameterNameWithoutLeadingSlash": "prod/db/password2"}}, false},
+		{call{action: "ssm:GetParameter", ids: map[string]string{"ParameterNameWithoutLeadingSlash": "prod/db"}}, false},
+		{call{action: "secretsmanager:GetSecretValue", ids: map[string]string{"SecretId": "prod/api-Xy12Zw"}}, true},
+	} {
+		if got := len(authorize(stmts, tc.c, nil)) == 0; got != tc.want {
+			t.Errorf("the statements allow %s: %v, want %v", tc.c, got, tc.want)
+		}
+		if len(authorize(jobRole, tc.c, nil)) == 0 {
+			t.Errorf("the template's job role allows %s", tc.c)
+		}
+	}
+}

@@ -65,7 +65,8 @@ func UpstreamMachine(f *flow.Flow, t *flow.Trigger, s statemachine.Settings) str
 	return statemachine.MachineName(&flow.Flow{Name: t.Flow, Project: project}, statemachine.Settings{Branch: branch, NamePrefix: s.NamePrefix})
 }
 
-// Rules returns the rule of each trigger of flow f, by rule name, for
+// Rules returns the rule of each trigger of flow f, and of its exit hook
+// when it has one, by rule name, for
 // the state machine machineArn deployed with settings s; upstream state
 // machines are in its account and region.
 func Rules(f *flow.Flow, s statemachine.Settings, machineArn string) (names []string, rules map[string]trigger.Rule, err error) {
@@ -82,8 +83,18 @@ func Rules(f *flow.Flow, s statemachine.Settings, machineArn string) (names []st
 		names = append(names, name)
 		rules[name] = r
 	}
+	if f.OnFinish != nil {
+		name := HookRuleName(machine)
+		names = append(names, name)
+		rules[name] = trigger.HookRule(machineArn)
+	}
 	return names, rules, nil
 }
+
+// HookRuleName is the name of the rule of the exit hook of state machine
+// machine (trigger.HookRule): RulePrefix and "hook", never 8 hex digits
+// as a trigger's.
+func HookRuleName(machine string) string { return RulePrefix(machine) + "hook" }
 
 // putRules makes the EventBridge rules of state machine machineArn those
 // of the flow's triggers: it creates the missing ones, updates those that

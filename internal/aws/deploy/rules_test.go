@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -256,5 +257,78 @@ func TestUpstreamMachine(t *testing.T) {
 	}
 	if a, b := deploy.RuleName("m", finish()), deploy.RuleName("m", finish(stepflow.InProject(""))); a == b {
 		t.Errorf("the rules of the default project and of no project are both named %s", a)
+	}
+}
+
+// A flow with an exit hook gets one rule more, <machine>.hook: the
+// state machine's own failed executions start it again with the hook's
+// input (trigger.HookRule), through the scheduler role, which create
+// then needs; the rule goes when the hook goes.
+func TestCreateHookRule(t *testing.T) {
+	hooked := func(b *stepflow.Flow[testFlow]) *stepflow.Flow[testFlow] {
+		return b.OnFinish(func(*stepflow.Context, *stepflow.Finished[testFlow]) error { return nil })
+	}
+	e := setup(t, false)
+	e.opts.Graph = triggeredGraph(t, hooked)
+	role := e.opts.Settings.SchedulerRole
+	e.opts.Settings.SchedulerRole = ""
+	if err := e.create(t); !usage.Is(err) || !strings.Contains(err.Error(), "scheduler-role") || !strings.Contains(err.Error(), "exit hook") {
+		t.Errorf("create without a role: %v", err)
+	}
+	e.opts.Settings.SchedulerRole = role
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	machineArn := e.f.Machine("TestFlow").Arn
+	if got := e.f.Rules(); !slices.Equal(got, []string{"TestFlow.hook"}) {
+		t.Fatalf("rules %q, want TestFlow.hook", got)
+	}
+	r, want := e.f.Rule("TestFlow.hook"), trigger.HookRule(machineArn)
+	if r.EventPattern != want.Pattern || len(r.Targets) != 1 || aws.ToString(r.Targets[0].Arn) != machineArn || aws.ToString(r.Targets[0].RoleArn) != role ||
+		aws.ToString(r.Targets[0].InputTransformer.InputTemplate) != want.InputTemplate {
+		t.Errorf("hook rule %+v, targets %+v; want pattern %s to the state machine with the role", r, r.Targets, want.Pattern)
+	}
+	e.opts.Graph = triggeredGraph(t, func(b *stepflow.Flow[testFlow]) *stepflow.Flow[testFlow] { return b })
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.f.Rules(); len(got) != 0 {
+		t.Errorf("rules %q after the hook went", got)
+	}
+}
+
+// StartHook (step-functions hook RUN) runs the exit hook of a run that
+// ended, with the input the hook's rule gives: a run that failed is told
+// FAILED; a run still running is refused, with nothing started.
+func TestStartHook(t *testing.T) {
+	e := setup(t, false)
+	e.opts.Graph = triggeredGraph(t, func(b *stepflow.Flow[testFlow]) *stepflow.Flow[testFlow] {
+		return b.OnFinish(func(*stepflow.Context, *stepflow.Finished[testFlow]) error { return nil })
+	})
+	if err := e.create(t); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ops := e.ops()
+	run, err := ops.Trigger(ctx, nil, "ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.StartHook(ctx, run); !usage.Is(err) || !strings.Contains(err.Error(), "is RUNNING: its exit hook runs once it ends") {
+		t.Errorf("hook of a running run: %v", err)
+	}
+	if err := e.f.Finish(strings.TrimPrefix(run, "sfn-"), "FAILED", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	hook, err := ops.StartHook(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"Hook":{"RunId":"` + run + `","Status":"FAILED"},"Trigger":{"id":"step-functions hook","run":"` + run + `","status":"FAILED","type":"hook"}}`
+	if ex := e.f.Execution(strings.TrimPrefix(hook, "sfn-")); ex == nil || ex.Input != want {
+		t.Errorf("hook execution %+v, want input %s", ex, want)
+	}
+	if _, err := ops.StartHook(ctx, "sfn-nope"); !usage.Is(err) || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("hook of an unknown run: %v", err)
 	}
 }

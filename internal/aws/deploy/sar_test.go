@@ -162,6 +162,13 @@ var sar = map[string]sarService{
 		},
 		actions: map[string][]string{"GetSecretValue": {"Secret*"}},
 	},
+	"ssm": {
+		url: "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html",
+		resources: map[string]string{
+			"parameter": "arn:${Partition}:ssm:${Region}:${Account}:parameter/${ParameterNameWithoutLeadingSlash}",
+		},
+		actions: map[string][]string{"GetParameter": {"parameter*"}},
+	},
 	"sqs": {
 		url: "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html",
 		resources: map[string]string{

@@ -13,7 +13,8 @@ import (
 // SecretNotes says, for each job role whose tasks read secrets
 // (stepflow.Secrets), which steps read which secrets and the IAM statement
 // to add to that role's policy: secretsmanager:GetSecretValue on the
-// declared ARNs (docs/iam.md, "Secrets"). The template's job role does
+// declared secrets' ARNs, ssm:GetParameter on the parameters' (docs/iam.md,
+// "Secrets"). The template's job role does
 // not grant it: which secrets a flow reads is the flow's to say. create
 // prints them; a task whose role lacks the statement fails when it
 // starts, with the same statement in its error.
@@ -52,8 +53,8 @@ func SecretNotes(g *graph.Graph, s statemachine.Settings) []string {
 	var notes []string
 	for _, role := range roles {
 		u := uses[role]
-		notes = append(notes, fmt.Sprintf("steps %s read secrets %s from AWS Secrets Manager when they start, with job role %s; add this statement to its policy (docs/iam.md, \"Secrets\"), or they fail: %s",
-			strings.Join(u.steps, ", "), strings.Join(u.names, ", "), role, awssecrets.Statement(u.arns)))
+		notes = append(notes, fmt.Sprintf("steps %s read secrets %s from %s when they start, with job role %s; add this statement to its policy (docs/iam.md, \"Secrets\"), or they fail: %s",
+			strings.Join(u.steps, ", "), strings.Join(u.names, ", "), awssecrets.Sources(u.arns), role, awssecrets.Statement(u.arns)))
 		for _, arn := range u.arns {
 			if a, r := arnAccount(arn), arnAccount(role); a != "" && r != "" && a != r {
 				notes = append(notes, fmt.Sprintf("secret %s is in account %s, job role %s in account %s: the role's statement is not enough; give the secret a resource policy that lets the role read it (and the role kms:Decrypt on its key)",

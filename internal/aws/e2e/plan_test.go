@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/stepflow/stepflow/internal/aws/statemachine"
 )
 
 // The plan is exact where it can be (docs/state-machine.md, "What a run
@@ -41,10 +43,14 @@ func checkPlan(t *testing.T, fp *flowPkg, def compiled, e *execution, kinds map[
 	tasks := map[string]int{}
 	seen := map[string]bool{}
 	for _, j := range e.Jobs {
-		if key := j.Step + "/" + j.TaskID; !seen[key] {
+		step := j.Step
+		if step == "" { // the exit hook's job: no step
+			step = statemachine.HookScope
+		}
+		if key := step + "/" + j.TaskID; !seen[key] {
 			seen[key] = true
-			ids[j.Step] = append(ids[j.Step], j.TaskID)
-			tasks[j.Step]++
+			ids[step] = append(ids[step], j.TaskID)
+			tasks[step]++
 		}
 	}
 	args := append([]string{"step-functions", "plan", "--json"}, def.flags...)

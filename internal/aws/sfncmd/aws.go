@@ -147,9 +147,6 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 	if err := printPlanSummary(env, g, s); err != nil {
 		return err
 	}
-	if f.Def.OnFinish != nil {
-		fmt.Fprintf(env.Stderr, "%s: warning: flow %s has an exit hook (OnFinish), which runs after local runs only: its runs on AWS Step Functions end without it\n", env.Args0, f.Def.Name)
-	}
 	if f.Def.Schedule != nil {
 		fmt.Fprintf(env.Stdout, "flow %s is deployed as %s; its schedule starts runs, and '%s step-functions trigger' starts one now\n", f.Def.Name, machine, env.Invocation())
 	} else {
@@ -213,8 +210,11 @@ func listRuns(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemac
 	return tw.Flush()
 }
 
-// onRun runs status, terminate or resume on one run.
+// onRun runs status, terminate, resume or hook on one run.
 func onRun(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachine.Settings, cmd, run string, o runOptions) error {
+	if cmd == "hook" && f.Def.OnFinish == nil {
+		return usage.Errorf("flow %s has no exit hook (OnFinish) to run", f.Def.Name)
+	}
 	ops, err := connect(ctx, env, f, s)
 	if err != nil {
 		return err
@@ -247,6 +247,14 @@ func onRun(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachin
 		}
 		fmt.Fprintf(out, "run %s resumed on AWS Step Functions (redrive): the steps that did not succeed run again\n", run)
 		fmt.Fprintf(out, "follow it with: %s step-functions status %s\n", env.Invocation(), run)
+		return nil
+	case "hook":
+		id, err := ops.StartHook(ctx, run)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "the exit hook of run %s started on AWS Step Functions as run %s\n", run, id)
+		fmt.Fprintf(out, "follow it with: %s step-functions status %s\n", env.Invocation(), id)
 		return nil
 	}
 	return fmt.Errorf("internal error: no step-functions command %q", cmd)

@@ -67,6 +67,13 @@ deployment needs --authorize production:<token>.`,
 				func(fs *flag.FlagSet, o *runOptions) {
 					fs.StringVar(&o.authorize, "authorize", "", "production token of a deployment made by another user")
 				}),
+			cmdSFNRun(f, "hook", "run the exit hook of an ended run (again)",
+				`Hook runs the flow's exit hook (OnFinish) of a run that ended on AWS Step
+Functions, told how its execution ended: it starts an execution that runs
+only the hook's task, as the hook's EventBridge rule does after a run fails
+(docs/state-machine.md, "Exit hook"). Use it when that event never came
+(Step Functions sends it on a best-effort basis) or to run a hook again; the
+hook's record (stepflow show FLOW/RUN) is rewritten.`, nil),
 			cmdSFNSendEvent(f), cmdSFNDelete(f)},
 	}
 }
@@ -468,7 +475,8 @@ type runOptions struct {
 // AWS for the run's status.
 const defaultWatchInterval = 5 * time.Second
 
-// cmdSFNRun is a command taking one run id: status, terminate, resume.
+// cmdSFNRun is a command taking one run id: status, terminate, resume,
+// hook.
 func cmdSFNRun(f *flowcmd.Flow, name, short, long string, extra func(fs *flag.FlagSet, o *runOptions)) *command.Command {
 	var flags statemachine.Settings
 	var o runOptions

@@ -26,7 +26,13 @@ func planReport(p *statemachine.Plan) string {
 			fmt.Fprintf(&b, "  --duration %s=%s\n", st.Step, d)
 		}
 	}
-	b.WriteString("  every task succeeds at its first attempt (a retry or a catch handler adds 1 transition and 1 job)\n\n")
+	b.WriteString("  every task succeeds at its first attempt (a retry or a catch handler adds 1 transition and 1 job)\n")
+	for _, st := range p.Steps {
+		if st.Step == statemachine.HookScope {
+			fmt.Fprintf(&b, "  the exit hook runs %s after the run succeeds (a run that fails runs it in an execution of its own: 2 transitions, 1 job)\n", st.Duration)
+		}
+	}
+	b.WriteString("\n")
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// Step names left-aligned (padded to one width), numbers right-aligned.

@@ -144,7 +144,7 @@ func (r *Result) Plan(a Assumptions) (*Plan, error) {
 	}
 	sim := &simulation{r: r, p: p, steps: map[string]*StepPlan{}}
 	ex := &execution{}
-	sim.scope(r.states, initState, env{}, ex)
+	sim.scope(r.states, r.start, env{}, ex)
 	p.History = ex.events + eventsExecution
 	if p.History > maxHistory {
 		sim.broken("", fmt.Sprintf("the execution's history takes about %d events at these widths, over the %d AWS allows (the run fails with States.Runtime); narrow the foreaches, lower --distributed-map-threshold, or deploy with --distributed-map", p.History, maxHistory))
@@ -164,6 +164,10 @@ func (r *Result) Plan(a Assumptions) (*Plan, error) {
 			}
 		}
 		sp.Duration = p.Durations[name]
+		p.Steps = append(p.Steps, *sp)
+	}
+	if sp, ok := sim.steps[HookScope]; ok {
+		hookPlan(sp, g.Node(g.End), r.s)
 		p.Steps = append(p.Steps, *sp)
 	}
 	if sp, ok := sim.steps[runScope]; ok {
