@@ -264,7 +264,7 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	}
 	r := &runner.Runner{Flow: f.Def, Graph: g, Store: store, Opts: runner.Options{
 		MaxWorkers: run.Options.MaxWorkers, MaxNumSplits: run.Options.MaxNumSplits, InProcess: run.Options.InProcess,
-		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved(env)), SecretsFile: secretsFile,
+		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved()), SecretsFile: secretsFile,
 	}}
 	if f, ok := env.Stdout.(*os.File); ok && isTerminal(f) && !rf.quiet {
 		live := &runner.LiveReporter{W: env.Stdout, Order: g.Order}
@@ -287,7 +287,7 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	if err := r.Run(ctx, run.ID, resume); err != nil {
 		var rfe *runner.RunFailedError
 		if errors.As(err, &rfe) {
-			fmt.Fprintf(env.Stderr, "see the task's output with: %s logs %s\n", env.Invocation(), rfe.Task)
+			fmt.Fprintf(env.Stderr, "see the task's output with: %s logs %s%s\n", env.Invocation(), rfe.Task, rf.ds.hint())
 		}
 		if herr := runHook(ctx, env, f, store, run.ID, datastore.StatusFailed, err.Error(), rf.quiet); herr != nil {
 			return herr
@@ -297,7 +297,7 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	if err := runHook(ctx, env, f, store, run.ID, datastore.StatusSucceeded, "", rf.quiet); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "artifacts: %s dump %s/%s/0\n", env.Invocation(), run.ID, g.End)
+	fmt.Fprintf(env.Stdout, "artifacts: %s dump %s/%s/0%s\n", env.Invocation(), run.ID, g.End, rf.ds.hint())
 	return nil
 }
 
