@@ -82,7 +82,9 @@ type Root struct {
 }
 
 // Configured reports whether the root is the config file's.
-func (r Root) Configured() bool { return r.From != "--datastore-root" && r.From != EnvDatastoreRoot && r.From != "default" }
+func (r Root) Configured() bool {
+	return r.From != "--datastore-root" && r.From != EnvDatastoreRoot && r.From != "default"
+}
 
 // ResolveRoot returns the datastore root of a command: flag (its
 // --datastore-root) when given, else $STEPFLOW_DATASTORE_ROOT, else the
