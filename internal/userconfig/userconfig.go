@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 
 	"github.com/stepflow/stepflow/internal/readlimit"
 )
@@ -82,9 +83,7 @@ type Root struct {
 }
 
 // Configured reports whether the root is the config file's.
-func (r Root) Configured() bool {
-	return r.From != "--datastore-root" && r.From != EnvDatastoreRoot && r.From != "default"
-}
+func (r Root) Configured() bool { return strings.HasPrefix(r.From, "config file ") }
 
 // ResolveRoot returns the datastore root of a command: flag (its
 // --datastore-root) when given, else $STEPFLOW_DATASTORE_ROOT, else the
