@@ -89,5 +89,13 @@ func uploadFileParams(ctx context.Context, env *command.Env, f *flowcmd.Flow, s 
 	if err != nil {
 		return nil, err
 	}
-	return flowcmd.StoreFileParams(ctx, datastore.NewStore(b, f.Def.Name).Blobs(), f.Def, paths, env.Getenv)
+	values, err := flowcmd.StoreFileParams(ctx, datastore.NewStore(b, f.Def.Name).Blobs(), f.Def, paths, env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		v, _ := flow.ParseFileValue(values[name])
+		fmt.Fprintf(env.Stdout, "file %s (%s, %d bytes): stored in the datastore as blob %s\n", name, paths[name], v.Size, v.Hash)
+	}
+	return values, nil
 }
