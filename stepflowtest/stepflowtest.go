@@ -270,7 +270,7 @@ func storeFiles(ctx context.Context, def *flow.Flow, blobs *datastore.Blobs, par
 			continue
 		}
 		path := params[p.Name]
-		if _, err := p.CheckFile(path, flow.DefaultMaxFileParamSize); err != nil {
+		if _, err := p.CheckFile(path, flow.DefaultMaxFileParamSize, "stepflowtest.Params{\""+p.Name+"\": PATH}"); err != nil {
 			return err
 		}
 		hash, size, err := blobs.PutFile(ctx, path)

@@ -89,21 +89,26 @@ func bytesOf(s string) int64 {
 // CheckFile reports why the local file at path cannot be the value of
 // file parameter p, limited to limit bytes, or returns its size: a
 // missing file, a directory, anything but a regular file, and a file over
-// the limit are refused, each with what to do.
-func (p *Param) CheckFile(path string, limit int64) (int64, error) {
+// the limit are refused, each with what to do. give says how the user
+// gives another file ("--data PATH" when it is ""; create's is "--file
+// data=PATH").
+func (p *Param) CheckFile(path string, limit int64, give string) (int64, error) {
+	if give == "" {
+		give = "--" + p.Name + " PATH"
+	}
 	if path == "" {
-		return 0, fmt.Errorf("file parameter %s has no file: give one with --%s PATH (%s)", p.Name, p.Name, p.Help)
+		return 0, fmt.Errorf("file parameter %s has no file: give one with %s (%s)", p.Name, give, p.Help)
 	}
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return 0, fmt.Errorf("file parameter %s: file %s does not exist; give an existing file with --%s PATH", p.Name, path, p.Name)
+		return 0, fmt.Errorf("file parameter %s: file %s does not exist; give an existing file with %s", p.Name, path, give)
 	case err != nil:
 		return 0, fmt.Errorf("file parameter %s: %w", p.Name, err)
 	case fi.IsDir():
-		return 0, fmt.Errorf("file parameter %s: %s is a directory; give a file with --%s PATH (to pass many files, archive them into one)", p.Name, path, p.Name)
+		return 0, fmt.Errorf("file parameter %s: %s is a directory; give a file with %s (to pass many files, archive them into one)", p.Name, path, give)
 	case !fi.Mode().IsRegular():
-		return 0, fmt.Errorf("file parameter %s: %s is not a regular file (mode %s); give a regular file with --%s PATH", p.Name, path, fi.Mode().Type(), p.Name)
+		return 0, fmt.Errorf("file parameter %s: %s is not a regular file (mode %s); give a regular file with %s", p.Name, path, fi.Mode().Type(), give)
 	case fi.Size() > limit:
 		return 0, fmt.Errorf("file parameter %s: file %s is %d bytes, more than the %s a file parameter may hold; give a smaller file, or raise the limit with %s (e.g. %s=4GiB)",
 			p.Name, path, fi.Size(), formatSize(limit), EnvMaxFileParamSize, EnvMaxFileParamSize)

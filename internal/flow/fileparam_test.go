@@ -51,7 +51,7 @@ func TestCheckFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &flow.Param{Name: "data", Kind: flow.File, Path: file}
-	if n, err := p.CheckFile(file, 10); err != nil || n != 10 {
+	if n, err := p.CheckFile(file, 10, ""); err != nil || n != 10 {
 		t.Errorf("CheckFile at the limit: %d, %v", n, err)
 	}
 	for path, want := range map[string]string{
@@ -60,7 +60,7 @@ func TestCheckFile(t *testing.T) {
 		file:                       "is 10 bytes, more than the 9 bytes a file parameter may hold",
 		"":                         "has no file: give one with --data PATH",
 	} {
-		if _, err := p.CheckFile(path, 9); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := p.CheckFile(path, 9, ""); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("CheckFile(%q) = %v, want %q", path, err, want)
 		}
 	}

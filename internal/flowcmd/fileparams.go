@@ -35,7 +35,7 @@ func FileParamPaths(def *flow.Flow, given map[string]string, getenv func(string)
 			}
 			path = p.Path
 		}
-		if _, err := p.CheckFile(path, limit); err != nil {
+		if _, err := p.CheckFile(path, limit, ""); err != nil {
 			return nil, usage.Wrap(err)
 		}
 		out[p.Name] = path

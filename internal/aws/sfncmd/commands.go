@@ -445,13 +445,6 @@ func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args 
 	return trigger(ctx, env, f, s, given, runName, wait)
 }
 
-// sizedFileValue is a stand-in as long as the run value of the file at
-// path (or longer): the size check of the parameters counts it before the
-// file is uploaded.
-func sizedFileValue(path string) string {
-	return flow.FileValue{Hash: strings.Repeat("0", 64), Size: 1 << 40, Name: filepath.Base(path)}.String()
-}
-
 // watchFlags are trigger's --wait and --interval.
 type watchFlags struct {
 	on       bool

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/stepflow/stepflow/internal/aws/deploy"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
@@ -41,8 +42,8 @@ func freezeFiles(ctx context.Context, env *command.Env, def *flow.Flow, given fl
 		if !ok {
 			path = p.Path
 		}
-		if _, err := p.CheckFile(path, limit); err != nil {
-			return nil, nil, usage.Errorf("%v (or give another with --file %s=PATH)", err, p.Name)
+		if _, err := p.CheckFile(path, limit, "--file "+p.Name+"=PATH"); err != nil {
+			return nil, nil, usage.Wrap(err)
 		}
 		hash, size, err := datastore.HashFile(ctx, path)
 		if err != nil {
@@ -63,6 +64,38 @@ func freezeFiles(ctx context.Context, env *command.Env, def *flow.Flow, given fl
 	return values, blobs, nil
 }
 
+// planFiles stands in for freezeFiles in plan, which counts what a run
+// costs and does not depend on the files' bytes: each file parameter with
+// a default gets a value of the length its file's would have (the zero
+// hash, a size of 13 digits), and no file is read.
+func planFiles(def *flow.Flow, given flowcmd.ConfigFlag) (map[string]string, error) {
+	values := map[string]string{}
+	known := map[string]bool{}
+	for _, p := range def.Params {
+		if p.Kind != flow.File {
+			continue
+		}
+		known[p.Name] = true
+		path, ok := given[p.Name]
+		if !ok && p.Required {
+			continue
+		}
+		if !ok {
+			path = p.Path
+		}
+		values[p.Name] = sizedFileValue(path)
+	}
+	for _, name := range slices.Sorted(maps.Keys(given)) {
+		if !known[name] {
+			return nil, usage.Errorf("--file %s: the flow has no file parameter named %s", name, name)
+		}
+	}
+	if len(values) == 0 {
+		values = nil
+	}
+	return values, nil
+}
+
 // uploadFileParams stores, for trigger, the local file of each file
 // parameter given (name -> path) in the deployment's S3 datastore, and
 // returns each one's run value: the execution's parameter.
@@ -77,7 +110,7 @@ func uploadFileParams(ctx context.Context, env *command.Env, f *flowcmd.Flow, s 
 		if p.Kind != flow.File || !ok {
 			continue
 		}
-		if _, err := p.CheckFile(path, limit); err != nil {
+		if _, err := p.CheckFile(path, limit, ""); err != nil {
 			return nil, usage.Wrap(err)
 		}
 		paths[p.Name] = path
@@ -98,4 +131,11 @@ func uploadFileParams(ctx context.Context, env *command.Env, f *flowcmd.Flow, s 
 		fmt.Fprintf(env.Stdout, "file %s (%s, %d bytes): stored in the datastore as blob %s\n", name, paths[name], v.Size, v.Hash)
 	}
 	return values, nil
+}
+
+// sizedFileValue is a stand-in as long as the run value of the file at
+// path (or longer): trigger's size check of the parameters counts it before the
+// file is uploaded, and plan compiles it.
+func sizedFileValue(path string) string {
+	return flow.FileValue{Hash: strings.Repeat("0", 64), Size: 1 << 40, Name: filepath.Base(path)}.String()
 }

@@ -65,7 +65,7 @@ on the emulated stack counts (internal/aws/e2e). See docs/state-machine.md,
 			if err != nil {
 				return err
 			}
-			res, err := compileForPlan(ctx, env, f, flags, configs, files)
+			res, err := compileForPlan(env, f, flags, configs, files)
 			if err != nil {
 				return err
 			}
@@ -89,7 +89,7 @@ on the emulated stack counts (internal/aws/e2e). See docs/state-machine.md,
 
 // compileForPlan compiles the flow as create --only-json does, without
 // its notes: the plan does not depend on the image digest or the token.
-func compileForPlan(ctx context.Context, env *command.Env, f *flowcmd.Flow, flags statemachine.Settings, configs, files flowcmd.ConfigFlag) (*statemachine.Result, error) {
+func compileForPlan(env *command.Env, f *flowcmd.Flow, flags statemachine.Settings, configs, files flowcmd.ConfigFlag) (*statemachine.Result, error) {
 	g, err := f.Graph()
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ func compileForPlan(ctx context.Context, env *command.Env, f *flowcmd.Flow, flag
 			s.Configs[c.Name] = c.Hash
 		}
 	}
-	if s.Files, _, err = freezeFiles(ctx, env, f.Def, files); err != nil {
+	if s.Files, err = planFiles(f.Def, files); err != nil {
 		return nil, err
 	}
 	res, err := statemachine.Compile(g, s)
