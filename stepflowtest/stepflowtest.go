@@ -90,7 +90,9 @@ type settings struct {
 // Params gives the run's parameters by name, as declared with Flow.Param.
 // A string value is parsed as the run command parses a flag ("0.5", "90s",
 // `{"a":2}`); any other value must have the parameter's type. Parameters
-// not given take their default; a required one must be given.
+// not given take their default; a required one must be given. A file
+// parameter (Flow.FileParam) takes a local path, whose file is stored as
+// the run command stores it.
 type Params map[string]any
 
 func (p Params) apply(s *settings) {
