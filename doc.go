@@ -72,7 +72,9 @@
 // RetryPolicy.WithBackoff), Catch (record the failure in a string or
 // Failure field and go on), Timeout, Env, and for AWS Batch, Resources
 // and Batch. Parameters (Flow.Param) become flags of the run command;
-// configs (Flow.Config) are files frozen into each run.
+// configs (Flow.Config) are files frozen into each run; file parameters
+// (Flow.FileParam) are local files stored with each run and read by every
+// step, locally and in the cloud, through a File field.
 //
 // # Rules
 //

@@ -69,3 +69,52 @@ func TestFile(t *testing.T) {
 		t.Error("zero File opened")
 	}
 }
+
+type inputFlow struct {
+	Data  stepflow.File
+	Size  int64
+	Bytes string
+}
+
+// A file parameter's file reaches every step through its File field,
+// stored when the run starts: the local file may change or go afterwards.
+func TestFileParam(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "input.txt")
+	if err := os.WriteFile(path, []byte("some input"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func(f *inputFlow, c *stepflow.Context) error {
+		r, err := f.Data.Open()
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		b, err := io.ReadAll(r)
+		f.Size, f.Bytes = f.Data.Size(), string(b)
+		return err
+	}
+	newFlow := func(def string) *stepflow.Flow[inputFlow] {
+		return stepflow.New[inputFlow]("InputFlow").
+			FileParam("data", def, "the input").
+			Step("start", func(f *inputFlow, c *stepflow.Context) error {
+				return os.Remove(path) // the run holds its own copy
+			}, stepflow.Next("end")).
+			Step("end", read)
+	}
+	res := stepflowtest.Run(t, newFlow(path))
+	if end := res.End(); end.Bytes != "some input" || end.Size != 10 {
+		t.Errorf("end read %q (Size %d), want the default file", end.Bytes, end.Size)
+	}
+	other := filepath.Join(dir, "other.txt")
+	if err := os.WriteFile(other, []byte("given"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("some input"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = stepflowtest.Run(t, newFlow(path), stepflowtest.Params{"data": other})
+	if end := res.End(); end.Bytes != "given" {
+		t.Errorf("end read %q, want the file given", end.Bytes)
+	}
+}

@@ -102,6 +102,30 @@ func (f *Flow[T]) Config(name, path, help string, opts ...ParamOption) *Flow[T] 
 	return f
 }
 
+// FileParam declares a file parameter, Stepflow's IncludeFile: a local file
+// that travels with the run. When a run starts, the file at path
+// (relative to the working directory; the run command's --NAME PATH gives
+// another) is stored in the datastore, streamed and content-addressed,
+// and lands in a stepflow.File field (named by the Field option, or by
+// default the name in CamelCase) that every step reads with Open,
+// locally, on AWS Batch and on AWS Step Functions alike:
+//
+//	type TrainFlow struct {
+//		Data stepflow.File
+//	}
+//
+//	stepflow.New[TrainFlow]("TrainFlow").FileParam("data", "data/train.csv", "training data")
+//
+// A missing file, a directory and a file over the limit (1 GiB, or
+// $STEPFLOW_MAX_FILE_PARAM_SIZE) stop the run before it starts. resume
+// keeps the origin run's file; step-functions create freezes the default
+// file into the deployment (--file NAME=PATH gives another), and
+// step-functions trigger --NAME PATH uploads one for that run.
+func (f *Flow[T]) FileParam(name, path, help string, opts ...ParamOption) *Flow[T] {
+	f.b.FileParam(name, path, help, paramOptions(opts)...)
+	return f
+}
+
 // Schedule runs the deployed flow on a cron schedule ("0 3 * * *") in the
 // given IANA time zone ("" means UTC). It has no effect on local runs.
 func (f *Flow[T]) Schedule(cron, timezone string) *Flow[T] {

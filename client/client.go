@@ -3,7 +3,8 @@
 // (Run.AddTags, Run.RemoveTags).
 //
 // A Client is opened on a datastore root (the directory local runs write to,
-// ./.stepflow by default). From there:
+// ./.stepflow by default; OpenDefault opens the root the commands use,
+// configured or not). From there:
 //
 //	c, err := client.Open(ctx, ".stepflow")
 //	run, err := c.Flow("TrainFlow").Run(ctx, "latest")
@@ -36,6 +37,7 @@ import (
 
 	"github.com/stepflow/stepflow/internal/datastore"
 	_ "github.com/stepflow/stepflow/internal/datastore/local" // directories
+	"github.com/stepflow/stepflow/internal/userconfig"
 )
 
 // ErrNotFound is wrapped by every error about a flow, run, step, task,
@@ -125,6 +127,31 @@ func Open(ctx context.Context, root string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	return &Client{root: root, b: b}, nil
+}
+
+// DefaultRoot returns the datastore root the Stepflow commands read when
+// no --datastore-root is given: $STEPFLOW_DATASTORE_ROOT, else the
+// datastore_root of the config file 'stepflow configure aws' writes
+// ($STEPFLOW_CONFIG, else ~/.stepflow/config.json), else ".stepflow". A
+// config file that cannot be read is an error naming it. WithEnv gives
+// the environment to read instead of the process's.
+func DefaultRoot(opts ...Option) (string, error) {
+	o := options{getenv: os.Getenv}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	root, err := userconfig.ResolveRoot("", o.getenv)
+	return root.Dir, err
+}
+
+// OpenDefault opens the datastore at DefaultRoot: the runs the commands
+// list, wherever the user's configuration keeps them.
+func OpenDefault(ctx context.Context, opts ...Option) (*Client, error) {
+	root, err := DefaultRoot(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return Open(ctx, root, opts...)
 }
 
 // Root returns the datastore root the client reads, as given to Open.

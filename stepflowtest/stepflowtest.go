@@ -49,6 +49,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -89,7 +90,9 @@ type settings struct {
 // Params gives the run's parameters by name, as declared with Flow.Param.
 // A string value is parsed as the run command parses a flag ("0.5", "90s",
 // `{"a":2}`); any other value must have the parameter's type. Parameters
-// not given take their default; a required one must be given.
+// not given take their default; a required one must be given. A file
+// parameter (Flow.FileParam) takes a local path, whose file is stored as
+// the run command stores it.
 type Params map[string]any
 
 func (p Params) apply(s *settings) {
@@ -174,6 +177,9 @@ func run[T any](t testing.TB, f *stepflow.Flow[T], opts []Option) *Result[T] {
 	if err != nil {
 		t.Fatalf("stepflowtest: flow %s: %v", def.Name, err)
 	}
+	if err := storeFiles(ctx, def, store.Blobs(), params); err != nil {
+		t.Fatalf("stepflowtest: flow %s: %v", def.Name, err)
+	}
 	rec := datastore.Run{Flow: def.Name, ID: RunID, Start: time.Now().UTC(), Params: params,
 		Configs: configs, Tags: def.Tags, User: "stepflowtest", Runtime: "local"}
 	if err := store.Runs().Put(ctx, rec); err != nil {
@@ -217,6 +223,17 @@ func formatParams(def *flow.Flow, given map[string]any) (map[string]string, erro
 	for _, p := range def.Params {
 		known[p.Name] = true
 		v, ok := given[p.Name]
+		if p.Kind == flow.File {
+			path, isString := v.(string)
+			switch {
+			case ok && !isString:
+				return nil, fmt.Errorf("file parameter %s takes a local path (a string), not a %T", p.Name, v)
+			case !ok:
+				path = p.Path
+			}
+			out[p.Name] = path // a path until storeFiles stores it
+			continue
+		}
 		switch {
 		case !ok && p.Required:
 			return nil, fmt.Errorf("parameter %s is required: give it in stepflowtest.Params", p.Name)
@@ -245,6 +262,26 @@ func formatParams(def *flow.Flow, given map[string]any) (map[string]string, erro
 		}
 	}
 	return out, nil
+}
+
+// storeFiles stores the file of every file parameter, as the run command
+// does, and replaces its path in params with its run value.
+func storeFiles(ctx context.Context, def *flow.Flow, blobs *datastore.Blobs, params map[string]string) error {
+	for _, p := range def.Params {
+		if p.Kind != flow.File {
+			continue
+		}
+		path := params[p.Name]
+		if _, err := p.CheckFile(path, flow.DefaultMaxFileParamSize, "stepflowtest.Params{\""+p.Name+"\": PATH}"); err != nil {
+			return err
+		}
+		hash, size, err := blobs.PutFile(ctx, path)
+		if err != nil {
+			return fmt.Errorf("file parameter %s: %w", p.Name, err)
+		}
+		params[p.Name] = flow.FileValue{Hash: hash, Size: size, Name: filepath.Base(path)}.String()
+	}
+	return nil
 }
 
 // freezeConfigs reads every config of the flow and stores its value as the

@@ -94,6 +94,26 @@ func (b *Builder[T]) Param(name string, def any, help string, opts ...ParamOptio
 	return b
 }
 
+// FileParam declares a file parameter: a local file (path by default, the
+// run command's --NAME PATH instead) stored in the datastore when a run
+// starts, whose field, a stepflow.File, every step reads. The value lands
+// in the field named by Field, or by default the name in CamelCase.
+func (b *Builder[T]) FileParam(name, path, help string, opts ...ParamOption) *Builder[T] {
+	ps := ParamSettings{Field: FieldName(name)}
+	for _, o := range opts {
+		o(&ps)
+	}
+	p := &Param{Name: name, Field: ps.Field, Help: help, Kind: File, Path: path, Required: ps.Required}
+	if ps.Parse != nil {
+		b.def.Errors = append(b.def.Errors, fmt.Errorf("file parameter %q: ConfigParser is an option of configs, not of file parameters", name))
+	}
+	if sf, ok := b.def.Field(ps.Field); ok {
+		p.Type = sf.Type
+	}
+	b.def.Params = append(b.def.Params, p)
+	return b
+}
+
 // Config declares a config: a file (JSON, or what the ConfigParser
 // option parses) read when a run starts and frozen into it. path is the default file; the value lands in
 // the field named by Field, or by default the name in CamelCase.

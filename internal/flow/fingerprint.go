@@ -62,6 +62,9 @@ func (f *Flow) Fingerprint() string {
 		c.str("type", typeName(p.Type))
 		c.bool("required", p.Required)
 		c.str("default", literal(p.Default))
+		if p.Kind == File {
+			c.str("path", p.Path)
+		}
 	}
 	for _, cf := range f.Configs {
 		c.str("config", cf.Name)

@@ -22,9 +22,12 @@ const (
 	Bool
 	Duration
 	JSON
+	// File is a file parameter (FileParam): a local file stored in the
+	// datastore when a run starts; its value in a run is a FileValue.
+	File
 )
 
-var paramKindNames = [...]string{"string", "int", "float", "bool", "duration", "json"}
+var paramKindNames = [...]string{"string", "int", "float", "bool", "duration", "json", "file"}
 
 func (k ParamKind) String() string { return paramKindNames[k] }
 
@@ -58,8 +61,11 @@ type Param struct {
 	Help     string       // one line for --help
 	Kind     ParamKind    // derived from Type
 	Type     reflect.Type // Go type of the field
-	Default  any          // value of type Type; ignored when Required
+	Default  any          // value of type Type; ignored when Required; nil for a file parameter
 	Required bool         // the user must give a value
+	// Path is a file parameter's default file, relative to the working
+	// directory ("" for other kinds).
+	Path string
 }
 
 // Parse converts a command-line value into a value of the parameter's type.
@@ -67,6 +73,13 @@ type Param struct {
 func (p *Param) Parse(s string) (any, error) {
 	bad := func(want string) error {
 		return fmt.Errorf("parameter %s: value %q is not %s", p.Name, s, want)
+	}
+	if p.Kind == File {
+		v, err := ParseFileValue(s)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
+		}
+		return v, nil
 	}
 	if s == "" && p.Required && p.Kind != JSON {
 		return nil, fmt.Errorf("parameter %s is required and cannot be empty; give a value with --%s (%s)", p.Name, p.Name, p.Help)
@@ -137,6 +150,10 @@ func (p *Param) Format(v any) (string, error) {
 		return string(b), nil
 	case Duration:
 		return reflect.ValueOf(v).Interface().(time.Duration).String(), nil
+	case File:
+		if v == nil {
+			return p.Path, nil
+		}
 	}
 	return fmt.Sprint(v), nil
 }

@@ -77,7 +77,7 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 				// re-ran one step, there is nothing after it to resume.
 				runs = slices.DeleteFunc(runs, func(r datastore.Run) bool { return r.Spin != "" })
 				if len(runs) == 0 {
-					return usage.Errorf("resume: flow %s has no runs in %s; start one with '%s run'", f.Def.Name, rf.ds.resolved(env), env.Invocation())
+					return usage.Errorf("resume: flow %s has no runs in %s; start one with '%s run'", f.Def.Name, rf.ds.resolved(), env.Invocation())
 				}
 				origin = runs[0].ID
 			}

@@ -167,6 +167,9 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 		v := &optString{}
 		params[p.Name] = v
 		usage := p.Help + " (" + p.Kind.String() + ")"
+		if p.Kind == flow.File {
+			usage = p.Help + " (a local file, stored with the run)"
+		}
 		if p.Required {
 			usage += ", required"
 		} else if s, err := p.Format(p.Default); err == nil {
@@ -195,8 +198,15 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 		return err
 	}
 	values := map[string]string{}
+	files := map[string]string{}
 	for _, p := range f.Def.Params {
 		v := params[p.Name]
+		if p.Kind == flow.File {
+			if v.set {
+				files[p.Name] = v.v
+			}
+			continue
+		}
 		switch {
 		case v.set:
 			if _, err := p.Parse(v.v); err != nil && from[p.Name] != "" {
@@ -215,6 +225,11 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 			values[p.Name] = s
 		}
 	}
+	// The file parameters' files are checked before anything is stored.
+	filePaths, err := FileParamPaths(f.Def, files, env.Getenv)
+	if err != nil {
+		return err
+	}
 	store, err := rf.ds.open(ctx, env, f.Def.Name)
 	if err != nil {
 		return err
@@ -223,6 +238,11 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 	if err != nil {
 		return err
 	}
+	stored, err := StoreFileParams(ctx, store.Blobs(), f.Def, filePaths, env.Getenv)
+	if err != nil {
+		return err
+	}
+	maps.Copy(values, stored)
 	run := datastore.Run{Flow: f.Def.Name, ID: newRunID(), Start: time.Now().UTC(), Params: values,
 		Configs: frozen, Tags: append(append([]string(nil), f.Def.Tags...), rf.tags...), User: userName(), Runtime: "local",
 		Graph: g.ShapeJSON(), Options: &opts, Trigger: started}
@@ -244,7 +264,7 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	}
 	r := &runner.Runner{Flow: f.Def, Graph: g, Store: store, Opts: runner.Options{
 		MaxWorkers: run.Options.MaxWorkers, MaxNumSplits: run.Options.MaxNumSplits, InProcess: run.Options.InProcess,
-		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved(env)), SecretsFile: secretsFile,
+		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved()), SecretsFile: secretsFile,
 	}}
 	if f, ok := env.Stdout.(*os.File); ok && isTerminal(f) && !rf.quiet {
 		live := &runner.LiveReporter{W: env.Stdout, Order: g.Order}
@@ -267,7 +287,7 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	if err := r.Run(ctx, run.ID, resume); err != nil {
 		var rfe *runner.RunFailedError
 		if errors.As(err, &rfe) {
-			fmt.Fprintf(env.Stderr, "see the task's output with: %s logs %s\n", env.Invocation(), rfe.Task)
+			fmt.Fprintf(env.Stderr, "see the task's output with: %s logs %s%s\n", env.Invocation(), rfe.Task, rf.ds.hint())
 		}
 		if herr := runHook(ctx, env, f, store, run.ID, datastore.StatusFailed, err.Error(), rf.quiet); herr != nil {
 			return herr
@@ -277,7 +297,7 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	if err := runHook(ctx, env, f, store, run.ID, datastore.StatusSucceeded, "", rf.quiet); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "artifacts: %s dump %s/%s/0\n", env.Invocation(), run.ID, g.End)
+	fmt.Fprintf(env.Stdout, "artifacts: %s dump %s/%s/0%s\n", env.Invocation(), run.ID, g.End, rf.ds.hint())
 	return nil
 }
 

@@ -91,7 +91,7 @@ the step failed, 2 on bad input.`,
 			case taskcontract.CaptureLogs:
 				// No parent runtime (AWS Batch): run the attempt in a child
 				// process and keep its output and its crashes.
-				inv.DatastoreRoot = ds.resolved(env)
+				inv.DatastoreRoot = ds.resolved()
 				err := superviseStep(ctx, env, ex, spec, inv)
 				var failed *command.FailedError
 				if !inv.CatchLast || !errors.As(err, &failed) {

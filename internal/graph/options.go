@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/schedule"
 )
@@ -132,7 +133,15 @@ func (l *linter) params() {
 		}
 	}
 	for _, p := range l.f.Params {
+		if p.Kind == flow.File {
+			l.fileParam(p, claim)
+			continue
+		}
 		claim("parameter", p.Name, p.Field, p.Type)
+		if p.Type != nil && artifact.IsFile(p.Type) {
+			l.add("", "param-type", "declare it with FileParam(name, path, help), which stores a local file for every step",
+				"parameter %q is a stepflow.File, which a plain parameter cannot fill", p.Name)
+		}
 	}
 	for _, c := range l.f.Configs {
 		claim("config", c.Name, c.Field, nil)
@@ -140,6 +149,15 @@ func (l *linter) params() {
 			l.add("", "config-format", "declare the config with stepflow.ConfigParser(toml.Parse) or (yaml.Parse), from github.com/stepflow/stepflow/config/toml or config/yaml, or give a .json default",
 				"config %q: default file %s is %s, and the config has no parser for it (JSON is built in)", c.Name, c.Path, format)
 		}
+	}
+}
+
+// fileParam checks a file parameter: its field is a stepflow.File.
+func (l *linter) fileParam(p *flow.Param, claim func(kind, name, field string, typ reflect.Type)) {
+	claim("file parameter", p.Name, p.Field, nil)
+	if p.Type != nil && !artifact.IsFile(p.Type) {
+		l.add("", "param-type", fmt.Sprintf("make field %s a stepflow.File", p.Field),
+			"file parameter %q fills field %s, which is %s, not a stepflow.File", p.Name, p.Field, p.Type)
 	}
 }
 

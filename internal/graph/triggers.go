@@ -135,6 +135,9 @@ func (l *linter) mapping(what string, t *flow.Trigger, m flow.Mapping, p *flow.P
 		}
 	}
 	switch {
+	case p.Kind == flow.File:
+		l.add("", "trigger-type", "map it to a string parameter (a file parameter's file is uploaded by step-functions create or trigger)",
+			"%s maps file parameter %s: an event carries no local file", what, m.Param)
 	case p.Kind == flow.JSON:
 		l.add("", "trigger-type", "map it to a string, number or boolean parameter, or to a string parameter holding JSON that the start step decodes",
 			"%s maps parameter %s of type %s: EventBridge passes event values as strings and strips the quotes of objects and arrays", what, m.Param, p.Type)

@@ -133,6 +133,10 @@ func WriteText(w io.Writer, g *graph.Graph) error {
 				}
 				def = "default " + s
 			}
+			if p.Kind == flow.File {
+				fmt.Fprintf(bw, "  --%s PATH file (%s; stored in the datastore when a run starts, read by every step) -> %s: %s\n", p.Name, def, p.Field, p.Help)
+				continue
+			}
 			fmt.Fprintf(bw, "  --%s %s (%s) -> %s: %s\n", p.Name, p.Kind, def, p.Field, p.Help)
 		}
 	}

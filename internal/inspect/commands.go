@@ -21,6 +21,7 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/pathspec"
 	"github.com/stepflow/stepflow/internal/usage"
+	"github.com/stepflow/stepflow/internal/userconfig"
 )
 
 // Scope says which flows the commands see.
@@ -45,15 +46,17 @@ func Commands(sc Scope) []*command.Command {
 }
 
 // DefaultRoot is where local runs keep their data.
-const DefaultRoot = ".stepflow"
+const DefaultRoot = userconfig.DefaultRoot
 
 // Root is the --datastore-root flag, shared by every command of a program:
-// the flag, else $STEPFLOW_DATASTORE_ROOT, else ./.stepflow.
+// the flag, else $STEPFLOW_DATASTORE_ROOT, else the datastore root of the
+// config file 'stepflow configure aws' writes, else ./.stepflow
+// (userconfig.ResolveRoot).
 type Root struct{ Dir string }
 
 // Register declares --datastore-root on fs.
 func (r *Root) Register(fs *flag.FlagSet) {
-	fs.Var((*rootFlag)(r), "datastore-root", "datastore root: a directory or s3://bucket/prefix (env STEPFLOW_DATASTORE_ROOT; default ./.stepflow)")
+	fs.Var((*rootFlag)(r), "datastore-root", "datastore root: a directory or s3://bucket/prefix (env STEPFLOW_DATASTORE_ROOT, else the config file's datastore_root, else ./.stepflow)")
 }
 
 // rootFlag is --datastore-root: an explicitly empty root is bad input,
@@ -69,7 +72,7 @@ func (f *rootFlag) String() string {
 
 func (f *rootFlag) Set(v string) error {
 	if strings.TrimSpace(v) == "" {
-		return errors.New("empty; give a directory or s3://bucket/prefix, or leave the flag out for $STEPFLOW_DATASTORE_ROOT or ./.stepflow")
+		return errors.New("empty; give a directory or s3://bucket/prefix, or leave the flag out for $STEPFLOW_DATASTORE_ROOT, the configured root or ./.stepflow")
 	}
 	f.Dir = v
 	return nil
@@ -90,20 +93,40 @@ func (a *attemptFlag) Set(v string) error {
 	return nil
 }
 
-// Resolved returns the root from the flag, the environment or the default.
-func (r *Root) Resolved(env *command.Env) string {
-	if r.Dir != "" {
-		return r.Dir
+// Resolved returns the root from the flag, the environment, the config
+// file or the default; a config file that cannot be read is bad input.
+func (r *Root) Resolved(env *command.Env) (string, error) {
+	root, err := r.Resolve(env)
+	return root.Dir, err
+}
+
+// Resolve is Resolved, saying where the root came from.
+func (r *Root) Resolve(env *command.Env) (userconfig.Root, error) {
+	root, err := userconfig.ResolveRoot(r.Dir, env.Getenv)
+	if err != nil {
+		return root, usage.Wrap(err)
 	}
-	if d := env.Getenv("STEPFLOW_DATASTORE_ROOT"); d != "" {
-		return d
+	return root, nil
+}
+
+// OpenError adds to err, the error of opening the datastore at root,
+// where a configured root came from: a plain flow binary seeing the s3://
+// root of 'stepflow configure aws' learns why it reads S3 at all, and how
+// to read a local datastore instead.
+func OpenError(root userconfig.Root, err error) error {
+	if err == nil || !root.Configured() {
+		return err
 	}
-	return DefaultRoot
+	return fmt.Errorf("%w (the datastore root %s is the datastore_root of the %s, written by 'stepflow configure aws'; give --datastore-root .stepflow, or set STEPFLOW_DATASTORE_ROOT, for a local datastore)", err, root.Dir, root.From)
 }
 
 // open opens the datastore for reading.
 func (sc Scope) open(ctx context.Context, env *command.Env) (*client.Client, error) {
-	c, err := client.Open(ctx, sc.Root.Resolved(env), client.WithEnv(env.Getenv))
+	root, err := sc.Root.Resolve(env)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.Open(ctx, root.Dir, client.WithEnv(env.Getenv))
 	if errors.Is(err, client.ErrNotFound) {
 		hint := "point --datastore-root (or STEPFLOW_DATASTORE_ROOT) at the datastore your runs use"
 		if sc.Flow != "" {
@@ -112,7 +135,7 @@ func (sc Scope) open(ctx context.Context, env *command.Env) (*client.Client, err
 		return nil, usage.Errorf("%w; %s", err, hint)
 	}
 	if err != nil {
-		return nil, usage.Wrap(err)
+		return nil, usage.Wrap(OpenError(root, err))
 	}
 	return c, nil
 }
@@ -301,7 +324,8 @@ prints a JSON array.`,
 			in, err := sc.inspector(ctx, env, name)
 			if sc.Flow != "" && errors.Is(err, client.ErrNotFound) {
 				// No datastore yet: no runs.
-				return WriteRuns(env.Stdout, env.Stderr, nil, name, sc.Root.Resolved(env), asJSON)
+				root, _ := sc.Root.Resolved(env) // read once already by inspector
+				return WriteRuns(env.Stdout, env.Stderr, nil, name, root, asJSON)
 			}
 			if err != nil {
 				return err

@@ -89,9 +89,13 @@ Exit status: 0 when nothing is damaged (or everything found was repaired),
 				fmt.Fprintf(env.Stderr, "no flows in datastore %s\n", c.Root())
 				return nil
 			}
-			b, err := datastore.Open(ctx, sc.Root.Resolved(env), env.Getenv)
+			root, err := sc.Root.Resolve(env)
 			if err != nil {
-				return usage.Wrap(err)
+				return err
+			}
+			b, err := datastore.Open(ctx, root.Dir, env.Getenv)
+			if err != nil {
+				return usage.Wrap(OpenError(root, err))
 			}
 			v := &verifier{env: env, repair: repair, seen: map[string]*datastore.Damage{}, removed: map[string]bool{}}
 			for _, name := range flows {

@@ -412,6 +412,12 @@ func (e *Executor) applyRun(ctx context.Context, l *loader, spec *Spec, state re
 	for _, p := range e.Flow.Params {
 		fv := state.Elem().FieldByName(p.Field)
 		s, ok := run.Params[p.Name]
+		if p.Kind == flow.File {
+			if err := fileParam(ctx, l.blobs, p, s, ok, fv); err != nil {
+				return err
+			}
+			continue
+		}
 		switch {
 		case ok:
 			v, err := p.Parse(s)
@@ -435,6 +441,28 @@ func (e *Executor) applyRun(ctx context.Context, l *loader, spec *Spec, state re
 		}
 	}
 	return nil
+}
+
+// fileParam sets fv, the field of file parameter p, to the stored file
+// its run value s names. The blob must be in the datastore: a value that
+// names none (an execution started with a made-up input) fails the start
+// step here, not the first step that opens the file.
+func fileParam(ctx context.Context, blobs *datastore.Blobs, p *flow.Param, s string, ok bool, fv reflect.Value) error {
+	if !ok {
+		return badInput("file parameter %s has no stored file in the run; start the run with 'run' (which stores --%s PATH), or deploy the flow again with step-functions create", p.Name, p.Name)
+	}
+	v, err := p.Parse(s)
+	if err != nil {
+		return usage.Wrap(err)
+	}
+	fvv := v.(flow.FileValue)
+	if has, err := blobs.Has(ctx, fvv.Hash); err != nil {
+		return fmt.Errorf("file parameter %s: %w", p.Name, err)
+	} else if !has {
+		return badInput("file parameter %s: its file %s (%s) is not in the datastore; give the file again with --%s PATH, which stores it", p.Name, fvv.Name, fvv.Hash[:12], p.Name)
+	}
+	ref := datastore.ArtifactRef{Hash: fvv.Hash, Encoding: artifact.File, Size: fvv.Size, Type: fv.Type().String(), FileName: fvv.Name}
+	return DecodeField(ctx, blobs, ref, fv)
 }
 
 // save writes the artifacts that changed and fills rec.Artifacts. An

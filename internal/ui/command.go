@@ -58,12 +58,16 @@ runs. Reaching the UI by a host name (http://myhost:8080/) needs
 			if len(args) > 0 {
 				return usage.Errorf("ui takes no arguments, got %q; give the datastore with --datastore-root", args)
 			}
-			c, err := client.Open(ctx, root.Resolved(env), client.WithEnv(env.Getenv))
+			dir, err := root.Resolve(env)
+			if err != nil {
+				return err
+			}
+			c, err := client.Open(ctx, dir.Dir, client.WithEnv(env.Getenv))
 			if errors.Is(err, client.ErrNotFound) {
 				return usage.Errorf("%w; point --datastore-root (or STEPFLOW_DATASTORE_ROOT) at the datastore your runs use", err)
 			}
 			if err != nil {
-				return usage.Wrap(err)
+				return usage.Wrap(inspect.OpenError(dir, err))
 			}
 			host, _, err := net.SplitHostPort(addr)
 			if err != nil {

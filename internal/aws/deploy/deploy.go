@@ -47,6 +47,10 @@ type Options struct {
 	// uploads each to the flow's blobs in Store before it touches the
 	// state machine.
 	Configs []ConfigBlob
+	// Files are the file parameters' default files frozen into the
+	// deployment; Settings.Files holds their run values. Create uploads
+	// each, streamed, to the flow's blobs in Store next to the configs.
+	Files []FileBlob
 
 	User      string // the deployer, recorded as the owner
 	Authorize string // --authorize: the production token of another owner's deployment
@@ -68,6 +72,12 @@ type Options struct {
 type ConfigBlob struct {
 	Name string
 	Data []byte
+}
+
+// FileBlob is the local file of one file parameter, frozen into a
+// deployment as Value (flow.FileValue's form).
+type FileBlob struct {
+	Name, Path, Value string
 }
 
 // Deployment is an existing state machine and what Stepflow stored on it.
@@ -170,6 +180,12 @@ func Create(ctx context.Context, c *Clients, o Options) error {
 		p.Phase("configs", "uploading %s to the datastore", plural(len(o.Configs), "config"))
 	}
 	if err := uploadConfigs(ctx, datastore.NewStore(o.Store, f.Name).Blobs(), s, o.Configs, out); err != nil {
+		return err
+	}
+	if len(o.Files) > 0 {
+		p.Phase("files", "uploading %s to the datastore", plural(len(o.Files), "file"))
+	}
+	if err := uploadFiles(ctx, datastore.NewStore(o.Store, f.Name).Blobs(), s, o.Files, out); err != nil {
 		return err
 	}
 
@@ -310,6 +326,40 @@ func uploadConfigs(ctx context.Context, store *datastore.Blobs, s statemachine.S
 			state = "uploaded"
 		}
 		fmt.Fprintf(out, "config %s (blob %s): %s\n", b.Name, h, state)
+	}
+	return nil
+}
+
+// uploadFiles streams each file parameter's file into the flow's blobs
+// (PutFile: not again when the blob is there), and checks that what it
+// stored is the value s.Files names: a file changed since create hashed
+// it is refused.
+func uploadFiles(ctx context.Context, store *datastore.Blobs, s statemachine.Settings, files []FileBlob, out io.Writer) error {
+	if len(files) != len(s.Files) {
+		return fmt.Errorf("deploy: %d files for %d frozen file parameters", len(files), len(s.Files))
+	}
+	for _, b := range files {
+		want, ok := s.Files[b.Name]
+		if !ok || want != b.Value {
+			return fmt.Errorf("deploy: file parameter %s: value %q is not the frozen one %q", b.Name, b.Value, want)
+		}
+		had := strings.SplitN(want, ":", 2)[0]
+		existed, err := store.Has(ctx, had)
+		if err != nil {
+			return fmt.Errorf("file parameter %s: %w", b.Name, err)
+		}
+		hash, _, err := store.PutFile(ctx, b.Path)
+		if err != nil {
+			return fmt.Errorf("upload file parameter %s: %w", b.Name, err)
+		}
+		if hash != had {
+			return fmt.Errorf("file parameter %s: %s changed while create read it (hash %s, then %s); deploy again", b.Name, b.Path, had[:12], hash[:12])
+		}
+		state := "uploaded"
+		if existed {
+			state = "unchanged"
+		}
+		fmt.Fprintf(out, "file %s (%s, blob %s): %s\n", b.Name, b.Path, hash, state)
 	}
 	return nil
 }

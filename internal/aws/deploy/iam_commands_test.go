@@ -333,6 +333,12 @@ func newIAMWorld(t *testing.T) *iamWorld {
 	if err := os.WriteFile(filepath.Join(dir, "settings.toml"), settings, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// fileflow's file parameter: its default file, and one trigger gives.
+	for name, data := range map[string]string{"data.csv": "a,b\n1,2\n", "other.csv": "a,b\n3,4\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	env := []string{
 		"PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"HOME=" + dir, "USER=alice", "TZ=UTC",
@@ -382,6 +388,9 @@ func TestIAMCoversCommands(t *testing.T) {
 		row := command
 		if len(args) > 0 && (command == "create" && args[0] == "--log-execution-history" || command == "trigger" && args[0] == "--on-finish-of") {
 			row = command + " " + args[0]
+		}
+		if command == "trigger" && len(args) > 0 && args[0] == "--data" { // fileflow's file parameter
+			row = "trigger --NAME PATH"
 		}
 		user := append(append([]any{}, pols[""]...), pols[row]...)
 		if row != command {
@@ -450,6 +459,11 @@ func TestIAMCoversCommands(t *testing.T) {
 	}
 	check("params", "ParamsFlow", "trigger", "--on-finish-of", "HelloFlow/sfn-"+execOf(out))
 
+	// fileflow: create uploads the file parameter's default file, trigger
+	// --data another.
+	check("fileflow", "FileFlow", "create")
+	check("fileflow", "FileFlow", "trigger", "--data", "other.csv")
+
 	// foreach as a DISTRIBUTED Map: a redrive redrives its child executions.
 	check("foreach", "ForeachFlow", "create", "--distributed-map")
 	out = check("foreach", "ForeachFlow", "trigger")
@@ -460,7 +474,7 @@ func TestIAMCoversCommands(t *testing.T) {
 
 	// The test proves something only if these were derived.
 	for _, k := range []string{
-		"create batch:TagResource", "create iam:PassRole", "create logs:CreateLogDelivery", "create s3:PutObject",
+		"create batch:TagResource", "create iam:PassRole", "create logs:CreateLogDelivery", "create s3:PutObject", "trigger s3:PutObject",
 		"status s3:ListBucket", "logs logs:GetLogEvents", "trigger states:ListExecutions", "resume states:RedriveExecution", "delete states:DeleteStateMachine",
 		"role batch:TagResource", "role batch:SubmitJob", "role states:RedriveExecution", "role states:StartExecution",
 	} {

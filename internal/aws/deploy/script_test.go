@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -26,6 +27,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/deploy"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/s3store"
+	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/testbin"
 )
 
@@ -52,7 +54,7 @@ func buildAndRun(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	binDir = filepath.Join(dir, "bin")
 	// The AWS build, shared with the other test packages (testbin).
-	if err := testbin.Dir(binDir, testbin.Options{Tags: []string{"stepflow_aws"}}, "./examples/hello", "./examples/params", "./examples/foreach"); err != nil {
+	if err := testbin.Dir(binDir, testbin.Options{Tags: []string{"stepflow_aws"}}, "./examples/hello", "./examples/params", "./examples/foreach", "./internal/flowcmd/testdata/fileflow"); err != nil {
 		fmt.Fprintf(os.Stderr, "building the flow binaries: %v\n", err)
 		return 1
 	}
@@ -157,6 +159,8 @@ func TestScripts(t *testing.T) {
 //	fake token MACHINE                  set $TOKEN to the machine's production token
 //	fake published                      print the events PutEvents accepted: id bus source detail-type detail
 //	fake seed RUN STEP TASK             save a succeeded attempt 0 of HelloFlow with logs in the S3 datastore
+//	fake input EXEC                     print the execution's input
+//	fake filearg FLOW EXEC PARAM        print the name and size of the file the execution's file parameter names, read from the S3 datastore
 func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	v, _ := fakes.Load(ts.Getenv("FAKE_ID"))
 	f := v.(*awstest.Fake)
@@ -189,6 +193,26 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		f.FinishAfterPolls(args[1], n)
 	case "seed":
 		err = seed(ts, args[1], args[2], args[3])
+	case "input":
+		e := f.Execution(args[1])
+		if e == nil {
+			ts.Fatalf("no execution %s", args[1])
+		}
+		fmt.Fprintln(ts.Stdout(), e.Input)
+	case "filearg":
+		e := f.Execution(args[2])
+		if e == nil {
+			ts.Fatalf("no execution %s", args[2])
+		}
+		var in struct{ Parameters map[string]string }
+		if err := json.Unmarshal([]byte(e.Input), &in); err != nil {
+			ts.Fatalf("input of %s: %v", args[2], err)
+		}
+		v, perr := flow.ParseFileValue(in.Parameters[args[3]])
+		if perr != nil {
+			ts.Fatalf("parameter %s of %s: %v", args[3], args[2], perr)
+		}
+		err = printBlob(ts, args[1], v)
 	case "definition":
 		m := f.Machine(args[1])
 		if m == nil {
@@ -264,6 +288,28 @@ func seed(ts *testscript.TestScript, run, step, task string) error {
 	}
 	return st.Attempts().Put(ctx, datastore.Attempt{Run: run, Step: step, Task: task, Attempt: 0, Status: datastore.StatusSucceeded,
 		Start: awstest.Epoch, End: awstest.Epoch.Add(time.Second)})
+}
+
+// printBlob prints the name and size of file v of flowName as read from
+// the script's S3 datastore to its end (verified against its hash).
+func printBlob(ts *testscript.TestScript, flowName string, v flow.FileValue) error {
+	ctx := context.Background()
+	b, err := s3store.New(ctx, s3store.Config{Bucket: "bucket", Prefix: "root", Endpoint: ts.Getenv("STEPFLOW_S3_ENDPOINT"), PathStyle: true,
+		Region: awstest.Region, Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
+	if err != nil {
+		return err
+	}
+	rc, _, err := datastore.NewStore(b, flowName).Blobs().OpenFile(ctx, v.Hash)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	n, err := io.Copy(io.Discard, rc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(ts.Stdout(), "%s: %d bytes read, %d recorded\n", v.Name, n, v.Size)
+	return nil
 }
 
 // imageref VAR sets $VAR to the image reference by digest that

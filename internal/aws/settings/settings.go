@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,19 +15,12 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/readlimit"
 	"github.com/stepflow/stepflow/internal/usage"
+	"github.com/stepflow/stepflow/internal/userconfig"
 )
 
 // ConfigPath returns the config file: $STEPFLOW_CONFIG, else
-// ~/.stepflow/config.json (home from $HOME).
-func ConfigPath(getenv func(string) string) string {
-	if p := getenv("STEPFLOW_CONFIG"); p != "" {
-		return p
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".stepflow", "config.json")
-	}
-	return ""
-}
+// ~/.stepflow/config.json (home from $HOME); userconfig.Path.
+func ConfigPath(getenv func(string) string) string { return userconfig.Path(getenv) }
 
 // MaxFileSize is the largest settings file ReadFile reads, 1 MiB: the
 // file holds a few dozen settings.

@@ -91,6 +91,7 @@ type createOptions struct {
 	tags       map[string]string
 	logHistory bool
 	configs    []flowcmd.FrozenConfig // their hashes are in the settings' Configs
+	files      []deploy.FileBlob      // their values are in the settings' Files
 }
 
 // connect checks the settings every operation needs and makes the clients.
@@ -137,7 +138,7 @@ func create(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statemachi
 	images := func(ctx context.Context, need deploy.QueueArchs) (string, map[string]string, error) {
 		return pushImages(ctx, env, f, s, o.image, need, progress)
 	}
-	err = deploy.Create(ctx, c, deploy.Options{Graph: g, Settings: s, Store: store, Images: images, Configs: configs,
+	err = deploy.Create(ctx, c, deploy.Options{Graph: g, Settings: s, Store: store, Images: images, Configs: configs, Files: o.files,
 		User: sfnUser(env), Authorize: o.authorize, NewToken: o.newToken, TokenDir: tokenDir(env),
 		Tags: o.tags, LogExecutionHistory: o.logHistory, Out: env.Stdout, Progress: progress})
 	if err != nil {

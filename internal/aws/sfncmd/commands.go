@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +26,7 @@ import (
 	"github.com/stepflow/stepflow/internal/aws/settings"
 	"github.com/stepflow/stepflow/internal/aws/statemachine"
 	"github.com/stepflow/stepflow/internal/command"
+	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/flowcmd"
 	"github.com/stepflow/stepflow/internal/pathspec"
 	"github.com/stepflow/stepflow/internal/usage"
@@ -150,10 +152,11 @@ func cmdSFNCreate(f *flowcmd.Flow) *command.Command {
 	var outDir string
 	var flags statemachine.Settings
 	configs := flowcmd.ConfigFlag{}
+	files := flowcmd.ConfigFlag{}
 	o := createOptions{tags: map[string]string{}}
 	return &command.Command{
 		Name:      "create",
-		UsageLine: "create [--only-json [--output-dir DIR]] [--config NAME=FILE] [--authorize TOKEN] [--new-token] [--tag K=V] [--log-execution-history] [--code-package FILE] [--workflow-timeout 48h] [--max-workers N] [--distributed-map] [--no-array-jobs] [--array-size N] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
+		UsageLine: "create [--only-json [--output-dir DIR]] [--config NAME=FILE] [--file NAME=PATH] [--authorize TOKEN] [--new-token] [--tag K=V] [--log-execution-history] [--code-package FILE] [--workflow-timeout 48h] [--max-workers N] [--distributed-map] [--no-array-jobs] [--array-size N] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
 		Short:     "deploy the flow (or, with --only-json, compile it)",
 		Long: `Create deploys the flow to AWS Step Functions and AWS Batch: it builds the
 flow's own container image (the flow cross-compiled for linux as its
@@ -174,7 +177,10 @@ The flow's configs are read now, from their default files or --config
 NAME=FILE as 'run' reads them, and frozen into the deployment: the definition
 names each value by its hash and the deploy uploads it to the datastore, so
 every run of the deployment sees these values. A changed config file needs a
-new deploy.
+new deploy. The default file of each file parameter (FileParam; --file
+NAME=PATH gives another) is frozen the same way: hashed now, uploaded to the
+datastore by the deploy, and the run's value unless 'step-functions trigger
+--NAME PATH' uploads another.
 
 With --only-json it compiles only: it prints the definition as create deploys
 it, compact, byte for byte (--indent: indented, for reading) (or, with
@@ -209,6 +215,7 @@ docs/deploy.md and docs/state-machine.md.`,
 			fs.BoolVar(&o.logHistory, "log-execution-history", false, "log the execution history to the CloudWatch Logs group of --log-group-arn")
 			o.image.flags(fs)
 			fs.Var(configs, "config", "config file: NAME=FILE (repeatable); default: the config's own path")
+			fs.Var(files, "file", "file of a file parameter, frozen into the deployment as its default: NAME=PATH (repeatable); default: the parameter's own path")
 			settingFlags(fs, &flags, nil)
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
@@ -236,6 +243,11 @@ docs/deploy.md and docs/state-machine.md.`,
 				}
 			}
 			o.configs = frozen
+			// The file parameters' default files, frozen the same way:
+			// hashed now, uploaded by the deploy.
+			if s.Files, o.files, err = freezeFiles(ctx, env, f.Def, files); err != nil {
+				return err
+			}
 			if !onlyJSON {
 				if outDir != "" {
 					return usage.Errorf("--output-dir writes the compiled JSON: use it with --only-json")
@@ -334,8 +346,13 @@ func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args 
 		params[p.Name] = v
 		skip[p.Name] = true
 		usage := p.Help + " (" + p.Kind.String() + ")"
+		if p.Kind == flow.File {
+			usage = p.Help + " (a local file, uploaded to the datastore for the run)"
+		}
 		if p.Required {
 			usage += ", required"
+		} else if p.Kind == flow.File {
+			usage += ", default: the file frozen by create"
 		} else if s, err := p.Format(p.Default); err == nil {
 			usage += ", deployed default " + s
 		}
@@ -392,9 +409,17 @@ func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args 
 	}
 	given := map[string]string{}
 	merged := map[string]string{}
+	files := map[string]string{}
 	for _, p := range f.Def.Params {
 		v := params[p.Name]
 		switch {
+		case p.Kind == flow.File && v.set:
+			files[p.Name] = v.v
+			merged[p.Name] = sizedFileValue(v.v) // as long as the value, for the check below
+		case p.Kind == flow.File && p.Required:
+			return usage.Errorf("file parameter %s is required: give it with --%s PATH (%s)", p.Name, p.Name, p.Help)
+		case p.Kind == flow.File:
+			merged[p.Name] = sizedFileValue(p.Path) // about as long as the deployed default
 		case v.set:
 			if _, err := p.Parse(v.v); err != nil {
 				return usage.Errorf("%v; run '%s step-functions trigger --help' for the parameters", err, env.Invocation())
@@ -417,6 +442,13 @@ func runSFNTrigger(ctx context.Context, env *command.Env, f *flowcmd.Flow, args 
 	if err != nil {
 		return err
 	}
+	// The files given for file parameters go to the datastore first; the
+	// run gets their values.
+	stored, err := uploadFileParams(ctx, env, f, s, files)
+	if err != nil {
+		return err
+	}
+	maps.Copy(given, stored)
 	return trigger(ctx, env, f, s, given, runName, wait)
 }
 

@@ -22,6 +22,7 @@ func cmdSFNPlan(f *flowcmd.Flow) *command.Command {
 	var flags statemachine.Settings
 	widths, targets, durations := stepFlag{}, stepFlag{}, stepFlag{}
 	configs := flowcmd.ConfigFlag{}
+	files := flowcmd.ConfigFlag{}
 	var asJSON bool
 	return &command.Command{
 		Name:      "plan",
@@ -53,6 +54,7 @@ on the emulated stack counts (internal/aws/e2e). See docs/state-machine.md,
 			fs.IntVar(&flags.DistributedMapThreshold, "distributed-map-threshold", 0, "as create")
 			fs.IntVar(&flags.ForeachChunk, "foreach-chunk", 0, "as create")
 			fs.Var(configs, "config", "config file: NAME=FILE (repeatable), as create")
+			fs.Var(files, "file", "file of a file parameter: NAME=PATH (repeatable), as create")
 			settingFlags(fs, &flags, nil)
 		},
 		Run: func(ctx context.Context, env *command.Env, args []string) error {
@@ -63,7 +65,7 @@ on the emulated stack counts (internal/aws/e2e). See docs/state-machine.md,
 			if err != nil {
 				return err
 			}
-			res, err := compileForPlan(env, f, flags, configs)
+			res, err := compileForPlan(env, f, flags, configs, files)
 			if err != nil {
 				return err
 			}
@@ -87,7 +89,7 @@ on the emulated stack counts (internal/aws/e2e). See docs/state-machine.md,
 
 // compileForPlan compiles the flow as create --only-json does, without
 // its notes: the plan does not depend on the image digest or the token.
-func compileForPlan(env *command.Env, f *flowcmd.Flow, flags statemachine.Settings, configs flowcmd.ConfigFlag) (*statemachine.Result, error) {
+func compileForPlan(env *command.Env, f *flowcmd.Flow, flags statemachine.Settings, configs, files flowcmd.ConfigFlag) (*statemachine.Result, error) {
 	g, err := f.Graph()
 	if err != nil {
 		return nil, err
@@ -105,6 +107,9 @@ func compileForPlan(env *command.Env, f *flowcmd.Flow, flags statemachine.Settin
 		for _, c := range frozen {
 			s.Configs[c.Name] = c.Hash
 		}
+	}
+	if s.Files, err = planFiles(f.Def, files); err != nil {
+		return nil, err
 	}
 	res, err := statemachine.Compile(g, s)
 	if err != nil {

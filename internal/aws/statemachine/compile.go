@@ -324,6 +324,26 @@ func (c *compiler) check() error {
 			bad("flow %s has no config named %s", f.Name, name)
 		}
 	}
+	files := map[string]bool{}
+	for _, p := range f.Params {
+		if p.Kind != flow.File || p.Required {
+			continue
+		}
+		files[p.Name] = true
+		switch v, ok := s.Files[p.Name]; {
+		case !ok:
+			bad("file parameter %s has no frozen file: step-functions create stores its default file (--file %s=PATH gives another)", p.Name, p.Name)
+		default:
+			if _, err := p.Parse(v); err != nil {
+				bad("%v", err)
+			}
+		}
+	}
+	for _, name := range sortedKeys(s.Files) {
+		if !files[name] {
+			bad("flow %s has no file parameter named %s with a default", f.Name, name)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -490,6 +510,10 @@ const (
 func (c *compiler) init() obj {
 	defaults := obj{}
 	for _, p := range c.f.Params {
+		if p.Kind == flow.File && !p.Required {
+			defaults = append(defaults, kv{p.Name, c.s.Files[p.Name]})
+			continue
+		}
 		if p.Required || p.Default == nil {
 			continue
 		}

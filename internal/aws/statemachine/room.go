@@ -33,7 +33,7 @@ type roomState struct {
 // flowName (the name is in every Task state) by compiling flows of one and
 // two units, and how many fit beside used bytes.
 func room(flowName string, s Settings, used int) ([]ShapeRoom, error) {
-	s.Configs = nil
+	s.Configs, s.Files = nil, nil
 	if s.DynamoDBTable == "" {
 		s.DynamoDBTable = "stepflow" // the template's table name, for flows without one
 	}

@@ -74,6 +74,11 @@ type Settings struct {
 	// run does); the start task gets them as STEPFLOW_CONFIGS and records
 	// them in the run record. The deploy uploads the blobs.
 	Configs map[string]string
+	// Files are the flow's file parameters' default files frozen into the
+	// deployment: parameter name -> run value (flow.FileValue, "HASH:SIZE:NAME"),
+	// one per file parameter that is not required. The definition gives
+	// them as the parameters' defaults; the deploy uploads the files.
+	Files map[string]string
 
 	WorkflowTimeout time.Duration // execution timeout; 0: none (a year, the AWS maximum)
 	// TaskTimeout is the TimeoutSeconds of the Task states of steps without
