@@ -1,0 +1,185 @@
+package flowcmd
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/stepflow/stepflow/internal/command"
+	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/flow"
+	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/runner"
+	"github.com/stepflow/stepflow/internal/usage"
+)
+
+// BatchOverrides are the resources --with batch:KEY=VALUE,... gives every
+// step submitted to AWS Batch in one run: they replace the steps' own
+// (stepflow.Resources) and the deploy settings' queue. Zero: not given.
+type BatchOverrides struct {
+	Memory string  // memory=4GiB: a size the job definition's MEMORY takes
+	CPU    float64 // cpu=2: vCPUs
+	GPU    int     // gpu=1
+	GPUSet bool    // gpu=0 was given (no GPU at all)
+	Queue  string  // queue=NAME: the job queue
+}
+
+// withFlag is --with: "batch", or "batch:memory=4GiB,cpu=2,gpu=1,queue=q".
+type withFlag struct {
+	batch     bool
+	overrides BatchOverrides
+}
+
+func (w *withFlag) String() string {
+	if w == nil || !w.batch {
+		return ""
+	}
+	return "batch"
+}
+
+// Set reads one --with value; each problem names the key, the value and
+// what it takes.
+func (w *withFlag) Set(v string) error {
+	name, opts, _ := strings.Cut(v, ":")
+	if name != "batch" {
+		return fmt.Errorf("%q: the only runtime is batch (--with batch, or --with batch:memory=4GiB,cpu=2,gpu=1,queue=NAME)", v)
+	}
+	w.batch = true
+	if opts == "" {
+		return nil
+	}
+	for _, kv := range strings.Split(opts, ",") {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || val == "" {
+			return fmt.Errorf("batch option %q: write KEY=VALUE with KEY memory, cpu, gpu or queue", kv)
+		}
+		o := &w.overrides
+		switch k {
+		case "memory":
+			n, err := flow.ParseMiB(val)
+			if err != nil || n < 4 {
+				return fmt.Errorf("batch option memory=%s: give a size of at least 4 MiB, like 4096 or 8GiB", val)
+			}
+			o.Memory = val
+		case "cpu":
+			n, err := strconv.ParseFloat(val, 64)
+			if err != nil || n <= 0 || math.IsInf(n, 0) || n > 256 {
+				return fmt.Errorf("batch option cpu=%s: give a number of vCPUs above 0 and at most 256, like 2 or 0.5 (Fargate)", val)
+			}
+			o.CPU = n
+		case "gpu":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 || n > 16 {
+				return fmt.Errorf("batch option gpu=%s: give a number of GPUs from 0 to 16", val)
+			}
+			o.GPU, o.GPUSet = n, true
+		case "queue":
+			o.Queue = val
+		default:
+			return fmt.Errorf("batch option %q: unknown key %s; the keys are memory, cpu, gpu and queue", kv, k)
+		}
+	}
+	return nil
+}
+
+// BatchRequest asks the registered AWS extension for the executor of the
+// tasks a local run submits to AWS Batch.
+type BatchRequest struct {
+	Flow  *Flow
+	Graph *graph.Graph
+	// Steps are the steps whose tasks run on AWS Batch, in graph order:
+	// every step with --with batch, else those with stepflow.OnBatch.
+	Steps []string
+	// Root is the datastore root given with --datastore-root or
+	// $STEPFLOW_DATASTORE_ROOT; empty: none (the deploy settings' then).
+	Root      string
+	Overrides BatchOverrides
+}
+
+// BatchRuntime is what the AWS extension gives a run with steps on AWS
+// Batch.
+type BatchRuntime struct {
+	// Exec runs one attempt of a task as an AWS Batch job.
+	Exec runner.Executor
+	// Root is the run's datastore root, an s3:// one the jobs reach.
+	Root string
+	// Env is added to the environment of the tasks that run locally and
+	// to the one the datastore is opened with (the S3 endpoint and region
+	// of the settings).
+	Env []string
+}
+
+// batchSteps are the steps of g that run on AWS Batch: all of them with
+// --with batch, else those declared with stepflow.OnBatch.
+func batchSteps(g *graph.Graph, all bool) []string {
+	var out []string
+	for _, name := range g.Order {
+		if all || g.Node(name).Step.Options.OnBatch {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// batchRuntime returns the runtime of the steps that run on AWS Batch, or
+// nil when none does. A build without the AWS extension refuses such a run:
+// a step declared to run on AWS Batch (a GPU, the data next to it) is not
+// run on this machine instead behind the user's back.
+//
+// line is the command line after the program name, for the message.
+func (r *runFlags) batchRuntime(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, line []string) (*BatchRuntime, error) {
+	steps := batchSteps(g, r.with.batch)
+	if len(steps) == 0 {
+		return nil, nil
+	}
+	for _, e := range registered() {
+		if e.Batch != nil {
+			root := r.ds.root.Dir
+			if root == "" {
+				root = env.Getenv("STEPFLOW_DATASTORE_ROOT")
+			}
+			return e.Batch(ctx, env, BatchRequest{Flow: f, Graph: g, Steps: steps, Root: root, Overrides: r.with.overrides})
+		}
+	}
+	pkg := mainPackage()
+	why := "--with batch submits the flow's steps to AWS Batch"
+	if !r.with.batch {
+		why = fmt.Sprintf("step %s runs on AWS Batch (stepflow.OnBatch)", strings.Join(steps, ", "))
+		if len(steps) > 1 {
+			why = fmt.Sprintf("steps %s run on AWS Batch (stepflow.OnBatch)", strings.Join(steps, ", "))
+		}
+	}
+	return nil, usage.Errorf("%s, and this build of the flow cannot submit AWS Batch jobs (it does not link the AWS SDK); run it from the AWS build:\n  go run -tags %s %s %s\nor build it once with -tags %s",
+		why, AWSBuildTag, pkg, strings.Join(line, " "), AWSBuildTag)
+}
+
+// openStore opens the run's datastore: the one the flags choose, or with
+// steps on AWS Batch the S3 datastore their runtime names (rf.batch).
+func (r *runFlags) openStore(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, line []string) (*datastore.Store, error) {
+	b, err := r.batchRuntime(ctx, env, f, g, line)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return r.ds.open(ctx, env, f.Def.Name)
+	}
+	r.batch = b
+	extra := map[string]string{}
+	for _, kv := range b.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		extra[k] = v
+	}
+	getenv := func(k string) string {
+		if v, ok := extra[k]; ok {
+			return v
+		}
+		return env.Getenv(k)
+	}
+	be, err := datastore.Open(ctx, b.Root, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return datastore.NewStore(be, f.Def.Name), nil
+}
