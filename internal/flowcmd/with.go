@@ -22,7 +22,6 @@ type BatchOverrides struct {
 	Memory string  // memory=4GiB: a size the job definition's MEMORY takes
 	CPU    float64 // cpu=2: vCPUs
 	GPU    int     // gpu=1
-	GPUSet bool    // gpu=0 was given (no GPU at all)
 	Queue  string  // queue=NAME: the job queue
 }
 
@@ -71,10 +70,10 @@ func (w *withFlag) Set(v string) error {
 			o.CPU = n
 		case "gpu":
 			n, err := strconv.Atoi(val)
-			if err != nil || n < 0 || n > 16 {
-				return fmt.Errorf("batch option gpu=%s: give a number of GPUs from 0 to 16", val)
+			if err != nil || n < 1 || n > 16 {
+				return fmt.Errorf("batch option gpu=%s: give a number of GPUs from 1 to 16", val)
 			}
-			o.GPU, o.GPUSet = n, true
+			o.GPU = n
 		case "queue":
 			o.Queue = val
 		default:
@@ -103,11 +102,11 @@ type BatchRequest struct {
 type BatchRuntime struct {
 	// Exec runs one attempt of a task as an AWS Batch job.
 	Exec runner.Executor
-	// Root is the run's datastore root, an s3:// one the jobs reach.
-	Root string
-	// Env is added to the environment of the tasks that run locally and
-	// to the one the datastore is opened with (the S3 endpoint and region
-	// of the settings).
+	// Store is the run's datastore, at Root: an s3:// one the jobs reach.
+	Store *datastore.Store
+	Root  string
+	// Env is added to the environment of the tasks that run locally (the
+	// S3 endpoint and region of the settings).
 	Env []string
 }
 
@@ -166,20 +165,5 @@ func (r *runFlags) openStore(ctx context.Context, env *command.Env, f *Flow, g *
 		return r.ds.open(ctx, env, f.Def.Name)
 	}
 	r.batch = b
-	extra := map[string]string{}
-	for _, kv := range b.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		extra[k] = v
-	}
-	getenv := func(k string) string {
-		if v, ok := extra[k]; ok {
-			return v
-		}
-		return env.Getenv(k)
-	}
-	be, err := datastore.Open(ctx, b.Root, getenv)
-	if err != nil {
-		return nil, err
-	}
-	return datastore.NewStore(be, f.Def.Name), nil
+	return b.Store, nil
 }
