@@ -54,7 +54,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&r.inProcess, "in-process", "run tasks as goroutines instead of child processes (faster, no crash isolation; resume: as the origin run)")
 	fs.BoolVar(&r.quiet, "quiet", false, "do not print the tasks' output")
 	fs.Var(&r.tags, "tag", "tag the run (repeatable)")
-	fs.Var(&r.with, "with", "run steps elsewhere: batch submits every step to AWS Batch (AWS build); batch:memory=8GiB,cpu=4,gpu=1,queue=NAME overrides their resources")
+	fs.Var(&r.with, "with", "where steps run: batch submits every step to AWS Batch (AWS build), batch:memory=8GiB,cpu=4,gpu=1,queue=NAME with these resources; local runs every step here, stepflow.OnBatch ones too")
 	fs.StringVar(&r.secretsFile, "secrets-file", "", "JSON file of secret values, {\"NAME\": \"VALUE\"}, for the secrets the environment (STEPFLOW_SECRET_NAME) does not give")
 }
 
@@ -151,9 +151,10 @@ parameter given as a flag still wins.
 With --with batch (the AWS build, -tags stepflow_aws) every task runs as
 an AWS Batch job instead, from the flow image, with the S3 datastore of the
 deploy settings; steps declared with stepflow.OnBatch() run so without it.
---with batch:memory=8GiB,cpu=4,gpu=1,queue=NAME overrides their resources.
-This machine still runs the flow: retries, catch, foreach, progress and
-output are as for local tasks (docs/runtime.md, "Steps on AWS Batch").
+--with batch:memory=8GiB,cpu=4,gpu=1,queue=NAME overrides their resources;
+--with local runs every step here, those declared OnBatch too. This
+machine still runs the flow: retries, catch, foreach, progress and output
+are as for local tasks (docs/runtime.md, "Steps on AWS Batch").
 
 Exit status: 0 when the run succeeded, 1 when it failed, 2 on bad input.`,
 		RawArgs: true,

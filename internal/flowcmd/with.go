@@ -25,25 +25,38 @@ type BatchOverrides struct {
 	Queue  string  // queue=NAME: the job queue
 }
 
-// withFlag is --with: "batch", or "batch:memory=4GiB,cpu=2,gpu=1,queue=q".
+// withFlag is --with: "batch", "batch:memory=4GiB,cpu=2,gpu=1,queue=q",
+// or "local" (every step on this machine, stepflow.OnBatch ones too).
 type withFlag struct {
 	batch     bool
+	local     bool
 	overrides BatchOverrides
 }
 
 func (w *withFlag) String() string {
-	if w == nil || !w.batch {
+	switch {
+	case w == nil:
 		return ""
+	case w.batch:
+		return "batch"
+	case w.local:
+		return "local"
 	}
-	return "batch"
+	return ""
 }
 
 // Set reads one --with value; each problem names the key, the value and
 // what it takes.
 func (w *withFlag) Set(v string) error {
 	name, opts, _ := strings.Cut(v, ":")
-	if name != "batch" {
-		return fmt.Errorf("%q: the only runtime is batch (--with batch, or --with batch:memory=4GiB,cpu=2,gpu=1,queue=NAME)", v)
+	switch {
+	case name == "local" && opts == "" && !w.batch:
+		w.local = true
+		return nil
+	case name == "local" || name == "batch" && w.local:
+		return fmt.Errorf("%q: --with local runs every step on this machine, --with batch every step on AWS Batch; give one", v)
+	case name != "batch":
+		return fmt.Errorf("%q: use batch (every step on AWS Batch: --with batch, or --with batch:memory=4GiB,cpu=2,gpu=1,queue=NAME) or local (every step here, stepflow.OnBatch ones too)", v)
 	}
 	w.batch = true
 	if opts == "" {
@@ -93,7 +106,10 @@ type BatchRequest struct {
 	Steps []string
 	// Root is the datastore root given with --datastore-root or
 	// $STEPFLOW_DATASTORE_ROOT; empty: none (the deploy settings' then).
-	Root      string
+	Root string
+	// RootFrom says where Root comes from: "--datastore-root" or
+	// "STEPFLOW_DATASTORE_ROOT".
+	RootFrom  string
 	Overrides BatchOverrides
 }
 
@@ -130,16 +146,16 @@ func batchSteps(g *graph.Graph, all bool) []string {
 // line is the command line after the program name, for the message.
 func (r *runFlags) batchRuntime(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, line []string) (*BatchRuntime, error) {
 	steps := batchSteps(g, r.with.batch)
-	if len(steps) == 0 {
+	if len(steps) == 0 || r.with.local {
 		return nil, nil
 	}
 	for _, e := range registered() {
 		if e.Batch != nil {
-			root := r.ds.root.Dir
+			root, from := r.ds.root.Dir, "--datastore-root"
 			if root == "" {
-				root = env.Getenv("STEPFLOW_DATASTORE_ROOT")
+				root, from = env.Getenv("STEPFLOW_DATASTORE_ROOT"), "STEPFLOW_DATASTORE_ROOT"
 			}
-			return e.Batch(ctx, env, BatchRequest{Flow: f, Graph: g, Steps: steps, Root: root, Overrides: r.with.overrides})
+			return e.Batch(ctx, env, BatchRequest{Flow: f, Graph: g, Steps: steps, Root: root, RootFrom: from, Overrides: r.with.overrides})
 		}
 	}
 	pkg := mainPackage()
@@ -150,8 +166,11 @@ func (r *runFlags) batchRuntime(ctx context.Context, env *command.Env, f *Flow, 
 			why = fmt.Sprintf("steps %s run on AWS Batch (stepflow.OnBatch)", strings.Join(steps, ", "))
 		}
 	}
-	return nil, usage.Errorf("%s, and this build of the flow cannot submit AWS Batch jobs (it does not link the AWS SDK); run it from the AWS build:\n  go run -tags %s %s %s\nor build it once with -tags %s",
-		why, AWSBuildTag, pkg, strings.Join(line, " "), AWSBuildTag)
+	fix := fmt.Sprintf("run it from the AWS build:\n  go run -tags %s %s %s\nor build it once with -tags %s", AWSBuildTag, pkg, strings.Join(line, " "), AWSBuildTag)
+	if !r.with.batch {
+		fix += "; or run every step here with --with local"
+	}
+	return nil, usage.Errorf("%s, and this build of the flow cannot submit AWS Batch jobs (it does not link the AWS SDK); %s", why, fix)
 }
 
 // openStore opens the run's datastore: the one the flags choose, or with

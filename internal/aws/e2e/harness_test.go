@@ -260,9 +260,9 @@ type flowOnce struct {
 	err  error
 }
 
-// flows are the flows the tests run: every example, and two test flows of
-// the runner.
-var flows = []string{module + "/examples/...", faultflow, catchflow, module + "/internal/runner/testdata/shapesflow"}
+// flows are the flows the tests run: every example, two test flows of the
+// runner, and the e2e tests' own.
+var flows = []string{module + "/examples/...", faultflow, catchflow, batchflow, module + "/internal/runner/testdata/shapesflow"}
 
 // ocirun is the emulated Batch's container runner.
 const ocirun = module + "/internal/ocirun/cmd/ocirun"

@@ -46,7 +46,7 @@ func batchRuntime(ctx context.Context, env *command.Env, req flowcmd.BatchReques
 	case root == "":
 		return nil, usage.Errorf("steps on AWS Batch need the S3 datastore the jobs write to, and none is set: give --datastore-root s3://BUCKET/PREFIX, or set it once with 'stepflow configure aws' (%s)", statemachine.How("datastore-root"))
 	case !strings.HasPrefix(root, "s3://"):
-		return nil, usage.Errorf("datastore root %s is a directory on this machine, which AWS Batch jobs cannot reach: give --datastore-root s3://BUCKET/PREFIX (or unset STEPFLOW_DATASTORE_ROOT to use the one 'stepflow configure aws' set%s)", root, configured(s.DatastoreRoot))
+		return nil, usage.Errorf("datastore root %s (%s) is a directory on this machine, which AWS Batch jobs cannot reach: give an S3 one, --datastore-root s3://BUCKET/PREFIX, or leave %s out to use the one 'stepflow configure aws' set%s", root, req.RootFrom, req.RootFrom, configured(s.DatastoreRoot))
 	}
 	s.DatastoreRoot = root
 	var miss []statemachine.Missing
@@ -123,9 +123,9 @@ func batchRuntime(ctx context.Context, env *command.Env, req flowcmd.BatchReques
 // configured names the configured datastore root in a message.
 func configured(root string) string {
 	if root == "" {
-		return ""
+		return " (none yet)"
 	}
-	return ", " + root
+	return " (" + root + ")"
 }
 
 // resourceOverrides are the ContainerOverrides of --with batch:cpu=...,
