@@ -163,8 +163,7 @@ func (e *Executor) Execute(ctx context.Context, j *runner.Job) (*datastore.Attem
 	start := time.Now()
 	out, err := e.Batch.SubmitJob(ctx, &batch.SubmitJobInput{
 		JobName: aws.String(JobName(e.Flow, j)), JobQueue: aws.String(st.Queue), JobDefinition: aws.String(st.JobDefinition),
-		ContainerOverrides: ov, Tags: map[string]string{"stepflow:flow": e.Flow, "stepflow:run": j.Run},
-		PropagateTags: aws.Bool(true),
+		ContainerOverrides: ov,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
