@@ -26,6 +26,16 @@ type ReportingExecutor interface {
 	Report(Reporter)
 }
 
+// A RemoteReporter is a Reporter also told the state of an attempt that
+// runs elsewhere, as the remote executor sees it change: an AWS Batch
+// job's status (SUBMITTED, PENDING, RUNNABLE, STARTING, RUNNING, then
+// SUCCEEDED or FAILED). The progress counts queued, starting and running
+// jobs per step with it. Calls come from the executors' goroutines.
+type RemoteReporter interface {
+	Reporter
+	TaskRemote(j *Job, status string)
+}
+
 // routed sends each task to the remote executor or the local one.
 type routed struct {
 	local  Executor

@@ -112,7 +112,9 @@ func (w *watch) describe(ctx context.Context) (*batchtypes.JobDetail, error) {
 	job := &out.Jobs[0]
 	if job.Status != w.status {
 		w.status = job.Status
-		w.e.output(w.j, fmt.Sprintf("AWS Batch job %s: %s\n", w.id, job.Status))
+		if r, ok := w.e.reporter().(runner.RemoteReporter); ok {
+			r.TaskRemote(w.j, string(job.Status))
+		}
 	}
 	if job.Status == batchtypes.JobStatusRunning && w.running.IsZero() {
 		w.running = time.Now()

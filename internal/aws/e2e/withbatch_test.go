@@ -229,9 +229,12 @@ func TestRunWithBatch(t *testing.T) {
 		if err != nil || heavy.Status != datastore.StatusFailed || !strings.Contains(heavy.Error, "heavy failure") || heavy.Env["AWS_BATCH_JOB_ID"] == "" {
 			t.Fatalf("heavy: %+v %v; want its failure on Batch", heavy, err)
 		}
-		// The output of the Batch jobs reached the terminal.
-		if !strings.Contains(string(out), "work on item 2, attempt 1") {
-			t.Errorf("the run's output lacks the Batch job's line:\n%s", out)
+		// The output of the Batch jobs reached the terminal, and so did
+		// heavy's job status, from DescribeJobs.
+		for _, want := range []string{"work on item 2, attempt 1", run + "/heavy/0: AWS Batch job RUNNING\n", run + "/heavy/0: AWS Batch job FAILED\n"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("the run's output lacks %q:\n%s", want, out)
+			}
 		}
 		if got := len(api.jobsOf(t, "BatchFlow-")) - before; got != 5 {
 			t.Errorf("the run submitted %d jobs, want 5 (3 work tasks, a retry, heavy)", got)
