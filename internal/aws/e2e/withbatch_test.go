@@ -97,15 +97,26 @@ func (b *batchAPI) jobs(t *testing.T) []batchJob {
 	return out
 }
 
-// jobsOf are the jobs whose names begin with prefix (flow-step-).
-func (b *batchAPI) jobsOf(t *testing.T, prefix string) []batchJob {
-	var out []batchJob
+var submittedRE = regexp.MustCompile(`AWS Batch job (\S+) submitted to `)
+
+// jobsOf are the jobs a run submitted, from the lines its output has for
+// each (the subtests run side by side).
+func (b *batchAPI) jobsOf(t *testing.T, out string) []batchJob {
+	ids := map[string]bool{}
+	for _, m := range submittedRE.FindAllStringSubmatch(out, -1) {
+		ids[m[1]] = true
+	}
+	var jobs []batchJob
 	for _, j := range b.jobs(t) {
-		if strings.HasPrefix(j.JobName, prefix) {
-			out = append(out, j)
+		if ids[j.JobID] {
+			jobs = append(jobs, j)
+			delete(ids, j.JobID)
 		}
 	}
-	return out
+	if len(ids) > 0 {
+		t.Errorf("the emulated Batch does not know jobs %v", ids)
+	}
+	return jobs
 }
 
 // cmd is a command of the flow binary with the settings of a developer
@@ -153,8 +164,9 @@ func TestRunWithBatch(t *testing.T) {
 	api := w.startBatchAPI(t)
 
 	t.Run("examples", func(t *testing.T) {
-		// A foreach, a branch and join, a switch: each task one job.
-		for _, ex := range []string{"foreach", "branch", "switch"} {
+		t.Parallel()
+		// A foreach, and a branch and join: each task one job.
+		for _, ex := range []string{"foreach", "branch"} {
 			t.Run(ex, func(t *testing.T) {
 				t.Parallel()
 				fp := w.build(t, module+"/examples/"+ex)
@@ -168,7 +180,7 @@ func TestRunWithBatch(t *testing.T) {
 				sameArtifacts(t, lst, lrun, w.store(fp), run)
 				// Every task ran as a job, and recorded its job id.
 				tasks := readTasks(t, lst, lrun)
-				jobs := api.jobsOf(t, fp.flow+"-")
+				jobs := api.jobsOf(t, string(out))
 				n := 0
 				for _, j := range jobs {
 					if j.Status != "SUCCEEDED" && j.Status != "FAILED" {
@@ -186,17 +198,17 @@ func TestRunWithBatch(t *testing.T) {
 					}
 					n++
 				}
-				if n == 0 {
-					t.Fatal("no tasks")
+				if n == 0 || len(jobs) != n {
+					t.Fatalf("%d tasks, %d jobs: want one job per task", n, len(jobs))
 				}
 			})
 		}
 	})
 
 	t.Run("mixed-and-resume", func(t *testing.T) {
+		t.Parallel()
 		fp := w.build(t, batchflow)
 		home := t.TempDir()
-		before := len(api.jobsOf(t, "BatchFlow-"))
 		cmd := api.cmd(w, fp, home, "run", "--work-fail", "2")
 		cmd.Env = append(cmd.Env, "BATCHFLOW_FAIL=1")
 		out, err := cmd.CombinedOutput()
@@ -236,20 +248,19 @@ func TestRunWithBatch(t *testing.T) {
 				t.Errorf("the run's output lacks %q:\n%s", want, out)
 			}
 		}
-		if got := len(api.jobsOf(t, "BatchFlow-")) - before; got != 5 {
+		if got := len(api.jobsOf(t, string(out))); got != 5 {
 			t.Errorf("the run submitted %d jobs, want 5 (3 work tasks, a retry, heavy)", got)
 		}
 
 		// Resume from prep without BATCHFLOW_FAIL: what finished on Batch
 		// (work) and locally (start, join) is reused; prep, heavy (one
 		// more job) and end run.
-		before = len(api.jobsOf(t, "BatchFlow-"))
 		out, err = api.cmd(w, fp, home, "resume", "--origin-run-id", run, "prep").CombinedOutput()
 		if err != nil {
 			t.Fatalf("resume: %v\n%s", err, out)
 		}
 		resumed := runOf(t, string(out))
-		if got := len(api.jobsOf(t, "BatchFlow-")) - before; got != 1 {
+		if got := len(api.jobsOf(t, string(out))); got != 1 {
 			t.Errorf("the resume submitted %d jobs, want 1 (heavy)", got)
 		}
 		// The same run and resume on this machine alone.
@@ -276,6 +287,7 @@ func TestRunWithBatch(t *testing.T) {
 	})
 
 	t.Run("interrupt-and-logs", func(t *testing.T) {
+		t.Parallel()
 		fp := w.build(t, batchflow)
 		cmd := api.cmd(w, fp, t.TempDir(), "run", "--n", "1", "--sleep", "60s")
 		var out syncBuffer
@@ -302,7 +314,7 @@ func TestRunWithBatch(t *testing.T) {
 			return strings.Contains(logs, "heavy starts")
 		}, &out)
 		var running []batchJob
-		for _, j := range api.jobsOf(t, "BatchFlow-") {
+		for _, j := range api.jobsOf(t, out.String()) {
 			if j.Status == "RUNNING" {
 				running = append(running, j)
 			}
@@ -321,7 +333,11 @@ func TestRunWithBatch(t *testing.T) {
 		case <-time.After(60 * time.Second):
 			t.Fatalf("the run did not stop within 60 s of SIGINT:\n%s", out.String())
 		}
-		for _, j := range api.jobsOf(t, "BatchFlow-") {
+		jobs := api.jobsOf(t, out.String())
+		if len(jobs) != 2 { // work's one item, heavy
+			t.Errorf("the run submitted %d jobs, want 2: %+v", len(jobs), jobs)
+		}
+		for _, j := range jobs {
 			if j.Status != "SUCCEEDED" && j.Status != "FAILED" {
 				t.Errorf("job %s (%s) is %s after Ctrl-C", j.JobID, j.JobName, j.Status)
 			}
@@ -333,8 +349,8 @@ func TestRunWithBatch(t *testing.T) {
 	})
 
 	t.Run("local-root-refused", func(t *testing.T) {
+		t.Parallel()
 		fp := w.build(t, module+"/examples/hello")
-		before := len(api.jobs(t))
 		out, err := api.cmd(w, fp, t.TempDir(), "run", "--with", "batch", "--datastore-root", t.TempDir()).CombinedOutput()
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 			t.Fatalf("run --with batch with a local root: %v, want exit status 2\n%s", err, out)
@@ -342,8 +358,8 @@ func TestRunWithBatch(t *testing.T) {
 		if !strings.Contains(string(out), "which AWS Batch jobs cannot reach: give an S3 one, --datastore-root s3://BUCKET/PREFIX") {
 			t.Errorf("message:\n%s", out)
 		}
-		if n := len(api.jobs(t)); n != before {
-			t.Errorf("%d jobs submitted", n-before)
+		if strings.Contains(string(out), "submitted") {
+			t.Errorf("a job was submitted:\n%s", out)
 		}
 	})
 }

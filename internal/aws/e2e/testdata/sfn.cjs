@@ -131,12 +131,12 @@ function fail(name, message) {
   return e;
 }
 
-// container starts a job's container: the runner's environment is the
+// startContainer starts a job's container: the runner's environment is the
 // container's (ocirun passes its own on, and the image's Env fills in
 // what it lacks). It exits with the container's status, or 125-127 when
 // the container could not start (its one-line reason, "ocirun: ...", is
 // in the output).
-function container(image, command, env) {
+function startContainer(image, command, env) {
   return spawn(req.containerRunner,
     ['--image', image, '--cache', req.imageCache, '--insecure', '--', ...command],
     { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -289,7 +289,7 @@ async function runJob(run, jobId, index) {
         // on, and the image's Env fills in what it lacks. It exits with the
         // container's status, or 125-127 when the container could not start
         // (its one-line reason, "ocirun: ...", is in the log).
-        const p = container(cp.image, command, childEnv);
+        const p = startContainer(cp.image, command, childEnv);
         const sink = (chunk) => {
           fs.writeSync(out, chunk);
           tail.push(chunk);
@@ -431,7 +431,7 @@ async function runServedJob(job, image, command, env) {
     const childEnv = { ...req.env, ...env, AWS_BATCH_JOB_ID: job.jobId, AWS_BATCH_JOB_ATTEMPT: '1', AWS_BATCH_JQ_NAME: job.jobQueue, AWS_BATCH_CE_NAME: 'stepflow-e2e' };
     const logFile = fs.openSync(path.join(req.logDir, job.jobId + '.log'), 'w');
     await new Promise((resolve) => {
-      const p = container(image, command, childEnv);
+      const p = startContainer(image, command, childEnv);
       job.process = p;
       job.status = 'RUNNING';
       job.startedAt = Date.now();
