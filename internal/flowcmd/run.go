@@ -242,7 +242,11 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 
 // startRun writes the run record and runs the flow.
 func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, store *datastore.Store, rf *runFlags, run datastore.Run, resume *runner.Resume) error {
-	secretsFile, err := checkSecrets(ctx, env, f.Def, rf.secretsFile)
+	def := f.Def
+	if rf.batch != nil {
+		def = secretsHere(def, batchSteps(g, rf.with.batch))
+	}
+	secretsFile, err := checkSecrets(ctx, env, def, rf.secretsFile)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -185,4 +186,18 @@ func (r *runFlags) openStore(ctx context.Context, env *command.Env, f *Flow, g *
 	}
 	r.batch = b
 	return b.Store, nil
+}
+
+// secretsHere is def as the check of a run's secrets sees it: the steps
+// that run on this machine, with their secrets. The steps on AWS Batch
+// read theirs from AWS Secrets Manager, as a deployed task does.
+func secretsHere(def *flow.Flow, remote []string) *flow.Flow {
+	here := *def
+	here.Secrets, here.Steps = nil, nil
+	for _, st := range def.Steps {
+		if !slices.Contains(remote, st.Name) {
+			here.Steps = append(here.Steps, &flow.Step{Name: st.Name, Options: flow.Options{Secrets: def.SecretsOf(st)}})
+		}
+	}
+	return &here
 }
