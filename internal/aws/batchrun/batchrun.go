@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -109,7 +110,7 @@ func (e *Executor) output(j *runner.Job, line string) {
 	}
 }
 
-// jobNameRE is what AWS Batch accepts in a job name.
+// jobNameRE matches what AWS Batch does not accept in a job name.
 var jobNameRE = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 
 // JobName names the job of an attempt: flow-step-task-attempt, in the
@@ -122,17 +123,25 @@ func JobName(flow string, j *runner.Job) string {
 	return n
 }
 
-// maxCommand bounds the inputs in a job's command: the longest container overrides AWS Batch takes (8,192
-// characters) must hold the whole command.
-const maxCommand = 6 << 10
+// maxCommand bounds the inputs in a job's command, and maxCaught the
+// failure message a catch records: the container overrides of a job, at
+// most 8,192 characters, hold the whole command.
+const (
+	maxCommand = 6 << 10
+	maxCaught  = 1 << 10
+)
 
 // Invocation is the step command a job runs for j: the task contract's
 // arguments, with the datastore root and the definition's fingerprint. The
 // inputs of a join too wide for the job's command are left out: the task
-// then derives them from the datastore, as a task of a deployed flow does.
+// then derives them from the datastore, as a task of a deployed flow does;
+// the failure a catch records is cut to its first 1,024 bytes.
 func (e *Executor) Invocation(j *runner.Job) taskcontract.Invocation {
 	inv := taskcontract.Invocation{Step: j.Step.Name, RunID: j.Run, TaskID: j.ID, Indices: j.Indices,
 		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught, DatastoreRoot: e.Root, Definition: e.Definition}
+	if len(inv.Caught) > maxCaught {
+		inv.Caught = strings.ToValidUTF8(inv.Caught[:maxCaught], "") + "..."
+	}
 	if inv.Inputs == nil {
 		inv.Inputs = []string{}
 	}

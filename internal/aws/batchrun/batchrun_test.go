@@ -41,6 +41,11 @@ func TestInvocation(t *testing.T) {
 	if args := e.Invocation(job("start", "0", 0, nil)).Args(); !slices.Contains(args, "--input-paths") {
 		t.Errorf("a start task's args %q do not say it has no inputs", args)
 	}
+	caught := job("risky", "0", 2, []string{"r/start/0"})
+	caught.Caught = strings.Repeat("panic: boom\n", 1000)
+	if inv := e.Invocation(caught); len(inv.Caught) > 1100 || !strings.HasPrefix(inv.Caught, "panic: boom\n") {
+		t.Errorf("a catch's failure in the command: %d bytes", len(inv.Caught))
+	}
 	wide := make([]string, 1000)
 	for i := range wide {
 		wide[i] = "20260102-030405-abcdef/work/" + strings.Repeat("9", 3)

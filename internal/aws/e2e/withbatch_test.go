@@ -165,13 +165,14 @@ func TestRunWithBatch(t *testing.T) {
 
 	t.Run("examples", func(t *testing.T) {
 		t.Parallel()
-		// A foreach, and a branch and join: each task one job.
-		for _, ex := range []string{"foreach", "branch"} {
+		// A foreach, a branch and join, and params: a step's Env, a
+		// retry with its failed attempts, a catch (each attempt a job).
+		for ex, args := range map[string][]string{"foreach": nil, "branch": nil, "params": {"--name", "ada", "--count", "5"}} {
 			t.Run(ex, func(t *testing.T) {
 				t.Parallel()
 				fp := w.build(t, module+"/examples/"+ex)
-				lst, lrun := localRun(t, fp)
-				cmd := api.cmd(w, fp, t.TempDir(), "run", "--with", "batch")
+				lst, lrun := localRun(t, fp, args...)
+				cmd := api.cmd(w, fp, t.TempDir(), append([]string{"run", "--with", "batch"}, args...)...)
 				out, err := cmd.CombinedOutput()
 				if err != nil {
 					t.Fatalf("run --with batch: %v\n%s", err, out)
@@ -198,8 +199,12 @@ func TestRunWithBatch(t *testing.T) {
 					}
 					n++
 				}
-				if n == 0 || len(jobs) != n {
-					t.Fatalf("%d tasks, %d jobs: want one job per task", n, len(jobs))
+				attempts := 0
+				for _, ts := range tasks {
+					attempts += ts.attempt + 1
+				}
+				if n == 0 || len(jobs) != attempts {
+					t.Fatalf("%d tasks of %d attempts, %d jobs: want one job per attempt", n, attempts, len(jobs))
 				}
 			})
 		}
