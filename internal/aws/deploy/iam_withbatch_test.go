@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 )
@@ -20,7 +22,8 @@ import (
 // docs/iam.md §1 grants. The fake runs each submitted job here, as the
 // flow binary's step command with the job's command and environment,
 // reaching the datastore through an S3 endpoint the test does not record:
-// what a job does is the job role's (§2), not the developer's.
+// what a job does is the job role's (§2), not the developer's. A second
+// run is interrupted while its first job runs, which it terminates.
 func TestIAMCoversRunWithBatch(t *testing.T) {
 	w := newIAMWorld(t)
 	jobsS3 := httptest.NewServer(w.s3.next)
@@ -53,6 +56,35 @@ func TestIAMCoversRunWithBatch(t *testing.T) {
 	if !strings.Contains(out, "artifacts: ") {
 		t.Fatalf("run --with batch did not succeed:\n%s", out)
 	}
+
+	// Ctrl-C while a job runs: the run terminates it.
+	release := make(chan struct{})
+	defer close(release)
+	w.f.RunJobs(func(*batch.SubmitJobInput, *batch.RegisterJobDefinitionInput) (int, []string) {
+		<-release
+		return 1, nil
+	})
+	w.f.Reset()
+	cmd := exec.Command(filepath.Join(binDir, "foreach"), "run", "--with", "batch")
+	cmd.Env, cmd.Dir = w.env, w.dir
+	var runOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &runOut, &runOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); w.f.Count("submitjob") == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("no job submitted within 30 s:\n%s", runOut.String())
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err == nil || w.f.Count("terminatejob") != 1 {
+		t.Fatalf("run --with batch interrupted: %v, %d TerminateJob calls, want exit status 1 and 1\n%s", err, w.f.Count("terminatejob"), runOut.String())
+	}
+	reqs = append(reqs, w.f.Requests()...)
+	s3reqs = append(s3reqs, w.s3.take()...)
 	user := commandPolicies(t, "ForeachFlow")["run --with batch"]
 	if len(user) == 0 {
 		t.Fatal(`docs/iam.md §1 has no row "run --with batch"`)
@@ -71,7 +103,7 @@ func TestIAMCoversRunWithBatch(t *testing.T) {
 	for _, q := range s3reqs {
 		need(q)
 	}
-	for _, k := range []string{"batch:RegisterJobDefinition", "batch:SubmitJob", "batch:DescribeJobs", "logs:GetLogEvents", "iam:PassRole", "s3:PutObject", "s3:GetObject"} {
+	for _, k := range []string{"batch:RegisterJobDefinition", "batch:SubmitJob", "batch:DescribeJobs", "batch:TerminateJob", "logs:GetLogEvents", "iam:PassRole", "s3:PutObject", "s3:GetObject"} {
 		if !seen[k] {
 			t.Errorf("no call needed %s: the test does not exercise it", k)
 		}
