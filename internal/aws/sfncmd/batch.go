@@ -83,7 +83,17 @@ func batchRuntime(ctx context.Context, env *command.Env, req flowcmd.BatchReques
 	}
 	store := datastore.NewStore(backend, f.Def.Name)
 	progress := deploy.NewProgress(env.Stderr, env.Args0+": run --with batch: ", nil)
-	if s.Image, s.StepImages, err = pushImages(ctx, env, f, s, imageOptions{}, deploy.QueueArchs{}, progress); err != nil {
+	need := deploy.QueueArchs{}
+	if s.Image == "" {
+		// The image is built for the architectures the queues run.
+		progress.Phase("checks", "reading the job queues")
+		qs := s
+		qs.Queue = firstOf(req.Overrides.Queue, s.Queue)
+		if need, err = deploy.QueueArchitectures(ctx, c, g, qs); err != nil {
+			return nil, err
+		}
+	}
+	if s.Image, s.StepImages, err = pushImages(ctx, env, f, s, imageOptions{}, need, progress); err != nil {
 		return nil, err
 	}
 	jenv := []jobdef.KeyValuePair{
