@@ -2,6 +2,7 @@ package sfncmd
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -56,7 +57,7 @@ func batchRuntime(ctx context.Context, env *command.Env, req flowcmd.BatchReques
 	if req.Overrides.Queue == "" && s.Queue == "" {
 		for _, name := range req.Steps {
 			if g.Node(name).Step.Options.Batch.Queue == "" {
-				miss = append(miss, statemachine.Missing{Flag: "batch-queue", Why: "the AWS Batch job queue the steps are submitted to (or --with batch:queue=NAME)"})
+				miss = append(miss, statemachine.Missing{Flag: "queue", Why: "the AWS Batch job queue the steps are submitted to (or --with batch:queue=NAME)"})
 				break
 			}
 		}
@@ -65,7 +66,7 @@ func batchRuntime(ctx context.Context, env *command.Env, req flowcmd.BatchReques
 		miss = append(miss, statemachine.Missing{Flag: "image-repository", Why: "the container repository the flow image is pushed to"})
 	}
 	if len(miss) > 0 {
-		return nil, usage.Wrap(&statemachine.MissingError{Flow: f.Def.Name, Doing: "run steps on AWS Batch", Missing: miss})
+		return nil, missingSettings(f.Def.Name, miss)
 	}
 	poll := time.Duration(0)
 	if v := env.Getenv(EnvBatchPoll); v != "" {
@@ -165,4 +166,19 @@ func firstOf(vs ...string) string {
 		}
 	}
 	return ""
+}
+
+// missingSettings names every setting a run with steps on AWS Batch lacks,
+// with its variable and config key (run has no flag for them).
+func missingSettings(flow string, miss []statemachine.Missing) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "flow %s cannot run steps on AWS Batch: %d setting(s) missing:", flow, len(miss))
+	for _, m := range miss {
+		for _, si := range statemachine.SettingInfos() {
+			if si.Flag == m.Flag {
+				fmt.Fprintf(&b, "\n  %s (%s): set %s, or %q in the config file ('stepflow configure aws')", si.Key, m.Why, si.Env, si.Key)
+			}
+		}
+	}
+	return usage.Errorf("%s", b.String())
 }
