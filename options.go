@@ -127,6 +127,16 @@ func Catch(field string) StepOption { return stepOpt{flow.CatchOption(field)} }
 // needs one or the other.
 func Drop(fields ...string) StepOption { return stepOpt{flow.DropOption(fields)} }
 
+// OnBatch runs the step's tasks as AWS Batch jobs in a local run, from
+// the flow image and with the S3 datastore of the deploy settings, while
+// the other steps run on this machine (docs/runtime.md, "Steps on AWS
+// Batch"); run --with batch submits every step so. It needs the AWS build
+// of the flow (-tags stepflow_aws): a plain build refuses to run the flow
+// rather than run the step here, unless run --with local asks for that.
+// Deployed flows run every step on AWS Batch anyway; stepflowtest and spin
+// run the step in-process or locally like any other.
+func OnBatch() StepOption { return stepOpt{flow.OnBatchOption{}} }
+
 // Timeout fails an attempt that runs longer than d (at least a second).
 // The step's Context.Context is cancelled when the time is up.
 func Timeout(d time.Duration) StepOption { return stepOpt{flow.TimeoutOption(d)} }

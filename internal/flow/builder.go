@@ -270,6 +270,15 @@ func (d DropOption) ApplyStep(s *Step) error {
 	return nil
 }
 
+// OnBatchOption makes a local run submit the step's tasks to AWS Batch.
+type OnBatchOption struct{}
+
+// ApplyStep marks the step.
+func (OnBatchOption) ApplyStep(s *Step) error {
+	s.Options.OnBatch = true
+	return nil
+}
+
 // TimeoutOption limits the duration of each attempt.
 type TimeoutOption time.Duration
 

@@ -142,6 +142,9 @@ func (c *canonical) step(s *Step) {
 	c.bool("privileged", b.Privileged)
 	c.strs("drop", o.Drop)
 	c.secrets(o.Secrets)
+	if o.OnBatch { // written only when set: older fingerprints stay as they were
+		c.bool("on batch", true)
+	}
 }
 
 // secrets adds secret declarations (names and ARNs: no value is known).

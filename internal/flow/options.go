@@ -16,6 +16,9 @@ type Options struct {
 	Drop []string
 	// Secrets are the step's own secrets (Flow.Secrets are every step's).
 	Secrets []Secret
+	// OnBatch runs the step's tasks as AWS Batch jobs in a local run
+	// (run --with batch runs every step so).
+	OnBatch bool
 }
 
 // Retry says how often and how soon a failed task is tried again.

@@ -74,6 +74,10 @@ type Extension struct {
 	// Secrets is the source of a cloud task's secrets (AWS Secrets
 	// Manager), with the task's environment.
 	Secrets func(getenv func(string) string) task.SecretSource
+	// Batch makes the runtime of the steps a local run submits to AWS
+	// Batch (run --with batch, stepflow.OnBatch): the executor, and the
+	// S3 datastore root the run uses.
+	Batch func(ctx context.Context, env *command.Env, req BatchRequest) (*BatchRuntime, error)
 }
 
 var extensions struct {

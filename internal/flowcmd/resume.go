@@ -64,7 +64,7 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 					return usage.Errorf("resume: --origin-run-id %q is not a run id (like 20260102-150405-ab12cd); list the runs with '%s runs'", origin, env.Invocation())
 				}
 			}
-			store, err := rf.ds.open(ctx, env, f.Def.Name)
+			store, err := rf.openStore(ctx, env, f, g, append([]string{"resume"}, args...))
 			if err != nil {
 				return err
 			}

@@ -43,6 +43,8 @@ type runFlags struct {
 	quiet        bool
 	tags         tagsFlag
 	secretsFile  string
+	with         withFlag
+	batch        *BatchRuntime // the steps on AWS Batch (openStore); nil: none
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
@@ -52,6 +54,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&r.inProcess, "in-process", "run tasks as goroutines instead of child processes (faster, no crash isolation; resume: as the origin run)")
 	fs.BoolVar(&r.quiet, "quiet", false, "do not print the tasks' output")
 	fs.Var(&r.tags, "tag", "tag the run (repeatable)")
+	fs.Var(&r.with, "with", "where steps run: batch submits every step to AWS Batch (AWS build), batch:memory=8GiB,cpu=4,gpu=1,queue=NAME with these resources; local runs every step here, stepflow.OnBatch ones too")
 	fs.StringVar(&r.secretsFile, "secrets-file", "", "JSON file of secret values, {\"NAME\": \"VALUE\"}, for the secrets the environment (STEPFLOW_SECRET_NAME) does not give")
 }
 
@@ -133,7 +136,7 @@ func (m *tagsFlag) Set(v string) error {
 func cmdRun(f *Flow) *command.Command {
 	return &command.Command{
 		Name:      "run",
-		UsageLine: "run [--PARAM value ...] [--config NAME=FILE] [--event FILE] [--max-workers N] [--max-num-splits N] [--in-process] [--datastore-root DIR]",
+		UsageLine: "run [--PARAM value ...] [--config NAME=FILE] [--event FILE] [--max-workers N] [--max-num-splits N] [--in-process] [--datastore-root DIR] [--with batch[:KEY=VALUE,...]]",
 		Short:     "run the flow on this machine",
 		Long: `Run runs the whole flow on this machine. Each parameter of the flow is a
 flag. Each task runs in its own process through the step command, at most
@@ -144,6 +147,14 @@ With --event FILE the run starts as the deployed flow would when that
 EventBridge event arrives: the trigger it matches maps its fields to
 parameters, with the same input transformer and the same checks; a
 parameter given as a flag still wins.
+
+With --with batch (the AWS build, -tags stepflow_aws) every task runs as
+an AWS Batch job instead, from the flow image, with the S3 datastore of the
+deploy settings; steps declared with stepflow.OnBatch() run so without it.
+--with batch:memory=8GiB,cpu=4,gpu=1,queue=NAME overrides their resources;
+--with local runs every step here, those declared OnBatch too. This
+machine still runs the flow: retries, catch, foreach, progress and output
+are as for local tasks (docs/runtime.md, "Steps on AWS Batch").
 
 Exit status: 0 when the run succeeded, 1 when it failed, 2 on bad input.`,
 		RawArgs: true,
@@ -230,7 +241,7 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 	if err != nil {
 		return err
 	}
-	store, err := rf.ds.open(ctx, env, f.Def.Name)
+	store, err := rf.openStore(ctx, env, f, g, append([]string{"run"}, args...))
 	if err != nil {
 		return err
 	}
@@ -251,7 +262,11 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 
 // startRun writes the run record and runs the flow.
 func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, store *datastore.Store, rf *runFlags, run datastore.Run, resume *runner.Resume) error {
-	secretsFile, err := checkSecrets(ctx, env, f.Def, rf.secretsFile)
+	def := f.Def
+	if rf.batch != nil {
+		def = secretsHere(def, batchSteps(g, rf.with.batch))
+	}
+	secretsFile, err := checkSecrets(ctx, env, def, rf.secretsFile)
 	if err != nil {
 		return err
 	}
@@ -266,6 +281,15 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 		MaxWorkers: run.Options.MaxWorkers, MaxNumSplits: run.Options.MaxNumSplits, InProcess: run.Options.InProcess,
 		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved()), SecretsFile: secretsFile,
 	}}
+	if b := rf.batch; b != nil {
+		r.Opts.DatastoreRoot = b.Root
+		r.Opts.Env = append(r.Opts.Env, b.Env...)
+		steps := map[string]bool{}
+		for _, s := range batchSteps(g, rf.with.batch) {
+			steps[s] = true
+		}
+		r.Remote = &runner.Remote{Exec: b.Exec, Steps: steps}
+	}
 	if f, ok := env.Stdout.(*os.File); ok && isTerminal(f) && !rf.quiet {
 		live := &runner.LiveReporter{W: env.Stdout, Order: g.Order}
 		live.Start()

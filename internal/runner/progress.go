@@ -13,6 +13,7 @@ type progress struct {
 	order   []string // steps in display order
 	steps   map[string]*stepProgress
 	foreach map[string]bool // steps run per foreach item
+	remote  map[*Job]string // attempts running elsewhere: their last status
 	now     func() time.Time
 }
 
@@ -28,7 +29,7 @@ func newProgress(order []string, now func() time.Time) *progress {
 	if now == nil {
 		now = time.Now
 	}
-	return &progress{order: order, steps: map[string]*stepProgress{}, foreach: map[string]bool{}, now: now}
+	return &progress{order: order, steps: map[string]*stepProgress{}, foreach: map[string]bool{}, remote: map[*Job]string{}, now: now}
 }
 
 func (p *progress) step(name string) *stepProgress {
@@ -59,6 +60,7 @@ func (p *progress) started(j *Job) {
 }
 
 func (p *progress) finished(j *Job, succeeded, cloned bool) {
+	delete(p.remote, j)
 	sp := p.step(j.Step.Name)
 	sp.last = p.now()
 	switch {
@@ -84,10 +86,53 @@ func (p *progress) retrying(j *Job) {
 }
 
 func (p *progress) stoppedTask(j *Job) {
+	delete(p.remote, j)
 	sp := p.step(j.Step.Name)
 	sp.last = p.now()
 	sp.running--
 	sp.stopped++
+}
+
+// remoteStatus records the status of an attempt running elsewhere.
+func (p *progress) remoteStatus(j *Job, status string) {
+	switch status {
+	case "SUCCEEDED", "FAILED":
+		delete(p.remote, j)
+	default:
+		p.remote[j] = status
+	}
+}
+
+// remoteLine counts a step's attempts running elsewhere by status:
+// " (AWS Batch: 2 queued, 1 starting, 3 running)", or "".
+func (p *progress) remoteLine(step string) string {
+	var queued, starting, running int
+	for j, st := range p.remote {
+		if j.Step.Name != step {
+			continue
+		}
+		switch st {
+		case "STARTING":
+			starting++
+		case "RUNNING":
+			running++
+		default:
+			queued++
+		}
+	}
+	var parts []string
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{queued, "queued"}, {starting, "starting"}, {running, "running"}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (AWS Batch: " + strings.Join(parts, ", ") + ")"
 }
 
 // names returns the steps with tasks, in display order.

@@ -167,6 +167,19 @@ func (l *LineReporter) TaskStopped(j *Job, err error) {
 	l.printf("%s: stopped: %v\n", j.Pathspec(), err)
 }
 
+// TaskRemote counts an attempt's status elsewhere (an AWS Batch job's),
+// and prints it for a task outside any foreach.
+func (l *LineReporter) TaskRemote(j *Job, status string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.init()
+	l.p.remoteStatus(j, status)
+	l.changed = true
+	if !l.Quiet && !inForeach(j) {
+		l.printf("%s: AWS Batch job %s\n", j.Pathspec(), status)
+	}
+}
+
 // Output passes a line of a task's output through, prefixed.
 func (l *LineReporter) Output(j *Job, stream string, line []byte) {
 	if l.Quiet {
@@ -196,7 +209,7 @@ func (l *LineReporter) summary() {
 			l.printf("%s: %s\n", n, sp.line(now, false))
 			continue
 		}
-		going = append(going, n+" "+sp.line(now, false))
+		going = append(going, n+" "+sp.line(now, false)+l.p.remoteLine(n))
 	}
 	if len(going) > 0 {
 		l.printf("progress: %s\n", strings.Join(going, "; "))
@@ -240,7 +253,8 @@ func firstLine(s string) string {
 }
 
 // LiveReporter redraws a per-step table on a terminal: tasks done out of
-// those known, the percentage, tasks running, failed (for good: a task that
+// those known, the percentage, tasks running (and of those on AWS Batch,
+// how many are queued, starting and running), failed (for good: a task that
 // succeeded on a retry is not), interrupted, retried and reused, the time
 // spent and an estimate of the time left. Task output and failures are
 // printed above the table.
@@ -318,6 +332,13 @@ func (l *LiveReporter) TaskStopped(j *Job, err error) {
 	l.p.stoppedTask(j)
 }
 
+// TaskRemote counts an attempt's status elsewhere (an AWS Batch job's).
+func (l *LiveReporter) TaskRemote(j *Job, status string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.p.remoteStatus(j, status)
+}
+
 // Output prints a task's output line above the table.
 func (l *LiveReporter) Output(j *Job, stream string, line []byte) {
 	l.mu.Lock()
@@ -363,7 +384,7 @@ func (l *LiveReporter) redraw() {
 	}
 	now := l.p.now()
 	for _, n := range names {
-		fmt.Fprintf(l.W, "  %-*s %s\n", width, n, l.p.steps[n].line(now, true))
+		fmt.Fprintf(l.W, "  %-*s %s%s\n", width, n, l.p.steps[n].line(now, true), l.p.remoteLine(n))
 		l.drawn++
 	}
 }

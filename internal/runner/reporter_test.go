@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"errors"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -159,4 +160,55 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+var (
+	_ RemoteReporter = (*LineReporter)(nil)
+	_ RemoteReporter = (*LiveReporter)(nil)
+)
+
+// Attempts on AWS Batch are counted by their jobs' status: queued
+// (SUBMITTED, PENDING, RUNNABLE), starting and running, in the foreach
+// summary, until they end; a task outside any foreach prints each status.
+func TestReporterRemoteStatus(t *testing.T) {
+	var buf bytes.Buffer
+	l := &LineReporter{W: &buf, Every: time.Hour}
+	l.Start()
+	start := &graph.Node{Name: "start", Step: &flow.Step{Name: "start"}}
+	work := &graph.Node{Name: "work", Step: &flow.Step{Name: "work"}, ForeachDepth: 1}
+	j0 := &Job{Run: "r", Step: start, ID: "0"}
+	l.TaskQueued(j0)
+	l.TaskStarted(j0)
+	l.TaskRemote(j0, "RUNNABLE")
+	l.TaskRemote(j0, "RUNNING")
+	var items []*Job
+	for i, st := range []string{"SUBMITTED", "RUNNABLE", "STARTING", "RUNNING", "RUNNING"} {
+		j := &Job{Run: "r", Step: work, ID: string(rune('0' + i)), Indices: []int{i}}
+		items = append(items, j)
+		l.TaskQueued(j)
+		l.TaskStarted(j)
+		l.TaskRemote(j, st)
+	}
+	l.mu.Lock()
+	l.summary()
+	l.mu.Unlock()
+	l.TaskRemote(items[3], "SUCCEEDED")
+	l.TaskDone(items[3], &datastore.Attempt{Status: datastore.StatusSucceeded}, false)
+	l.TaskStopped(items[4], errors.New("interrupted"))
+	l.mu.Lock()
+	l.summary()
+	l.mu.Unlock()
+	out := buf.String()
+	for _, want := range []string{
+		"r/start/0: AWS Batch job RUNNABLE\n", "r/start/0: AWS Batch job RUNNING\n",
+		"progress: work 0/5 0%  5 running  0s (AWS Batch: 2 queued, 1 starting, 2 running)\n",
+		"progress: work 1/5 20%  3 running  1 interrupted  0s (AWS Batch: 2 queued, 1 starting)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if regexp.MustCompile(`r/work/\d+: AWS Batch job`).MatchString(out) {
+		t.Errorf("a foreach task's status was printed on its own line:\n%s", out)
+	}
 }

@@ -44,6 +44,9 @@ type Runner struct {
 	// Exec runs one task attempt; nil selects child processes or the
 	// in-process executor according to Opts.InProcess.
 	Exec Executor
+	// Remote, when set, runs the tasks of some steps elsewhere (AWS Batch:
+	// run --with batch, stepflow.OnBatch) and Exec the others.
+	Remote *Remote
 }
 
 // Executor runs one task attempt and returns its record. A failed attempt is
@@ -125,6 +128,12 @@ func (r *Runner) Run(ctx context.Context, run string, resume *Resume) error {
 		if r.Opts.InProcess {
 			exec = &inProcess{r: r, child: child}
 		}
+	}
+	if r.Remote != nil {
+		if rep, ok := r.Remote.Exec.(ReportingExecutor); ok {
+			rep.Report(r.Reporter)
+		}
+		exec = &routed{local: exec, remote: r.Remote}
 	}
 	stopBeat, err := r.heartbeat(ctx, run)
 	if err != nil {

@@ -114,6 +114,7 @@ type Fake struct {
 	// it has been described autoPolls times (FinishAfterPolls).
 	autoFinish string
 	autoPolls  int
+	runJob     JobRunner // SubmitJob's (RunJobs)
 }
 
 type fault struct {
@@ -393,6 +394,8 @@ var handlers = map[string]map[string]handler{
 		"describejobdefinitions":      {func() any { return &batch.DescribeJobDefinitionsInput{} }, (*Fake).describeJobDefinitions},
 		"registerjobdefinition":       {func() any { return &batch.RegisterJobDefinitionInput{} }, (*Fake).registerJobDefinition},
 		"describejobs":                {func() any { return &batch.DescribeJobsInput{} }, (*Fake).describeJobs},
+		"submitjob":                   {func() any { return &batch.SubmitJobInput{} }, (*Fake).submitJob},
+		"terminatejob":                {func() any { return &batch.TerminateJobInput{} }, (*Fake).terminateJob},
 		"describejobqueues":           {func() any { return &batch.DescribeJobQueuesInput{} }, (*Fake).describeJobQueues},
 		"describecomputeenvironments": {func() any { return &batch.DescribeComputeEnvironmentsInput{} }, (*Fake).describeComputeEnvironments},
 	},

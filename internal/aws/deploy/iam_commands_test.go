@@ -191,6 +191,13 @@ func userNeeds(f *awstest.Fake, r awstest.Request, add, sfnRole func(call)) {
 		add(call{action: "batch:DescribeComputeEnvironments"})
 	case *batch.DescribeJobsInput:
 		add(call{action: "batch:DescribeJobs"})
+	case *batch.SubmitJobInput:
+		add(call{action: "batch:SubmitJob", ids: ids("JobQueueName", s(in.JobQueue), "JobDefinitionName", s(in.JobDefinition), "Revision", "1")})
+		if len(in.Tags) > 0 {
+			add(call{action: "batch:TagResource", ids: ids("JobDefinitionName", s(in.JobDefinition), "Revision", "1")})
+		}
+	case *batch.TerminateJobInput:
+		add(call{action: "batch:TerminateJob", ids: ids("JobId", s(in.JobId))})
 	case *batch.RegisterJobDefinitionInput:
 		jd := ids("JobDefinitionName", s(in.JobDefinitionName), "Revision", "1")
 		add(call{action: "batch:RegisterJobDefinition", ids: jd})
@@ -255,7 +262,7 @@ func commandPolicies(t *testing.T, flowName string) map[string][]any {
 		t.Fatal("docs/iam.md has no sections 1 and 2")
 	}
 	ph := strings.NewReplacer("<region>", awstest.Region, "<account>", awstest.Account, "<prefix>", "",
-		"<bucket>", "bucket", "<datastore prefix>", "root", "<Flow>", flowName, "<repository>", "stepflow-flows")
+		"<bucket>", "bucket", "<datastore prefix>", "root", "<Flow>", flowName, "<repository>", "stepflow-flows", "<queue>", "stepflow-queue")
 	prose := map[string][]string{
 		"the state machine": {"arn:aws:states:<region>:<account>:stateMachine:<prefix>*"},
 		"the executions":    {"arn:aws:states:<region>:<account>:execution:<prefix>*:*"},
@@ -266,6 +273,8 @@ func commandPolicies(t *testing.T, flowName string) map[string][]any {
 			iamUserSFNRole, iamUserJobRole, iamUserSchedRole,
 			"arn:aws:iam::123456789012:role/stepflow-task", "arn:aws:iam::123456789012:role/stepflow-ecs"},
 	}
+	prose["the Batch job role, the ECS execution role, and each role a step sets (`stepflow.Batch{JobRole, ExecutionRole}`)"] = []string{
+		iamUserJobRole, "arn:aws:iam::123456789012:role/stepflow-task", "arn:aws:iam::123456789012:role/stepflow-ecs"}
 	code := regexp.MustCompile("`([^`]+)`")
 	out := map[string][]any{}
 	cmd := ""
@@ -278,6 +287,9 @@ func commandPolicies(t *testing.T, flowName string) map[string][]any {
 			cmd = ""
 		} else if c != "" {
 			cmd = strings.Trim(c, "`")
+			if i := strings.Index(c, "` ("); i > 0 { // a row name with a note: `run --with batch` (and ...)
+				cmd = strings.Trim(c[:i], "`")
+			}
 		}
 		var actions []any
 		for _, m := range code.FindAllStringSubmatch(cells[2], -1) {

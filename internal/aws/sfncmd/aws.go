@@ -45,6 +45,7 @@ func init() {
 		Secrets: func(getenv func(string) string) task.SecretSource {
 			return &awssecrets.Manager{Getenv: getenv}
 		},
+		Batch: batchRuntime,
 	})
 }
 

@@ -20,6 +20,21 @@
 // Handlers are found by walking the definition (Parallel branches and Map
 // processors included); nothing depends on a flow or a state name.
 //
+// With --serve, it is instead AWS Batch and CloudWatch Logs on a loopback
+// port, for a client outside (run --with batch): the Batch API
+// (RegisterJobDefinition, DescribeJobDefinitions, SubmitJob, DescribeJobs,
+// TerminateJob; REST-JSON under /v1/) and CloudWatch Logs' GetLogEvents
+// (JSON 1.1, X-Amz-Target Logs_20140328.GetLogEvents), as the AWS SDKs
+// speak them. A job goes SUBMITTED, RUNNABLE (waiting for capacity),
+// STARTING, RUNNING, then SUCCEEDED or FAILED; it runs in its image like a
+// job of an execution; its output lines are its log stream's events;
+// TerminateJob fails a job not yet running and stops a running one's
+// container (SIGTERM, SIGKILL 2 s later). GET /jobs lists every job and
+// its status (the tests' view of the emulator).
+//
+//   node sfn.cjs --serve SERVE.json, SERVE being
+//   {port, env, maxJobs, logDir, containerRunner, imageCache}
+//
 // Usage: node sfn.cjs REQUEST.json > RESULT.json, where REQUEST is
 //   {definition, jobDefinitions, input, executionName, env, dynamodbEndpoint,
 //    realRetryDelays, maxJobs, logDir, containerRunner, imageCache}
@@ -79,8 +94,9 @@ function loadEmulator() {
   return m.exports;
 }
 
-const req = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const { StateMachine } = loadEmulator();
+const serving = process.argv[2] === '--serve';
+const req = JSON.parse(fs.readFileSync(process.argv[serving ? 3 : 2], 'utf8'));
+const { StateMachine } = serving ? {} : loadEmulator();
 // The emulated Batch runs every job in its image, never on the host.
 for (const k of ['containerRunner', 'imageCache']) {
   if (typeof req[k] !== 'string' || req[k] === '') {
@@ -113,6 +129,17 @@ function fail(name, message) {
   const e = new Error(message);
   e.name = name;
   return e;
+}
+
+// startContainer starts a job's container: the runner's environment is the
+// container's (ocirun passes its own on, and the image's Env fills in
+// what it lacks). It exits with the container's status, or 125-127 when
+// the container could not start (its one-line reason, "ocirun: ...", is
+// in the output).
+function startContainer(image, command, env) {
+  return spawn(req.containerRunner,
+    ['--image', image, '--cache', req.imageCache, '--insecure', '--', ...command],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 // findJobDefinition accepts a name, name:revision or an ARN, like SubmitJob.
@@ -262,9 +289,7 @@ async function runJob(run, jobId, index) {
         // on, and the image's Env fills in what it lacks. It exits with the
         // container's status, or 125-127 when the container could not start
         // (its one-line reason, "ocirun: ...", is in the log).
-        const p = spawn(req.containerRunner,
-          ['--image', cp.image, '--cache', req.imageCache, '--insecure', '--', ...command],
-          { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+        const p = startContainer(cp.image, command, childEnv);
         const sink = (chunk) => {
           fs.writeSync(out, chunk);
           tail.push(chunk);
@@ -312,6 +337,230 @@ async function runJob(run, jobId, index) {
   }
   out.status = 'FAILED';
   return out;
+}
+
+
+// --- --serve: AWS Batch and CloudWatch Logs for a client outside ---------
+
+const served = { definitions: [], jobs: new Map(), streams: new Map() };
+
+// A Batch API error, as the REST-JSON protocol sends it.
+class APIError extends Error {
+  constructor(status, type, message) { super(message); this.status = status; this.type = type; }
+}
+
+function clientError(message) { return new APIError(400, 'ClientException', message); }
+
+function registerJobDefinition(body) {
+  const name = body.jobDefinitionName;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(name)) throw clientError(`jobDefinitionName ${JSON.stringify(name)} is invalid`);
+  if (body.type !== 'container' || !body.containerProperties || !body.containerProperties.image) {
+    throw clientError('a container job definition needs containerProperties.image');
+  }
+  const revision = served.definitions.filter((d) => d.jobDefinitionName === name).length + 1;
+  const arn = `arn:aws:batch:us-east-1:123456789012:job-definition/${name}:${revision}`;
+  served.definitions.push({ ...body, revision, jobDefinitionArn: arn, status: 'ACTIVE' });
+  return { jobDefinitionName: name, jobDefinitionArn: arn, revision };
+}
+
+function describeJobDefinitions(body) {
+  let ds = served.definitions;
+  if (body.jobDefinitionName) ds = ds.filter((d) => d.jobDefinitionName === body.jobDefinitionName);
+  if (body.status) ds = ds.filter((d) => d.status === body.status);
+  if (body.jobDefinitions) ds = ds.filter((d) => body.jobDefinitions.some((r) => [d.jobDefinitionName, `${d.jobDefinitionName}:${d.revision}`, d.jobDefinitionArn].includes(r)));
+  return { jobDefinitions: ds };
+}
+
+function servedDefinition(ref) {
+  let name = String(ref);
+  const m = /^arn:[^:]+:batch:[^:]*:[^:]*:job-definition\/(.+)$/.exec(name);
+  if (m) name = m[1];
+  const [base, rev] = name.split(':');
+  const ds = served.definitions.filter((d) => d.jobDefinitionName === base && (!rev || String(d.revision) === rev));
+  return ds[ds.length - 1];
+}
+
+function submitJob(body) {
+  for (const k of ['jobName', 'jobQueue', 'jobDefinition']) {
+    if (typeof body[k] !== 'string' || body[k] === '') throw clientError(`${k} is required`);
+  }
+  const jd = servedDefinition(body.jobDefinition);
+  if (!jd) throw clientError(`JobDefinition ${body.jobDefinition} does not exist`);
+  const ov = body.containerOverrides || {};
+  if (JSON.stringify(ov).length > 8192) throw clientError('Container Overrides length must be at most 8192');
+  const cp = jd.containerProperties;
+  const env = {};
+  for (const kv of cp.environment || []) env[kv.name] = kv.value;
+  for (const kv of ov.environment || []) {
+    if (String(kv.name).startsWith('AWS_BATCH')) throw clientError(`environment variable ${kv.name}: names starting with AWS_BATCH are reserved`);
+    env[kv.name] = kv.value;
+  }
+  const resources = {};
+  for (const r of cp.resourceRequirements || []) resources[r.type] = r.value;
+  for (const r of ov.resourceRequirements || []) resources[r.type] = r.value;
+  const command = ov.command || cp.command || [];
+  const jobId = crypto.randomUUID();
+  const logStreamName = `${jd.jobDefinitionName}/default/${jobId}`;
+  const job = {
+    jobArn: `arn:aws:batch:us-east-1:123456789012:job/${jobId}`, jobName: body.jobName, jobId,
+    jobQueue: body.jobQueue, status: 'SUBMITTED', createdAt: Date.now(), dependsOn: [],
+    jobDefinition: jd.jobDefinitionArn, tags: body.tags || {},
+    container: {
+      image: cp.image, command, jobRoleArn: cp.jobRoleArn,
+      environment: Object.entries(env).map(([name, value]) => ({ name, value })),
+      resourceRequirements: Object.entries(resources).map(([type, value]) => ({ type, value })),
+      logStreamName,
+    },
+  };
+  served.jobs.set(jobId, job);
+  served.streams.set(`/aws/batch/job|${logStreamName}`, []);
+  runServedJob(job, cp.image, command, env);
+  return { jobArn: job.jobArn, jobName: job.jobName, jobId };
+}
+
+// runServedJob moves a job through its states and runs its container.
+async function runServedJob(job, image, command, env) {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  if (job.status !== 'SUBMITTED') return; // terminated
+  job.status = 'RUNNABLE';
+  await capacity.acquire();
+  try {
+    if (job.status !== 'RUNNABLE') return;
+    job.status = 'STARTING';
+    const events = served.streams.get(`/aws/batch/job|${job.container.logStreamName}`);
+    const childEnv = { ...req.env, ...env, AWS_BATCH_JOB_ID: job.jobId, AWS_BATCH_JOB_ATTEMPT: '1', AWS_BATCH_JQ_NAME: job.jobQueue, AWS_BATCH_CE_NAME: 'stepflow-e2e' };
+    const logFile = fs.openSync(path.join(req.logDir, job.jobId + '.log'), 'w');
+    await new Promise((resolve) => {
+      const p = startContainer(image, command, childEnv);
+      job.process = p;
+      job.status = 'RUNNING';
+      job.startedAt = Date.now();
+      if (job.terminating) job.kill();
+      const partial = { stdout: '', stderr: '' };
+      const sink = (name) => (chunk) => {
+        fs.writeSync(logFile, chunk);
+        const text = partial[name] + chunk.toString('utf8');
+        const lines = text.split('\n');
+        partial[name] = lines.pop();
+        for (const message of lines) events.push({ timestamp: Date.now(), message, ingestionTime: Date.now() });
+      };
+      p.stdout.on('data', sink('stdout'));
+      p.stderr.on('data', sink('stderr'));
+      p.on('error', (e) => { job.container.reason = String(e); });
+      p.on('close', (code, sig) => {
+        for (const name of ['stdout', 'stderr']) {
+          if (partial[name]) events.push({ timestamp: Date.now(), message: partial[name], ingestionTime: Date.now() });
+        }
+        job.container.exitCode = code ?? 128;
+        if (sig) job.container.reason = `killed by ${sig}`;
+        resolve();
+      });
+    });
+    fs.closeSync(logFile);
+    job.stoppedAt = Date.now();
+    delete job.process;
+    if (job.container.exitCode === 0 && !job.terminating) {
+      job.status = 'SUCCEEDED';
+      job.statusReason = 'Essential container in task exited';
+    } else {
+      job.status = 'FAILED';
+      job.statusReason = job.terminating || 'Essential container in task exited';
+    }
+  } finally {
+    capacity.release();
+  }
+}
+
+function describeJobs(body) {
+  if (!Array.isArray(body.jobs) || body.jobs.length > 100) throw clientError('jobs: give 1 to 100 job ids');
+  const out = [];
+  for (const id of body.jobs) {
+    const j = served.jobs.get(id);
+    if (!j) continue;
+    const { process: _p, kill: _k, terminating: _t, ...desc } = j;
+    out.push(desc);
+  }
+  return { jobs: out };
+}
+
+function terminateJob(body) {
+  const j = served.jobs.get(body.jobId);
+  if (!j) throw clientError(`Job ${body.jobId} does not exist`);
+  if (typeof body.reason !== 'string' || body.reason === '') throw clientError('reason is required');
+  if (j.status === 'SUCCEEDED' || j.status === 'FAILED') return {};
+  j.terminating = body.reason;
+  if (j.status === 'SUBMITTED' || j.status === 'RUNNABLE') {
+    j.status = 'FAILED';
+    j.statusReason = body.reason;
+    j.stoppedAt = Date.now();
+    return {};
+  }
+  // The container runner passes SIGTERM on; killed, it takes the container
+  // (every process in it) down with it.
+  j.kill = () => {
+    j.process.kill('SIGTERM');
+    setTimeout(() => { if (j.process) j.process.kill('SIGKILL'); }, 2000).unref();
+  };
+  if (j.process) j.kill();
+  return {};
+}
+
+function getLogEvents(body) {
+  const events = served.streams.get(`${body.logGroupName}|${body.logStreamName}`);
+  if (!events) throw new APIError(400, 'ResourceNotFoundException', 'The specified log stream does not exist.');
+  let from = 0;
+  if (body.nextToken) {
+    const m = /^f\/(\d+)$/.exec(body.nextToken);
+    if (!m) throw new APIError(400, 'InvalidParameterException', 'The specified nextToken is invalid.');
+    from = Number(m[1]);
+  }
+  const limit = Math.min(body.limit || 10000, 10000);
+  const page = events.slice(from, from + limit);
+  return { events: page, nextForwardToken: `f/${from + page.length}`, nextBackwardToken: `b/${from}` };
+}
+
+const batchOps = {
+  '/v1/registerjobdefinition': registerJobDefinition,
+  '/v1/describejobdefinitions': describeJobDefinitions,
+  '/v1/submitjob': submitJob,
+  '/v1/describejobs': describeJobs,
+  '/v1/terminatejob': terminateJob,
+};
+const logsOps = { 'Logs_20140328.GetLogEvents': getLogEvents };
+
+async function serve() {
+  const http = require('node:http');
+  const server = http.createServer((r, w) => {
+    const chunks = [];
+    r.on('data', (c) => chunks.push(c));
+    r.on('end', () => {
+      const target = r.headers['x-amz-target'];
+      const send = (status, headers, body) => {
+        w.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+        w.end(JSON.stringify(body));
+      };
+      try {
+        if (r.method === 'GET' && r.url === '/jobs') {
+          return send(200, {}, [...served.jobs.values()].map((j) => ({ jobId: j.jobId, jobName: j.jobName, status: j.status })));
+        }
+        const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+        let op = batchOps[r.url];
+        if (target) op = logsOps[target];
+        if (!op) throw new APIError(404, 'UnknownOperationException', `${r.method} ${r.url} ${target || ''} is not emulated`);
+        send(200, {}, op(body));
+      } catch (e) {
+        const status = e.status || 500;
+        const type = e.type || 'ServerException';
+        if (target) send(status, {}, { __type: type, message: e.message });
+        else send(status, { 'X-Amzn-ErrorType': type }, { __type: type, message: e.message });
+      }
+    });
+  });
+  await new Promise((resolve, reject) => {
+    server.on('error', reject);
+    server.listen(req.port, '127.0.0.1', resolve);
+  });
+  await new Promise(() => {}); // until killed
 }
 
 let getItems = 0;
@@ -363,7 +612,7 @@ function walk(states) {
     }
   }
 }
-walk(req.definition.States);
+if (!serving) walk(req.definition.States);
 
 async function main() {
   const started = Date.now();
@@ -413,7 +662,7 @@ async function main() {
   process.stdout.write(JSON.stringify(out));
 }
 
-main().catch((e) => {
+(serving ? serve() : main()).catch((e) => {
   process.stderr.write(String(e && e.stack || e) + '\n');
   process.exit(1);
 });
