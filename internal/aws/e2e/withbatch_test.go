@@ -210,6 +210,23 @@ func TestRunWithBatch(t *testing.T) {
 		}
 	})
 
+	t.Run("file-param", func(t *testing.T) {
+		t.Parallel()
+		// A 50 MiB local file, stored when the run starts, is read byte
+		// for byte by both steps, each a job on Batch.
+		fp := w.build(t, fileflow)
+		big, sum := randomFile(t, 50<<20, 3)
+		out, err := api.cmd(w, fp, t.TempDir(), "run", "--with", "batch", "--data", big).CombinedOutput()
+		if err != nil {
+			t.Fatalf("run --with batch --data: %v\n%s", err, out)
+		}
+		run := runOf(t, string(out))
+		checkFileReached(t, w.store(fp), run, "data", "Data", sum, 50<<20)
+		if jobs := api.jobsOf(t, string(out)); len(jobs) != 2 {
+			t.Errorf("%d jobs, want 2 (start and end on Batch)", len(jobs))
+		}
+	})
+
 	t.Run("mixed-and-resume", func(t *testing.T) {
 		t.Parallel()
 		fp := w.build(t, batchflow)
