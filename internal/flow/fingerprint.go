@@ -139,6 +139,9 @@ func (c *canonical) step(s *Step) {
 	c.bool("privileged", b.Privileged)
 	c.strs("drop", o.Drop)
 	c.secrets(o.Secrets)
+	if k := o.Cache; k != nil {
+		c.str("cache", k.Version)
+	}
 }
 
 // secrets adds secret declarations (names and ARNs: no value is known).

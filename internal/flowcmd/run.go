@@ -43,6 +43,7 @@ type runFlags struct {
 	quiet        bool
 	tags         tagsFlag
 	secretsFile  string
+	cache        cacheFlags
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
@@ -52,6 +53,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&r.inProcess, "in-process", "run tasks as goroutines instead of child processes (faster, no crash isolation; resume: as the origin run)")
 	fs.BoolVar(&r.quiet, "quiet", false, "do not print the tasks' output")
 	fs.Var(&r.tags, "tag", "tag the run (repeatable)")
+	r.cache.register(fs)
 	fs.StringVar(&r.secretsFile, "secrets-file", "", "JSON file of secret values, {\"NAME\": \"VALUE\"}, for the secrets the environment (STEPFLOW_SECRET_NAME) does not give")
 }
 
@@ -133,7 +135,7 @@ func (m *tagsFlag) Set(v string) error {
 func cmdRun(f *Flow) *command.Command {
 	return &command.Command{
 		Name:      "run",
-		UsageLine: "run [--PARAM value ...] [--config NAME=FILE] [--event FILE] [--max-workers N] [--max-num-splits N] [--in-process] [--datastore-root DIR]",
+		UsageLine: "run [--PARAM value ...] [--config NAME=FILE] [--event FILE] [--max-workers N] [--max-num-splits N] [--in-process] [--no-cache] [--refresh-cache STEP] [--datastore-root DIR]",
 		Short:     "run the flow on this machine",
 		Long: `Run runs the whole flow on this machine. Each parameter of the flow is a
 flag. Each task runs in its own process through the step command, at most
@@ -144,6 +146,11 @@ With --event FILE the run starts as the deployed flow would when that
 EventBridge event arrives: the trigger it matches maps its fields to
 parameters, with the same input transformer and the same checks; a
 parameter given as a flag still wins.
+
+A step declared with stepflow.Cache() reuses the task of an earlier run
+whose cache key is the same instead of running it (docs/runtime.md, "Step
+caching"); --no-cache runs every task and stores none, --refresh-cache STEP
+runs that step's tasks and replaces their entries.
 
 Exit status: 0 when the run succeeded, 1 when it failed, 2 on bad input.`,
 		RawArgs: true,
@@ -231,6 +238,10 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 
 // startRun writes the run record and runs the flow.
 func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, store *datastore.Store, rf *runFlags, run datastore.Run, resume *runner.Resume) error {
+	cache, err := rf.cache.options(f.Def)
+	if err != nil {
+		return err
+	}
 	secretsFile, err := checkSecrets(ctx, env, f.Def, rf.secretsFile)
 	if err != nil {
 		return err
@@ -244,7 +255,7 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	}
 	r := &runner.Runner{Flow: f.Def, Graph: g, Store: store, Opts: runner.Options{
 		MaxWorkers: run.Options.MaxWorkers, MaxNumSplits: run.Options.MaxNumSplits, InProcess: run.Options.InProcess,
-		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved(env)), SecretsFile: secretsFile,
+		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved(env)), SecretsFile: secretsFile, Cache: cache,
 	}}
 	if f, ok := env.Stdout.(*os.File); ok && isTerminal(f) && !rf.quiet {
 		live := &runner.LiveReporter{W: env.Stdout, Order: g.Order}
