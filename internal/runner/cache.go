@@ -46,6 +46,7 @@ type cacheState struct {
 
 	mu    sync.Mutex
 	items map[string]*foreachItems // by the foreach task's pathspec
+	hits  int                      // tasks found in the cache
 }
 
 // foreachItems are the digests of a foreach task's items, each as it
@@ -310,6 +311,9 @@ func (s *sched) fromCache(j *Job) (*datastore.Attempt, error) {
 	if err := s.r.Store.Attempts().Put(s.ctx, c); err != nil {
 		return nil, err
 	}
+	s.cache.mu.Lock()
+	s.cache.hits++
+	s.cache.mu.Unlock()
 	return &c, nil
 }
 

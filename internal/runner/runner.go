@@ -145,7 +145,7 @@ func (r *Runner) Run(ctx context.Context, run string, resume *Resume) error {
 	s.enqueue(&Job{Run: run, Step: r.Graph.Node(r.Graph.Start), ID: "0"})
 	s.loop(exec)
 
-	end := datastore.RunEnd{Status: datastore.StatusSucceeded, End: time.Now().UTC()}
+	end := datastore.RunEnd{Status: datastore.StatusSucceeded, End: time.Now().UTC(), Cached: s.cache.hits}
 	err = s.failure
 	if err == nil && ctx.Err() != nil {
 		err = fmt.Errorf("run interrupted: %w", context.Cause(ctx))

@@ -3,8 +3,13 @@ package task
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
+	"github.com/stepflow/stepflow/internal/cachekey"
 	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/pathspec"
 )
 
 // storeInCache stores a succeeded attempt of a cached task (spec.CacheKey
@@ -22,4 +27,105 @@ func (e *Executor) storeInCache(ctx context.Context, spec Spec, rec *datastore.A
 		return fmt.Errorf("store in the step cache: %w", err)
 	}
 	return nil
+}
+
+// CacheBook is implemented by the Bookkeeper of a cloud run whose state
+// machine decides the hits of its cached steps (cachekey.CloudCached,
+// docs/state-machine.md, "Step caching"): the items it reads and writes in
+// the bookkeeping table.
+type CacheBook interface {
+	// PutDigest records the digest of a succeeded task's artifacts, which
+	// the state machine hashes into its successor's key.
+	PutDigest(ctx context.Context, rec *datastore.Attempt, digest string) error
+	// PutCached records a cached task's success under its key, with the
+	// digest of its artifacts, for the state machine's lookup.
+	PutCached(ctx context.Context, key string, rec *datastore.Attempt, digest string) error
+	// Hit returns the hit the state machine recorded for the task
+	// run/step/task, if any.
+	Hit(ctx context.Context, task string) (CacheHit, bool, error)
+}
+
+// CacheHit is a hit a state machine recorded for a task: the cached
+// attempt "run/step/task/attempt", the key it was found by and the task's
+// inputs in its run.
+type CacheHit struct {
+	From   string
+	Key    string
+	Inputs []string
+}
+
+// cloudCache tells the state machine what it needs of a succeeded attempt:
+// the digest of its artifacts when its successor is decided in the state
+// machine (a caught attempt too: its successor reads it), and a cached
+// step's success under its key (never a catch).
+func (e *Executor) cloudCache(ctx context.Context, node *graph.Node, spec Spec, rec *datastore.Attempt) error {
+	cb, ok := e.Bookkeeper.(CacheBook)
+	if !ok || rec.Status != datastore.StatusSucceeded {
+		return nil
+	}
+	digest := cachekey.Digest(rec.Artifacts)
+	if spec.CacheKey != "" && spec.Caught == "" {
+		if err := cb.PutCached(ctx, spec.CacheKey, rec, digest); err != nil {
+			return err
+		}
+	}
+	if cachekey.FeedsCloudCached(e.Graph, node) {
+		return cb.PutDigest(ctx, rec, digest)
+	}
+	return nil
+}
+
+// cachedInput returns the record of task p when the state machine found it
+// in the step cache: no job ran for it, so the first task to read it writes
+// its record, as the local runtime does on a hit (the cached attempt's
+// artifacts and card, by content address; cached_from; the key), and the
+// records of the hits it read in turn. nil when p is no recorded hit.
+func (e *Executor) cachedInput(ctx context.Context, p pathspec.Pathspec) (*datastore.Attempt, error) {
+	cb, ok := e.Bookkeeper.(CacheBook)
+	if !ok || !cachekey.CloudCached(e.Graph, e.Graph.Node(p.Step)) {
+		return nil, nil
+	}
+	h, found, err := cb.Hit(ctx, p.String())
+	if err != nil || !found {
+		return nil, err
+	}
+	var run, step, task string
+	var attempt int
+	if parts := strings.Split(h.From, "/"); len(parts) == 4 {
+		run, step, task = parts[0], parts[1], parts[2]
+		attempt, err = strconv.Atoi(parts[3])
+	} else {
+		err = fmt.Errorf("not run/step/task/attempt")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("task %s: the state machine found it in the step cache, from %q: %w", p, h.From, err)
+	}
+	a, err := e.Store.Attempts().Get(ctx, run, step, task, attempt)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: the state machine found it in the step cache, from %s, whose record cannot be read (run the flow again: the step runs when its entry is gone, or deploy a new version): %w", p, h.From, err)
+	}
+	if a.Status != datastore.StatusSucceeded || a.CacheKey != h.Key {
+		return nil, fmt.Errorf("task %s: the step cache's entry %s names attempt %s, which did not succeed under that key", p, h.Key, h.From)
+	}
+	now := e.now()
+	c := a
+	c.Run, c.Task, c.Attempt, c.Origin, c.CachedFrom = p.Run, p.Task, 0, "", h.From
+	c.Inputs, c.Indices, c.Env = h.Inputs, nil, nil
+	c.Start, c.End = now, now
+	if err := e.Store.Attempts().Put(ctx, c); err != nil {
+		return nil, fmt.Errorf("task %s: record its cache hit: %w", p, err)
+	}
+	for _, in := range h.Inputs {
+		ip, err := pathspec.Parse(in, 3)
+		if err != nil {
+			return nil, fmt.Errorf("task %s: cache hit input %q: %w", p, in, err)
+		}
+		if _, ok, err := e.Store.Attempts().Succeeded(ctx, ip.Run, ip.Step, ip.Task); err != nil || ok {
+			continue
+		}
+		if _, err := e.cachedInput(ctx, ip); err != nil {
+			return nil, err
+		}
+	}
+	return &c, nil
 }

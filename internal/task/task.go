@@ -153,7 +153,7 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 	if spec.Caught == "" {
 		rec.CacheKey = spec.CacheKey // a catch is never cached
 	}
-	l := &loader{attempts: e.Store.Attempts(), blobs: e.Store.Blobs(), flow: e.Flow}
+	l := &loader{attempts: e.Store.Attempts(), blobs: e.Store.Blobs(), flow: e.Flow, hit: e.cachedInput}
 	st, err := e.prepare(ctx, l, node, &spec, rec)
 	if err != nil {
 		return nil, err
@@ -205,6 +205,9 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 		return nil, fmt.Errorf("task %s: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
 	}
 	if err := e.storeInCache(context.WithoutCancel(ctx), spec, rec); err != nil {
+		return rec, fmt.Errorf("task %s: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
+	}
+	if err := e.cloudCache(context.WithoutCancel(ctx), node, spec, rec); err != nil {
 		return rec, fmt.Errorf("task %s: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
 	}
 	// The record holds the final card: the live one has served. A live

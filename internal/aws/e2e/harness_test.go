@@ -262,7 +262,7 @@ type flowOnce struct {
 
 // flows are the flows the tests run: every example, and two test flows of
 // the runner.
-var flows = []string{module + "/examples/...", faultflow, catchflow, module + "/internal/runner/testdata/shapesflow"}
+var flows = []string{module + "/examples/...", faultflow, catchflow, cacheflow, module + "/internal/runner/testdata/shapesflow"}
 
 // ocirun is the emulated Batch's container runner.
 const ocirun = module + "/internal/ocirun/cmd/ocirun"

@@ -1,0 +1,113 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/stepflow/stepflow/internal/datastore"
+)
+
+// cacheflow has two cached steps between start and end.
+const cacheflow = module + "/internal/aws/e2e/testdata/cacheflow"
+
+// jobsByStep counts an execution's Batch jobs by step.
+func jobsByStep(e *execution) map[string]int {
+	out := map[string]int{}
+	for _, j := range e.Jobs {
+		out[j.Step]++
+	}
+	return out
+}
+
+// TestStepCache: on one deployment, a second execution with the same
+// inputs launches no Batch job for the cached steps (the state machine
+// finds them in the step cache) and gives the same artifacts; the next
+// task records the hits in the datastore; a new parameter runs every step
+// again. The executions share one stack and one compiled state machine.
+func TestStepCache(t *testing.T) {
+	t.Parallel()
+	w := getWorld(t)
+	fp := w.build(t, cacheflow)
+	def := w.compile(t, fp)
+	cost := recordTransitions(t)
+	cloud := w.store(fp)
+	ctx := context.Background()
+	run := func(t *testing.T, input any, wantJobs map[string]int) *execution {
+		t.Helper()
+		e := w.execute(t, def, input, execOpts{})
+		if e.Status != "SUCCEEDED" {
+			t.Fatalf("execution %s: %s: %.2000s\n%s", e.Status, e.Error, e.Cause, e.failedJobs())
+		}
+		if got := jobsByStep(e); !maps.Equal(got, wantJobs) {
+			t.Fatalf("Batch jobs by step: %v; want %v", got, wantJobs)
+		}
+		return e
+	}
+	attempt := func(t *testing.T, run, step string) datastore.Attempt {
+		t.Helper()
+		a, err := cloud.Attempts().Latest(ctx, run, step, "0")
+		if err != nil {
+			t.Fatalf("%s/%s/0: %v", run, step, err)
+		}
+		return a
+	}
+
+	var first *execution
+	if !t.Run("uncached", func(t *testing.T) {
+		first = run(t, map[string]any{}, map[string]int{"start": 1, "prep": 1, "train": 1, "end": 1})
+		cost.add(t, "cacheflow/uncached", fp, def, first)
+		for _, step := range []string{"prep", "train"} {
+			a := attempt(t, first.runID(), step)
+			if a.CacheKey == "" || a.CachedFrom != "" {
+				t.Errorf("%s: key %q, cached from %q; want a key, and no hit", step, a.CacheKey, a.CachedFrom)
+			}
+			item, err := w.ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+				Key: map[string]ddbtypes.AttributeValue{"pathspec": &ddbtypes.AttributeValueMemberS{Value: "cache:" + a.CacheKey}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			from, _ := item.Item["from"].(*ddbtypes.AttributeValueMemberS)
+			if want := fmt.Sprintf("%s/%s/0/%d", first.runID(), step, a.Attempt); from == nil || from.Value != want {
+				t.Errorf("%s: the cache item is %v; want it to name %s", step, item.Item, want)
+			}
+		}
+	}) {
+		return
+	}
+
+	t.Run("cached", func(t *testing.T) {
+		e := run(t, map[string]any{}, map[string]int{"start": 1, "end": 1})
+		cost.add(t, "cacheflow/cached", fp, def, e)
+		for _, step := range []string{"prep", "train", "end"} {
+			a, b := attempt(t, first.runID(), step), attempt(t, e.runID(), step)
+			if !maps.Equal(a.Artifacts, b.Artifacts) {
+				t.Errorf("%s: artifacts %v; the first execution's %v", step, b.Artifacts, a.Artifacts)
+			}
+			if step == "end" {
+				continue
+			}
+			if want := fmt.Sprintf("%s/%s/0/%d", first.runID(), step, a.Attempt); b.CachedFrom != want || b.CacheKey != a.CacheKey {
+				t.Errorf("%s: cached from %q with key %q; want %s and %q", step, b.CachedFrom, b.CacheKey, want, a.CacheKey)
+			}
+			if want := e.runID() + "/" + map[string]string{"prep": "start", "train": "prep"}[step] + "/0"; len(b.Inputs) != 1 || b.Inputs[0] != want {
+				t.Errorf("%s: inputs %v; want [%s]", step, b.Inputs, want)
+			}
+		}
+		if _, end, err := cloud.Runs().Get(ctx, e.runID()); err != nil || end == nil || end.Status != datastore.StatusSucceeded {
+			t.Errorf("the cached run's end: %+v, %v", end, err)
+		}
+	})
+
+	t.Run("new parameter", func(t *testing.T) {
+		e := run(t, map[string]any{"Parameters": map[string]string{"n": "4"}}, map[string]int{"start": 1, "prep": 1, "train": 1, "end": 1})
+		if a := attempt(t, e.runID(), "train"); a.CachedFrom != "" {
+			t.Errorf("train was cached from %s after n changed", a.CachedFrom)
+		}
+	})
+}
