@@ -2,6 +2,7 @@ package task
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -43,6 +44,9 @@ type CacheBook interface {
 	// Hit returns the hit the state machine recorded for the task
 	// run/step/task, if any.
 	Hit(ctx context.Context, task string) (CacheHit, bool, error)
+	// Invalidate replaces the entry under key by one that names no
+	// attempt, which the state machine reads as a miss.
+	Invalidate(ctx context.Context, key string) error
 }
 
 // CacheHit is a hit a state machine recorded for a task: the cached
@@ -102,10 +106,20 @@ func (e *Executor) cachedInput(ctx context.Context, p pathspec.Pathspec) (*datas
 	}
 	a, err := e.Store.Attempts().Get(ctx, run, step, task, attempt)
 	if err != nil {
-		return nil, fmt.Errorf("task %s: the state machine found it in the step cache, from %s, whose record cannot be read (run the flow again: the step runs when its entry is gone, or deploy a new version): %w", p, h.From, err)
+		if errors.Is(err, datastore.ErrNotFound) || errors.Is(err, datastore.ErrCorrupt) {
+			return nil, e.invalidate(ctx, cb, p, h, fmt.Sprintf("cannot be read (%v)", err))
+		}
+		return nil, fmt.Errorf("task %s: read its cached attempt %s: %w", p, h.From, err)
 	}
 	if a.Status != datastore.StatusSucceeded || a.CacheKey != h.Key {
-		return nil, fmt.Errorf("task %s: the step cache's entry %s names attempt %s, which did not succeed under that key", p, h.Key, h.From)
+		return nil, e.invalidate(ctx, cb, p, h, "did not succeed under that key")
+	}
+	for name, ref := range a.Artifacts {
+		if ok, err := e.Store.Blobs().Intact(ctx, ref.Hash, ref.Size); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, e.invalidate(ctx, cb, p, h, "has lost its artifact "+name+" (its blob is missing or damaged)")
+		}
 	}
 	now := e.now()
 	c := a
@@ -128,4 +142,14 @@ func (e *Executor) cachedInput(ctx context.Context, p pathspec.Pathspec) (*datas
 		}
 	}
 	return &c, nil
+}
+
+// invalidate drops a hit's entry whose attempt cannot serve, so that the
+// next execution runs the step, and returns the error that fails this
+// task.
+func (e *Executor) invalidate(ctx context.Context, cb CacheBook, p pathspec.Pathspec, h CacheHit, why string) error {
+	if err := cb.Invalidate(ctx, h.Key); err != nil {
+		return fmt.Errorf("task %s: the state machine found it in the step cache, from %s, which %s; dropping the entry failed too: %w", p, h.From, why, err)
+	}
+	return fmt.Errorf("task %s: the state machine found it in the step cache, from %s, which %s; the entry is dropped: start a new execution, which runs the step", p, h.From, why)
 }

@@ -64,6 +64,14 @@ func (t *Table) PutCached(ctx context.Context, key string, rec *datastore.Attemp
 	})
 }
 
+// Invalidate replaces the "cache:" item of key by one without an
+// attempt: the state machine's lookup then misses.
+func (t *Table) Invalidate(ctx context.Context, key string) error {
+	return t.put(ctx, "the dropped step cache entry "+key, map[string]types.AttributeValue{
+		"pathspec": &types.AttributeValueMemberS{Value: cachekey.CachePrefix + key},
+	})
+}
+
 // Hit reads the "out:" item of task run/step/task: a hit when the state
 // machine wrote it (it names the cached attempt).
 func (t *Table) Hit(ctx context.Context, taskPath string) (task.CacheHit, bool, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -101,6 +102,30 @@ func TestStepCache(t *testing.T) {
 		}
 		if _, end, err := cloud.Runs().Get(ctx, e.runID()); err != nil || end == nil || end.Status != datastore.StatusSucceeded {
 			t.Errorf("the cached run's end: %+v, %v", end, err)
+		}
+	})
+
+	// A cached attempt whose blob is lost: the state machine cannot tell,
+	// so the hit's successor finds it, drops the entry and fails; the next
+	// execution runs the step again (and stores the blob again).
+	t.Run("lost blob", func(t *testing.T) {
+		ref := attempt(t, first.runID(), "train").Artifacts["Model"]
+		if err := cloud.Blobs().Remove(ctx, ref.Hash); err != nil {
+			t.Fatal(err)
+		}
+		e := w.execute(t, def, map[string]any{}, execOpts{})
+		if failed := e.failedJobs(); e.Status != "FAILED" || !strings.Contains(failed, "has lost its artifact Model") || !strings.Contains(failed, "the entry is dropped") {
+			t.Fatalf("execution with a lost cached blob: %s; failed jobs:\n%s", e.Status, failed)
+		}
+		if got := jobsByStep(e); !maps.Equal(got, map[string]int{"start": 1, "end": 1}) {
+			t.Errorf("Batch jobs by step: %v", got)
+		}
+		e = run(t, map[string]any{}, map[string]int{"start": 1, "train": 1, "end": 1})
+		if a := attempt(t, e.runID(), "prep"); a.CachedFrom == "" {
+			t.Errorf("prep, whose blobs are whole, ran again")
+		}
+		if err := cloud.Blobs().Verify(ctx, ref.Hash); err != nil {
+			t.Errorf("train ran again but its blob is not back: %v", err)
 		}
 	})
 

@@ -19,7 +19,9 @@ import (
 //	<step>.Lookup   DynamoDB GetItem "cache:<key>", the key the hex
 //	                SHA-256 (States.Hash) of the compiled prefix
 //	                (cachekey.CloudPrefix) and the digest
-//	<step>.Cached   Choice: an item → <step>.Hit, else <step>.Run
+//	<step>.Cached   Choice: an item naming an attempt → <step>.Hit, else
+//	                <step>.Run (a task drops an entry whose attempt
+//	                cannot serve by writing one without)
 //	<step>.Hit      DynamoDB PutItem "out:<run>/<step>/<task>": the cached
 //	                attempt, the key, the input and the cached digest; no
 //	                Batch job. The next task records the hit in the
@@ -73,7 +75,7 @@ func (c *compiler) cachedTask(states *obj, n *graph.Node, in string, nxt kv) {
 		{"Next", choice},
 	}})
 	*states = append(*states, kv{choice, obj{{"Type", "Choice"},
-		{"Choices", []any{obj{{"Variable", in + cacheField[1:] + ".Found.Item"}, {"IsPresent", true}, {"Next", hit}}}},
+		{"Choices", []any{obj{{"Variable", in + cacheField[1:] + ".Found.Item." + cachekey.AttrCachedFrom}, {"IsPresent", true}, {"Next", hit}}}},
 		{"Default", run}}})
 	found := in + cacheField[1:] + ".Found.Item."
 	c.stepOf[hit] = n.Name
@@ -144,7 +146,7 @@ func (c *compiler) cached() bool {
 // ResultPath is rp found: an item when the plan assumes hits.
 func (s *simulation) cacheLookup(rp string, e env) {
 	if s.p.CacheHits && strings.HasSuffix(rp, cacheField[1:]+".Found") {
-		e[rp+".Item"] = true
+		e[rp+".Item."+cachekey.AttrCachedFrom] = true
 	}
 }
 
@@ -169,4 +171,15 @@ func (s *simulation) cachePutItems(n *graph.Node, st obj) int {
 		k++
 	}
 	return k
+}
+
+// cacheWarnings warns of the cached steps whose hits a state machine
+// does not decide: they run their Batch job every time on Step Functions.
+func (c *compiler) cacheWarnings() {
+	for _, name := range c.g.Order {
+		n := c.g.Node(name)
+		if n.Step.Options.Cache != nil && !cachekey.CloudCached(c.g, n) {
+			c.warns = append(c.warns, fmt.Sprintf("step %s: Cache has no effect on Step Functions, which decides the hits of linear steps outside any foreach (not the start or end step) whose input is a linear step or a join outside any foreach; its tasks run a Batch job every time", name))
+		}
+	}
 }

@@ -138,6 +138,7 @@ func Compile(g *graph.Graph, s Settings) (*Result, error) {
 		return nil, usage.Wrap(err)
 	}
 	c.jobDefinitions()
+	c.cacheWarnings() // cache.go
 	states := c.init()
 	c.scope(&states, g.Start, "")
 	c.checkHistory(states)
