@@ -67,13 +67,17 @@ func (e *Executor) cloudCache(ctx context.Context, node *graph.Node, spec Spec, 
 	if !ok || rec.Status != datastore.StatusSucceeded {
 		return nil
 	}
+	stored, feeds := spec.CacheKey != "" && spec.Caught == "", cachekey.FeedsCloudCached(e.Graph, node)
+	if !stored && !feeds {
+		return nil
+	}
 	digest := cachekey.Digest(rec.Artifacts)
-	if spec.CacheKey != "" && spec.Caught == "" {
+	if stored {
 		if err := cb.PutCached(ctx, spec.CacheKey, rec, digest); err != nil {
 			return err
 		}
 	}
-	if cachekey.FeedsCloudCached(e.Graph, node) {
+	if feeds {
 		return cb.PutDigest(ctx, rec, digest)
 	}
 	return nil
