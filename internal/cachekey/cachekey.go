@@ -9,9 +9,11 @@ import (
 	"encoding/hex"
 	"hash"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 
+	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/datastore"
 )
 
@@ -69,4 +71,22 @@ func Item(encoding string, parts [][]byte) string {
 		h.Write(p)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ItemDigests returns the digest of each item of list (a slice or an
+// array) as the artifact encoding stores it alone (Item), or nil when one
+// of them does not encode alone.
+func ItemDigests(list reflect.Value) []string {
+	if list.Kind() != reflect.Slice && list.Kind() != reflect.Array {
+		return nil
+	}
+	out := make([]string, list.Len())
+	for i := range list.Len() {
+		enc, err := artifact.Marshal(list.Index(i))
+		if err != nil {
+			return nil
+		}
+		out[i] = Item(enc.Encoding, enc.Parts)
+	}
+	return out
 }

@@ -72,6 +72,11 @@ func TestCloudCached(t *testing.T) {
 			t.Errorf("CloudCached(%s) = %v", name, got)
 		}
 	}
+	for _, name := range g.Order {
+		if got := cachekey.MapCached(g, g.Node(name)); got != (name == "body") {
+			t.Errorf("MapCached(%s) = %v", name, got)
+		}
+	}
 	feeds := map[string]bool{"start": true, "join": true, "c": true}
 	for _, name := range g.Order {
 		if got := cachekey.FeedsCloudCached(g, g.Node(name)); got != feeds[name] {

@@ -1,6 +1,8 @@
 package cachekey
 
 import (
+	"strconv"
+
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 )
@@ -70,5 +72,31 @@ func CloudPrefix(f *flow.Flow, step, image, scope string) string {
 	}
 	b.Add("scope", scope)
 	b.Add("task", "0")
+	return b.Key()
+}
+
+// MapCached reports whether step n is a cached body step a state machine
+// decides per item, inside the Map of its foreach: a cached linear step
+// whose one input is a top-level foreach (the first step of its body). The
+// compiler decides so only when the body runs in a Map, not as array jobs;
+// it then tells the foreach's task (taskcontract.EnvCacheItems) to write
+// the digest of each item's inputs.
+func MapCached(g *graph.Graph, n *graph.Node) bool {
+	if n == nil || n.Step == nil || n.Step.Options.Cache == nil || n.Kind != graph.Linear || n.ForeachDepth != 1 || len(n.In) != 1 {
+		return false
+	}
+	f := g.Node(n.In[0])
+	return f.Kind == graph.Foreach && f.ForeachDepth == 0
+}
+
+// ItemDigest is the digest of the inputs of item index of a foreach task
+// whose artifacts, its item list left out, have the digest inputs, and
+// whose item has the digest item (Item): what a MapCached step's key
+// hashes in place of its input's digest.
+func ItemDigest(inputs, item string, index int) string {
+	b := New()
+	b.Add("input", inputs)
+	b.Add("item", item)
+	b.Add("index", strconv.Itoa(index))
 	return b.Key()
 }

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stepflow/stepflow/internal/artifact"
 	"github.com/stepflow/stepflow/internal/cachekey"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/graph"
@@ -236,30 +235,13 @@ func (s *sched) foreachItems(ps pathspec.Pathspec, field string) (*foreachItems,
 		if err := task.DecodeArtifact(s.ctx, s.r.Store.Blobs(), it.ref, list); err != nil {
 			return nil, fmt.Errorf("step cache: items of foreach task %s: %w", ps, err)
 		}
-		it.digests = itemDigests(list.Elem())
+		it.digests = cachekey.ItemDigests(list.Elem())
 	}
 	if c.items == nil {
 		c.items = map[string]*foreachItems{}
 	}
 	c.items[ps.String()] = it
 	return it, nil
-}
-
-// itemDigests returns the digest of each item of list as the artifact
-// encoding stores it, or nil when one of them does not encode alone.
-func itemDigests(list reflect.Value) []string {
-	if list.Kind() != reflect.Slice && list.Kind() != reflect.Array {
-		return nil
-	}
-	out := make([]string, list.Len())
-	for i := range list.Len() {
-		enc, err := artifact.Marshal(list.Index(i))
-		if err != nil {
-			return nil
-		}
-		out[i] = cachekey.Item(enc.Encoding, enc.Parts)
-	}
-	return out
 }
 
 // fromCache computes j's cache key (j.CacheKey) and looks it up. On a hit

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -47,6 +49,9 @@ type CacheBook interface {
 	// Invalidate replaces the entry under key by one that names no
 	// attempt, which the state machine reads as a miss.
 	Invalidate(ctx context.Context, key string) error
+	// PutItemDigests records, for a foreach task, the digest of each
+	// item's inputs (cachekey.ItemDigest), in index order.
+	PutItemDigests(ctx context.Context, rec *datastore.Attempt, digests []string) error
 }
 
 // CacheHit is a hit a state machine recorded for a task: the cached
@@ -66,6 +71,11 @@ func (e *Executor) cloudCache(ctx context.Context, node *graph.Node, spec Spec, 
 	cb, ok := e.Bookkeeper.(CacheBook)
 	if !ok || rec.Status != datastore.StatusSucceeded {
 		return nil
+	}
+	if e.CacheItems && node.Kind == graph.Foreach {
+		if err := e.putItemDigests(ctx, cb, node, rec); err != nil {
+			return err
+		}
 	}
 	stored, feeds := spec.CacheKey != "" && spec.Caught == "", cachekey.FeedsCloudCached(e.Graph, node)
 	if !stored && !feeds {
@@ -90,7 +100,8 @@ func (e *Executor) cloudCache(ctx context.Context, node *graph.Node, spec Spec, 
 // records of the hits it read in turn. nil when p is no recorded hit.
 func (e *Executor) cachedInput(ctx context.Context, p pathspec.Pathspec) (*datastore.Attempt, error) {
 	cb, ok := e.Bookkeeper.(CacheBook)
-	if !ok || !cachekey.CloudCached(e.Graph, e.Graph.Node(p.Step)) {
+	node := e.Graph.Node(p.Step)
+	if !ok || !cachekey.CloudCached(e.Graph, node) && !cachekey.MapCached(e.Graph, node) {
 		return nil, nil
 	}
 	h, found, err := cb.Hit(ctx, p.String())
@@ -129,6 +140,26 @@ func (e *Executor) cachedInput(ctx context.Context, p pathspec.Pathspec) (*datas
 	c := a
 	c.Run, c.Task, c.Attempt, c.Origin, c.CachedFrom = p.Run, p.Task, 0, "", h.From
 	c.Inputs, c.Indices, c.Env = h.Inputs, nil, nil
+	if cachekey.MapCached(e.Graph, node) {
+		// A foreach's item: its index, and this run's item list (the
+		// cached attempt holds its own run's, which may differ in other
+		// items).
+		if c.Indices, err = pathspec.Indices(p.Task, 1); err != nil {
+			return nil, fmt.Errorf("task %s: %w", p, err)
+		}
+		fe := e.Graph.Node(node.In[0])
+		field := fe.Step.Transition.Field
+		mine, err := e.Store.Attempts().Latest(ctx, p.Run, fe.Name, "0")
+		if err != nil {
+			return nil, fmt.Errorf("task %s: read its foreach task: %w", p, err)
+		}
+		theirs, err := e.Store.Attempts().Latest(ctx, run, fe.Name, "0")
+		if err != nil || theirs.Artifacts[field].Hash != a.Artifacts[field].Hash {
+			return nil, e.invalidate(ctx, cb, p, h, "changed its foreach's item list, or has no foreach task left")
+		}
+		c.Artifacts = maps.Clone(a.Artifacts)
+		c.Artifacts[field] = mine.Artifacts[field]
+	}
 	c.Start, c.End = now, now
 	if err := e.Store.Attempts().Put(ctx, c); err != nil {
 		return nil, fmt.Errorf("task %s: record its cache hit: %w", p, err)
@@ -156,4 +187,32 @@ func (e *Executor) invalidate(ctx context.Context, cb CacheBook, p pathspec.Path
 		return fmt.Errorf("task %s: the state machine found it in the step cache, from %s, which %s; dropping the entry failed too: %w", p, h.From, why, err)
 	}
 	return fmt.Errorf("task %s: the state machine found it in the step cache, from %s, which %s; the entry is dropped: start a new execution, which runs the step", p, h.From, why)
+}
+
+// putItemDigests writes the digest of each item's inputs of a succeeded
+// foreach task: its artifacts but the item list, the item and its index.
+func (e *Executor) putItemDigests(ctx context.Context, cb CacheBook, node *graph.Node, rec *datastore.Attempt) error {
+	field := node.Step.Transition.Field
+	sf, ok := e.Flow.Field(field)
+	ref, has := rec.Artifacts[field]
+	if !ok || !has {
+		return nil
+	}
+	list := reflect.New(sf.Type)
+	if err := DecodeArtifact(ctx, e.Store.Blobs(), ref, list); err != nil {
+		return fmt.Errorf("step cache: the items of %s: %w", rec.Step, err)
+	}
+	inputs := cachekey.Digest(rec.Artifacts, field)
+	items := cachekey.ItemDigests(list.Elem())
+	if items == nil {
+		// An item that does not encode alone: digests of this attempt
+		// only, which no entry has, so every item runs.
+		inputs += " " + fmt.Sprintf("%s/%s/%s/%d", rec.Run, rec.Step, rec.Task, rec.Attempt)
+		items = make([]string, list.Elem().Len())
+	}
+	digests := make([]string, len(items))
+	for i, it := range items {
+		digests[i] = cachekey.ItemDigest(inputs, it, i)
+	}
+	return cb.PutItemDigests(ctx, rec, digests)
 }

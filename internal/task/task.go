@@ -85,6 +85,10 @@ type Executor struct {
 	// Secrets fetches the values of a step's secrets when its task starts;
 	// nil: LocalSecrets from the process's environment.
 	Secrets SecretSource
+	// CacheItems says a cloud foreach task writes the digest of each
+	// item's inputs (taskcontract.EnvCacheItems): the state machine looks
+	// its body's first step up in the step cache item by item.
+	CacheItems bool
 }
 
 // Bookkeeper records what the orchestrator needs to know to go on after a

@@ -57,6 +57,11 @@ const (
 	// (States.ArrayRange lists at most 1,000 items). A wider foreach task
 	// fails, naming the step, its width and the fix.
 	EnvForeachLimit = "STEPFLOW_FOREACH_LIMIT"
+	// EnvCacheItems is set on a top-level foreach whose body's first step
+	// is cached and runs in a Map: its task writes the digest of each
+	// item's inputs for the state machine's lookups (docs/state-machine.md,
+	// "Step caching").
+	EnvCacheItems = "STEPFLOW_CACHE_ITEMS"
 
 	// Recorded with the attempt when set (the AWS Batch container).
 	EnvBatchJobID      = "AWS_BATCH_JOB_ID"

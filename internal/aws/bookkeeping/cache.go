@@ -2,9 +2,11 @@ package bookkeeping
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -62,6 +64,32 @@ func (t *Table) PutCached(ctx context.Context, key string, rec *datastore.Attemp
 		cachekey.AttrCachedFrom: &types.AttributeValueMemberS{Value: from},
 		cachekey.AttrDigest:     &types.AttributeValueMemberS{Value: digest},
 	})
+}
+
+// PutItemDigests writes the "out:" item of each item of a foreach task,
+// "out:<run>/<step>/<task>/<index>", holding the digest of that item's
+// inputs, 16 at a time.
+func (t *Table) PutItemDigests(ctx context.Context, rec *datastore.Attempt, digests []string) error {
+	ps := pathspec.Task(rec.Run, rec.Step, rec.Task).String()
+	errs := make([]error, len(digests))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(16, len(digests)) {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = t.put(ctx, fmt.Sprintf("the digest of item %d of %s", i, ps), map[string]types.AttributeValue{
+					"pathspec":          &types.AttributeValueMemberS{Value: cachekey.OutPrefix + ps + "/" + strconv.Itoa(i)},
+					cachekey.AttrDigest: &types.AttributeValueMemberS{Value: digests[i]},
+				})
+			}
+		})
+	}
+	for i := range digests {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Invalidate replaces the "cache:" item of key by one without an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/task"
 )
 
 // cacheflow has two cached steps between start and end.
@@ -28,14 +30,18 @@ func jobsByStep(e *execution) map[string]int {
 
 // TestStepCache: on one deployment, a second execution with the same
 // inputs launches no Batch job for the cached steps (the state machine
-// finds them in the step cache) and gives the same artifacts; the next
-// task records the hits in the datastore; a new parameter runs every step
-// again. The executions share one stack and one compiled state machine.
+// finds them in the step cache, the foreach body's item by item) and gives
+// the same artifacts; the next task records the hits in the datastore; a
+// lost blob is found by the next task, which drops the entry; one changed
+// item runs one body task; a new parameter runs every step again. The
+// executions share one stack and one compiled state machine.
 func TestStepCache(t *testing.T) {
 	t.Parallel()
 	w := getWorld(t)
 	fp := w.build(t, cacheflow)
-	def := w.compile(t, fp)
+	// The body in a Map, not array jobs: the state machine decides its
+	// items' hits.
+	def := w.compile(t, fp, "--no-array-jobs")
 	cost := recordTransitions(t)
 	cloud := w.store(fp)
 	ctx := context.Background()
@@ -61,7 +67,7 @@ func TestStepCache(t *testing.T) {
 
 	var first *execution
 	if !t.Run("uncached", func(t *testing.T) {
-		first = run(t, map[string]any{}, map[string]int{"start": 1, "prep": 1, "train": 1, "end": 1})
+		first = run(t, map[string]any{}, map[string]int{"start": 1, "prep": 1, "train": 1, "fan": 1, "score": 3, "gather": 1, "end": 1})
 		cost.add(t, "cacheflow/uncached", fp, def, first)
 		for _, step := range []string{"prep", "train"} {
 			a := attempt(t, first.runID(), step)
@@ -83,7 +89,7 @@ func TestStepCache(t *testing.T) {
 	}
 
 	t.Run("cached", func(t *testing.T) {
-		e := run(t, map[string]any{}, map[string]int{"start": 1, "end": 1})
+		e := run(t, map[string]any{}, map[string]int{"start": 1, "fan": 1, "gather": 1, "end": 1})
 		cost.add(t, "cacheflow/cached", fp, def, e)
 		for _, step := range []string{"prep", "train", "end"} {
 			a, b := attempt(t, first.runID(), step), attempt(t, e.runID(), step)
@@ -98,6 +104,23 @@ func TestStepCache(t *testing.T) {
 			}
 			if want := e.runID() + "/" + map[string]string{"prep": "start", "train": "prep"}[step] + "/0"; len(b.Inputs) != 1 || b.Inputs[0] != want {
 				t.Errorf("%s: inputs %v; want [%s]", step, b.Inputs, want)
+			}
+		}
+		for i := range 3 {
+			task := fmt.Sprint(i)
+			a, err := cloud.Attempts().Latest(ctx, first.runID(), "score", task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := cloud.Attempts().Latest(ctx, e.runID(), "score", task)
+			if err != nil {
+				t.Fatalf("score/%s was not recorded: %v", task, err)
+			}
+			if want := fmt.Sprintf("%s/score/%s/%d", first.runID(), task, a.Attempt); b.CachedFrom != want || b.CacheKey != a.CacheKey || len(b.Indices) != 1 || b.Indices[0] != i {
+				t.Errorf("score/%s: cached from %q, key %q, indices %v; want %s, %q, [%d]", task, b.CachedFrom, b.CacheKey, b.Indices, want, a.CacheKey, i)
+			}
+			if !maps.Equal(a.Artifacts, b.Artifacts) {
+				t.Errorf("score/%s: artifacts %v; the first execution's %v", task, b.Artifacts, a.Artifacts)
 			}
 		}
 		if _, end, err := cloud.Runs().Get(ctx, e.runID()); err != nil || end == nil || end.Status != datastore.StatusSucceeded {
@@ -117,10 +140,10 @@ func TestStepCache(t *testing.T) {
 		if failed := e.failedJobs(); e.Status != "FAILED" || !strings.Contains(failed, "has lost its artifact Model") || !strings.Contains(failed, "the entry is dropped") {
 			t.Fatalf("execution with a lost cached blob: %s; failed jobs:\n%s", e.Status, failed)
 		}
-		if got := jobsByStep(e); !maps.Equal(got, map[string]int{"start": 1, "end": 1}) {
+		if got := jobsByStep(e); !maps.Equal(got, map[string]int{"start": 1, "fan": 1}) {
 			t.Errorf("Batch jobs by step: %v", got)
 		}
-		e = run(t, map[string]any{}, map[string]int{"start": 1, "train": 1, "end": 1})
+		e = run(t, map[string]any{}, map[string]int{"start": 1, "train": 1, "fan": 1, "gather": 1, "end": 1})
 		if a := attempt(t, e.runID(), "prep"); a.CachedFrom == "" {
 			t.Errorf("prep, whose blobs are whole, ran again")
 		}
@@ -129,10 +152,42 @@ func TestStepCache(t *testing.T) {
 		}
 	})
 
+	// One word changed: prep and train run (they inherit the text), and of
+	// the body only the changed item's task: fan clears the text, so the
+	// other items' inputs are the same.
+	t.Run("one item changed", func(t *testing.T) {
+		e := run(t, map[string]any{"Parameters": map[string]string{"text": "a x c"}},
+			map[string]int{"start": 1, "prep": 1, "train": 1, "fan": 1, "score": 1, "gather": 1, "end": 1})
+		for _, j := range e.Jobs {
+			if j.Step == "score" && j.TaskID != "1" {
+				t.Errorf("score/%s ran; only score/1's item changed", j.TaskID)
+			}
+		}
+		want := "3 squares: model(1+4+9); A:model(1+4+9) X:model(1+4+9) C:model(1+4+9)"
+		if got := summary(t, cloud, e.runID()); got != want {
+			t.Errorf("summary %q, want %q", got, want)
+		}
+	})
+
 	t.Run("new parameter", func(t *testing.T) {
-		e := run(t, map[string]any{"Parameters": map[string]string{"n": "4"}}, map[string]int{"start": 1, "prep": 1, "train": 1, "end": 1})
+		e := run(t, map[string]any{"Parameters": map[string]string{"n": "4"}},
+			map[string]int{"start": 1, "prep": 1, "train": 1, "fan": 1, "score": 3, "gather": 1, "end": 1})
 		if a := attempt(t, e.runID(), "train"); a.CachedFrom != "" {
 			t.Errorf("train was cached from %s after n changed", a.CachedFrom)
 		}
 	})
+}
+
+// summary decodes the end task's Summary.
+func summary(t *testing.T, s *datastore.Store, run string) string {
+	t.Helper()
+	a, err := s.Attempts().Latest(context.Background(), run, "end", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	if err := task.DecodeArtifact(context.Background(), s.Blobs(), a.Artifacts["Summary"], reflect.ValueOf(&v)); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

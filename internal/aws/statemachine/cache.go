@@ -43,6 +43,15 @@ func keyExpr(prefix string) string {
 // where the step goes on.
 func (c *compiler) cachedTask(states *obj, n *graph.Node, in string, nxt kv) {
 	input := n.In[0]
+	// The input's digest, and the input as the hit records it: the
+	// input task's own, or in a foreach's Map the foreach task's digest
+	// of this item's inputs (a top-level foreach: task 0).
+	digestKey := fmt.Sprintf("States.Format('%s{}/%s/{}', %s.RunId, %s.TaskId)", cachekey.OutPrefix, input, in, in)
+	inputs := fmt.Sprintf("States.Format('{}/%s/{}', %s.RunId, %s.TaskId)", input, in, in)
+	if cachekey.MapCached(c.g, n) {
+		digestKey = fmt.Sprintf("States.Format('%s{}/%s/0/{}', %s.RunId, %s.TaskId)", cachekey.OutPrefix, input, in, in)
+		inputs = fmt.Sprintf("States.Format('{}/%s/0', %s.RunId)", input, in)
+	}
 	lookup, choice, hit, run := helper(n.Name, "Lookup"), helper(n.Name, "Cached"), helper(n.Name, "Hit"), helper(n.Name, "Run")
 	prefix := cachekey.CloudPrefix(c.f, n.Name, c.s.ImageFor(n.Step.Options.Batch.Image), MachineScope(c.f, c.s))
 	key := keyExpr(prefix)
@@ -56,7 +65,7 @@ func (c *compiler) cachedTask(states *obj, n *graph.Node, in string, nxt kv) {
 		{"Type", "Task"},
 		{"Resource", c.arn("dynamodb:getItem")},
 		{"Parameters", obj{{"TableName", c.s.DynamoDBTable},
-			{"Key", pathKey(fmt.Sprintf("States.Format('%s{}/%s/{}', %s.RunId, %s.TaskId)", cachekey.OutPrefix, input, in, in))},
+			{"Key", pathKey(digestKey)},
 			{"ConsistentRead", true}}},
 		{"ResultSelector", obj{{"Digest.$", "$.Item." + cachekey.AttrDigest + ".S"}}},
 		{"ResultPath", in + cacheField[1:]},
@@ -87,7 +96,7 @@ func (c *compiler) cachedTask(states *obj, n *graph.Node, in string, nxt kv) {
 			{cachekey.AttrDigest, obj{{"S.$", found + cachekey.AttrDigest + ".S"}}},
 			{cachekey.AttrCachedFrom, obj{{"S.$", found + cachekey.AttrCachedFrom + ".S"}}},
 			{cachekey.AttrCacheKey, obj{{"S.$", key}}},
-			{cachekey.AttrInputs, obj{{"S.$", fmt.Sprintf("States.Format('{}/%s/{}', %s.RunId, %s.TaskId)", input, in, in)}}},
+			{cachekey.AttrInputs, obj{{"S.$", inputs}}},
 		}}}},
 		{"ResultPath", nil},
 		{"Retry", retry},
@@ -110,7 +119,15 @@ func (c *compiler) cachedTask(states *obj, n *graph.Node, in string, nxt kv) {
 
 // withEnv adds an environment variable whose value is the intrinsic or
 // path expr to a Batch Task state's container overrides.
-func withEnv(t obj, name, expr string) obj {
+func withEnv(t obj, name, expr string) obj { return addEnv(t, obj{{"Name", name}, {"Value.$", expr}}) }
+
+// withEnvValue adds an environment variable with a literal value.
+func withEnvValue(t obj, name, value string) obj {
+	return addEnv(t, obj{{"Name", name}, {"Value", value}})
+}
+
+// addEnv adds v to a Batch Task state's container overrides.
+func addEnv(t obj, v obj) obj {
 	for i := range t {
 		if t[i].k != "Parameters" {
 			continue
@@ -123,7 +140,7 @@ func withEnv(t obj, name, expr string) obj {
 			co := p[j].v.(obj)
 			for k := range co {
 				if co[k].k == "Environment" {
-					co[k].v = append(co[k].v.([]any), obj{{"Name", name}, {"Value.$", expr}})
+					co[k].v = append(co[k].v.([]any), v)
 				}
 			}
 		}
@@ -135,11 +152,40 @@ func withEnv(t obj, name, expr string) obj {
 // decides: it then needs the bookkeeping table.
 func (c *compiler) cached() bool {
 	for _, name := range c.g.Order {
-		if cachekey.CloudCached(c.g, c.g.Node(name)) {
+		if c.decided(c.g.Node(name)) {
 			return true
 		}
 	}
 	return false
+}
+
+// decided reports whether the state machine decides the hits of step n:
+// CloudCached, or MapCached in a foreach whose body runs in a Map (not as
+// array jobs).
+func (c *compiler) decided(n *graph.Node) bool {
+	if cachekey.CloudCached(c.g, n) {
+		return true
+	}
+	if !cachekey.MapCached(c.g, n) {
+		return false
+	}
+	b, _ := c.arrayBody(c.g.Node(n.In[0]))
+	return b == nil
+}
+
+// markCachedItems sets EnvCacheItems on the Task state of foreach f (the
+// last of states named for it) when the first step of its body, run in a
+// Map, is cached: its task writes the digest of each item's inputs.
+func (c *compiler) markCachedItems(states *obj, f *graph.Node) {
+	if !cachekey.MapCached(c.g, c.g.Node(f.Out[0])) {
+		return
+	}
+	for i := len(*states) - 1; i >= 0; i-- {
+		if (*states)[i].k == sn(f.Name) {
+			(*states)[i].v = withEnvValue((*states)[i].v.(obj), taskcontract.EnvCacheItems, "1")
+			return
+		}
+	}
 }
 
 // cacheLookup sets, in a plan's simulation, what a cache lookup whose
@@ -163,8 +209,12 @@ func (s *simulation) cachePutItems(n *graph.Node, st obj) int {
 	overrides, _ := params.get("ContainerOverrides").(obj)
 	env, _ := overrides.get("Environment").([]any)
 	for _, v := range env {
-		if o, ok := v.(obj); ok && o.get("Name") == taskcontract.EnvCacheKey {
+		o, _ := v.(obj)
+		switch o.get("Name") {
+		case taskcontract.EnvCacheKey:
 			k++
+		case taskcontract.EnvCacheItems:
+			k += s.p.Widths[n.Name] // one per item
 		}
 	}
 	if cachekey.FeedsCloudCached(s.r.graph, n) {
@@ -178,8 +228,8 @@ func (s *simulation) cachePutItems(n *graph.Node, st obj) int {
 func (c *compiler) cacheWarnings() {
 	for _, name := range c.g.Order {
 		n := c.g.Node(name)
-		if n.Step.Options.Cache != nil && !cachekey.CloudCached(c.g, n) {
-			c.warns = append(c.warns, fmt.Sprintf("step %s: Cache has no effect on Step Functions, which decides the hits of linear steps outside any foreach (not the start or end step) whose input is a linear step or a join outside any foreach; its tasks run a Batch job every time", name))
+		if n.Step.Options.Cache != nil && !c.decided(n) {
+			c.warns = append(c.warns, fmt.Sprintf("step %s: Cache has no effect on Step Functions, which decides the hits of linear steps outside any foreach (not the start or end step) whose input is a linear step or a join outside any foreach, and of the first step of a top-level foreach's body run in a Map (not as array jobs: --no-array-jobs); its tasks run a Batch job every time", name))
 		}
 	}
 }

@@ -115,7 +115,30 @@ func TestCompileCachedStep(t *testing.T) {
 		t.Errorf("plan: %d jobs, %d transitions on a miss; %d, %d on a hit; want one job less and as many transitions (Hit for Run)",
 			miss.Jobs, miss.Transitions, hit.Jobs, hit.Transitions)
 	}
-	validate(t, file)
+	// The body runs as array jobs by default: no lookups; in a Map
+	// (--no-array-jobs) it is looked up item by item, the foreach's task
+	// told to write the items' digests.
+	if st["body.Lookup"] != nil || strings.Contains(mustJSON(t, st["train"]), "STEPFLOW_CACHE_ITEMS") {
+		t.Errorf("a body run as array jobs has lookups, or its foreach writes item digests")
+	}
+	mapped := s
+	mapped.NoArrayJobs = true
+	mres, err := statemachine.Compile(mustGraph(t, f), mapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(mres.Definition)
+	for _, want := range []string{`"body.Lookup"`, `"body.Hit"`, `"body.Run"`, `"body.Lookup.Dist"`, `"Name": "STEPFLOW_CACHE_ITEMS"`,
+		`States.Format('out:{}/train/0/{}', $.RunId, $.TaskId)`, `States.Format('{}/train/0', $.RunId)`} {
+		if !strings.Contains(md, want) {
+			t.Errorf("--no-array-jobs: the definition lacks %s", want)
+		}
+	}
+	mfile := filepath.Join(dir, "mapped.json")
+	if err := os.WriteFile(mfile, mres.Definition, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	validate(t, file, mfile)
 }
 
 func linearCached() *flow.Flow {

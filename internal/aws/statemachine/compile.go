@@ -550,7 +550,7 @@ func (c *compiler) node(states *obj, n *graph.Node, exit string) []string {
 		c.task(states, n, in, kv{"End", true})
 		return nil
 	case graph.Linear, graph.Join:
-		if cachekey.CloudCached(c.g, n) {
+		if cachekey.CloudCached(c.g, n) || cachekey.MapCached(c.g, n) {
 			c.cachedTask(states, n, in, next(n.Out[0], exit)) // cache.go
 			return n.Out[:1]
 		}
