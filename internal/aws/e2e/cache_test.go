@@ -169,6 +169,41 @@ func TestStepCache(t *testing.T) {
 		}
 	})
 
+	// Two executions storing the same keys at once both succeed, with the
+	// same results; a third finds every cached step in the cache.
+	t.Run("concurrent", func(t *testing.T) {
+		input := map[string]any{"Parameters": map[string]string{"text": "p q"}}
+		var runs [2]*execution
+		t.Run("both", func(t *testing.T) {
+			for i := range runs {
+				t.Run(fmt.Sprint(i), func(t *testing.T) {
+					t.Parallel()
+					e := w.execute(t, def, input, execOpts{})
+					if e.Status != "SUCCEEDED" {
+						t.Fatalf("execution %s: %s: %.2000s\n%s", e.Status, e.Error, e.Cause, e.failedJobs())
+					}
+					runs[i] = e
+				})
+			}
+		})
+		if runs[0] == nil || runs[1] == nil {
+			t.FailNow()
+		}
+		want := "3 squares: model(1+4+9); P:model(1+4+9) Q:model(1+4+9)"
+		for _, e := range runs {
+			if got := summary(t, cloud, e.runID()); got != want {
+				t.Errorf("%s: summary %q, want %q", e.runID(), got, want)
+			}
+		}
+		e := run(t, input, map[string]int{"start": 1, "fan": 1, "gather": 1, "end": 1})
+		for _, step := range []string{"prep", "train"} {
+			from := attempt(t, e.runID(), step).CachedFrom
+			if !strings.HasPrefix(from, runs[0].runID()+"/") && !strings.HasPrefix(from, runs[1].runID()+"/") {
+				t.Errorf("%s cached from %q, not from one of the two executions", step, from)
+			}
+		}
+	})
+
 	t.Run("new parameter", func(t *testing.T) {
 		e := run(t, map[string]any{"Parameters": map[string]string{"n": "4"}},
 			map[string]int{"start": 1, "prep": 1, "train": 1, "fan": 1, "score": 3, "gather": 1, "end": 1})
