@@ -70,9 +70,11 @@
 //
 // Besides its transition, a step takes settings: Retry (with
 // RetryPolicy.WithBackoff), Catch (record the failure in a string or
-// Failure field and go on), Timeout, Env, and for AWS Batch, Resources
-// and Batch. Parameters (Flow.Param) become flags of the run command;
-// configs (Flow.Config) are files frozen into each run.
+// Failure field and go on), Timeout, Env, Cache (reuse the task of an
+// earlier run that saw the same inputs, with the same code, instead of
+// running it), and for AWS Batch, Resources and Batch. Parameters
+// (Flow.Param) become flags of the run command; configs (Flow.Config) are
+// files frozen into each run.
 //
 // # Rules
 //
