@@ -70,11 +70,13 @@
 //
 // Besides its transition, a step takes settings: Retry (with
 // RetryPolicy.WithBackoff), Catch (record the failure in a string or
-// Failure field and go on), Timeout, Env, and for AWS Batch, Resources
-// and Batch. Parameters (Flow.Param) become flags of the run command;
-// configs (Flow.Config) are files frozen into each run; file parameters
-// (Flow.FileParam) are local files stored with each run and read by every
-// step, locally and in the cloud, through a File field.
+// Failure field and go on), Timeout, Env, Cache (reuse the task of an
+// earlier run that saw the same inputs, with the same code, instead of
+// running it), and for AWS Batch, Resources and Batch. Parameters
+// (Flow.Param) become flags of the run command; configs (Flow.Config) are
+// files frozen into each run; file parameters (Flow.FileParam) are local
+// files stored with each run and read by every step, locally and in the
+// cloud, through a File field.
 //
 // # Rules
 //

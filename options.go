@@ -1,6 +1,8 @@
 package stepflow
 
 import (
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -10,7 +12,7 @@ import (
 
 // StepOption is a step's transition (Next, Branch, Foreach, Switch) or
 // one of its settings (Retry, Catch, Timeout, Resources, Batch, Env,
-// Secrets).
+// Secrets, Cache).
 // Only the values of this package implement it.
 type StepOption interface {
 	stepOption() flow.StepOption
@@ -140,6 +142,35 @@ func OnBatch() StepOption { return stepOpt{flow.OnBatchOption{}} }
 // Timeout fails an attempt that runs longer than d (at least a second).
 // The step's Context.Context is cancelled when the time is up.
 func Timeout(d time.Duration) StepOption { return stepOpt{flow.TimeoutOption(d)} }
+
+// Cache lets a run reuse a task of an earlier run instead of running it
+// again, when the task's cache key is the same: the step and its options,
+// the flow's code, the content of every artifact the task inherits, the
+// run's parameters and configs, and for a foreach body its item and index.
+// Only a succeeded attempt is reused; a hit runs no process and shares the
+// earlier task's artifacts. With no argument the flow binary's identity
+// stands for the code, so any rebuild invalidates; Cache("v3") uses the
+// version string instead, so that a rebuilt binary reuses the entries of
+// the same version: change it whenever the step's code changes what it
+// computes. Give at most one version. Runs take --no-cache and
+// --refresh-cache STEP (docs/runtime.md, "Step caching").
+func Cache(version ...string) StepOption {
+	switch len(version) {
+	case 0:
+		return stepOpt{flow.CacheOption("")}
+	case 1:
+		if version[0] == "" {
+			return stepOpt{badStepOption("has Cache(\"\"): give a version, or call Cache() for the binary's identity")}
+		}
+		return stepOpt{flow.CacheOption(version[0])}
+	}
+	return stepOpt{badStepOption(fmt.Sprintf("has Cache with %d versions; give one, e.g. Cache(%q)", len(version), version[0]))}
+}
+
+// badStepOption is an option that records its mistake for the linter.
+func badStepOption(msg string) flow.StepOption {
+	return flow.StepOptionFunc(func(*flow.Step) error { return errors.New(msg) })
+}
 
 // Failure is what a catch field of this type receives when a step fails
 // for good (see Catch).

@@ -313,7 +313,7 @@ func (f *Flow) load(ctx context.Context, id string) (*Run, error) {
 		indexed:    rec.AttemptIndex >= datastore.AttemptIndexVersion,
 	}
 	if end != nil {
-		run.Status, run.End, run.Error, run.ResumedBy = end.Status, end.End, end.Error, end.ResumedBy
+		run.Status, run.End, run.Error, run.ResumedBy, run.Cached = end.Status, end.End, end.Error, end.ResumedBy, end.Cached
 	} else if hb, err := f.s.Leases().Heartbeat(ctx, id); err == nil && !hb.Alive(time.Now()) {
 		run.Status = StatusCrashed
 		run.Error = fmt.Sprintf("the runtime stopped without recording an end (%s)", hb)

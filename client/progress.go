@@ -52,6 +52,9 @@ func (r *Run) indexTask(e datastore.IndexEntry) *Task {
 	if e.OriginRun != "" {
 		t.Origin = e.OriginRun + "/" + e.Step + "/" + e.Task
 	}
+	if e.CachedRun != "" {
+		t.CachedFrom = e.CachedRun + "/" + e.Step + "/" + e.Task
+	}
 	return t
 }
 

@@ -36,9 +36,12 @@ type Run struct {
 	// ResumedBy is the run that resumed this one after it crashed (its
 	// Status stays StatusCrashed), or "".
 	ResumedBy string
-	User      string
-	Tags      []string
-	Runtime   string // "local" or "step-functions"
+	// Cached is the number of tasks a local run that ended found in the
+	// step cache (each ran no process); 0 for other runs.
+	Cached  int
+	User    string
+	Tags    []string
+	Runtime string // "local" or "step-functions"
 	// Graph is the shape of the flow's graph as the run recorded it when
 	// it started, in topological order (the first step is the start
 	// step); nil for runs recorded before Stepflow stored it.
@@ -261,8 +264,17 @@ func (s *Step) task(id string, a datastore.Attempt) *Task {
 		Attempt: a.Attempt, Status: a.Status, Start: a.Start, End: a.End,
 		ExitCode: a.ExitCode, Error: a.Error, Inputs: a.Inputs, Indices: a.Indices,
 		ForeachWidth: a.ForeachWidth, SwitchTarget: a.SwitchTarget, Origin: a.Origin,
+		CachedFrom: cachedTask(a.CachedFrom), CacheKey: a.CacheKey,
 		refs: a.Artifacts, card: a.Card, f: s.f,
 	}
+}
+
+// cachedTask is the task of a cache hit's "run/step/task/attempt".
+func cachedTask(from string) string {
+	if i := strings.LastIndexByte(from, '/'); i >= 0 && strings.Count(from, "/") == 3 {
+		return from[:i]
+	}
+	return from
 }
 
 // listOf renders names for a message, eliding long lists.

@@ -52,6 +52,12 @@ type Task struct {
 	// Origin is the pathspec of the task this one was reused from by resume,
 	// or "".
 	Origin string
+	// CachedFrom is, for a task found in the step cache (it ran no
+	// process), the pathspec "run/step/task" of the task it reused, or "".
+	CachedFrom string
+	// CacheKey is the task's cache key when its step is cached (loaded
+	// tasks only: Progress leaves it empty).
+	CacheKey string
 
 	refs map[string]datastore.ArtifactRef
 	card string // blob hash of the attempt's card
@@ -253,7 +259,8 @@ func (t *Task) CardVersion(ctx context.Context) (string, error) {
 //
 // A task reused by resume (Origin set) ran in its origin run: its attempt
 // t.Attempt has no logs of its own, and Log opens those of the task it was
-// reused from (OriginTask), as the logs command does. Its other attempts,
+// reused from (OriginTask), as the logs command does; so for a task found
+// in the step cache (CachedFrom set, CachedTask). Its other attempts,
 // which failed before the resume, keep their own.
 func (t *Task) Log(ctx context.Context, attempt int, stream string) (io.ReadCloser, error) {
 	if stream != Stdout && stream != Stderr {
@@ -266,6 +273,13 @@ func (t *Task) Log(ctx context.Context, attempt int, stream string) (io.ReadClos
 		o, err := t.OriginTask(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s log of %s, reused by resume from %s: %w", stream, t.Pathspec(), t.Origin, err)
+		}
+		return o.Log(ctx, -1, stream)
+	}
+	if t.CachedFrom != "" && attempt == t.Attempt {
+		o, err := t.CachedTask(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s log of %s, found in the step cache from %s: %w", stream, t.Pathspec(), t.CachedFrom, err)
 		}
 		return o.Log(ctx, -1, stream)
 	}
@@ -287,6 +301,24 @@ func (t *Task) OriginTask(ctx context.Context) (*Task, error) {
 	run, step, id, ok := splitOrigin(t.Origin)
 	if !ok {
 		return nil, fmt.Errorf("task %s: %w: its origin %q is not RUN/STEP/TASK", t.Pathspec(), ErrCorrupt, t.Origin)
+	}
+	r, err := t.f.Run(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	return r.Task(ctx, step, id)
+}
+
+// CachedTask returns the task t reused from the step cache (t.CachedFrom),
+// as of its latest finished attempt: the task that ran and wrote the logs.
+// A task not found in the cache has none: an error wrapping ErrNotFound.
+func (t *Task) CachedTask(ctx context.Context) (*Task, error) {
+	if t.CachedFrom == "" {
+		return nil, notFound("task %s was not found in the step cache: it ran", t.Pathspec())
+	}
+	run, step, id, ok := splitOrigin(t.CachedFrom)
+	if !ok {
+		return nil, fmt.Errorf("task %s: %w: its cached-from %q is not RUN/STEP/TASK", t.Pathspec(), ErrCorrupt, t.CachedFrom)
 	}
 	r, err := t.f.Run(ctx, run)
 	if err != nil {

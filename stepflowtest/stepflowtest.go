@@ -348,7 +348,7 @@ func (e *executor) Execute(ctx context.Context, j *runner.Job) (*datastore.Attem
 		ex.Secrets = givenSecrets(e.secrets)
 	}
 	rec, err := ex.Run(ctx, task.Spec{RunID: j.Run, Step: j.Step.Name, TaskID: j.ID, Indices: j.Indices,
-		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught})
+		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught, CacheKey: j.CacheKey})
 	if err != nil {
 		return nil, err
 	}

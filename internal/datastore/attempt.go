@@ -47,4 +47,12 @@ type Attempt struct {
 	// Card is the blob hash of the report the step added to its card
 	// (package card's JSON), or "" when it added none.
 	Card string `json:"card,omitempty"`
+	// CacheKey is the task's cache key (docs/runtime.md, "Step caching")
+	// when its step is cached: on an attempt that ran, the key its success
+	// was stored under; on a cache hit, the key it was found by.
+	CacheKey string `json:"cache_key,omitempty"`
+	// CachedFrom is, on a cache hit, the attempt whose record and
+	// artifacts this one reuses, "run/step/task/attempt"; else "". A hit
+	// ran no process.
+	CachedFrom string `json:"cached_from,omitempty"`
 }

@@ -29,7 +29,7 @@ const StatusRunning = "running"
 // started under a supervisor, and a finished one once its record exists.
 //
 // An entry's name is "<run>/attempt-index/<step>.<task>.<attempt>.<status>.
-// <start>.<end>.<width>[.<origin run>]", times in Unix nanoseconds (end 0
+// <start>.<end>.<width>[.<origin run>[.<cached run>]]", times in Unix nanoseconds (end 0
 // while running), step, task and origin run with "%" and "." escaped as
 // "%25" and "%2E". The entries of all steps share one folder, so a new
 // step costs its first task no directory (a directory is a new inode,
@@ -46,6 +46,9 @@ type IndexEntry struct {
 	ForeachWidth int
 	// OriginRun is the run a resumed task was reused from, or "".
 	OriginRun string
+	// CachedRun is the run a task found in the step cache was reused
+	// from, or "" (the origin run field is then empty when not resumed).
+	CachedRun string
 }
 
 // escapeIndex escapes a step name, task id or run id for an entry's name:
@@ -125,9 +128,13 @@ func (e IndexEntry) name() string {
 	b = strconv.AppendInt(b, unixNano(e.End), 10)
 	b = append(b, '.')
 	b = strconv.AppendInt(b, int64(e.ForeachWidth), 10)
-	if e.OriginRun != "" {
+	if e.OriginRun != "" || e.CachedRun != "" {
 		b = append(b, '.')
 		b = append(b, escapeIndex(e.OriginRun)...)
+	}
+	if e.CachedRun != "" {
+		b = append(b, '.')
+		b = append(b, escapeIndex(e.CachedRun)...)
 	}
 	return string(b)
 }
@@ -146,7 +153,7 @@ func parseIndexEntry(rel string) (e IndexEntry, ok bool) {
 		f = strings.Split(rel, ".")
 		f[0] = unescapeIndex(f[0])
 	}
-	if len(f) != 7 && len(f) != 8 || f[0] == "" {
+	if len(f) < 7 || len(f) > 9 || f[0] == "" {
 		return IndexEntry{}, false
 	}
 	e = IndexEntry{Step: f[0]}
@@ -166,8 +173,13 @@ func parseIndexEntry(rel string) (e IndexEntry, ok bool) {
 	if e.ForeachWidth, err = strconv.Atoi(f[5]); err != nil {
 		return IndexEntry{}, false
 	}
-	if len(f) == 7 {
+	if len(f) >= 7 {
 		e.OriginRun = unescapeIndex(f[6])
+	}
+	if len(f) == 8 {
+		if e.CachedRun = unescapeIndex(f[7]); e.CachedRun == "" {
+			return IndexEntry{}, false
+		}
 	}
 	e.Start, e.End = fromNano(start), fromNano(end)
 	switch e.Status {
@@ -183,6 +195,9 @@ func indexEntryOf(a Attempt) IndexEntry {
 		ForeachWidth: a.ForeachWidth}
 	if a.Origin != "" {
 		e.OriginRun, _, _ = strings.Cut(a.Origin, "/")
+	}
+	if a.CachedFrom != "" {
+		e.CachedRun, _, _ = strings.Cut(a.CachedFrom, "/")
 	}
 	return e
 }

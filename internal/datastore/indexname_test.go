@@ -52,6 +52,12 @@ func TestIndexEntryName(t *testing.T) {
 		{IndexEntry{Step: "train", Task: "3-1.%2", Attempt: 12, Status: StatusFailed, Start: t0, End: t0.Add(1), ForeachWidth: 1000, OriginRun: "r.%1"},
 			"train.3-1%2E%252.12.failed.1767323045000000006.1767323045000000007.1000.r%2E%251",
 			"train/3-1%2E%252.12.failed.1767323045000000006.1767323045000000007.1000.r%2E%251"},
+		// Found in the step cache: an empty origin run, then the run it
+		// was cached from.
+		{IndexEntry{Step: "s", Task: "1", Status: StatusSucceeded, Start: t0, End: t0, CachedRun: "c.1"},
+			"s.1.0.succeeded.1767323045000000006.1767323045000000006.0..c%2E1", ""},
+		{IndexEntry{Step: "s", Task: "1", Status: StatusSucceeded, Start: t0, End: t0, OriginRun: "o", CachedRun: "c"},
+			"s.1.0.succeeded.1767323045000000006.1767323045000000006.0.o.c", ""},
 	} {
 		got := c.e.name()
 		if got != c.want {
@@ -68,7 +74,7 @@ func TestIndexEntryName(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "s", "s.0.0.running.1.0", "s/0.0.running.1.0", "/0.0.running.1.0.0", ".0.0.running.1.0.0",
-		"s/x/0.0.running.1.0.0", "s.0.0.done.1.0.0", "s.0.-1.running.1.0.0", "s.0.0.running.x.0.0", "s.0.0.running.1.0.0.o.p"} {
+		"s/x/0.0.running.1.0.0", "s.0.0.done.1.0.0", "s.0.-1.running.1.0.0", "s.0.0.running.x.0.0", "s.0.0.running.1.0.0.o.p.q", "s.0.0.running.1.0.0.o."} {
 		if e, ok := parseIndexEntry(bad); ok {
 			t.Errorf("parseIndexEntry(%q) = %+v, want not ok", bad, e)
 		}

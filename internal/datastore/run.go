@@ -58,6 +58,9 @@ type RunEnd struct {
 	// a resume takes it over (Leases.MarkResumed), so that it no longer reads
 	// as one to resume.
 	ResumedBy string `json:"resumed_by,omitempty"`
+	// Cached is the number of tasks a local run found in the step cache
+	// (docs/runtime.md, "Step caching"): they ran no process.
+	Cached int `json:"cached,omitempty"`
 }
 
 // The statuses of runs and attempts.

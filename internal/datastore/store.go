@@ -13,6 +13,8 @@ import "errors"
 //   - Blobs: content-addressed, verified artifact bytes.
 //   - Leases: the heartbeats of running runtimes and the claims of
 //     resumes.
+//   - Cache: the step cache, cache key to the succeeded attempt that
+//     serves it.
 //
 // VerifyRun and Repair check and mend a run across the parts. A Store and
 // its parts are safe for concurrent use; records are written once and
@@ -25,6 +27,7 @@ type Store struct {
 	logs     *Logs
 	blobs    *Blobs
 	leases   *Leases
+	cache    *Cache
 }
 
 // NewStore returns a Store for flow on b.
@@ -38,6 +41,7 @@ func NewStore(b Backend, flow string) *Store {
 		logs:     &Logs{layout: l},
 		blobs:    &Blobs{layout: l},
 		leases:   &Leases{layout: l, runs: runs},
+		cache:    &Cache{layout: l},
 	}
 }
 
@@ -63,6 +67,9 @@ func (s *Store) Blobs() *Blobs { return s.blobs }
 // Leases returns the part that holds the heartbeats and resume claims of
 // the flow's runs.
 func (s *Store) Leases() *Leases { return s.leases }
+
+// Cache returns the part that holds the flow's step cache.
+func (s *Store) Cache() *Cache { return s.cache }
 
 // IsNotFound reports whether err says an object does not exist.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -279,6 +279,22 @@ func (OnBatchOption) ApplyStep(s *Step) error {
 	return nil
 }
 
+// CacheOption makes a step's tasks reusable across runs (Options.Cache),
+// with the given code version, or the binary's identity when empty.
+type CacheOption string
+
+// ApplyStep sets the step's cache.
+func (v CacheOption) ApplyStep(s *Step) error {
+	if s.Options.Cache != nil {
+		return fmt.Errorf("has two Cache options; keep one")
+	}
+	if strings.TrimSpace(string(v)) != string(v) || strings.ContainsAny(string(v), "\n\r\x00") {
+		return fmt.Errorf("has Cache(%q): a version has no surrounding spaces or control characters; give e.g. Cache(\"v3\")", string(v))
+	}
+	s.Options.Cache = &Cache{Version: string(v)}
+	return nil
+}
+
 // TimeoutOption limits the duration of each attempt.
 type TimeoutOption time.Duration
 

@@ -145,6 +145,9 @@ func (c *canonical) step(s *Step) {
 	if o.OnBatch { // written only when set: older fingerprints stay as they were
 		c.bool("on batch", true)
 	}
+	if k := o.Cache; k != nil {
+		c.str("cache", k.Version)
+	}
 }
 
 // secrets adds secret declarations (names and ARNs: no value is known).

@@ -176,3 +176,24 @@ func fieldPath(t reflect.Type, path []int) string {
 	}
 	return strings.Join(names, ".")
 }
+
+// TestStepIdentity: a step's identity changes with its own options (its
+// cache version included) and the state's fields, not with another step.
+func TestStepIdentity(t *testing.T) {
+	base := fpFlow("")
+	name := base.Steps[1].Name
+	id := base.StepIdentity(name)
+	if id == "" || base.StepIdentity("nosuch") != "" {
+		t.Fatalf("identity %q; of a missing step %q", id, base.StepIdentity("nosuch"))
+	}
+	other := fpFlow("")
+	other.Steps[0].Options.Timeout++
+	if other.StepIdentity(name) != id {
+		t.Error("another step's option changes the identity")
+	}
+	own := fpFlow("")
+	own.Steps[1].Options.Cache = &Cache{Version: "v2"}
+	if own.StepIdentity(name) == id {
+		t.Error("the step's cache version does not change its identity")
+	}
+}

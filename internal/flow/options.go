@@ -19,6 +19,21 @@ type Options struct {
 	// OnBatch runs the step's tasks as AWS Batch jobs in a local run
 	// (run --with batch runs every step so).
 	OnBatch bool
+	// Cache, when set, lets a run reuse a succeeded task of an earlier run
+	// whose cache key is the same (docs/runtime.md, "Step caching").
+	Cache *Cache
+}
+
+// Cache is a step's cross-run caching. A task's cache key covers the step
+// and its options, the flow's code, every artifact the task inherits, the
+// run's parameters and configs (start step) and a foreach body's item and
+// index.
+type Cache struct {
+	// Version, when set, stands for the flow's code in the key: a
+	// rebuilt binary with the same Version reuses the entries of the
+	// previous one. Empty: the flow binary's own identity (any change to
+	// the binary invalidates).
+	Version string
 }
 
 // Retry says how often and how soon a failed task is tried again.

@@ -45,6 +45,7 @@ type runFlags struct {
 	secretsFile  string
 	with         withFlag
 	batch        *BatchRuntime // the steps on AWS Batch (openStore); nil: none
+	cache        cacheFlags
 }
 
 func (r *runFlags) register(fs *flag.FlagSet) {
@@ -55,6 +56,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&r.quiet, "quiet", false, "do not print the tasks' output")
 	fs.Var(&r.tags, "tag", "tag the run (repeatable)")
 	fs.Var(&r.with, "with", "where steps run: batch submits every step to AWS Batch (AWS build), batch:memory=8GiB,cpu=4,gpu=1,queue=NAME with these resources; local runs every step here, stepflow.OnBatch ones too")
+	r.cache.register(fs)
 	fs.StringVar(&r.secretsFile, "secrets-file", "", "JSON file of secret values, {\"NAME\": \"VALUE\"}, for the secrets the environment (STEPFLOW_SECRET_NAME) does not give")
 }
 
@@ -136,7 +138,7 @@ func (m *tagsFlag) Set(v string) error {
 func cmdRun(f *Flow) *command.Command {
 	return &command.Command{
 		Name:      "run",
-		UsageLine: "run [--PARAM value ...] [--config NAME=FILE] [--event FILE] [--max-workers N] [--max-num-splits N] [--in-process] [--datastore-root DIR] [--with batch[:KEY=VALUE,...]]",
+		UsageLine: "run [--PARAM value ...] [--config NAME=FILE] [--event FILE] [--max-workers N] [--max-num-splits N] [--in-process] [--no-cache] [--refresh-cache STEP] [--datastore-root DIR] [--with batch[:KEY=VALUE,...]]",
 		Short:     "run the flow on this machine",
 		Long: `Run runs the whole flow on this machine. Each parameter of the flow is a
 flag. Each task runs in its own process through the step command, at most
@@ -155,6 +157,11 @@ deploy settings; steps declared with stepflow.OnBatch() run so without it.
 --with local runs every step here, those declared OnBatch too. This
 machine still runs the flow: retries, catch, foreach, progress and output
 are as for local tasks (docs/runtime.md, "Steps on AWS Batch").
+
+A step declared with stepflow.Cache() reuses the task of an earlier run
+whose cache key is the same instead of running it (docs/runtime.md, "Step
+caching"); --no-cache runs every task and stores none, --refresh-cache STEP
+runs that step's tasks and replaces their entries.
 
 Exit status: 0 when the run succeeded, 1 when it failed, 2 on bad input.`,
 		RawArgs: true,
@@ -262,6 +269,10 @@ func runRun(ctx context.Context, env *command.Env, f *Flow, args []string) error
 
 // startRun writes the run record and runs the flow.
 func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, store *datastore.Store, rf *runFlags, run datastore.Run, resume *runner.Resume) error {
+	cache, err := rf.cache.options(f.Def)
+	if err != nil {
+		return err
+	}
 	def := f.Def
 	if rf.batch != nil {
 		def = secretsHere(def, batchSteps(g, rf.with.batch))
@@ -279,7 +290,7 @@ func startRun(ctx context.Context, env *command.Env, f *Flow, g *graph.Graph, st
 	}
 	r := &runner.Runner{Flow: f.Def, Graph: g, Store: store, Opts: runner.Options{
 		MaxWorkers: run.Options.MaxWorkers, MaxNumSplits: run.Options.MaxNumSplits, InProcess: run.Options.InProcess,
-		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved()), SecretsFile: secretsFile,
+		Exe: exe, DatastoreRoot: absRoot(rf.ds.resolved()), SecretsFile: secretsFile, Cache: cache,
 	}}
 	if b := rf.batch; b != nil {
 		r.Opts.DatastoreRoot = b.Root

@@ -50,7 +50,7 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	// stepflow, the inspector, for the damage table's show and runs.
-	pkgs := []string{"./internal/flowcmd/testdata/badflow", "./internal/flowcmd/testdata/helloworld", "./internal/flowcmd/testdata/secretflow", "./internal/flowcmd/testdata/hookflow", "./internal/flowcmd/testdata/fileflow", "./cmd/stepflow"}
+	pkgs := []string{"./internal/flowcmd/testdata/badflow", "./internal/flowcmd/testdata/helloworld", "./internal/flowcmd/testdata/secretflow", "./internal/flowcmd/testdata/hookflow", "./internal/flowcmd/testdata/fileflow", "./internal/flowcmd/testdata/cacheflow", "./cmd/stepflow"}
 	for _, e := range ents {
 		if e.IsDir() {
 			examples = append(examples, e.Name())

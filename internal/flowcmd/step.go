@@ -120,6 +120,8 @@ the step failed, 2 on bad input.`,
 				if tok := env.Getenv(taskcontract.EnvProductionToken); tok != "" {
 					spec.Tags = []string{taskcontract.ProductionPrefix + tok}
 				}
+				// A foreach whose body's first step is cached, per item.
+				ex.CacheItems = env.Getenv(taskcontract.EnvCacheItems) != ""
 				// A nested foreach compiled to one INLINE Map.
 				if v := env.Getenv(taskcontract.EnvForeachLimit); v != "" {
 					if ex.ForeachLimit, err = strconv.Atoi(v); err != nil || ex.ForeachLimit < 0 {

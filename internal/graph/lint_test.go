@@ -242,6 +242,18 @@ var lintCases = []struct {
 	{"zero timeout", func() *flow.Flow {
 		return tail(ok(stepflow.Timeout(0)))
 	}, []string{"definition"}, "has Timeout(0)"},
+	{"two cache options", func() *flow.Flow {
+		return tail(ok(stepflow.Cache(), stepflow.Cache("v2")))
+	}, []string{"definition"}, "has two Cache options"},
+	{"empty cache version", func() *flow.Flow {
+		return tail(ok(stepflow.Cache("")))
+	}, []string{"definition"}, `has Cache(""): give a version, or call Cache() for the binary's identity`},
+	{"two cache versions", func() *flow.Flow {
+		return tail(ok(stepflow.Cache("v1", "v2")))
+	}, []string{"definition"}, `has Cache with 2 versions; give one, e.g. Cache("v1")`},
+	{"cache version with spaces", func() *flow.Flow {
+		return tail(ok(stepflow.Cache(" v1")))
+	}, []string{"definition"}, `a version has no surrounding spaces or control characters`},
 	{"catch on a foreach step", func() *flow.Flow {
 		return tail(newFlow().Step("start", fn, foreach("Items", "a"), stepflow.Catch("Err")).Step("a", fn, next("join")).
 			Join("join", jn, next("end")))

@@ -95,6 +95,13 @@ func optionSummary(o flow.Options) string {
 		}
 		parts = append(parts, "secrets "+strings.Join(names, ","))
 	}
+	if c := o.Cache; c != nil {
+		s := "cached"
+		if c.Version != "" {
+			s += " " + c.Version
+		}
+		parts = append(parts, s)
+	}
 	return strings.Join(parts, ", ")
 }
 

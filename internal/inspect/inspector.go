@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -147,6 +148,7 @@ type runJSON struct {
 	Tags            []string          `json:"tags,omitempty"`
 	Runtime         string            `json:"runtime,omitempty"`
 	Trigger         map[string]string `json:"trigger,omitempty"`
+	Cached          int               `json:"cached,omitempty"`
 }
 
 // WriteRuns prints runs as a table (or a JSON array) on w; with no runs, the
@@ -158,7 +160,7 @@ func WriteRuns(w, werr io.Writer, runs []*client.Run, flowName, root string, asJ
 			j := runJSON{
 				Flow: r.Flow, ID: r.ID, Status: r.Status, Start: r.Start, Error: r.Error,
 				Params: r.Params, Origin: r.Origin, ResumeStep: r.ResumeStep, Spin: r.Spin, User: r.User,
-				Tags: r.Tags, Runtime: r.Runtime, Trigger: r.Trigger,
+				Tags: r.Tags, Runtime: r.Runtime, Trigger: r.Trigger, Cached: r.Cached,
 			}
 			if !r.End.IsZero() {
 				end, d := r.End, r.Duration().Seconds()
@@ -182,6 +184,9 @@ func WriteRuns(w, werr io.Writer, runs []*client.Run, flowName, root string, asJ
 		tags := strings.Join(r.Tags, ",")
 		if r.Origin != "" {
 			tags = strings.TrimPrefix(tags+",resumed:"+r.Origin, ",")
+		}
+		if r.Cached > 0 {
+			tags = strings.TrimPrefix(tags+",cached:"+strconv.Itoa(r.Cached), ",")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, FormatTime(r.Start), FormatDuration(r.Duration()), cmp.Or(tags, "-"), cmp.Or(StartedBy(r), "-"))
 	}

@@ -40,6 +40,12 @@ func (in *Inspector) Logs(ctx context.Context, ps pathspec.Pathspec, attempt int
 			fmt.Fprintf(in.Stderr, "note: %s was reused by resume from %s; these are the logs of that task (attempt %d)\n", t.Pathspec(), o.Pathspec(), o.Attempt)
 			t, attempt = o, o.Attempt
 		}
+	} else if t.CachedFrom != "" && attempt == t.Attempt {
+		// Found in the step cache: the output is the task's that ran.
+		if o, err := t.CachedTask(ctx); err == nil {
+			fmt.Fprintf(in.Stderr, "note: %s was found in the step cache, from %s; these are the logs of that task (attempt %d)\n", t.Pathspec(), o.Pathspec(), o.Attempt)
+			t, attempt = o, o.Attempt
+		}
 	}
 	if t.Status == client.StatusRunning && attempt == t.Attempt {
 		fmt.Fprintf(in.Stderr, "note: %s is still running; this is its output up to the last save (every few seconds)\n", t.Pathspec())

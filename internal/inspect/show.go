@@ -22,6 +22,7 @@ type stepSummary struct {
 	done, failed, running int
 	damaged               int // tasks whose record cannot be read
 	reused                int // done by reusing a task of the origin run
+	cached                int // done by reusing a task found in the step cache
 	start, end            time.Time
 	failures              []*client.Task
 	damages               []*client.Task
@@ -80,6 +81,9 @@ func (in *Inspector) showRun(ctx context.Context, r *client.Run) error {
 				s.done++
 				if t.Origin != "" {
 					s.reused++
+				}
+				if t.CachedFrom != "" {
+					s.cached++
 				}
 			case client.StatusFailed:
 				s.failed++
@@ -154,6 +158,13 @@ func (in *Inspector) showRun(ctx context.Context, r *client.Run) error {
 		}
 		fmt.Fprintf(w, "Resumed:   from %s, %s (REUSED counts the tasks taken from it)\n", r.Origin, how)
 	}
+	cached := 0
+	for _, s := range sums {
+		cached += s.cached
+	}
+	if cached > 0 {
+		fmt.Fprintf(w, "Cached:    %d task(s) found in the step cache, run by earlier runs (CACHED counts them)\n", cached)
+	}
 	if h, err := r.Hook(ctx); err != nil {
 		fmt.Fprintf(w, "Hook:      unreadable: %v\n", err)
 	} else if h != nil {
@@ -183,6 +194,9 @@ func (in *Inspector) showRun(ctx context.Context, r *client.Run) error {
 	if r.Origin != "" {
 		header += "\tREUSED"
 	}
+	if cached > 0 {
+		header += "\tCACHED"
+	}
 	fmt.Fprintln(tw, header)
 	for _, s := range sums {
 		d := time.Duration(0)
@@ -196,6 +210,9 @@ func (in *Inspector) showRun(ctx context.Context, r *client.Run) error {
 		fmt.Fprintf(tw, "\t%s", FormatDuration(d))
 		if r.Origin != "" {
 			fmt.Fprintf(tw, "\t%d", s.reused)
+		}
+		if cached > 0 {
+			fmt.Fprintf(tw, "\t%d", s.cached)
 		}
 		fmt.Fprintln(tw)
 	}

@@ -28,7 +28,7 @@ func (c *childProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt,
 	r := c.r
 	inv := taskcontract.Invocation{Step: j.Step.Name, RunID: j.Run, TaskID: j.ID, Indices: j.Indices,
 		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught, DatastoreRoot: r.Opts.DatastoreRoot,
-		Definition: c.definition}
+		Definition: c.definition, CacheKey: j.CacheKey}
 	if inv.Inputs == nil {
 		inv.Inputs = []string{} // the runtime always knows the inputs
 	}
@@ -78,7 +78,7 @@ func (p *inProcess) Execute(ctx context.Context, j *Job) (*datastore.Attempt, er
 	ex := &task.Executor{Flow: p.r.Flow, Graph: p.r.Graph, Store: p.r.Store, Out: w, Parents: &p.parents,
 		Secrets: task.LocalSecrets{Getenv: p.r.secretsEnv}}
 	rec, err := ex.Run(ctx, task.Spec{RunID: j.Run, Step: j.Step.Name, TaskID: j.ID, Indices: j.Indices,
-		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught})
+		Attempt: j.Attempt, Inputs: j.Inputs, Caught: j.Caught, CacheKey: j.CacheKey})
 	w.flush()
 	if err != nil {
 		return nil, err

@@ -21,8 +21,8 @@ type progress struct {
 // many attempts it takes: failed counts the tasks whose last attempt
 // failed, retried those that needed more than one attempt.
 type stepProgress struct {
-	total, running, done, failed, stopped, reused, retried int
-	first, last                                            time.Time
+	total, running, done, failed, stopped, reused, cached, retried int
+	first, last                                                    time.Time
 }
 
 func newProgress(order []string, now func() time.Time) *progress {
@@ -59,11 +59,15 @@ func (p *progress) started(j *Job) {
 	sp.running++
 }
 
-func (p *progress) finished(j *Job, succeeded, cloned bool) {
+func (p *progress) finished(j *Job, succeeded, cloned, cached bool) {
 	delete(p.remote, j)
 	sp := p.step(j.Step.Name)
 	sp.last = p.now()
 	switch {
+	case cached:
+		sp.cached++
+		sp.done++
+		return
 	case cloned:
 		sp.reused++
 		sp.done++
@@ -157,7 +161,7 @@ func (p *progress) names() []string {
 // 0 when there is nothing to go on.
 func (sp *stepProgress) eta(now time.Time) time.Duration {
 	left := sp.total - sp.done - sp.failed - sp.stopped
-	finished := sp.done - sp.reused
+	finished := sp.done - sp.reused - sp.cached
 	if left <= 0 || finished <= 0 || sp.first.IsZero() {
 		return 0
 	}
@@ -193,6 +197,9 @@ func (sp *stepProgress) line(now time.Time, aligned bool) string {
 	}
 	if sp.reused > 0 {
 		fmt.Fprintf(&b, "  %d reused", sp.reused)
+	}
+	if sp.cached > 0 {
+		fmt.Fprintf(&b, "  %d cached", sp.cached)
 	}
 	end := now
 	if sp.running == 0 && !sp.last.IsZero() {

@@ -136,12 +136,14 @@ func (l *LineReporter) TaskDone(j *Job, rec *datastore.Attempt, cloned bool) {
 	defer l.mu.Unlock()
 	l.init()
 	ok := rec.Status == datastore.StatusSucceeded
-	l.p.finished(j, ok, cloned)
+	l.p.finished(j, ok, cloned, rec.CachedFrom != "")
 	l.changed = true
 	switch {
 	case !ok:
 		l.printf("%s: failed (attempt %d): %s\n", j.Pathspec(), j.Attempt, firstLine(rec.Error))
 	case l.Quiet || inForeach(j):
+	case rec.CachedFrom != "":
+		l.printf("%s: cached, from %s\n", j.Pathspec(), rec.CachedFrom)
 	case cloned:
 		l.printf("%s: reused %s\n", j.Pathspec(), rec.Origin)
 	default:
@@ -311,7 +313,7 @@ func (l *LiveReporter) TaskDone(j *Job, rec *datastore.Attempt, cloned bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ok := rec.Status == datastore.StatusSucceeded
-	l.p.finished(j, ok, cloned)
+	l.p.finished(j, ok, cloned, rec.CachedFrom != "")
 	if !ok {
 		l.above(fmt.Sprintf("%s: failed (attempt %d): %s\n", j.Pathspec(), j.Attempt, firstLine(rec.Error)))
 	}

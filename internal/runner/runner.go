@@ -32,6 +32,8 @@ type Options struct {
 	// SecretsFile is the JSON file of secret values (run --secrets-file),
 	// given to every task; empty: the environment alone.
 	SecretsFile string
+	// Cache says how the run uses the step cache.
+	Cache CacheOptions
 }
 
 // Runner runs flows locally.
@@ -65,6 +67,9 @@ type Job struct {
 	Attempt int
 	Inputs  []string
 	Caught  string // run the catch path with this failure
+	// CacheKey is the task's cache key when its step is cached: a
+	// success is stored in the step cache under it.
+	CacheKey string
 }
 
 // Pathspec returns run/step/task.
@@ -107,6 +112,8 @@ type sched struct {
 	joins   map[string]*joinState
 	failure error
 	timers  []*time.Timer
+
+	cache cacheState
 }
 
 // Run runs the flow for run, whose record already exists, and writes the
@@ -147,7 +154,7 @@ func (r *Runner) Run(ctx context.Context, run string, resume *Resume) error {
 	s.enqueue(&Job{Run: run, Step: r.Graph.Node(r.Graph.Start), ID: "0"})
 	s.loop(exec)
 
-	end := datastore.RunEnd{Status: datastore.StatusSucceeded, End: time.Now().UTC()}
+	end := datastore.RunEnd{Status: datastore.StatusSucceeded, End: time.Now().UTC(), Cached: s.cache.hits}
 	err = s.failure
 	if err == nil && ctx.Err() != nil {
 		err = fmt.Errorf("run interrupted: %w", context.Cause(ctx))
@@ -231,6 +238,10 @@ func (s *sched) execute(exec Executor, j *Job) {
 	cloned := false
 	if s.resume != nil && !s.resume.Rerun[j.Step.Name] && j.Caught == "" {
 		rec, err = s.clone(j)
+		cloned = rec != nil
+	}
+	if !cloned && err == nil {
+		rec, err = s.fromCache(j)
 		cloned = rec != nil
 	}
 	started := false

@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 	bins = filepath.Join(dir, "bin")
 	scratch = dir
 	var pkgs []string
-	for _, name := range []string{"faultflow", "noopflow", "shapesflow"} {
+	for _, name := range []string{"faultflow", "noopflow", "shapesflow", "cachedflow"} {
 		pkgs = append(pkgs, "./internal/runner/testdata/"+name)
 	}
 	if err := testbin.Dir(bins, testbin.Options{}, pkgs...); err != nil {

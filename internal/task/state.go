@@ -48,6 +48,9 @@ type loader struct {
 	// inputs that carry the same artifact share one decoded value, so a
 	// join over 10,000 tasks holds one copy of what they inherited.
 	shared map[sharedKey]reflect.Value
+	// hit, when set, returns the record of a task a state machine found
+	// in the step cache and nobody recorded yet (Executor.cachedInput).
+	hit func(context.Context, pathspec.Pathspec) (*datastore.Attempt, error)
 }
 
 type sharedKey struct {
@@ -58,6 +61,9 @@ type sharedKey struct {
 // succeeded returns the latest attempt of a task if it succeeded, or nil.
 func (l *loader) succeeded(ctx context.Context, p pathspec.Pathspec) (*datastore.Attempt, error) {
 	a, ok, err := l.attempts.Succeeded(ctx, p.Run, p.Step, p.Task)
+	if err == nil && !ok && l.hit != nil {
+		return l.hit(ctx, p)
+	}
 	if !ok {
 		return nil, err
 	}

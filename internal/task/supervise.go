@@ -467,5 +467,6 @@ func (t *tailBuffer) last() string {
 // SpecOf is the task spec of a step invocation.
 func SpecOf(inv taskcontract.Invocation) Spec {
 	return Spec{RunID: inv.RunID, Step: inv.Step, TaskID: inv.TaskID, Indices: inv.Indices, Attempt: inv.Attempt,
-		Inputs: inv.Inputs, Params: inv.Params, Configs: inv.Configs, Trigger: inv.Trigger, Caught: inv.Caught, CaughtIsName: inv.CaughtIsName}
+		Inputs: inv.Inputs, Params: inv.Params, Configs: inv.Configs, Trigger: inv.Trigger, Caught: inv.Caught, CaughtIsName: inv.CaughtIsName,
+		CacheKey: inv.CacheKey}
 }

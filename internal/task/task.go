@@ -57,6 +57,9 @@ type Spec struct {
 	CaughtIsName bool
 	// Env is extra information recorded with the attempt (AWS Batch job id).
 	Env map[string]string
+	// CacheKey, when set, is the task's cache key: a succeeded attempt
+	// (not a catch) records it and is stored in the step cache under it.
+	CacheKey string
 }
 
 // Executor runs task attempts of one flow against one datastore.
@@ -82,6 +85,10 @@ type Executor struct {
 	// Secrets fetches the values of a step's secrets when its task starts;
 	// nil: LocalSecrets from the process's environment.
 	Secrets SecretSource
+	// CacheItems says a cloud foreach task writes the digest of each
+	// item's inputs (taskcontract.EnvCacheItems): the state machine looks
+	// its body's first step up in the step cache item by item.
+	CacheItems bool
 }
 
 // Bookkeeper records what the orchestrator needs to know to go on after a
@@ -147,7 +154,10 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 		Run: spec.RunID, Step: spec.Step, Task: spec.TaskID, Attempt: spec.Attempt,
 		Indices: spec.Indices, Start: e.now(), Env: spec.Env,
 	}
-	l := &loader{attempts: e.Store.Attempts(), blobs: e.Store.Blobs(), flow: e.Flow}
+	if spec.Caught == "" {
+		rec.CacheKey = spec.CacheKey // a catch is never cached
+	}
+	l := &loader{attempts: e.Store.Attempts(), blobs: e.Store.Blobs(), flow: e.Flow, hit: e.cachedInput}
 	st, err := e.prepare(ctx, l, node, &spec, rec)
 	if err != nil {
 		return nil, err
@@ -197,6 +207,12 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (*datastore.Attempt, erro
 	// cancelling it rather than killing the process.
 	if err := e.Store.Attempts().Put(context.WithoutCancel(ctx), *rec); err != nil {
 		return nil, fmt.Errorf("task %s: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
+	}
+	if err := e.storeInCache(context.WithoutCancel(ctx), spec, rec); err != nil {
+		return rec, fmt.Errorf("task %s: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
+	}
+	if err := e.cloudCache(context.WithoutCancel(ctx), node, spec, rec); err != nil {
+		return rec, fmt.Errorf("task %s: %w", pathspec.Task(spec.RunID, spec.Step, spec.TaskID), err)
 	}
 	// The record holds the final card: the live one has served. A live
 	// card left by a failure here is only shown while the attempt has no

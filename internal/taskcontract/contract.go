@@ -40,6 +40,7 @@ const (
 	EnvCaught        = "STEPFLOW_CAUGHT" // an error name (States.TaskFailed), not a message
 	EnvDatastoreRoot = "STEPFLOW_DATASTORE_ROOT"
 	EnvDefinition    = "STEPFLOW_DEFINITION"
+	EnvCacheKey      = "STEPFLOW_CACHE_KEY"
 
 	// EnvCaptureLogs is 1 in every job definition: the step command then
 	// supervises the attempt (internal/task.Supervisor). The supervised
@@ -56,6 +57,11 @@ const (
 	// (States.ArrayRange lists at most 1,000 items). A wider foreach task
 	// fails, naming the step, its width and the fix.
 	EnvForeachLimit = "STEPFLOW_FOREACH_LIMIT"
+	// EnvCacheItems is set on a top-level foreach whose body's first step
+	// is cached and runs in a Map: its task writes the digest of each
+	// item's inputs for the state machine's lookups (docs/state-machine.md,
+	// "Step caching").
+	EnvCacheItems = "STEPFLOW_CACHE_ITEMS"
 
 	// Recorded with the attempt when set (the AWS Batch container).
 	EnvBatchJobID      = "AWS_BATCH_JOB_ID"
@@ -143,6 +149,10 @@ type Invocation struct {
 	// trusts the runtime's check instead of linting again. Empty: the
 	// step command lints the definition itself.
 	Definition string
+	// CacheKey is the task's cache key when its step is cached: a
+	// succeeded attempt records it and is stored in the flow's step cache
+	// under it (docs/runtime.md, "Step caching"). Empty: not cached.
+	CacheKey string
 	// ArrayChild is set for a child of an AWS Batch array job
 	// (EnvArrayOffset): a child whose task already succeeded in the run
 	// (the array job was submitted again by a redrive) does not run again.
@@ -213,6 +223,9 @@ func (inv Invocation) Args() []string {
 	if inv.Definition != "" {
 		args = append(args, "--definition", inv.Definition)
 	}
+	if inv.CacheKey != "" {
+		args = append(args, "--cache-key", inv.CacheKey)
+	}
 	return args
 }
 
@@ -232,7 +245,7 @@ func (inv Invocation) Stdin() io.Reader {
 // invocation names a root. Append the child's own variables after it.
 func (inv Invocation) Env(base []string) []string {
 	drop := []string{EnvStep, EnvRunID, EnvTaskID, EnvAttempt, EnvInputPaths, EnvIndices,
-		EnvParams, EnvConfigs, EnvTrigger, EnvCaught, EnvCaptureLogs, EnvDefinition, EnvCatchAttempts, EnvHook}
+		EnvParams, EnvConfigs, EnvTrigger, EnvCaught, EnvCaptureLogs, EnvDefinition, EnvCatchAttempts, EnvHook, EnvCacheKey}
 	if inv.DatastoreRoot != "" {
 		drop = append(drop, EnvDatastoreRoot)
 	}
@@ -273,8 +286,8 @@ func mustJSON(v map[string]string) string {
 // Flags are the step command's flags, before the fallback to the
 // environment.
 type Flags struct {
-	runID, taskID, attempt, indices, params, configs, trigger, caught, caughtName, root, definition, hook string
-	inputs                                                                                                optString
+	runID, taskID, attempt, indices, params, configs, trigger, caught, caughtName, root, definition, hook, cacheKey string
+	inputs                                                                                                          optString
 }
 
 // Register declares the flags of the step command on fs.
@@ -292,6 +305,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.root, "datastore-root", "", "datastore root: a directory or s3://bucket/prefix (env "+EnvDatastoreRoot+"; default ./.stepflow)")
 	fs.StringVar(&f.hook, "hook", "", "run the flow's exit hook for the run instead of a step, telling it how the run ended: "+strings.Join(HookStatuses, ", ")+" (env "+EnvHook+")")
 	fs.StringVar(&f.definition, "definition", "", "fingerprint of the flow definition the runtime checked: refuse to run another one, and skip checking it again (env "+EnvDefinition+")")
+	fs.StringVar(&f.cacheKey, "cache-key", "", "the task's cache key (a cached step): a succeeded attempt is stored in the step cache under it (env "+EnvCacheKey+")")
 }
 
 // MaxInputPaths is the most --input-paths - reads from standard input,
@@ -331,6 +345,9 @@ func (f *Flags) Invocation(args []string, getenv func(string) string, stdin io.R
 	inv.TaskID = or(f.taskID, EnvTaskID)
 	inv.DatastoreRoot = or(f.root, EnvDatastoreRoot)
 	inv.Definition = or(f.definition, EnvDefinition)
+	if inv.CacheKey = or(f.cacheKey, EnvCacheKey); inv.CacheKey != "" && (len(inv.CacheKey) != 64 || strings.Trim(inv.CacheKey, "0123456789abcdef") != "") {
+		return inv, usage.Errorf("--cache-key %q is not a cache key; want 64 lowercase hex digits (a SHA-256)", inv.CacheKey)
+	}
 	if a := or(f.attempt, EnvAttempt); a != "" {
 		n, err := strconv.Atoi(a)
 		if err != nil || n < 0 {

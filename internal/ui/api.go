@@ -117,7 +117,7 @@ type timelineJSON struct {
 type timelineStep struct {
 	Name string `json:"name"`
 	// Bars are [task index in Tasks, attempt, status (0 ok, 1 failed,
-	// 2 running, 3 reused), start ms, end ms].
+	// 2 running, 3 reused, 4 cached), start ms, end ms].
 	Bars  [][5]int64 `json:"bars"`
 	Tasks []string   `json:"tasks"`
 	Href  string     `json:"href"` // prefix of the tasks' pages
@@ -183,6 +183,8 @@ func statusCode(t *client.Task) int64 {
 	switch {
 	case t.Origin != "":
 		return 3
+	case t.CachedFrom != "":
+		return 4
 	case t.Status == client.StatusSucceeded:
 		return 0
 	case t.Status == client.StatusFailed:
@@ -193,17 +195,20 @@ func statusCode(t *client.Task) int64 {
 
 // taskJSON is a task attempt in the API.
 type taskJSON struct {
-	Pathspec  string         `json:"pathspec"`
-	Attempt   int            `json:"attempt"`
-	Status    string         `json:"status"`
-	Start     time.Time      `json:"start"`
-	End       time.Time      `json:"end"`
-	ExitCode  int            `json:"exit_code"`
-	Error     string         `json:"error,omitempty"`
-	Inputs    []string       `json:"inputs,omitempty"`
-	Origin    string         `json:"origin,omitempty"`
-	Repair    string         `json:"repair,omitempty"` // how to repair a damaged task
-	Artifacts []artifactJSON `json:"artifacts"`
+	Pathspec string    `json:"pathspec"`
+	Attempt  int       `json:"attempt"`
+	Status   string    `json:"status"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	ExitCode int       `json:"exit_code"`
+	Error    string    `json:"error,omitempty"`
+	Inputs   []string  `json:"inputs,omitempty"`
+	Origin   string    `json:"origin,omitempty"`
+	// CachedFrom is the task a cache hit reused, CacheKey the task's key.
+	CachedFrom string         `json:"cached_from,omitempty"`
+	CacheKey   string         `json:"cache_key,omitempty"`
+	Repair     string         `json:"repair,omitempty"` // how to repair a damaged task
+	Artifacts  []artifactJSON `json:"artifacts"`
 }
 
 type artifactJSON struct {
@@ -221,7 +226,8 @@ func (s *Server) apiTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j := taskJSON{Pathspec: t.Pathspec(), Attempt: t.Attempt, Status: t.Status, Start: t.Start, End: t.End,
-		ExitCode: t.ExitCode, Error: t.Error, Inputs: t.Inputs, Origin: t.Origin, Artifacts: []artifactJSON{}}
+		ExitCode: t.ExitCode, Error: t.Error, Inputs: t.Inputs, Origin: t.Origin,
+		CachedFrom: t.CachedFrom, CacheKey: t.CacheKey, Artifacts: []artifactJSON{}}
 	if t.Status == client.StatusDamaged {
 		j.Repair = repairHint(t.Flow, t.Run)
 	}

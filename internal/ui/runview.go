@@ -25,6 +25,7 @@ type stepView struct {
 	Running int       `json:"running"`
 	Damaged int       `json:"damaged"`         // tasks whose record cannot be read
 	Reused  int       `json:"reused"`          // cloned from the origin run by resume
+	Cached  int       `json:"cached"`          // found in the step cache (no process ran)
 	Width   int       `json:"width"`           // a foreach's tasks started, summed over its tasks
 	Start   time.Time `json:"start"`           // first task start
 	End     time.Time `json:"end"`             // last task end
@@ -143,6 +144,12 @@ func loadRun(ctx context.Context, r *client.Run) (*runView, error) {
 		if sv.Reused > 0 && sv.Reused == sv.Done {
 			sv.Text = strconv.Itoa(sv.Done) + "/" + strconv.Itoa(sv.Total) + " reused"
 		}
+		switch {
+		case sv.Cached > 0 && sv.Cached == sv.Done:
+			sv.Text = strconv.Itoa(sv.Done) + "/" + strconv.Itoa(sv.Total) + " cached"
+		case sv.Cached > 0:
+			sv.Text += " · " + strconv.Itoa(sv.Cached) + " cached"
+		}
 	}
 	if len(r.Graph) == 0 {
 		slices.SortStableFunc(v.Steps, func(a, b *stepView) int {
@@ -199,6 +206,9 @@ func (sv *stepView) summarise() {
 			}
 		default:
 			sv.Running++
+		}
+		if t.CachedFrom != "" {
+			sv.Cached++
 		}
 		if t.Origin != "" {
 			sv.Reused++
@@ -303,6 +313,9 @@ func (v *runView) svg() []byte {
 		class := sv.Status
 		if sv.Reused > 0 && sv.Reused == sv.Done && sv.Status == client.StatusSucceeded {
 			class = "reused"
+		}
+		if sv.Cached > 0 && sv.Cached == sv.Done && sv.Status == client.StatusSucceeded {
+			class = "cached"
 		}
 		opts.Marks[sv.Name] = graphsvg.StepMark{Class: class, Text: sv.Text}
 		if sv.Kind == "foreach" && sv.Width > 0 {

@@ -43,6 +43,9 @@ type PutItemAPI interface {
 // Table writes bookkeeping items. It implements task.Bookkeeper.
 type Table struct {
 	Client PutItemAPI
+	// Getter reads the step cache's hits (Hit); FromEnv sets it to the
+	// same client.
+	Getter GetItemAPI
 	Name   string
 	TTL    time.Duration
 	Now    func() time.Time
@@ -87,7 +90,7 @@ func FromEnv(ctx context.Context, getenv func(string) string) (*Table, error) {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 	})
-	return &Table{Client: client, Name: name, TTL: ttl}, nil
+	return &Table{Client: client, Getter: client, Name: name, TTL: ttl}, nil
 }
 
 // Item returns the item of a successful foreach or switch attempt.

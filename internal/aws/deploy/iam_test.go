@@ -239,6 +239,8 @@ func needs(machine string, states map[string]any, add func(call)) {
 				}
 			case strings.HasSuffix(res, ":dynamodb:getItem"):
 				add(call{action: "dynamodb:GetItem", ids: map[string]string{"TableName": p["TableName"].(string)}})
+			case strings.HasSuffix(res, ":dynamodb:putItem"):
+				add(call{action: "dynamodb:PutItem", ids: map[string]string{"TableName": p["TableName"].(string)}})
 			default:
 				add(call{action: "unknown Task resource " + res})
 			}

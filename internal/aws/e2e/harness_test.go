@@ -261,9 +261,9 @@ type flowOnce struct {
 }
 
 // flows are the flows the tests run: every example, and the test flows
-// (faults, catches, the exit hook, file parameters, steps on Batch, the
-// runner's shapes).
-var flows = []string{module + "/examples/...", faultflow, catchflow, hookflow, fileflow, batchflow, module + "/internal/runner/testdata/shapesflow"}
+// (faults, catches, the exit hook, file parameters, steps on Batch, step
+// caching, the runner's shapes).
+var flows = []string{module + "/examples/...", faultflow, catchflow, hookflow, fileflow, batchflow, cacheflow, module + "/internal/runner/testdata/shapesflow"}
 
 // ocirun is the emulated Batch's container runner.
 const ocirun = module + "/internal/ocirun/cmd/ocirun"

@@ -49,7 +49,7 @@ const transitionsHeader = `# State transitions of one execution of each run on t
 # (aws-local-stepfunctions): states entered, Map iterations', Parallel
 # branches' and DISTRIBUTED Map children's included, plus retries; what
 # Step Functions Standard bills. Regenerate with
-#   go test ./internal/aws/e2e -run 'TestExamples|TestChunkedForeach|TestWideForeach|TestExitHookOnStepFunctions' -update
+#   go test ./internal/aws/e2e -run 'TestExamples|TestChunkedForeach|TestWideForeach|TestExitHookOnStepFunctions|TestStepCache' -update
 # and review the diff (docs/state-machine.md, "What a run costs").
 #
 # tasks: tasks run; jobs: Batch jobs (retries and catch handlers included,

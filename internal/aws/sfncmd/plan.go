@@ -23,16 +23,18 @@ func cmdSFNPlan(f *flowcmd.Flow) *command.Command {
 	widths, targets, durations := stepFlag{}, stepFlag{}, stepFlag{}
 	configs := flowcmd.ConfigFlag{}
 	files := flowcmd.ConfigFlag{}
-	var asJSON bool
+	var asJSON, cacheHits bool
 	return &command.Command{
 		Name:      "plan",
-		UsageLine: "plan [--width STEP=N] [--switch STEP=CASE] [--duration STEP=D] [--json] [--max-workers N] [--distributed-map] [--no-array-jobs] [--array-size N] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
+		UsageLine: "plan [--width STEP=N] [--switch STEP=CASE] [--duration STEP=D] [--cache-hits] [--json] [--max-workers N] [--distributed-map] [--no-array-jobs] [--array-size N] [--distributed-map-threshold N] [--foreach-chunk N] [settings flags]",
 		Short:     "show what one run costs: transitions, jobs, requests, price, limits",
 		Long: `Plan compiles the flow as create would (same settings and flags) and runs the
 compiled state machine on paper, state by state, at the assumed widths of its
 foreaches (--width STEP=N, default 10 each), the cases its switches take
 (--switch STEP=CASE, default the first case) and each task's run time
-(--duration STEP=10m, default 10m). It prints, per step and for the run: state
+(--duration STEP=10m, default 10m), and with --cache-hits that every cached
+step whose hits the state machine decides is found in the step cache (default:
+none is). It prints, per step and for the run: state
 transitions, Batch jobs, SubmitJob calls, DynamoDB requests, compute, the
 estimated price at AWS's us-east-1 list prices (the table and its sources are
 in internal/aws/statemachine/prices.go), and the AWS limits the run breaks at
@@ -47,6 +49,7 @@ on the emulated stack counts (internal/aws/e2e). See docs/state-machine.md,
 			fs.Var(targets, "switch", "assume switch STEP takes case CASE: STEP=CASE (repeatable)")
 			fs.Var(durations, "duration", "assume each task of STEP runs D: STEP=10m (repeatable)")
 			fs.BoolVar(&asJSON, "json", false, "print the plan as JSON")
+			fs.BoolVar(&cacheHits, "cache-hits", false, "assume the cached steps are found in the step cache (no Batch job)")
 			fs.IntVar(&flags.MaxWorkers, "max-workers", 0, "as create")
 			fs.BoolVar(&flags.DistributedMap, "distributed-map", false, "as create")
 			fs.BoolVar(&flags.NoArrayJobs, "no-array-jobs", false, "as create")
@@ -65,6 +68,7 @@ on the emulated stack counts (internal/aws/e2e). See docs/state-machine.md,
 			if err != nil {
 				return err
 			}
+			a.CacheHits = cacheHits
 			res, err := compileForPlan(env, f, flags, configs, files)
 			if err != nil {
 				return err

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stepflow/stepflow/internal/aws/jobdef"
+	"github.com/stepflow/stepflow/internal/cachekey"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
 	"github.com/stepflow/stepflow/internal/taskcontract"
@@ -138,6 +139,7 @@ func Compile(g *graph.Graph, s Settings) (*Result, error) {
 		return nil, usage.Wrap(err)
 	}
 	c.jobDefinitions()
+	c.cacheWarnings() // cache.go
 	states := c.init()
 	c.scope(&states, g.Start, "")
 	c.hookStates(&states)
@@ -260,7 +262,7 @@ func (c *compiler) check() error {
 	need("image-repository", "the container repository (ECR) the flow image is pushed to", s.ImageRepository != "" || s.imagesGiven(f))
 	need("job-role", "the IAM role tasks use to reach S3 and DynamoDB", s.JobRole != "" || all(func(b flow.Batch) string { return b.JobRole }))
 	if c.bookkeeping() {
-		need("dynamodb-table", "foreach widths and switch targets are kept in DynamoDB", s.DynamoDBTable != "")
+		need("dynamodb-table", "foreach widths, switch targets and the step cache's lookups are kept in DynamoDB", s.DynamoDBTable != "")
 	}
 	for _, st := range f.Steps {
 		if s.PlatformOf(st.Options.Batch.Platform) == "FARGATE" && st.Options.Batch.ExecutionRole == "" && s.ExecutionRole == "" {
@@ -374,14 +376,15 @@ func (c *compiler) configsJSON() string {
 	return string(b)
 }
 
-// bookkeeping reports whether the flow has a foreach or a switch.
+// bookkeeping reports whether the flow has a foreach or a switch, or a
+// step whose cache hits the state machine decides.
 func (c *compiler) bookkeeping() bool {
 	for _, st := range c.f.Steps {
 		if k := st.Transition.Kind; k == flow.Foreach || k == flow.Switch {
 			return true
 		}
 	}
-	return false
+	return c.cached()
 }
 
 // ttlSeconds is how long a bookkeeping item must live.
@@ -573,6 +576,10 @@ func (c *compiler) node(states *obj, n *graph.Node, exit string) []string {
 		c.task(states, n, in, c.endNext())
 		return nil
 	case graph.Linear, graph.Join:
+		if cachekey.CloudCached(c.g, n) || cachekey.MapCached(c.g, n) {
+			c.cachedTask(states, n, in, next(n.Out[0], exit)) // cache.go
+			return n.Out[:1]
+		}
 		c.task(states, n, in, next(n.Out[0], exit))
 		return n.Out[:1]
 	case graph.Split:

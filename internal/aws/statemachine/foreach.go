@@ -148,6 +148,9 @@ func (c *compiler) foreach(states *obj, n *graph.Node, in, exit string) {
 	if why != "" {
 		c.warns = append(c.warns, why)
 	}
+	if b == nil {
+		c.markCachedItems(states, n) // cache.go
+	}
 	if b != nil {
 		c.arrayForeach(states, n, b, exit, width, get)
 		return

@@ -17,6 +17,9 @@ type Assumptions struct {
 	Widths    map[string]int           // foreach step -> items (default DefaultPlanWidth)
 	Targets   map[string]string        // switch step -> the case taken (default: its first case)
 	Durations map[string]time.Duration // step -> run time of one task (default DefaultPlanDuration)
+	// CacheHits assumes that the state machine finds every cached step
+	// whose hits it decides in the step cache (default: none).
+	CacheHits bool
 }
 
 // Defaults of the assumptions a plan shows.
@@ -39,6 +42,8 @@ type Plan struct {
 	Widths    map[string]int
 	Targets   map[string]string
 	Durations map[string]time.Duration
+	// CacheHits is the assumption that the cached steps hit.
+	CacheHits bool `json:",omitempty"`
 
 	Steps       []StepPlan // in the graph's order
 	Transitions int        // state transitions billed (states entered)
@@ -46,7 +51,7 @@ type Plan struct {
 	Jobs        int        // Batch jobs
 	SubmitJobs  int        // SubmitJob calls
 	GetItems    int        // DynamoDB GetItem calls of the state machine
-	PutItems    int        // DynamoDB PutItem calls of the tasks (one per foreach or switch task)
+	PutItems    int        // DynamoDB PutItem calls: the tasks' (one per foreach or switch task, and the step cache's items) and the state machine's (a cache hit)
 	Children    int        // child executions of DISTRIBUTED Maps (chunks)
 	// History is the events of the execution's history; ChunkHistory the
 	// most of any chunk's child execution (0 without one).
@@ -94,7 +99,7 @@ const runScope = "(run)"
 func (r *Result) Plan(a Assumptions) (*Plan, error) {
 	g := r.graph
 	p := &Plan{Flow: g.Flow.Name, Machine: r.Name, Region: r.s.Region, Widths: map[string]int{}, Targets: map[string]string{},
-		Durations: map[string]time.Duration{}, DefinitionSize: r.DefinitionSize}
+		Durations: map[string]time.Duration{}, DefinitionSize: r.DefinitionSize, CacheHits: a.CacheHits}
 	var bad []string
 	for name, w := range a.Widths {
 		switch n := g.Node(name); {

@@ -116,6 +116,7 @@ func (s *simulation) state(name string, st obj, e env, ex *execution) string {
 			if n != nil && (n.Kind == graph.Foreach || n.Kind == graph.Switch) {
 				s.p.PutItems++
 			}
+			s.p.PutItems += s.cachePutItems(n, st)
 			if n != nil && n.Kind == graph.Foreach && s.foreachLimit(st) > 0 {
 				if w := s.p.Widths[owner]; w > s.foreachLimit(st) {
 					s.broken(owner, fmt.Sprintf("step %s: a nested foreach of %d items (--width %s=%d) is over the %d one INLINE Map can list (States.ArrayRange): its task fails; narrow it, or deploy with --distributed-map", owner, w, owner, w, s.foreachLimit(st)))
@@ -124,12 +125,17 @@ func (s *simulation) state(name string, st obj, e env, ex *execution) string {
 		case strings.HasSuffix(res, ":dynamodb:getItem"):
 			ex.events += eventsTask
 			s.p.GetItems++
-			switch st.get("ResultPath") {
+			switch rp, _ := st.get("ResultPath").(string); rp {
 			case "$.Foreach":
 				e["$.Foreach.Width"] = float64(s.p.Widths[owner])
 			case "$.Switch":
 				e["$.Switch.Target"] = s.p.Targets[owner]
+			default:
+				s.cacheLookup(rp, e)
 			}
+		case strings.HasSuffix(res, ":dynamodb:putItem"):
+			ex.events += eventsTask
+			s.p.PutItems++
 		default:
 			ex.events += eventsTask
 		}
@@ -330,6 +336,8 @@ func (s *simulation) match(r obj, e env) bool {
 			return isNum && ok && num > other
 		case "StringEquals":
 			return v == kv.v
+		case "IsPresent":
+			return (v != nil) == kv.v
 		}
 	}
 	return false

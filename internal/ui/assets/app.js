@@ -34,6 +34,7 @@ function updateRun(root, data) {
       const kind = Array.from(node.classList).find((c) => c.startsWith("k-"));
       let cls = st.status;
       if (st.reused > 0 && st.reused === st.done && st.status === "succeeded") cls = "reused";
+      if (st.cached > 0 && st.cached === st.done && st.status === "succeeded") cls = "cached";
       node.setAttribute("class", "sf-node " + (kind || "") + " s-" + cls);
       const sub = node.querySelector(".sf-sub");
       if (sub) { sub.textContent = st.text; fitText(sub, node.querySelector("rect")); }
@@ -129,7 +130,7 @@ function drawTimeline(box, tl) {
         "data-task": task, "data-attempt": b[1],
       });
       const title = svgEl("title", {});
-      title.textContent = r.st.name + "/" + task + " attempt " + b[1] + ": " + ["succeeded", "failed", "running", "reused"][b[2]] + ", " + fmtMs(e - s);
+      title.textContent = r.st.name + "/" + task + " attempt " + b[1] + ": " + ["succeeded", "failed", "running", "reused", "cached"][b[2]] + ", " + fmtMs(e - s);
       rect.appendChild(title);
       a.appendChild(rect);
       svg.appendChild(a);

@@ -15,7 +15,8 @@
 //     a DescribeJobs-shaped result (or States.TaskFailed with a
 //     Batch-shaped Cause);
 //   arn:<partition>:states:::dynamodb:getItem      -> DynamoDB's JSON
-//     protocol over HTTP (dynalite).
+//   arn:<partition>:states:::dynamodb:putItem         protocol over HTTP
+//     (dynalite).
 //
 // Handlers are found by walking the definition (Parallel branches and Map
 // processors included); nothing depends on a flow or a state name.
@@ -40,7 +41,7 @@
 //    realRetryDelays, maxJobs, logDir, containerRunner, imageCache}
 // (containerRunner: the ocirun binary; imageCache: its --cache directory)
 // and RESULT is {status, output, error, cause, jobs, entered, retried,
-// getItems, submits, millis, startDate, stopDate} (jobs: one per container
+// getItems, putItems, submits, millis, startDate, stopDate} (jobs: one per container
 // run, an array job's children's attempts included; submits: SubmitJob
 // calls) (the dates in epoch milliseconds,
 // as DescribeExecution gives them).
@@ -106,6 +107,7 @@ for (const k of ['containerRunner', 'imageCache']) {
 
 const BATCH = /^arn:[a-z-]+:states:::batch:submitJob\.sync$/;
 const GET_ITEM = /^arn:[a-z-]+:states:::dynamodb:getItem$/;
+const PUT_ITEM = /^arn:[a-z-]+:states:::dynamodb:putItem$/;
 
 // A counting semaphore: the compute environment's capacity. Jobs beyond it
 // wait RUNNABLE, as in AWS Batch.
@@ -563,14 +565,21 @@ async function serve() {
   await new Promise(() => {}); // until killed
 }
 
-let getItems = 0;
+let getItems = 0, putItems = 0;
 async function getItem(input) {
   getItems++;
+  return dynamodb('GetItem', input);
+}
+async function putItem(input) {
+  putItems++;
+  return dynamodb('PutItem', input);
+}
+async function dynamodb(action, input) {
   const res = await fetch(req.dynamodbEndpoint, {
     method: 'POST',
     headers: {
       'Content-Type': 'application/x-amz-json-1.0',
-      'X-Amz-Target': 'DynamoDB_20120810.GetItem',
+      'X-Amz-Target': 'DynamoDB_20120810.' + action,
       // dynalite wants a well-formed signature header; it checks no secret.
       Authorization: 'AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0',
       'X-Amz-Date': new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, ''),
@@ -596,6 +605,7 @@ function walk(states) {
         let h;
         if (BATCH.test(st.Resource)) h = (input) => submitJobSync(name, input);
         else if (GET_ITEM.test(st.Resource)) h = (input) => getItem(input);
+        else if (PUT_ITEM.test(st.Resource)) h = (input) => putItem(input);
         else throw new Error(`state ${name}: resource ${st.Resource} is not emulated`);
         if (handlers[name] && handlers[name].resource !== st.Resource) {
           throw new Error(`two Task states named ${name} with different resources`);
@@ -655,6 +665,7 @@ async function main() {
   out.entered = entered;
   out.retried = retried;
   out.getItems = getItems;
+  out.putItems = putItems;
   out.submits = submits;
   out.startDate = started;
   out.stopDate = Date.now();
