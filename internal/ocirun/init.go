@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -46,6 +47,10 @@ func Init() {
 	if len(os.Args) != 1 || os.Args[0] != initArg0 || os.Getenv(initEnv) != "1" {
 		return
 	}
+	// Capabilities (the bounding, inheritable and ambient sets) belong to
+	// a thread: the one that drops them must be the one that executes the
+	// process, so the goroutine stays on its thread until then.
+	runtime.LockOSThread()
 	status := os.NewFile(statusFD, "status")
 	err := initContainer(os.NewFile(specFD, "spec"), status)
 	// Only a failure returns.
