@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -70,6 +72,12 @@ type world struct {
 	stop     []func()
 	packages sync.Map // import path -> *flowOnce
 	dynalite *testproc.Proc
+
+	// The emulator of Step Functions and Batch: one `node sfn.cjs
+	// --serve` runs every execution (emulator), started on first use.
+	emuOnce sync.Once
+	emuURL  string
+	emuErr  error
 }
 
 var theWorld *world
@@ -489,24 +497,36 @@ func (w *world) execute(t testing.TB, c compiled, input any, o execOpts) *execut
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqFile := filepath.Join(logDir, "request.json")
+	reqFile := filepath.Join(logDir, "request.json") // for reading, or node sfn.cjs by hand
 	if err := os.WriteFile(reqFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url, err := w.emulator()
+	if err != nil {
 		t.Fatal(err)
 	}
 	// Generous: a loaded machine is slow, and go test's -timeout (with
 	// testproc killing the emulator and its jobs) is the backstop.
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	cmd := exec.Command(w.node, "testdata/sfn.cjs", reqFile)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	if err := testproc.Run(ctx, "aws-local-stepfunctions", cmd); err != nil {
-		t.Fatalf("emulator: %v\n%s", err, stderr.String())
+	hreq, err := http.NewRequestWithContext(ctx, "POST", url+"/execute", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
 	}
+	res, err := http.DefaultClient.Do(hreq)
+	if err != nil {
+		t.Fatalf("emulator: %v (its log: %s)", err, filepath.Join(w.dir, "emulator.log"))
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("emulator: %s %v\n%s", res.Status, err, body)
+	}
+	stdout := bytes.NewBuffer(body)
 	var e execution
 	if err := json.Unmarshal(stdout.Bytes(), &e); err != nil {
-		t.Fatalf("emulator output: %v\n%s\n%s", err, stdout.String(), stderr.String())
+		t.Fatalf("emulator output: %v\n%s", err, stdout.String())
 	}
 	e.name = name
 	t.Logf("execution %s: %s in %v (%d jobs, %d getItem)", name, e.Status, time.Since(start).Round(time.Millisecond), len(e.Jobs), e.GetItems)
@@ -676,4 +696,49 @@ func show(v any) string {
 		return string(b[:300]) + "..."
 	}
 	return string(b)
+}
+
+// emulator returns the URL of the world's emulator of Step Functions and
+// Batch (sfn.cjs --serve), which it starts on first use: POST /execute runs
+// one execution. One process for every execution of the tests: Node.js
+// and aws-local-stepfunctions load once.
+func (w *world) emulator() (string, error) {
+	w.emuOnce.Do(func() {
+		if w.runner == "" {
+			w.emuErr = errors.New("the emulator starts after a flow is built (w.build sets the container runner)")
+			return
+		}
+		var last error
+		for range 3 {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				w.emuErr = err
+				return
+			}
+			port := l.Addr().(*net.TCPAddr).Port
+			l.Close()
+			req, _ := json.Marshal(map[string]any{"port": port, "env": w.jobEnv, "maxJobs": maxJobs, "logDir": filepath.Join(w.dir, "logs"),
+				"containerRunner": w.runner, "imageCache": filepath.Join(w.dir, "images")})
+			file := filepath.Join(w.dir, "emulator.json")
+			if err := os.WriteFile(file, req, 0o644); err != nil {
+				w.emuErr = err
+				return
+			}
+			cmd := exec.Command(w.node, "testdata/sfn.cjs", "--serve", file)
+			p, err := testproc.Start("aws-local-stepfunctions", cmd, filepath.Join(w.dir, "emulator.log"))
+			if err != nil {
+				w.emuErr = err
+				return
+			}
+			url := fmt.Sprintf("http://127.0.0.1:%d", port)
+			if last = p.WaitHTTP(url+"/jobs", testproc.StartTimeout()); last == nil {
+				w.stop = append(w.stop, p.Stop)
+				w.emuURL = url
+				return
+			}
+			p.Stop() // the port was taken meanwhile: try another
+		}
+		w.emuErr = last
+	})
+	return w.emuURL, w.emuErr
 }

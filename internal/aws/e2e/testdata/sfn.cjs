@@ -96,12 +96,14 @@ function loadEmulator() {
 }
 
 const serving = process.argv[2] === '--serve';
-const req = JSON.parse(fs.readFileSync(process.argv[serving ? 3 : 2], 'utf8'));
-const { StateMachine } = serving ? {} : loadEmulator();
-// The emulated Batch runs every job in its image, never on the host.
-for (const k of ['containerRunner', 'imageCache']) {
-  if (typeof req[k] !== 'string' || req[k] === '') {
-    throw new Error(`sfn.cjs: the harness must pass ${k} (containerRunner: the ocirun binary, internal/ocirun/cmd/ocirun; imageCache: its cache directory): the emulated AWS Batch runs each job in its container image`);
+
+// checkRequest checks what every request (and the --serve file) must give.
+function checkRequest(req) {
+  // The emulated Batch runs every job in its image, never on the host.
+  for (const k of ['containerRunner', 'imageCache']) {
+    if (typeof req[k] !== 'string' || req[k] === '') {
+      throw new Error(`sfn.cjs: the harness must pass ${k} (containerRunner: the ocirun binary, internal/ocirun/cmd/ocirun; imageCache: its cache directory): the emulated AWS Batch runs each job in its container image`);
+    }
   }
 }
 
@@ -125,8 +127,6 @@ function semaphore(n) {
     },
   };
 }
-const capacity = semaphore(req.maxJobs || 2);
-
 function fail(name, message) {
   const e = new Error(message);
   e.name = name;
@@ -138,213 +138,334 @@ function fail(name, message) {
 // what it lacks). It exits with the container's status, or 125-127 when
 // the container could not start (its one-line reason, "ocirun: ...", is
 // in the output).
-function startContainer(image, command, env) {
+function startContainer(req, image, command, env) {
   return spawn(req.containerRunner,
     ['--image', image, '--cache', req.imageCache, '--insecure', '--', ...command],
     { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-// findJobDefinition accepts a name, name:revision or an ARN, like SubmitJob.
-function findJobDefinition(ref) {
-  let name = String(ref);
-  const m = /^arn:[^:]+:batch:[^:]*:[^:]*:job-definition\/(.+)$/.exec(name);
-  if (m) name = m[1];
-  name = name.replace(/:\d+$/, '');
-  return req.jobDefinitions.find((d) => d.jobDefinitionName === name);
-}
+// execution prepares one execution of req.definition with StateMachine
+// (aws-local-stepfunctions) and returns the function that runs it and
+// resolves to its RESULT. Everything an execution counts is its own, so
+// that one --serve process runs many executions at once.
+function execution(req, StateMachine) {
+  checkRequest(req);
+  const capacity = semaphore(req.maxJobs || 2);
 
-const jobs = [];
-let submits = 0;
+  // findJobDefinition accepts a name, name:revision or an ARN, like SubmitJob.
+  function findJobDefinition(ref) {
+    let name = String(ref);
+    const m = /^arn:[^:]+:batch:[^:]*:[^:]*:job-definition\/(.+)$/.exec(name);
+    if (m) name = m[1];
+    name = name.replace(/:\d+$/, '');
+    return req.jobDefinitions.find((d) => d.jobDefinitionName === name);
+  }
 
-// submitJobSync is SubmitJob and the .sync integration's wait: it returns
-// the DescribeJobs description of the job when it succeeded, and throws
-// States.TaskFailed with that description as the cause when it did not.
-//
-// An array job (ArrayProperties.Size, 2 to 10,000) runs as AWS Batch runs
-// one: a child per index, each with AWS_BATCH_JOB_ARRAY_INDEX and the
-// parent's id and index as its own (PARENT:INDEX), each retried on its own
-// up to the retry strategy's attempts; the parent SUCCEEDED when every
-// child did, else FAILED, and its description has
-// ArrayProperties {StatusSummary, Size}. A plain job gets the retry
-// strategy's attempts too (Stepflow's job definitions say 1).
-async function submitJobSync(stateName, input) {
-  submits++;
-  const queuedAt = Date.now();
-  const jd = findJobDefinition(input.JobDefinition);
-  if (!jd) throw fail('Batch.ClientException', `JobDefinition ${input.JobDefinition} does not exist`);
-  for (const k of ['JobName', 'JobQueue']) {
-    if (typeof input[k] !== 'string' || input[k] === '') throw fail('Batch.ClientException', `${k} is required`);
-  }
-  const ov = input.ContainerOverrides || {};
-  if (JSON.stringify(ov).length > 8192) {
-    throw fail('Batch.ClientException', 'Container Overrides length must be at most 8192');
-  }
-  const cp = jd.containerProperties;
-  if (typeof cp.image !== 'string' || cp.image === '') {
-    throw fail('Batch.ClientException', `JobDefinition ${jd.jobDefinitionName} has no containerProperties.image`);
-  }
-  const env = {};
-  for (const kv of cp.environment || []) env[kv.name] = kv.value;
-  for (const kv of ov.Environment || []) {
-    if (typeof kv.Name !== 'string' || typeof kv.Value !== 'string') {
-      throw fail('Batch.ClientException', `environment variable ${JSON.stringify(kv)}: Name and Value must be strings`);
+  const jobs = [];
+  let submits = 0;
+
+  // submitJobSync is SubmitJob and the .sync integration's wait: it returns
+  // the DescribeJobs description of the job when it succeeded, and throws
+  // States.TaskFailed with that description as the cause when it did not.
+  //
+  // An array job (ArrayProperties.Size, 2 to 10,000) runs as AWS Batch runs
+  // one: a child per index, each with AWS_BATCH_JOB_ARRAY_INDEX and the
+  // parent's id and index as its own (PARENT:INDEX), each retried on its own
+  // up to the retry strategy's attempts; the parent SUCCEEDED when every
+  // child did, else FAILED, and its description has
+  // ArrayProperties {StatusSummary, Size}. A plain job gets the retry
+  // strategy's attempts too (Stepflow's job definitions say 1).
+  async function submitJobSync(stateName, input) {
+    submits++;
+    const queuedAt = Date.now();
+    const jd = findJobDefinition(input.JobDefinition);
+    if (!jd) throw fail('Batch.ClientException', `JobDefinition ${input.JobDefinition} does not exist`);
+    for (const k of ['JobName', 'JobQueue']) {
+      if (typeof input[k] !== 'string' || input[k] === '') throw fail('Batch.ClientException', `${k} is required`);
     }
-    if (kv.Name.startsWith('AWS_BATCH')) {
-      throw fail('Batch.ClientException', `environment variable ${kv.Name}: names starting with AWS_BATCH are reserved`);
+    const ov = input.ContainerOverrides || {};
+    if (JSON.stringify(ov).length > 8192) {
+      throw fail('Batch.ClientException', 'Container Overrides length must be at most 8192');
     }
-    env[kv.Name] = kv.Value;
-  }
-  const resources = {};
-  for (const r of cp.resourceRequirements || []) resources[r.type] = r.value;
-  for (const r of ov.ResourceRequirements || []) resources[r.Type] = r.Value;
-  const params = { ...(jd.parameters || {}), ...(input.Parameters || {}) };
-  const command = (ov.Command || cp.command || []).map((a) =>
-    a.replace(/Ref::([A-Za-z0-9_]+)/g, (whole, k) => (k in params ? params[k] : whole)));
-  const timeout = (input.Timeout && input.Timeout.AttemptDurationSeconds) || (jd.timeout && jd.timeout.attemptDurationSeconds);
-  const attempts = (input.RetryStrategy && input.RetryStrategy.Attempts) || (jd.retryStrategy && jd.retryStrategy.attempts) || 1;
-  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 10) {
-    throw fail('Batch.ClientException', `RetryStrategy.Attempts ${attempts}: must be 1 to 10`);
-  }
-  let size = 0;
-  if (input.ArrayProperties) {
-    size = input.ArrayProperties.Size;
-    if (!Number.isInteger(size) || size < 2 || size > 10000) {
-      throw fail('Batch.ClientException', `ArrayProperties.Size ${size}: an array job has 2 to 10000 children`);
+    const cp = jd.containerProperties;
+    if (typeof cp.image !== 'string' || cp.image === '') {
+      throw fail('Batch.ClientException', `JobDefinition ${jd.jobDefinitionName} has no containerProperties.image`);
     }
-  }
-  const jobId = crypto.randomUUID();
-  const container = {
-    Image: cp.image, Command: command, JobRoleArn: cp.jobRoleArn,
-    Environment: Object.entries(env).map(([Name, Value]) => ({ Name, Value })),
-    ResourceRequirements: Object.entries(resources).map(([Type, Value]) => ({ Type, Value })),
-  };
-  const description = {
-    JobArn: `arn:aws:batch:us-east-1:123456789012:job/${jobId}`,
-    JobName: input.JobName, JobId: jobId, JobQueue: input.JobQueue,
-    CreatedAt: queuedAt,
-    DependsOn: [], JobDefinition: `arn:aws:batch:us-east-1:123456789012:job-definition/${jd.jobDefinitionName}:1`,
-    Parameters: params, Container: container, Tags: input.Tags || {},
-    PropagateTags: jd.propagateTags, PlatformCapabilities: jd.platformCapabilities,
-    RetryStrategy: { Attempts: attempts },
-  };
-  const run = { stateName, jd, cp, env, command, timeout, attempts, queuedAt, input };
-  if (size === 0) {
-    const r = await runJob(run, jobId, null);
+    const env = {};
+    for (const kv of cp.environment || []) env[kv.name] = kv.value;
+    for (const kv of ov.Environment || []) {
+      if (typeof kv.Name !== 'string' || typeof kv.Value !== 'string') {
+        throw fail('Batch.ClientException', `environment variable ${JSON.stringify(kv)}: Name and Value must be strings`);
+      }
+      if (kv.Name.startsWith('AWS_BATCH')) {
+        throw fail('Batch.ClientException', `environment variable ${kv.Name}: names starting with AWS_BATCH are reserved`);
+      }
+      env[kv.Name] = kv.Value;
+    }
+    const resources = {};
+    for (const r of cp.resourceRequirements || []) resources[r.type] = r.value;
+    for (const r of ov.ResourceRequirements || []) resources[r.Type] = r.Value;
+    const params = { ...(jd.parameters || {}), ...(input.Parameters || {}) };
+    const command = (ov.Command || cp.command || []).map((a) =>
+      a.replace(/Ref::([A-Za-z0-9_]+)/g, (whole, k) => (k in params ? params[k] : whole)));
+    const timeout = (input.Timeout && input.Timeout.AttemptDurationSeconds) || (jd.timeout && jd.timeout.attemptDurationSeconds);
+    const attempts = (input.RetryStrategy && input.RetryStrategy.Attempts) || (jd.retryStrategy && jd.retryStrategy.attempts) || 1;
+    if (!Number.isInteger(attempts) || attempts < 1 || attempts > 10) {
+      throw fail('Batch.ClientException', `RetryStrategy.Attempts ${attempts}: must be 1 to 10`);
+    }
+    let size = 0;
+    if (input.ArrayProperties) {
+      size = input.ArrayProperties.Size;
+      if (!Number.isInteger(size) || size < 2 || size > 10000) {
+        throw fail('Batch.ClientException', `ArrayProperties.Size ${size}: an array job has 2 to 10000 children`);
+      }
+    }
+    const jobId = crypto.randomUUID();
+    const container = {
+      Image: cp.image, Command: command, JobRoleArn: cp.jobRoleArn,
+      Environment: Object.entries(env).map(([Name, Value]) => ({ Name, Value })),
+      ResourceRequirements: Object.entries(resources).map(([Type, Value]) => ({ Type, Value })),
+    };
+    const description = {
+      JobArn: `arn:aws:batch:us-east-1:123456789012:job/${jobId}`,
+      JobName: input.JobName, JobId: jobId, JobQueue: input.JobQueue,
+      CreatedAt: queuedAt,
+      DependsOn: [], JobDefinition: `arn:aws:batch:us-east-1:123456789012:job-definition/${jd.jobDefinitionName}:1`,
+      Parameters: params, Container: container, Tags: input.Tags || {},
+      PropagateTags: jd.propagateTags, PlatformCapabilities: jd.platformCapabilities,
+      RetryStrategy: { Attempts: attempts },
+    };
+    const run = { stateName, jd, cp, env, command, timeout, attempts, queuedAt, input };
+    if (size === 0) {
+      const r = await runJob(run, jobId, null);
+      Object.assign(description, {
+        Status: r.status, StatusReason: r.reason, Attempts: r.attempts,
+        StartedAt: r.startedAt, StoppedAt: r.stoppedAt,
+      });
+      Object.assign(container, r.attempts[r.attempts.length - 1].Container);
+      if (r.status !== 'SUCCEEDED') throw fail('States.TaskFailed', JSON.stringify(description));
+      return description;
+    }
+    const children = await Promise.all(Array.from({ length: size }, (_, i) => runJob(run, `${jobId}:${i}`, i)));
+    const summary = {};
+    for (const c of children) summary[c.status] = (summary[c.status] || 0) + 1;
+    const failed = summary.FAILED || 0;
     Object.assign(description, {
-      Status: r.status, StatusReason: r.reason, Attempts: r.attempts,
-      StartedAt: r.startedAt, StoppedAt: r.stoppedAt,
+      Status: failed ? 'FAILED' : 'SUCCEEDED',
+      StatusReason: failed ? `${failed} of ${size} child jobs failed` : 'all child jobs succeeded',
+      ArrayProperties: { StatusSummary: summary, Size: size },
+      StartedAt: Math.min(...children.map((c) => c.startedAt)),
+      StoppedAt: Math.max(...children.map((c) => c.stoppedAt)),
     });
-    Object.assign(container, r.attempts[r.attempts.length - 1].Container);
-    if (r.status !== 'SUCCEEDED') throw fail('States.TaskFailed', JSON.stringify(description));
+    if (failed) throw fail('States.TaskFailed', JSON.stringify(description));
     return description;
   }
-  const children = await Promise.all(Array.from({ length: size }, (_, i) => runJob(run, `${jobId}:${i}`, i)));
-  const summary = {};
-  for (const c of children) summary[c.status] = (summary[c.status] || 0) + 1;
-  const failed = summary.FAILED || 0;
-  Object.assign(description, {
-    Status: failed ? 'FAILED' : 'SUCCEEDED',
-    StatusReason: failed ? `${failed} of ${size} child jobs failed` : 'all child jobs succeeded',
-    ArrayProperties: { StatusSummary: summary, Size: size },
-    StartedAt: Math.min(...children.map((c) => c.startedAt)),
-    StoppedAt: Math.max(...children.map((c) => c.stoppedAt)),
-  });
-  if (failed) throw fail('States.TaskFailed', JSON.stringify(description));
-  return description;
-}
 
-// runJob runs a job (or an array job's child: index is its array index)
-// until an attempt succeeds or its attempts are spent, one container per
-// attempt, and returns its status and its DescribeJobs Attempts.
-async function runJob(run, jobId, index) {
-  const { stateName, jd, cp, env, command, timeout, attempts, queuedAt, input } = run;
-  const out = { attempts: [] };
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const logStream = `${jd.jobDefinitionName}/default/${jobId.replace(':', '-')}-${attempt}`;
-    const job = {
-      state: stateName, jobId, jobName: input.JobName,
-      step: env.STEPFLOW_STEP, taskId: env.STEPFLOW_TASK_ID, attempt: env.STEPFLOW_ATTEMPT, caught: env.STEPFLOW_CAUGHT,
-      queuedAt, batchAttempt: attempt,
-    };
-    if (index !== null) {
-      // The task id the child computes (docs/state-machine.md, "Array
-      // jobs"): the offset plus its index.
-      job.arrayIndex = index;
-      job.taskId = String(Number(env.STEPFLOW_ARRAY_OFFSET || 0) + index);
-    }
-    jobs.push(job);
-    await capacity.acquire();
-    job.startedAt = Date.now();
-    let exitCode, signal, reason = 'Essential container in task exited';
-    const logFile = path.join(req.logDir, logStream.replaceAll('/', '_') + '.log');
-    const tail = [];
-    try {
-      const childEnv = {
-        ...req.env, ...env,
-        AWS_BATCH_JOB_ID: jobId, AWS_BATCH_JOB_ATTEMPT: String(attempt),
-        AWS_BATCH_JQ_NAME: input.JobQueue, AWS_BATCH_CE_NAME: 'stepflow-e2e',
+  // runJob runs a job (or an array job's child: index is its array index)
+  // until an attempt succeeds or its attempts are spent, one container per
+  // attempt, and returns its status and its DescribeJobs Attempts.
+  async function runJob(run, jobId, index) {
+    const { stateName, jd, cp, env, command, timeout, attempts, queuedAt, input } = run;
+    const out = { attempts: [] };
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const logStream = `${jd.jobDefinitionName}/default/${jobId.replace(':', '-')}-${attempt}`;
+      const job = {
+        state: stateName, jobId, jobName: input.JobName,
+        step: env.STEPFLOW_STEP, taskId: env.STEPFLOW_TASK_ID, attempt: env.STEPFLOW_ATTEMPT, caught: env.STEPFLOW_CAUGHT,
+        queuedAt, batchAttempt: attempt,
       };
-      if (index !== null) childEnv.AWS_BATCH_JOB_ARRAY_INDEX = String(index);
-      const out = fs.openSync(logFile, 'w');
-      await new Promise((resolve, reject) => {
-        // The runner's environment is the container's: ocirun passes its own
-        // on, and the image's Env fills in what it lacks. It exits with the
-        // container's status, or 125-127 when the container could not start
-        // (its one-line reason, "ocirun: ...", is in the log).
-        const p = startContainer(cp.image, command, childEnv);
-        const sink = (chunk) => {
-          fs.writeSync(out, chunk);
-          tail.push(chunk);
-          while (tail.length > 20) tail.shift();
+      if (index !== null) {
+        // The task id the child computes (docs/state-machine.md, "Array
+        // jobs"): the offset plus its index.
+        job.arrayIndex = index;
+        job.taskId = String(Number(env.STEPFLOW_ARRAY_OFFSET || 0) + index);
+      }
+      jobs.push(job);
+      await capacity.acquire();
+      job.startedAt = Date.now();
+      let exitCode, signal, reason = 'Essential container in task exited';
+      const logFile = path.join(req.logDir, logStream.replaceAll('/', '_') + '.log');
+      const tail = [];
+      try {
+        const childEnv = {
+          ...req.env, ...env,
+          AWS_BATCH_JOB_ID: jobId, AWS_BATCH_JOB_ATTEMPT: String(attempt),
+          AWS_BATCH_JQ_NAME: input.JobQueue, AWS_BATCH_CE_NAME: 'stepflow-e2e',
         };
-        p.stdout.on('data', sink);
-        p.stderr.on('data', sink);
-        let timer;
-        if (timeout) {
-          timer = setTimeout(() => {
-            reason = 'Job attempt duration exceeded timeout';
-            // The runner passes SIGTERM on to the container; killed, it
-            // takes the container (every process in it) down with it.
-            p.kill('SIGTERM');
-            setTimeout(() => p.kill('SIGKILL'), 2000).unref();
-          }, timeout * 1000);
-        }
-        p.on('error', reject);
-        p.on('close', (code, sig) => {
-          clearTimeout(timer);
-          exitCode = code;
-          signal = sig;
-          resolve();
+        if (index !== null) childEnv.AWS_BATCH_JOB_ARRAY_INDEX = String(index);
+        const out = fs.openSync(logFile, 'w');
+        await new Promise((resolve, reject) => {
+          // The runner's environment is the container's: ocirun passes its own
+          // on, and the image's Env fills in what it lacks. It exits with the
+          // container's status, or 125-127 when the container could not start
+          // (its one-line reason, "ocirun: ...", is in the log).
+          const p = startContainer(req, cp.image, command, childEnv);
+          const sink = (chunk) => {
+            fs.writeSync(out, chunk);
+            tail.push(chunk);
+            while (tail.length > 20) tail.shift();
+          };
+          p.stdout.on('data', sink);
+          p.stderr.on('data', sink);
+          let timer;
+          if (timeout) {
+            timer = setTimeout(() => {
+              reason = 'Job attempt duration exceeded timeout';
+              // The runner passes SIGTERM on to the container; killed, it
+              // takes the container (every process in it) down with it.
+              p.kill('SIGTERM');
+              setTimeout(() => p.kill('SIGKILL'), 2000).unref();
+            }, timeout * 1000);
+          }
+          p.on('error', reject);
+          p.on('close', (code, sig) => {
+            clearTimeout(timer);
+            exitCode = code;
+            signal = sig;
+            resolve();
+          });
         });
-      });
-      fs.closeSync(out);
-    } finally {
-      capacity.release();
+        fs.closeSync(out);
+      } finally {
+        capacity.release();
+      }
+      job.stoppedAt = Date.now();
+      job.exitCode = exitCode;
+      const container = { ExitCode: exitCode ?? 128, LogStreamName: logStream };
+      if (exitCode !== 0) {
+        container.Reason = signal ? `killed by ${signal}` : `exit status ${exitCode}`;
+        job.tail = Buffer.concat(tail).toString('utf8').slice(-2000);
+      }
+      out.attempts.push({ Container: container, StartedAt: job.startedAt, StoppedAt: job.stoppedAt, StatusReason: reason });
+      out.startedAt = out.startedAt || job.startedAt;
+      out.stoppedAt = job.stoppedAt;
+      out.reason = reason;
+      if (exitCode === 0) {
+        out.status = 'SUCCEEDED';
+        return out;
+      }
     }
-    job.stoppedAt = Date.now();
-    job.exitCode = exitCode;
-    const container = { ExitCode: exitCode ?? 128, LogStreamName: logStream };
-    if (exitCode !== 0) {
-      container.Reason = signal ? `killed by ${signal}` : `exit status ${exitCode}`;
-      job.tail = Buffer.concat(tail).toString('utf8').slice(-2000);
+    out.status = 'FAILED';
+    return out;
+  }
+
+
+
+  let getItems = 0, putItems = 0;
+  async function getItem(input) {
+    getItems++;
+    return dynamodb('GetItem', input);
+  }
+  async function putItem(input) {
+    putItems++;
+    return dynamodb('PutItem', input);
+  }
+  async function dynamodb(action, input) {
+    const res = await fetch(req.dynamodbEndpoint, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-amz-json-1.0',
+        'X-Amz-Target': 'DynamoDB_20120810.' + action,
+        // dynalite wants a well-formed signature header; it checks no secret.
+        Authorization: 'AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0',
+        'X-Amz-Date': new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, ''),
+      },
+      body: JSON.stringify(input),
+    });
+    const body = await res.json();
+    if (!res.ok) {
+      const type = String(body.__type || 'UnknownError').split('#').pop();
+      throw fail(`DynamoDB.${type}`, body.message || body.Message || JSON.stringify(body));
     }
-    out.attempts.push({ Container: container, StartedAt: job.startedAt, StoppedAt: job.stoppedAt, StatusReason: reason });
-    out.startedAt = out.startedAt || job.startedAt;
-    out.stoppedAt = job.stoppedAt;
-    out.reason = reason;
-    if (exitCode === 0) {
-      out.status = 'SUCCEEDED';
-      return out;
+    return body;
+  }
+
+  // Walk the definition and serve every Task state.
+  const handlers = {};
+  const retrying = {};
+  function walk(states) {
+    for (const [name, st] of Object.entries(states)) {
+      if (st.Retry) retrying[name] = 0;
+      switch (st.Type) {
+        case 'Task': {
+          let h;
+          if (BATCH.test(st.Resource)) h = (input) => submitJobSync(name, input);
+          else if (GET_ITEM.test(st.Resource)) h = (input) => getItem(input);
+          else if (PUT_ITEM.test(st.Resource)) h = (input) => putItem(input);
+          else throw new Error(`state ${name}: resource ${st.Resource} is not emulated`);
+          if (handlers[name] && handlers[name].resource !== st.Resource) {
+            throw new Error(`two Task states named ${name} with different resources`);
+          }
+          handlers[name] = Object.assign(h, { resource: st.Resource });
+          break;
+        }
+        case 'Parallel':
+          for (const b of st.Branches) walk(b.States);
+          break;
+        case 'Map':
+          walk((st.ItemProcessor || st.Iterator).States);
+          break;
+      }
     }
   }
-  out.status = 'FAILED';
-  return out;
-}
+  walk(req.definition.States);
 
+  return async function main() {
+    const started = Date.now();
+    const sm = new StateMachine(req.definition, { validationOptions: { checkPaths: false } });
+    const execution = sm.run(req.input, {
+      context: {
+        Execution: {
+          Id: `arn:aws:states:us-east-1:123456789012:execution:stepflow:${req.executionName}`,
+          Name: req.executionName,
+          RoleArn: 'arn:aws:iam::123456789012:role/stepflow-sfn',
+        },
+      },
+      overrides: {
+        taskResourceLocalHandlers: handlers,
+        retryIntervalOverrides: req.realRetryDelays ? {} : retrying,
+      },
+    });
+    // The history: every state entered (Map iterations' and Parallel
+    // branches' states too, and the child executions of a DISTRIBUTED Map,
+    // which the emulator runs inline) and every retry, by state name. These
+    // are what Step Functions Standard bills as state transitions.
+    const entered = {}, retried = {};
+    const history = (async () => {
+      for await (const ev of execution.eventLogs) {
+        if (ev.type === 'StateEntered') entered[ev.state.name] = (entered[ev.state.name] || 0) + 1;
+        else if (ev.type === 'StateRetried') retried[ev.state.name] = (retried[ev.state.name] || 0) + 1;
+      }
+    })();
+    const out = { jobs, millis: 0 };
+    try {
+      out.output = await execution.result;
+      out.status = 'SUCCEEDED';
+    } catch (e) {
+      out.status = 'FAILED';
+      const c = e.cause || e;
+      out.error = c.name;
+      out.cause = c.message;
+    }
+    await history; // the log closes when the execution ends
+    out.entered = entered;
+    out.retried = retried;
+    out.getItems = getItems;
+    out.putItems = putItems;
+    out.submits = submits;
+    out.startDate = started;
+    out.stopDate = Date.now();
+    out.millis = out.stopDate - started;
+    return out;
+  };
+}
 
 // --- --serve: AWS Batch and CloudWatch Logs for a client outside ---------
 
 const served = { definitions: [], jobs: new Map(), streams: new Map() };
+// The --serve file (req) and the compute environment of the jobs submitted
+// to the served API (executions have their own).
+let serveReq, serveCapacity;
 
 // A Batch API error, as the REST-JSON protocol sends it.
 class APIError extends Error {
@@ -425,15 +546,15 @@ async function runServedJob(job, image, command, env) {
   await new Promise((resolve) => setTimeout(resolve, 20));
   if (job.status !== 'SUBMITTED') return; // terminated
   job.status = 'RUNNABLE';
-  await capacity.acquire();
+  await serveCapacity.acquire();
   try {
     if (job.status !== 'RUNNABLE') return;
     job.status = 'STARTING';
     const events = served.streams.get(`/aws/batch/job|${job.container.logStreamName}`);
-    const childEnv = { ...req.env, ...env, AWS_BATCH_JOB_ID: job.jobId, AWS_BATCH_JOB_ATTEMPT: '1', AWS_BATCH_JQ_NAME: job.jobQueue, AWS_BATCH_CE_NAME: 'stepflow-e2e' };
-    const logFile = fs.openSync(path.join(req.logDir, job.jobId + '.log'), 'w');
+    const childEnv = { ...serveReq.env, ...env, AWS_BATCH_JOB_ID: job.jobId, AWS_BATCH_JOB_ATTEMPT: '1', AWS_BATCH_JQ_NAME: job.jobQueue, AWS_BATCH_CE_NAME: 'stepflow-e2e' };
+    const logFile = fs.openSync(path.join(serveReq.logDir, job.jobId + '.log'), 'w');
     await new Promise((resolve) => {
-      const p = startContainer(image, command, childEnv);
+      const p = startContainer(serveReq, image, command, childEnv);
       job.process = p;
       job.status = 'RUNNING';
       job.startedAt = Date.now();
@@ -469,7 +590,7 @@ async function runServedJob(job, image, command, env) {
       job.statusReason = job.terminating || 'Essential container in task exited';
     }
   } finally {
-    capacity.release();
+    serveCapacity.release();
   }
 }
 
@@ -542,6 +663,18 @@ async function serve() {
         w.end(JSON.stringify(body));
       };
       try {
+        if (r.method === 'POST' && r.url === '/execute') {
+          // One execution of a state machine, as node sfn.cjs REQUEST.json
+          // runs it; the answer is its RESULT.
+          let run;
+          try {
+            run = execution(JSON.parse(Buffer.concat(chunks).toString('utf8')), emulator().StateMachine);
+          } catch (e) {
+            return send(400, {}, { message: String(e && e.stack || e) });
+          }
+          run().then((out) => send(200, {}, out), (e) => send(500, {}, { message: String(e && e.stack || e) }));
+          return;
+        }
         if (r.method === 'GET' && r.url === '/jobs') {
           return send(200, {}, [...served.jobs.values()].map((j) => ({ jobId: j.jobId, jobName: j.jobName, status: j.status })));
         }
@@ -560,120 +693,30 @@ async function serve() {
   });
   await new Promise((resolve, reject) => {
     server.on('error', reject);
-    server.listen(req.port, '127.0.0.1', resolve);
+    server.listen(serveReq.port, '127.0.0.1', resolve);
   });
   await new Promise(() => {}); // until killed
 }
 
-let getItems = 0, putItems = 0;
-async function getItem(input) {
-  getItems++;
-  return dynamodb('GetItem', input);
+// emulator is aws-local-stepfunctions, loaded (and patched) once.
+let loaded;
+function emulator() {
+  loaded ??= loadEmulator();
+  return loaded;
 }
-async function putItem(input) {
-  putItems++;
-  return dynamodb('PutItem', input);
-}
-async function dynamodb(action, input) {
-  const res = await fetch(req.dynamodbEndpoint, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/x-amz-json-1.0',
-      'X-Amz-Target': 'DynamoDB_20120810.' + action,
-      // dynalite wants a well-formed signature header; it checks no secret.
-      Authorization: 'AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0',
-      'X-Amz-Date': new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, ''),
-    },
-    body: JSON.stringify(input),
+
+if (serving) {
+  serveReq = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+  checkRequest(serveReq);
+  serveCapacity = semaphore(serveReq.maxJobs || 2);
+  serve().catch((e) => {
+    process.stderr.write(String(e && e.stack || e) + '\n');
+    process.exit(1);
   });
-  const body = await res.json();
-  if (!res.ok) {
-    const type = String(body.__type || 'UnknownError').split('#').pop();
-    throw fail(`DynamoDB.${type}`, body.message || body.Message || JSON.stringify(body));
-  }
-  return body;
-}
-
-// Walk the definition and serve every Task state.
-const handlers = {};
-const retrying = {};
-function walk(states) {
-  for (const [name, st] of Object.entries(states)) {
-    if (st.Retry) retrying[name] = 0;
-    switch (st.Type) {
-      case 'Task': {
-        let h;
-        if (BATCH.test(st.Resource)) h = (input) => submitJobSync(name, input);
-        else if (GET_ITEM.test(st.Resource)) h = (input) => getItem(input);
-        else if (PUT_ITEM.test(st.Resource)) h = (input) => putItem(input);
-        else throw new Error(`state ${name}: resource ${st.Resource} is not emulated`);
-        if (handlers[name] && handlers[name].resource !== st.Resource) {
-          throw new Error(`two Task states named ${name} with different resources`);
-        }
-        handlers[name] = Object.assign(h, { resource: st.Resource });
-        break;
-      }
-      case 'Parallel':
-        for (const b of st.Branches) walk(b.States);
-        break;
-      case 'Map':
-        walk((st.ItemProcessor || st.Iterator).States);
-        break;
-    }
-  }
-}
-if (!serving) walk(req.definition.States);
-
-async function main() {
-  const started = Date.now();
-  const sm = new StateMachine(req.definition, { validationOptions: { checkPaths: false } });
-  const execution = sm.run(req.input, {
-    context: {
-      Execution: {
-        Id: `arn:aws:states:us-east-1:123456789012:execution:stepflow:${req.executionName}`,
-        Name: req.executionName,
-        RoleArn: 'arn:aws:iam::123456789012:role/stepflow-sfn',
-      },
-    },
-    overrides: {
-      taskResourceLocalHandlers: handlers,
-      retryIntervalOverrides: req.realRetryDelays ? {} : retrying,
-    },
+} else {
+  const req = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+  execution(req, emulator().StateMachine)().then((out) => process.stdout.write(JSON.stringify(out)), (e) => {
+    process.stderr.write(String(e && e.stack || e) + '\n');
+    process.exit(1);
   });
-  // The history: every state entered (Map iterations' and Parallel
-  // branches' states too, and the child executions of a DISTRIBUTED Map,
-  // which the emulator runs inline) and every retry, by state name. These
-  // are what Step Functions Standard bills as state transitions.
-  const entered = {}, retried = {};
-  const history = (async () => {
-    for await (const ev of execution.eventLogs) {
-      if (ev.type === 'StateEntered') entered[ev.state.name] = (entered[ev.state.name] || 0) + 1;
-      else if (ev.type === 'StateRetried') retried[ev.state.name] = (retried[ev.state.name] || 0) + 1;
-    }
-  })();
-  const out = { jobs, millis: 0 };
-  try {
-    out.output = await execution.result;
-    out.status = 'SUCCEEDED';
-  } catch (e) {
-    out.status = 'FAILED';
-    const c = e.cause || e;
-    out.error = c.name;
-    out.cause = c.message;
-  }
-  await history; // the log closes when the execution ends
-  out.entered = entered;
-  out.retried = retried;
-  out.getItems = getItems;
-  out.putItems = putItems;
-  out.submits = submits;
-  out.startDate = started;
-  out.stopDate = Date.now();
-  out.millis = out.stopDate - started;
-  process.stdout.write(JSON.stringify(out));
 }
-
-(serving ? serve() : main()).catch((e) => {
-  process.stderr.write(String(e && e.stack || e) + '\n');
-  process.exit(1);
-});
