@@ -44,6 +44,10 @@ type RunOptions struct {
 	MaxWorkers   int  `json:"max_workers,omitempty"`
 	MaxNumSplits int  `json:"max_num_splits,omitempty"`
 	InProcess    bool `json:"in_process,omitempty"`
+	// With are the run's --with values (where its steps ran: batch,
+	// batch:KEY=VALUE,..., local), which its resume uses again unless
+	// given its own.
+	With []string `json:"with,omitempty"`
 }
 
 // RunEnd is the record written once when a run ends, at

@@ -91,6 +91,24 @@ Exit status: 0 when the new run succeeded, 1 when it failed, 2 on bad input.`,
 			if orun.Spin != "" {
 				return usage.Errorf("resume: run %s is a spin of %s (one step re-run), not a run to resume; resume the run itself, or spin the step again", origin, orun.Spin)
 			}
+			// Where the origin's steps ran (--with), unless given again:
+			// a run --with batch resumes on AWS Batch.
+			if len(rf.with.values) == 0 && orun.Options != nil && len(orun.Options.With) > 0 {
+				for _, v := range orun.Options.With {
+					if err := rf.with.Set(v); err != nil {
+						return usage.Errorf("resume: run %s was started with --with %s, which this binary reads as: %v; give --with again", origin, v, err)
+					}
+				}
+				if rf.batch == nil {
+					b, err := rf.batchRuntime(ctx, env, f, g, append([]string{"resume"}, args...))
+					if err != nil {
+						return err
+					}
+					if b != nil {
+						rf.batch, store = b, b.Store
+					}
+				}
+			}
 			opts, err := rf.options(orun.Options)
 			if err != nil {
 				return err

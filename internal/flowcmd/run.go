@@ -68,6 +68,10 @@ func (r *runFlags) options(from *datastore.RunOptions) (datastore.RunOptions, er
 		o.MaxWorkers = cmp.Or(from.MaxWorkers, o.MaxWorkers)
 		o.MaxNumSplits = cmp.Or(from.MaxNumSplits, o.MaxNumSplits)
 		o.InProcess = from.InProcess
+		o.With = from.With
+	}
+	if len(r.with.values) > 0 {
+		o.With = r.with.values
 	}
 	if r.maxWorkers.set {
 		o.MaxWorkers = r.maxWorkers.v

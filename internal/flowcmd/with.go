@@ -32,6 +32,7 @@ type withFlag struct {
 	batch     bool
 	local     bool
 	overrides BatchOverrides
+	values    []string // as given, recorded with the run (RunOptions.With)
 }
 
 func (w *withFlag) String() string {
@@ -49,6 +50,15 @@ func (w *withFlag) String() string {
 // Set reads one --with value; each problem names the key, the value and
 // what it takes.
 func (w *withFlag) Set(v string) error {
+	if err := w.set(v); err != nil {
+		return err
+	}
+	w.values = append(w.values, v)
+	return nil
+}
+
+// set applies one --with value.
+func (w *withFlag) set(v string) error {
 	name, opts, _ := strings.Cut(v, ":")
 	switch {
 	case name == "local" && opts == "" && !w.batch:

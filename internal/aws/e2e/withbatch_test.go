@@ -206,6 +206,23 @@ func TestRunWithBatch(t *testing.T) {
 				if n == 0 || len(jobs) != attempts {
 					t.Fatalf("%d tasks of %d attempts, %d jobs: want one job per attempt", n, attempts, len(jobs))
 				}
+				if ex != "foreach" {
+					return
+				}
+				// A resume uses the origin's --with: end runs again, on
+				// AWS Batch, without --with given.
+				out, err = api.cmd(w, fp, t.TempDir(), "resume", "--origin-run-id", run, "end").CombinedOutput()
+				if err != nil {
+					t.Fatalf("resume end: %v\n%s", err, out)
+				}
+				resumed := runOf(t, string(out))
+				if got := len(api.jobsOf(t, string(out))); got != 1 {
+					t.Errorf("the resume of a run --with batch submitted %d jobs, want 1 (end)\n%s", got, out)
+				}
+				a, err := w.store(fp).Attempts().Latest(context.Background(), resumed, "end", "0")
+				if err != nil || a.Env["AWS_BATCH_JOB_ID"] == "" {
+					t.Errorf("the resumed end: %+v %v; want it run on AWS Batch", a, err)
+				}
 			})
 		}
 	})
