@@ -476,14 +476,14 @@ func TestResumeChainAndFlags(t *testing.T) {
 		t.Fatalf("run A: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	a, _ := latestRun(t, s)
-	if o := a.Options; o == nil || *o != (datastore.RunOptions{MaxWorkers: 3, MaxNumSplits: 100, InProcess: true}) {
+	if o := a.Options; o == nil || !reflect.DeepEqual(*o, datastore.RunOptions{MaxWorkers: 3, MaxNumSplits: 100, InProcess: true}) {
 		t.Fatalf("run A options %+v", o)
 	}
 	if r := flowRun(t, root, "faultflow", "resume", "--max-num-splits", "50"); r.code != 1 {
 		t.Fatalf("resume B: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	b, _ := latestRun(t, s)
-	if o := b.Options; b.Origin != a.ID || o == nil || *o != (datastore.RunOptions{MaxWorkers: 3, MaxNumSplits: 50, InProcess: true}) {
+	if o := b.Options; b.Origin != a.ID || o == nil || !reflect.DeepEqual(*o, datastore.RunOptions{MaxWorkers: 3, MaxNumSplits: 50, InProcess: true}) {
 		t.Fatalf("run B (origin %s) options %+v, want A's with max-num-splits 50", b.Origin, o)
 	}
 	// B lost its record of flaky (as if it had stopped before cloning it):
