@@ -22,6 +22,7 @@ import (
 	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/testproc"
 	"github.com/stepflow/stepflow/internal/ui"
 )
 
@@ -134,12 +135,18 @@ func TestDamageDetected(t *testing.T) {
 	}
 	// The cases run side by side (two at a time on a small machine): each
 	// has its own copy of the datastore.
+	// go test -short (outside CI) damages each object one way only.
+	oneWay := testing.Short() && !testproc.CI()
 	var tried, detected, verified, viewed, mended atomic.Int32
 	t.Run("damages", func(t *testing.T) {
-		for _, target := range targets {
+		for ti, target := range targets {
 			flowName := strings.Split(target, "/")[0]
 			run := runOf[flowName]
-			for _, dname := range []string{"flip", "truncate", "delete"} {
+			ways := []string{"flip", "truncate", "delete"}
+			if oneWay { // the first that applies, from a way that turns with the target
+				ways = append(ways[ti%3:], ways[:ti%3]...)
+			}
+			for _, dname := range ways {
 				if len(want[target]) == 0 && dname != "delete" {
 					continue // an empty object (an index entry) has no byte to flip or cut
 				}
@@ -185,6 +192,9 @@ func TestDamageDetected(t *testing.T) {
 						mended.Add(1)
 					}
 				})
+				if oneWay {
+					break
+				}
 			}
 		}
 	})

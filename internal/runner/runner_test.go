@@ -3,6 +3,7 @@ package runner_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"github.com/stepflow/stepflow/internal/flowcmd"
 	"github.com/stepflow/stepflow/internal/taskcontract"
 	"github.com/stepflow/stepflow/internal/testbin"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // bins holds the test flows, built once (testbin: shared with other test
@@ -27,6 +29,9 @@ import (
 var bins string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	// The parallel tests wait on sleeps, retry delays and child processes.
+	testproc.WaitingParallel(8)
 	dir, err := os.MkdirTemp("", "stepflow-runner-test")
 	if err != nil {
 		panic(err)

@@ -29,6 +29,7 @@ package testproc
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -282,4 +283,31 @@ func Gone(pid int) bool {
 		return s[i+2] == 'Z'
 	}
 	return false
+}
+
+// CI reports whether the tests run in CI (CI set, and not "false" or "0").
+func CI() bool { v := os.Getenv("CI"); return v != "" && v != "false" && v != "0" }
+
+// SkipShort skips t under go test -short outside CI: for a test that
+// starts a heavy emulator or tool (moto_server, cfn-lint, chromium) or
+// runs a long table, which the quick loop leaves to the full suite. CI and
+// bash scripts/test.sh (no -short) always run it.
+func SkipShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() && !CI() {
+		t.Skipf("%s: go test -short skips it outside CI; bash scripts/test.sh runs it", what)
+	}
+}
+
+// WaitingParallel raises go test's -parallel, unless given, to n: for a
+// package whose parallel tests wait (on sleeps, retry delays, child
+// processes) far more than they use the CPU, so that their waits overlap
+// instead of queueing behind GOMAXPROCS slots. Call it from TestMain,
+// after flag.Parse.
+func WaitingParallel(n int) {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		flag.Set("test.parallel", strconv.Itoa(n))
+	}
 }

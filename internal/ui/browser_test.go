@@ -19,6 +19,7 @@ import (
 
 	"github.com/stepflow/stepflow/card"
 	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // TestBrowser drives Debian's chromium (scripts/test.sh installs it) through
@@ -29,6 +30,7 @@ import (
 // the run page's and the card's also replace docs/ui-run.png and
 // docs/ui-card.png.
 func TestBrowser(t *testing.T) {
+	testproc.SkipShort(t, "drives chromium")
 	t.Parallel() // waits on the browser far more than it uses the CPU
 	exe := ""
 	for _, name := range []string{"chromium", "chromium-browser"} {

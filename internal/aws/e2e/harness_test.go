@@ -112,7 +112,7 @@ var worldErr error
 
 // ci reports whether the tests run in CI ($CI set, as CI services do),
 // where nothing may be skipped.
-func ci() bool { v := os.Getenv("CI"); return v != "" && v != "false" && v != "0" }
+func ci() bool { return testproc.CI() }
 
 // getWorld starts the emulators on first use. It fails the test, never
 // skips it, when a tool is missing. With go test -short (outside CI) it

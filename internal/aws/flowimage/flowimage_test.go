@@ -30,6 +30,7 @@ import (
 
 	"github.com/stepflow/stepflow/internal/aws/motoproc"
 	"github.com/stepflow/stepflow/internal/testbin"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // startRegistry serves a real OCI distribution registry on loopback and
@@ -279,6 +280,7 @@ func TestReadBinary(t *testing.T) {
 // TestECRKeychain logs in to an ECR registry through moto's
 // GetAuthorizationToken, and leaves other registries to Docker's keychain.
 func TestECRKeychain(t *testing.T) {
+	testproc.SkipShort(t, "needs moto_server")
 	srv, err := motoproc.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // Every golden state machine definition is accepted by moto's Amazon
@@ -17,6 +18,7 @@ import (
 // CreateStateMachine when it executes state machines), a second grammar
 // next to asl-validator; and the parser does refuse a bad definition.
 func TestGoldenDefinitionsParse(t *testing.T) {
+	testproc.SkipShort(t, "needs moto_server")
 	// The parser runs only in moto's executing mode, whose state
 	// machines are kept apart: switched back for the other tests.
 	motoConfig(t, `{"stepfunctions": {"execute_state_machine": true}}`)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // motoTemplate is deploy/cloudformation/stepflow.yaml with moto's gaps
@@ -109,6 +110,7 @@ func deployStack(t *testing.T, name string) []map[string]string {
 // flow deployed and operated with every step-functions command against
 // that stack, with only AWS_ENDPOINT_URL pointing the clients at moto.
 func TestTemplateAndCommands(t *testing.T) {
+	testproc.SkipShort(t, "needs moto_server and cfn-lint")
 	home := t.TempDir()
 	outputs := deployStack(t, "stepflow")
 	writeJSON(t, filepath.Join(home, "outputs.json"), outputs)

@@ -78,6 +78,7 @@ func New(dir string) (*Server, error) {
 // missing moto_server fails t.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	testproc.SkipShort(t, "needs moto_server")
 	s, err := New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
