@@ -382,15 +382,15 @@ func TestFailsForGood(t *testing.T) {
 
 // TestWideForeach: a wide foreach; the width travels through DynamoDB (the
 // item checked here), every task runs once, the join sees all of them.
-// 100 items are wide for everything the run does with them: 12 rounds of
+// 40 items are wide for everything the run does with them: 5 rounds of
 // the Map's MaxConcurrency (the harness compiles with --max-workers 8) and
-// 6 of a join's 16 concurrent lookups of its inputs (internal/task). The chunked
+// 3 of a join's 16 concurrent lookups of its inputs (internal/task). The chunked
 // DISTRIBUTED Map of wider foreaches is TestChunkedForeach's.
 func TestWideForeach(t *testing.T) {
-	t.Parallel() // 100 jobs, three at a time: overlaps with other tests
+	t.Parallel() // 40 jobs, three at a time: overlaps with other tests
 	w := getWorld(t)
 	fp := w.build(t, faultflow)
-	const n = 100
+	const n = 40
 	start := time.Now()
 	def := w.compile(t, fp)
 	e := w.execute(t, def, map[string]any{"Parameters": map[string]string{"n": strconv.Itoa(n)}}, execOpts{})
