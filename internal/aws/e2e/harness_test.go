@@ -335,7 +335,10 @@ func (w *world) buildOnce(pkg string) (*flowPkg, error) {
 func (w *world) pushImage(bin, repo string) (string, error) {
 	cmd := exec.Command(bin, "step-functions", "image", "--code-package", bin, "--arch", runtime.GOARCH,
 		"--image-repository", w.registry+"/flows/"+repo)
-	cmd.Env = []string{"HOME=" + w.dir, "PATH=" + os.Getenv("PATH")}
+	// The user's layer cache, kept between runs as a developer's is: an
+	// unchanged flow binary is not compressed again.
+	cmd.Env = []string{"HOME=" + w.dir, "PATH=" + os.Getenv("PATH"),
+		"XDG_CACHE_HOME=" + filepath.Join(os.TempDir(), fmt.Sprintf("stepflow-e2e-cache-%d", os.Getuid()))}
 	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf("step-functions image: %v\n%s%s", err, out, stderrOf(err))

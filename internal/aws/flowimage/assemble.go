@@ -4,13 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"fmt"
-	"io"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -30,13 +28,17 @@ type Image struct {
 // Assemble makes the flow image of flow from one binary per architecture,
 // on base (nil: the empty base). Equal inputs give an equal digest.
 func Assemble(flow string, bins []*Binary, base *Base) (*Image, error) {
+	return assemble(flow, bins, base, "")
+}
+
+func assemble(flow string, bins []*Binary, base *Base, cache LayerCache) (*Image, error) {
 	if len(bins) == 0 {
 		return nil, fmt.Errorf("flow image of %s: no binary", flow)
 	}
 	imgs := make([]v1.Image, len(bins))
 	var archs []Arch
 	for i, b := range bins {
-		img, err := archImage(flow, b, base)
+		img, err := archImage(flow, b, base, cache)
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +122,7 @@ func platform(a Arch) *v1.Platform {
 }
 
 // archImage puts the binary on the base's image for its architecture.
-func archImage(flow string, b *Binary, base *Base) (v1.Image, error) {
+func archImage(flow string, b *Binary, base *Base, cache LayerCache) (v1.Image, error) {
 	var img v1.Image
 	layerType := types.OCILayer
 	if base == nil {
@@ -143,9 +145,7 @@ func archImage(flow string, b *Binary, base *Base) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(tarData)), nil
-	}, tarball.WithMediaType(layerType))
+	layer, err := cache.layer(tarData, layerType)
 	if err != nil {
 		return nil, err
 	}

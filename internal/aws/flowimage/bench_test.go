@@ -11,7 +11,8 @@ import (
 // builds, cross-compiled as create does (the go build cache makes the
 // compile cheap after the first), and reports what a pull moves (image
 // bytes, compressed) and the time to assemble it; then, with the image in a
-// registry, what an unchanged create spends on it: one HEAD request.
+// registry, what an unchanged create spends on it: one HEAD request; and
+// the assembly of an unchanged binary with the layer cache.
 //
 //	go test ./internal/aws/flowimage -run '^$' -bench Image -benchtime 5x
 func BenchmarkImage(b *testing.B) {
@@ -31,6 +32,23 @@ func BenchmarkImage(b *testing.B) {
 			b.ReportMetric(float64(len(bin.Data))/(1<<20), "binary-MiB")
 		})
 	}
+	// The same binary again with the layer cache (step-functions create
+	// and image use the user's): no compression.
+	b.Run("hello-cached", func(b *testing.B) {
+		bin, err := Build(context.Background(), filepath.Join("..", "..", ".."), "./examples/hello", Arch(runtime.GOARCH))
+		if err != nil {
+			b.Fatal(err)
+		}
+		cache := LayerCache(b.TempDir())
+		if _, err := cache.Assemble("hello", []*Binary{bin}, nil); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := cache.Assemble("hello", []*Binary{bin}, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("push-unchanged", func(b *testing.B) {
 		repo := startRegistry(b) + "/flows/hello"
 		im, err := Assemble("hello", []*Binary{fakeBinary(AMD64, "one")}, nil)

@@ -70,7 +70,7 @@ func pushImages(ctx context.Context, env *command.Env, f *flowcmd.Flow, s statem
 			}
 			from = "base " + b.Pinned
 		}
-		im, err := flowimage.Assemble(f.Def.Name, bins, b)
+		im, err := flowimage.DefaultLayerCache().Assemble(f.Def.Name, bins, b)
 		if err != nil {
 			return "", nil, err
 		}
