@@ -75,6 +75,8 @@ type world struct {
 
 	// The emulator of Step Functions and Batch: one `node sfn.cjs
 	// --serve` runs every execution (emulator), started on first use.
+	imageCache string // ocirun's --cache: unpacked images, kept between runs
+
 	emuOnce sync.Once
 	emuURL  string
 	emuErr  error
@@ -157,9 +159,22 @@ func startWorld() (w *world, err error) {
 		return w, err
 	}
 	w.stop = append(w.stop, func() { os.RemoveAll(w.dir) })
-	for _, d := range []string{"images", "logs"} {
-		if err := os.MkdirAll(filepath.Join(w.dir, d), 0o755); err != nil {
-			return w, err
+	if err := os.MkdirAll(filepath.Join(w.dir, "logs"), 0o755); err != nil {
+		return w, err
+	}
+	// The emulated Batch's image cache (ocirun --cache) outlives the run,
+	// as a Batch host's does: an image is unpacked once per digest, under
+	// ocirun's lock, so runs of this and other checkouts share it. Images
+	// unpacked more than a day ago are removed.
+	w.imageCache = filepath.Join(os.TempDir(), fmt.Sprintf("stepflow-e2e-images-%d", os.Getuid()))
+	if err := os.MkdirAll(w.imageCache, 0o755); err != nil {
+		return w, err
+	}
+	if ents, err := os.ReadDir(filepath.Join(w.imageCache, "images")); err == nil {
+		for _, e := range ents {
+			if info, err := e.Info(); err == nil && e.IsDir() && time.Since(info.ModTime()) > 24*time.Hour {
+				os.RemoveAll(filepath.Join(w.imageCache, "images", e.Name()))
+			}
 		}
 	}
 
@@ -494,7 +509,7 @@ func (w *world) execute(t testing.TB, c compiled, input any, o execOpts) *execut
 		"maxJobs":          maxJobs,
 		"logDir":           logDir,
 		"containerRunner":  w.runner,
-		"imageCache":       filepath.Join(w.dir, "images"),
+		"imageCache":       w.imageCache,
 	}
 	b, err := json.Marshal(req)
 	if err != nil {
@@ -721,7 +736,7 @@ func (w *world) emulator() (string, error) {
 			port := l.Addr().(*net.TCPAddr).Port
 			l.Close()
 			req, _ := json.Marshal(map[string]any{"port": port, "env": w.jobEnv, "maxJobs": maxJobs, "logDir": filepath.Join(w.dir, "logs"),
-				"containerRunner": w.runner, "imageCache": filepath.Join(w.dir, "images")})
+				"containerRunner": w.runner, "imageCache": w.imageCache})
 			file := filepath.Join(w.dir, "emulator.json")
 			if err := os.WriteFile(file, req, 0o644); err != nil {
 				w.emuErr = err

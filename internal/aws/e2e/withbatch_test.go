@@ -55,7 +55,7 @@ func (w *world) startBatchAPI(t *testing.T) *batchAPI {
 		port := l.Addr().(*net.TCPAddr).Port
 		l.Close()
 		req, _ := json.Marshal(map[string]any{"port": port, "env": env, "maxJobs": maxJobs, "logDir": dir,
-			"containerRunner": w.runner, "imageCache": filepath.Join(w.dir, "images")})
+			"containerRunner": w.runner, "imageCache": w.imageCache})
 		file := filepath.Join(dir, fmt.Sprintf("serve-%d.json", i))
 		if err := os.WriteFile(file, req, 0o644); err != nil {
 			t.Fatal(err)
