@@ -45,13 +45,13 @@ func manager(s *motoproc.Server) *awssecrets.Manager {
 // A task gets each secret's value from Secrets Manager, by its full ARN or
 // the partial one without AWS's suffix, as a string or binary secret.
 func TestManagerFetches(t *testing.T) {
-	s := motoproc.Start(t)
-	full := createSecret(t, s, "prod/db", secretsmanager.CreateSecretInput{SecretString: aws.String("db-password")})
-	createSecret(t, s, "prod/key", secretsmanager.CreateSecretInput{SecretBinary: []byte("binary\x00key")})
+	s := sharedMoto(t)
+	full := createSecret(t, s, "fetch/db", secretsmanager.CreateSecretInput{SecretString: aws.String("db-password")})
+	createSecret(t, s, "fetch/key", secretsmanager.CreateSecretInput{SecretBinary: []byte("binary\x00key")})
 	if !awssecrets.IsFull(full) {
 		t.Fatalf("moto's ARN %s has no suffix", full)
 	}
-	partial := "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/key"
+	partial := "arn:aws:secretsmanager:us-east-1:123456789012:secret:fetch/key"
 	got, err := manager(s).Secrets(context.Background(), []flow.Secret{{Name: "db", ARN: full}, {Name: "key", ARN: partial}})
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestManagerFetches(t *testing.T) {
 
 // A secret that does not exist fails with its name, its ARN and the fix.
 func TestManagerMissing(t *testing.T) {
-	s := motoproc.Start(t)
+	s := sharedMoto(t)
 	arn := "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/none"
 	_, err := manager(s).Secrets(context.Background(), []flow.Secret{{Name: "none", ARN: arn}})
 	if err == nil || !strings.Contains(err.Error(), "secret none ("+arn+"): get it from AWS Secrets Manager: no such secret in region us-east-1; create it or correct the ARN") {
@@ -96,7 +96,7 @@ func TestStatement(t *testing.T) {
 // secret of the same step. One that does not exist fails with its name,
 // its ARN and the fix.
 func TestManagerParameters(t *testing.T) {
-	s := motoproc.Start(t)
+	s := sharedMoto(t)
 	ps := ssm.New(ssm.Options{Region: motoproc.Region, BaseEndpoint: aws.String(s.URL), Credentials: testCreds})
 	for name, p := range map[string]ssmtypes.ParameterType{"/prod/db/password": ssmtypes.ParameterTypeSecureString, "api_key": ssmtypes.ParameterTypeString} {
 		if _, err := ps.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("value of " + name), Type: p}); err != nil {

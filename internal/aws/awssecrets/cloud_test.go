@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/stepflow/stepflow/internal/aws/motoproc"
 	"github.com/stepflow/stepflow/internal/secretleak"
 	"github.com/stepflow/stepflow/internal/testbin"
 )
@@ -28,7 +27,7 @@ const planted = "PLANTED-cloud-db-password/42"
 // or the compiled state machine and job definitions. A secret that does
 // not exist fails its task, naming it.
 func TestCloudTaskSecrets(t *testing.T) {
-	s := motoproc.Start(t)
+	s := sharedMoto(t)
 	createSecret(t, s, "prod/db", secretsmanager.CreateSecretInput{SecretString: aws.String(planted)})
 	createSecret(t, s, "prod/api", secretsmanager.CreateSecretInput{SecretString: aws.String("api-value")})
 	bin := testbin.MustBuild(t, testbin.Options{Tags: []string{"stepflow_aws"}}, "./internal/flowcmd/testdata/secretflow")[secretFlow]
