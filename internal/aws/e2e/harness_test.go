@@ -532,7 +532,7 @@ func (w *world) execute(t testing.TB, c compiled, input any, o execOpts) *execut
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.DefaultClient.Do(hreq)
+	res, err := emulatorClient.Do(hreq)
 	if err != nil {
 		t.Fatalf("emulator: %v (its log: %s)", err, filepath.Join(w.dir, "emulator.log"))
 	}
@@ -715,6 +715,11 @@ func show(v any) string {
 	}
 	return string(b)
 }
+
+// emulatorClient opens a connection per execution: a kept-alive one that
+// Node.js closes when idle (its keepAliveTimeout) can meet the next
+// request, which a POST is not retried after.
+var emulatorClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 
 // emulator returns the URL of the world's emulator of Step Functions and
 // Batch (sfn.cjs --serve), which it starts on first use: POST /execute runs
