@@ -170,11 +170,14 @@ step "go test ./..."
 # suite is slower, not failing; the emulators die with a timed-out test
 # process (internal/testproc). internal/tools/testsummary turns the JSON
 # stream back into go test's usual output (ok/FAIL lines, failed tests'
-# output), then prints each package's time and the slowest tests.
+# output), then prints each package's time and the slowest tests. Three
+# test binaries run at once (-p 3) on any machine: a few packages mostly
+# wait (on Chromium, emulators, child processes), so two would leave a
+# core idle much of the time.
 go build -o "$tmp/testsummary" ./internal/tools/testsummary
 start=$SECONDS
 set +e
-go test -json -timeout 60m "$@" ./... 2>&1 | tee "$tmp/test.json" | "$tmp/testsummary" | tee "$tmp/summary.txt"
+go test -json -p 3 -timeout 60m "$@" ./... 2>&1 | tee "$tmp/test.json" | "$tmp/testsummary" | tee "$tmp/summary.txt"
 statuses=("${PIPESTATUS[@]}")
 set -e
 echo "go test took $((SECONDS - start)) s"
