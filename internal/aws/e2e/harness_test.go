@@ -114,14 +114,13 @@ var worldErr error
 
 // ci reports whether the tests run in CI ($CI set, as CI services do),
 // where nothing may be skipped.
-func ci() bool { return testproc.CI() }
 
 // getWorld starts the emulators on first use. It fails the test, never
 // skips it, when a tool is missing. With go test -short (outside CI) it
 // skips the test: these are the slow end-to-end runs.
 func getWorld(t testing.TB) *world {
 	t.Helper()
-	if testing.Short() && !ci() {
+	if testing.Short() && !testproc.CI() {
 		t.Skip("an end-to-end run on emulated AWS; go test -short skips it (never in CI)")
 	}
 	worldOnce.Do(func() {
@@ -534,7 +533,7 @@ func (w *world) execute(t testing.TB, c compiled, input any, o execOpts) *execut
 	}
 	res, err := emulatorClient.Do(hreq)
 	if err != nil {
-		t.Fatalf("emulator: %v (its log: %s)", err, filepath.Join(w.dir, "emulator.log"))
+		t.Fatalf("emulator: %v (its log: %s)", err, filepath.Join(w.dir, "serve-*.log"))
 	}
 	body, err := io.ReadAll(res.Body)
 	res.Body.Close()
@@ -731,37 +730,42 @@ func (w *world) emulator() (string, error) {
 			w.emuErr = errors.New("the emulator starts after a flow is built (w.build sets the container runner)")
 			return
 		}
-		var last error
-		for range 3 {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				w.emuErr = err
-				return
-			}
-			port := l.Addr().(*net.TCPAddr).Port
-			l.Close()
-			req, _ := json.Marshal(map[string]any{"port": port, "env": w.jobEnv, "maxJobs": maxJobs, "logDir": filepath.Join(w.dir, "logs"),
-				"containerRunner": w.runner, "imageCache": w.imageCache})
-			file := filepath.Join(w.dir, "emulator.json")
-			if err := os.WriteFile(file, req, 0o644); err != nil {
-				w.emuErr = err
-				return
-			}
-			cmd := exec.Command(w.node, "testdata/sfn.cjs", "--serve", file)
-			p, err := testproc.Start("aws-local-stepfunctions", cmd, filepath.Join(w.dir, "emulator.log"))
-			if err != nil {
-				w.emuErr = err
-				return
-			}
-			url := fmt.Sprintf("http://127.0.0.1:%d", port)
-			if last = p.WaitHTTP(url+"/jobs", testproc.StartTimeout()); last == nil {
-				w.stop = append(w.stop, p.Stop)
-				w.emuURL = url
-				return
-			}
-			p.Stop() // the port was taken meanwhile: try another
+		var p *testproc.Proc
+		if p, w.emuURL, w.emuErr = w.serve("aws-local-stepfunctions", w.dir, w.jobEnv, filepath.Join(w.dir, "logs")); w.emuErr == nil {
+			w.stop = append(w.stop, p.Stop)
 		}
-		w.emuErr = last
 	})
 	return w.emuURL, w.emuErr
+}
+
+// serve starts `node sfn.cjs --serve` on a free loopback port, its serve
+// file and log in dir, its jobs given env and logging to logDir, and
+// returns it and its URL once it answers. The caller stops it.
+func (w *world) serve(name, dir string, env map[string]string, logDir string) (*testproc.Proc, string, error) {
+	var last error
+	for range 3 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, "", err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		req, _ := json.Marshal(map[string]any{"port": port, "env": env, "maxJobs": maxJobs, "logDir": logDir,
+			"containerRunner": w.runner, "imageCache": w.imageCache})
+		file := filepath.Join(dir, fmt.Sprintf("serve-%d.json", port))
+		if err := os.WriteFile(file, req, 0o644); err != nil {
+			return nil, "", err
+		}
+		cmd := exec.Command(w.node, "testdata/sfn.cjs", "--serve", file)
+		p, err := testproc.Start(name, cmd, filepath.Join(dir, fmt.Sprintf("serve-%d.log", port)))
+		if err != nil {
+			return nil, "", err
+		}
+		url := fmt.Sprintf("http://127.0.0.1:%d", port)
+		if last = p.WaitHTTP(url+"/jobs", testproc.StartTimeout()); last == nil {
+			return p, url, nil
+		}
+		p.Stop() // the port was taken meanwhile: try another
+	}
+	return nil, "", last
 }

@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,7 +16,6 @@ import (
 
 	"github.com/stepflow/stepflow/internal/datastore"
 	localstore "github.com/stepflow/stepflow/internal/datastore/local"
-	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // batchflow is the test flow of run --with batch: a foreach body and a
@@ -46,34 +42,12 @@ func (w *world) startBatchAPI(t *testing.T) *batchAPI {
 		}
 	}
 	dir := t.TempDir()
-	var last error
-	for i := range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		req, _ := json.Marshal(map[string]any{"port": port, "env": env, "maxJobs": maxJobs, "logDir": dir,
-			"containerRunner": w.runner, "imageCache": w.imageCache})
-		file := filepath.Join(dir, fmt.Sprintf("serve-%d.json", i))
-		if err := os.WriteFile(file, req, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(w.node, "testdata/sfn.cjs", "--serve", file)
-		p, err := testproc.Start("emulated AWS Batch", cmd, filepath.Join(dir, fmt.Sprintf("serve-%d.log", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		url := fmt.Sprintf("http://127.0.0.1:%d", port)
-		if last = p.WaitHTTP(url+"/jobs", testproc.StartTimeout()); last == nil {
-			t.Cleanup(p.Stop)
-			return &batchAPI{url: url}
-		}
-		p.Stop()
+	p, url, err := w.serve("emulated AWS Batch", dir, env, dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal(last)
-	return nil
+	t.Cleanup(p.Stop)
+	return &batchAPI{url: url}
 }
 
 // batchJob is a job of the emulated Batch, as GET /jobs lists it.
