@@ -13,6 +13,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -49,7 +50,7 @@ func (c LayerCache) layer(tarData []byte, mt types.MediaType) (v1.Layer, error) 
 	sum := sha256.Sum256(tarData)
 	diffID := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
 	if l := c.get(diffID, mt); l != nil {
-		return l, nil
+		return partial.CompressedToLayer(l)
 	}
 	var gz bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
@@ -64,7 +65,7 @@ func (c LayerCache) layer(tarData []byte, mt types.MediaType) (v1.Layer, error) 
 	}
 	l := newCompressedLayer(gz.Bytes(), diffID, mt)
 	c.put(l)
-	return l, nil
+	return partial.CompressedToLayer(l)
 }
 
 // get returns the cached layer of diffID, or nil.
@@ -115,8 +116,8 @@ func (c LayerCache) put(l *compressedLayer) {
 	}
 }
 
-// compressedLayer is a layer whose gzip bytes are in memory, its digests
-// known.
+// compressedLayer is a layer's gzip bytes in memory, its digests known;
+// partial.CompressedToLayer makes it a v1.Layer.
 type compressedLayer struct {
 	gz             []byte
 	digest, diffID v1.Hash
@@ -136,7 +137,4 @@ func (l *compressedLayer) MediaType() (types.MediaType, error) {
 }
 func (l *compressedLayer) Compressed() (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(l.gz)), nil
-}
-func (l *compressedLayer) Uncompressed() (io.ReadCloser, error) {
-	return gzip.NewReader(bytes.NewReader(l.gz))
 }
