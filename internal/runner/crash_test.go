@@ -18,6 +18,7 @@ import (
 
 	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/datastore"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // countRecords counts the attempt records of step under root.
@@ -114,15 +115,12 @@ func waitOrphans(t *testing.T, root string) {
 		alive := 0
 		entries, _ := os.ReadDir("/proc")
 		for _, e := range entries {
-			if _, err := strconv.Atoi(e.Name()); err != nil {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
 				continue
 			}
 			cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-			stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-			if i := bytes.LastIndexByte(stat, ')'); i < 0 || bytes.HasPrefix(bytes.TrimSpace(stat[i+1:]), []byte("Z")) {
-				continue
-			}
-			if slicesContains(strings.Split(string(cmdline), "\x00"), root) {
+			if slicesContains(strings.Split(string(cmdline), "\x00"), root) && !testproc.Gone(pid) {
 				alive++
 			}
 		}
