@@ -155,6 +155,10 @@ func (e *Executor) Invocation(j *runner.Job) taskcontract.Invocation {
 	return inv
 }
 
+// submitTimeout bounds one SubmitJob call (its retries included), which
+// Ctrl-C does not cancel (see Execute).
+const submitTimeout = 2 * time.Minute
+
 // Execute submits the attempt j as a job and waits for it: its status
 // changes and output go to the reporter; its record is the one the job
 // wrote, or a failed one when it wrote none. A cancelled ctx (Ctrl-C)
@@ -170,14 +174,20 @@ func (e *Executor) Execute(ctx context.Context, j *runner.Job) (*datastore.Attem
 		ov.Environment = append(ov.Environment, batchtypes.KeyValuePair{Name: aws.String(k), Value: aws.String(v)})
 	}
 	start := time.Now()
-	out, err := e.Batch.SubmitJob(ctx, &batch.SubmitJobInput{
+	if ctx.Err() != nil {
+		return e.failed(j, start, -1, "interrupted before its AWS Batch job was submitted", nil)
+	}
+	// The submit is not cancelled by Ctrl-C: a request already sent may
+	// create the job though its caller gave up on the answer, and a job
+	// whose id is unknown here could not be terminated. A cancelled ctx
+	// is seen by the wait below, which terminates the job.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), submitTimeout)
+	out, err := e.Batch.SubmitJob(sctx, &batch.SubmitJobInput{
 		JobName: aws.String(JobName(e.Flow, j)), JobQueue: aws.String(st.Queue), JobDefinition: aws.String(st.JobDefinition),
 		ContainerOverrides: ov,
 	})
+	cancel()
 	if err != nil {
-		if ctx.Err() != nil {
-			return e.failed(j, start, -1, "interrupted before its AWS Batch job was submitted", nil)
-		}
 		return nil, fmt.Errorf("submit the AWS Batch job of %s: %w", j.Pathspec(), err)
 	}
 	id := aws.ToString(out.JobId)

@@ -118,3 +118,41 @@ func TestCancelTerminates(t *testing.T) {
 		t.Errorf("%d TerminateJob calls, record %+v", f.Count("terminatejob"), rec)
 	}
 }
+
+// lateCancel is a Batch client on which Ctrl-C arrives while SubmitJob is
+// in flight: the request reaches AWS Batch, which creates the job, and the
+// context is cancelled before the answer is read.
+type lateCancel struct {
+	batchrun.BatchAPI
+	cancel context.CancelFunc
+}
+
+func (c lateCancel) SubmitJob(ctx context.Context, in *batch.SubmitJobInput, opts ...func(*batch.Options)) (*batch.SubmitJobOutput, error) {
+	out, err := c.BatchAPI.SubmitJob(context.Background(), in, opts...)
+	c.cancel()
+	if ctx.Err() != nil {
+		return nil, ctx.Err() // what the SDK returns when its context ends mid-call
+	}
+	return out, err
+}
+
+// Ctrl-C while SubmitJob is in flight: the job it created is known and
+// terminated, not left running with nobody to stop it.
+func TestCancelDuringSubmitTerminates(t *testing.T) {
+	e, f := executor(t)
+	release := make(chan struct{})
+	defer close(release)
+	f.RunJobs(func(*batch.SubmitJobInput, *batch.RegisterJobDefinitionInput) (int, []string) {
+		<-release
+		return 0, nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	e.Batch = lateCancel{BatchAPI: e.Batch, cancel: cancel}
+	rec, err := e.Execute(ctx, job("train", "0", 0, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Count("submitjob") != 1 || f.Count("terminatejob") != 1 || rec.Status != datastore.StatusFailed {
+		t.Errorf("%d SubmitJob, %d TerminateJob calls (want 1 and 1), record %+v", f.Count("submitjob"), f.Count("terminatejob"), rec)
+	}
+}
