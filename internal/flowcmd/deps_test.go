@@ -4,6 +4,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -80,14 +81,56 @@ func imageBuilderDep(d string) bool {
 }
 
 // listDeps returns the packages that pkgs (of the module) link when built
-// with tags.
+// with tags: themselves and their dependencies.
 func listDeps(t *testing.T, tags string, pkgs ...string) []string {
 	t.Helper()
-	cmd := exec.Command("go", append([]string{"list", "-deps", "-tags", tags}, pkgs...)...)
+	all := depsOf(t, tags)
+	var out []string
+	for _, p := range pkgs {
+		deps, ok := all[p]
+		if !ok {
+			t.Fatalf("listDeps: %s is not among the packages of depsOf", p)
+		}
+		out = append(out, deps...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// depsTargets are the packages listDeps knows.
+var depsTargets = []string{"./examples/hello", "./examples/foreach", "./cmd/stepflow"}
+
+var depsCache struct {
+	sync.Mutex
+	byTags map[string]map[string][]string
+}
+
+// depsOf lists, with one go list per build tag, each of depsTargets'
+// packages and dependencies, keyed by its ./-relative path.
+func depsOf(t *testing.T, tags string) map[string][]string {
+	t.Helper()
+	depsCache.Lock()
+	defer depsCache.Unlock()
+	if m, ok := depsCache.byTags[tags]; ok {
+		return m
+	}
+	cmd := exec.Command("go", append([]string{"list", "-tags", tags, "-f", "{{.ImportPath}} {{join .Deps \" \"}}"}, depsTargets...)...)
 	cmd.Dir = "../.."
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("go list -deps -tags %q: %v", tags, err)
+		t.Fatalf("go list -tags %q: %v", tags, err)
 	}
-	return strings.Fields(string(out))
+	m := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		m["."+strings.TrimPrefix(f[0], module)] = f
+	}
+	if depsCache.byTags == nil {
+		depsCache.byTags = map[string]map[string][]string{}
+	}
+	depsCache.byTags[tags] = m
+	return m
 }

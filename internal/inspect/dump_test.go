@@ -39,7 +39,7 @@ func TestDumpLargeFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := datastore.NewStore(b, "F")
-	const size = 48 << 20
+	const size = 24 << 20
 	content := make([]byte, size)
 	for i := range content {
 		content[i] = byte(i * 7 % 253)
@@ -81,18 +81,18 @@ func TestDumpLargeFile(t *testing.T) {
 	var out bytes.Buffer
 	if note, _ := dump(&out, true, false); !strings.Contains(out.String(), `"summary": "stepflow.File`) || out.Len() > 1000 ||
 		!strings.Contains(note, "dump --json --full prints its value") {
-		t.Errorf("dump --json of a 48 MiB file: %.300s\nstderr: %s", out.String(), note)
+		t.Errorf("dump --json of a 24 MiB file: %.300s\nstderr: %s", out.String(), note)
 	}
 	hw := &hashWriter{h: sha256.New()}
 	_, alloc := dump(hw, true, true)
 	if !bytes.Equal(hw.h.Sum(nil), b64[:]) {
-		t.Errorf("dump --json --full of a 48 MiB file printed %d bytes, not the file as one base64 string", hw.n)
+		t.Errorf("dump --json --full of a 24 MiB file printed %d bytes, not the file as one base64 string", hw.n)
 	}
 	if alloc > 8<<20 {
-		t.Errorf("dump --json --full of a 48 MiB file allocated %d MiB; it must stream", alloc>>20)
+		t.Errorf("dump --json --full of a 24 MiB file allocated %d MiB; it must stream", alloc>>20)
 	}
 	out.Reset()
-	if _, alloc := dump(&out, false, true); !strings.HasPrefix(out.String(), "<50331648 bytes> 00070e151c") || alloc > 8<<20 {
-		t.Errorf("dump --full of a 48 MiB file: %q, %d MiB allocated", out.String(), alloc>>20)
+	if _, alloc := dump(&out, false, true); !strings.HasPrefix(out.String(), "<25165824 bytes> 00070e151c") || alloc > 8<<20 {
+		t.Errorf("dump --full of a 24 MiB file: %q, %d MiB allocated", out.String(), alloc>>20)
 	}
 }

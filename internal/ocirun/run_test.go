@@ -20,6 +20,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // probeReport is the line the probe prints first.
@@ -132,6 +134,7 @@ func TestEntrypointAndCmd(t *testing.T) {
 // the job fails with the CLI's status; in an image without aws, the
 // container cannot start.
 func TestAWSEntrypoint(t *testing.T) {
+	testproc.SkipShort(t, "a container test beyond the quick loop's two (TestEntrypointAndCmd, TestExitCodes)")
 	reg := newRegistry(t)
 	cache := t.TempDir()
 	t.Run("present", func(t *testing.T) {
@@ -159,6 +162,7 @@ func TestAWSEntrypoint(t *testing.T) {
 }
 
 func TestEnvironment(t *testing.T) {
+	testproc.SkipShort(t, "a container test beyond the quick loop's two (TestEntrypointAndCmd, TestExitCodes)")
 	reg := newRegistry(t)
 	cache := t.TempDir()
 	base := layer(t, baseFiles(t, false)...)
@@ -188,6 +192,7 @@ func TestEnvironment(t *testing.T) {
 }
 
 func TestWorkingDir(t *testing.T) {
+	testproc.SkipShort(t, "a container test beyond the quick loop's two (TestEntrypointAndCmd, TestExitCodes)")
 	reg := newRegistry(t)
 	cache := t.TempDir()
 	base := layer(t, baseFiles(t, false)...)
@@ -206,6 +211,7 @@ func TestWorkingDir(t *testing.T) {
 }
 
 func TestUser(t *testing.T) {
+	testproc.SkipShort(t, "a container test beyond the quick loop's two (TestEntrypointAndCmd, TestExitCodes)")
 	reg := newRegistry(t)
 	cache := t.TempDir()
 	base := layer(t, baseFiles(t, false)...)
@@ -254,6 +260,7 @@ func TestUser(t *testing.T) {
 // beyond Docker's (no CAP_SYS_ADMIN, no CAP_MKNOD), /proc/sys and /sys
 // read-only.
 func TestContainerView(t *testing.T) {
+	testproc.SkipShort(t, "a container test beyond the quick loop's two (TestEntrypointAndCmd, TestExitCodes)")
 	reg := newRegistry(t)
 	cache := t.TempDir()
 	ref := reg.push(t, "view", testImage(t, v1.Config{Entrypoint: []string{"/usr/bin/probe"}}, layer(t, baseFiles(t, false)...)))
@@ -300,6 +307,7 @@ func TestContainerView(t *testing.T) {
 // file one run writes is not seen by the next, and the cached root stays
 // as unpacked.
 func TestIsolation(t *testing.T) {
+	testproc.SkipShort(t, "a container test beyond the quick loop's two (TestEntrypointAndCmd, TestExitCodes)")
 	reg := newRegistry(t)
 	cache := t.TempDir()
 	ref := reg.push(t, "iso", testImage(t, v1.Config{Entrypoint: []string{"/bin/probe"}}, layer(t, baseFiles(t, false)...)))
@@ -431,6 +439,7 @@ func TestUsageErrors(t *testing.T) {
 // the runner kills the process and every process it started, leaving no
 // mount behind and, after the next run, no job directory.
 func TestSignals(t *testing.T) {
+	testproc.SkipShort(t, "a container test beyond the quick loop's two (TestEntrypointAndCmd, TestExitCodes)")
 	reg := newRegistry(t)
 	cache := t.TempDir()
 	ref := reg.push(t, "signals", testImage(t, v1.Config{Entrypoint: []string{"/bin/probe"}}, layer(t, baseFiles(t, false)...)))

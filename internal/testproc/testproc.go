@@ -288,13 +288,18 @@ func Gone(pid int) bool {
 // CI reports whether the tests run in CI (CI set, and not "false" or "0").
 func CI() bool { v := os.Getenv("CI"); return v != "" && v != "false" && v != "0" }
 
+// Quick reports whether the tests run as the quick loop: go test -short
+// outside CI. A long table then runs a sample of its cases (one per kind);
+// CI and bash scripts/test.sh (no -short) run every case.
+func Quick() bool { return testing.Short() && !CI() }
+
 // SkipShort skips t under go test -short outside CI: for a test that
 // starts a heavy emulator or tool (moto_server, cfn-lint, chromium) or
 // runs a long table, which the quick loop leaves to the full suite. CI and
 // bash scripts/test.sh (no -short) always run it.
 func SkipShort(t testing.TB, what string) {
 	t.Helper()
-	if testing.Short() && !CI() {
+	if Quick() {
 		t.Skipf("%s: go test -short skips it outside CI; bash scripts/test.sh runs it", what)
 	}
 }
