@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // readmeCommands returns the shell commands of README.md's indented blocks,
@@ -140,7 +142,7 @@ func readmeDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256([]byte(wd))
-	base := filepath.Join(os.TempDir(), fmt.Sprintf("stepflow-readme-%d", os.Getuid()), hex.EncodeToString(sum[:6]))
+	base := filepath.Join(testproc.DiskTempDir(), fmt.Sprintf("stepflow-readme-%d", os.Getuid()), hex.EncodeToString(sum[:6]))
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -7,11 +7,13 @@ import (
 	"testing"
 
 	"github.com/stepflow/stepflow/internal/datastore/seed"
+	"github.com/stepflow/stepflow/internal/testproc"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func TestMain(m *testing.M) {
+	testproc.UseMemoryTemp()
 	testscript.Main(m, map[string]func(){
 		"stepflow": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) },
 		// seed DIR writes a fixed datastore: HelloFlow runs r1 (succeeded,

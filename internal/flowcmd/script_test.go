@@ -13,6 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/stepflow/stepflow/internal/testbin"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of failing cmp commands in testdata/script")
@@ -27,6 +28,7 @@ var binDir string
 var examples []string
 
 func TestMain(m *testing.M) {
+	testproc.UseMemoryTemp()
 	os.Exit(buildAndRun(m))
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stepflow/stepflow/internal/testbin"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // The binaries the tests run, built by TestMain:
@@ -14,6 +15,7 @@ import (
 var probeBin, ocirunBin string
 
 func TestMain(m *testing.M) {
+	testproc.UseMemoryTemp()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "internal/ocirun: the tests need root (mount namespaces, overlayfs, files of other owners); run them as root, as CI does")
 		os.Exit(1)

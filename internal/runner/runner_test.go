@@ -29,6 +29,7 @@ import (
 var bins string
 
 func TestMain(m *testing.M) {
+	testproc.UseMemoryTemp()
 	flag.Parse()
 	// The parallel tests wait on sleeps, retry delays and child processes.
 	testproc.WaitingParallel(8)

@@ -19,6 +19,7 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/datastore/local"
 	"github.com/stepflow/stepflow/internal/taskcontract"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // envChild makes the test binary a task process for the supervisor tests.
@@ -27,6 +28,7 @@ const envChild = "STEPFLOW_SUPERVISE_TEST_CHILD"
 const spewSize = 50 << 20
 
 func TestMain(m *testing.M) {
+	testproc.UseMemoryTemp()
 	if mode := os.Getenv(envChild); mode != "" {
 		os.Exit(child(mode))
 	}

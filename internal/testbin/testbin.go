@@ -33,6 +33,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // Options say how to build.
@@ -130,7 +132,7 @@ func CacheDir() string {
 		sum := sha256.Sum256([]byte(root))
 		checkout = hex.EncodeToString(sum[:6])
 	}
-	return filepath.Join(os.TempDir(), fmt.Sprintf("stepflow-testbin-%d", os.Getuid()), checkout)
+	return filepath.Join(testproc.DiskTempDir(), fmt.Sprintf("stepflow-testbin-%d", os.Getuid()), checkout)
 }
 
 // keep is how many versions of one binary the cache keeps (an AWS build
@@ -289,6 +291,12 @@ func build(opts Options, patterns []string) (map[string]string, error) {
 	if err := os.MkdirAll(CacheDir(), 0o755); err != nil {
 		return nil, err
 	}
+	// The checkout's directory says when it was last used; those of
+	// checkouts unused for maxAge (a fresh clone CI tested and deleted)
+	// go.
+	now := time.Now()
+	os.Chtimes(CacheDir(), now, now)
+	pruneCheckouts.Do(func() { pruneStale(filepath.Dir(CacheDir()), CacheDir()) })
 	unlock, err := lock(filepath.Join(CacheDir(), "lock"))
 	if err != nil {
 		return nil, err
@@ -331,7 +339,7 @@ func build(opts Options, patterns []string) (map[string]string, error) {
 		}
 	}
 	bins := map[string]string{}
-	now := time.Now()
+	now = time.Now()
 	for _, w := range wants {
 		os.Chtimes(w.dir, now, now) // used: prune keeps it
 		bins[w.pkg] = filepath.Join(w.dir, path(w.pkg))
@@ -342,6 +350,23 @@ func build(opts Options, patterns []string) (map[string]string, error) {
 
 // prune removes all but the newest versions of one binary, and versions
 // unused for maxAge.
+// pruneCheckouts prunes other checkouts' directories once per process.
+var pruneCheckouts sync.Once
+
+// pruneStale removes the directories in dir, but keep, unused for maxAge.
+func pruneStale(dir, keep string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		if info, err := e.Info(); err == nil && e.IsDir() && p != keep && time.Since(info.ModTime()) > maxAge {
+			os.RemoveAll(p)
+		}
+	}
+}
+
 func prune(dir string) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {

@@ -19,6 +19,7 @@ var moto struct {
 }
 
 func TestMain(m *testing.M) {
+	testproc.UseMemoryTemp()
 	code := m.Run()
 	if moto.srv != nil {
 		moto.srv.Stop()

@@ -29,6 +29,7 @@ import (
 	"github.com/stepflow/stepflow/internal/datastore/s3store"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/testbin"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // The step-functions commands of a flow binary, end to end, as txtar
@@ -42,6 +43,7 @@ var binDir string
 var flowBins string
 
 func TestMain(m *testing.M) {
+	testproc.UseMemoryTemp()
 	os.Exit(buildAndRun(m))
 }
 

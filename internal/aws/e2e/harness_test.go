@@ -88,6 +88,7 @@ var theWorld *world
 const productionToken = "e2eflow-abcd1234"
 
 func TestMain(m *testing.M) {
+	testproc.UseMemoryTemp()
 	// The flows are built by go build subprocesses, which the test cache
 	// does not see: stat every source file so that a change to any of them
 	// invalidates a cached result.
@@ -165,7 +166,7 @@ func startWorld() (w *world, err error) {
 	// as a Batch host's does: an image is unpacked once per digest, under
 	// ocirun's lock, so runs of this and other checkouts share it. Images
 	// unpacked more than a day ago are removed.
-	w.imageCache = filepath.Join(os.TempDir(), fmt.Sprintf("stepflow-e2e-images-%d", os.Getuid()))
+	w.imageCache = filepath.Join(testproc.DiskTempDir(), fmt.Sprintf("stepflow-e2e-images-%d", os.Getuid()))
 	if err := os.MkdirAll(w.imageCache, 0o755); err != nil {
 		return w, err
 	}
@@ -352,7 +353,7 @@ func (w *world) pushImage(bin, repo string) (string, error) {
 	// The user's layer cache, kept between runs as a developer's is: an
 	// unchanged flow binary is not compressed again.
 	cmd.Env = []string{"HOME=" + w.dir, "PATH=" + os.Getenv("PATH"),
-		"XDG_CACHE_HOME=" + filepath.Join(os.TempDir(), fmt.Sprintf("stepflow-e2e-cache-%d", os.Getuid()))}
+		"XDG_CACHE_HOME=" + filepath.Join(testproc.DiskTempDir(), fmt.Sprintf("stepflow-e2e-cache-%d", os.Getuid()))}
 	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf("step-functions image: %v\n%s%s", err, out, stderrOf(err))

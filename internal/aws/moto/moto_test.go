@@ -33,7 +33,10 @@ const (
 	region    = "us-east-1"
 )
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
+func TestMain(m *testing.M) {
+	testproc.UseMemoryTemp()
+	os.Exit(run(m))
+}
 
 func run(m *testing.M) int {
 	flag.Parse()

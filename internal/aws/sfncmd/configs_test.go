@@ -12,12 +12,14 @@ import (
 	"testing"
 
 	"github.com/stepflow/stepflow/internal/testbin"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // binDir holds the AWS build of examples/params, built once by TestMain.
 var binDir string
 
 func TestMain(m *testing.M) {
+	testproc.UseMemoryTemp()
 	os.Exit(buildAndRun(m))
 }
 

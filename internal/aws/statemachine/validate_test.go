@@ -16,6 +16,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	testproc.UseMemoryTemp()
 	code := m.Run()
 	aslValidator.stop()
 	os.Exit(code)
@@ -104,5 +105,43 @@ func (v *validator) stop() {
 	if v.proc != nil {
 		v.in.Close()
 		v.proc.Stop()
+	}
+}
+
+// TestValidatorRefuses checks the validator itself: after a good
+// definition (validate.js reuses one Ajv instance from call to call),
+// definitions with a bad state type, a bad path, a missing transition
+// target and a bad ARN are each refused.
+func TestValidatorRefuses(t *testing.T) {
+	node := testproc.NodeOrSkip(t, root)
+	dir := t.TempDir()
+	bad := map[string]string{
+		"type.json":   `{"StartAt":"x","States":{"x":{"Type":"Bogus","End":true}}}`,
+		"path.json":   `{"StartAt":"x","States":{"x":{"Type":"Pass","InputPath":"$$$.a","End":true}}}`,
+		"target.json": `{"StartAt":"x","States":{"x":{"Type":"Pass","Next":"y"}}}`,
+		"arn.json":    `{"StartAt":"x","States":{"x":{"Type":"Task","Resource":"not-an-arn","End":true}}}`,
+	}
+	files := []string{filepath.Join("testdata", "golden", "hello", "state-machine.json")}
+	for name, def := range bad {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(def), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	out, n, err := aslValidator.check(node, files)
+	if err != nil {
+		t.Fatalf("asl-validator: %v\n%s", err, out)
+	}
+	if n != len(bad) {
+		t.Errorf("%d of %d bad definitions refused\n%s", n, len(bad), out)
+	}
+	for name := range bad {
+		if !strings.Contains(out, "invalid "+filepath.Join(dir, name)) {
+			t.Errorf("%s is not refused\n%s", name, out)
+		}
+	}
+	if !strings.Contains(out, "ok ") {
+		t.Errorf("the good definition is not accepted\n%s", out)
 	}
 }
