@@ -1,6 +1,8 @@
 package moto_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,8 +49,14 @@ func TestGoldenDefinitionsParse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// What create deploys: the compact form (the golden files are
+		// indented for review).
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, def); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
 		name := "golden-" + filepath.Base(filepath.Dir(f))
-		if err := create(name, string(def)); err != nil {
+		if err := create(name, compact.String()); err != nil {
 			t.Errorf("%s: moto refuses it: %v", f, err)
 		}
 	}
