@@ -163,18 +163,18 @@ background_checks() {
 	echo "-- go test -tags stepflow_aws: the packages the build tag changes"
 	go test -tags stepflow_aws -skip '^TestREADMECommands$' "$@" . ./stepflowtest/ ./examples/foreach/
 	# The seeds (f.Add in each Fuzz function) run in go test ./... as well;
-	# here the fuzzer mutates them for 20,000 inputs each (a count, not a
+	# here the fuzzer mutates them for 10,000 inputs each (a count, not a
 	# duration: a duration's deadline can stop the engine in the middle of an
 	# input and report "context deadline exceeded" though nothing failed). One
 	# package per -fuzz.
-	echo "-- fuzz tests: each fuzz target for 20,000 inputs on top of its committed seeds"
-	go test -run XXX -fuzz FuzzParse -fuzztime 20000x ./internal/pathspec
-	go test -run XXX -fuzz FuzzIndices -fuzztime 20000x ./internal/pathspec
-	go test -run XXX -fuzz FuzzDecode -fuzztime 20000x ./internal/artifact
-	go test -run XXX -fuzz FuzzParamParse -fuzztime 20000x ./internal/flow
-	go test -run XXX -fuzz FuzzBlobRead -fuzztime 20000x ./internal/datastore
-	go test -run XXX -fuzz FuzzEventPath -fuzztime 20000x ./internal/graph
-	go test -run XXX -fuzz FuzzPNG -fuzztime 20000x ./card
+	echo "-- fuzz tests: each fuzz target for 10,000 inputs on top of its committed seeds"
+	go test -run XXX -fuzz FuzzParse -fuzztime 10000x ./internal/pathspec
+	go test -run XXX -fuzz FuzzIndices -fuzztime 10000x ./internal/pathspec
+	go test -run XXX -fuzz FuzzDecode -fuzztime 10000x ./internal/artifact
+	go test -run XXX -fuzz FuzzParamParse -fuzztime 10000x ./internal/flow
+	go test -run XXX -fuzz FuzzBlobRead -fuzztime 10000x ./internal/datastore
+	go test -run XXX -fuzz FuzzEventPath -fuzztime 10000x ./internal/graph
+	go test -run XXX -fuzz FuzzPNG -fuzztime 10000x ./card
 	echo "-- background checks took $((SECONDS - bg_start)) s"
 }
 bg_start=$SECONDS
