@@ -296,7 +296,7 @@ func build(opts Options, patterns []string) (map[string]string, error) {
 	// go.
 	now := time.Now()
 	os.Chtimes(CacheDir(), now, now)
-	pruneCheckouts.Do(func() { pruneStale(filepath.Dir(CacheDir()), CacheDir()) })
+	pruneCheckouts.Do(func() { testproc.RemoveOlder(filepath.Dir(CacheDir()), maxAge, CacheDir()) })
 	unlock, err := lock(filepath.Join(CacheDir(), "lock"))
 	if err != nil {
 		return nil, err
@@ -348,25 +348,11 @@ func build(opts Options, patterns []string) (map[string]string, error) {
 	return bins, nil
 }
 
-// prune removes all but the newest versions of one binary, and versions
-// unused for maxAge.
 // pruneCheckouts prunes other checkouts' directories once per process.
 var pruneCheckouts sync.Once
 
-// pruneStale removes the directories in dir, but keep, unused for maxAge.
-func pruneStale(dir, keep string) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		p := filepath.Join(dir, e.Name())
-		if info, err := e.Info(); err == nil && e.IsDir() && p != keep && time.Since(info.ModTime()) > maxAge {
-			os.RemoveAll(p)
-		}
-	}
-}
-
+// prune removes all but the newest versions of one binary, and versions
+// unused for maxAge.
 func prune(dir string) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {

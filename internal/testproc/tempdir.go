@@ -50,7 +50,7 @@ func UseMemoryTemp() {
 	}
 	os.Setenv(DiskTempEnv, os.TempDir())
 	os.Setenv("TMPDIR", dir)
-	pruneMemoryTemp.Do(func() { removeOlder(dir, 24*time.Hour) })
+	pruneMemoryTemp.Do(func() { RemoveOlder(dir, 24*time.Hour, "") })
 }
 
 // DiskTempDir is the disk's temporary directory: $STEPFLOW_DISK_TMPDIR
@@ -65,15 +65,17 @@ func DiskTempDir() string {
 
 var pruneMemoryTemp sync.Once
 
-// removeOlder removes the entries of dir not modified for age.
-func removeOlder(dir string, age time.Duration) {
+// RemoveOlder removes the entries of dir, but the one at path keep, not
+// modified for age: what killed tests left, or caches nobody used.
+func RemoveOlder(dir string, age time.Duration, keep string) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, e := range ents {
-		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > age {
-			os.RemoveAll(filepath.Join(dir, e.Name()))
+		p := filepath.Join(dir, e.Name())
+		if info, err := e.Info(); err == nil && p != keep && time.Since(info.ModTime()) > age {
+			os.RemoveAll(p)
 		}
 	}
 }
