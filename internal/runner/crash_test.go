@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -34,10 +33,10 @@ func countRecords(root, step string) int {
 }
 
 // startFlow starts a test flow binary without waiting for it.
-func startFlow(t *testing.T, root, bin string, args ...string) (*exec.Cmd, *lockedBuffer) {
+func startFlow(t *testing.T, root, bin string, args ...string) (*exec.Cmd, *testproc.Buffer) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bins, bin), append(args, "--datastore-root", root)...)
-	out := new(lockedBuffer)
+	out := new(testproc.Buffer)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -45,28 +44,9 @@ func startFlow(t *testing.T, root, bin string, args ...string) (*exec.Cmd, *lock
 	return cmd, out
 }
 
-// lockedBuffer holds a child process's output: os/exec's goroutine writes
-// it while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // waitFor polls cond until it holds, failing the test after two minutes
 // (generous: a busy machine is slow, not wrong).
-func waitFor(t *testing.T, what string, out *lockedBuffer, cond func() bool) {
+func waitFor(t *testing.T, what string, out *testproc.Buffer, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {

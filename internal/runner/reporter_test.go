@@ -5,13 +5,13 @@ import (
 	"errors"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stepflow/stepflow/internal/datastore"
 	"github.com/stepflow/stepflow/internal/flow"
 	"github.com/stepflow/stepflow/internal/graph"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // events drives a reporter through a run: start, a 3-item foreach whose
@@ -77,7 +77,7 @@ func TestLineReporter(t *testing.T) {
 
 // The periodic summary prints the foreach's progress while it goes on.
 func TestLineReporterSummary(t *testing.T) {
-	var out syncBuffer
+	var out testproc.Buffer
 	l := &LineReporter{W: &out, Every: 10 * time.Millisecond}
 	l.Start()
 	measure := &graph.Node{Name: "measure", Step: &flow.Step{Name: "measure"}, ForeachDepth: 1}
@@ -141,25 +141,6 @@ func TestETA(t *testing.T) {
 	if got := sp.line(t0.Add(10*time.Second), false); !strings.HasPrefix(got, "25/100 25%  4 running") || !strings.Contains(got, "ETA 30s") {
 		t.Errorf("line %q", got)
 	}
-}
-
-// syncBuffer is a bytes.Buffer that the reporter's goroutine writes while
-// the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var (

@@ -3,15 +3,12 @@ package ui_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/datastore"
-	"github.com/stepflow/stepflow/internal/ui"
 )
 
 // TestCachedTasks: a run whose train tasks were found in the step cache
@@ -47,16 +44,7 @@ func TestCachedTasks(t *testing.T) {
 		}
 	}
 	f.end(t, "r-cached", datastore.StatusFailed, c2.Add(2*time.Second))
-	c, err := client.Open(ctx, root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ui.New(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
+	ts := serveRoot(t, root)
 	u := ts.URL
 
 	run := page(t, u+"/flows/TrainFlow/runs/r-cached")

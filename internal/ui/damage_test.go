@@ -3,16 +3,13 @@ package ui_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/datastore"
-	"github.com/stepflow/stepflow/internal/ui"
 )
 
 // flip flips a byte in the middle of a file.
@@ -52,16 +49,7 @@ func TestDamageShown(t *testing.T) {
 	flip(t, blob(a.Card))
 	flip(t, blob(a.Artifacts["Best"].Hash))
 
-	c, err := client.Open(ctx, root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ui.New(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	ts := serveRoot(t, root)
 	u := ts.URL
 	const repair = "stepflow verify --repair TrainFlow/r-ok"
 

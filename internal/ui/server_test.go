@@ -34,6 +34,12 @@ func newServer(t *testing.T) (string, string) {
 		t.Fatal(err)
 	}
 	writeRuns(t, newFixture(t, root))
+	return serveRoot(t, root).URL, root
+}
+
+// serveRoot serves the UI of the datastore at root until the test ends.
+func serveRoot(t *testing.T, root string) *httptest.Server {
+	t.Helper()
 	c, err := client.Open(context.Background(), root)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +50,7 @@ func newServer(t *testing.T) (string, string) {
 	}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
-	return ts.URL, root
+	return ts
 }
 
 func get(t *testing.T, url string) (int, http.Header, string) {
@@ -326,16 +332,7 @@ func TestRunsPaging(t *testing.T) {
 	for i := range 120 {
 		f.run(t, fmt.Sprintf("run-%03d", i), t0.Add(time.Duration(i)*time.Minute), "")
 	}
-	c, err := client.Open(context.Background(), root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ui.New(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	ts := serveRoot(t, root)
 	p1 := page(t, ts.URL+"/flows/TrainFlow")
 	contains(t, "page 1", p1, "120 runs · page 1 of 3", `data-run="run-119"`, `rel="next" href="/flows/TrainFlow?page=2"`)
 	p3 := page(t, ts.URL+"/flows/TrainFlow?page=3")
@@ -358,16 +355,7 @@ func TestRunsPaging1000(t *testing.T) {
 	for i := range n {
 		f.run(t, fmt.Sprintf("run-%04d", i), t0.Add(time.Duration(i)*time.Minute), "")
 	}
-	c, err := client.Open(context.Background(), root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ui.New(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	ts := serveRoot(t, root)
 	next := regexp.MustCompile(`rel="next" href="([^"]+)"`)
 	run := regexp.MustCompile(`data-run="([^"]+)"`)
 	var seen []string

@@ -1,9 +1,7 @@
 package ui_test
 
 import (
-	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepflow/stepflow/client"
 	"github.com/stepflow/stepflow/internal/datastore"
-	"github.com/stepflow/stepflow/internal/ui"
 )
 
 // TestStepPaging: a step's page lists its tasks 200 at a time in task
@@ -38,16 +34,7 @@ func TestStepPaging(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "TrainFlow", "runs", "wide", "attempt-index")); err != nil {
 		t.Fatalf("the fixture's run has no attempt index: %v", err)
 	}
-	c, err := client.Open(context.Background(), root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ui.New(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	ts := serveRoot(t, root)
 	rows := regexp.MustCompile(`<tr data-task="([^"]+)">.*?badge s-([a-z]+)`)
 	tasks := func(body string) (ids []string, statuses map[string]string) {
 		statuses = map[string]string{}

@@ -3,14 +3,12 @@ package ui_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stepflow/stepflow/client"
-	"github.com/stepflow/stepflow/internal/ui"
 )
 
 // A running task's output so far (its log parts) is on its page and in
@@ -32,16 +30,7 @@ func TestRunningTaskLog(t *testing.T) {
 	}
 	first := "epoch 1\n" + xss + "\n"
 	part(1, first)
-	c, err := client.Open(ctx, root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ui.New(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
+	ts := serveRoot(t, root)
 	task := ts.URL + "/flows/TrainFlow/runs/r-tail/steps/start/tasks/0"
 	api := ts.URL + "/api/flows/TrainFlow/runs/r-tail/steps/start/tasks/0/logs/stdout?attempt=0"
 

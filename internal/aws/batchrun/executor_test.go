@@ -42,6 +42,16 @@ func executor(t *testing.T) (*batchrun.Executor, *awstest.Fake) {
 		Poll:  10 * time.Millisecond, Grace: 50 * time.Millisecond, StopWait: 5 * time.Second}, f
 }
 
+// holdJobs keeps every job f runs running until the test ends.
+func holdJobs(t *testing.T, f *awstest.Fake) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	f.RunJobs(func(*batch.SubmitJobInput, *batch.RegisterJobDefinitionInput) (int, []string) {
+		<-release
+		return 0, nil
+	})
+}
+
 // A job that ends without writing its attempt record (its container could
 // not start) gets a failed record naming the job, with the job's
 // CloudWatch output saved as the attempt's stderr.
@@ -75,12 +85,7 @@ func TestJobWithoutRecord(t *testing.T) {
 // is terminated, and its attempt recorded as failed with why.
 func TestTimeoutTerminates(t *testing.T) {
 	e, f := executor(t)
-	release := make(chan struct{})
-	defer close(release)
-	f.RunJobs(func(*batch.SubmitJobInput, *batch.RegisterJobDefinitionInput) (int, []string) {
-		<-release
-		return 0, nil
-	})
+	holdJobs(t, f)
 	j := job("train", "0", 0, nil)
 	j.Step.Step.Options.Timeout = 100 * time.Millisecond
 	start := time.Now()
@@ -102,12 +107,7 @@ func TestTimeoutTerminates(t *testing.T) {
 // A cancelled context (Ctrl-C) terminates the job at once.
 func TestCancelTerminates(t *testing.T) {
 	e, f := executor(t)
-	release := make(chan struct{})
-	defer close(release)
-	f.RunJobs(func(*batch.SubmitJobInput, *batch.RegisterJobDefinitionInput) (int, []string) {
-		<-release
-		return 0, nil
-	})
+	holdJobs(t, f)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	rec, err := e.Execute(ctx, job("train", "0", 0, nil))
@@ -140,12 +140,7 @@ func (c lateCancel) SubmitJob(ctx context.Context, in *batch.SubmitJobInput, opt
 // terminated, not left running with nobody to stop it.
 func TestCancelDuringSubmitTerminates(t *testing.T) {
 	e, f := executor(t)
-	release := make(chan struct{})
-	defer close(release)
-	f.RunJobs(func(*batch.SubmitJobInput, *batch.RegisterJobDefinitionInput) (int, []string) {
-		<-release
-		return 0, nil
-	})
+	holdJobs(t, f)
 	ctx, cancel := context.WithCancel(context.Background())
 	e.Batch = lateCancel{BatchAPI: e.Batch, cancel: cancel}
 	rec, err := e.Execute(ctx, job("train", "0", 0, nil))

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -9,13 +8,13 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stepflow/stepflow/internal/datastore"
 	localstore "github.com/stepflow/stepflow/internal/datastore/local"
+	"github.com/stepflow/stepflow/internal/testproc"
 )
 
 // batchflow is the test flow of run --with batch: a foreach body and a
@@ -303,7 +302,7 @@ func TestRunWithBatch(t *testing.T) {
 		t.Parallel()
 		fp := w.build(t, batchflow)
 		cmd := api.cmd(w, fp, t.TempDir(), "run", "--n", "1", "--sleep", "60s")
-		var out syncBuffer
+		var out testproc.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -378,29 +377,11 @@ func TestRunWithBatch(t *testing.T) {
 }
 
 // waitFor polls cond until it holds, failing the test after d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool, out *syncBuffer) {
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool, out *testproc.Buffer) {
 	t.Helper()
 	for deadline := time.Now().Add(d); !cond(); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no %s within %v; the run's output:\n%s", what, d, out.String())
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer a command writes to while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
